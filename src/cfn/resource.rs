@@ -1,0 +1,7 @@
+//! What every generated L1 type is: a serializable set of properties with a type name.
+
+/// A CloudFormation resource type: its properties serialize one to one to `Properties`.
+pub trait CfnResource: serde::Serialize {
+    /// `AWS::Service::Type`
+    const TYPE_NAME: &'static str;
+}

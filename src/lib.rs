@@ -1,0 +1,5 @@
+//! castform: typed Rust definitions of a media-streaming platform's AWS stacks, rendered to
+//! CloudFormation per environment and checked against the lessons of its incidents.
+
+pub mod cfn;
+pub mod template;
