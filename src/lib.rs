@@ -3,3 +3,4 @@
 
 pub mod cfn;
 pub mod template;
+pub mod config;

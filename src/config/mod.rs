@@ -1,0 +1,394 @@
+//! Environment files (`environments/<app>/<env>.yaml`): parsed strictly, validated, and turned
+//! into an [`Environment`] the apps build from. Every error names file, line, column and key.
+
+mod raw;
+
+pub use raw::{ChannelClass, parse_cidr};
+
+use indexmap::IndexMap;
+use raw::{HELP, RawEnvironment};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The apps castform knows; `lunora` is the default.
+pub const APPS: &[&str] = &["lunora", "streamcanvas", "podcast"];
+pub const DEFAULT_APP: &str = "lunora";
+
+/// The newest Node.js runtime Lambda supports (checked 2026-11-22 against the Lambda runtimes
+/// page: nodejs24.x, deprecation not before 2028); the default of every function.
+pub const DEFAULT_NODE_RUNTIME: &str = "nodejs24.x";
+
+/// A configuration error: where, which key, what was found and expected, and what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+    pub help: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        } else {
+            write!(f, "{}: ", self.file)?;
+        }
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "`{}` {}", self.key, self.message)?;
+        }
+        if !self.help.is_empty() {
+            write!(f, "\nhelp: {}", self.help)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate_kbps: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiSettings {
+    /// Lambda runtime of the API function (default: [`DEFAULT_NODE_RUNTIME`]).
+    pub runtime: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    /// Folder of the API's code, relative to the project root.
+    pub code: PathBuf,
+    /// Origins the Function URL's CORS allows besides the site's own.
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaSettings {
+    pub enabled: bool,
+    pub srt_port: u32,
+    pub ingest_cidr: String,
+    pub ladder: Vec<Rendition>,
+    pub channel_class: ChannelClass,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSettings {
+    /// A CloudFront distribution in front of the site bucket.
+    pub cdn: bool,
+    /// Folder of the site, relative to the project root.
+    pub site: PathBuf,
+    pub domain: Option<String>,
+    pub certificate_arn: Option<String>,
+}
+
+/// A validated environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub app: String,
+    pub name: String,
+    /// The file it came from, relative to the project root.
+    pub file: String,
+    /// The project root all relative paths are resolved from.
+    pub root: PathBuf,
+    pub account: String,
+    pub region: String,
+    pub profile: Option<String>,
+    pub prefix: String,
+    pub retain_data: bool,
+    pub confirm: bool,
+    pub tags: IndexMap<String, String>,
+    /// How many deployments' backups and assets are kept.
+    pub retention: u32,
+    pub api: ApiSettings,
+    pub media: MediaSettings,
+    pub web: WebSettings,
+}
+
+/// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
+pub fn default_ladder() -> Vec<Rendition> {
+    [("1080p", 1920, 1080, 5000), ("720p", 1280, 720, 3000), ("480p", 854, 480, 1200)]
+        .into_iter()
+        .map(|(n, w, h, b)| Rendition { name: n.into(), width: w, height: h, bitrate_kbps: b })
+        .collect()
+}
+
+/// `environments/<app>/<env>.yaml` under `root`.
+pub fn env_path(root: &Path, app: &str, env: &str) -> PathBuf {
+    root.join("environments").join(app).join(format!("{env}.yaml"))
+}
+
+/// The environment names of an app, sorted.
+pub fn list_environments(root: &Path, app: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root.join("environments").join(app))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Reads and validates `environments/<app>/<env>.yaml`.
+pub fn load(root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
+    let rel = format!("environments/{app}/{env}.yaml");
+    if !APPS.contains(&app) {
+        return Err(ConfigError {
+            file: rel,
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("app `{app}` is unknown"),
+            help: format!("use one of: {}", APPS.join(", ")),
+        });
+    }
+    let path = env_path(root, app, env);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let known = list_environments(root, app);
+        ConfigError {
+            file: rel.clone(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read the environment file: {e}"),
+            help: if known.is_empty() {
+                format!("create {rel}, or run castform from the project root")
+            } else {
+                format!("environments of {app}: {}", known.join(", "))
+            },
+        }
+    })?;
+    parse(&text, &rel, root, app, env)
+}
+
+/// Parses and validates the text of an environment file; `file` is only used in messages.
+pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
+    let raw: RawEnvironment = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, file))?;
+    let at = |key: &str, message: String, help: &str| {
+        let (line, column) = locate(text, key);
+        ConfigError { file: file.into(), line, column, key: key.into(), message, help: help.into() }
+    };
+    if raw.app != app {
+        return Err(at("app", format!("is {:?}, but the file is in environments/{app}/", raw.app), "move the file or correct the key"));
+    }
+    if raw.name != env {
+        return Err(at("name", format!("is {:?}, but the file is {env}.yaml", raw.name), "the name must match the file name"));
+    }
+    for (k, v) in &raw.tags {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
+            return Err(at(
+                &format!("tags.{k}"),
+                "is not a valid tag (key 1 to 128 characters, not starting with aws:, value up to 256)".into(),
+                "shorten or rename the tag",
+            ));
+        }
+    }
+    let api = raw.api.unwrap_or(raw::RawApi {
+        runtime: None,
+        memory_mb: None,
+        timeout_s: None,
+        code: None,
+        cors_origins: vec![],
+    });
+    let runtime = api.runtime.unwrap_or_else(|| DEFAULT_NODE_RUNTIME.to_string());
+    let node_version = runtime.strip_prefix("nodejs").and_then(|r| r.strip_suffix(".x")).and_then(|n| n.parse::<u32>().ok());
+    if node_version.is_none() {
+        return Err(at(
+            "api.runtime",
+            format!("is {runtime:?}, expected a Node.js runtime such as {DEFAULT_NODE_RUNTIME}"),
+            "the API's code is Node.js; remove the key to use the newest supported runtime",
+        ));
+    }
+    let code = PathBuf::from(api.code.unwrap_or_else(|| format!("assets/{app}-api")));
+    if !root.join(&code).is_dir() {
+        return Err(at(
+            "api.code",
+            format!("is {:?}, a folder that does not exist", code.display().to_string()),
+            "point it at the folder holding the API's index.js, relative to the project root",
+        ));
+    }
+    let media = raw.media;
+    let media_enabled = media.as_ref().is_none_or(|m| m.enabled);
+    let ingest_cidr = media.as_ref().and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
+    if media_enabled && ingest_cidr.is_none() {
+        return Err(at(
+            "media",
+            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address".into(),
+            "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
+        ));
+    }
+    let web = raw.web;
+    let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
+    if !root.join(&site).is_dir() {
+        return Err(at(
+            "web.site",
+            format!("is {:?}, a folder that does not exist", site.display().to_string()),
+            "point it at the folder holding the site's index.html, relative to the project root",
+        ));
+    }
+    let domain = web.as_ref().and_then(|w| w.domain.clone());
+    let certificate_arn = web.as_ref().and_then(|w| w.certificate_arn.clone());
+    if domain.is_some() != certificate_arn.is_some() {
+        return Err(at("web", "needs both `domain` and `certificate_arn`, or neither".into(), "a custom domain needs its ACM certificate in us-east-1"));
+    }
+    if let Some(arn) = &certificate_arn {
+        if !arn.starts_with("arn:aws:acm:us-east-1:") {
+            return Err(at("web.certificate_arn", format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"), "CloudFront only uses certificates from us-east-1"));
+        }
+    }
+    Ok(Environment {
+        app: raw.app,
+        name: raw.name,
+        file: file.to_string(),
+        root: root.to_path_buf(),
+        account: raw.account.0,
+        region: raw.region.0,
+        profile: raw.profile,
+        prefix: raw.prefix.0,
+        retain_data: raw.retain_data,
+        confirm: raw.confirm,
+        tags: raw.tags,
+        retention: raw.retention.map_or(10, |r| r.0),
+        api: ApiSettings {
+            runtime,
+            memory_mb: api.memory_mb.map_or(256, |m| m.0),
+            timeout_s: api.timeout_s.map_or(30, |t| t.0),
+            code,
+            cors_origins: api.cors_origins.into_iter().map(|o| o.0).collect(),
+        },
+        media: MediaSettings {
+            enabled: media_enabled,
+            srt_port: media.as_ref().and_then(|m| m.srt_port).map_or(9998, |p| p.0),
+            ingest_cidr: ingest_cidr.unwrap_or_default(),
+            ladder: media
+                .as_ref()
+                .and_then(|m| m.ladder.as_ref())
+                .map(|l| {
+                    l.iter()
+                        .map(|r| Rendition { name: r.name.clone(), width: r.width.0, height: r.height.0, bitrate_kbps: r.bitrate_kbps.0 })
+                        .collect()
+                })
+                .unwrap_or_else(default_ladder),
+            channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
+        },
+        web: WebSettings { cdn: web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
+    })
+}
+
+/// Turns a serde_yaml error into ours, naming the full key.
+fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
+    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+    let full = e.to_string();
+    let full = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    // "path.to: message" or "message"
+    let (path, message) = match full.split_once(": ") {
+        Some((p, m)) if !p.contains(' ') && !p.is_empty() => (p.to_string(), m.to_string()),
+        _ => (String::new(), full.clone()),
+    };
+    let (message, help) = match message.split_once(HELP) {
+        Some((m, h)) => (m.to_string(), h.to_string()),
+        None => (message, String::new()),
+    };
+    let join = |a: &str, b: &str| if a.is_empty() || a == "." { b.to_string() } else { format!("{a}.{b}") };
+    let (key, message, help) = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let expected = rest.split_once(", expected ").map(|(_, e)| e.to_string()).unwrap_or_default();
+        (join(&path, name), "is not a known key".to_string(), format!("remove it, or use one of: {}", expected.replace("one of ", "")))
+    } else if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        (join(&path, name), "is missing".to_string(), "add it; see environments/lunora/prod.yaml for a complete file".to_string())
+    } else if !help.is_empty() {
+        // a value type refused itself: serde_yaml points at the enclosing map, so find the key
+        // whose value is the one the message quotes
+        let found = message.strip_prefix("is ").and_then(|m| m.split(", expected").next()).unwrap_or_default();
+        let found = found.trim_matches('"');
+        match key_with_value(text, line, column, found) {
+            Some((k, l, c)) => {
+                return ConfigError { file: file.into(), line: l, column: c, key: join(&path, &k), message, help };
+            }
+            None => (path.clone(), message, help),
+        }
+    } else {
+        let key_here = key_at(text, line, column);
+        let key = match key_here {
+            Some(k) if !path.ends_with(&k) => join(&path, &k),
+            _ => path.clone(),
+        };
+        let help = if help.is_empty() { "fix the value's type; see environments/lunora/prod.yaml for an example".into() } else { help };
+        (key, message, help)
+    };
+    ConfigError { file: file.into(), line, column, key, message, help }
+}
+
+/// The key written at `line:column` (1-based), if a `key:` starts there.
+fn key_at(text: &str, line: usize, column: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let rest = l.get(column.checked_sub(1)?..)?;
+    let rest = rest.strip_prefix("- ").unwrap_or(rest);
+    let (k, _) = rest.split_once(':')?;
+    let k = k.trim();
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| k.to_string())
+}
+
+/// The first `key: value` at or after `line` with indentation `column - 1` whose value is
+/// `value`, as (key, line, column).
+fn key_with_value(text: &str, line: usize, column: usize, value: &str) -> Option<(String, usize, usize)> {
+    let indent = column.checked_sub(1)?;
+    for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
+        let this = l.len() - l.trim_start().len();
+        if !l.trim().is_empty() && this < indent {
+            break;
+        }
+        if this != indent {
+            continue;
+        }
+        if let Some((k, v)) = l.trim_start().split_once(':') {
+            let v = v.split(" #").next().unwrap_or_default().trim().trim_matches(|c| c == '"' || c == '\'');
+            if v == value {
+                return Some((k.trim().to_string(), i + 1, indent + 1));
+            }
+        }
+    }
+    None
+}
+
+/// Line and column (1-based) of a dotted key in block-style YAML, or (1, 1) when absent.
+fn locate(text: &str, dotted: &str) -> (usize, usize) {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    let mut depth = 0;
+    let mut min_indent = 0;
+    let mut found = (1, 1);
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if t.starts_with('#') || t.is_empty() {
+            continue;
+        }
+        if depth > 0 && indent < min_indent {
+            break;
+        }
+        if let Some(k) = t.split(':').next() {
+            if k.trim() == parts[depth] && indent >= min_indent {
+                found = (i + 1, indent + 1);
+                depth += 1;
+                min_indent = indent + 1;
+                if depth == parts.len() {
+                    return found;
+                }
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;

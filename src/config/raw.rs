@@ -1,0 +1,250 @@
+//! The environment file as written: serde structs that refuse unknown keys, with value types
+//! that check themselves while parsing so an error carries the line and column of its key.
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use std::fmt::Display;
+
+/// Marks the start of a `help:` text inside a serde error message.
+pub const HELP: &str = "\u{1f}";
+
+fn fail<E: de::Error>(what: impl Display, help: impl Display) -> E {
+    E::custom(format!("{what}{HELP}{help}"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    pub app: String,
+    pub name: String,
+    pub account: AccountId,
+    pub region: Region,
+    #[serde(default)]
+    pub profile: Option<String>,
+    pub prefix: Prefix,
+    #[serde(default)]
+    pub retain_data: bool,
+    #[serde(default)]
+    pub confirm: bool,
+    #[serde(default)]
+    pub tags: IndexMap<String, String>,
+    #[serde(default)]
+    pub retention: Option<Bounded<1, 1000>>,
+    #[serde(default)]
+    pub api: Option<RawApi>,
+    #[serde(default)]
+    pub media: Option<RawMedia>,
+    #[serde(default)]
+    pub web: Option<RawWeb>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    #[serde(default)]
+    pub runtime: Option<String>,
+    #[serde(default)]
+    pub memory_mb: Option<Bounded<128, 10240>>,
+    #[serde(default)]
+    pub timeout_s: Option<Bounded<1, 900>>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub cors_origins: Vec<Origin>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMedia {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub srt_port: Option<Bounded<1024, 65535>>,
+    #[serde(default)]
+    pub ingest_cidr: Option<Cidr>,
+    #[serde(default)]
+    pub ladder: Option<Vec<RawRendition>>,
+    #[serde(default)]
+    pub channel_class: Option<ChannelClass>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRendition {
+    pub name: String,
+    pub width: Bounded<64, 4096>,
+    pub height: Bounded<64, 2160>,
+    pub bitrate_kbps: Bounded<100, 20000>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ChannelClass {
+    #[serde(rename = "SINGLE_PIPELINE")]
+    SinglePipeline,
+    #[serde(rename = "STANDARD")]
+    Standard,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    #[serde(default = "yes")]
+    pub cdn: bool,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A 12-digit AWS account id, quoted or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountId(pub String);
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            S(String),
+            U(u64),
+        }
+        let s = match N::deserialize(d)? {
+            N::S(s) => s,
+            N::U(u) => format!("{u:012}"),
+        };
+        if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(fail(
+                format!("is {s:?}, expected a 12-digit AWS account id"),
+                "write the account id as a quoted string of 12 digits, e.g. account: \"372241484305\"",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+/// An AWS region name such as `us-west-2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region(pub String);
+
+impl<'de> Deserialize<'de> for Region {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].parse::<u8>().is_ok();
+        if !ok {
+            return Err(fail(format!("is {s:?}, expected an AWS region such as us-west-2"), "use a region code from the AWS console's region list"));
+        }
+        Ok(Self(s))
+    }
+}
+
+/// The prefix of every physical name: lowercase letters, digits and hyphens, 3 to 40 long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prefix(pub String);
+
+impl<'de> Deserialize<'de> for Prefix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = (3..=40).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && !s.ends_with('-');
+        if !ok {
+            return Err(fail(
+                format!("is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"),
+                "stack, table and bucket names start with it, e.g. prefix: lunora-player-prod",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+/// An IPv4 CIDR block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cidr(pub String);
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if parse_cidr(&s).is_none() {
+            return Err(fail(
+                format!("is {s:?}, expected an IPv4 CIDR block such as 203.0.113.10/32"),
+                "write the encoder's public address with a prefix length (0 to 32)",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+/// `a.b.c.d/n` with the host bits zero where n < 32
+pub fn parse_cidr(s: &str) -> Option<([u8; 4], u8)> {
+    let (addr, len) = s.split_once('/')?;
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    let octets: Vec<u8> = addr.split('.').map(|o| o.parse::<u8>().ok()).collect::<Option<_>>()?;
+    let octets: [u8; 4] = octets.try_into().ok()?;
+    if addr.split('.').any(|o| o.len() > 1 && o.starts_with('0')) {
+        return None;
+    }
+    let value = u32::from_be_bytes(octets);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    (value & !mask == 0).then_some((octets, len))
+}
+
+/// An origin for CORS: `https://host` or `http://localhost:port`, no path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin(pub String);
+
+impl<'de> Deserialize<'de> for Origin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+        let ok = rest.is_some_and(|r| !r.is_empty() && !r.contains('/') && !r.contains('*'));
+        if !ok {
+            return Err(fail(
+                format!("is {s:?}, expected an origin such as https://app.example.org (scheme and host, no path, no *)"),
+                "list each site origin the API must answer; the CDN's own origin is added by castform",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+/// An integer within `MIN..=MAX`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounded<const MIN: u32, const MAX: u32>(pub u32);
+
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if v < i64::from(MIN) || v > i64::from(MAX) {
+            return Err(fail(format!("is {v}, expected {MIN}..={MAX}"), "change the value, or remove the key to use the default"));
+        }
+        Ok(Self(v as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_are_checked() {
+        assert!(parse_cidr("203.0.113.10/32").is_some());
+        assert!(parse_cidr("10.0.0.0/8").is_some());
+        assert!(parse_cidr("0.0.0.0/0").is_some());
+        assert!(parse_cidr("10.0.0.1/8").is_none(), "host bits set");
+        assert!(parse_cidr("300.0.0.0/8").is_none());
+        assert!(parse_cidr("10.0.0.0").is_none());
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("010.0.0.0/8").is_none());
+    }
+}

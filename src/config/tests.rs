@@ -1,0 +1,127 @@
+use super::*;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const GOOD: &str = "app: lunora
+name: test
+account: \"372241484305\"
+region: us-west-2
+prefix: lunora-test
+tags:
+  Project: lunora-player
+api:
+  memory_mb: 512
+media:
+  enabled: true
+  ingest_cidr: 203.0.113.10/32
+web:
+  cdn: true
+";
+
+fn parse_str(text: &str) -> Result<Environment, ConfigError> {
+    parse(text, "environments/lunora/test.yaml", &root(), "lunora", "test")
+}
+
+#[test]
+fn shipped_environments_all_load() {
+    for env in ["local", "dev", "staging", "prod"] {
+        let e = load(&root(), "lunora", env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.name, env);
+    }
+    let prod = load(&root(), "lunora", "prod").unwrap();
+    assert_eq!(prod.account, "372241484305");
+    assert_eq!(prod.region, "us-west-2");
+    assert!(prod.retain_data && prod.confirm);
+    assert_eq!(prod.media.srt_port, 9998);
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let e = parse_str(GOOD).unwrap();
+    assert_eq!(e.api.runtime, DEFAULT_NODE_RUNTIME);
+    assert_eq!(e.api.memory_mb, 512);
+    assert_eq!(e.api.timeout_s, 30);
+    assert_eq!(e.media.srt_port, 9998);
+    assert_eq!(e.media.ladder, default_ladder());
+    assert_eq!(e.retention, 10);
+    assert!(!e.retain_data && !e.confirm);
+}
+
+#[test]
+fn unknown_key_names_file_line_column_and_key() {
+    let text = GOOD.replace("  memory_mb: 512", "  memory_mb: 512\n  memroy: 3");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!((e.line, e.column), (10, 3));
+    assert_eq!(e.key, "api.memroy");
+    let shown = e.to_string();
+    assert!(shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"), "{shown}");
+    assert!(shown.contains("help: remove it, or use one of:"), "{shown}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let text = GOOD.replace("memory_mb: 512", "memory_mb: lots");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.key, "api.memory_mb");
+    assert_eq!(e.line, 9);
+    assert!(e.message.contains("invalid type"), "{}", e.message);
+}
+
+#[test]
+fn out_of_range_value_says_what_was_expected() {
+    let text = GOOD.replace("memory_mb: 512", "memory_mb: 64");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.to_string(), "environments/lunora/test.yaml:9:3: `api.memory_mb` is 64, expected 128..=10240\nhelp: change the value, or remove the key to use the default");
+}
+
+#[test]
+fn bad_cidr_is_refused_with_its_position() {
+    let text = GOOD.replace("203.0.113.10/32", "203.0.113.10/40");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.key, "media.ingest_cidr");
+    assert_eq!((e.line, e.column), (12, 3));
+    assert!(e.message.contains("expected an IPv4 CIDR block"), "{}", e.message);
+}
+
+#[test]
+fn bad_account_id_is_refused() {
+    let text = GOOD.replace("\"372241484305\"", "\"37224148\"");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.key, "account");
+    assert_eq!(e.line, 3);
+    assert!(e.message.contains("12-digit"), "{}", e.message);
+    assert!(e.help.contains("quoted string of 12 digits"));
+}
+
+#[test]
+fn name_must_match_the_file() {
+    let text = GOOD.replace("name: test", "name: prod");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("name", 2));
+}
+
+#[test]
+fn media_without_ingest_cidr_is_refused() {
+    let text = GOOD.replace("  ingest_cidr: 203.0.113.10/32\n", "");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.key, "media");
+    assert!(e.help.contains("media.enabled: false"));
+}
+
+#[test]
+fn missing_code_folder_is_named() {
+    let text = GOOD.replace("  memory_mb: 512", "  code: assets/nope");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.key, "api.code");
+    assert!(e.message.contains("does not exist"));
+}
+
+#[test]
+fn unknown_environment_lists_the_known_ones() {
+    let e = load(&root(), "lunora", "qa").unwrap_err();
+    assert!(e.help.contains("dev, local, prod, staging"), "{}", e.help);
+    let e = load(&root(), "nope", "prod").unwrap_err();
+    assert!(e.help.contains("lunora, streamcanvas, podcast"));
+}
