@@ -2,5 +2,5 @@
 //! CloudFormation per environment and checked against the lessons of its incidents.
 
 pub mod cfn;
-pub mod template;
 pub mod config;
+pub mod template;

@@ -2,7 +2,7 @@
 //! L1: one struct per CloudFormation resource type, fields one to one with its properties.
 
 mod resource;
-pub use resource::CfnResource;
+pub use resource::{CfnResource, TagShape};
 
 pub mod apigatewayv2;
 pub mod cloudfront;
@@ -101,3 +101,47 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("AWS::SQS::Queue", "aws-sqs-queue.json"),
     ("AWS::SSM::Parameter", "aws-ssm-parameter.json"),
 ];
+
+/// The shape of a type's `Tags` property, for tagging every taggable resource (rule L22).
+pub fn tag_shape(type_name: &str) -> TagShape {
+    match type_name {
+        "AWS::ApiGatewayV2::Api" => TagShape::Map,
+        "AWS::ApiGatewayV2::Integration" => TagShape::None,
+        "AWS::ApiGatewayV2::Route" => TagShape::None,
+        "AWS::ApiGatewayV2::Stage" => TagShape::Map,
+        "AWS::CloudFront::CachePolicy" => TagShape::None,
+        "AWS::CloudFront::Distribution" => TagShape::List,
+        "AWS::CloudFront::Function" => TagShape::List,
+        "AWS::CloudFront::KeyValueStore" => TagShape::List,
+        "AWS::CloudFront::OriginAccessControl" => TagShape::None,
+        "AWS::CloudFront::ResponseHeadersPolicy" => TagShape::None,
+        "AWS::CloudWatch::Alarm" => TagShape::List,
+        "AWS::Cognito::UserPool" => TagShape::None,
+        "AWS::Cognito::UserPoolClient" => TagShape::None,
+        "AWS::DynamoDB::Table" => TagShape::List,
+        "AWS::IAM::Policy" => TagShape::None,
+        "AWS::IAM::Role" => TagShape::List,
+        "AWS::Lambda::Alias" => TagShape::None,
+        "AWS::Lambda::EventSourceMapping" => TagShape::List,
+        "AWS::Lambda::Function" => TagShape::List,
+        "AWS::Lambda::Permission" => TagShape::None,
+        "AWS::Lambda::Url" => TagShape::None,
+        "AWS::Lambda::Version" => TagShape::None,
+        "AWS::Logs::LogGroup" => TagShape::List,
+        "AWS::MediaConnect::Flow" => TagShape::List,
+        "AWS::MediaConvert::JobTemplate" => TagShape::Map,
+        "AWS::MediaConvert::Queue" => TagShape::Map,
+        "AWS::MediaLive::Channel" => TagShape::Map,
+        "AWS::MediaLive::Input" => TagShape::Map,
+        "AWS::MediaLive::InputSecurityGroup" => TagShape::Map,
+        "AWS::MediaPackage::Channel" => TagShape::List,
+        "AWS::MediaPackage::OriginEndpoint" => TagShape::List,
+        "AWS::S3::Bucket" => TagShape::List,
+        "AWS::S3::BucketPolicy" => TagShape::None,
+        "AWS::Scheduler::Schedule" => TagShape::None,
+        "AWS::SecretsManager::Secret" => TagShape::List,
+        "AWS::SQS::Queue" => TagShape::List,
+        "AWS::SSM::Parameter" => TagShape::Map,
+        _ => TagShape::None,
+    }
+}

@@ -5,3 +5,14 @@ pub trait CfnResource: serde::Serialize {
     /// `AWS::Service::Type`
     const TYPE_NAME: &'static str;
 }
+
+/// How a resource type takes tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagShape {
+    /// `[{"Key": k, "Value": v}]`
+    List,
+    /// `{k: v}`
+    Map,
+    /// not taggable through CloudFormation
+    None,
+}

@@ -112,15 +112,26 @@ pub struct Environment {
 
 /// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
 pub fn default_ladder() -> Vec<Rendition> {
-    [("1080p", 1920, 1080, 5000), ("720p", 1280, 720, 3000), ("480p", 854, 480, 1200)]
-        .into_iter()
-        .map(|(n, w, h, b)| Rendition { name: n.into(), width: w, height: h, bitrate_kbps: b })
-        .collect()
+    [
+        ("1080p", 1920, 1080, 5000),
+        ("720p", 1280, 720, 3000),
+        ("480p", 854, 480, 1200),
+    ]
+    .into_iter()
+    .map(|(n, w, h, b)| Rendition {
+        name: n.into(),
+        width: w,
+        height: h,
+        bitrate_kbps: b,
+    })
+    .collect()
 }
 
 /// `environments/<app>/<env>.yaml` under `root`.
 pub fn env_path(root: &Path, app: &str, env: &str) -> PathBuf {
-    root.join("environments").join(app).join(format!("{env}.yaml"))
+    root.join("environments")
+        .join(app)
+        .join(format!("{env}.yaml"))
 }
 
 /// The environment names of an app, sorted.
@@ -129,7 +140,12 @@ pub fn list_environments(root: &Path, app: &str) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".yaml")
+                .map(str::to_string)
+        })
         .collect();
     out.sort();
     out
@@ -168,17 +184,38 @@ pub fn load(root: &Path, app: &str, env: &str) -> Result<Environment, ConfigErro
 }
 
 /// Parses and validates the text of an environment file; `file` is only used in messages.
-pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
+pub fn parse(
+    text: &str,
+    file: &str,
+    root: &Path,
+    app: &str,
+    env: &str,
+) -> Result<Environment, ConfigError> {
     let raw: RawEnvironment = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, file))?;
     let at = |key: &str, message: String, help: &str| {
         let (line, column) = locate(text, key);
-        ConfigError { file: file.into(), line, column, key: key.into(), message, help: help.into() }
+        ConfigError {
+            file: file.into(),
+            line,
+            column,
+            key: key.into(),
+            message,
+            help: help.into(),
+        }
     };
     if raw.app != app {
-        return Err(at("app", format!("is {:?}, but the file is in environments/{app}/", raw.app), "move the file or correct the key"));
+        return Err(at(
+            "app",
+            format!("is {:?}, but the file is in environments/{app}/", raw.app),
+            "move the file or correct the key",
+        ));
     }
     if raw.name != env {
-        return Err(at("name", format!("is {:?}, but the file is {env}.yaml", raw.name), "the name must match the file name"));
+        return Err(at(
+            "name",
+            format!("is {:?}, but the file is {env}.yaml", raw.name),
+            "the name must match the file name",
+        ));
     }
     for (k, v) in &raw.tags {
         if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
@@ -196,8 +233,13 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         code: None,
         cors_origins: vec![],
     });
-    let runtime = api.runtime.unwrap_or_else(|| DEFAULT_NODE_RUNTIME.to_string());
-    let node_version = runtime.strip_prefix("nodejs").and_then(|r| r.strip_suffix(".x")).and_then(|n| n.parse::<u32>().ok());
+    let runtime = api
+        .runtime
+        .unwrap_or_else(|| DEFAULT_NODE_RUNTIME.to_string());
+    let node_version = runtime
+        .strip_prefix("nodejs")
+        .and_then(|r| r.strip_suffix(".x"))
+        .and_then(|n| n.parse::<u32>().ok());
     if node_version.is_none() {
         return Err(at(
             "api.runtime",
@@ -209,37 +251,59 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
     if !root.join(&code).is_dir() {
         return Err(at(
             "api.code",
-            format!("is {:?}, a folder that does not exist", code.display().to_string()),
+            format!(
+                "is {:?}, a folder that does not exist",
+                code.display().to_string()
+            ),
             "point it at the folder holding the API's index.js, relative to the project root",
         ));
     }
     let media = raw.media;
     let media_enabled = media.as_ref().is_none_or(|m| m.enabled);
-    let ingest_cidr = media.as_ref().and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
+    let ingest_cidr = media
+        .as_ref()
+        .and_then(|m| m.ingest_cidr.clone())
+        .map(|c| c.0);
     if media_enabled && ingest_cidr.is_none() {
         return Err(at(
             "media",
-            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address".into(),
+            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address"
+                .into(),
             "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
         ));
     }
     let web = raw.web;
-    let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
+    let site = PathBuf::from(
+        web.as_ref()
+            .and_then(|w| w.site.clone())
+            .unwrap_or_else(|| format!("assets/{app}-site")),
+    );
     if !root.join(&site).is_dir() {
         return Err(at(
             "web.site",
-            format!("is {:?}, a folder that does not exist", site.display().to_string()),
+            format!(
+                "is {:?}, a folder that does not exist",
+                site.display().to_string()
+            ),
             "point it at the folder holding the site's index.html, relative to the project root",
         ));
     }
     let domain = web.as_ref().and_then(|w| w.domain.clone());
     let certificate_arn = web.as_ref().and_then(|w| w.certificate_arn.clone());
     if domain.is_some() != certificate_arn.is_some() {
-        return Err(at("web", "needs both `domain` and `certificate_arn`, or neither".into(), "a custom domain needs its ACM certificate in us-east-1"));
+        return Err(at(
+            "web",
+            "needs both `domain` and `certificate_arn`, or neither".into(),
+            "a custom domain needs its ACM certificate in us-east-1",
+        ));
     }
     if let Some(arn) = &certificate_arn {
         if !arn.starts_with("arn:aws:acm:us-east-1:") {
-            return Err(at("web.certificate_arn", format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"), "CloudFront only uses certificates from us-east-1"));
+            return Err(at(
+                "web.certificate_arn",
+                format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"),
+                "CloudFront only uses certificates from us-east-1",
+            ));
         }
     }
     Ok(Environment {
@@ -264,20 +328,36 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         },
         media: MediaSettings {
             enabled: media_enabled,
-            srt_port: media.as_ref().and_then(|m| m.srt_port).map_or(9998, |p| p.0),
+            srt_port: media
+                .as_ref()
+                .and_then(|m| m.srt_port)
+                .map_or(9998, |p| p.0),
             ingest_cidr: ingest_cidr.unwrap_or_default(),
             ladder: media
                 .as_ref()
                 .and_then(|m| m.ladder.as_ref())
                 .map(|l| {
                     l.iter()
-                        .map(|r| Rendition { name: r.name.clone(), width: r.width.0, height: r.height.0, bitrate_kbps: r.bitrate_kbps.0 })
+                        .map(|r| Rendition {
+                            name: r.name.clone(),
+                            width: r.width.0,
+                            height: r.height.0,
+                            bitrate_kbps: r.bitrate_kbps.0,
+                        })
                         .collect()
                 })
                 .unwrap_or_else(default_ladder),
-            channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
+            channel_class: media
+                .as_ref()
+                .and_then(|m| m.channel_class)
+                .unwrap_or(ChannelClass::SinglePipeline),
         },
-        web: WebSettings { cdn: web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
+        web: WebSettings {
+            cdn: web.as_ref().is_none_or(|w| w.cdn),
+            site,
+            domain,
+            certificate_arn,
+        },
     })
 }
 
@@ -298,22 +378,52 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
         Some((m, h)) => (m.to_string(), h.to_string()),
         None => (message, String::new()),
     };
-    let join = |a: &str, b: &str| if a.is_empty() || a == "." { b.to_string() } else { format!("{a}.{b}") };
+    let join = |a: &str, b: &str| {
+        if a.is_empty() || a == "." {
+            b.to_string()
+        } else {
+            format!("{a}.{b}")
+        }
+    };
     let (key, message, help) = if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let expected = rest.split_once(", expected ").map(|(_, e)| e.to_string()).unwrap_or_default();
-        (join(&path, name), "is not a known key".to_string(), format!("remove it, or use one of: {}", expected.replace("one of ", "")))
+        let expected = rest
+            .split_once(", expected ")
+            .map(|(_, e)| e.to_string())
+            .unwrap_or_default();
+        (
+            join(&path, name),
+            "is not a known key".to_string(),
+            format!(
+                "remove it, or use one of: {}",
+                expected.replace("one of ", "")
+            ),
+        )
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        (join(&path, name), "is missing".to_string(), "add it; see environments/lunora/prod.yaml for a complete file".to_string())
+        (
+            join(&path, name),
+            "is missing".to_string(),
+            "add it; see environments/lunora/prod.yaml for a complete file".to_string(),
+        )
     } else if !help.is_empty() {
         // a value type refused itself: serde_yaml points at the enclosing map, so find the key
         // whose value is the one the message quotes
-        let found = message.strip_prefix("is ").and_then(|m| m.split(", expected").next()).unwrap_or_default();
+        let found = message
+            .strip_prefix("is ")
+            .and_then(|m| m.split(", expected").next())
+            .unwrap_or_default();
         let found = found.trim_matches('"');
         match key_with_value(text, line, column, found) {
             Some((k, l, c)) => {
-                return ConfigError { file: file.into(), line: l, column: c, key: join(&path, &k), message, help };
+                return ConfigError {
+                    file: file.into(),
+                    line: l,
+                    column: c,
+                    key: join(&path, &k),
+                    message,
+                    help,
+                };
             }
             None => (path.clone(), message, help),
         }
@@ -323,10 +433,21 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
             Some(k) if !path.ends_with(&k) => join(&path, &k),
             _ => path.clone(),
         };
-        let help = if help.is_empty() { "fix the value's type; see environments/lunora/prod.yaml for an example".into() } else { help };
+        let help = if help.is_empty() {
+            "fix the value's type; see environments/lunora/prod.yaml for an example".into()
+        } else {
+            help
+        };
         (key, message, help)
     };
-    ConfigError { file: file.into(), line, column, key, message, help }
+    ConfigError {
+        file: file.into(),
+        line,
+        column,
+        key,
+        message,
+        help,
+    }
 }
 
 /// The key written at `line:column` (1-based), if a `key:` starts there.
@@ -336,12 +457,18 @@ fn key_at(text: &str, line: usize, column: usize) -> Option<String> {
     let rest = rest.strip_prefix("- ").unwrap_or(rest);
     let (k, _) = rest.split_once(':')?;
     let k = k.trim();
-    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| k.to_string())
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| k.to_string())
 }
 
 /// The first `key: value` at or after `line` with indentation `column - 1` whose value is
 /// `value`, as (key, line, column).
-fn key_with_value(text: &str, line: usize, column: usize, value: &str) -> Option<(String, usize, usize)> {
+fn key_with_value(
+    text: &str,
+    line: usize,
+    column: usize,
+    value: &str,
+) -> Option<(String, usize, usize)> {
     let indent = column.checked_sub(1)?;
     for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
         let this = l.len() - l.trim_start().len();
@@ -352,7 +479,12 @@ fn key_with_value(text: &str, line: usize, column: usize, value: &str) -> Option
             continue;
         }
         if let Some((k, v)) = l.trim_start().split_once(':') {
-            let v = v.split(" #").next().unwrap_or_default().trim().trim_matches(|c| c == '"' || c == '\'');
+            let v = v
+                .split(" #")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'');
             if v == value {
                 return Some((k.trim().to_string(), i + 1, indent + 1));
             }

@@ -2,8 +2,8 @@
 //! that check themselves while parsing so an error carries the line and column of its key.
 
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use std::fmt::Display;
 
 /// Marks the start of a `help:` text inside a serde error message.
@@ -138,10 +138,15 @@ impl<'de> Deserialize<'de> for Region {
         let s = String::deserialize(d)?;
         let parts: Vec<&str> = s.split('-').collect();
         let ok = parts.len() >= 3
-            && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
             && parts[parts.len() - 1].parse::<u8>().is_ok();
         if !ok {
-            return Err(fail(format!("is {s:?}, expected an AWS region such as us-west-2"), "use a region code from the AWS console's region list"));
+            return Err(fail(
+                format!("is {s:?}, expected an AWS region such as us-west-2"),
+                "use a region code from the AWS console's region list",
+            ));
         }
         Ok(Self(s))
     }
@@ -155,12 +160,15 @@ impl<'de> Deserialize<'de> for Prefix {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let ok = (3..=40).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-');
         if !ok {
             return Err(fail(
-                format!("is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"),
+                format!(
+                    "is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"
+                ),
                 "stack, table and bucket names start with it, e.g. prefix: lunora-player-prod",
             ));
         }
@@ -189,7 +197,10 @@ impl<'de> Deserialize<'de> for Cidr {
 pub fn parse_cidr(s: &str) -> Option<([u8; 4], u8)> {
     let (addr, len) = s.split_once('/')?;
     let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
-    let octets: Vec<u8> = addr.split('.').map(|o| o.parse::<u8>().ok()).collect::<Option<_>>()?;
+    let octets: Vec<u8> = addr
+        .split('.')
+        .map(|o| o.parse::<u8>().ok())
+        .collect::<Option<_>>()?;
     let octets: [u8; 4] = octets.try_into().ok()?;
     if addr.split('.').any(|o| o.len() > 1 && o.starts_with('0')) {
         return None;
@@ -206,11 +217,15 @@ pub struct Origin(pub String);
 impl<'de> Deserialize<'de> for Origin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
         let ok = rest.is_some_and(|r| !r.is_empty() && !r.contains('/') && !r.contains('*'));
         if !ok {
             return Err(fail(
-                format!("is {s:?}, expected an origin such as https://app.example.org (scheme and host, no path, no *)"),
+                format!(
+                    "is {s:?}, expected an origin such as https://app.example.org (scheme and host, no path, no *)"
+                ),
                 "list each site origin the API must answer; the CDN's own origin is added by castform",
             ));
         }
@@ -226,7 +241,10 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Bounded<MIN, MAX>
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = i64::deserialize(d)?;
         if v < i64::from(MIN) || v > i64::from(MAX) {
-            return Err(fail(format!("is {v}, expected {MIN}..={MAX}"), "change the value, or remove the key to use the default"));
+            return Err(fail(
+                format!("is {v}, expected {MIN}..={MAX}"),
+                "change the value, or remove the key to use the default",
+            ));
         }
         Ok(Self(v as u32))
     }

@@ -21,7 +21,13 @@ web:
 ";
 
 fn parse_str(text: &str) -> Result<Environment, ConfigError> {
-    parse(text, "environments/lunora/test.yaml", &root(), "lunora", "test")
+    parse(
+        text,
+        "environments/lunora/test.yaml",
+        &root(),
+        "lunora",
+        "test",
+    )
 }
 
 #[test]
@@ -56,7 +62,10 @@ fn unknown_key_names_file_line_column_and_key() {
     assert_eq!((e.line, e.column), (10, 3));
     assert_eq!(e.key, "api.memroy");
     let shown = e.to_string();
-    assert!(shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"), "{shown}");
+    assert!(
+        shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"),
+        "{shown}"
+    );
     assert!(shown.contains("help: remove it, or use one of:"), "{shown}");
 }
 
@@ -73,7 +82,10 @@ fn wrong_type_names_the_key() {
 fn out_of_range_value_says_what_was_expected() {
     let text = GOOD.replace("memory_mb: 512", "memory_mb: 64");
     let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.to_string(), "environments/lunora/test.yaml:9:3: `api.memory_mb` is 64, expected 128..=10240\nhelp: change the value, or remove the key to use the default");
+    assert_eq!(
+        e.to_string(),
+        "environments/lunora/test.yaml:9:3: `api.memory_mb` is 64, expected 128..=10240\nhelp: change the value, or remove the key to use the default"
+    );
 }
 
 #[test]
@@ -82,7 +94,11 @@ fn bad_cidr_is_refused_with_its_position() {
     let e = parse_str(&text).unwrap_err();
     assert_eq!(e.key, "media.ingest_cidr");
     assert_eq!((e.line, e.column), (12, 3));
-    assert!(e.message.contains("expected an IPv4 CIDR block"), "{}", e.message);
+    assert!(
+        e.message.contains("expected an IPv4 CIDR block"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

@@ -1,10 +1,14 @@
 //! The CloudFormation document: logical ids, parameters, conditions, resources, outputs, and
 //! their deterministic JSON and YAML forms.
 
+mod asset;
 mod expr;
+mod stack;
 mod yaml;
 
+pub use asset::{Asset, AssetError, sha256_hex, zip_folder};
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
+pub use stack::{ASSETS_BUCKET_PARAMETER, App, Import, OutputRef, Stack, StackError};
 pub use yaml::to_yaml;
 
 use crate::cfn::CfnResource;

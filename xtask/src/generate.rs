@@ -35,6 +35,7 @@ pub fn write_all(root: &Path) -> Result<(), String> {
 /// file name under `src/cfn/` -> formatted Rust source
 pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut services: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut shapes = vec![];
     for t in TYPES {
         let path = root.join("schemas").join(schema_file_name(t));
         let text =
@@ -42,6 +43,7 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
         let schema: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let (service, _) = split_type(t);
+        shapes.push((t.to_string(), tag_shape(&schema)));
         services
             .entry(service_module(service))
             .or_default()
@@ -50,7 +52,7 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut files = BTreeMap::new();
     let mut modrs = String::from(HEADER);
     modrs.push_str("//! L1: one struct per CloudFormation resource type, fields one to one with its properties.\n\n");
-    modrs.push_str("mod resource;\npub use resource::CfnResource;\n\n");
+    modrs.push_str("mod resource;\npub use resource::{CfnResource, TagShape};\n\n");
     for name in services.keys() {
         let _ = writeln!(modrs, "pub mod {name};");
     }
@@ -59,7 +61,13 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
     for t in TYPES {
         let _ = writeln!(modrs, "    ({t:?}, {:?}),", schema_file_name(t));
     }
-    modrs.push_str("];\n");
+    modrs.push_str("];\n\n");
+    modrs.push_str("/// The shape of a type's `Tags` property, for tagging every taggable resource (rule L22).\n");
+    modrs.push_str("pub fn tag_shape(type_name: &str) -> TagShape {\n    match type_name {\n");
+    for (t, shape) in &shapes {
+        let _ = writeln!(modrs, "        {t:?} => TagShape::{shape},");
+    }
+    modrs.push_str("        _ => TagShape::None,\n    }\n}\n");
     files.insert("mod.rs".to_string(), rustfmt(&modrs)?);
     for (name, modules) in services {
         let mut src = String::from(HEADER);
@@ -70,6 +78,20 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
         files.insert(format!("{name}.rs"), rustfmt(&src)?);
     }
     Ok(files)
+}
+
+/// How a type's `Tags` property is shaped: `List` of Key/Value, `Map`, or `None`.
+pub fn tag_shape(schema: &Value) -> &'static str {
+    let mut node = &schema["properties"]["Tags"];
+    if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+        node = &schema["definitions"][r.trim_start_matches("#/definitions/")];
+    }
+    match node.get("type").and_then(Value::as_str) {
+        Some("array") => "List",
+        Some("object") => "Map",
+        _ if node.is_null() => "None",
+        _ => "Map",
+    }
 }
 
 fn split_type(t: &str) -> (&str, &str) {

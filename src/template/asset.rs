@@ -1,0 +1,149 @@
+//! Content-addressed assets: a folder zipped deterministically (sorted entries, fixed
+//! timestamps and modes), named by the sha256 of the zip's bytes.
+
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssetError {
+    #[error("asset folder {path} cannot be read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("asset folder {path} holds no files")]
+    Empty { path: String },
+    #[error("asset {path} could not be zipped: {message}")]
+    Zip { path: String, message: String },
+}
+
+/// A zipped folder and its content address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    /// The folder, relative to the project root, as written in the environment file.
+    pub source: PathBuf,
+    /// Lowercase hex sha256 of the zip.
+    pub sha256: String,
+    /// The object key in the state bucket: `assets/<sha256>.zip`.
+    pub key: String,
+    pub size: usize,
+}
+
+/// Every regular file under `dir`, as sorted relative paths with `/` separators.
+fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Zips `root/source` deterministically: the same files give the same bytes on any machine.
+pub fn zip_folder(root: &Path, source: &Path) -> Result<(Vec<u8>, Asset), AssetError> {
+    let dir = root.join(source);
+    let shown = source.display().to_string();
+    let read = |e| AssetError::Read {
+        path: shown.clone(),
+        source: e,
+    };
+    let entries = files(&dir).map_err(read)?;
+    if entries.is_empty() {
+        return Err(AssetError::Empty { path: shown });
+    }
+    let zerr = |e: zip::result::ZipError| AssetError::Zip {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    for (name, path) in &entries {
+        let bytes = std::fs::read(path).map_err(|e| AssetError::Read {
+            path: format!("{shown}/{name}"),
+            source: e,
+        })?;
+        w.start_file(name.as_str(), opts).map_err(zerr)?;
+        w.write_all(&bytes).map_err(|e| AssetError::Zip {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    let bytes = w.finish().map_err(zerr)?.into_inner();
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let asset = Asset {
+        source: source.to_path_buf(),
+        key: format!("assets/{sha256}.zip"),
+        sha256,
+        size: bytes.len(),
+    };
+    Ok((bytes, asset))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_files_give_the_same_bytes_whatever_the_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/sub")).unwrap();
+        std::fs::write(dir.path().join("a/index.mjs"), "export const x = 1;").unwrap();
+        std::fs::write(dir.path().join("a/sub/b.mjs"), "b").unwrap();
+        let (one, a1) = zip_folder(dir.path(), Path::new("a")).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.path().join("a/index.mjs"), "export const x = 1;").unwrap();
+        let (two, a2) = zip_folder(dir.path(), Path::new("a")).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(a1, a2);
+        assert_eq!(a1.key, format!("assets/{}.zip", a1.sha256));
+        std::fs::write(dir.path().join("a/index.mjs"), "export const x = 2;").unwrap();
+        let (_, a3) = zip_folder(dir.path(), Path::new("a")).unwrap();
+        assert_ne!(a1.sha256, a3.sha256);
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(one)).unwrap();
+        assert_eq!(z.by_index(0).unwrap().name(), "index.mjs");
+        assert_eq!(z.by_index(1).unwrap().name(), "sub/b.mjs");
+    }
+
+    #[test]
+    fn missing_and_empty_folders_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            zip_folder(dir.path(), Path::new("nope")),
+            Err(AssetError::Read { .. })
+        ));
+        std::fs::create_dir(dir.path().join("empty")).unwrap();
+        let e = zip_folder(dir.path(), Path::new("empty")).unwrap_err();
+        assert_eq!(e.to_string(), "asset folder empty holds no files");
+    }
+}

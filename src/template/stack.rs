@@ -1,0 +1,444 @@
+//! Stacks and apps: a template with a name, a region, the parameters it takes from other stacks'
+//! outputs, and the assets it needs; an app is its stacks in dependency order, plus a manifest.
+
+use super::asset::{Asset, AssetError, zip_folder};
+use super::{Expr, LogicalId, Parameter, Template, TemplateError};
+use crate::cfn::{TagShape, tag_shape};
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The parameter every stack with assets takes: the name of castform's state bucket.
+pub const ASSETS_BUCKET_PARAMETER: &str = "CastformAssetsBucket";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("stack `{stack}`: {source}")]
+    Template {
+        stack: String,
+        source: TemplateError,
+    },
+    #[error("stack `{stack}`: {source}")]
+    Asset { stack: String, source: AssetError },
+    #[error("stack `{stack}` imports `{output}` from stack `{from}`, which {why}")]
+    BadImport {
+        stack: String,
+        from: String,
+        output: String,
+        why: String,
+    },
+    #[error("stacks {cycle} depend on each other in a cycle")]
+    Cycle { cycle: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// An output of a stack, to be passed to another stack as a parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRef {
+    pub stack: String,
+    pub output: String,
+}
+
+/// A parameter of this stack filled from another stack's output by the deploy engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub parameter: String,
+    pub stack: String,
+    pub output: String,
+}
+
+/// One CloudFormation stack of an app.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// Short name within the app: `data`, `api`, ...
+    pub name: String,
+    /// The CloudFormation stack name: `<prefix>-<name>`.
+    pub stack_name: String,
+    pub region: String,
+    /// Stateful resources are retained (rule L05).
+    pub retain_data: bool,
+    /// Physical names start with it.
+    pub prefix: String,
+    pub template: Template,
+    pub imports: Vec<Import>,
+    pub assets: Vec<Asset>,
+}
+
+impl Stack {
+    pub fn new(
+        prefix: &str,
+        name: &str,
+        region: &str,
+        retain_data: bool,
+        description: &str,
+    ) -> Self {
+        Self {
+            name: name.to_string(),
+            stack_name: format!("{prefix}-{name}"),
+            region: region.to_string(),
+            retain_data,
+            prefix: prefix.to_string(),
+            template: Template::new(description),
+            imports: vec![],
+            assets: vec![],
+        }
+    }
+
+    fn err(&self, source: TemplateError) -> StackError {
+        StackError::Template {
+            stack: self.name.clone(),
+            source,
+        }
+    }
+
+    /// A physical name: `<prefix>-<suffix>`.
+    pub fn physical_name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.prefix)
+    }
+
+    /// Adds an output other stacks (and the deploy's propagated files) can use.
+    pub fn output(
+        &mut self,
+        id: &str,
+        value: Expr<String>,
+        description: &str,
+    ) -> Result<OutputRef, StackError> {
+        self.template
+            .add_output(id, value, description)
+            .map_err(|e| self.err(e))?;
+        Ok(OutputRef {
+            stack: self.name.clone(),
+            output: id.to_string(),
+        })
+    }
+
+    /// Takes another stack's output as a parameter of this one: `<Stack><Output>`.
+    pub fn import(&mut self, from: &OutputRef) -> Result<Expr<String>, StackError> {
+        if from.stack == self.name {
+            return Err(StackError::BadImport {
+                stack: self.name.clone(),
+                from: from.stack.clone(),
+                output: from.output.clone(),
+                why: "is this stack itself; use the value directly".into(),
+            });
+        }
+        let mut parameter = String::new();
+        for (i, c) in from.stack.chars().enumerate() {
+            parameter.push(if i == 0 { c.to_ascii_uppercase() } else { c });
+        }
+        parameter.push_str(&from.output);
+        if let Some(existing) = self.imports.iter().find(|i| i.parameter == parameter) {
+            return Ok(Expr::reference(existing.parameter.clone()));
+        }
+        let p = Parameter::string(&format!(
+            "Output {} of stack {} (filled in by castform)",
+            from.output, from.stack
+        ));
+        let e = self
+            .template
+            .add_parameter(&parameter, p)
+            .map_err(|e| self.err(e))?;
+        self.imports.push(Import {
+            parameter,
+            stack: from.stack.clone(),
+            output: from.output.clone(),
+        });
+        Ok(e)
+    }
+
+    /// Zips `source` (relative to `root`) and returns the bucket and key to point code at.
+    pub fn asset(
+        &mut self,
+        root: &Path,
+        source: &Path,
+    ) -> Result<(Expr<String>, Expr<String>), StackError> {
+        let (_, asset) = zip_folder(root, source).map_err(|e| StackError::Asset {
+            stack: self.name.clone(),
+            source: e,
+        })?;
+        let bucket = if self
+            .template
+            .parameters
+            .contains_key(&LogicalId::new(ASSETS_BUCKET_PARAMETER).unwrap())
+        {
+            Expr::reference(ASSETS_BUCKET_PARAMETER)
+        } else {
+            let p = Parameter::string(
+                "castform's state bucket, which holds the content-addressed assets",
+            );
+            self.template
+                .add_parameter(ASSETS_BUCKET_PARAMETER, p)
+                .map_err(|e| self.err(e))?
+        };
+        let key = Expr::from(asset.key.as_str());
+        if !self.assets.iter().any(|a| a.sha256 == asset.sha256) {
+            self.assets.push(asset);
+        }
+        Ok((bucket, key))
+    }
+
+    /// Tags every taggable resource with `tags`, keeping tags a construct set itself (rule L22).
+    pub fn apply_tags(&mut self, tags: &IndexMap<String, String>) {
+        for r in self.template.resources.values_mut() {
+            let props = match r.properties.as_object_mut() {
+                Some(p) => p,
+                None => continue,
+            };
+            match tag_shape(&r.type_name) {
+                TagShape::List => {
+                    let list = props.entry("Tags").or_insert_with(|| json!([]));
+                    if let Some(items) = list.as_array_mut() {
+                        for (k, v) in tags {
+                            if !items.iter().any(|t| t["Key"] == json!(k)) {
+                                items.push(json!({"Key": k, "Value": v}));
+                            }
+                        }
+                        if items.is_empty() {
+                            props.remove("Tags");
+                        }
+                    }
+                }
+                TagShape::Map => {
+                    let map = props.entry("Tags").or_insert_with(|| json!({}));
+                    if let Some(m) = map.as_object_mut() {
+                        for (k, v) in tags {
+                            m.entry(k.clone()).or_insert_with(|| json!(v));
+                        }
+                        if m.is_empty() {
+                            props.remove("Tags");
+                        }
+                    }
+                }
+                TagShape::None => {}
+            }
+        }
+    }
+}
+
+/// An app in one environment: its stacks in dependency order.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub app: String,
+    pub environment: String,
+    pub stacks: Vec<Stack>,
+}
+
+impl App {
+    /// Orders the stacks so each comes after the stacks it imports from, and validates every
+    /// template and import.
+    pub fn new(app: &str, environment: &str, stacks: Vec<Stack>) -> Result<Self, StackError> {
+        for s in &stacks {
+            s.template.validate().map_err(|e| StackError::Template {
+                stack: s.name.clone(),
+                source: e,
+            })?;
+            for i in &s.imports {
+                let Some(from) = stacks.iter().find(|f| f.name == i.stack) else {
+                    return Err(StackError::BadImport {
+                        stack: s.name.clone(),
+                        from: i.stack.clone(),
+                        output: i.output.clone(),
+                        why: "is not a stack of this app".into(),
+                    });
+                };
+                if !from
+                    .template
+                    .outputs
+                    .contains_key(
+                        &LogicalId::new(&i.output).map_err(|e| StackError::Template {
+                            stack: s.name.clone(),
+                            source: e,
+                        })?,
+                    )
+                {
+                    return Err(StackError::BadImport {
+                        stack: s.name.clone(),
+                        from: i.stack.clone(),
+                        output: i.output.clone(),
+                        why: "has no such output".into(),
+                    });
+                }
+            }
+        }
+        // Kahn's algorithm, keeping the definition order among ready stacks.
+        let mut remaining = stacks;
+        let mut ordered: Vec<Stack> = vec![];
+        while !remaining.is_empty() {
+            let ready = remaining.iter().position(|s| {
+                s.imports
+                    .iter()
+                    .all(|i| ordered.iter().any(|o| o.name == i.stack))
+            });
+            match ready {
+                Some(i) => ordered.push(remaining.remove(i)),
+                None => {
+                    let names: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
+                    return Err(StackError::Cycle {
+                        cycle: names.join(", "),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            app: app.to_string(),
+            environment: environment.to_string(),
+            stacks: ordered,
+        })
+    }
+
+    pub fn stack(&self, name: &str) -> Option<&Stack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// The stacks a stack depends on (those it imports from), sorted.
+    pub fn dependencies(&self, name: &str) -> Vec<String> {
+        let mut deps: Vec<String> = self
+            .stack(name)
+            .map(|s| s.imports.iter().map(|i| i.stack.clone()).collect())
+            .unwrap_or_default();
+        deps.sort();
+        deps.dedup();
+        deps
+    }
+
+    /// The manifest the deploy engine reads: stacks, regions, dependencies, parameter wiring,
+    /// assets with their sha256, template hashes.
+    pub fn manifest(&self, format: &str) -> Value {
+        let stacks: Vec<Value> = self
+            .stacks
+            .iter()
+            .map(|s| {
+                let mut params = serde_json::Map::new();
+                for i in &s.imports {
+                    params.insert(
+                        i.parameter.clone(),
+                        json!({"from": "output", "stack": i.stack, "output": i.output}),
+                    );
+                }
+                if !s.assets.is_empty() {
+                    params.insert(
+                        ASSETS_BUCKET_PARAMETER.into(),
+                        json!({"from": "bootstrap", "value": "bucket"}),
+                    );
+                }
+                let body = s.template.to_json();
+                json!({
+                    "name": s.name,
+                    "stack_name": s.stack_name,
+                    "region": s.region,
+                    "template": format!("{}.template.{format}", s.name),
+                    "template_sha256": super::asset::sha256_hex(body.as_bytes()),
+                    "depends_on": self.dependencies(&s.name),
+                    "parameters": params,
+                    "outputs": s.template.outputs.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+                    "assets": s.assets.iter().map(|a| json!({
+                        "source": a.source.display().to_string().replace('\\', "/"),
+                        "key": a.key,
+                        "sha256": a.sha256,
+                        "size": a.size,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "castform_manifest": 1,
+            "app": self.app,
+            "environment": self.environment,
+            "stacks": stacks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::sqs::Queue;
+
+    fn stack(name: &str) -> Stack {
+        Stack::new("p", name, "us-west-2", false, name)
+    }
+
+    #[test]
+    fn imports_become_parameters_and_order_the_stacks() {
+        let mut data = stack("data");
+        let q = data.template.add("Q", &Queue::default()).unwrap();
+        let out = data
+            .output("QueueArn", q.get_att(Queue::ATTR_ARN), "arn")
+            .unwrap();
+        let mut api = stack("api");
+        let p = api.import(&out).unwrap();
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"Ref": "DataQueueArn"})
+        );
+        assert_eq!(
+            api.import(&out).unwrap(),
+            p,
+            "a second import reuses the parameter"
+        );
+        let app = App::new("x", "dev", vec![api, data]).unwrap();
+        let names: Vec<&str> = app.stacks.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["data", "api"]);
+        let m = app.manifest("json");
+        assert_eq!(
+            m["stacks"][1]["parameters"]["DataQueueArn"],
+            json!({"from": "output", "stack": "data", "output": "QueueArn"})
+        );
+        assert_eq!(m["stacks"][1]["depends_on"], json!(["data"]));
+    }
+
+    #[test]
+    fn importing_a_missing_output_is_an_error() {
+        let data = stack("data");
+        let mut api = stack("api");
+        api.import(&OutputRef {
+            stack: "data".into(),
+            output: "Nope".into(),
+        })
+        .unwrap();
+        let e = App::new("x", "dev", vec![data, api]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "stack `api` imports `Nope` from stack `data`, which has no such output"
+        );
+    }
+
+    #[test]
+    fn cycles_are_errors() {
+        let mut a = stack("a");
+        let mut b = stack("b");
+        let oa = a.output("O", "x".into(), "o").unwrap();
+        let ob = b.output("O", "y".into(), "o").unwrap();
+        a.import(&ob).unwrap();
+        b.import(&oa).unwrap();
+        assert!(matches!(
+            App::new("x", "dev", vec![a, b]),
+            Err(StackError::Cycle { .. })
+        ));
+    }
+
+    #[test]
+    fn tags_reach_every_taggable_resource_in_its_shape() {
+        let mut s = stack("data");
+        s.template.add("Q", &Queue::default()).unwrap();
+        s.template
+            .add(
+                "P",
+                &crate::cfn::ssm::Parameter::new(crate::cfn::ssm::parameter::Type::String, "v"),
+            )
+            .unwrap();
+        let tags: IndexMap<String, String> = [("Project".to_string(), "lunora".to_string())]
+            .into_iter()
+            .collect();
+        s.apply_tags(&tags);
+        assert_eq!(
+            s.template.resource("Q").unwrap().properties["Tags"],
+            json!([{"Key": "Project", "Value": "lunora"}])
+        );
+        assert_eq!(
+            s.template.resource("P").unwrap().properties["Tags"],
+            json!({"Project": "lunora"})
+        );
+    }
+}
