@@ -3,4 +3,5 @@
 
 pub mod cfn;
 pub mod config;
+pub mod constructs;
 pub mod template;

@@ -65,10 +65,7 @@ pub mod api {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Api {
         /// An API key selection expression.
-        #[serde(
-            rename = "ApiKeySelectionExpression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ApiKeySelectionExpression", skip_serializing_if = "Option::is_none")]
         pub api_key_selection_expression: Option<Expr<String>>,
         /// Specifies how to interpret the base path of the API during import.
         #[serde(rename = "BasePath", skip_serializing_if = "Option::is_none")]
@@ -88,16 +85,10 @@ pub mod api {
         #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<Expr<String>>,
         /// Specifies whether clients can invoke your API by using the default ``execute-api`` endpoint.
-        #[serde(
-            rename = "DisableExecuteApiEndpoint",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DisableExecuteApiEndpoint", skip_serializing_if = "Option::is_none")]
         pub disable_execute_api_endpoint: Option<Expr<bool>>,
         /// Avoid validating models when creating a deployment.
-        #[serde(
-            rename = "DisableSchemaValidation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DisableSchemaValidation", skip_serializing_if = "Option::is_none")]
         pub disable_schema_validation: Option<Expr<bool>>,
         /// Specifies whether to rollback the API creation when a warning is encountered.
         #[serde(rename = "FailOnWarnings", skip_serializing_if = "Option::is_none")]
@@ -115,10 +106,7 @@ pub mod api {
         #[serde(rename = "RouteKey", skip_serializing_if = "Option::is_none")]
         pub route_key: Option<Expr<String>>,
         /// The route selection expression for the API.
-        #[serde(
-            rename = "RouteSelectionExpression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RouteSelectionExpression", skip_serializing_if = "Option::is_none")]
         pub route_selection_expression: Option<Expr<String>>,
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<IndexMap<String, Expr<String>>>,
@@ -183,10 +171,7 @@ pub mod integration {
         #[serde(rename = "ConnectionType", skip_serializing_if = "Option::is_none")]
         pub connection_type: Option<Expr<String>>,
         /// Supported only for WebSocket APIs.
-        #[serde(
-            rename = "ContentHandlingStrategy",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContentHandlingStrategy", skip_serializing_if = "Option::is_none")]
         pub content_handling_strategy: Option<Expr<String>>,
         /// Specifies the credentials required for the integration, if any.
         #[serde(rename = "CredentialsArn", skip_serializing_if = "Option::is_none")]
@@ -207,16 +192,10 @@ pub mod integration {
         #[serde(rename = "IntegrationUri", skip_serializing_if = "Option::is_none")]
         pub integration_uri: Option<Expr<String>>,
         /// Specifies the pass-through behavior for incoming requests based on the Content-Type header in the request, and the available mapping templates specified as the requestTemplates property on the Integration resource.
-        #[serde(
-            rename = "PassthroughBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PassthroughBehavior", skip_serializing_if = "Option::is_none")]
         pub passthrough_behavior: Option<Expr<String>>,
         /// Specifies the format of the payload sent to an integration.
-        #[serde(
-            rename = "PayloadFormatVersion",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PayloadFormatVersion", skip_serializing_if = "Option::is_none")]
         pub payload_format_version: Option<Expr<String>>,
         /// A key-value map specifying parameters.
         #[serde(rename = "RequestParameters", skip_serializing_if = "Option::is_none")]
@@ -228,10 +207,7 @@ pub mod integration {
         #[serde(rename = "ResponseParameters", skip_serializing_if = "Option::is_none")]
         pub response_parameters: Option<IndexMap<String, ResponseParameterMap>>,
         /// The template selection expression for the integration.
-        #[serde(
-            rename = "TemplateSelectionExpression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TemplateSelectionExpression", skip_serializing_if = "Option::is_none")]
         pub template_selection_expression: Option<Expr<String>>,
         /// Custom timeout between 50 and 29000 milliseconds for WebSocket APIs and between 50 and 30000 milliseconds for HTTP APIs.
         #[serde(rename = "TimeoutInMillis", skip_serializing_if = "Option::is_none")]
@@ -242,10 +218,7 @@ pub mod integration {
     }
     impl Integration {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            api_id: impl Into<Expr<String>>,
-            integration_type: impl Into<Expr<String>>,
-        ) -> Self {
+        pub fn new(api_id: impl Into<Expr<String>>, integration_type: impl Into<Expr<String>>) -> Self {
             Self {
                 api_id: api_id.into(),
                 connection_id: None,
@@ -299,10 +272,7 @@ pub mod route {
         #[serde(rename = "ApiKeyRequired", skip_serializing_if = "Option::is_none")]
         pub api_key_required: Option<Expr<bool>>,
         /// The authorization scopes supported by this route.
-        #[serde(
-            rename = "AuthorizationScopes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AuthorizationScopes", skip_serializing_if = "Option::is_none")]
         pub authorization_scopes: Option<Vec<Expr<String>>>,
         /// The authorization type for the route.
         #[serde(rename = "AuthorizationType", skip_serializing_if = "Option::is_none")]
@@ -311,10 +281,7 @@ pub mod route {
         #[serde(rename = "AuthorizerId", skip_serializing_if = "Option::is_none")]
         pub authorizer_id: Option<Expr<String>>,
         /// The model selection expression for the route.
-        #[serde(
-            rename = "ModelSelectionExpression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ModelSelectionExpression", skip_serializing_if = "Option::is_none")]
         pub model_selection_expression: Option<Expr<String>>,
         /// The operation name for the route.
         #[serde(rename = "OperationName", skip_serializing_if = "Option::is_none")]
@@ -328,10 +295,7 @@ pub mod route {
         #[serde(rename = "RouteKey")]
         pub route_key: Expr<String>,
         /// The route response selection expression for the route.
-        #[serde(
-            rename = "RouteResponseSelectionExpression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RouteResponseSelectionExpression", skip_serializing_if = "Option::is_none")]
         pub route_response_selection_expression: Option<Expr<String>>,
         /// The target for the route.
         #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
@@ -385,22 +349,13 @@ pub mod stage {
     pub struct RouteSettings {
         #[serde(rename = "DataTraceEnabled", skip_serializing_if = "Option::is_none")]
         pub data_trace_enabled: Option<Expr<bool>>,
-        #[serde(
-            rename = "DetailedMetricsEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DetailedMetricsEnabled", skip_serializing_if = "Option::is_none")]
         pub detailed_metrics_enabled: Option<Expr<bool>>,
         #[serde(rename = "LoggingLevel", skip_serializing_if = "Option::is_none")]
         pub logging_level: Option<Expr<String>>,
-        #[serde(
-            rename = "ThrottlingBurstLimit",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ThrottlingBurstLimit", skip_serializing_if = "Option::is_none")]
         pub throttling_burst_limit: Option<Expr<i64>>,
-        #[serde(
-            rename = "ThrottlingRateLimit",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ThrottlingRateLimit", skip_serializing_if = "Option::is_none")]
         pub throttling_rate_limit: Option<Expr<f64>>,
     }
     /// Resource Type definition for AWS::ApiGatewayV2::Stage
@@ -416,16 +371,10 @@ pub mod stage {
         #[serde(rename = "AutoDeploy", skip_serializing_if = "Option::is_none")]
         pub auto_deploy: Option<Expr<bool>>,
         /// The identifier of a client certificate for a Stage.
-        #[serde(
-            rename = "ClientCertificateId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ClientCertificateId", skip_serializing_if = "Option::is_none")]
         pub client_certificate_id: Option<Expr<String>>,
         /// The default route settings for the stage.
-        #[serde(
-            rename = "DefaultRouteSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DefaultRouteSettings", skip_serializing_if = "Option::is_none")]
         pub default_route_settings: Option<RouteSettings>,
         /// The deployment identifier for the API stage.
         #[serde(rename = "DeploymentId", skip_serializing_if = "Option::is_none")]

@@ -34,10 +34,7 @@ pub mod cache_policy {
     impl CookiesConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(cookie_behavior: impl Into<Expr<String>>) -> Self {
-            Self {
-                cookie_behavior: cookie_behavior.into(),
-                cookies: None,
-            }
+            Self { cookie_behavior: cookie_behavior.into(), cookies: None }
         }
     }
     /// An object that determines whether any HTTP headers (and if so, which headers) are included in the cache key and in requests that CloudFront sends to the origin.
@@ -53,10 +50,7 @@ pub mod cache_policy {
     impl HeadersConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(header_behavior: impl Into<Expr<String>>) -> Self {
-            Self {
-                header_behavior: header_behavior.into(),
-                headers: None,
-            }
+            Self { header_behavior: header_behavior.into(), headers: None }
         }
     }
     /// An object that determines whether any URL query strings in viewer requests (and if so, which query strings) are included in the cache key and in requests that CloudFront sends to the origin.
@@ -72,10 +66,7 @@ pub mod cache_policy {
     impl QueryStringsConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(query_string_behavior: impl Into<Expr<String>>) -> Self {
-            Self {
-                query_string_behavior: query_string_behavior.into(),
-                query_strings: None,
-            }
+            Self { query_string_behavior: query_string_behavior.into(), query_strings: None }
         }
     }
     /// This object determines the values that CloudFront includes in the cache key.
@@ -85,10 +76,7 @@ pub mod cache_policy {
         #[serde(rename = "CookiesConfig")]
         pub cookies_config: CookiesConfig,
         /// A flag that can affect whether the ``Accept-Encoding`` HTTP header is included in the cache key and included in requests that CloudFront sends to the origin.
-        #[serde(
-            rename = "EnableAcceptEncodingBrotli",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EnableAcceptEncodingBrotli", skip_serializing_if = "Option::is_none")]
         pub enable_accept_encoding_brotli: Option<Expr<bool>>,
         /// Required. A flag that can affect whether the ``Accept-Encoding`` HTTP header is included in the cache key and included in requests that CloudFront sends to the origin.
         #[serde(rename = "EnableAcceptEncodingGzip")]
@@ -137,8 +125,7 @@ pub mod cache_policy {
         pub name: Expr<String>,
         /// Required. The HTTP headers, cookies, and URL query strings to include in the cache key.
         #[serde(rename = "ParametersInCacheKeyAndForwardedToOrigin")]
-        pub parameters_in_cache_key_and_forwarded_to_origin:
-            ParametersInCacheKeyAndForwardedToOrigin,
+        pub parameters_in_cache_key_and_forwarded_to_origin: ParametersInCacheKeyAndForwardedToOrigin,
     }
     impl CachePolicyConfig {
         /// The required properties; set the others with struct update syntax.
@@ -169,9 +156,7 @@ pub mod cache_policy {
     impl CachePolicy {
         /// The required properties; set the others with struct update syntax.
         pub fn new(cache_policy_config: CachePolicyConfig) -> Self {
-            Self {
-                cache_policy_config,
-            }
+            Self { cache_policy_config }
         }
     }
 }
@@ -210,10 +195,7 @@ pub mod distribution {
     impl Cookies {
         /// The required properties; set the others with struct update syntax.
         pub fn new(forward: impl Into<Expr<String>>) -> Self {
-            Self {
-                forward: forward.into(),
-                whitelisted_names: None,
-            }
+            Self { forward: forward.into(), whitelisted_names: None }
         }
     }
     /// This field only supports standard distributions.
@@ -229,21 +211,13 @@ pub mod distribution {
         #[serde(rename = "QueryString")]
         pub query_string: Expr<bool>,
         /// This field is deprecated.
-        #[serde(
-            rename = "QueryStringCacheKeys",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "QueryStringCacheKeys", skip_serializing_if = "Option::is_none")]
         pub query_string_cache_keys: Option<Vec<Expr<String>>>,
     }
     impl ForwardedValues {
         /// The required properties; set the others with struct update syntax.
         pub fn new(query_string: impl Into<Expr<bool>>) -> Self {
-            Self {
-                cookies: None,
-                headers: None,
-                query_string: query_string.into(),
-                query_string_cache_keys: None,
-            }
+            Self { cookies: None, headers: None, query_string: query_string.into(), query_string_cache_keys: None }
         }
     }
     /// A CloudFront function that is associated with a cache behavior in a CloudFront distribution.
@@ -266,9 +240,7 @@ pub mod distribution {
     impl GrpcConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                enabled: enabled.into(),
-            }
+            Self { enabled: enabled.into() }
         }
     }
     /// A complex type that contains a Lambda@Edge function association.
@@ -303,28 +275,19 @@ pub mod distribution {
         #[serde(rename = "DefaultTTL", skip_serializing_if = "Option::is_none")]
         pub default_ttl: Option<Expr<f64>>,
         /// The value of ``ID`` for the field-level encryption configuration that you want CloudFront to use for encrypting specific fields of data for this cache behavior.
-        #[serde(
-            rename = "FieldLevelEncryptionId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FieldLevelEncryptionId", skip_serializing_if = "Option::is_none")]
         pub field_level_encryption_id: Option<Expr<String>>,
         /// This field is deprecated.
         #[serde(rename = "ForwardedValues", skip_serializing_if = "Option::is_none")]
         pub forwarded_values: Option<ForwardedValues>,
         /// A list of CloudFront functions that are associated with this cache behavior.
-        #[serde(
-            rename = "FunctionAssociations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionAssociations", skip_serializing_if = "Option::is_none")]
         pub function_associations: Option<Vec<FunctionAssociation>>,
         /// The gRPC configuration for your cache behavior.
         #[serde(rename = "GrpcConfig", skip_serializing_if = "Option::is_none")]
         pub grpc_config: Option<GrpcConfig>,
         /// A complex type that contains zero or more Lambda@Edge function associations for a cache behavior.
-        #[serde(
-            rename = "LambdaFunctionAssociations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LambdaFunctionAssociations", skip_serializing_if = "Option::is_none")]
         pub lambda_function_associations: Option<Vec<LambdaFunctionAssociation>>,
         /// This field only supports standard distributions.
         #[serde(rename = "MaxTTL", skip_serializing_if = "Option::is_none")]
@@ -333,25 +296,16 @@ pub mod distribution {
         #[serde(rename = "MinTTL", skip_serializing_if = "Option::is_none")]
         pub min_ttl: Option<Expr<f64>>,
         /// The unique identifier of the origin request policy that is attached to this cache behavior.
-        #[serde(
-            rename = "OriginRequestPolicyId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginRequestPolicyId", skip_serializing_if = "Option::is_none")]
         pub origin_request_policy_id: Option<Expr<String>>,
         /// Required. The pattern (for example, ``images/*.jpg``) that specifies which requests to apply the behavior to.
         #[serde(rename = "PathPattern")]
         pub path_pattern: Expr<String>,
         /// The Amazon Resource Name (ARN) of the real-time log configuration that is attached to this cache behavior.
-        #[serde(
-            rename = "RealtimeLogConfigArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RealtimeLogConfigArn", skip_serializing_if = "Option::is_none")]
         pub realtime_log_config_arn: Option<Expr<String>>,
         /// The identifier for a response headers policy.
-        #[serde(
-            rename = "ResponseHeadersPolicyId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ResponseHeadersPolicyId", skip_serializing_if = "Option::is_none")]
         pub response_headers_policy_id: Option<Expr<String>>,
         /// This field only supports standard distributions.
         #[serde(rename = "SmoothStreaming", skip_serializing_if = "Option::is_none")]
@@ -411,9 +365,7 @@ pub mod distribution {
     impl CacheTagConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(header_name: impl Into<Expr<String>>) -> Self {
-            Self {
-                header_name: header_name.into(),
-            }
+            Self { header_name: header_name.into() }
         }
     }
     /// A connection function association.
@@ -510,28 +462,19 @@ pub mod distribution {
         #[serde(rename = "DefaultTTL", skip_serializing_if = "Option::is_none")]
         pub default_ttl: Option<Expr<f64>>,
         /// The value of ``ID`` for the field-level encryption configuration that you want CloudFront to use for encrypting specific fields of data for the default cache behavior.
-        #[serde(
-            rename = "FieldLevelEncryptionId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FieldLevelEncryptionId", skip_serializing_if = "Option::is_none")]
         pub field_level_encryption_id: Option<Expr<String>>,
         /// This field is deprecated.
         #[serde(rename = "ForwardedValues", skip_serializing_if = "Option::is_none")]
         pub forwarded_values: Option<ForwardedValues>,
         /// A list of CloudFront functions that are associated with this cache behavior.
-        #[serde(
-            rename = "FunctionAssociations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionAssociations", skip_serializing_if = "Option::is_none")]
         pub function_associations: Option<Vec<FunctionAssociation>>,
         /// The gRPC configuration for your cache behavior.
         #[serde(rename = "GrpcConfig", skip_serializing_if = "Option::is_none")]
         pub grpc_config: Option<GrpcConfig>,
         /// A complex type that contains zero or more Lambda@Edge function associations for a cache behavior.
-        #[serde(
-            rename = "LambdaFunctionAssociations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LambdaFunctionAssociations", skip_serializing_if = "Option::is_none")]
         pub lambda_function_associations: Option<Vec<LambdaFunctionAssociation>>,
         /// This field only supports standard distributions.
         #[serde(rename = "MaxTTL", skip_serializing_if = "Option::is_none")]
@@ -540,22 +483,13 @@ pub mod distribution {
         #[serde(rename = "MinTTL", skip_serializing_if = "Option::is_none")]
         pub min_ttl: Option<Expr<f64>>,
         /// The unique identifier of the origin request policy that is attached to the default cache behavior.
-        #[serde(
-            rename = "OriginRequestPolicyId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginRequestPolicyId", skip_serializing_if = "Option::is_none")]
         pub origin_request_policy_id: Option<Expr<String>>,
         /// The Amazon Resource Name (ARN) of the real-time log configuration that is attached to this cache behavior.
-        #[serde(
-            rename = "RealtimeLogConfigArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RealtimeLogConfigArn", skip_serializing_if = "Option::is_none")]
         pub realtime_log_config_arn: Option<Expr<String>>,
         /// The identifier for a response headers policy.
-        #[serde(
-            rename = "ResponseHeadersPolicyId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ResponseHeadersPolicyId", skip_serializing_if = "Option::is_none")]
         pub response_headers_policy_id: Option<Expr<String>>,
         /// This field only supports standard distributions.
         #[serde(rename = "SmoothStreaming", skip_serializing_if = "Option::is_none")]
@@ -629,10 +563,7 @@ pub mod distribution {
     impl StatusCodes {
         /// The required properties; set the others with struct update syntax.
         pub fn new(items: Vec<Expr<i64>>, quantity: impl Into<Expr<i64>>) -> Self {
-            Self {
-                items,
-                quantity: quantity.into(),
-            }
+            Self { items, quantity: quantity.into() }
         }
     }
     /// A complex data type that includes information about the failover criteria for an origin group, including the status codes for which CloudFront will failover from the primary origin to the second origin.
@@ -658,9 +589,7 @@ pub mod distribution {
     impl OriginGroupMember {
         /// The required properties; set the others with struct update syntax.
         pub fn new(origin_id: impl Into<Expr<String>>) -> Self {
-            Self {
-                origin_id: origin_id.into(),
-            }
+            Self { origin_id: origin_id.into() }
         }
     }
     /// A complex data type for the origins included in an origin group.
@@ -676,10 +605,7 @@ pub mod distribution {
     impl OriginGroupMembers {
         /// The required properties; set the others with struct update syntax.
         pub fn new(items: Vec<OriginGroupMember>, quantity: impl Into<Expr<i64>>) -> Self {
-            Self {
-                items,
-                quantity: quantity.into(),
-            }
+            Self { items, quantity: quantity.into() }
         }
     }
     /// An origin group includes two origins (a primary origin and a secondary origin to failover to) and a failover criteria that you specify.
@@ -705,12 +631,7 @@ pub mod distribution {
             id: impl Into<Expr<String>>,
             members: OriginGroupMembers,
         ) -> Self {
-            Self {
-                failover_criteria,
-                id: id.into(),
-                members,
-                selection_criteria: None,
-            }
+            Self { failover_criteria, id: id.into(), members, selection_criteria: None }
         }
     }
     /// A complex data type for the origin groups specified for a distribution.
@@ -726,10 +647,7 @@ pub mod distribution {
     impl OriginGroups {
         /// The required properties; set the others with struct update syntax.
         pub fn new(quantity: impl Into<Expr<i64>>) -> Self {
-            Self {
-                items: None,
-                quantity: quantity.into(),
-            }
+            Self { items: None, quantity: quantity.into() }
         }
     }
     /// Configures mutual TLS authentication between CloudFront and your origin server.
@@ -742,9 +660,7 @@ pub mod distribution {
     impl OriginMtlsConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(client_certificate_arn: impl Into<Expr<String>>) -> Self {
-            Self {
-                client_certificate_arn: client_certificate_arn.into(),
-            }
+            Self { client_certificate_arn: client_certificate_arn.into() }
         }
     }
     /// A custom origin.
@@ -760,10 +676,7 @@ pub mod distribution {
         #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
         pub ip_address_type: Option<Expr<IpAddressType>>,
         /// Specifies how long, in seconds, CloudFront persists its connection to the origin.
-        #[serde(
-            rename = "OriginKeepaliveTimeout",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginKeepaliveTimeout", skip_serializing_if = "Option::is_none")]
         pub origin_keepalive_timeout: Option<Expr<i64>>,
         /// Configures mutual TLS authentication between CloudFront and your origin server.
         #[serde(rename = "OriginMtlsConfig", skip_serializing_if = "Option::is_none")]
@@ -805,14 +718,8 @@ pub mod distribution {
     }
     impl OriginCustomHeader {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            header_name: impl Into<Expr<String>>,
-            header_value: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                header_name: header_name.into(),
-                header_value: header_value.into(),
-            }
+        pub fn new(header_name: impl Into<Expr<String>>, header_value: impl Into<Expr<String>>) -> Self {
+            Self { header_name: header_name.into(), header_value: header_value.into() }
         }
     }
     /// CloudFront Origin Shield.
@@ -829,10 +736,7 @@ pub mod distribution {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct S3OriginConfig {
         /// If you're using origin access control (OAC) instead of origin access identity, specify an empty ``OriginAccessIdentity`` element.
-        #[serde(
-            rename = "OriginAccessIdentity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginAccessIdentity", skip_serializing_if = "Option::is_none")]
         pub origin_access_identity: Option<Expr<String>>,
         /// Specifies how long, in seconds, CloudFront waits for a response from the origin.
         #[serde(rename = "OriginReadTimeout", skip_serializing_if = "Option::is_none")]
@@ -842,10 +746,7 @@ pub mod distribution {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct VpcOriginConfig {
         /// Specifies how long, in seconds, CloudFront persists its connection to the origin.
-        #[serde(
-            rename = "OriginKeepaliveTimeout",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginKeepaliveTimeout", skip_serializing_if = "Option::is_none")]
         pub origin_keepalive_timeout: Option<Expr<i64>>,
         /// Specifies how long, in seconds, CloudFront waits for a response from the origin.
         #[serde(rename = "OriginReadTimeout", skip_serializing_if = "Option::is_none")]
@@ -887,16 +788,10 @@ pub mod distribution {
         #[serde(rename = "Id")]
         pub id: Expr<String>,
         /// The unique identifier of an origin access control for this origin.
-        #[serde(
-            rename = "OriginAccessControlId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginAccessControlId", skip_serializing_if = "Option::is_none")]
         pub origin_access_control_id: Option<Expr<String>>,
         /// A list of HTTP header names and values that CloudFront adds to the requests that it sends to the origin.
-        #[serde(
-            rename = "OriginCustomHeaders",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginCustomHeaders", skip_serializing_if = "Option::is_none")]
         pub origin_custom_headers: Option<Vec<OriginCustomHeader>>,
         /// An optional path that CloudFront appends to the origin domain name when CloudFront requests content from the origin.
         #[serde(rename = "OriginPath", skip_serializing_if = "Option::is_none")]
@@ -905,10 +800,7 @@ pub mod distribution {
         #[serde(rename = "OriginShield", skip_serializing_if = "Option::is_none")]
         pub origin_shield: Option<OriginShield>,
         /// The time (in seconds) that a request from CloudFront to the origin can stay open and wait for a response.
-        #[serde(
-            rename = "ResponseCompletionTimeout",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ResponseCompletionTimeout", skip_serializing_if = "Option::is_none")]
         pub response_completion_timeout: Option<Expr<i64>>,
         /// Use this type to specify an origin that is an Amazon S3 bucket that is not configured with static website hosting.
         #[serde(rename = "S3OriginConfig", skip_serializing_if = "Option::is_none")]
@@ -949,10 +841,7 @@ pub mod distribution {
     impl GeoRestriction {
         /// The required properties; set the others with struct update syntax.
         pub fn new(restriction_type: impl Into<Expr<RestrictionType>>) -> Self {
-            Self {
-                locations: None,
-                restriction_type: restriction_type.into(),
-            }
+            Self { locations: None, restriction_type: restriction_type.into() }
         }
     }
     /// A complex type that identifies ways in which you want to restrict distribution of your content.
@@ -975,19 +864,13 @@ pub mod distribution {
         #[serde(rename = "DNSName")]
         pub dns_name: Expr<String>,
         /// The CF origin access identity to associate with the distribution.
-        #[serde(
-            rename = "OriginAccessIdentity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginAccessIdentity", skip_serializing_if = "Option::is_none")]
         pub origin_access_identity: Option<Expr<String>>,
     }
     impl LegacyS3Origin {
         /// The required properties; set the others with struct update syntax.
         pub fn new(dns_name: impl Into<Expr<String>>) -> Self {
-            Self {
-                dns_name: dns_name.into(),
-                origin_access_identity: None,
-            }
+            Self { dns_name: dns_name.into(), origin_access_identity: None }
         }
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1003,11 +886,7 @@ pub mod distribution {
     impl ParameterDefinitionDefinitionStringSchema {
         /// The required properties; set the others with struct update syntax.
         pub fn new(required: impl Into<Expr<bool>>) -> Self {
-            Self {
-                comment: None,
-                default_value: None,
-                required: required.into(),
-            }
+            Self { comment: None, default_value: None, required: required.into() }
         }
     }
     /// The value that you assigned to the parameter.
@@ -1028,23 +907,14 @@ pub mod distribution {
     }
     impl ParameterDefinition {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            definition: ParameterDefinitionDefinition,
-            name: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                definition,
-                name: name.into(),
-            }
+        pub fn new(definition: ParameterDefinitionDefinition, name: impl Into<Expr<String>>) -> Self {
+            Self { definition, name: name.into() }
         }
     }
     /// This field only supports multi-tenant distributions.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct DistributionConfigTenantConfig {
-        #[serde(
-            rename = "ParameterDefinitions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ParameterDefinitions", skip_serializing_if = "Option::is_none")]
         pub parameter_definitions: Option<Vec<ParameterDefinition>>,
     }
     /// A complex type that determines the distribution's SSL/TLS configuration for communicating with viewers.
@@ -1054,19 +924,13 @@ pub mod distribution {
         #[serde(rename = "AcmCertificateArn", skip_serializing_if = "Option::is_none")]
         pub acm_certificate_arn: Option<Expr<String>>,
         /// If the distribution uses the CloudFront domain name such as ``d111111abcdef8.cloudfront.net``, set this field to ``true``.
-        #[serde(
-            rename = "CloudFrontDefaultCertificate",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CloudFrontDefaultCertificate", skip_serializing_if = "Option::is_none")]
         pub cloud_front_default_certificate: Option<Expr<bool>>,
         /// This field only supports standard distributions.
         #[serde(rename = "IamCertificateId", skip_serializing_if = "Option::is_none")]
         pub iam_certificate_id: Option<Expr<String>>,
         /// If the distribution uses ``Aliases`` (alternate domain names or CNAMEs), specify the security policy that you want CloudFront to use for HTTPS connections with viewers.
-        #[serde(
-            rename = "MinimumProtocolVersion",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinimumProtocolVersion", skip_serializing_if = "Option::is_none")]
         pub minimum_protocol_version: Option<Expr<MinimumProtocolVersion>>,
         /// In CloudFormation, this field name is ``SslSupportMethod``.
         #[serde(rename = "SslSupportMethod", skip_serializing_if = "Option::is_none")]
@@ -1076,16 +940,10 @@ pub mod distribution {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct TrustStoreConfig {
         /// The configuration to use to advertise trust store CA names.
-        #[serde(
-            rename = "AdvertiseTrustStoreCaNames",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdvertiseTrustStoreCaNames", skip_serializing_if = "Option::is_none")]
         pub advertise_trust_store_ca_names: Option<Expr<bool>>,
         /// The configuration to use to ignore certificate expiration.
-        #[serde(
-            rename = "IgnoreCertificateExpiry",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IgnoreCertificateExpiry", skip_serializing_if = "Option::is_none")]
         pub ignore_certificate_expiry: Option<Expr<bool>>,
         /// Required. The trust store ID.
         #[serde(rename = "TrustStoreId")]
@@ -1133,25 +991,16 @@ pub mod distribution {
         #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
         pub comment: Option<Expr<String>>,
         /// The distribution's connection function association.
-        #[serde(
-            rename = "ConnectionFunctionAssociation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionFunctionAssociation", skip_serializing_if = "Option::is_none")]
         pub connection_function_association: Option<ConnectionFunctionAssociation>,
         /// This field specifies whether the connection mode is through a standard distribution (direct) or a multi-tenant distribution with distribution tenants (tenant-only).
         #[serde(rename = "ConnectionMode", skip_serializing_if = "Option::is_none")]
         pub connection_mode: Option<Expr<ConnectionMode>>,
         /// This field only supports standard distributions.
-        #[serde(
-            rename = "ContinuousDeploymentPolicyId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContinuousDeploymentPolicyId", skip_serializing_if = "Option::is_none")]
         pub continuous_deployment_policy_id: Option<Expr<String>>,
         /// A complex type that controls the following:
-        #[serde(
-            rename = "CustomErrorResponses",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CustomErrorResponses", skip_serializing_if = "Option::is_none")]
         pub custom_error_responses: Option<Vec<CustomErrorResponse>>,
         /// The user-defined HTTP server that serves as the origin for content that CF distributes.
         #[serde(rename = "CustomOrigin", skip_serializing_if = "Option::is_none")]
@@ -1207,10 +1056,7 @@ pub mod distribution {
     }
     impl DistributionConfig {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            default_cache_behavior: DefaultCacheBehavior,
-            enabled: impl Into<Expr<bool>>,
-        ) -> Self {
+        pub fn new(default_cache_behavior: DefaultCacheBehavior, enabled: impl Into<Expr<bool>>) -> Self {
             Self {
                 aliases: None,
                 anycast_ip_list_id: None,
@@ -1255,10 +1101,7 @@ pub mod distribution {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// A distribution tells CloudFront where you want content to be delivered from, and the details about how to track and manage content delivery.
@@ -1274,10 +1117,7 @@ pub mod distribution {
     impl Distribution {
         /// The required properties; set the others with struct update syntax.
         pub fn new(distribution_config: DistributionConfig) -> Self {
-            Self {
-                distribution_config,
-                tags: None,
-            }
+            Self { distribution_config, tags: None }
         }
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -1293,6 +1133,17 @@ pub mod distribution {
             match self {
                 Self::Direct => "direct",
                 Self::TenantOnly => "tenant-only",
+            }
+        }
+    }
+    impl std::str::FromStr for ConnectionMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "direct" => Ok(Self::Direct),
+                "tenant-only" => Ok(Self::TenantOnly),
+                _ => Err(()),
             }
         }
     }
@@ -1318,6 +1169,19 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for HttpVersion {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "http1.1" => Ok(Self::Http1_1),
+                "http2" => Ok(Self::Http2),
+                "http2and3" => Ok(Self::Http2and3),
+                "http3" => Ok(Self::Http3),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum IpAddressType {
         #[serde(rename = "ipv4")]
@@ -1334,6 +1198,18 @@ pub mod distribution {
                 Self::Ipv4 => "ipv4",
                 Self::Ipv6 => "ipv6",
                 Self::Dualstack => "dualstack",
+            }
+        }
+    }
+    impl std::str::FromStr for IpAddressType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ipv4" => Ok(Self::Ipv4),
+                "ipv6" => Ok(Self::Ipv6),
+                "dualstack" => Ok(Self::Dualstack),
+                _ => Err(()),
             }
         }
     }
@@ -2094,6 +1970,264 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for Locations {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AD" => Ok(Self::Ad),
+                "AE" => Ok(Self::Ae),
+                "AF" => Ok(Self::Af),
+                "AG" => Ok(Self::Ag),
+                "AI" => Ok(Self::Ai),
+                "AL" => Ok(Self::Al),
+                "AM" => Ok(Self::Am),
+                "AO" => Ok(Self::Ao),
+                "AQ" => Ok(Self::Aq),
+                "AR" => Ok(Self::Ar),
+                "AS" => Ok(Self::As),
+                "AT" => Ok(Self::At),
+                "AU" => Ok(Self::Au),
+                "AW" => Ok(Self::Aw),
+                "AX" => Ok(Self::Ax),
+                "AZ" => Ok(Self::Az),
+                "BA" => Ok(Self::Ba),
+                "BB" => Ok(Self::Bb),
+                "BD" => Ok(Self::Bd),
+                "BE" => Ok(Self::Be),
+                "BF" => Ok(Self::Bf),
+                "BG" => Ok(Self::Bg),
+                "BH" => Ok(Self::Bh),
+                "BI" => Ok(Self::Bi),
+                "BJ" => Ok(Self::Bj),
+                "BL" => Ok(Self::Bl),
+                "BM" => Ok(Self::Bm),
+                "BN" => Ok(Self::Bn),
+                "BO" => Ok(Self::Bo),
+                "BQ" => Ok(Self::Bq),
+                "BR" => Ok(Self::Br),
+                "BS" => Ok(Self::Bs),
+                "BT" => Ok(Self::Bt),
+                "BV" => Ok(Self::Bv),
+                "BW" => Ok(Self::Bw),
+                "BY" => Ok(Self::By),
+                "BZ" => Ok(Self::Bz),
+                "CA" => Ok(Self::Ca),
+                "CC" => Ok(Self::Cc),
+                "CD" => Ok(Self::Cd),
+                "CF" => Ok(Self::Cf),
+                "CG" => Ok(Self::Cg),
+                "CH" => Ok(Self::Ch),
+                "CI" => Ok(Self::Ci),
+                "CK" => Ok(Self::Ck),
+                "CL" => Ok(Self::Cl),
+                "CM" => Ok(Self::Cm),
+                "CN" => Ok(Self::Cn),
+                "CO" => Ok(Self::Co),
+                "CR" => Ok(Self::Cr),
+                "CU" => Ok(Self::Cu),
+                "CV" => Ok(Self::Cv),
+                "CW" => Ok(Self::Cw),
+                "CX" => Ok(Self::Cx),
+                "CY" => Ok(Self::Cy),
+                "CZ" => Ok(Self::Cz),
+                "DE" => Ok(Self::De),
+                "DJ" => Ok(Self::Dj),
+                "DK" => Ok(Self::Dk),
+                "DM" => Ok(Self::Dm),
+                "DO" => Ok(Self::Do),
+                "DZ" => Ok(Self::Dz),
+                "EC" => Ok(Self::Ec),
+                "EE" => Ok(Self::Ee),
+                "EG" => Ok(Self::Eg),
+                "EH" => Ok(Self::Eh),
+                "ER" => Ok(Self::Er),
+                "ES" => Ok(Self::Es),
+                "ET" => Ok(Self::Et),
+                "FI" => Ok(Self::Fi),
+                "FJ" => Ok(Self::Fj),
+                "FK" => Ok(Self::Fk),
+                "FM" => Ok(Self::Fm),
+                "FO" => Ok(Self::Fo),
+                "FR" => Ok(Self::Fr),
+                "GA" => Ok(Self::Ga),
+                "GB" => Ok(Self::Gb),
+                "GD" => Ok(Self::Gd),
+                "GE" => Ok(Self::Ge),
+                "GF" => Ok(Self::Gf),
+                "GG" => Ok(Self::Gg),
+                "GH" => Ok(Self::Gh),
+                "GI" => Ok(Self::Gi),
+                "GL" => Ok(Self::Gl),
+                "GM" => Ok(Self::Gm),
+                "GN" => Ok(Self::Gn),
+                "GP" => Ok(Self::Gp),
+                "GQ" => Ok(Self::Gq),
+                "GR" => Ok(Self::Gr),
+                "GS" => Ok(Self::Gs),
+                "GT" => Ok(Self::Gt),
+                "GU" => Ok(Self::Gu),
+                "GW" => Ok(Self::Gw),
+                "GY" => Ok(Self::Gy),
+                "HK" => Ok(Self::Hk),
+                "HM" => Ok(Self::Hm),
+                "HN" => Ok(Self::Hn),
+                "HR" => Ok(Self::Hr),
+                "HT" => Ok(Self::Ht),
+                "HU" => Ok(Self::Hu),
+                "ID" => Ok(Self::Id),
+                "IE" => Ok(Self::Ie),
+                "IL" => Ok(Self::Il),
+                "IM" => Ok(Self::Im),
+                "IN" => Ok(Self::In),
+                "IO" => Ok(Self::Io),
+                "IQ" => Ok(Self::Iq),
+                "IR" => Ok(Self::Ir),
+                "IS" => Ok(Self::Is),
+                "IT" => Ok(Self::It),
+                "JE" => Ok(Self::Je),
+                "JM" => Ok(Self::Jm),
+                "JO" => Ok(Self::Jo),
+                "JP" => Ok(Self::Jp),
+                "KE" => Ok(Self::Ke),
+                "KG" => Ok(Self::Kg),
+                "KH" => Ok(Self::Kh),
+                "KI" => Ok(Self::Ki),
+                "KM" => Ok(Self::Km),
+                "KN" => Ok(Self::Kn),
+                "KP" => Ok(Self::Kp),
+                "KR" => Ok(Self::Kr),
+                "KW" => Ok(Self::Kw),
+                "KY" => Ok(Self::Ky),
+                "KZ" => Ok(Self::Kz),
+                "LA" => Ok(Self::La),
+                "LB" => Ok(Self::Lb),
+                "LC" => Ok(Self::Lc),
+                "LI" => Ok(Self::Li),
+                "LK" => Ok(Self::Lk),
+                "LR" => Ok(Self::Lr),
+                "LS" => Ok(Self::Ls),
+                "LT" => Ok(Self::Lt),
+                "LU" => Ok(Self::Lu),
+                "LV" => Ok(Self::Lv),
+                "LY" => Ok(Self::Ly),
+                "MA" => Ok(Self::Ma),
+                "MC" => Ok(Self::Mc),
+                "MD" => Ok(Self::Md),
+                "ME" => Ok(Self::Me),
+                "MF" => Ok(Self::Mf),
+                "MG" => Ok(Self::Mg),
+                "MH" => Ok(Self::Mh),
+                "MK" => Ok(Self::Mk),
+                "ML" => Ok(Self::Ml),
+                "MM" => Ok(Self::Mm),
+                "MN" => Ok(Self::Mn),
+                "MO" => Ok(Self::Mo),
+                "MP" => Ok(Self::Mp),
+                "MQ" => Ok(Self::Mq),
+                "MR" => Ok(Self::Mr),
+                "MS" => Ok(Self::Ms),
+                "MT" => Ok(Self::Mt),
+                "MU" => Ok(Self::Mu),
+                "MV" => Ok(Self::Mv),
+                "MW" => Ok(Self::Mw),
+                "MX" => Ok(Self::Mx),
+                "MY" => Ok(Self::My),
+                "MZ" => Ok(Self::Mz),
+                "NA" => Ok(Self::Na),
+                "NC" => Ok(Self::Nc),
+                "NE" => Ok(Self::Ne),
+                "NF" => Ok(Self::Nf),
+                "NG" => Ok(Self::Ng),
+                "NI" => Ok(Self::Ni),
+                "NL" => Ok(Self::Nl),
+                "NO" => Ok(Self::No),
+                "NP" => Ok(Self::Np),
+                "NR" => Ok(Self::Nr),
+                "NU" => Ok(Self::Nu),
+                "NZ" => Ok(Self::Nz),
+                "OM" => Ok(Self::Om),
+                "PA" => Ok(Self::Pa),
+                "PE" => Ok(Self::Pe),
+                "PF" => Ok(Self::Pf),
+                "PG" => Ok(Self::Pg),
+                "PH" => Ok(Self::Ph),
+                "PK" => Ok(Self::Pk),
+                "PL" => Ok(Self::Pl),
+                "PM" => Ok(Self::Pm),
+                "PN" => Ok(Self::Pn),
+                "PR" => Ok(Self::Pr),
+                "PS" => Ok(Self::Ps),
+                "PT" => Ok(Self::Pt),
+                "PW" => Ok(Self::Pw),
+                "PY" => Ok(Self::Py),
+                "QA" => Ok(Self::Qa),
+                "RE" => Ok(Self::Re),
+                "RO" => Ok(Self::Ro),
+                "RS" => Ok(Self::Rs),
+                "RU" => Ok(Self::Ru),
+                "RW" => Ok(Self::Rw),
+                "SA" => Ok(Self::Sa),
+                "SB" => Ok(Self::Sb),
+                "SC" => Ok(Self::Sc),
+                "SD" => Ok(Self::Sd),
+                "SE" => Ok(Self::Se),
+                "SG" => Ok(Self::Sg),
+                "SH" => Ok(Self::Sh),
+                "SI" => Ok(Self::Si),
+                "SJ" => Ok(Self::Sj),
+                "SK" => Ok(Self::Sk),
+                "SL" => Ok(Self::Sl),
+                "SM" => Ok(Self::Sm),
+                "SN" => Ok(Self::Sn),
+                "SO" => Ok(Self::So),
+                "SR" => Ok(Self::Sr),
+                "SS" => Ok(Self::Ss),
+                "ST" => Ok(Self::St),
+                "SV" => Ok(Self::Sv),
+                "SX" => Ok(Self::Sx),
+                "SY" => Ok(Self::Sy),
+                "SZ" => Ok(Self::Sz),
+                "TC" => Ok(Self::Tc),
+                "TD" => Ok(Self::Td),
+                "TF" => Ok(Self::Tf),
+                "TG" => Ok(Self::Tg),
+                "TH" => Ok(Self::Th),
+                "TJ" => Ok(Self::Tj),
+                "TK" => Ok(Self::Tk),
+                "TL" => Ok(Self::Tl),
+                "TM" => Ok(Self::Tm),
+                "TN" => Ok(Self::Tn),
+                "TO" => Ok(Self::To),
+                "TR" => Ok(Self::Tr),
+                "TT" => Ok(Self::Tt),
+                "TV" => Ok(Self::Tv),
+                "TW" => Ok(Self::Tw),
+                "TZ" => Ok(Self::Tz),
+                "UA" => Ok(Self::Ua),
+                "UG" => Ok(Self::Ug),
+                "UM" => Ok(Self::Um),
+                "US" => Ok(Self::Us),
+                "UY" => Ok(Self::Uy),
+                "UZ" => Ok(Self::Uz),
+                "VA" => Ok(Self::Va),
+                "VC" => Ok(Self::Vc),
+                "VE" => Ok(Self::Ve),
+                "VG" => Ok(Self::Vg),
+                "VI" => Ok(Self::Vi),
+                "VN" => Ok(Self::Vn),
+                "VU" => Ok(Self::Vu),
+                "WF" => Ok(Self::Wf),
+                "WS" => Ok(Self::Ws),
+                "YE" => Ok(Self::Ye),
+                "YT" => Ok(Self::Yt),
+                "ZA" => Ok(Self::Za),
+                "ZM" => Ok(Self::Zm),
+                "ZW" => Ok(Self::Zw),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum MinimumProtocolVersion {
         #[serde(rename = "SSLv3")]
@@ -2131,6 +2265,24 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for MinimumProtocolVersion {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SSLv3" => Ok(Self::SSLv3),
+                "TLSv1" => Ok(Self::TLSv1),
+                "TLSv1.1_2016" => Ok(Self::TLSv1_1_2016),
+                "TLSv1.2_2018" => Ok(Self::TLSv1_2_2018),
+                "TLSv1.2_2019" => Ok(Self::TLSv1_2_2019),
+                "TLSv1.2_2021" => Ok(Self::TLSv1_2_2021),
+                "TLSv1.2_2025" => Ok(Self::TLSv1_2_2025),
+                "TLSv1.3_2025" => Ok(Self::TLSv1_3_2025),
+                "TLSv1_2016" => Ok(Self::TLSv1_2016),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum OriginGroupSelectionCriteria {
         #[serde(rename = "default")]
@@ -2144,6 +2296,17 @@ pub mod distribution {
             match self {
                 Self::Default => "default",
                 Self::MediaQualityBased => "media-quality-based",
+            }
+        }
+    }
+    impl std::str::FromStr for OriginGroupSelectionCriteria {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "default" => Ok(Self::Default),
+                "media-quality-based" => Ok(Self::MediaQualityBased),
+                _ => Err(()),
             }
         }
     }
@@ -2169,6 +2332,19 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for PriceClass {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "None" => Ok(Self::None),
+                "PriceClass_100" => Ok(Self::PriceClass100),
+                "PriceClass_200" => Ok(Self::PriceClass200),
+                "PriceClass_All" => Ok(Self::PriceClassAll),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum RestrictionType {
         #[serde(rename = "blacklist")]
@@ -2185,6 +2361,18 @@ pub mod distribution {
                 Self::Blacklist => "blacklist",
                 Self::None => "none",
                 Self::Whitelist => "whitelist",
+            }
+        }
+    }
+    impl std::str::FromStr for RestrictionType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "blacklist" => Ok(Self::Blacklist),
+                "none" => Ok(Self::None),
+                "whitelist" => Ok(Self::Whitelist),
+                _ => Err(()),
             }
         }
     }
@@ -2207,6 +2395,18 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for SslSupportMethod {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "sni-only" => Ok(Self::SniOnly),
+                "static-ip" => Ok(Self::StaticIp),
+                "vip" => Ok(Self::Vip),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ViewerMtlsMode {
         #[serde(rename = "required")]
@@ -2223,6 +2423,18 @@ pub mod distribution {
                 Self::Required => "required",
                 Self::Optional => "optional",
                 Self::Passthrough => "passthrough",
+            }
+        }
+    }
+    impl std::str::FromStr for ViewerMtlsMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "required" => Ok(Self::Required),
+                "optional" => Ok(Self::Optional),
+                "passthrough" => Ok(Self::Passthrough),
+                _ => Err(()),
             }
         }
     }
@@ -2245,6 +2457,18 @@ pub mod distribution {
             }
         }
     }
+    impl std::str::FromStr for ViewerProtocolPolicy {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "allow-all" => Ok(Self::AllowAll),
+                "https-only" => Ok(Self::HttpsOnly),
+                "redirect-to-https" => Ok(Self::RedirectToHttps),
+                _ => Err(()),
+            }
+        }
+    }
 }
 pub use distribution::Distribution;
 
@@ -2262,8 +2486,7 @@ pub mod function {
         /// `Fn::GetAtt` attribute `FunctionARN`
         pub const ATTR_FUNCTION_ARN: &'static str = "FunctionARN";
         /// `Fn::GetAtt` attribute `FunctionMetadata.FunctionARN`
-        pub const ATTR_FUNCTION_METADATA_FUNCTION_ARN: &'static str =
-            "FunctionMetadata.FunctionARN";
+        pub const ATTR_FUNCTION_METADATA_FUNCTION_ARN: &'static str = "FunctionMetadata.FunctionARN";
         /// `Fn::GetAtt` attribute `Stage`
         pub const ATTR_STAGE: &'static str = "Stage";
     }
@@ -2281,9 +2504,7 @@ pub mod function {
     impl KeyValueStoreAssociation {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key_value_store_arn: impl Into<Expr<String>>) -> Self {
-            Self {
-                key_value_store_arn: key_value_store_arn.into(),
-            }
+            Self { key_value_store_arn: key_value_store_arn.into() }
         }
     }
     /// Contains configuration information about a CloudFront function.
@@ -2293,10 +2514,7 @@ pub mod function {
         #[serde(rename = "Comment")]
         pub comment: Expr<String>,
         /// The configuration for the key value store associations.
-        #[serde(
-            rename = "KeyValueStoreAssociations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KeyValueStoreAssociations", skip_serializing_if = "Option::is_none")]
         pub key_value_store_associations: Option<Vec<KeyValueStoreAssociation>>,
         /// Required. The function's runtime environment version.
         #[serde(rename = "Runtime")]
@@ -2305,11 +2523,7 @@ pub mod function {
     impl FunctionConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(comment: impl Into<Expr<String>>, runtime: impl Into<Expr<Runtime>>) -> Self {
-            Self {
-                comment: comment.into(),
-                key_value_store_associations: None,
-                runtime: runtime.into(),
-            }
+            Self { comment: comment.into(), key_value_store_associations: None, runtime: runtime.into() }
         }
     }
     /// Contains metadata about a CloudFront function.
@@ -2328,10 +2542,7 @@ pub mod function {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Creates a CF function.
@@ -2389,6 +2600,17 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for Runtime {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "cloudfront-js-1.0" => Ok(Self::CloudfrontJs1_0),
+                "cloudfront-js-2.0" => Ok(Self::CloudfrontJs2_0),
+                _ => Err(()),
+            }
+        }
+    }
 }
 pub use function::Function;
 
@@ -2426,14 +2648,8 @@ pub mod key_value_store {
     }
     impl ImportSource {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            source_arn: impl Into<Expr<String>>,
-            source_type: impl Into<Expr<SourceType>>,
-        ) -> Self {
-            Self {
-                source_arn: source_arn.into(),
-                source_type: source_type.into(),
-            }
+        pub fn new(source_arn: impl Into<Expr<String>>, source_type: impl Into<Expr<SourceType>>) -> Self {
+            Self { source_arn: source_arn.into(), source_type: source_type.into() }
         }
     }
     /// A complex type that contains ``Tag`` key and ``Tag`` value.
@@ -2449,10 +2665,7 @@ pub mod key_value_store {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// The key value store.
@@ -2474,12 +2687,7 @@ pub mod key_value_store {
     impl KeyValueStore {
         /// The required properties; set the others with struct update syntax.
         pub fn new(name: impl Into<Expr<String>>) -> Self {
-            Self {
-                comment: None,
-                import_source: None,
-                name: name.into(),
-                tags: None,
-            }
+            Self { comment: None, import_source: None, name: name.into(), tags: None }
         }
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -2492,6 +2700,16 @@ pub mod key_value_store {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::S3 => "S3",
+            }
+        }
+    }
+    impl std::str::FromStr for SourceType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "S3" => Ok(Self::S3),
+                _ => Err(()),
             }
         }
     }
@@ -2562,9 +2780,7 @@ pub mod origin_access_control {
     impl OriginAccessControl {
         /// The required properties; set the others with struct update syntax.
         pub fn new(origin_access_control_config: OriginAccessControlConfig) -> Self {
-            Self {
-                origin_access_control_config,
-            }
+            Self { origin_access_control_config }
         }
     }
 }
@@ -2658,16 +2874,10 @@ pub mod response_headers_policy {
         #[serde(rename = "AccessControlAllowOrigins")]
         pub access_control_allow_origins: AccessControlAllowOrigins,
         /// A list of HTTP headers that CloudFront includes as values for the ``Access-Control-Expose-Headers`` HTTP response header.
-        #[serde(
-            rename = "AccessControlExposeHeaders",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccessControlExposeHeaders", skip_serializing_if = "Option::is_none")]
         pub access_control_expose_headers: Option<AccessControlExposeHeaders>,
         /// A number that CloudFront uses as the value for the ``Access-Control-Max-Age`` HTTP response header.
-        #[serde(
-            rename = "AccessControlMaxAgeSec",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccessControlMaxAgeSec", skip_serializing_if = "Option::is_none")]
         pub access_control_max_age_sec: Option<Expr<i64>>,
         /// Required. A Boolean that determines whether CloudFront overrides HTTP response headers received from the origin with the ones specified in this response headers policy.
         #[serde(rename = "OriginOverride")]
@@ -2713,11 +2923,7 @@ pub mod response_headers_policy {
             override_: impl Into<Expr<bool>>,
             value: impl Into<Expr<String>>,
         ) -> Self {
-            Self {
-                header: header.into(),
-                override_: override_.into(),
-                value: value.into(),
-            }
+            Self { header: header.into(), override_: override_.into(), value: value.into() }
         }
     }
     /// A list of HTTP response header names and their values.
@@ -2743,9 +2949,7 @@ pub mod response_headers_policy {
     impl RemoveHeader {
         /// The required properties; set the others with struct update syntax.
         pub fn new(header: impl Into<Expr<String>>) -> Self {
-            Self {
-                header: header.into(),
-            }
+            Self { header: header.into() }
         }
     }
     /// A list of HTTP header names that CloudFront removes from HTTP responses to requests that match the cache behavior that this response headers policy is attached to.
@@ -2773,14 +2977,8 @@ pub mod response_headers_policy {
     }
     impl ContentSecurityPolicy {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            content_security_policy: impl Into<Expr<String>>,
-            override_: impl Into<Expr<bool>>,
-        ) -> Self {
-            Self {
-                content_security_policy: content_security_policy.into(),
-                override_: override_.into(),
-            }
+        pub fn new(content_security_policy: impl Into<Expr<String>>, override_: impl Into<Expr<bool>>) -> Self {
+            Self { content_security_policy: content_security_policy.into(), override_: override_.into() }
         }
     }
     /// Determines whether CloudFront includes the ``X-Content-Type-Options`` HTTP response header with its value set to ``nosniff``.
@@ -2793,9 +2991,7 @@ pub mod response_headers_policy {
     impl ContentTypeOptions {
         /// The required properties; set the others with struct update syntax.
         pub fn new(override_: impl Into<Expr<bool>>) -> Self {
-            Self {
-                override_: override_.into(),
-            }
+            Self { override_: override_.into() }
         }
     }
     /// Determines whether CloudFront includes the ``X-Frame-Options`` HTTP response header and the header's value.
@@ -2810,14 +3006,8 @@ pub mod response_headers_policy {
     }
     impl FrameOptions {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            frame_option: impl Into<Expr<String>>,
-            override_: impl Into<Expr<bool>>,
-        ) -> Self {
-            Self {
-                frame_option: frame_option.into(),
-                override_: override_.into(),
-            }
+        pub fn new(frame_option: impl Into<Expr<String>>, override_: impl Into<Expr<bool>>) -> Self {
+            Self { frame_option: frame_option.into(), override_: override_.into() }
         }
     }
     /// Determines whether CloudFront includes the ``Referrer-Policy`` HTTP response header and the header's value.
@@ -2832,14 +3022,8 @@ pub mod response_headers_policy {
     }
     impl ReferrerPolicy {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            override_: impl Into<Expr<bool>>,
-            referrer_policy: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                override_: override_.into(),
-                referrer_policy: referrer_policy.into(),
-            }
+        pub fn new(override_: impl Into<Expr<bool>>, referrer_policy: impl Into<Expr<String>>) -> Self {
+            Self { override_: override_.into(), referrer_policy: referrer_policy.into() }
         }
     }
     /// Determines whether CloudFront includes the ``Strict-Transport-Security`` HTTP response header and the header's value.
@@ -2860,10 +3044,7 @@ pub mod response_headers_policy {
     }
     impl StrictTransportSecurity {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            access_control_max_age_sec: impl Into<Expr<i64>>,
-            override_: impl Into<Expr<bool>>,
-        ) -> Self {
+        pub fn new(access_control_max_age_sec: impl Into<Expr<i64>>, override_: impl Into<Expr<bool>>) -> Self {
             Self {
                 access_control_max_age_sec: access_control_max_age_sec.into(),
                 include_subdomains: None,
@@ -2891,22 +3072,14 @@ pub mod response_headers_policy {
     impl XSSProtection {
         /// The required properties; set the others with struct update syntax.
         pub fn new(override_: impl Into<Expr<bool>>, protection: impl Into<Expr<bool>>) -> Self {
-            Self {
-                mode_block: None,
-                override_: override_.into(),
-                protection: protection.into(),
-                report_uri: None,
-            }
+            Self { mode_block: None, override_: override_.into(), protection: protection.into(), report_uri: None }
         }
     }
     /// A configuration for a set of security-related HTTP response headers.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SecurityHeadersConfig {
         /// The policy directives and their values that CloudFront includes as values for the ``Content-Security-Policy`` HTTP response header.
-        #[serde(
-            rename = "ContentSecurityPolicy",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContentSecurityPolicy", skip_serializing_if = "Option::is_none")]
         pub content_security_policy: Option<ContentSecurityPolicy>,
         /// Determines whether CloudFront includes the ``X-Content-Type-Options`` HTTP response header with its value set to ``nosniff``.
         #[serde(rename = "ContentTypeOptions", skip_serializing_if = "Option::is_none")]
@@ -2918,10 +3091,7 @@ pub mod response_headers_policy {
         #[serde(rename = "ReferrerPolicy", skip_serializing_if = "Option::is_none")]
         pub referrer_policy: Option<ReferrerPolicy>,
         /// Determines whether CloudFront includes the ``Strict-Transport-Security`` HTTP response header and the header's value.
-        #[serde(
-            rename = "StrictTransportSecurity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StrictTransportSecurity", skip_serializing_if = "Option::is_none")]
         pub strict_transport_security: Option<StrictTransportSecurity>,
         /// Determines whether CloudFront includes the ``X-XSS-Protection`` HTTP response header and the header's value.
         #[serde(rename = "XSSProtection", skip_serializing_if = "Option::is_none")]
@@ -2940,10 +3110,7 @@ pub mod response_headers_policy {
     impl ServerTimingHeadersConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                enabled: enabled.into(),
-                sampling_rate: None,
-            }
+            Self { enabled: enabled.into(), sampling_rate: None }
         }
     }
     /// A response headers policy configuration.
@@ -2956,31 +3123,19 @@ pub mod response_headers_policy {
         #[serde(rename = "CorsConfig", skip_serializing_if = "Option::is_none")]
         pub cors_config: Option<CorsConfig>,
         /// A configuration for a set of custom HTTP response headers.
-        #[serde(
-            rename = "CustomHeadersConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CustomHeadersConfig", skip_serializing_if = "Option::is_none")]
         pub custom_headers_config: Option<CustomHeadersConfig>,
         /// Required. A name to identify the response headers policy.
         #[serde(rename = "Name")]
         pub name: Expr<String>,
         /// A configuration for a set of HTTP headers to remove from the HTTP response.
-        #[serde(
-            rename = "RemoveHeadersConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RemoveHeadersConfig", skip_serializing_if = "Option::is_none")]
         pub remove_headers_config: Option<RemoveHeadersConfig>,
         /// A configuration for a set of security-related HTTP response headers.
-        #[serde(
-            rename = "SecurityHeadersConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SecurityHeadersConfig", skip_serializing_if = "Option::is_none")]
         pub security_headers_config: Option<SecurityHeadersConfig>,
         /// A configuration for enabling the ``Server-Timing`` header in HTTP responses sent from CloudFront.
-        #[serde(
-            rename = "ServerTimingHeadersConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ServerTimingHeadersConfig", skip_serializing_if = "Option::is_none")]
         pub server_timing_headers_config: Option<ServerTimingHeadersConfig>,
     }
     impl ResponseHeadersPolicyConfig {
@@ -3007,9 +3162,7 @@ pub mod response_headers_policy {
     impl ResponseHeadersPolicy {
         /// The required properties; set the others with struct update syntax.
         pub fn new(response_headers_policy_config: ResponseHeadersPolicyConfig) -> Self {
-            Self {
-                response_headers_policy_config,
-            }
+            Self { response_headers_policy_config }
         }
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -3043,6 +3196,23 @@ pub mod response_headers_policy {
                 Self::Patch => "PATCH",
                 Self::Post => "POST",
                 Self::Put => "PUT",
+            }
+        }
+    }
+    impl std::str::FromStr for Items {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ALL" => Ok(Self::All),
+                "DELETE" => Ok(Self::Delete),
+                "GET" => Ok(Self::Get),
+                "HEAD" => Ok(Self::Head),
+                "OPTIONS" => Ok(Self::Options),
+                "PATCH" => Ok(Self::Patch),
+                "POST" => Ok(Self::Post),
+                "PUT" => Ok(Self::Put),
+                _ => Err(()),
             }
         }
     }

@@ -34,20 +34,13 @@ pub mod alarm {
     impl AlarmTagsPropagation {
         /// The required properties; set the others with struct update syntax.
         pub fn new(enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                enabled: enabled.into(),
-                excluded_tag_keys: None,
-                included_tag_keys: None,
-            }
+            Self { enabled: enabled.into(), excluded_tag_keys: None, included_tag_keys: None }
         }
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct ActionConfiguration {
         /// Whether the alarm's tags are included in its action notifications and state-change events.
-        #[serde(
-            rename = "AlarmTagsPropagation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AlarmTagsPropagation", skip_serializing_if = "Option::is_none")]
         pub alarm_tags_propagation: Option<AlarmTagsPropagation>,
     }
     /// Dimension is an embedded property of the ``AWS::CloudWatch::Alarm`` type.
@@ -63,10 +56,7 @@ pub mod alarm {
     impl Dimension {
         /// The required properties; set the others with struct update syntax.
         pub fn new(name: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                name: name.into(),
-                value: value.into(),
-            }
+            Self { name: name.into(), value: value.into() }
         }
     }
     /// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including the query to run and the durations that define when contributors transition between states.
@@ -137,17 +127,8 @@ pub mod alarm {
     }
     impl MetricStat {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            metric: Metric,
-            period: impl Into<Expr<i64>>,
-            stat: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                metric,
-                period: period.into(),
-                stat: stat.into(),
-                unit: None,
-            }
+        pub fn new(metric: Metric, period: impl Into<Expr<i64>>, stat: impl Into<Expr<String>>) -> Self {
+            Self { metric, period: period.into(), stat: stat.into(), unit: None }
         }
     }
     /// The ``MetricDataQuery`` property type specifies the metric data to return, and whether this call is just retrieving a batch set of data for one metric, or is performing a math expression on metric data.
@@ -202,35 +183,23 @@ pub mod alarm {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// The configuration settings that define the warm-up behavior for an alarm.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct WarmUpConfiguration {
         /// Specifies whether the alarm waits for the full warm-up period before it starts to evaluate.
-        #[serde(
-            rename = "OnlyStartEvaluatingAfterWarmUpPeriodEnds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OnlyStartEvaluatingAfterWarmUpPeriodEnds", skip_serializing_if = "Option::is_none")]
         pub only_start_evaluating_after_warm_up_period_ends: Option<Expr<bool>>,
         /// The length of the warm-up period, in minutes.
-        #[serde(
-            rename = "WarmUpPeriodDurationInMinutes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WarmUpPeriodDurationInMinutes", skip_serializing_if = "Option::is_none")]
         pub warm_up_period_duration_in_minutes: Option<Expr<i64>>,
     }
     /// The ``AWS::CloudWatch::Alarm`` type specifies an alarm and associates it with the specified metric or metric math expression.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Alarm {
-        #[serde(
-            rename = "ActionConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ActionConfiguration", skip_serializing_if = "Option::is_none")]
         pub action_configuration: Option<ActionConfiguration>,
         /// Indicates whether actions should be executed during any changes to the alarm state.
         #[serde(rename = "ActionsEnabled", skip_serializing_if = "Option::is_none")]
@@ -254,10 +223,7 @@ pub mod alarm {
         #[serde(rename = "Dimensions", skip_serializing_if = "Option::is_none")]
         pub dimensions: Option<Vec<Dimension>>,
         /// Used only for alarms based on percentiles.
-        #[serde(
-            rename = "EvaluateLowSampleCountPercentile",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EvaluateLowSampleCountPercentile", skip_serializing_if = "Option::is_none")]
         pub evaluate_low_sample_count_percentile: Option<Expr<String>>,
         /// The evaluation criteria for the alarm.
         #[serde(rename = "EvaluationCriteria", skip_serializing_if = "Option::is_none")]
@@ -275,10 +241,7 @@ pub mod alarm {
         #[serde(rename = "ExtendedStatistic", skip_serializing_if = "Option::is_none")]
         pub extended_statistic: Option<Expr<String>>,
         /// The actions to execute when this alarm transitions to the ``INSUFFICIENT_DATA`` state from any other state.
-        #[serde(
-            rename = "InsufficientDataActions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InsufficientDataActions", skip_serializing_if = "Option::is_none")]
         pub insufficient_data_actions: Option<Vec<Expr<String>>>,
         /// The name of the metric associated with the alarm.
         #[serde(rename = "MetricName", skip_serializing_if = "Option::is_none")]
@@ -314,10 +277,7 @@ pub mod alarm {
         #[serde(rename = "Unit", skip_serializing_if = "Option::is_none")]
         pub unit: Option<Expr<Unit>>,
         /// The warm-up configuration for the alarm.
-        #[serde(
-            rename = "WarmUpConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WarmUpConfiguration", skip_serializing_if = "Option::is_none")]
         pub warm_up_configuration: Option<WarmUpConfiguration>,
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -344,12 +304,26 @@ pub mod alarm {
                 Self::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
                 Self::GreaterThanThreshold => "GreaterThanThreshold",
                 Self::GreaterThanUpperThreshold => "GreaterThanUpperThreshold",
-                Self::LessThanLowerOrGreaterThanUpperThreshold => {
-                    "LessThanLowerOrGreaterThanUpperThreshold"
-                }
+                Self::LessThanLowerOrGreaterThanUpperThreshold => "LessThanLowerOrGreaterThanUpperThreshold",
                 Self::LessThanLowerThreshold => "LessThanLowerThreshold",
                 Self::LessThanOrEqualToThreshold => "LessThanOrEqualToThreshold",
                 Self::LessThanThreshold => "LessThanThreshold",
+            }
+        }
+    }
+    impl std::str::FromStr for ComparisonOperator {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "GreaterThanOrEqualToThreshold" => Ok(Self::GreaterThanOrEqualToThreshold),
+                "GreaterThanThreshold" => Ok(Self::GreaterThanThreshold),
+                "GreaterThanUpperThreshold" => Ok(Self::GreaterThanUpperThreshold),
+                "LessThanLowerOrGreaterThanUpperThreshold" => Ok(Self::LessThanLowerOrGreaterThanUpperThreshold),
+                "LessThanLowerThreshold" => Ok(Self::LessThanLowerThreshold),
+                "LessThanOrEqualToThreshold" => Ok(Self::LessThanOrEqualToThreshold),
+                "LessThanThreshold" => Ok(Self::LessThanThreshold),
+                _ => Err(()),
             }
         }
     }
@@ -378,6 +352,20 @@ pub mod alarm {
             }
         }
     }
+    impl std::str::FromStr for Statistic {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Average" => Ok(Self::Average),
+                "Maximum" => Ok(Self::Maximum),
+                "Minimum" => Ok(Self::Minimum),
+                "SampleCount" => Ok(Self::SampleCount),
+                "Sum" => Ok(Self::Sum),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum TreatMissingData {
         #[serde(rename = "breaching")]
@@ -397,6 +385,19 @@ pub mod alarm {
                 Self::Ignore => "ignore",
                 Self::Missing => "missing",
                 Self::NotBreaching => "notBreaching",
+            }
+        }
+    }
+    impl std::str::FromStr for TreatMissingData {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "breaching" => Ok(Self::Breaching),
+                "ignore" => Ok(Self::Ignore),
+                "missing" => Ok(Self::Missing),
+                "notBreaching" => Ok(Self::NotBreaching),
+                _ => Err(()),
             }
         }
     }
@@ -488,6 +489,42 @@ pub mod alarm {
                 Self::TerabitsSecond => "Terabits/Second",
                 Self::Terabytes => "Terabytes",
                 Self::TerabytesSecond => "Terabytes/Second",
+            }
+        }
+    }
+    impl std::str::FromStr for Unit {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Bits" => Ok(Self::Bits),
+                "Bits/Second" => Ok(Self::BitsSecond),
+                "Bytes" => Ok(Self::Bytes),
+                "Bytes/Second" => Ok(Self::BytesSecond),
+                "Count" => Ok(Self::Count),
+                "Count/Second" => Ok(Self::CountSecond),
+                "Gigabits" => Ok(Self::Gigabits),
+                "Gigabits/Second" => Ok(Self::GigabitsSecond),
+                "Gigabytes" => Ok(Self::Gigabytes),
+                "Gigabytes/Second" => Ok(Self::GigabytesSecond),
+                "Kilobits" => Ok(Self::Kilobits),
+                "Kilobits/Second" => Ok(Self::KilobitsSecond),
+                "Kilobytes" => Ok(Self::Kilobytes),
+                "Kilobytes/Second" => Ok(Self::KilobytesSecond),
+                "Megabits" => Ok(Self::Megabits),
+                "Megabits/Second" => Ok(Self::MegabitsSecond),
+                "Megabytes" => Ok(Self::Megabytes),
+                "Megabytes/Second" => Ok(Self::MegabytesSecond),
+                "Microseconds" => Ok(Self::Microseconds),
+                "Milliseconds" => Ok(Self::Milliseconds),
+                "None" => Ok(Self::None),
+                "Percent" => Ok(Self::Percent),
+                "Seconds" => Ok(Self::Seconds),
+                "Terabits" => Ok(Self::Terabits),
+                "Terabits/Second" => Ok(Self::TerabitsSecond),
+                "Terabytes" => Ok(Self::Terabytes),
+                "Terabytes/Second" => Ok(Self::TerabytesSecond),
+                _ => Err(()),
             }
         }
     }

@@ -48,50 +48,29 @@ pub mod user_pool {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AdminCreateUserConfig {
-        #[serde(
-            rename = "AllowAdminCreateUserOnly",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AllowAdminCreateUserOnly", skip_serializing_if = "Option::is_none")]
         pub allow_admin_create_user_only: Option<Expr<bool>>,
-        #[serde(
-            rename = "InviteMessageTemplate",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InviteMessageTemplate", skip_serializing_if = "Option::is_none")]
         pub invite_message_template: Option<InviteMessageTemplate>,
-        #[serde(
-            rename = "UnusedAccountValidityDays",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "UnusedAccountValidityDays", skip_serializing_if = "Option::is_none")]
         pub unused_account_validity_days: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct DeviceConfiguration {
-        #[serde(
-            rename = "ChallengeRequiredOnNewDevice",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ChallengeRequiredOnNewDevice", skip_serializing_if = "Option::is_none")]
         pub challenge_required_on_new_device: Option<Expr<bool>>,
-        #[serde(
-            rename = "DeviceOnlyRememberedOnUserPrompt",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeviceOnlyRememberedOnUserPrompt", skip_serializing_if = "Option::is_none")]
         pub device_only_remembered_on_user_prompt: Option<Expr<bool>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct EmailConfiguration {
         #[serde(rename = "ConfigurationSet", skip_serializing_if = "Option::is_none")]
         pub configuration_set: Option<Expr<String>>,
-        #[serde(
-            rename = "EmailSendingAccount",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmailSendingAccount", skip_serializing_if = "Option::is_none")]
         pub email_sending_account: Option<Expr<EmailSendingAccount>>,
         #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
         pub from: Option<Expr<String>>,
-        #[serde(
-            rename = "ReplyToEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReplyToEmailAddress", skip_serializing_if = "Option::is_none")]
         pub reply_to_email_address: Option<Expr<String>>,
         #[serde(rename = "SourceArn", skip_serializing_if = "Option::is_none")]
         pub source_arn: Option<Expr<String>>,
@@ -138,10 +117,7 @@ pub mod user_pool {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct LambdaConfig {
-        #[serde(
-            rename = "CreateAuthChallenge",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CreateAuthChallenge", skip_serializing_if = "Option::is_none")]
         pub create_auth_challenge: Option<Expr<String>>,
         #[serde(rename = "CustomEmailSender", skip_serializing_if = "Option::is_none")]
         pub custom_email_sender: Option<CustomEmailSender>,
@@ -149,10 +125,7 @@ pub mod user_pool {
         pub custom_message: Option<Expr<String>>,
         #[serde(rename = "CustomSMSSender", skip_serializing_if = "Option::is_none")]
         pub custom_sms_sender: Option<CustomSMSSender>,
-        #[serde(
-            rename = "DefineAuthChallenge",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DefineAuthChallenge", skip_serializing_if = "Option::is_none")]
         pub define_auth_challenge: Option<Expr<String>>,
         #[serde(rename = "InboundFederation", skip_serializing_if = "Option::is_none")]
         pub inbound_federation: Option<InboundFederation>,
@@ -168,27 +141,18 @@ pub mod user_pool {
         pub pre_sign_up: Option<Expr<String>>,
         #[serde(rename = "PreTokenGeneration", skip_serializing_if = "Option::is_none")]
         pub pre_token_generation: Option<Expr<String>>,
-        #[serde(
-            rename = "PreTokenGenerationConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PreTokenGenerationConfig", skip_serializing_if = "Option::is_none")]
         pub pre_token_generation_config: Option<PreTokenGenerationConfig>,
         #[serde(rename = "UserMigration", skip_serializing_if = "Option::is_none")]
         pub user_migration: Option<Expr<String>>,
-        #[serde(
-            rename = "VerifyAuthChallengeResponse",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VerifyAuthChallengeResponse", skip_serializing_if = "Option::is_none")]
         pub verify_auth_challenge_response: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct PasswordPolicy {
         #[serde(rename = "MinimumLength", skip_serializing_if = "Option::is_none")]
         pub minimum_length: Option<Expr<i64>>,
-        #[serde(
-            rename = "PasswordHistorySize",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PasswordHistorySize", skip_serializing_if = "Option::is_none")]
         pub password_history_size: Option<Expr<i64>>,
         #[serde(rename = "RequireLowercase", skip_serializing_if = "Option::is_none")]
         pub require_lowercase: Option<Expr<bool>>,
@@ -198,18 +162,12 @@ pub mod user_pool {
         pub require_symbols: Option<Expr<bool>>,
         #[serde(rename = "RequireUppercase", skip_serializing_if = "Option::is_none")]
         pub require_uppercase: Option<Expr<bool>>,
-        #[serde(
-            rename = "TemporaryPasswordValidityDays",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TemporaryPasswordValidityDays", skip_serializing_if = "Option::is_none")]
         pub temporary_password_validity_days: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SignInPolicy {
-        #[serde(
-            rename = "AllowedFirstAuthFactors",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AllowedFirstAuthFactors", skip_serializing_if = "Option::is_none")]
         pub allowed_first_auth_factors: Option<Vec<Expr<AllowedFirstAuthFactors>>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -237,26 +195,17 @@ pub mod user_pool {
     pub struct SchemaAttribute {
         #[serde(rename = "AttributeDataType", skip_serializing_if = "Option::is_none")]
         pub attribute_data_type: Option<Expr<AttributeDataType>>,
-        #[serde(
-            rename = "DeveloperOnlyAttribute",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeveloperOnlyAttribute", skip_serializing_if = "Option::is_none")]
         pub developer_only_attribute: Option<Expr<bool>>,
         #[serde(rename = "Mutable", skip_serializing_if = "Option::is_none")]
         pub mutable: Option<Expr<bool>>,
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<Expr<String>>,
-        #[serde(
-            rename = "NumberAttributeConstraints",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NumberAttributeConstraints", skip_serializing_if = "Option::is_none")]
         pub number_attribute_constraints: Option<NumberAttributeConstraints>,
         #[serde(rename = "Required", skip_serializing_if = "Option::is_none")]
         pub required: Option<Expr<bool>>,
-        #[serde(
-            rename = "StringAttributeConstraints",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StringAttributeConstraints", skip_serializing_if = "Option::is_none")]
         pub string_attribute_constraints: Option<StringAttributeConstraints>,
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -264,10 +213,7 @@ pub mod user_pool {
         /// Required.
         #[serde(rename = "CallerArn")]
         pub caller_arn: Expr<String>,
-        #[serde(
-            rename = "ConfigurationSetName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConfigurationSetName", skip_serializing_if = "Option::is_none")]
         pub configuration_set_name: Option<Expr<String>>,
         #[serde(rename = "ExternalId", skip_serializing_if = "Option::is_none")]
         pub external_id: Option<Expr<String>>,
@@ -275,10 +221,7 @@ pub mod user_pool {
         pub in_entity_id: Option<Expr<String>>,
         #[serde(rename = "InTemplateId", skip_serializing_if = "Option::is_none")]
         pub in_template_id: Option<Expr<String>>,
-        #[serde(
-            rename = "OriginationIdentity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OriginationIdentity", skip_serializing_if = "Option::is_none")]
         pub origination_identity: Option<Expr<String>>,
         #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
         pub region: Option<Expr<String>>,
@@ -312,19 +255,14 @@ pub mod user_pool {
     pub struct UserAttributeUpdateSettings {
         /// Required.
         #[serde(rename = "AttributesRequireVerificationBeforeUpdate")]
-        pub attributes_require_verification_before_update:
-            Vec<Expr<AttributesRequireVerificationBeforeUpdate>>,
+        pub attributes_require_verification_before_update: Vec<Expr<AttributesRequireVerificationBeforeUpdate>>,
     }
     impl UserAttributeUpdateSettings {
         /// The required properties; set the others with struct update syntax.
         pub fn new(
-            attributes_require_verification_before_update: Vec<
-                Expr<AttributesRequireVerificationBeforeUpdate>,
-            >,
+            attributes_require_verification_before_update: Vec<Expr<AttributesRequireVerificationBeforeUpdate>>,
         ) -> Self {
-            Self {
-                attributes_require_verification_before_update,
-            }
+            Self { attributes_require_verification_before_update }
         }
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -334,15 +272,9 @@ pub mod user_pool {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct UserPoolAddOns {
-        #[serde(
-            rename = "AdvancedSecurityAdditionalFlows",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdvancedSecurityAdditionalFlows", skip_serializing_if = "Option::is_none")]
         pub advanced_security_additional_flows: Option<AdvancedSecurityAdditionalFlows>,
-        #[serde(
-            rename = "AdvancedSecurityMode",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdvancedSecurityMode", skip_serializing_if = "Option::is_none")]
         pub advanced_security_mode: Option<Expr<AdvancedSecurityMode>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -368,58 +300,31 @@ pub mod user_pool {
     /// Definition of AWS::Cognito::UserPool Resource Type
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct UserPool {
-        #[serde(
-            rename = "AccountRecoverySetting",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccountRecoverySetting", skip_serializing_if = "Option::is_none")]
         pub account_recovery_setting: Option<AccountRecoverySetting>,
-        #[serde(
-            rename = "AdminCreateUserConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdminCreateUserConfig", skip_serializing_if = "Option::is_none")]
         pub admin_create_user_config: Option<AdminCreateUserConfig>,
         #[serde(rename = "AliasAttributes", skip_serializing_if = "Option::is_none")]
         pub alias_attributes: Option<Vec<Expr<AliasAttributes>>>,
-        #[serde(
-            rename = "AutoVerifiedAttributes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AutoVerifiedAttributes", skip_serializing_if = "Option::is_none")]
         pub auto_verified_attributes: Option<Vec<Expr<AutoVerifiedAttributes>>>,
         #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
         pub deletion_protection: Option<Expr<DeletionProtection>>,
-        #[serde(
-            rename = "DeviceConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeviceConfiguration", skip_serializing_if = "Option::is_none")]
         pub device_configuration: Option<DeviceConfiguration>,
-        #[serde(
-            rename = "EmailAuthenticationMessage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmailAuthenticationMessage", skip_serializing_if = "Option::is_none")]
         pub email_authentication_message: Option<Expr<String>>,
-        #[serde(
-            rename = "EmailAuthenticationSubject",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmailAuthenticationSubject", skip_serializing_if = "Option::is_none")]
         pub email_authentication_subject: Option<Expr<String>>,
         #[serde(rename = "EmailConfiguration", skip_serializing_if = "Option::is_none")]
         pub email_configuration: Option<EmailConfiguration>,
-        #[serde(
-            rename = "EmailVerificationMessage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmailVerificationMessage", skip_serializing_if = "Option::is_none")]
         pub email_verification_message: Option<Expr<String>>,
-        #[serde(
-            rename = "EmailVerificationSubject",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmailVerificationSubject", skip_serializing_if = "Option::is_none")]
         pub email_verification_subject: Option<Expr<String>>,
         #[serde(rename = "EnabledMfas", skip_serializing_if = "Option::is_none")]
         pub enabled_mfas: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "IssuerConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IssuerConfiguration", skip_serializing_if = "Option::is_none")]
         pub issuer_configuration: Option<IssuerConfiguration>,
         #[serde(rename = "KeyConfiguration", skip_serializing_if = "Option::is_none")]
         pub key_configuration: Option<KeyConfiguration>,
@@ -431,22 +336,13 @@ pub mod user_pool {
         pub policies: Option<Policies>,
         #[serde(rename = "Schema", skip_serializing_if = "Option::is_none")]
         pub schema: Option<Vec<SchemaAttribute>>,
-        #[serde(
-            rename = "SmsAuthenticationMessage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SmsAuthenticationMessage", skip_serializing_if = "Option::is_none")]
         pub sms_authentication_message: Option<Expr<String>>,
         #[serde(rename = "SmsConfiguration", skip_serializing_if = "Option::is_none")]
         pub sms_configuration: Option<SmsConfiguration>,
-        #[serde(
-            rename = "SmsVerificationMessage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SmsVerificationMessage", skip_serializing_if = "Option::is_none")]
         pub sms_verification_message: Option<Expr<String>>,
-        #[serde(
-            rename = "UserAttributeUpdateSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "UserAttributeUpdateSettings", skip_serializing_if = "Option::is_none")]
         pub user_attribute_update_settings: Option<UserAttributeUpdateSettings>,
         #[serde(rename = "UserPoolAddOns", skip_serializing_if = "Option::is_none")]
         pub user_pool_add_ons: Option<UserPoolAddOns>,
@@ -458,30 +354,15 @@ pub mod user_pool {
         pub user_pool_tier: Option<Expr<UserPoolTier>>,
         #[serde(rename = "UsernameAttributes", skip_serializing_if = "Option::is_none")]
         pub username_attributes: Option<Vec<Expr<UsernameAttributes>>>,
-        #[serde(
-            rename = "UsernameConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "UsernameConfiguration", skip_serializing_if = "Option::is_none")]
         pub username_configuration: Option<UsernameConfiguration>,
-        #[serde(
-            rename = "VerificationMessageTemplate",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VerificationMessageTemplate", skip_serializing_if = "Option::is_none")]
         pub verification_message_template: Option<VerificationMessageTemplate>,
-        #[serde(
-            rename = "WebAuthnFactorConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebAuthnFactorConfiguration", skip_serializing_if = "Option::is_none")]
         pub web_authn_factor_configuration: Option<Expr<WebAuthnFactorConfiguration>>,
-        #[serde(
-            rename = "WebAuthnRelyingPartyID",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebAuthnRelyingPartyID", skip_serializing_if = "Option::is_none")]
         pub web_authn_relying_party_id: Option<Expr<String>>,
-        #[serde(
-            rename = "WebAuthnUserVerification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebAuthnUserVerification", skip_serializing_if = "Option::is_none")]
         pub web_authn_user_verification: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -503,6 +384,18 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for AdvancedSecurityMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AUDIT" => Ok(Self::Audit),
+                "ENFORCED" => Ok(Self::Enforced),
+                "OFF" => Ok(Self::Off),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AliasAttributes {
         #[serde(rename = "email")]
@@ -519,6 +412,18 @@ pub mod user_pool {
                 Self::Email => "email",
                 Self::PhoneNumber => "phone_number",
                 Self::PreferredUsername => "preferred_username",
+            }
+        }
+    }
+    impl std::str::FromStr for AliasAttributes {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "email" => Ok(Self::Email),
+                "phone_number" => Ok(Self::PhoneNumber),
+                "preferred_username" => Ok(Self::PreferredUsername),
+                _ => Err(()),
             }
         }
     }
@@ -547,6 +452,20 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for AllowedFirstAuthFactors {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "EMAIL_OTP" => Ok(Self::EmailOtp),
+                "PASSWORD" => Ok(Self::Password),
+                "SMS_OTP" => Ok(Self::SmsOtp),
+                "SOFTWARE_TOKEN" => Ok(Self::SoftwareToken),
+                "WEB_AUTHN" => Ok(Self::WebAuthn),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AttributeDataType {
         #[serde(rename = "Boolean")]
@@ -569,6 +488,19 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for AttributeDataType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Boolean" => Ok(Self::Boolean),
+                "DateTime" => Ok(Self::DateTime),
+                "Number" => Ok(Self::Number),
+                "String" => Ok(Self::String),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AttributesRequireVerificationBeforeUpdate {
         #[serde(rename = "email")]
@@ -582,6 +514,17 @@ pub mod user_pool {
             match self {
                 Self::Email => "email",
                 Self::PhoneNumber => "phone_number",
+            }
+        }
+    }
+    impl std::str::FromStr for AttributesRequireVerificationBeforeUpdate {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "email" => Ok(Self::Email),
+                "phone_number" => Ok(Self::PhoneNumber),
+                _ => Err(()),
             }
         }
     }
@@ -601,6 +544,17 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for AutoVerifiedAttributes {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "email" => Ok(Self::Email),
+                "phone_number" => Ok(Self::PhoneNumber),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum CustomAuthMode {
         #[serde(rename = "AUDIT")]
@@ -614,6 +568,17 @@ pub mod user_pool {
             match self {
                 Self::Audit => "AUDIT",
                 Self::Enforced => "ENFORCED",
+            }
+        }
+    }
+    impl std::str::FromStr for CustomAuthMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AUDIT" => Ok(Self::Audit),
+                "ENFORCED" => Ok(Self::Enforced),
+                _ => Err(()),
             }
         }
     }
@@ -633,6 +598,17 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for DefaultEmailOption {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "CONFIRM_WITH_CODE" => Ok(Self::ConfirmWithCode),
+                "CONFIRM_WITH_LINK" => Ok(Self::ConfirmWithLink),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum DeletionProtection {
         #[serde(rename = "ACTIVE")]
@@ -646,6 +622,17 @@ pub mod user_pool {
             match self {
                 Self::Active => "ACTIVE",
                 Self::Inactive => "INACTIVE",
+            }
+        }
+    }
+    impl std::str::FromStr for DeletionProtection {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ACTIVE" => Ok(Self::Active),
+                "INACTIVE" => Ok(Self::Inactive),
+                _ => Err(()),
             }
         }
     }
@@ -665,6 +652,17 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for EmailSendingAccount {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "COGNITO_DEFAULT" => Ok(Self::CognitoDefault),
+                "DEVELOPER" => Ok(Self::Developer),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum EncryptionKeyType {
         #[serde(rename = "AWS_OWNED_KEY")]
@@ -681,6 +679,17 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for EncryptionKeyType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AWS_OWNED_KEY" => Ok(Self::AwsOwnedKey),
+                "CUSTOMER_MANAGED_KEY" => Ok(Self::CustomerManagedKey),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum LambdaVersion {
         #[serde(rename = "V1_0")]
@@ -691,6 +700,16 @@ pub mod user_pool {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::V1_0 => "V1_0",
+            }
+        }
+    }
+    impl std::str::FromStr for LambdaVersion {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "V1_0" => Ok(Self::V1_0),
+                _ => Err(()),
             }
         }
     }
@@ -713,6 +732,18 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for LambdaVersion2 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "V1_0" => Ok(Self::V1_0),
+                "V2_0" => Ok(Self::V2_0),
+                "V3_0" => Ok(Self::V3_0),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum MfaConfiguration {
         #[serde(rename = "OFF")]
@@ -729,6 +760,18 @@ pub mod user_pool {
                 Self::Off => "OFF",
                 Self::On => "ON",
                 Self::Optional => "OPTIONAL",
+            }
+        }
+    }
+    impl std::str::FromStr for MfaConfiguration {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "OFF" => Ok(Self::Off),
+                "ON" => Ok(Self::On),
+                "OPTIONAL" => Ok(Self::Optional),
+                _ => Err(()),
             }
         }
     }
@@ -751,6 +794,18 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for Name {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "admin_only" => Ok(Self::AdminOnly),
+                "verified_email" => Ok(Self::VerifiedEmail),
+                "verified_phone_number" => Ok(Self::VerifiedPhoneNumber),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Type {
         #[serde(rename = "ORIGINAL")]
@@ -764,6 +819,17 @@ pub mod user_pool {
             match self {
                 Self::Original => "ORIGINAL",
                 Self::Updated => "UPDATED",
+            }
+        }
+    }
+    impl std::str::FromStr for Type {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ORIGINAL" => Ok(Self::Original),
+                "UPDATED" => Ok(Self::Updated),
+                _ => Err(()),
             }
         }
     }
@@ -786,6 +852,18 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for UserPoolTier {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "LITE" => Ok(Self::Lite),
+                "ESSENTIALS" => Ok(Self::Essentials),
+                "PLUS" => Ok(Self::Plus),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum UsernameAttributes {
         #[serde(rename = "email")]
@@ -802,6 +880,17 @@ pub mod user_pool {
             }
         }
     }
+    impl std::str::FromStr for UsernameAttributes {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "email" => Ok(Self::Email),
+                "phone_number" => Ok(Self::PhoneNumber),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum WebAuthnFactorConfiguration {
         #[serde(rename = "SINGLE_FACTOR")]
@@ -815,6 +904,17 @@ pub mod user_pool {
             match self {
                 Self::SingleFactor => "SINGLE_FACTOR",
                 Self::MultiFactorWithUserVerification => "MULTI_FACTOR_WITH_USER_VERIFICATION",
+            }
+        }
+    }
+    impl std::str::FromStr for WebAuthnFactorConfiguration {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SINGLE_FACTOR" => Ok(Self::SingleFactor),
+                "MULTI_FACTOR_WITH_USER_VERIFICATION" => Ok(Self::MultiFactorWithUserVerification),
+                _ => Err(()),
             }
         }
     }
@@ -860,10 +960,7 @@ pub mod user_pool_client {
     pub struct RefreshTokenRotation {
         #[serde(rename = "Feature", skip_serializing_if = "Option::is_none")]
         pub feature: Option<Expr<Feature>>,
-        #[serde(
-            rename = "RetryGracePeriodSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RetryGracePeriodSeconds", skip_serializing_if = "Option::is_none")]
         pub retry_grace_period_seconds: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -878,29 +975,17 @@ pub mod user_pool_client {
     /// Resource Type definition for AWS::Cognito::UserPoolClient
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct UserPoolClient {
-        #[serde(
-            rename = "AccessTokenValidity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccessTokenValidity", skip_serializing_if = "Option::is_none")]
         pub access_token_validity: Option<Expr<i64>>,
         #[serde(rename = "AllowedOAuthFlows", skip_serializing_if = "Option::is_none")]
         pub allowed_o_auth_flows: Option<Vec<Expr<AllowedOAuthFlows>>>,
-        #[serde(
-            rename = "AllowedOAuthFlowsUserPoolClient",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AllowedOAuthFlowsUserPoolClient", skip_serializing_if = "Option::is_none")]
         pub allowed_o_auth_flows_user_pool_client: Option<Expr<bool>>,
         #[serde(rename = "AllowedOAuthScopes", skip_serializing_if = "Option::is_none")]
         pub allowed_o_auth_scopes: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "AnalyticsConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AnalyticsConfiguration", skip_serializing_if = "Option::is_none")]
         pub analytics_configuration: Option<AnalyticsConfiguration>,
-        #[serde(
-            rename = "AuthSessionValidity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AuthSessionValidity", skip_serializing_if = "Option::is_none")]
         pub auth_session_validity: Option<Expr<i64>>,
         #[serde(rename = "CallbackURLs", skip_serializing_if = "Option::is_none")]
         pub callback_ur_ls: Option<Vec<Expr<String>>>,
@@ -908,15 +993,9 @@ pub mod user_pool_client {
         pub client_name: Option<Expr<String>>,
         #[serde(rename = "DefaultRedirectURI", skip_serializing_if = "Option::is_none")]
         pub default_redirect_uri: Option<Expr<String>>,
-        #[serde(
-            rename = "EnablePropagateAdditionalUserContextData",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EnablePropagateAdditionalUserContextData", skip_serializing_if = "Option::is_none")]
         pub enable_propagate_additional_user_context_data: Option<Expr<bool>>,
-        #[serde(
-            rename = "EnableTokenRevocation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EnableTokenRevocation", skip_serializing_if = "Option::is_none")]
         pub enable_token_revocation: Option<Expr<bool>>,
         #[serde(rename = "ExplicitAuthFlows", skip_serializing_if = "Option::is_none")]
         pub explicit_auth_flows: Option<Vec<Expr<ExplicitAuthFlows>>>,
@@ -927,27 +1006,15 @@ pub mod user_pool_client {
         pub id_token_validity: Option<Expr<i64>>,
         #[serde(rename = "LogoutURLs", skip_serializing_if = "Option::is_none")]
         pub logout_ur_ls: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "PreventUserExistenceErrors",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PreventUserExistenceErrors", skip_serializing_if = "Option::is_none")]
         pub prevent_user_existence_errors: Option<Expr<PreventUserExistenceErrors>>,
         #[serde(rename = "ReadAttributes", skip_serializing_if = "Option::is_none")]
         pub read_attributes: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "RefreshTokenRotation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RefreshTokenRotation", skip_serializing_if = "Option::is_none")]
         pub refresh_token_rotation: Option<RefreshTokenRotation>,
-        #[serde(
-            rename = "RefreshTokenValidity",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RefreshTokenValidity", skip_serializing_if = "Option::is_none")]
         pub refresh_token_validity: Option<Expr<i64>>,
-        #[serde(
-            rename = "SupportedIdentityProviders",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SupportedIdentityProviders", skip_serializing_if = "Option::is_none")]
         pub supported_identity_providers: Option<Vec<Expr<String>>>,
         #[serde(rename = "TokenValidityUnits", skip_serializing_if = "Option::is_none")]
         pub token_validity_units: Option<TokenValidityUnits>,
@@ -1009,6 +1076,19 @@ pub mod user_pool_client {
             }
         }
     }
+    impl std::str::FromStr for AccessToken {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "days" => Ok(Self::Days),
+                "hours" => Ok(Self::Hours),
+                "minutes" => Ok(Self::Minutes),
+                "seconds" => Ok(Self::Seconds),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AllowedOAuthFlows {
         #[serde(rename = "client_credentials")]
@@ -1025,6 +1105,18 @@ pub mod user_pool_client {
                 Self::ClientCredentials => "client_credentials",
                 Self::Code => "code",
                 Self::Implicit => "implicit",
+            }
+        }
+    }
+    impl std::str::FromStr for AllowedOAuthFlows {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "client_credentials" => Ok(Self::ClientCredentials),
+                "code" => Ok(Self::Code),
+                "implicit" => Ok(Self::Implicit),
+                _ => Err(()),
             }
         }
     }
@@ -1065,6 +1157,24 @@ pub mod user_pool_client {
             }
         }
     }
+    impl std::str::FromStr for ExplicitAuthFlows {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ADMIN_NO_SRP_AUTH" => Ok(Self::AdminNoSrpAuth),
+                "ALLOW_ADMIN_USER_PASSWORD_AUTH" => Ok(Self::AllowAdminUserPasswordAuth),
+                "ALLOW_CUSTOM_AUTH" => Ok(Self::AllowCustomAuth),
+                "ALLOW_REFRESH_TOKEN_AUTH" => Ok(Self::AllowRefreshTokenAuth),
+                "ALLOW_USER_AUTH" => Ok(Self::AllowUserAuth),
+                "ALLOW_USER_PASSWORD_AUTH" => Ok(Self::AllowUserPasswordAuth),
+                "ALLOW_USER_SRP_AUTH" => Ok(Self::AllowUserSrpAuth),
+                "CUSTOM_AUTH_FLOW_ONLY" => Ok(Self::CustomAuthFlowOnly),
+                "USER_PASSWORD_AUTH" => Ok(Self::UserPasswordAuth),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Feature {
         #[serde(rename = "ENABLED")]
@@ -1078,6 +1188,17 @@ pub mod user_pool_client {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for Feature {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -1103,6 +1224,19 @@ pub mod user_pool_client {
             }
         }
     }
+    impl std::str::FromStr for IdToken {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "days" => Ok(Self::Days),
+                "hours" => Ok(Self::Hours),
+                "minutes" => Ok(Self::Minutes),
+                "seconds" => Ok(Self::Seconds),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum PreventUserExistenceErrors {
         #[serde(rename = "ENABLED")]
@@ -1116,6 +1250,17 @@ pub mod user_pool_client {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Legacy => "LEGACY",
+            }
+        }
+    }
+    impl std::str::FromStr for PreventUserExistenceErrors {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "LEGACY" => Ok(Self::Legacy),
+                _ => Err(()),
             }
         }
     }
@@ -1138,6 +1283,19 @@ pub mod user_pool_client {
                 Self::Hours => "hours",
                 Self::Minutes => "minutes",
                 Self::Seconds => "seconds",
+            }
+        }
+    }
+    impl std::str::FromStr for RefreshToken {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "days" => Ok(Self::Days),
+                "hours" => Ok(Self::Hours),
+                "minutes" => Ok(Self::Minutes),
+                "seconds" => Ok(Self::Seconds),
+                _ => Err(()),
             }
         }
     }

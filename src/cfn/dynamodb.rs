@@ -33,14 +33,8 @@ pub mod table {
     }
     impl AttributeDefinition {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            attribute_name: impl Into<Expr<String>>,
-            attribute_type: impl Into<Expr<AttributeType>>,
-        ) -> Self {
-            Self {
-                attribute_name: attribute_name.into(),
-                attribute_type: attribute_type.into(),
-            }
+        pub fn new(attribute_name: impl Into<Expr<String>>, attribute_type: impl Into<Expr<AttributeType>>) -> Self {
+            Self { attribute_name: attribute_name.into(), attribute_type: attribute_type.into() }
         }
     }
     /// Configures contributor insights settings for a table or one of its indexes.
@@ -56,10 +50,7 @@ pub mod table {
     impl ContributorInsightsSpecification {
         /// The required properties; set the others with struct update syntax.
         pub fn new(enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                enabled: enabled.into(),
-                mode: None,
-            }
+            Self { enabled: enabled.into(), mode: None }
         }
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,30 +64,18 @@ pub mod table {
     }
     impl KeySchema {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            attribute_name: impl Into<Expr<String>>,
-            key_type: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                attribute_name: attribute_name.into(),
-                key_type: key_type.into(),
-            }
+        pub fn new(attribute_name: impl Into<Expr<String>>, key_type: impl Into<Expr<String>>) -> Self {
+            Self { attribute_name: attribute_name.into(), key_type: key_type.into() }
         }
     }
     /// Sets the maximum number of read and write units for the specified on-demand table.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct OnDemandThroughput {
         /// Maximum number of read request units for the specified table.
-        #[serde(
-            rename = "MaxReadRequestUnits",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaxReadRequestUnits", skip_serializing_if = "Option::is_none")]
         pub max_read_request_units: Option<Expr<i64>>,
         /// Maximum number of write request units for the specified table.
-        #[serde(
-            rename = "MaxWriteRequestUnits",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaxWriteRequestUnits", skip_serializing_if = "Option::is_none")]
         pub max_write_request_units: Option<Expr<i64>>,
     }
     /// Represents attributes that are copied (projected) from the table into an index.
@@ -121,14 +100,8 @@ pub mod table {
     }
     impl ProvisionedThroughput {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            read_capacity_units: impl Into<Expr<i64>>,
-            write_capacity_units: impl Into<Expr<i64>>,
-        ) -> Self {
-            Self {
-                read_capacity_units: read_capacity_units.into(),
-                write_capacity_units: write_capacity_units.into(),
-            }
+        pub fn new(read_capacity_units: impl Into<Expr<i64>>, write_capacity_units: impl Into<Expr<i64>>) -> Self {
+            Self { read_capacity_units: read_capacity_units.into(), write_capacity_units: write_capacity_units.into() }
         }
     }
     /// Provides visibility into the number of read and write operations your table or secondary index can instantaneously support.
@@ -138,20 +111,14 @@ pub mod table {
         #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub read_units_per_second: Option<Expr<i64>>,
         /// Represents the number of write operations your base table can instantaneously support.
-        #[serde(
-            rename = "WriteUnitsPerSecond",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WriteUnitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub write_units_per_second: Option<Expr<i64>>,
     }
     /// Represents the properties of a global secondary index.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct GlobalSecondaryIndex {
         /// The settings used to specify whether to enable CloudWatch Contributor Insights for the global table and define which events to monitor.
-        #[serde(
-            rename = "ContributorInsightsSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContributorInsightsSpecification", skip_serializing_if = "Option::is_none")]
         pub contributor_insights_specification: Option<ContributorInsightsSpecification>,
         /// Required. The name of the global secondary index.
         #[serde(rename = "IndexName")]
@@ -166,10 +133,7 @@ pub mod table {
         #[serde(rename = "Projection")]
         pub projection: Projection,
         /// Represents the provisioned throughput settings for the specified global secondary index.
-        #[serde(
-            rename = "ProvisionedThroughput",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
         /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
         #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
@@ -177,11 +141,7 @@ pub mod table {
     }
     impl GlobalSecondaryIndex {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            index_name: impl Into<Expr<String>>,
-            key_schema: Vec<KeySchema>,
-            projection: Projection,
-        ) -> Self {
+        pub fn new(index_name: impl Into<Expr<String>>, key_schema: Vec<KeySchema>, projection: Projection) -> Self {
             Self {
                 contributor_insights_specification: None,
                 index_name: index_name.into(),
@@ -226,21 +186,14 @@ pub mod table {
     impl S3BucketSource {
         /// The required properties; set the others with struct update syntax.
         pub fn new(s3_bucket: impl Into<Expr<String>>) -> Self {
-            Self {
-                s3_bucket: s3_bucket.into(),
-                s3_bucket_owner: None,
-                s3_key_prefix: None,
-            }
+            Self { s3_bucket: s3_bucket.into(), s3_bucket_owner: None, s3_key_prefix: None }
         }
     }
     /// Specifies the properties of data being imported from the S3 bucket source to the table.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct ImportSourceSpecification {
         /// Type of compression to be used on the input coming from the imported table.
-        #[serde(
-            rename = "InputCompressionType",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputCompressionType", skip_serializing_if = "Option::is_none")]
         pub input_compression_type: Option<Expr<String>>,
         /// Required. The format of the source data.
         #[serde(rename = "InputFormat")]
@@ -254,10 +207,7 @@ pub mod table {
     }
     impl ImportSourceSpecification {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            input_format: impl Into<Expr<String>>,
-            s3_bucket_source: S3BucketSource,
-        ) -> Self {
+        pub fn new(input_format: impl Into<Expr<String>>, s3_bucket_source: S3BucketSource) -> Self {
             Self {
                 input_compression_type: None,
                 input_format: input_format.into(),
@@ -270,12 +220,8 @@ pub mod table {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct KinesisStreamSpecification {
         /// The precision for the time and date that the stream was created.
-        #[serde(
-            rename = "ApproximateCreationDateTimePrecision",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub approximate_creation_date_time_precision:
-            Option<Expr<ApproximateCreationDateTimePrecision>>,
+        #[serde(rename = "ApproximateCreationDateTimePrecision", skip_serializing_if = "Option::is_none")]
+        pub approximate_creation_date_time_precision: Option<Expr<ApproximateCreationDateTimePrecision>>,
         /// Required. The ARN for a specific Kinesis data stream.
         #[serde(rename = "StreamArn")]
         pub stream_arn: Expr<String>,
@@ -283,10 +229,7 @@ pub mod table {
     impl KinesisStreamSpecification {
         /// The required properties; set the others with struct update syntax.
         pub fn new(stream_arn: impl Into<Expr<String>>) -> Self {
-            Self {
-                approximate_creation_date_time_precision: None,
-                stream_arn: stream_arn.into(),
-            }
+            Self { approximate_creation_date_time_precision: None, stream_arn: stream_arn.into() }
         }
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -300,14 +243,8 @@ pub mod table {
     }
     impl KeySchema2 {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            attribute_name: impl Into<Expr<String>>,
-            key_type: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                attribute_name: attribute_name.into(),
-                key_type: key_type.into(),
-            }
+        pub fn new(attribute_name: impl Into<Expr<String>>, key_type: impl Into<Expr<String>>) -> Self {
+            Self { attribute_name: attribute_name.into(), key_type: key_type.into() }
         }
     }
     /// Represents the properties of a local secondary index.
@@ -325,32 +262,18 @@ pub mod table {
     }
     impl LocalSecondaryIndex {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            index_name: impl Into<Expr<String>>,
-            key_schema: Vec<KeySchema2>,
-            projection: Projection,
-        ) -> Self {
-            Self {
-                index_name: index_name.into(),
-                key_schema,
-                projection,
-            }
+        pub fn new(index_name: impl Into<Expr<String>>, key_schema: Vec<KeySchema2>, projection: Projection) -> Self {
+            Self { index_name: index_name.into(), key_schema, projection }
         }
     }
     /// The settings used to enable point in time recovery.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct PointInTimeRecoverySpecification {
         /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
-        #[serde(
-            rename = "PointInTimeRecoveryEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PointInTimeRecoveryEnabled", skip_serializing_if = "Option::is_none")]
         pub point_in_time_recovery_enabled: Option<Expr<bool>>,
         /// The number of preceding days for which continuous backups are taken and maintained.
-        #[serde(
-            rename = "RecoveryPeriodInDays",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RecoveryPeriodInDays", skip_serializing_if = "Option::is_none")]
         pub recovery_period_in_days: Option<Expr<i64>>,
     }
     /// Creates or updates a resource-based policy document that contains the permissions for DDB resources, such as a table, its indexes, and stream.
@@ -382,11 +305,7 @@ pub mod table {
     impl SSESpecification {
         /// The required properties; set the others with struct update syntax.
         pub fn new(sse_enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                kms_master_key_id: None,
-                sse_enabled: sse_enabled.into(),
-                sse_type: None,
-            }
+            Self { kms_master_key_id: None, sse_enabled: sse_enabled.into(), sse_type: None }
         }
     }
     /// Describes a tag.
@@ -402,10 +321,7 @@ pub mod table {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Represents the DynamoDB Streams configuration for a table in DynamoDB.
@@ -424,11 +340,7 @@ pub mod table {
     impl StreamSpecification {
         /// The required properties; set the others with struct update syntax.
         pub fn new(stream_view_type: impl Into<Expr<StreamViewType>>) -> Self {
-            Self {
-                resource_policy: None,
-                stream_view_type: stream_view_type.into(),
-                tags: None,
-            }
+            Self { resource_policy: None, stream_view_type: stream_view_type.into(), tags: None }
         }
     }
     /// Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
@@ -444,10 +356,7 @@ pub mod table {
     impl TimeToLiveSpecification {
         /// The required properties; set the others with struct update syntax.
         pub fn new(enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                attribute_name: None,
-                enabled: enabled.into(),
-            }
+            Self { attribute_name: None, enabled: enabled.into() }
         }
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -480,9 +389,7 @@ pub mod table {
     impl VectorAttribute {
         /// The required properties; set the others with struct update syntax.
         pub fn new(attribute_name: impl Into<Expr<String>>) -> Self {
-            Self {
-                attribute_name: attribute_name.into(),
-            }
+            Self { attribute_name: attribute_name.into() }
         }
     }
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -528,67 +435,40 @@ pub mod table {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct Table {
         /// A list of attributes that describe the key schema for the table and indexes.
-        #[serde(
-            rename = "AttributeDefinitions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AttributeDefinitions", skip_serializing_if = "Option::is_none")]
         pub attribute_definitions: Option<Vec<AttributeDefinition>>,
         /// Specify how you are charged for read and write throughput and how you manage capacity.
         #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
         pub billing_mode: Option<Expr<BillingMode>>,
         /// The settings used to specify whether to enable CloudWatch Contributor Insights for the table and define which events to monitor.
-        #[serde(
-            rename = "ContributorInsightsSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContributorInsightsSpecification", skip_serializing_if = "Option::is_none")]
         pub contributor_insights_specification: Option<ContributorInsightsSpecification>,
         /// Determines if a table is protected from deletion.
-        #[serde(
-            rename = "DeletionProtectionEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<Expr<bool>>,
         /// Global secondary indexes to be created on the table.
-        #[serde(
-            rename = "GlobalSecondaryIndexes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "GlobalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
         /// Specifies the properties of data being imported from the S3 bucket source to the" table. Changing it replaces the resource.
-        #[serde(
-            rename = "ImportSourceSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ImportSourceSpecification", skip_serializing_if = "Option::is_none")]
         pub import_source_specification: Option<ImportSourceSpecification>,
         /// Required. Specifies the attributes that make up the primary key for the table.
         #[serde(rename = "KeySchema")]
         pub key_schema: serde_json::Value,
         /// The Kinesis Data Streams configuration for the specified table.
-        #[serde(
-            rename = "KinesisStreamSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KinesisStreamSpecification", skip_serializing_if = "Option::is_none")]
         pub kinesis_stream_specification: Option<KinesisStreamSpecification>,
         /// Local secondary indexes to be created on the table.
-        #[serde(
-            rename = "LocalSecondaryIndexes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LocalSecondaryIndexes", skip_serializing_if = "Option::is_none")]
         pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
         /// Sets the maximum number of read and write units for the specified on-demand table.
         #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
         pub on_demand_throughput: Option<OnDemandThroughput>,
         /// The settings used to enable point in time recovery.
-        #[serde(
-            rename = "PointInTimeRecoverySpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PointInTimeRecoverySpecification", skip_serializing_if = "Option::is_none")]
         pub point_in_time_recovery_specification: Option<PointInTimeRecoverySpecification>,
         /// Throughput for the specified table, which consists of values for ``ReadCapacityUnits`` and ``WriteCapacityUnits``.
-        #[serde(
-            rename = "ProvisionedThroughput",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProvisionedThroughput", skip_serializing_if = "Option::is_none")]
         pub provisioned_throughput: Option<ProvisionedThroughput>,
         /// An AWS resource-based policy document in JSON format that will be attached to the table.
         #[serde(rename = "ResourcePolicy", skip_serializing_if = "Option::is_none")]
@@ -597,10 +477,7 @@ pub mod table {
         #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
         pub sse_specification: Option<SSESpecification>,
         /// The settings for the DDB table stream, which captures changes to items stored in the table.
-        #[serde(
-            rename = "StreamSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StreamSpecification", skip_serializing_if = "Option::is_none")]
         pub stream_specification: Option<StreamSpecification>,
         /// The table class of the new table.
         #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
@@ -612,10 +489,7 @@ pub mod table {
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
         /// Specifies the Time to Live (TTL) settings for the table.
-        #[serde(
-            rename = "TimeToLiveSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimeToLiveSpecification", skip_serializing_if = "Option::is_none")]
         pub time_to_live_specification: Option<TimeToLiveSpecification>,
         #[serde(rename = "VectorIndexes", skip_serializing_if = "Option::is_none")]
         pub vector_indexes: Option<Vec<VectorIndex>>,
@@ -667,6 +541,17 @@ pub mod table {
             }
         }
     }
+    impl std::str::FromStr for ApproximateCreationDateTimePrecision {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "MICROSECOND" => Ok(Self::Microsecond),
+                "MILLISECOND" => Ok(Self::Millisecond),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AttributeType {
         #[serde(rename = "B")]
@@ -686,6 +571,18 @@ pub mod table {
             }
         }
     }
+    impl std::str::FromStr for AttributeType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "B" => Ok(Self::B),
+                "N" => Ok(Self::N),
+                "S" => Ok(Self::S),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum BillingMode {
         #[serde(rename = "PAY_PER_REQUEST")]
@@ -699,6 +596,17 @@ pub mod table {
             match self {
                 Self::PayPerRequest => "PAY_PER_REQUEST",
                 Self::Provisioned => "PROVISIONED",
+            }
+        }
+    }
+    impl std::str::FromStr for BillingMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "PAY_PER_REQUEST" => Ok(Self::PayPerRequest),
+                "PROVISIONED" => Ok(Self::Provisioned),
+                _ => Err(()),
             }
         }
     }
@@ -721,6 +629,18 @@ pub mod table {
             }
         }
     }
+    impl std::str::FromStr for DistanceFunction {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "COSINE" => Ok(Self::Cosine),
+                "DOT_PRODUCT" => Ok(Self::DotProduct),
+                "EUCLIDEAN" => Ok(Self::Euclidean),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Mode {
         #[serde(rename = "ACCESSED_AND_THROTTLED_KEYS")]
@@ -734,6 +654,17 @@ pub mod table {
             match self {
                 Self::AccessedAndThrottledKeys => "ACCESSED_AND_THROTTLED_KEYS",
                 Self::ThrottledKeys => "THROTTLED_KEYS",
+            }
+        }
+    }
+    impl std::str::FromStr for Mode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ACCESSED_AND_THROTTLED_KEYS" => Ok(Self::AccessedAndThrottledKeys),
+                "THROTTLED_KEYS" => Ok(Self::ThrottledKeys),
+                _ => Err(()),
             }
         }
     }
@@ -756,6 +687,18 @@ pub mod table {
             }
         }
     }
+    impl std::str::FromStr for ProjectionType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ALL" => Ok(Self::All),
+                "INCLUDE" => Ok(Self::Include),
+                "KEYS_ONLY" => Ok(Self::KeysOnly),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum SSEType {
         #[serde(rename = "KMS")]
@@ -766,6 +709,16 @@ pub mod table {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Kms => "KMS",
+            }
+        }
+    }
+    impl std::str::FromStr for SSEType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "KMS" => Ok(Self::Kms),
+                _ => Err(()),
             }
         }
     }
@@ -782,6 +735,17 @@ pub mod table {
             match self {
                 Self::Hash => "HASH",
                 Self::InlineFilter => "INLINE_FILTER",
+            }
+        }
+    }
+    impl std::str::FromStr for SearchSchemaElementType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "HASH" => Ok(Self::Hash),
+                "INLINE_FILTER" => Ok(Self::InlineFilter),
+                _ => Err(()),
             }
         }
     }
@@ -807,6 +771,19 @@ pub mod table {
             }
         }
     }
+    impl std::str::FromStr for StreamViewType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "KEYS_ONLY" => Ok(Self::KeysOnly),
+                "NEW_AND_OLD_IMAGES" => Ok(Self::NewAndOldImages),
+                "NEW_IMAGE" => Ok(Self::NewImage),
+                "OLD_IMAGE" => Ok(Self::OldImage),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum TableClass {
         #[serde(rename = "STANDARD")]
@@ -820,6 +797,17 @@ pub mod table {
             match self {
                 Self::Standard => "STANDARD",
                 Self::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+            }
+        }
+    }
+    impl std::str::FromStr for TableClass {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "STANDARD" => Ok(Self::Standard),
+                "STANDARD_INFREQUENT_ACCESS" => Ok(Self::StandardInfrequentAccess),
+                _ => Err(()),
             }
         }
     }

@@ -40,17 +40,8 @@ pub mod policy {
     }
     impl Policy {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            policy_document: serde_json::Value,
-            policy_name: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                groups: None,
-                policy_document,
-                policy_name: policy_name.into(),
-                roles: None,
-                users: None,
-            }
+        pub fn new(policy_document: serde_json::Value, policy_name: impl Into<Expr<String>>) -> Self {
+            Self { groups: None, policy_document, policy_name: policy_name.into(), roles: None, users: None }
         }
     }
 }
@@ -88,14 +79,8 @@ pub mod role {
     }
     impl Policy {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            policy_document: serde_json::Value,
-            policy_name: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                policy_document,
-                policy_name: policy_name.into(),
-            }
+        pub fn new(policy_document: serde_json::Value, policy_name: impl Into<Expr<String>>) -> Self {
+            Self { policy_document, policy_name: policy_name.into() }
         }
     }
     /// A structure that represents user-provided metadata that can be associated with an IAM resource.
@@ -111,10 +96,7 @@ pub mod role {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Creates a new role for your AWS-account.
@@ -136,10 +118,7 @@ pub mod role {
         #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
         pub path: Option<Expr<String>>,
         /// The ARN of the policy used to set the permissions boundary for the role.
-        #[serde(
-            rename = "PermissionsBoundary",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PermissionsBoundary", skip_serializing_if = "Option::is_none")]
         pub permissions_boundary: Option<Expr<String>>,
         /// Adds or updates an inline policy document that is embedded in the specified IAM role.
         #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]

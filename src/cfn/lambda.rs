@@ -29,9 +29,7 @@ pub mod alias {
     impl ProvisionedConcurrencyConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(provisioned_concurrent_executions: impl Into<Expr<i64>>) -> Self {
-            Self {
-                provisioned_concurrent_executions: provisioned_concurrent_executions.into(),
-            }
+            Self { provisioned_concurrent_executions: provisioned_concurrent_executions.into() }
         }
     }
     /// The traffic-shifting configuration of a Lambda function alias.
@@ -46,24 +44,15 @@ pub mod alias {
     }
     impl VersionWeight {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            function_version: impl Into<Expr<String>>,
-            function_weight: impl Into<Expr<f64>>,
-        ) -> Self {
-            Self {
-                function_version: function_version.into(),
-                function_weight: function_weight.into(),
-            }
+        pub fn new(function_version: impl Into<Expr<String>>, function_weight: impl Into<Expr<f64>>) -> Self {
+            Self { function_version: function_version.into(), function_weight: function_weight.into() }
         }
     }
     /// The traffic-shifting configuration of a Lambda function alias.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AliasRoutingConfiguration {
         /// The second version, and the percentage of traffic that's routed to it.
-        #[serde(
-            rename = "AdditionalVersionWeights",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdditionalVersionWeights", skip_serializing_if = "Option::is_none")]
         pub additional_version_weights: Option<Vec<VersionWeight>>,
     }
     /// Resource Type definition for AWS::Lambda::Alias
@@ -82,10 +71,7 @@ pub mod alias {
         #[serde(rename = "Name")]
         pub name: Expr<String>,
         /// Specifies a provisioned concurrency configuration for a function's alias.
-        #[serde(
-            rename = "ProvisionedConcurrencyConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProvisionedConcurrencyConfig", skip_serializing_if = "Option::is_none")]
         pub provisioned_concurrency_config: Option<ProvisionedConcurrencyConfiguration>,
         /// The routing configuration of the alias.
         #[serde(rename = "RoutingConfig", skip_serializing_if = "Option::is_none")]
@@ -161,10 +147,7 @@ pub mod event_source_mapping {
         #[serde(rename = "SchemaRegistryURI", skip_serializing_if = "Option::is_none")]
         pub schema_registry_uri: Option<Expr<String>>,
         /// An array of schema validation configuration objects, which tell Lambda the message attributes you want to validate and filter using your schema registry.
-        #[serde(
-            rename = "SchemaValidationConfigs",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SchemaValidationConfigs", skip_serializing_if = "Option::is_none")]
         pub schema_validation_configs: Option<Vec<SchemaValidationConfig>>,
     }
     /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
@@ -174,10 +157,7 @@ pub mod event_source_mapping {
         #[serde(rename = "ConsumerGroupId", skip_serializing_if = "Option::is_none")]
         pub consumer_group_id: Option<Expr<String>>,
         /// Specific configuration settings for a Kafka schema registry.
-        #[serde(
-            rename = "SchemaRegistryConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SchemaRegistryConfig", skip_serializing_if = "Option::is_none")]
         pub schema_registry_config: Option<SchemaRegistryConfig>,
     }
     /// A destination for events that failed processing.
@@ -259,10 +239,7 @@ pub mod event_source_mapping {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Endpoints {
         /// The list of bootstrap servers for your Kafka brokers in the following format: ``"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]``.
-        #[serde(
-            rename = "KafkaBootstrapServers",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KafkaBootstrapServers", skip_serializing_if = "Option::is_none")]
         pub kafka_bootstrap_servers: Option<Vec<Expr<String>>>,
     }
     /// The self-managed Apache Kafka cluster for your event source.
@@ -281,10 +258,7 @@ pub mod event_source_mapping {
         #[serde(rename = "ConsumptionMode", skip_serializing_if = "Option::is_none")]
         pub consumption_mode: Option<Expr<ConsumptionMode>>,
         /// Specific configuration settings for a Kafka schema registry.
-        #[serde(
-            rename = "SchemaRegistryConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SchemaRegistryConfig", skip_serializing_if = "Option::is_none")]
         pub schema_registry_config: Option<SchemaRegistryConfig>,
     }
     /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
@@ -310,38 +284,26 @@ pub mod event_source_mapping {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: None,
-            }
+            Self { key: key.into(), value: None }
         }
     }
     /// The ``AWS::Lambda::EventSourceMapping`` resource creates a mapping between an event source and an LAMlong function.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct EventSourceMapping {
         /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
-        #[serde(
-            rename = "AmazonManagedKafkaEventSourceConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AmazonManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
         pub amazon_managed_kafka_event_source_config: Option<AmazonManagedKafkaEventSourceConfig>,
         /// The maximum number of records in each batch that Lambda pulls from your stream or queue and sends to your function.
         #[serde(rename = "BatchSize", skip_serializing_if = "Option::is_none")]
         pub batch_size: Option<Expr<i64>>,
         /// (Kinesis and DynamoDB Streams only) If the function returns an error, split the batch in two and retry.
-        #[serde(
-            rename = "BisectBatchOnFunctionError",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BisectBatchOnFunctionError", skip_serializing_if = "Option::is_none")]
         pub bisect_batch_on_function_error: Option<Expr<bool>>,
         /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) A configuration object that specifies the destination of an event after Lambda processes it.
         #[serde(rename = "DestinationConfig", skip_serializing_if = "Option::is_none")]
         pub destination_config: Option<DestinationConfig>,
         /// Specific configuration settings for a DocumentDB event source.
-        #[serde(
-            rename = "DocumentDBEventSourceConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DocumentDBEventSourceConfig", skip_serializing_if = "Option::is_none")]
         pub document_db_event_source_config: Option<DocumentDBEventSourceConfig>,
         /// When true, the event source mapping is active.
         #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
@@ -356,10 +318,7 @@ pub mod event_source_mapping {
         #[serde(rename = "FunctionName")]
         pub function_name: Expr<String>,
         /// (Kinesis, DynamoDB Streams, and SQS) A list of current response type enums applied to the event source mapping.
-        #[serde(
-            rename = "FunctionResponseTypes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionResponseTypes", skip_serializing_if = "Option::is_none")]
         pub function_response_types: Option<Vec<Expr<FunctionResponseTypes>>>,
         /// The ARN of the KMSlong (KMS) customer managed key that Lambda uses to encrypt your function's [filter criteria](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-basics).
         #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
@@ -368,37 +327,22 @@ pub mod event_source_mapping {
         #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
         pub logging_config: Option<LoggingConfig>,
         /// The maximum amount of time, in seconds, that Lambda spends gathering records before invoking the function.
-        #[serde(
-            rename = "MaximumBatchingWindowInSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumBatchingWindowInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_batching_window_in_seconds: Option<Expr<i64>>,
         /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records older than the specified age.
-        #[serde(
-            rename = "MaximumRecordAgeInSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumRecordAgeInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_record_age_in_seconds: Option<Expr<i64>>,
         /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records after the specified number of retries.
-        #[serde(
-            rename = "MaximumRetryAttempts",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
         pub maximum_retry_attempts: Option<Expr<i64>>,
         /// The metrics configuration for your event source.
         #[serde(rename = "MetricsConfig", skip_serializing_if = "Option::is_none")]
         pub metrics_config: Option<MetricsConfig>,
         /// (Kinesis and DynamoDB Streams only) The number of batches to process concurrently from each shard.
-        #[serde(
-            rename = "ParallelizationFactor",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ParallelizationFactor", skip_serializing_if = "Option::is_none")]
         pub parallelization_factor: Option<Expr<i64>>,
         /// (Amazon SQS, Amazon MSK, and self-managed Apache Kafka only) The provisioned mode configuration for the event source.
-        #[serde(
-            rename = "ProvisionedPollerConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProvisionedPollerConfig", skip_serializing_if = "Option::is_none")]
         pub provisioned_poller_config: Option<ProvisionedPollerConfig>,
         /// (Amazon MQ) The name of the Amazon MQ broker destination queue to consume.
         #[serde(rename = "Queues", skip_serializing_if = "Option::is_none")]
@@ -407,31 +351,19 @@ pub mod event_source_mapping {
         #[serde(rename = "ScalingConfig", skip_serializing_if = "Option::is_none")]
         pub scaling_config: Option<ScalingConfig>,
         /// The self-managed Apache Kafka cluster for your event source. Changing it replaces the resource.
-        #[serde(
-            rename = "SelfManagedEventSource",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SelfManagedEventSource", skip_serializing_if = "Option::is_none")]
         pub self_managed_event_source: Option<SelfManagedEventSource>,
         /// Specific configuration settings for a self-managed Apache Kafka event source.
-        #[serde(
-            rename = "SelfManagedKafkaEventSourceConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SelfManagedKafkaEventSourceConfig", skip_serializing_if = "Option::is_none")]
         pub self_managed_kafka_event_source_config: Option<SelfManagedKafkaEventSourceConfig>,
         /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
-        #[serde(
-            rename = "SourceAccessConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceAccessConfigurations", skip_serializing_if = "Option::is_none")]
         pub source_access_configurations: Option<Vec<SourceAccessConfiguration>>,
         /// The position in a stream from which to start reading. Changing it replaces the resource.
         #[serde(rename = "StartingPosition", skip_serializing_if = "Option::is_none")]
         pub starting_position: Option<Expr<String>>,
         /// With ``StartingPosition`` set to ``AT_TIMESTAMP``, the time from which to start reading, in Unix time seconds. Changing it replaces the resource.
-        #[serde(
-            rename = "StartingPositionTimestamp",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StartingPositionTimestamp", skip_serializing_if = "Option::is_none")]
         pub starting_position_timestamp: Option<Expr<f64>>,
         /// A list of tags to add to the event source mapping.
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
@@ -440,10 +372,7 @@ pub mod event_source_mapping {
         #[serde(rename = "Topics", skip_serializing_if = "Option::is_none")]
         pub topics: Option<Vec<Expr<String>>>,
         /// (Kinesis and DynamoDB Streams only) The duration in seconds of a processing window for DynamoDB and Kinesis Streams event sources.
-        #[serde(
-            rename = "TumblingWindowInSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TumblingWindowInSeconds", skip_serializing_if = "Option::is_none")]
         pub tumbling_window_in_seconds: Option<Expr<i64>>,
     }
     impl EventSourceMapping {
@@ -497,6 +426,17 @@ pub mod event_source_mapping {
             }
         }
     }
+    impl std::str::FromStr for Attribute {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "KEY" => Ok(Self::Key),
+                "VALUE" => Ok(Self::Value),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ConsumptionMode {
         #[serde(rename = "Stream")]
@@ -510,6 +450,17 @@ pub mod event_source_mapping {
             match self {
                 Self::Stream => "Stream",
                 Self::Queue => "Queue",
+            }
+        }
+    }
+    impl std::str::FromStr for ConsumptionMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Stream" => Ok(Self::Stream),
+                "Queue" => Ok(Self::Queue),
+                _ => Err(()),
             }
         }
     }
@@ -529,6 +480,17 @@ pub mod event_source_mapping {
             }
         }
     }
+    impl std::str::FromStr for EventRecordFormat {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "JSON" => Ok(Self::Json),
+                "SOURCE" => Ok(Self::Source),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum FullDocument {
         #[serde(rename = "UpdateLookup")]
@@ -545,6 +507,17 @@ pub mod event_source_mapping {
             }
         }
     }
+    impl std::str::FromStr for FullDocument {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "UpdateLookup" => Ok(Self::UpdateLookup),
+                "Default" => Ok(Self::Default),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum FunctionResponseTypes {
         #[serde(rename = "ReportBatchItemFailures")]
@@ -555,6 +528,16 @@ pub mod event_source_mapping {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::ReportBatchItemFailures => "ReportBatchItemFailures",
+            }
+        }
+    }
+    impl std::str::FromStr for FunctionResponseTypes {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ReportBatchItemFailures" => Ok(Self::ReportBatchItemFailures),
+                _ => Err(()),
             }
         }
     }
@@ -577,6 +560,18 @@ pub mod event_source_mapping {
             }
         }
     }
+    impl std::str::FromStr for Metrics {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "EventCount" => Ok(Self::EventCount),
+                "ErrorCount" => Ok(Self::ErrorCount),
+                "KafkaMetrics" => Ok(Self::KafkaMetrics),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum SystemLogLevel {
         #[serde(rename = "DEBUG")]
@@ -593,6 +588,18 @@ pub mod event_source_mapping {
                 Self::Debug => "DEBUG",
                 Self::Info => "INFO",
                 Self::Warn => "WARN",
+            }
+        }
+    }
+    impl std::str::FromStr for SystemLogLevel {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DEBUG" => Ok(Self::Debug),
+                "INFO" => Ok(Self::Info),
+                "WARN" => Ok(Self::Warn),
+                _ => Err(()),
             }
         }
     }
@@ -615,6 +622,19 @@ pub mod event_source_mapping {
                 Self::ClientCertificateTlsAuth => "CLIENT_CERTIFICATE_TLS_AUTH",
                 Self::ServerRootCaCertificate => "SERVER_ROOT_CA_CERTIFICATE",
                 Self::OauthbearerAuth => "OAUTHBEARER_AUTH",
+            }
+        }
+    }
+    impl std::str::FromStr for Type {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "BASIC_AUTH" => Ok(Self::BasicAuth),
+                "CLIENT_CERTIFICATE_TLS_AUTH" => Ok(Self::ClientCertificateTlsAuth),
+                "SERVER_ROOT_CA_CERTIFICATE" => Ok(Self::ServerRootCaCertificate),
+                "OAUTHBEARER_AUTH" => Ok(Self::OauthbearerAuth),
+                _ => Err(()),
             }
         }
     }
@@ -673,6 +693,30 @@ pub mod event_source_mapping {
             }
         }
     }
+    impl std::str::FromStr for Type2 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "BASIC_AUTH" => Ok(Self::BasicAuth),
+                "VPC_SUBNET" => Ok(Self::VpcSubnet),
+                "VPC_SECURITY_GROUP" => Ok(Self::VpcSecurityGroup),
+                "SASL_SCRAM_512_AUTH" => Ok(Self::SaslScram512Auth),
+                "SASL_SCRAM_256_AUTH" => Ok(Self::SaslScram256Auth),
+                "VIRTUAL_HOST" => Ok(Self::VirtualHost),
+                "CLIENT_CERTIFICATE_TLS_AUTH" => Ok(Self::ClientCertificateTlsAuth),
+                "SERVER_ROOT_CA_CERTIFICATE" => Ok(Self::ServerRootCaCertificate),
+                "OAUTHBEARER_AUTH" => Ok(Self::OauthbearerAuth),
+                "OAUTHBEARER_SCOPE" => Ok(Self::OauthbearerScope),
+                "OAUTHBEARER_AUDIENCE" => Ok(Self::OauthbearerAudience),
+                "OAUTHBEARER_LOGICAL_CLUSTER" => Ok(Self::OauthbearerLogicalCluster),
+                "OAUTHBEARER_IDENTITY_POOL" => Ok(Self::OauthbearerIdentityPool),
+                "IAM_AUTH" => Ok(Self::IamAuth),
+                "IAM_OAUTHBEARER_AUTH" => Ok(Self::IamOauthbearerAuth),
+                _ => Err(()),
+            }
+        }
+    }
 }
 pub use event_source_mapping::EventSourceMapping;
 
@@ -692,8 +736,7 @@ pub mod function {
         /// `Fn::GetAtt` attribute `SnapStartResponse.ApplyOn`
         pub const ATTR_SNAP_START_RESPONSE_APPLY_ON: &'static str = "SnapStartResponse.ApplyOn";
         /// `Fn::GetAtt` attribute `SnapStartResponse.OptimizationStatus`
-        pub const ATTR_SNAP_START_RESPONSE_OPTIMIZATION_STATUS: &'static str =
-            "SnapStartResponse.OptimizationStatus";
+        pub const ATTR_SNAP_START_RESPONSE_OPTIMIZATION_STATUS: &'static str = "SnapStartResponse.OptimizationStatus";
         /// `Fn::GetAtt` attribute `Arn`
         pub const ATTR_ARN: &'static str = "Arn";
     }
@@ -708,16 +751,10 @@ pub mod function {
         #[serde(rename = "CapacityProviderArn")]
         pub capacity_provider_arn: Expr<String>,
         /// The amount of memory in GiB allocated per vCPU for execution environments.
-        #[serde(
-            rename = "ExecutionEnvironmentMemoryGiBPerVCpu",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ExecutionEnvironmentMemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
         pub execution_environment_memory_gi_b_per_v_cpu: Option<Expr<f64>>,
         /// The maximum number of concurrent executions that can run on each execution environment.
-        #[serde(
-            rename = "PerExecutionEnvironmentMaxConcurrency",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PerExecutionEnvironmentMaxConcurrency", skip_serializing_if = "Option::is_none")]
         pub per_execution_environment_max_concurrency: Option<Expr<i64>>,
     }
     impl LambdaManagedInstancesCapacityProviderConfig {
@@ -735,17 +772,14 @@ pub mod function {
     pub struct CapacityProviderConfig {
         /// Required. Configuration for Lambda-managed instances used by the capacity provider.
         #[serde(rename = "LambdaManagedInstancesCapacityProviderConfig")]
-        pub lambda_managed_instances_capacity_provider_config:
-            LambdaManagedInstancesCapacityProviderConfig,
+        pub lambda_managed_instances_capacity_provider_config: LambdaManagedInstancesCapacityProviderConfig,
     }
     impl CapacityProviderConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(
             lambda_managed_instances_capacity_provider_config: LambdaManagedInstancesCapacityProviderConfig,
         ) -> Self {
-            Self {
-                lambda_managed_instances_capacity_provider_config,
-            }
+            Self { lambda_managed_instances_capacity_provider_config }
         }
     }
     /// The [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) for a Lambda function.
@@ -761,10 +795,7 @@ pub mod function {
         #[serde(rename = "S3Key", skip_serializing_if = "Option::is_none")]
         pub s3_key: Option<Expr<String>>,
         /// Specifies the storage mode for the deployment package.
-        #[serde(
-            rename = "S3ObjectStorageMode",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "S3ObjectStorageMode", skip_serializing_if = "Option::is_none")]
         pub s3_object_storage_mode: Option<Expr<S3ObjectStorageMode>>,
         /// For versioned objects, the version of the deployment package object to use.
         #[serde(rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
@@ -793,20 +824,13 @@ pub mod function {
         #[serde(rename = "KMSKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<Expr<String>>,
         /// The number of days to retain execution history after a durable execution completes.
-        #[serde(
-            rename = "RetentionPeriodInDays",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RetentionPeriodInDays", skip_serializing_if = "Option::is_none")]
         pub retention_period_in_days: Option<Expr<i64>>,
     }
     impl DurableConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(execution_timeout: impl Into<Expr<i64>>) -> Self {
-            Self {
-                execution_timeout: execution_timeout.into(),
-                kms_key_arn: None,
-                retention_period_in_days: None,
-            }
+            Self { execution_timeout: execution_timeout.into(), kms_key_arn: None, retention_period_in_days: None }
         }
     }
     /// A function's environment variable settings.
@@ -851,31 +875,18 @@ pub mod function {
     }
     impl FileSystemConfig {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            arn: impl Into<Expr<String>>,
-            local_mount_path: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                arn: arn.into(),
-                local_mount_path: local_mount_path.into(),
-                s3_files_config: None,
-            }
+        pub fn new(arn: impl Into<Expr<String>>, local_mount_path: impl Into<Expr<String>>) -> Self {
+            Self { arn: arn.into(), local_mount_path: local_mount_path.into(), s3_files_config: None }
         }
     }
     /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FunctionScalingConfig {
         /// The maximum number of execution environments that can be provisioned for the function.
-        #[serde(
-            rename = "MaxExecutionEnvironments",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaxExecutionEnvironments", skip_serializing_if = "Option::is_none")]
         pub max_execution_environments: Option<Expr<i64>>,
         /// The minimum number of execution environments to maintain for the function.
-        #[serde(
-            rename = "MinExecutionEnvironments",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinExecutionEnvironments", skip_serializing_if = "Option::is_none")]
         pub min_execution_environments: Option<Expr<i64>>,
     }
     /// Configuration values that override the container image Dockerfile settings.
@@ -895,10 +906,7 @@ pub mod function {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct LoggingConfig {
         /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch.
-        #[serde(
-            rename = "ApplicationLogLevel",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ApplicationLogLevel", skip_serializing_if = "Option::is_none")]
         pub application_log_level: Option<Expr<ApplicationLogLevel>>,
         /// The format in which Lambda sends your function's application and system logs to CloudWatch.
         #[serde(rename = "LogFormat", skip_serializing_if = "Option::is_none")]
@@ -923,10 +931,7 @@ pub mod function {
     impl RuntimeManagementConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(update_runtime_on: impl Into<Expr<UpdateRuntimeOn>>) -> Self {
-            Self {
-                runtime_version_arn: None,
-                update_runtime_on: update_runtime_on.into(),
-            }
+            Self { runtime_version_arn: None, update_runtime_on: update_runtime_on.into() }
         }
     }
     /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
@@ -939,9 +944,7 @@ pub mod function {
     impl SnapStart {
         /// The required properties; set the others with struct update syntax.
         pub fn new(apply_on: impl Into<Expr<ApplyOn>>) -> Self {
-            Self {
-                apply_on: apply_on.into(),
-            }
+            Self { apply_on: apply_on.into() }
         }
     }
     /// A [tag](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function.
@@ -957,10 +960,7 @@ pub mod function {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: None,
-            }
+            Self { key: key.into(), value: None }
         }
     }
     /// Specifies the tenant isolation mode configuration for a Lambda function.
@@ -973,9 +973,7 @@ pub mod function {
     impl TenancyConfig {
         /// The required properties; set the others with struct update syntax.
         pub fn new(tenant_isolation_mode: impl Into<Expr<TenantIsolationMode>>) -> Self {
-            Self {
-                tenant_isolation_mode: tenant_isolation_mode.into(),
-            }
+            Self { tenant_isolation_mode: tenant_isolation_mode.into() }
         }
     }
     /// The function's [](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing configuration.
@@ -989,10 +987,7 @@ pub mod function {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct VpcConfig {
         /// Allows outbound IPv6 traffic on VPC functions that are connected to dual-stack subnets.
-        #[serde(
-            rename = "Ipv6AllowedForDualStack",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Ipv6AllowedForDualStack", skip_serializing_if = "Option::is_none")]
         pub ipv6_allowed_for_dual_stack: Option<Expr<bool>>,
         /// A list of VPC security group IDs.
         #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
@@ -1008,19 +1003,13 @@ pub mod function {
         #[serde(rename = "Architectures", skip_serializing_if = "Option::is_none")]
         pub architectures: Option<Vec<Expr<Architectures>>>,
         /// Configuration for the capacity provider that manages compute resources for Lambda functions.
-        #[serde(
-            rename = "CapacityProviderConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CapacityProviderConfig", skip_serializing_if = "Option::is_none")]
         pub capacity_provider_config: Option<CapacityProviderConfig>,
         /// Required. The code for the function.
         #[serde(rename = "Code")]
         pub code: Code,
         /// To enable code signing for this function, specify the ARN of a code-signing configuration.
-        #[serde(
-            rename = "CodeSigningConfigArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CodeSigningConfigArn", skip_serializing_if = "Option::is_none")]
         pub code_signing_config_arn: Option<Expr<String>>,
         /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous events when they fail processing.
         #[serde(rename = "DeadLetterConfig", skip_serializing_if = "Option::is_none")]
@@ -1044,10 +1033,7 @@ pub mod function {
         #[serde(rename = "FunctionName", skip_serializing_if = "Option::is_none")]
         pub function_name: Option<Expr<String>>,
         /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including the minimum and maximum number of execution environments that can be provisioned.
-        #[serde(
-            rename = "FunctionScalingConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionScalingConfig", skip_serializing_if = "Option::is_none")]
         pub function_scaling_config: Option<FunctionScalingConfig>,
         /// The name of the method within your code that Lambda calls to run your function.
         #[serde(rename = "Handler", skip_serializing_if = "Option::is_none")]
@@ -1070,19 +1056,13 @@ pub mod function {
         /// The type of deployment package. Changing it replaces the resource.
         #[serde(rename = "PackageType", skip_serializing_if = "Option::is_none")]
         pub package_type: Option<Expr<PackageType>>,
-        #[serde(
-            rename = "PublishToLatestPublished",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PublishToLatestPublished", skip_serializing_if = "Option::is_none")]
         pub publish_to_latest_published: Option<Expr<bool>>,
         /// The status of your function's recursive loop detection configuration.
         #[serde(rename = "RecursiveLoop", skip_serializing_if = "Option::is_none")]
         pub recursive_loop: Option<Expr<RecursiveLoop>>,
         /// The number of simultaneous executions to reserve for the function.
-        #[serde(
-            rename = "ReservedConcurrentExecutions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReservedConcurrentExecutions", skip_serializing_if = "Option::is_none")]
         pub reserved_concurrent_executions: Option<Expr<i64>>,
         /// Required. The Amazon Resource Name (ARN) of the function's execution role.
         #[serde(rename = "Role")]
@@ -1091,10 +1071,7 @@ pub mod function {
         #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
         pub runtime: Option<Expr<Runtime>>,
         /// Sets the runtime management configuration for a function's version.
-        #[serde(
-            rename = "RuntimeManagementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RuntimeManagementConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_management_config: Option<RuntimeManagementConfig>,
         /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
         #[serde(rename = "SnapStart", skip_serializing_if = "Option::is_none")]
@@ -1181,6 +1158,21 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for ApplicationLogLevel {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "TRACE" => Ok(Self::Trace),
+                "DEBUG" => Ok(Self::Debug),
+                "INFO" => Ok(Self::Info),
+                "WARN" => Ok(Self::Warn),
+                "ERROR" => Ok(Self::Error),
+                "FATAL" => Ok(Self::Fatal),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ApplyOn {
         #[serde(rename = "PublishedVersions")]
@@ -1197,6 +1189,17 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for ApplyOn {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "PublishedVersions" => Ok(Self::PublishedVersions),
+                "None" => Ok(Self::None),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Architectures {
         #[serde(rename = "x86_64")]
@@ -1210,6 +1213,17 @@ pub mod function {
             match self {
                 Self::X86_64 => "x86_64",
                 Self::Arm64 => "arm64",
+            }
+        }
+    }
+    impl std::str::FromStr for Architectures {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "x86_64" => Ok(Self::X86_64),
+                "arm64" => Ok(Self::Arm64),
+                _ => Err(()),
             }
         }
     }
@@ -1232,6 +1246,18 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for DirectS3Read {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                "AUTO" => Ok(Self::Auto),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum LogFormat {
         #[serde(rename = "Text")]
@@ -1245,6 +1271,17 @@ pub mod function {
             match self {
                 Self::Text => "Text",
                 Self::Json => "JSON",
+            }
+        }
+    }
+    impl std::str::FromStr for LogFormat {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Text" => Ok(Self::Text),
+                "JSON" => Ok(Self::Json),
+                _ => Err(()),
             }
         }
     }
@@ -1264,6 +1301,17 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for Mode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Active" => Ok(Self::Active),
+                "PassThrough" => Ok(Self::PassThrough),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum PackageType {
         #[serde(rename = "Image")]
@@ -1280,6 +1328,17 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for PackageType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Image" => Ok(Self::Image),
+                "Zip" => Ok(Self::Zip),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum RecursiveLoop {
         #[serde(rename = "Allow")]
@@ -1293,6 +1352,17 @@ pub mod function {
             match self {
                 Self::Allow => "Allow",
                 Self::Terminate => "Terminate",
+            }
+        }
+    }
+    impl std::str::FromStr for RecursiveLoop {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Allow" => Ok(Self::Allow),
+                "Terminate" => Ok(Self::Terminate),
+                _ => Err(()),
             }
         }
     }
@@ -1459,6 +1529,66 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for Runtime {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "dotnet10" => Ok(Self::Dotnet10),
+                "dotnet6" => Ok(Self::Dotnet6),
+                "dotnet8" => Ok(Self::Dotnet8),
+                "dotnetcore1.0" => Ok(Self::Dotnetcore1_0),
+                "dotnetcore2.0" => Ok(Self::Dotnetcore2_0),
+                "dotnetcore2.1" => Ok(Self::Dotnetcore2_1),
+                "dotnetcore3.1" => Ok(Self::Dotnetcore3_1),
+                "go1.x" => Ok(Self::Go1X),
+                "java11" => Ok(Self::Java11),
+                "java11.al2023" => Ok(Self::Java11Al2023),
+                "java17" => Ok(Self::Java17),
+                "java17.al2023" => Ok(Self::Java17Al2023),
+                "java21" => Ok(Self::Java21),
+                "java25" => Ok(Self::Java25),
+                "java8" => Ok(Self::Java8),
+                "java8.al2" => Ok(Self::Java8Al2),
+                "java8.al2023" => Ok(Self::Java8Al2023),
+                "nodejs" => Ok(Self::Nodejs),
+                "nodejs10.x" => Ok(Self::Nodejs10X),
+                "nodejs12.x" => Ok(Self::Nodejs12X),
+                "nodejs14.x" => Ok(Self::Nodejs14X),
+                "nodejs16.x" => Ok(Self::Nodejs16X),
+                "nodejs18.x" => Ok(Self::Nodejs18X),
+                "nodejs20.x" => Ok(Self::Nodejs20X),
+                "nodejs22.x" => Ok(Self::Nodejs22X),
+                "nodejs24.x" => Ok(Self::Nodejs24X),
+                "nodejs26.x" => Ok(Self::Nodejs26X),
+                "nodejs4.3" => Ok(Self::Nodejs4_3),
+                "nodejs4.3-edge" => Ok(Self::Nodejs4_3Edge),
+                "nodejs6.10" => Ok(Self::Nodejs6_10),
+                "nodejs8.10" => Ok(Self::Nodejs8_10),
+                "provided" => Ok(Self::Provided),
+                "provided.al2" => Ok(Self::ProvidedAl2),
+                "provided.al2023" => Ok(Self::ProvidedAl2023),
+                "python2.7" => Ok(Self::Python2_7),
+                "python3.10" => Ok(Self::Python3_10),
+                "python3.11" => Ok(Self::Python3_11),
+                "python3.12" => Ok(Self::Python3_12),
+                "python3.13" => Ok(Self::Python3_13),
+                "python3.14" => Ok(Self::Python3_14),
+                "python3.15" => Ok(Self::Python3_15),
+                "python3.6" => Ok(Self::Python3_6),
+                "python3.7" => Ok(Self::Python3_7),
+                "python3.8" => Ok(Self::Python3_8),
+                "python3.9" => Ok(Self::Python3_9),
+                "ruby2.5" => Ok(Self::Ruby2_5),
+                "ruby2.7" => Ok(Self::Ruby2_7),
+                "ruby3.2" => Ok(Self::Ruby3_2),
+                "ruby3.3" => Ok(Self::Ruby3_3),
+                "ruby3.4" => Ok(Self::Ruby3_4),
+                "ruby4.0" => Ok(Self::Ruby4_0),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum S3ObjectStorageMode {
         #[serde(rename = "COPY")]
@@ -1472,6 +1602,17 @@ pub mod function {
             match self {
                 Self::Copy => "COPY",
                 Self::Reference => "REFERENCE",
+            }
+        }
+    }
+    impl std::str::FromStr for S3ObjectStorageMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "COPY" => Ok(Self::Copy),
+                "REFERENCE" => Ok(Self::Reference),
+                _ => Err(()),
             }
         }
     }
@@ -1494,6 +1635,18 @@ pub mod function {
             }
         }
     }
+    impl std::str::FromStr for SystemLogLevel {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DEBUG" => Ok(Self::Debug),
+                "INFO" => Ok(Self::Info),
+                "WARN" => Ok(Self::Warn),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum TenantIsolationMode {
         #[serde(rename = "PER_TENANT")]
@@ -1504,6 +1657,16 @@ pub mod function {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::PerTenant => "PER_TENANT",
+            }
+        }
+    }
+    impl std::str::FromStr for TenantIsolationMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "PER_TENANT" => Ok(Self::PerTenant),
+                _ => Err(()),
             }
         }
     }
@@ -1523,6 +1686,18 @@ pub mod function {
                 Self::Auto => "Auto",
                 Self::FunctionUpdate => "FunctionUpdate",
                 Self::Manual => "Manual",
+            }
+        }
+    }
+    impl std::str::FromStr for UpdateRuntimeOn {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Auto" => Ok(Self::Auto),
+                "FunctionUpdate" => Ok(Self::FunctionUpdate),
+                "Manual" => Ok(Self::Manual),
+                _ => Err(()),
             }
         }
     }
@@ -1560,16 +1735,10 @@ pub mod permission {
         #[serde(rename = "FunctionName")]
         pub function_name: Expr<String>,
         /// The type of authentication that your function URL uses. Changing it replaces the resource.
-        #[serde(
-            rename = "FunctionUrlAuthType",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionUrlAuthType", skip_serializing_if = "Option::is_none")]
         pub function_url_auth_type: Option<Expr<FunctionUrlAuthType>>,
         /// Indicates whether the permission applies when the function is invoked through a function URL. Changing it replaces the resource.
-        #[serde(
-            rename = "InvokedViaFunctionUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InvokedViaFunctionUrl", skip_serializing_if = "Option::is_none")]
         pub invoked_via_function_url: Option<Expr<bool>>,
         /// Required. The AWS-service, AWS-account, IAM user, or IAM role that invokes the function. Changing it replaces the resource.
         #[serde(rename = "Principal")]
@@ -1617,6 +1786,17 @@ pub mod permission {
             match self {
                 Self::AwsIam => "AWS_IAM",
                 Self::None => "NONE",
+            }
+        }
+    }
+    impl std::str::FromStr for FunctionUrlAuthType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AWS_IAM" => Ok(Self::AwsIam),
+                "NONE" => Ok(Self::None),
+                _ => Err(()),
             }
         }
     }
@@ -1683,10 +1863,7 @@ pub mod url {
     }
     impl Url {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            auth_type: impl Into<Expr<AuthType>>,
-            target_function_arn: impl Into<Expr<String>>,
-        ) -> Self {
+        pub fn new(auth_type: impl Into<Expr<AuthType>>, target_function_arn: impl Into<Expr<String>>) -> Self {
             Self {
                 auth_type: auth_type.into(),
                 cors: None,
@@ -1727,6 +1904,22 @@ pub mod url {
             }
         }
     }
+    impl std::str::FromStr for AllowMethods {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "GET" => Ok(Self::Get),
+                "PUT" => Ok(Self::Put),
+                "HEAD" => Ok(Self::Head),
+                "POST" => Ok(Self::Post),
+                "PATCH" => Ok(Self::Patch),
+                "DELETE" => Ok(Self::Delete),
+                "*" => Ok(Self::Empty),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AuthType {
         #[serde(rename = "AWS_IAM")]
@@ -1743,6 +1936,17 @@ pub mod url {
             }
         }
     }
+    impl std::str::FromStr for AuthType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AWS_IAM" => Ok(Self::AwsIam),
+                "NONE" => Ok(Self::None),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum InvokeMode {
         #[serde(rename = "BUFFERED")]
@@ -1756,6 +1960,17 @@ pub mod url {
             match self {
                 Self::Buffered => "BUFFERED",
                 Self::ResponseStream => "RESPONSE_STREAM",
+            }
+        }
+    }
+    impl std::str::FromStr for InvokeMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "BUFFERED" => Ok(Self::Buffered),
+                "RESPONSE_STREAM" => Ok(Self::ResponseStream),
+                _ => Err(()),
             }
         }
     }
@@ -1786,16 +2001,10 @@ pub mod version {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FunctionScalingConfig {
         /// The maximum number of execution environments that can be provisioned for the function.
-        #[serde(
-            rename = "MaxExecutionEnvironments",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaxExecutionEnvironments", skip_serializing_if = "Option::is_none")]
         pub max_execution_environments: Option<Expr<i64>>,
         /// The minimum number of execution environments to maintain for the function.
-        #[serde(
-            rename = "MinExecutionEnvironments",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinExecutionEnvironments", skip_serializing_if = "Option::is_none")]
         pub min_execution_environments: Option<Expr<i64>>,
     }
     /// A provisioned concurrency configuration for a function's version.
@@ -1808,9 +2017,7 @@ pub mod version {
     impl ProvisionedConcurrencyConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(provisioned_concurrent_executions: impl Into<Expr<i64>>) -> Self {
-            Self {
-                provisioned_concurrent_executions: provisioned_concurrent_executions.into(),
-            }
+            Self { provisioned_concurrent_executions: provisioned_concurrent_executions.into() }
         }
     }
     /// Runtime Management Config of a function.
@@ -1826,10 +2033,7 @@ pub mod version {
     impl RuntimePolicy {
         /// The required properties; set the others with struct update syntax.
         pub fn new(update_runtime_on: impl Into<Expr<String>>) -> Self {
-            Self {
-                runtime_version_arn: None,
-                update_runtime_on: update_runtime_on.into(),
-            }
+            Self { runtime_version_arn: None, update_runtime_on: update_runtime_on.into() }
         }
     }
     /// Resource Type definition for AWS::Lambda::Version
@@ -1845,16 +2049,10 @@ pub mod version {
         #[serde(rename = "FunctionName")]
         pub function_name: Expr<String>,
         /// The scaling configuration to apply to the function, including minimum and maximum execution environment limits.
-        #[serde(
-            rename = "FunctionScalingConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FunctionScalingConfig", skip_serializing_if = "Option::is_none")]
         pub function_scaling_config: Option<FunctionScalingConfig>,
         /// Specifies a provisioned concurrency configuration for a function's version. Changing it replaces the resource.
-        #[serde(
-            rename = "ProvisionedConcurrencyConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProvisionedConcurrencyConfig", skip_serializing_if = "Option::is_none")]
         pub provisioned_concurrency_config: Option<ProvisionedConcurrencyConfiguration>,
         /// Specifies the runtime management configuration of a function. Changing it replaces the resource.
         #[serde(rename = "RuntimePolicy", skip_serializing_if = "Option::is_none")]

@@ -32,31 +32,19 @@ pub mod log_group {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// The ``AWS::Logs::LogGroup`` resource specifies a log group.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct LogGroup {
         /// Indicates whether bearer token authentication is enabled for this log group.
-        #[serde(
-            rename = "BearerTokenAuthenticationEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BearerTokenAuthenticationEnabled", skip_serializing_if = "Option::is_none")]
         pub bearer_token_authentication_enabled: Option<Expr<bool>>,
-        #[serde(
-            rename = "DataProtectionPolicy",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DataProtectionPolicy", skip_serializing_if = "Option::is_none")]
         pub data_protection_policy: Option<serde_json::Value>,
         /// Indicates whether deletion protection is enabled for this log group.
-        #[serde(
-            rename = "DeletionProtectionEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeletionProtectionEnabled", skip_serializing_if = "Option::is_none")]
         pub deletion_protection_enabled: Option<Expr<bool>>,
         /// Creates or updates a *field index policy* for the specified log group.
         #[serde(rename = "FieldIndexPolicies", skip_serializing_if = "Option::is_none")]
@@ -71,10 +59,7 @@ pub mod log_group {
         #[serde(rename = "LogGroupName", skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<Expr<String>>,
         /// Creates or updates a resource policy for the specified log group that allows other services to put log events to this account.
-        #[serde(
-            rename = "ResourcePolicyDocument",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ResourcePolicyDocument", skip_serializing_if = "Option::is_none")]
         pub resource_policy_document: Option<serde_json::Value>,
         /// The number of days to retain the log events in the specified log group.
         #[serde(rename = "RetentionInDays", skip_serializing_if = "Option::is_none")]
@@ -99,6 +84,18 @@ pub mod log_group {
                 Self::Standard => "STANDARD",
                 Self::InfrequentAccess => "INFREQUENT_ACCESS",
                 Self::Delivery => "DELIVERY",
+            }
+        }
+    }
+    impl std::str::FromStr for LogGroupClass {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "STANDARD" => Ok(Self::Standard),
+                "INFREQUENT_ACCESS" => Ok(Self::InfrequentAccess),
+                "DELIVERY" => Ok(Self::Delivery),
+                _ => Err(()),
             }
         }
     }

@@ -55,10 +55,7 @@ pub mod flow {
             maintenance_day: impl Into<Expr<MaintenanceDay>>,
             maintenance_start_hour: impl Into<Expr<String>>,
         ) -> Self {
-            Self {
-                maintenance_day: maintenance_day.into(),
-                maintenance_start_hour: maintenance_start_hour.into(),
-            }
+            Self { maintenance_day: maintenance_day.into(), maintenance_start_hour: maintenance_start_hour.into() }
         }
     }
     /// A set of parameters that define the media stream.
@@ -108,10 +105,7 @@ pub mod flow {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// A single track or stream of media that contains video, audio, or ancillary data.
@@ -172,10 +166,7 @@ pub mod flow {
         #[serde(rename = "DiscoveryServerAddress")]
         pub discovery_server_address: Expr<String>,
         /// The port for the NDI discovery server.
-        #[serde(
-            rename = "DiscoveryServerPort",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DiscoveryServerPort", skip_serializing_if = "Option::is_none")]
         pub discovery_server_port: Option<Expr<i64>>,
         /// Required. The identifier for the Virtual Private Cloud (VPC) network interface used by the flow.
         #[serde(rename = "VpcInterfaceAdapter")]
@@ -201,10 +192,7 @@ pub mod flow {
         #[serde(rename = "MachineName", skip_serializing_if = "Option::is_none")]
         pub machine_name: Option<Expr<String>>,
         /// A list of up to three NDI discovery server configurations.
-        #[serde(
-            rename = "NdiDiscoveryServers",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NdiDiscoveryServers", skip_serializing_if = "Option::is_none")]
         pub ndi_discovery_servers: Option<Vec<NdiDiscoveryServerConfig>>,
         /// A setting that controls whether NDI sources or outputs can be used in the flow.
         #[serde(rename = "NdiState", skip_serializing_if = "Option::is_none")]
@@ -217,10 +205,7 @@ pub mod flow {
         #[serde(rename = "Algorithm", skip_serializing_if = "Option::is_none")]
         pub algorithm: Option<Expr<Algorithm>>,
         /// A 128-bit, 16-byte hex value represented by a 32-character string, to be used with the key for encrypting content.
-        #[serde(
-            rename = "ConstantInitializationVector",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConstantInitializationVector", skip_serializing_if = "Option::is_none")]
         pub constant_initialization_vector: Option<Expr<String>>,
         /// The value of one of the devices that you configured with your digital rights management (DRM) platform key provider.
         #[serde(rename = "DeviceId", skip_serializing_if = "Option::is_none")]
@@ -274,19 +259,13 @@ pub mod flow {
         #[serde(rename = "BridgeArn")]
         pub bridge_arn: Expr<String>,
         /// The name of the VPC interface attachment to use for this bridge source.
-        #[serde(
-            rename = "VpcInterfaceAttachment",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VpcInterfaceAttachment", skip_serializing_if = "Option::is_none")]
         pub vpc_interface_attachment: Option<VpcInterfaceAttachment>,
     }
     impl GatewayBridgeSource {
         /// The required properties; set the others with struct update syntax.
         pub fn new(bridge_arn: impl Into<Expr<String>>) -> Self {
-            Self {
-                bridge_arn: bridge_arn.into(),
-                vpc_interface_attachment: None,
-            }
+            Self { bridge_arn: bridge_arn.into(), vpc_interface_attachment: None }
         }
     }
     /// The VPC interface that you want to use for the media stream associated with the output.
@@ -315,10 +294,7 @@ pub mod flow {
     impl InputConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(input_port: impl Into<Expr<i64>>, interface: Interface) -> Self {
-            Self {
-                input_port: input_port.into(),
-                interface,
-            }
+            Self { input_port: input_port.into(), interface }
         }
     }
     /// The media stream that is associated with the source, and the parameters for that association.
@@ -328,10 +304,7 @@ pub mod flow {
         #[serde(rename = "EncodingName")]
         pub encoding_name: Expr<EncodingName>,
         /// The media streams that you want to associate with the source.
-        #[serde(
-            rename = "InputConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputConfigurations", skip_serializing_if = "Option::is_none")]
         pub input_configurations: Option<Vec<InputConfiguration>>,
         /// Required. A name that helps you distinguish one media stream from another.
         #[serde(rename = "MediaStreamName")]
@@ -339,10 +312,7 @@ pub mod flow {
     }
     impl MediaStreamSourceConfiguration {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            encoding_name: impl Into<Expr<EncodingName>>,
-            media_stream_name: impl Into<Expr<String>>,
-        ) -> Self {
+        pub fn new(encoding_name: impl Into<Expr<EncodingName>>, media_stream_name: impl Into<Expr<String>>) -> Self {
             Self {
                 encoding_name: encoding_name.into(),
                 input_configurations: None,
@@ -353,10 +323,7 @@ pub mod flow {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NdiSourceSettings {
         /// The audio reference level of the NDI sender, in dBFS.
-        #[serde(
-            rename = "AudioReferenceLevel",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioReferenceLevel", skip_serializing_if = "Option::is_none")]
         pub audio_reference_level: Option<Expr<i64>>,
         #[serde(rename = "SourceName", skip_serializing_if = "Option::is_none")]
         pub source_name: Option<Expr<String>>,
@@ -373,10 +340,7 @@ pub mod flow {
     impl FlowTransitEncryption {
         /// The required properties; set the others with struct update syntax.
         pub fn new(encryption_key_configuration: serde_json::Value) -> Self {
-            Self {
-                encryption_key_configuration,
-                encryption_key_type: None,
-            }
+            Self { encryption_key_configuration, encryption_key_type: None }
         }
     }
     /// The settings for the source of the flow.
@@ -392,10 +356,7 @@ pub mod flow {
         #[serde(rename = "EntitlementArn", skip_serializing_if = "Option::is_none")]
         pub entitlement_arn: Option<Expr<String>>,
         /// The source configuration for cloud flows receiving a stream from a bridge.
-        #[serde(
-            rename = "GatewayBridgeSource",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "GatewayBridgeSource", skip_serializing_if = "Option::is_none")]
         pub gateway_bridge_source: Option<GatewayBridgeSource>,
         /// The port that the flow will be listening on for incoming content.
         #[serde(rename = "IngestPort", skip_serializing_if = "Option::is_none")]
@@ -410,10 +371,7 @@ pub mod flow {
         #[serde(rename = "MaxSyncBuffer", skip_serializing_if = "Option::is_none")]
         pub max_sync_buffer: Option<Expr<i64>>,
         /// The media stream that is associated with the source, and the parameters for that association.
-        #[serde(
-            rename = "MediaStreamSourceConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaStreamSourceConfigurations", skip_serializing_if = "Option::is_none")]
         pub media_stream_source_configurations: Option<Vec<MediaStreamSourceConfiguration>>,
         /// The minimum latency in milliseconds.
         #[serde(rename = "MinLatency", skip_serializing_if = "Option::is_none")]
@@ -427,15 +385,9 @@ pub mod flow {
         /// The protocol that is used by the source.
         #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
         pub protocol: Option<Expr<Protocol>>,
-        #[serde(
-            rename = "RouterIntegrationState",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RouterIntegrationState", skip_serializing_if = "Option::is_none")]
         pub router_integration_state: Option<Expr<RouterIntegrationState>>,
-        #[serde(
-            rename = "RouterIntegrationTransitDecryption",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RouterIntegrationTransitDecryption", skip_serializing_if = "Option::is_none")]
         pub router_integration_transit_decryption: Option<FlowTransitEncryption>,
         /// The port that the flow uses to send outbound requests to initiate connection with the sender for fujitsu-qos protocol.
         #[serde(rename = "SenderControlPort", skip_serializing_if = "Option::is_none")]
@@ -444,10 +396,7 @@ pub mod flow {
         #[serde(rename = "SenderIpAddress", skip_serializing_if = "Option::is_none")]
         pub sender_ip_address: Option<Expr<String>>,
         /// Source IP or domain name for SRT-caller protocol.
-        #[serde(
-            rename = "SourceListenerAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceListenerAddress", skip_serializing_if = "Option::is_none")]
         pub source_listener_address: Option<Expr<String>>,
         /// Source port for SRT-caller protocol.
         #[serde(rename = "SourceListenerPort", skip_serializing_if = "Option::is_none")]
@@ -475,9 +424,7 @@ pub mod flow {
     impl FailoverConfigSourcePriority {
         /// The required properties; set the others with struct update syntax.
         pub fn new(primary_source: impl Into<Expr<String>>) -> Self {
-            Self {
-                primary_source: primary_source.into(),
-            }
+            Self { primary_source: primary_source.into() }
         }
     }
     /// The settings for source failover
@@ -543,25 +490,16 @@ pub mod flow {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SourceMonitoringConfig {
         /// Contains the settings for audio stream metrics monitoring.
-        #[serde(
-            rename = "AudioMonitoringSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioMonitoringSettings", skip_serializing_if = "Option::is_none")]
         pub audio_monitoring_settings: Option<Vec<AudioMonitoringSetting>>,
         /// Indicates whether content quality analysis is enabled or disabled.
-        #[serde(
-            rename = "ContentQualityAnalysisState",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContentQualityAnalysisState", skip_serializing_if = "Option::is_none")]
         pub content_quality_analysis_state: Option<Expr<ContentQualityAnalysisState>>,
         /// The state of thumbnail monitoring.
         #[serde(rename = "ThumbnailState", skip_serializing_if = "Option::is_none")]
         pub thumbnail_state: Option<Expr<ThumbnailState>>,
         /// Contains the settings for video stream metrics monitoring.
-        #[serde(
-            rename = "VideoMonitoringSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VideoMonitoringSettings", skip_serializing_if = "Option::is_none")]
         pub video_monitoring_settings: Option<Vec<VideoMonitoringSetting>>,
     }
     /// The details of a VPC interface.
@@ -571,16 +509,10 @@ pub mod flow {
         #[serde(rename = "Name")]
         pub name: Expr<String>,
         /// IDs of the network interfaces created in customer's account by MediaConnect.
-        #[serde(
-            rename = "NetworkInterfaceIds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NetworkInterfaceIds", skip_serializing_if = "Option::is_none")]
         pub network_interface_ids: Option<Vec<Expr<String>>>,
         /// The type of network adapter that you want MediaConnect to use on this interface.
-        #[serde(
-            rename = "NetworkInterfaceType",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NetworkInterfaceType", skip_serializing_if = "Option::is_none")]
         pub network_interface_type: Option<Expr<NetworkInterfaceType>>,
         /// Required. Role Arn MediaConnect can assume to create ENIs in customer's account.
         #[serde(rename = "RoleArn")]
@@ -642,16 +574,10 @@ pub mod flow {
         #[serde(rename = "Source")]
         pub source: Source,
         /// The source failover config of the flow.
-        #[serde(
-            rename = "SourceFailoverConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceFailoverConfig", skip_serializing_if = "Option::is_none")]
         pub source_failover_config: Option<FailoverConfig>,
         /// The source monitoring config of the flow.
-        #[serde(
-            rename = "SourceMonitoringConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceMonitoringConfig", skip_serializing_if = "Option::is_none")]
         pub source_monitoring_config: Option<SourceMonitoringConfig>,
         /// Key-value pairs that can be used to tag this flow.
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
@@ -698,6 +624,18 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for Algorithm {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "aes128" => Ok(Self::Aes128),
+                "aes192" => Ok(Self::Aes192),
+                "aes256" => Ok(Self::Aes256),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Colorimetry {
         #[serde(rename = "BT601")]
@@ -729,6 +667,22 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for Colorimetry {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "BT601" => Ok(Self::Bt601),
+                "BT709" => Ok(Self::Bt709),
+                "BT2020" => Ok(Self::Bt2020),
+                "BT2100" => Ok(Self::Bt2100),
+                "ST2065-1" => Ok(Self::St2065_1),
+                "ST2065-3" => Ok(Self::St2065_3),
+                "XYZ" => Ok(Self::Xyz),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ContentQualityAnalysisState {
         #[serde(rename = "ENABLED")]
@@ -742,6 +696,17 @@ pub mod flow {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for ContentQualityAnalysisState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -767,6 +732,19 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for EncodingName {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "jxsv" => Ok(Self::Jxsv),
+                "raw" => Ok(Self::Raw),
+                "smpte291" => Ok(Self::Smpte291),
+                "pcm" => Ok(Self::Pcm),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum EncodingProfile {
         #[serde(rename = "DISTRIBUTION_H264_DEFAULT")]
@@ -783,6 +761,17 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for EncodingProfile {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DISTRIBUTION_H264_DEFAULT" => Ok(Self::DistributionH264Default),
+                "CONTRIBUTION_H264_DEFAULT" => Ok(Self::ContributionH264Default),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum FailoverMode {
         #[serde(rename = "MERGE")]
@@ -796,6 +785,17 @@ pub mod flow {
             match self {
                 Self::Merge => "MERGE",
                 Self::Failover => "FAILOVER",
+            }
+        }
+    }
+    impl std::str::FromStr for FailoverMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "MERGE" => Ok(Self::Merge),
+                "FAILOVER" => Ok(Self::Failover),
+                _ => Err(()),
             }
         }
     }
@@ -818,6 +818,18 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for FlowSize {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "MEDIUM" => Ok(Self::Medium),
+                "LARGE" => Ok(Self::Large),
+                "LARGE_4X" => Ok(Self::Large4x),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum FlowTransitEncryptionKeyType {
         #[serde(rename = "SECRETS_MANAGER")]
@@ -831,6 +843,17 @@ pub mod flow {
             match self {
                 Self::SecretsManager => "SECRETS_MANAGER",
                 Self::Automatic => "AUTOMATIC",
+            }
+        }
+    }
+    impl std::str::FromStr for FlowTransitEncryptionKeyType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SECRETS_MANAGER" => Ok(Self::SecretsManager),
+                "AUTOMATIC" => Ok(Self::Automatic),
+                _ => Err(()),
             }
         }
     }
@@ -850,6 +873,18 @@ pub mod flow {
                 Self::Speke => "speke",
                 Self::StaticKey => "static-key",
                 Self::SrtPassword => "srt-password",
+            }
+        }
+    }
+    impl std::str::FromStr for KeyType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "speke" => Ok(Self::Speke),
+                "static-key" => Ok(Self::StaticKey),
+                "srt-password" => Ok(Self::SrtPassword),
+                _ => Err(()),
             }
         }
     }
@@ -884,6 +919,22 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for MaintenanceDay {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Monday" => Ok(Self::Monday),
+                "Tuesday" => Ok(Self::Tuesday),
+                "Wednesday" => Ok(Self::Wednesday),
+                "Thursday" => Ok(Self::Thursday),
+                "Friday" => Ok(Self::Friday),
+                "Saturday" => Ok(Self::Saturday),
+                "Sunday" => Ok(Self::Sunday),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum MediaStreamType {
         #[serde(rename = "video")]
@@ -903,6 +954,18 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for MediaStreamType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "video" => Ok(Self::Video),
+                "audio" => Ok(Self::Audio),
+                "ancillary-data" => Ok(Self::AncillaryData),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum NdiState {
         #[serde(rename = "ENABLED")]
@@ -919,6 +982,17 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for NdiState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum NetworkInterfaceType {
         #[serde(rename = "ena")]
@@ -932,6 +1006,17 @@ pub mod flow {
             match self {
                 Self::Ena => "ena",
                 Self::Efa => "efa",
+            }
+        }
+    }
+    impl std::str::FromStr for NetworkInterfaceType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ena" => Ok(Self::Ena),
+                "efa" => Ok(Self::Efa),
+                _ => Err(()),
             }
         }
     }
@@ -972,6 +1057,24 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for Protocol {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "zixi-push" => Ok(Self::ZixiPush),
+                "rtp-fec" => Ok(Self::RtpFec),
+                "rtp" => Ok(Self::Rtp),
+                "rist" => Ok(Self::Rist),
+                "srt-listener" => Ok(Self::SrtListener),
+                "srt-caller" => Ok(Self::SrtCaller),
+                "st2110-jpegxs" => Ok(Self::St2110Jpegxs),
+                "cdi" => Ok(Self::Cdi),
+                "ndi-speed-hq" => Ok(Self::NdiSpeedHq),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Range {
         #[serde(rename = "NARROW")]
@@ -991,6 +1094,18 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for Range {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NARROW" => Ok(Self::Narrow),
+                "FULL" => Ok(Self::Full),
+                "FULLPROTECT" => Ok(Self::Fullprotect),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum RouterIntegrationState {
         #[serde(rename = "ENABLED")]
@@ -1004,6 +1119,17 @@ pub mod flow {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for RouterIntegrationState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -1026,6 +1152,18 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for ScanMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "progressive" => Ok(Self::Progressive),
+                "interlace" => Ok(Self::Interlace),
+                "progressive-segmented-frame" => Ok(Self::ProgressiveSegmentedFrame),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum State {
         #[serde(rename = "ENABLED")]
@@ -1039,6 +1177,17 @@ pub mod flow {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for State {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -1079,6 +1228,24 @@ pub mod flow {
             }
         }
     }
+    impl std::str::FromStr for Tcs {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SDR" => Ok(Self::Sdr),
+                "PQ" => Ok(Self::Pq),
+                "HLG" => Ok(Self::Hlg),
+                "LINEAR" => Ok(Self::Linear),
+                "BT2100LINPQ" => Ok(Self::Bt2100linpq),
+                "BT2100LINHLG" => Ok(Self::Bt2100linhlg),
+                "ST2065-1" => Ok(Self::St2065_1),
+                "ST428-1" => Ok(Self::St428_1),
+                "DENSITY" => Ok(Self::Density),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ThumbnailState {
         #[serde(rename = "ENABLED")]
@@ -1092,6 +1259,17 @@ pub mod flow {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for ThumbnailState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -1117,6 +1295,20 @@ pub mod flow {
                 Self::V1080i => "1080i",
                 Self::V720p => "720p",
                 Self::V480p => "480p",
+            }
+        }
+    }
+    impl std::str::FromStr for VideoFormat {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "2160p" => Ok(Self::V2160p),
+                "1080p" => Ok(Self::V1080p),
+                "1080i" => Ok(Self::V1080i),
+                "720p" => Ok(Self::V720p),
+                "480p" => Ok(Self::V480p),
+                _ => Err(()),
             }
         }
     }

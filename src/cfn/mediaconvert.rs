@@ -47,10 +47,7 @@ pub mod job_template {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct JobTemplate {
         /// Accelerated transcoding can significantly speed up jobs with long, visually complex content.
-        #[serde(
-            rename = "AccelerationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccelerationSettings", skip_serializing_if = "Option::is_none")]
         pub acceleration_settings: Option<AccelerationSettings>,
         /// Optional.
         #[serde(rename = "Category", skip_serializing_if = "Option::is_none")]
@@ -74,10 +71,7 @@ pub mod job_template {
         #[serde(rename = "SettingsJson")]
         pub settings_json: serde_json::Value,
         /// Specify how often MediaConvert sends STATUS_UPDATE events to Amazon CloudWatch Events.
-        #[serde(
-            rename = "StatusUpdateInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StatusUpdateInterval", skip_serializing_if = "Option::is_none")]
         pub status_update_interval: Option<Expr<StatusUpdateInterval>>,
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<serde_json::Value>,
@@ -115,6 +109,18 @@ pub mod job_template {
                 Self::Disabled => "DISABLED",
                 Self::Enabled => "ENABLED",
                 Self::Preferred => "PREFERRED",
+            }
+        }
+    }
+    impl std::str::FromStr for Mode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DISABLED" => Ok(Self::Disabled),
+                "ENABLED" => Ok(Self::Enabled),
+                "PREFERRED" => Ok(Self::Preferred),
+                _ => Err(()),
             }
         }
     }
@@ -173,6 +179,30 @@ pub mod job_template {
             }
         }
     }
+    impl std::str::FromStr for StatusUpdateInterval {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SECONDS_10" => Ok(Self::Seconds10),
+                "SECONDS_12" => Ok(Self::Seconds12),
+                "SECONDS_120" => Ok(Self::Seconds120),
+                "SECONDS_15" => Ok(Self::Seconds15),
+                "SECONDS_180" => Ok(Self::Seconds180),
+                "SECONDS_20" => Ok(Self::Seconds20),
+                "SECONDS_240" => Ok(Self::Seconds240),
+                "SECONDS_30" => Ok(Self::Seconds30),
+                "SECONDS_300" => Ok(Self::Seconds300),
+                "SECONDS_360" => Ok(Self::Seconds360),
+                "SECONDS_420" => Ok(Self::Seconds420),
+                "SECONDS_480" => Ok(Self::Seconds480),
+                "SECONDS_540" => Ok(Self::Seconds540),
+                "SECONDS_60" => Ok(Self::Seconds60),
+                "SECONDS_600" => Ok(Self::Seconds600),
+                _ => Err(()),
+            }
+        }
+    }
 }
 pub use job_template::JobTemplate;
 
@@ -204,10 +234,7 @@ pub mod queue {
         #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<Expr<String>>,
         /// Specify the maximum number of Elemental Inference feeds MediaConvert can process concurrently.
-        #[serde(
-            rename = "MaximumConcurrentFeeds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumConcurrentFeeds", skip_serializing_if = "Option::is_none")]
         pub maximum_concurrent_feeds: Option<Expr<i64>>,
         /// The name of the queue that you are creating. Changing it replaces the resource.
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -237,6 +264,17 @@ pub mod queue {
             }
         }
     }
+    impl std::str::FromStr for PricingPlan {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ON_DEMAND" => Ok(Self::OnDemand),
+                "RESERVED" => Ok(Self::Reserved),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Status {
         #[serde(rename = "ACTIVE")]
@@ -250,6 +288,17 @@ pub mod queue {
             match self {
                 Self::Active => "ACTIVE",
                 Self::Paused => "PAUSED",
+            }
+        }
+    }
+    impl std::str::FromStr for Status {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ACTIVE" => Ok(Self::Active),
+                "PAUSED" => Ok(Self::Paused),
+                _ => Err(()),
             }
         }
     }

@@ -25,10 +25,7 @@ pub mod channel {
 
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AnywhereSettings {
-        #[serde(
-            rename = "ChannelPlacementGroupId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ChannelPlacementGroupId", skip_serializing_if = "Option::is_none")]
         pub channel_placement_group_id: Option<Expr<String>>,
         #[serde(rename = "ClusterId", skip_serializing_if = "Option::is_none")]
         pub cluster_id: Option<Expr<String>>,
@@ -60,10 +57,7 @@ pub mod channel {
         pub channel_id: Option<Expr<String>>,
         #[serde(rename = "ChannelName", skip_serializing_if = "Option::is_none")]
         pub channel_name: Option<Expr<String>>,
-        #[serde(
-            rename = "MediaPackageRegionName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaPackageRegionName", skip_serializing_if = "Option::is_none")]
         pub media_package_region_name: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -83,20 +77,14 @@ pub mod channel {
         pub url: Option<Expr<String>>,
         #[serde(rename = "Username", skip_serializing_if = "Option::is_none")]
         pub username: Option<Expr<String>>,
-        #[serde(
-            rename = "VirtualSourceAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VirtualSourceAddress", skip_serializing_if = "Option::is_none")]
         pub virtual_source_address: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SrtOutputDestinationSettings {
         #[serde(rename = "ConnectionMode", skip_serializing_if = "Option::is_none")]
         pub connection_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "EncryptionPassphraseSecretArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionPassphraseSecretArn", skip_serializing_if = "Option::is_none")]
         pub encryption_passphrase_secret_arn: Option<Expr<String>>,
         #[serde(rename = "ListenerPort", skip_serializing_if = "Option::is_none")]
         pub listener_port: Option<Expr<i64>>,
@@ -109,20 +97,11 @@ pub mod channel {
     pub struct OutputDestination {
         #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<Expr<String>>,
-        #[serde(
-            rename = "LogicalInterfaceNames",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LogicalInterfaceNames", skip_serializing_if = "Option::is_none")]
         pub logical_interface_names: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "MediaConnectRouterSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaConnectRouterSettings", skip_serializing_if = "Option::is_none")]
         pub media_connect_router_settings: Option<Vec<MediaConnectRouterOutputDestinationSettings>>,
-        #[serde(
-            rename = "MediaPackageSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaPackageSettings", skip_serializing_if = "Option::is_none")]
         pub media_package_settings: Option<Vec<MediaPackageOutputDestinationSettings>>,
         #[serde(rename = "MultiplexSettings", skip_serializing_if = "Option::is_none")]
         pub multiplex_settings: Option<MultiplexProgramChannelDestinationSettings>,
@@ -139,20 +118,14 @@ pub mod channel {
         pub algorithm_control: Option<Expr<String>>,
         #[serde(rename = "PeakCalculation", skip_serializing_if = "Option::is_none")]
         pub peak_calculation: Option<Expr<String>>,
-        #[serde(
-            rename = "PeakLimiterThreshold",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PeakLimiterThreshold", skip_serializing_if = "Option::is_none")]
         pub peak_limiter_threshold: Option<Expr<f64>>,
         #[serde(rename = "TargetLkfs", skip_serializing_if = "Option::is_none")]
         pub target_lkfs: Option<Expr<f64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NielsenCBET {
-        #[serde(
-            rename = "CbetCheckDigitString",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CbetCheckDigitString", skip_serializing_if = "Option::is_none")]
         pub cbet_check_digit_string: Option<Expr<String>>,
         #[serde(rename = "CbetStepaside", skip_serializing_if = "Option::is_none")]
         pub cbet_stepaside: Option<Expr<String>>,
@@ -170,33 +143,18 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NielsenWatermarksSettings {
-        #[serde(
-            rename = "NielsenCbetSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenCbetSettings", skip_serializing_if = "Option::is_none")]
         pub nielsen_cbet_settings: Option<NielsenCBET>,
-        #[serde(
-            rename = "NielsenDistributionType",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenDistributionType", skip_serializing_if = "Option::is_none")]
         pub nielsen_distribution_type: Option<Expr<String>>,
-        #[serde(
-            rename = "NielsenNaesIiNwSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenNaesIiNwSettings", skip_serializing_if = "Option::is_none")]
         pub nielsen_naes_ii_nw_settings: Option<NielsenNaesIiNwOnlySettings>,
-        #[serde(
-            rename = "NielsenNwOnlySettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenNwOnlySettings", skip_serializing_if = "Option::is_none")]
         pub nielsen_nw_only_settings: Option<NielsenNaesIiNwOnlySettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AudioWatermarkSettings {
-        #[serde(
-            rename = "NielsenWatermarksSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenWatermarksSettings", skip_serializing_if = "Option::is_none")]
         pub nielsen_watermarks_settings: Option<NielsenWatermarksSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -280,17 +238,11 @@ pub mod channel {
         pub lfe_filter: Option<Expr<String>>,
         #[serde(rename = "LoRoCenterMixLevel", skip_serializing_if = "Option::is_none")]
         pub lo_ro_center_mix_level: Option<Expr<f64>>,
-        #[serde(
-            rename = "LoRoSurroundMixLevel",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LoRoSurroundMixLevel", skip_serializing_if = "Option::is_none")]
         pub lo_ro_surround_mix_level: Option<Expr<f64>>,
         #[serde(rename = "LtRtCenterMixLevel", skip_serializing_if = "Option::is_none")]
         pub lt_rt_center_mix_level: Option<Expr<f64>>,
-        #[serde(
-            rename = "LtRtSurroundMixLevel",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LtRtSurroundMixLevel", skip_serializing_if = "Option::is_none")]
         pub lt_rt_surround_mix_level: Option<Expr<f64>>,
         #[serde(rename = "MetadataControl", skip_serializing_if = "Option::is_none")]
         pub metadata_control: Option<Expr<String>>,
@@ -335,10 +287,7 @@ pub mod channel {
         pub eac3_settings: Option<Eac3Settings>,
         #[serde(rename = "Mp2Settings", skip_serializing_if = "Option::is_none")]
         pub mp2_settings: Option<Mp2Settings>,
-        #[serde(
-            rename = "PassThroughSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PassThroughSettings", skip_serializing_if = "Option::is_none")]
         pub pass_through_settings: Option<serde_json::Value>,
         #[serde(rename = "WavSettings", skip_serializing_if = "Option::is_none")]
         pub wav_settings: Option<WavSettings>,
@@ -370,10 +319,7 @@ pub mod channel {
     pub struct AudioDescription {
         #[serde(rename = "AudioDashRoles", skip_serializing_if = "Option::is_none")]
         pub audio_dash_roles: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "AudioNormalizationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioNormalizationSettings", skip_serializing_if = "Option::is_none")]
         pub audio_normalization_settings: Option<AudioNormalizationSettings>,
         #[serde(rename = "AudioSelectorName", skip_serializing_if = "Option::is_none")]
         pub audio_selector_name: Option<Expr<String>>,
@@ -381,24 +327,15 @@ pub mod channel {
         pub audio_type: Option<Expr<String>>,
         #[serde(rename = "AudioTypeControl", skip_serializing_if = "Option::is_none")]
         pub audio_type_control: Option<Expr<String>>,
-        #[serde(
-            rename = "AudioWatermarkingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioWatermarkingSettings", skip_serializing_if = "Option::is_none")]
         pub audio_watermarking_settings: Option<AudioWatermarkSettings>,
         #[serde(rename = "CodecSettings", skip_serializing_if = "Option::is_none")]
         pub codec_settings: Option<AudioCodecSettings>,
-        #[serde(
-            rename = "DvbDashAccessibility",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DvbDashAccessibility", skip_serializing_if = "Option::is_none")]
         pub dvb_dash_accessibility: Option<Expr<String>>,
         #[serde(rename = "LanguageCode", skip_serializing_if = "Option::is_none")]
         pub language_code: Option<Expr<String>>,
-        #[serde(
-            rename = "LanguageCodeControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LanguageCodeControl", skip_serializing_if = "Option::is_none")]
         pub language_code_control: Option<Expr<String>>,
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<Expr<String>>,
@@ -442,15 +379,9 @@ pub mod channel {
     pub struct Scte35SpliceInsertTimeSignalAposSettings {
         #[serde(rename = "AdAvailOffset", skip_serializing_if = "Option::is_none")]
         pub ad_avail_offset: Option<Expr<i64>>,
-        #[serde(
-            rename = "NoRegionalBlackoutFlag",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NoRegionalBlackoutFlag", skip_serializing_if = "Option::is_none")]
         pub no_regional_blackout_flag: Option<Expr<String>>,
-        #[serde(
-            rename = "WebDeliveryAllowedFlag",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebDeliveryAllowedFlag", skip_serializing_if = "Option::is_none")]
         pub web_delivery_allowed_flag: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -459,20 +390,14 @@ pub mod channel {
         pub esam: Option<Esam>,
         #[serde(rename = "Scte35SpliceInsert", skip_serializing_if = "Option::is_none")]
         pub scte35_splice_insert: Option<Scte35SpliceInsertTimeSignalAposSettings>,
-        #[serde(
-            rename = "Scte35TimeSignalApos",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte35TimeSignalApos", skip_serializing_if = "Option::is_none")]
         pub scte35_time_signal_apos: Option<Scte35SpliceInsertTimeSignalAposSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AvailConfiguration {
         #[serde(rename = "AvailSettings", skip_serializing_if = "Option::is_none")]
         pub avail_settings: Option<AvailSettings>,
-        #[serde(
-            rename = "Scte35SegmentationScope",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte35SegmentationScope", skip_serializing_if = "Option::is_none")]
         pub scte35_segmentation_scope: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -481,10 +406,7 @@ pub mod channel {
         pub blackout_slate_image: Option<InputLocation>,
         #[serde(rename = "NetworkEndBlackout", skip_serializing_if = "Option::is_none")]
         pub network_end_blackout: Option<Expr<String>>,
-        #[serde(
-            rename = "NetworkEndBlackoutImage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NetworkEndBlackoutImage", skip_serializing_if = "Option::is_none")]
         pub network_end_blackout_image: Option<InputLocation>,
         #[serde(rename = "NetworkId", skip_serializing_if = "Option::is_none")]
         pub network_id: Option<Expr<String>>,
@@ -523,10 +445,7 @@ pub mod channel {
         pub shadow_y_offset: Option<Expr<i64>>,
         #[serde(rename = "SubtitleRows", skip_serializing_if = "Option::is_none")]
         pub subtitle_rows: Option<Expr<String>>,
-        #[serde(
-            rename = "TeletextGridControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TeletextGridControl", skip_serializing_if = "Option::is_none")]
         pub teletext_grid_control: Option<Expr<String>>,
         #[serde(rename = "XPosition", skip_serializing_if = "Option::is_none")]
         pub x_position: Option<Expr<i64>>,
@@ -550,10 +469,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct TextCaptionPositionSettings {
-        #[serde(
-            rename = "YPositionPercentage",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "YPositionPercentage", skip_serializing_if = "Option::is_none")]
         pub y_position_percentage: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -572,70 +488,31 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct CaptionDestinationSettings {
-        #[serde(
-            rename = "AribDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AribDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub arib_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "BurnInDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BurnInDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub burn_in_destination_settings: Option<BurnInDvbSubDestinationSettings>,
-        #[serde(
-            rename = "DvbSubDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DvbSubDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub dvb_sub_destination_settings: Option<BurnInDvbSubDestinationSettings>,
-        #[serde(
-            rename = "EbuTtDDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EbuTtDDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub ebu_tt_d_destination_settings: Option<EbuTtDDestinationSettings>,
-        #[serde(
-            rename = "EmbeddedDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmbeddedDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub embedded_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "EmbeddedPlusScte20DestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmbeddedPlusScte20DestinationSettings", skip_serializing_if = "Option::is_none")]
         pub embedded_plus_scte20_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "RtmpCaptionInfoDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RtmpCaptionInfoDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub rtmp_caption_info_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "Scte20PlusEmbeddedDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte20PlusEmbeddedDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub scte20_plus_embedded_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "Scte27DestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte27DestinationSettings", skip_serializing_if = "Option::is_none")]
         pub scte27_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "SmpteTtDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SmpteTtDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub smpte_tt_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "TeletextDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TeletextDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub teletext_destination_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "TtmlDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TtmlDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub ttml_destination_settings: Option<TtmlDestinationSettings>,
-        #[serde(
-            rename = "WebvttDestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebvttDestinationSettings", skip_serializing_if = "Option::is_none")]
         pub webvtt_destination_settings: Option<WebvttDestinationSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -644,27 +521,15 @@ pub mod channel {
         pub accessibility: Option<Expr<String>>,
         #[serde(rename = "CaptionDashRoles", skip_serializing_if = "Option::is_none")]
         pub caption_dash_roles: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "CaptionSelectorName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionSelectorName", skip_serializing_if = "Option::is_none")]
         pub caption_selector_name: Option<Expr<String>>,
-        #[serde(
-            rename = "DestinationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DestinationSettings", skip_serializing_if = "Option::is_none")]
         pub destination_settings: Option<CaptionDestinationSettings>,
-        #[serde(
-            rename = "DvbDashAccessibility",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DvbDashAccessibility", skip_serializing_if = "Option::is_none")]
         pub dvb_dash_accessibility: Option<Expr<String>>,
         #[serde(rename = "LanguageCode", skip_serializing_if = "Option::is_none")]
         pub language_code: Option<Expr<String>>,
-        #[serde(
-            rename = "LanguageDescription",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LanguageDescription", skip_serializing_if = "Option::is_none")]
         pub language_description: Option<Expr<String>>,
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<Expr<String>>,
@@ -680,38 +545,23 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct ColorCorrectionSettings {
-        #[serde(
-            rename = "GlobalColorCorrections",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "GlobalColorCorrections", skip_serializing_if = "Option::is_none")]
         pub global_color_corrections: Option<Vec<ColorCorrection>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FeatureActivations {
-        #[serde(
-            rename = "InputPrepareScheduleActions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputPrepareScheduleActions", skip_serializing_if = "Option::is_none")]
         pub input_prepare_schedule_actions: Option<Expr<String>>,
-        #[serde(
-            rename = "OutputStaticImageOverlayScheduleActions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OutputStaticImageOverlayScheduleActions", skip_serializing_if = "Option::is_none")]
         pub output_static_image_overlay_schedule_actions: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct InputLossBehavior {
         #[serde(rename = "BlackFrameMsec", skip_serializing_if = "Option::is_none")]
         pub black_frame_msec: Option<Expr<i64>>,
-        #[serde(
-            rename = "InputLossImageColor",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputLossImageColor", skip_serializing_if = "Option::is_none")]
         pub input_loss_image_color: Option<Expr<String>>,
-        #[serde(
-            rename = "InputLossImageSlate",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputLossImageSlate", skip_serializing_if = "Option::is_none")]
         pub input_loss_image_slate: Option<InputLocation>,
         #[serde(rename = "InputLossImageType", skip_serializing_if = "Option::is_none")]
         pub input_loss_image_type: Option<Expr<String>>,
@@ -732,20 +582,11 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct OutputLockingSettings {
-        #[serde(
-            rename = "DisabledLockingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DisabledLockingSettings", skip_serializing_if = "Option::is_none")]
         pub disabled_locking_settings: Option<DisabledLockingSettings>,
-        #[serde(
-            rename = "EpochLockingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EpochLockingSettings", skip_serializing_if = "Option::is_none")]
         pub epoch_locking_settings: Option<EpochLockingSettings>,
-        #[serde(
-            rename = "PipelineLockingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PipelineLockingSettings", skip_serializing_if = "Option::is_none")]
         pub pipeline_locking_settings: Option<serde_json::Value>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -758,48 +599,30 @@ pub mod channel {
         pub input_loss_behavior: Option<InputLossBehavior>,
         #[serde(rename = "OutputLockingMode", skip_serializing_if = "Option::is_none")]
         pub output_locking_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "OutputLockingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OutputLockingSettings", skip_serializing_if = "Option::is_none")]
         pub output_locking_settings: Option<OutputLockingSettings>,
         #[serde(rename = "OutputTimingSource", skip_serializing_if = "Option::is_none")]
         pub output_timing_source: Option<Expr<String>>,
-        #[serde(
-            rename = "SupportLowFramerateInputs",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SupportLowFramerateInputs", skip_serializing_if = "Option::is_none")]
         pub support_low_framerate_inputs: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MotionGraphicsSettings {
-        #[serde(
-            rename = "HtmlMotionGraphicsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "HtmlMotionGraphicsSettings", skip_serializing_if = "Option::is_none")]
         pub html_motion_graphics_settings: Option<serde_json::Value>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MotionGraphicsConfiguration {
-        #[serde(
-            rename = "MotionGraphicsInsertion",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MotionGraphicsInsertion", skip_serializing_if = "Option::is_none")]
         pub motion_graphics_insertion: Option<Expr<String>>,
-        #[serde(
-            rename = "MotionGraphicsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MotionGraphicsSettings", skip_serializing_if = "Option::is_none")]
         pub motion_graphics_settings: Option<MotionGraphicsSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NielsenConfiguration {
         #[serde(rename = "DistributorId", skip_serializing_if = "Option::is_none")]
         pub distributor_id: Option<Expr<String>>,
-        #[serde(
-            rename = "NielsenPcmToId3Tagging",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenPcmToId3Tagging", skip_serializing_if = "Option::is_none")]
         pub nielsen_pcm_to_id3_tagging: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -849,15 +672,9 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct CmafIngestMediaPackageV2AbWatermarkerIrdetoSettings {
-        #[serde(
-            rename = "AdditionalDestinationsAlternateDestinations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdditionalDestinationsAlternateDestinations", skip_serializing_if = "Option::is_none")]
         pub additional_destinations_alternate_destinations: Option<Vec<OutputLocationRef>>,
-        #[serde(
-            rename = "AlternateDestination",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AlternateDestination", skip_serializing_if = "Option::is_none")]
         pub alternate_destination: Option<OutputLocationRef>,
         #[serde(rename = "CustomProfile", skip_serializing_if = "Option::is_none")]
         pub custom_profile: Option<AbWatermarkingCustomProfile>,
@@ -874,24 +691,14 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct CmafIngestWatermarkingSettings {
-        #[serde(
-            rename = "CmafIngestAbWatermarkerIrdetoSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub cmaf_ingest_ab_watermarker_irdeto_settings:
-            Option<CmafIngestMediaPackageV2AbWatermarkerIrdetoSettings>,
+        #[serde(rename = "CmafIngestAbWatermarkerIrdetoSettings", skip_serializing_if = "Option::is_none")]
+        pub cmaf_ingest_ab_watermarker_irdeto_settings: Option<CmafIngestMediaPackageV2AbWatermarkerIrdetoSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct CmafIngestGroupSettings {
-        #[serde(
-            rename = "AdditionalDestinations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdditionalDestinations", skip_serializing_if = "Option::is_none")]
         pub additional_destinations: Option<Vec<AdditionalDestinations>>,
-        #[serde(
-            rename = "CaptionLanguageMappings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionLanguageMappings", skip_serializing_if = "Option::is_none")]
         pub caption_language_mappings: Option<Vec<CmafIngestCaptionLanguageMapping>>,
         #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<OutputLocationRef>,
@@ -905,10 +712,7 @@ pub mod channel {
         pub klv_name_modifier: Option<Expr<String>>,
         #[serde(rename = "NielsenId3Behavior", skip_serializing_if = "Option::is_none")]
         pub nielsen_id3_behavior: Option<Expr<String>>,
-        #[serde(
-            rename = "NielsenId3NameModifier",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenId3NameModifier", skip_serializing_if = "Option::is_none")]
         pub nielsen_id3_name_modifier: Option<Expr<String>>,
         #[serde(rename = "Scte35NameModifier", skip_serializing_if = "Option::is_none")]
         pub scte35_name_modifier: Option<Expr<String>>,
@@ -920,43 +724,25 @@ pub mod channel {
         pub segment_length_units: Option<Expr<String>>,
         #[serde(rename = "SendDelayMs", skip_serializing_if = "Option::is_none")]
         pub send_delay_ms: Option<Expr<i64>>,
-        #[serde(
-            rename = "TimedMetadataId3Frame",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Frame", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_frame: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Period",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Period", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_period: Option<Expr<i64>>,
-        #[serde(
-            rename = "TimedMetadataPassthrough",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataPassthrough", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_passthrough: Option<Expr<String>>,
-        #[serde(
-            rename = "WatermarkingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WatermarkingSettings", skip_serializing_if = "Option::is_none")]
         pub watermarking_settings: Option<CmafIngestWatermarkingSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FrameCaptureCdnSettings {
-        #[serde(
-            rename = "FrameCaptureS3Settings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureS3Settings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_s3_settings: Option<ArchiveFrameCaptureHlsS3Settings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FrameCaptureGroupSettings {
         #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<OutputLocationRef>,
-        #[serde(
-            rename = "FrameCaptureCdnSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureCdnSettings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_cdn_settings: Option<FrameCaptureCdnSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -965,18 +751,12 @@ pub mod channel {
         pub caption_channel: Option<Expr<i64>>,
         #[serde(rename = "LanguageCode", skip_serializing_if = "Option::is_none")]
         pub language_code: Option<Expr<String>>,
-        #[serde(
-            rename = "LanguageDescription",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LanguageDescription", skip_serializing_if = "Option::is_none")]
         pub language_description: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct HlsAkamaiSettings {
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "FilecacheDuration", skip_serializing_if = "Option::is_none")]
         pub filecache_duration: Option<Expr<i64>>,
@@ -993,10 +773,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct HlsBasicPutSettings {
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "FilecacheDuration", skip_serializing_if = "Option::is_none")]
         pub filecache_duration: Option<Expr<i64>>,
@@ -1007,17 +784,11 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct HlsMediaStoreSettings {
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "FilecacheDuration", skip_serializing_if = "Option::is_none")]
         pub filecache_duration: Option<Expr<i64>>,
-        #[serde(
-            rename = "MediaStoreStorageClass",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaStoreStorageClass", skip_serializing_if = "Option::is_none")]
         pub media_store_storage_class: Option<Expr<String>>,
         #[serde(rename = "NumRetries", skip_serializing_if = "Option::is_none")]
         pub num_retries: Option<Expr<i64>>,
@@ -1026,10 +797,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct HlsWebdavSettings {
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "FilecacheDuration", skip_serializing_if = "Option::is_none")]
         pub filecache_duration: Option<Expr<i64>>,
@@ -1044,15 +812,9 @@ pub mod channel {
     pub struct HlsCdnSettings {
         #[serde(rename = "HlsAkamaiSettings", skip_serializing_if = "Option::is_none")]
         pub hls_akamai_settings: Option<HlsAkamaiSettings>,
-        #[serde(
-            rename = "HlsBasicPutSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "HlsBasicPutSettings", skip_serializing_if = "Option::is_none")]
         pub hls_basic_put_settings: Option<HlsBasicPutSettings>,
-        #[serde(
-            rename = "HlsMediaStoreSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "HlsMediaStoreSettings", skip_serializing_if = "Option::is_none")]
         pub hls_media_store_settings: Option<HlsMediaStoreSettings>,
         #[serde(rename = "HlsS3Settings", skip_serializing_if = "Option::is_none")]
         pub hls_s3_settings: Option<ArchiveFrameCaptureHlsS3Settings>,
@@ -1083,15 +845,9 @@ pub mod channel {
         pub base_url_manifest: Option<Expr<String>>,
         #[serde(rename = "BaseUrlManifest1", skip_serializing_if = "Option::is_none")]
         pub base_url_manifest1: Option<Expr<String>>,
-        #[serde(
-            rename = "CaptionLanguageMappings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionLanguageMappings", skip_serializing_if = "Option::is_none")]
         pub caption_language_mappings: Option<Vec<CaptionLanguageMapping>>,
-        #[serde(
-            rename = "CaptionLanguageSetting",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionLanguageSetting", skip_serializing_if = "Option::is_none")]
         pub caption_language_setting: Option<Expr<String>>,
         #[serde(rename = "ClientCache", skip_serializing_if = "Option::is_none")]
         pub client_cache: Option<Expr<String>>,
@@ -1109,20 +865,11 @@ pub mod channel {
         pub encryption_type: Option<Expr<String>>,
         #[serde(rename = "HlsCdnSettings", skip_serializing_if = "Option::is_none")]
         pub hls_cdn_settings: Option<HlsCdnSettings>,
-        #[serde(
-            rename = "HlsId3SegmentTagging",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "HlsId3SegmentTagging", skip_serializing_if = "Option::is_none")]
         pub hls_id3_segment_tagging: Option<Expr<String>>,
-        #[serde(
-            rename = "IFrameOnlyPlaylists",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IFrameOnlyPlaylists", skip_serializing_if = "Option::is_none")]
         pub i_frame_only_playlists: Option<Expr<String>>,
-        #[serde(
-            rename = "IncompleteSegmentBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncompleteSegmentBehavior", skip_serializing_if = "Option::is_none")]
         pub incomplete_segment_behavior: Option<Expr<String>>,
         #[serde(rename = "IndexNSegments", skip_serializing_if = "Option::is_none")]
         pub index_n_segments: Option<Expr<i64>>,
@@ -1138,20 +885,11 @@ pub mod channel {
         pub key_format: Option<Expr<String>>,
         #[serde(rename = "KeyFormatVersions", skip_serializing_if = "Option::is_none")]
         pub key_format_versions: Option<Expr<String>>,
-        #[serde(
-            rename = "KeyProviderSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KeyProviderSettings", skip_serializing_if = "Option::is_none")]
         pub key_provider_settings: Option<KeyProviderSettings>,
-        #[serde(
-            rename = "ManifestCompression",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ManifestCompression", skip_serializing_if = "Option::is_none")]
         pub manifest_compression: Option<Expr<String>>,
-        #[serde(
-            rename = "ManifestDurationFormat",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ManifestDurationFormat", skip_serializing_if = "Option::is_none")]
         pub manifest_duration_format: Option<Expr<String>>,
         #[serde(rename = "MinSegmentLength", skip_serializing_if = "Option::is_none")]
         pub min_segment_length: Option<Expr<i64>>,
@@ -1161,15 +899,9 @@ pub mod channel {
         pub output_selection: Option<Expr<String>>,
         #[serde(rename = "ProgramDateTime", skip_serializing_if = "Option::is_none")]
         pub program_date_time: Option<Expr<String>>,
-        #[serde(
-            rename = "ProgramDateTimeClock",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProgramDateTimeClock", skip_serializing_if = "Option::is_none")]
         pub program_date_time_clock: Option<Expr<String>>,
-        #[serde(
-            rename = "ProgramDateTimePeriod",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProgramDateTimePeriod", skip_serializing_if = "Option::is_none")]
         pub program_date_time_period: Option<Expr<i64>>,
         #[serde(rename = "RedundantManifest", skip_serializing_if = "Option::is_none")]
         pub redundant_manifest: Option<Expr<String>>,
@@ -1177,30 +909,15 @@ pub mod channel {
         pub segment_length: Option<Expr<i64>>,
         #[serde(rename = "SegmentationMode", skip_serializing_if = "Option::is_none")]
         pub segmentation_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "SegmentsPerSubdirectory",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentsPerSubdirectory", skip_serializing_if = "Option::is_none")]
         pub segments_per_subdirectory: Option<Expr<i64>>,
-        #[serde(
-            rename = "StreamInfResolution",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StreamInfResolution", skip_serializing_if = "Option::is_none")]
         pub stream_inf_resolution: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Frame",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Frame", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_frame: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Period",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Period", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_period: Option<Expr<i64>>,
-        #[serde(
-            rename = "TimestampDeltaMilliseconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimestampDeltaMilliseconds", skip_serializing_if = "Option::is_none")]
         pub timestamp_delta_milliseconds: Option<Expr<i64>>,
         #[serde(rename = "TsFileMode", skip_serializing_if = "Option::is_none")]
         pub ts_file_mode: Option<Expr<String>>,
@@ -1212,24 +929,15 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MediaPackageV2WatermarkingSettings {
-        #[serde(
-            rename = "MediaPackageV2AbWatermarkerIrdetoSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaPackageV2AbWatermarkerIrdetoSettings", skip_serializing_if = "Option::is_none")]
         pub media_package_v2_ab_watermarker_irdeto_settings:
             Option<CmafIngestMediaPackageV2AbWatermarkerIrdetoSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MediaPackageV2GroupSettings {
-        #[serde(
-            rename = "AdditionalDestinations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdditionalDestinations", skip_serializing_if = "Option::is_none")]
         pub additional_destinations: Option<Vec<AdditionalDestinations>>,
-        #[serde(
-            rename = "CaptionLanguageMappings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionLanguageMappings", skip_serializing_if = "Option::is_none")]
         pub caption_language_mappings: Option<Vec<CaptionLanguageMapping>>,
         #[serde(rename = "Id3Behavior", skip_serializing_if = "Option::is_none")]
         pub id3_behavior: Option<Expr<String>>,
@@ -1243,52 +951,31 @@ pub mod channel {
         pub segment_length: Option<Expr<i64>>,
         #[serde(rename = "SegmentLengthUnits", skip_serializing_if = "Option::is_none")]
         pub segment_length_units: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Frame",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Frame", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_frame: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Period",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Period", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_period: Option<Expr<i64>>,
-        #[serde(
-            rename = "TimedMetadataPassthrough",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataPassthrough", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_passthrough: Option<Expr<String>>,
-        #[serde(
-            rename = "WatermarkingSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WatermarkingSettings", skip_serializing_if = "Option::is_none")]
         pub watermarking_settings: Option<MediaPackageV2WatermarkingSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MediaPackageGroupSettings {
         #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<OutputLocationRef>,
-        #[serde(
-            rename = "MediapackageV2GroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediapackageV2GroupSettings", skip_serializing_if = "Option::is_none")]
         pub mediapackage_v2_group_settings: Option<MediaPackageV2GroupSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MsSmoothGroupSettings {
         #[serde(rename = "AcquisitionPointId", skip_serializing_if = "Option::is_none")]
         pub acquisition_point_id: Option<Expr<String>>,
-        #[serde(
-            rename = "AudioOnlyTimecodeControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioOnlyTimecodeControl", skip_serializing_if = "Option::is_none")]
         pub audio_only_timecode_control: Option<Expr<String>>,
         #[serde(rename = "CertificateMode", skip_serializing_if = "Option::is_none")]
         pub certificate_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<OutputLocationRef>,
@@ -1314,27 +1001,18 @@ pub mod channel {
         pub send_delay_ms: Option<Expr<i64>>,
         #[serde(rename = "SparseTrackType", skip_serializing_if = "Option::is_none")]
         pub sparse_track_type: Option<Expr<String>>,
-        #[serde(
-            rename = "StreamManifestBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StreamManifestBehavior", skip_serializing_if = "Option::is_none")]
         pub stream_manifest_behavior: Option<Expr<String>>,
         #[serde(rename = "TimestampOffset", skip_serializing_if = "Option::is_none")]
         pub timestamp_offset: Option<Expr<String>>,
-        #[serde(
-            rename = "TimestampOffsetMode",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimestampOffsetMode", skip_serializing_if = "Option::is_none")]
         pub timestamp_offset_mode: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct RtmpGroupSettings {
         #[serde(rename = "AdMarkers", skip_serializing_if = "Option::is_none")]
         pub ad_markers: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "AuthenticationScheme",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AuthenticationScheme", skip_serializing_if = "Option::is_none")]
         pub authentication_scheme: Option<Expr<String>>,
         #[serde(rename = "CacheFullBehavior", skip_serializing_if = "Option::is_none")]
         pub cache_full_behavior: Option<Expr<String>>,
@@ -1342,10 +1020,7 @@ pub mod channel {
         pub cache_length: Option<Expr<i64>>,
         #[serde(rename = "CaptionData", skip_serializing_if = "Option::is_none")]
         pub caption_data: Option<Expr<String>>,
-        #[serde(
-            rename = "IncludeFillerNalUnits",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncludeFillerNalUnits", skip_serializing_if = "Option::is_none")]
         pub include_filler_nal_units: Option<Expr<String>>,
         #[serde(rename = "InputLossAction", skip_serializing_if = "Option::is_none")]
         pub input_loss_action: Option<Expr<String>>,
@@ -1361,55 +1036,28 @@ pub mod channel {
     pub struct UdpGroupSettings {
         #[serde(rename = "InputLossAction", skip_serializing_if = "Option::is_none")]
         pub input_loss_action: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Frame",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Frame", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_frame: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataId3Period",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataId3Period", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_id3_period: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct OutputGroupSettings {
-        #[serde(
-            rename = "ArchiveGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ArchiveGroupSettings", skip_serializing_if = "Option::is_none")]
         pub archive_group_settings: Option<ArchiveGroupSettings>,
-        #[serde(
-            rename = "CmafIngestGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CmafIngestGroupSettings", skip_serializing_if = "Option::is_none")]
         pub cmaf_ingest_group_settings: Option<CmafIngestGroupSettings>,
-        #[serde(
-            rename = "FrameCaptureGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureGroupSettings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_group_settings: Option<FrameCaptureGroupSettings>,
         #[serde(rename = "HlsGroupSettings", skip_serializing_if = "Option::is_none")]
         pub hls_group_settings: Option<HlsGroupSettings>,
-        #[serde(
-            rename = "MediaConnectRouterGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaConnectRouterGroupSettings", skip_serializing_if = "Option::is_none")]
         pub media_connect_router_group_settings: Option<MediaConnectRouterGroupSettings>,
-        #[serde(
-            rename = "MediaPackageGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaPackageGroupSettings", skip_serializing_if = "Option::is_none")]
         pub media_package_group_settings: Option<MediaPackageGroupSettings>,
-        #[serde(
-            rename = "MsSmoothGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MsSmoothGroupSettings", skip_serializing_if = "Option::is_none")]
         pub ms_smooth_group_settings: Option<MsSmoothGroupSettings>,
-        #[serde(
-            rename = "MultiplexGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MultiplexGroupSettings", skip_serializing_if = "Option::is_none")]
         pub multiplex_group_settings: Option<serde_json::Value>,
         #[serde(rename = "RtmpGroupSettings", skip_serializing_if = "Option::is_none")]
         pub rtmp_group_settings: Option<RtmpGroupSettings>,
@@ -1435,10 +1083,7 @@ pub mod channel {
         pub rep_interval: Option<Expr<i64>>,
         #[serde(rename = "ServiceName", skip_serializing_if = "Option::is_none")]
         pub service_name: Option<Expr<String>>,
-        #[serde(
-            rename = "ServiceProviderName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ServiceProviderName", skip_serializing_if = "Option::is_none")]
         pub service_provider_name: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -1448,19 +1093,13 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct M2tsSettings {
-        #[serde(
-            rename = "AbsentInputAudioBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AbsentInputAudioBehavior", skip_serializing_if = "Option::is_none")]
         pub absent_input_audio_behavior: Option<Expr<String>>,
         #[serde(rename = "Arib", skip_serializing_if = "Option::is_none")]
         pub arib: Option<Expr<String>>,
         #[serde(rename = "AribCaptionsPid", skip_serializing_if = "Option::is_none")]
         pub arib_captions_pid: Option<Expr<String>>,
-        #[serde(
-            rename = "AribCaptionsPidControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AribCaptionsPidControl", skip_serializing_if = "Option::is_none")]
         pub arib_captions_pid_control: Option<Expr<String>>,
         #[serde(rename = "AudioBufferModel", skip_serializing_if = "Option::is_none")]
         pub audio_buffer_model: Option<Expr<String>>,
@@ -1534,24 +1173,15 @@ pub mod channel {
         pub scte35_control: Option<Expr<String>>,
         #[serde(rename = "Scte35Pid", skip_serializing_if = "Option::is_none")]
         pub scte35_pid: Option<Expr<String>>,
-        #[serde(
-            rename = "Scte35PrerollPullupMilliseconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte35PrerollPullupMilliseconds", skip_serializing_if = "Option::is_none")]
         pub scte35_preroll_pullup_milliseconds: Option<Expr<f64>>,
-        #[serde(
-            rename = "SegmentationMarkers",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentationMarkers", skip_serializing_if = "Option::is_none")]
         pub segmentation_markers: Option<Expr<String>>,
         #[serde(rename = "SegmentationStyle", skip_serializing_if = "Option::is_none")]
         pub segmentation_style: Option<Expr<String>>,
         #[serde(rename = "SegmentationTime", skip_serializing_if = "Option::is_none")]
         pub segmentation_time: Option<Expr<f64>>,
-        #[serde(
-            rename = "TimedMetadataBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataBehavior", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_behavior: Option<Expr<String>>,
         #[serde(rename = "TimedMetadataPid", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_pid: Option<Expr<String>>,
@@ -1598,10 +1228,7 @@ pub mod channel {
         pub audio_rendition_sets: Option<Expr<String>>,
         #[serde(rename = "NielsenId3Behavior", skip_serializing_if = "Option::is_none")]
         pub nielsen_id3_behavior: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataBehavior", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_behavior: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -1636,10 +1263,7 @@ pub mod channel {
         pub scte35_behavior: Option<Expr<String>>,
         #[serde(rename = "Scte35Pid", skip_serializing_if = "Option::is_none")]
         pub scte35_pid: Option<Expr<String>>,
-        #[serde(
-            rename = "TimedMetadataBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimedMetadataBehavior", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_behavior: Option<Expr<String>>,
         #[serde(rename = "TimedMetadataPid", skip_serializing_if = "Option::is_none")]
         pub timed_metadata_pid: Option<Expr<String>>,
@@ -1657,22 +1281,13 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct HlsSettings {
-        #[serde(
-            rename = "AudioOnlyHlsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioOnlyHlsSettings", skip_serializing_if = "Option::is_none")]
         pub audio_only_hls_settings: Option<AudioOnlyHlsSettings>,
         #[serde(rename = "Fmp4HlsSettings", skip_serializing_if = "Option::is_none")]
         pub fmp4_hls_settings: Option<Fmp4HlsSettings>,
-        #[serde(
-            rename = "FrameCaptureHlsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureHlsSettings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_hls_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "StandardHlsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StandardHlsSettings", skip_serializing_if = "Option::is_none")]
         pub standard_hls_settings: Option<StandardHlsSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -1700,10 +1315,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MediaConnectRouterOutputSettings {
-        #[serde(
-            rename = "ConnectedRouterInputs",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectedRouterInputs", skip_serializing_if = "Option::is_none")]
         pub connected_router_inputs: Option<MediaConnectRouterOutputConnectionMap>,
         #[serde(rename = "ContainerSettings", skip_serializing_if = "Option::is_none")]
         pub container_settings: Option<UdpMediaConnectRouterContainerSettings>,
@@ -1719,10 +1331,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MultiplexM2tsSettings {
-        #[serde(
-            rename = "AbsentInputAudioBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AbsentInputAudioBehavior", skip_serializing_if = "Option::is_none")]
         pub absent_input_audio_behavior: Option<Expr<String>>,
         #[serde(rename = "Arib", skip_serializing_if = "Option::is_none")]
         pub arib: Option<Expr<String>>,
@@ -1748,18 +1357,12 @@ pub mod channel {
         pub pcr_period: Option<Expr<i64>>,
         #[serde(rename = "Scte35Control", skip_serializing_if = "Option::is_none")]
         pub scte35_control: Option<Expr<String>>,
-        #[serde(
-            rename = "Scte35PrerollPullupMilliseconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte35PrerollPullupMilliseconds", skip_serializing_if = "Option::is_none")]
         pub scte35_preroll_pullup_milliseconds: Option<Expr<f64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MultiplexContainerSettings {
-        #[serde(
-            rename = "MultiplexM2tsSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MultiplexM2tsSettings", skip_serializing_if = "Option::is_none")]
         pub multiplex_m2ts_settings: Option<MultiplexM2tsSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -1773,10 +1376,7 @@ pub mod channel {
     pub struct RtmpOutputSettings {
         #[serde(rename = "CertificateMode", skip_serializing_if = "Option::is_none")]
         pub certificate_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "ConnectionRetryInterval",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConnectionRetryInterval", skip_serializing_if = "Option::is_none")]
         pub connection_retry_interval: Option<Expr<i64>>,
         #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<OutputLocationRef>,
@@ -1818,42 +1418,21 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct OutputSettings {
-        #[serde(
-            rename = "ArchiveOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ArchiveOutputSettings", skip_serializing_if = "Option::is_none")]
         pub archive_output_settings: Option<ArchiveOutputSettings>,
-        #[serde(
-            rename = "CmafIngestOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CmafIngestOutputSettings", skip_serializing_if = "Option::is_none")]
         pub cmaf_ingest_output_settings: Option<CmafIngestFrameCaptureOutputSettings>,
-        #[serde(
-            rename = "FrameCaptureOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureOutputSettings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_output_settings: Option<CmafIngestFrameCaptureOutputSettings>,
         #[serde(rename = "HlsOutputSettings", skip_serializing_if = "Option::is_none")]
         pub hls_output_settings: Option<HlsOutputSettings>,
-        #[serde(
-            rename = "MediaConnectRouterOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaConnectRouterOutputSettings", skip_serializing_if = "Option::is_none")]
         pub media_connect_router_output_settings: Option<MediaConnectRouterOutputSettings>,
-        #[serde(
-            rename = "MediaPackageOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MediaPackageOutputSettings", skip_serializing_if = "Option::is_none")]
         pub media_package_output_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "MsSmoothOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MsSmoothOutputSettings", skip_serializing_if = "Option::is_none")]
         pub ms_smooth_output_settings: Option<MsSmoothOutputSettings>,
-        #[serde(
-            rename = "MultiplexOutputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MultiplexOutputSettings", skip_serializing_if = "Option::is_none")]
         pub multiplex_output_settings: Option<MultiplexOutputSettings>,
         #[serde(rename = "RtmpOutputSettings", skip_serializing_if = "Option::is_none")]
         pub rtmp_output_settings: Option<RtmpOutputSettings>,
@@ -1864,34 +1443,22 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Output {
-        #[serde(
-            rename = "AudioDescriptionNames",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioDescriptionNames", skip_serializing_if = "Option::is_none")]
         pub audio_description_names: Option<Vec<Expr<String>>>,
-        #[serde(
-            rename = "CaptionDescriptionNames",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionDescriptionNames", skip_serializing_if = "Option::is_none")]
         pub caption_description_names: Option<Vec<Expr<String>>>,
         #[serde(rename = "OutputName", skip_serializing_if = "Option::is_none")]
         pub output_name: Option<Expr<String>>,
         #[serde(rename = "OutputSettings", skip_serializing_if = "Option::is_none")]
         pub output_settings: Option<OutputSettings>,
-        #[serde(
-            rename = "VideoDescriptionName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VideoDescriptionName", skip_serializing_if = "Option::is_none")]
         pub video_description_name: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct OutputGroup {
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<Expr<String>>,
-        #[serde(
-            rename = "OutputGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OutputGroupSettings", skip_serializing_if = "Option::is_none")]
         pub output_group_settings: Option<OutputGroupSettings>,
         #[serde(rename = "Outputs", skip_serializing_if = "Option::is_none")]
         pub outputs: Option<Vec<Output>>,
@@ -1917,10 +1484,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Av1ColorSpaceSettings {
-        #[serde(
-            rename = "ColorSpacePassthroughSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ColorSpacePassthroughSettings", skip_serializing_if = "Option::is_none")]
         pub color_space_passthrough_settings: Option<serde_json::Value>,
         #[serde(rename = "Hdr10Settings", skip_serializing_if = "Option::is_none")]
         pub hdr10_settings: Option<Hdr10Settings>,
@@ -1954,10 +1518,7 @@ pub mod channel {
         pub color_space_settings: Option<Av1ColorSpaceSettings>,
         #[serde(rename = "FixedAfd", skip_serializing_if = "Option::is_none")]
         pub fixed_afd: Option<Expr<String>>,
-        #[serde(
-            rename = "FramerateDenominator",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FramerateDenominator", skip_serializing_if = "Option::is_none")]
         pub framerate_denominator: Option<Expr<i64>>,
         #[serde(rename = "FramerateNumerator", skip_serializing_if = "Option::is_none")]
         pub framerate_numerator: Option<Expr<i64>>,
@@ -1967,10 +1528,7 @@ pub mod channel {
         pub gop_size_units: Option<Expr<String>>,
         #[serde(rename = "Level", skip_serializing_if = "Option::is_none")]
         pub level: Option<Expr<String>>,
-        #[serde(
-            rename = "LookAheadRateControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LookAheadRateControl", skip_serializing_if = "Option::is_none")]
         pub look_ahead_rate_control: Option<Expr<String>>,
         #[serde(rename = "MaxBitrate", skip_serializing_if = "Option::is_none")]
         pub max_bitrate: Option<Expr<i64>>,
@@ -1992,10 +1550,7 @@ pub mod channel {
         pub spatial_aq: Option<Expr<String>>,
         #[serde(rename = "TemporalAq", skip_serializing_if = "Option::is_none")]
         pub temporal_aq: Option<Expr<String>>,
-        #[serde(
-            rename = "TimecodeBurninSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimecodeBurninSettings", skip_serializing_if = "Option::is_none")]
         pub timecode_burnin_settings: Option<TimecodeBurninSettings>,
         #[serde(rename = "TimecodeInsertion", skip_serializing_if = "Option::is_none")]
         pub timecode_insertion: Option<Expr<String>>,
@@ -2004,23 +1559,14 @@ pub mod channel {
     pub struct FrameCaptureSettings {
         #[serde(rename = "CaptureInterval", skip_serializing_if = "Option::is_none")]
         pub capture_interval: Option<Expr<i64>>,
-        #[serde(
-            rename = "CaptureIntervalUnits",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptureIntervalUnits", skip_serializing_if = "Option::is_none")]
         pub capture_interval_units: Option<Expr<String>>,
-        #[serde(
-            rename = "TimecodeBurninSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimecodeBurninSettings", skip_serializing_if = "Option::is_none")]
         pub timecode_burnin_settings: Option<TimecodeBurninSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct H264ColorSpaceSettings {
-        #[serde(
-            rename = "ColorSpacePassthroughSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ColorSpacePassthroughSettings", skip_serializing_if = "Option::is_none")]
         pub color_space_passthrough_settings: Option<serde_json::Value>,
         #[serde(rename = "Rec601Settings", skip_serializing_if = "Option::is_none")]
         pub rec601_settings: Option<serde_json::Value>,
@@ -2029,43 +1575,28 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct BandwidthReductionFilterSettings {
-        #[serde(
-            rename = "PostFilterSharpening",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PostFilterSharpening", skip_serializing_if = "Option::is_none")]
         pub post_filter_sharpening: Option<Expr<String>>,
         #[serde(rename = "Strength", skip_serializing_if = "Option::is_none")]
         pub strength: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct TemporalFilterSettings {
-        #[serde(
-            rename = "PostFilterSharpening",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PostFilterSharpening", skip_serializing_if = "Option::is_none")]
         pub post_filter_sharpening: Option<Expr<String>>,
         #[serde(rename = "Strength", skip_serializing_if = "Option::is_none")]
         pub strength: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct H264H265FilterSettings {
-        #[serde(
-            rename = "BandwidthReductionFilterSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BandwidthReductionFilterSettings", skip_serializing_if = "Option::is_none")]
         pub bandwidth_reduction_filter_settings: Option<BandwidthReductionFilterSettings>,
-        #[serde(
-            rename = "TemporalFilterSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TemporalFilterSettings", skip_serializing_if = "Option::is_none")]
         pub temporal_filter_settings: Option<TemporalFilterSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct H264Settings {
-        #[serde(
-            rename = "AdaptiveQuantization",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdaptiveQuantization", skip_serializing_if = "Option::is_none")]
         pub adaptive_quantization: Option<Expr<String>>,
         #[serde(rename = "AfdSignaling", skip_serializing_if = "Option::is_none")]
         pub afd_signaling: Option<Expr<String>>,
@@ -2091,10 +1622,7 @@ pub mod channel {
         pub force_field_pictures: Option<Expr<String>>,
         #[serde(rename = "FramerateControl", skip_serializing_if = "Option::is_none")]
         pub framerate_control: Option<Expr<String>>,
-        #[serde(
-            rename = "FramerateDenominator",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FramerateDenominator", skip_serializing_if = "Option::is_none")]
         pub framerate_denominator: Option<Expr<i64>>,
         #[serde(rename = "FramerateNumerator", skip_serializing_if = "Option::is_none")]
         pub framerate_numerator: Option<Expr<i64>>,
@@ -2110,10 +1638,7 @@ pub mod channel {
         pub gop_size_units: Option<Expr<String>>,
         #[serde(rename = "Level", skip_serializing_if = "Option::is_none")]
         pub level: Option<Expr<String>>,
-        #[serde(
-            rename = "LookAheadRateControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LookAheadRateControl", skip_serializing_if = "Option::is_none")]
         pub look_ahead_rate_control: Option<Expr<String>>,
         #[serde(rename = "MaxBitrate", skip_serializing_if = "Option::is_none")]
         pub max_bitrate: Option<Expr<i64>>,
@@ -2155,25 +1680,16 @@ pub mod channel {
         pub syntax: Option<Expr<String>>,
         #[serde(rename = "TemporalAq", skip_serializing_if = "Option::is_none")]
         pub temporal_aq: Option<Expr<String>>,
-        #[serde(
-            rename = "TimecodeBurninSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimecodeBurninSettings", skip_serializing_if = "Option::is_none")]
         pub timecode_burnin_settings: Option<TimecodeBurninSettings>,
         #[serde(rename = "TimecodeInsertion", skip_serializing_if = "Option::is_none")]
         pub timecode_insertion: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct H265ColorSpaceSettings {
-        #[serde(
-            rename = "ColorSpacePassthroughSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ColorSpacePassthroughSettings", skip_serializing_if = "Option::is_none")]
         pub color_space_passthrough_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "DolbyVision81Settings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DolbyVision81Settings", skip_serializing_if = "Option::is_none")]
         pub dolby_vision81_settings: Option<serde_json::Value>,
         #[serde(rename = "Hdr10Settings", skip_serializing_if = "Option::is_none")]
         pub hdr10_settings: Option<Hdr10Settings>,
@@ -2186,17 +1702,11 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct H265Settings {
-        #[serde(
-            rename = "AdaptiveQuantization",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdaptiveQuantization", skip_serializing_if = "Option::is_none")]
         pub adaptive_quantization: Option<Expr<String>>,
         #[serde(rename = "AfdSignaling", skip_serializing_if = "Option::is_none")]
         pub afd_signaling: Option<Expr<String>>,
-        #[serde(
-            rename = "AlternativeTransferFunction",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AlternativeTransferFunction", skip_serializing_if = "Option::is_none")]
         pub alternative_transfer_function: Option<Expr<String>>,
         #[serde(rename = "Bitrate", skip_serializing_if = "Option::is_none")]
         pub bitrate: Option<Expr<i64>>,
@@ -2214,10 +1724,7 @@ pub mod channel {
         pub fixed_afd: Option<Expr<String>>,
         #[serde(rename = "FlickerAq", skip_serializing_if = "Option::is_none")]
         pub flicker_aq: Option<Expr<String>>,
-        #[serde(
-            rename = "FramerateDenominator",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FramerateDenominator", skip_serializing_if = "Option::is_none")]
         pub framerate_denominator: Option<Expr<i64>>,
         #[serde(rename = "FramerateNumerator", skip_serializing_if = "Option::is_none")]
         pub framerate_numerator: Option<Expr<i64>>,
@@ -2233,10 +1740,7 @@ pub mod channel {
         pub gop_size_units: Option<Expr<String>>,
         #[serde(rename = "Level", skip_serializing_if = "Option::is_none")]
         pub level: Option<Expr<String>>,
-        #[serde(
-            rename = "LookAheadRateControl",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LookAheadRateControl", skip_serializing_if = "Option::is_none")]
         pub look_ahead_rate_control: Option<Expr<String>>,
         #[serde(rename = "MaxBitrate", skip_serializing_if = "Option::is_none")]
         pub max_bitrate: Option<Expr<i64>>,
@@ -2246,15 +1750,9 @@ pub mod channel {
         pub min_i_interval: Option<Expr<i64>>,
         #[serde(rename = "MinQp", skip_serializing_if = "Option::is_none")]
         pub min_qp: Option<Expr<i64>>,
-        #[serde(
-            rename = "MvOverPictureBoundaries",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MvOverPictureBoundaries", skip_serializing_if = "Option::is_none")]
         pub mv_over_picture_boundaries: Option<Expr<String>>,
-        #[serde(
-            rename = "MvTemporalPredictor",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MvTemporalPredictor", skip_serializing_if = "Option::is_none")]
         pub mv_temporal_predictor: Option<Expr<String>>,
         #[serde(rename = "ParDenominator", skip_serializing_if = "Option::is_none")]
         pub par_denominator: Option<Expr<i64>>,
@@ -2282,10 +1780,7 @@ pub mod channel {
         pub tile_padding: Option<Expr<String>>,
         #[serde(rename = "TileWidth", skip_serializing_if = "Option::is_none")]
         pub tile_width: Option<Expr<i64>>,
-        #[serde(
-            rename = "TimecodeBurninSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimecodeBurninSettings", skip_serializing_if = "Option::is_none")]
         pub timecode_burnin_settings: Option<TimecodeBurninSettings>,
         #[serde(rename = "TimecodeInsertion", skip_serializing_if = "Option::is_none")]
         pub timecode_insertion: Option<Expr<String>>,
@@ -2294,18 +1789,12 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Mpeg2FilterSettings {
-        #[serde(
-            rename = "TemporalFilterSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TemporalFilterSettings", skip_serializing_if = "Option::is_none")]
         pub temporal_filter_settings: Option<TemporalFilterSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Mpeg2Settings {
-        #[serde(
-            rename = "AdaptiveQuantization",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdaptiveQuantization", skip_serializing_if = "Option::is_none")]
         pub adaptive_quantization: Option<Expr<String>>,
         #[serde(rename = "AfdSignaling", skip_serializing_if = "Option::is_none")]
         pub afd_signaling: Option<Expr<String>>,
@@ -2319,10 +1808,7 @@ pub mod channel {
         pub filter_settings: Option<Mpeg2FilterSettings>,
         #[serde(rename = "FixedAfd", skip_serializing_if = "Option::is_none")]
         pub fixed_afd: Option<Expr<String>>,
-        #[serde(
-            rename = "FramerateDenominator",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FramerateDenominator", skip_serializing_if = "Option::is_none")]
         pub framerate_denominator: Option<Expr<i64>>,
         #[serde(rename = "FramerateNumerator", skip_serializing_if = "Option::is_none")]
         pub framerate_numerator: Option<Expr<i64>>,
@@ -2338,10 +1824,7 @@ pub mod channel {
         pub scan_type: Option<Expr<String>>,
         #[serde(rename = "SubgopLength", skip_serializing_if = "Option::is_none")]
         pub subgop_length: Option<Expr<String>>,
-        #[serde(
-            rename = "TimecodeBurninSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TimecodeBurninSettings", skip_serializing_if = "Option::is_none")]
         pub timecode_burnin_settings: Option<TimecodeBurninSettings>,
         #[serde(rename = "TimecodeInsertion", skip_serializing_if = "Option::is_none")]
         pub timecode_insertion: Option<Expr<String>>,
@@ -2350,10 +1833,7 @@ pub mod channel {
     pub struct VideoCodecSettings {
         #[serde(rename = "Av1Settings", skip_serializing_if = "Option::is_none")]
         pub av1_settings: Option<Av1Settings>,
-        #[serde(
-            rename = "FrameCaptureSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FrameCaptureSettings", skip_serializing_if = "Option::is_none")]
         pub frame_capture_settings: Option<FrameCaptureSettings>,
         #[serde(rename = "H264Settings", skip_serializing_if = "Option::is_none")]
         pub h264_settings: Option<H264Settings>,
@@ -2385,10 +1865,7 @@ pub mod channel {
         pub height: Option<Expr<i64>>,
         #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<Expr<String>>,
-        #[serde(
-            rename = "OutputPositionRectangle",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "OutputPositionRectangle", skip_serializing_if = "Option::is_none")]
         pub output_position_rectangle: Option<VideoPositionRectangle>,
         #[serde(rename = "RespondToAfd", skip_serializing_if = "Option::is_none")]
         pub respond_to_afd: Option<Expr<String>>,
@@ -2409,39 +1886,21 @@ pub mod channel {
         pub avail_configuration: Option<AvailConfiguration>,
         #[serde(rename = "BlackoutSlate", skip_serializing_if = "Option::is_none")]
         pub blackout_slate: Option<BlackoutSlate>,
-        #[serde(
-            rename = "CaptionDescriptions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionDescriptions", skip_serializing_if = "Option::is_none")]
         pub caption_descriptions: Option<Vec<CaptionDescription>>,
-        #[serde(
-            rename = "ColorCorrectionSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ColorCorrectionSettings", skip_serializing_if = "Option::is_none")]
         pub color_correction_settings: Option<ColorCorrectionSettings>,
         #[serde(rename = "FeatureActivations", skip_serializing_if = "Option::is_none")]
         pub feature_activations: Option<FeatureActivations>,
-        #[serde(
-            rename = "GlobalConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "GlobalConfiguration", skip_serializing_if = "Option::is_none")]
         pub global_configuration: Option<GlobalConfiguration>,
-        #[serde(
-            rename = "MotionGraphicsConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MotionGraphicsConfiguration", skip_serializing_if = "Option::is_none")]
         pub motion_graphics_configuration: Option<MotionGraphicsConfiguration>,
-        #[serde(
-            rename = "NielsenConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NielsenConfiguration", skip_serializing_if = "Option::is_none")]
         pub nielsen_configuration: Option<NielsenConfiguration>,
         #[serde(rename = "OutputGroups", skip_serializing_if = "Option::is_none")]
         pub output_groups: Option<Vec<OutputGroup>>,
-        #[serde(
-            rename = "ThumbnailConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ThumbnailConfiguration", skip_serializing_if = "Option::is_none")]
         pub thumbnail_configuration: Option<ThumbnailConfiguration>,
         #[serde(rename = "TimecodeConfig", skip_serializing_if = "Option::is_none")]
         pub timecode_config: Option<TimecodeConfig>,
@@ -2468,39 +1927,24 @@ pub mod channel {
     pub struct AudioSilenceFailoverSettings {
         #[serde(rename = "AudioSelectorName", skip_serializing_if = "Option::is_none")]
         pub audio_selector_name: Option<Expr<String>>,
-        #[serde(
-            rename = "AudioSilenceThresholdMsec",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioSilenceThresholdMsec", skip_serializing_if = "Option::is_none")]
         pub audio_silence_threshold_msec: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct InputLossFailoverSettings {
-        #[serde(
-            rename = "InputLossThresholdMsec",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputLossThresholdMsec", skip_serializing_if = "Option::is_none")]
         pub input_loss_threshold_msec: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct VideoBlackFailoverSettings {
-        #[serde(
-            rename = "BlackDetectThreshold",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BlackDetectThreshold", skip_serializing_if = "Option::is_none")]
         pub black_detect_threshold: Option<Expr<f64>>,
-        #[serde(
-            rename = "VideoBlackThresholdMsec",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VideoBlackThresholdMsec", skip_serializing_if = "Option::is_none")]
         pub video_black_threshold_msec: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FailoverConditionSettings {
-        #[serde(
-            rename = "AudioSilenceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioSilenceSettings", skip_serializing_if = "Option::is_none")]
         pub audio_silence_settings: Option<AudioSilenceFailoverSettings>,
         #[serde(rename = "InputLossSettings", skip_serializing_if = "Option::is_none")]
         pub input_loss_settings: Option<InputLossFailoverSettings>,
@@ -2509,10 +1953,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct FailoverCondition {
-        #[serde(
-            rename = "FailoverConditionSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FailoverConditionSettings", skip_serializing_if = "Option::is_none")]
         pub failover_condition_settings: Option<FailoverConditionSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2537,10 +1978,7 @@ pub mod channel {
     pub struct AudioLanguageSelection {
         #[serde(rename = "LanguageCode", skip_serializing_if = "Option::is_none")]
         pub language_code: Option<Expr<String>>,
-        #[serde(
-            rename = "LanguageSelectionPolicy",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LanguageSelectionPolicy", skip_serializing_if = "Option::is_none")]
         pub language_selection_policy: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2550,10 +1988,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AudioPreMixerSettings {
-        #[serde(
-            rename = "AudioNormalizationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioNormalizationSettings", skip_serializing_if = "Option::is_none")]
         pub audio_normalization_settings: Option<AudioNormalizationSettings>,
         #[serde(rename = "Channels", skip_serializing_if = "Option::is_none")]
         pub channels: Option<Expr<i64>>,
@@ -2594,22 +2029,13 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AudioSelectorSettings {
-        #[serde(
-            rename = "AudioHlsRenditionSelection",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioHlsRenditionSelection", skip_serializing_if = "Option::is_none")]
         pub audio_hls_rendition_selection: Option<AudioHlsRenditionSelection>,
-        #[serde(
-            rename = "AudioLanguageSelection",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioLanguageSelection", skip_serializing_if = "Option::is_none")]
         pub audio_language_selection: Option<AudioLanguageSelection>,
         #[serde(rename = "AudioPidSelection", skip_serializing_if = "Option::is_none")]
         pub audio_pid_selection: Option<AudioPidSelection>,
-        #[serde(
-            rename = "AudioTrackSelection",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AudioTrackSelection", skip_serializing_if = "Option::is_none")]
         pub audio_track_selection: Option<AudioTrackSelection>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2621,10 +2047,7 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct AncillarySourceSettings {
-        #[serde(
-            rename = "SourceAncillaryChannelNumber",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceAncillaryChannelNumber", skip_serializing_if = "Option::is_none")]
         pub source_ancillary_channel_number: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2640,38 +2063,23 @@ pub mod channel {
         pub convert608_to708: Option<Expr<String>>,
         #[serde(rename = "Scte20Detection", skip_serializing_if = "Option::is_none")]
         pub scte20_detection: Option<Expr<String>>,
-        #[serde(
-            rename = "Source608ChannelNumber",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Source608ChannelNumber", skip_serializing_if = "Option::is_none")]
         pub source608_channel_number: Option<Expr<i64>>,
-        #[serde(
-            rename = "Source608TrackNumber",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Source608TrackNumber", skip_serializing_if = "Option::is_none")]
         pub source608_track_number: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Scte20SourceSettings {
         #[serde(rename = "Convert608To708", skip_serializing_if = "Option::is_none")]
         pub convert608_to708: Option<Expr<String>>,
-        #[serde(
-            rename = "Source608ChannelNumber",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Source608ChannelNumber", skip_serializing_if = "Option::is_none")]
         pub source608_channel_number: Option<Expr<i64>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SmartSubtitleSourceSettings {
-        #[serde(
-            rename = "CaptionSynchronizationMode",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CaptionSynchronizationMode", skip_serializing_if = "Option::is_none")]
         pub caption_synchronization_mode: Option<Expr<String>>,
-        #[serde(
-            rename = "InferenceFeedOutput",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InferenceFeedOutput", skip_serializing_if = "Option::is_none")]
         pub inference_feed_output: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2694,42 +2102,21 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct CaptionSelectorSettings {
-        #[serde(
-            rename = "AncillarySourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AncillarySourceSettings", skip_serializing_if = "Option::is_none")]
         pub ancillary_source_settings: Option<AncillarySourceSettings>,
         #[serde(rename = "AribSourceSettings", skip_serializing_if = "Option::is_none")]
         pub arib_source_settings: Option<serde_json::Value>,
-        #[serde(
-            rename = "DvbSubSourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DvbSubSourceSettings", skip_serializing_if = "Option::is_none")]
         pub dvb_sub_source_settings: Option<Scte27DvbSubSourceSettings>,
-        #[serde(
-            rename = "EmbeddedSourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EmbeddedSourceSettings", skip_serializing_if = "Option::is_none")]
         pub embedded_source_settings: Option<EmbeddedSourceSettings>,
-        #[serde(
-            rename = "Scte20SourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte20SourceSettings", skip_serializing_if = "Option::is_none")]
         pub scte20_source_settings: Option<Scte20SourceSettings>,
-        #[serde(
-            rename = "Scte27SourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Scte27SourceSettings", skip_serializing_if = "Option::is_none")]
         pub scte27_source_settings: Option<Scte27DvbSubSourceSettings>,
-        #[serde(
-            rename = "SmartSubtitleSourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SmartSubtitleSourceSettings", skip_serializing_if = "Option::is_none")]
         pub smart_subtitle_source_settings: Option<SmartSubtitleSourceSettings>,
-        #[serde(
-            rename = "TeletextSourceSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TeletextSourceSettings", skip_serializing_if = "Option::is_none")]
         pub teletext_source_settings: Option<TeletextSourceSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2763,10 +2150,7 @@ pub mod channel {
     pub struct NetworkInputSettings {
         #[serde(rename = "HlsInputSettings", skip_serializing_if = "Option::is_none")]
         pub hls_input_settings: Option<HlsInputSettings>,
-        #[serde(
-            rename = "MulticastInputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MulticastInputSettings", skip_serializing_if = "Option::is_none")]
         pub multicast_input_settings: Option<MulticastInputSettings>,
         #[serde(rename = "ServerValidation", skip_serializing_if = "Option::is_none")]
         pub server_validation: Option<Expr<String>>,
@@ -2790,10 +2174,7 @@ pub mod channel {
     pub struct VideoSelectorSettings {
         #[serde(rename = "VideoSelectorPid", skip_serializing_if = "Option::is_none")]
         pub video_selector_pid: Option<VideoSelectorPid>,
-        #[serde(
-            rename = "VideoSelectorProgramId",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VideoSelectorProgramId", skip_serializing_if = "Option::is_none")]
         pub video_selector_program_id: Option<VideoSelectorProgramId>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2821,17 +2202,11 @@ pub mod channel {
         pub filter_strength: Option<Expr<i64>>,
         #[serde(rename = "InputFilter", skip_serializing_if = "Option::is_none")]
         pub input_filter: Option<Expr<String>>,
-        #[serde(
-            rename = "NetworkInputSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NetworkInputSettings", skip_serializing_if = "Option::is_none")]
         pub network_input_settings: Option<NetworkInputSettings>,
         #[serde(rename = "Scte35Pid", skip_serializing_if = "Option::is_none")]
         pub scte35_pid: Option<Expr<i64>>,
-        #[serde(
-            rename = "Smpte2038DataPreference",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Smpte2038DataPreference", skip_serializing_if = "Option::is_none")]
         pub smpte2038_data_preference: Option<Expr<String>>,
         #[serde(rename = "SourceEndBehavior", skip_serializing_if = "Option::is_none")]
         pub source_end_behavior: Option<Expr<String>>,
@@ -2840,24 +2215,15 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct InputAttachment {
-        #[serde(
-            rename = "AutomaticInputFailoverSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AutomaticInputFailoverSettings", skip_serializing_if = "Option::is_none")]
         pub automatic_input_failover_settings: Option<AutomaticInputFailoverSettings>,
-        #[serde(
-            rename = "InputAttachmentName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputAttachmentName", skip_serializing_if = "Option::is_none")]
         pub input_attachment_name: Option<Expr<String>>,
         #[serde(rename = "InputId", skip_serializing_if = "Option::is_none")]
         pub input_id: Option<Expr<String>>,
         #[serde(rename = "InputSettings", skip_serializing_if = "Option::is_none")]
         pub input_settings: Option<InputSettings>,
-        #[serde(
-            rename = "LogicalInterfaceNames",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LogicalInterfaceNames", skip_serializing_if = "Option::is_none")]
         pub logical_interface_names: Option<Vec<Expr<String>>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -2883,33 +2249,21 @@ pub mod channel {
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct LinkedChannelSettings {
-        #[serde(
-            rename = "FollowerChannelSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FollowerChannelSettings", skip_serializing_if = "Option::is_none")]
         pub follower_channel_settings: Option<FollowerChannelSettings>,
-        #[serde(
-            rename = "PrimaryChannelSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PrimaryChannelSettings", skip_serializing_if = "Option::is_none")]
         pub primary_channel_settings: Option<PrimaryChannelSettings>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct MaintenanceCreateSettings {
         #[serde(rename = "MaintenanceDay", skip_serializing_if = "Option::is_none")]
         pub maintenance_day: Option<Expr<String>>,
-        #[serde(
-            rename = "MaintenanceStartTime",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaintenanceStartTime", skip_serializing_if = "Option::is_none")]
         pub maintenance_start_time: Option<Expr<String>>,
     }
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct VpcOutputSettings {
-        #[serde(
-            rename = "PublicAddressAllocationIds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PublicAddressAllocationIds", skip_serializing_if = "Option::is_none")]
         pub public_address_allocation_ids: Option<Vec<Expr<String>>>,
         #[serde(rename = "SecurityGroupIds", skip_serializing_if = "Option::is_none")]
         pub security_group_ids: Option<Vec<Expr<String>>>,
@@ -2921,22 +2275,13 @@ pub mod channel {
     pub struct Channel {
         #[serde(rename = "AnywhereSettings", skip_serializing_if = "Option::is_none")]
         pub anywhere_settings: Option<AnywhereSettings>,
-        #[serde(
-            rename = "CdiInputSpecification",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CdiInputSpecification", skip_serializing_if = "Option::is_none")]
         pub cdi_input_specification: Option<CdiInputSpecification>,
         #[serde(rename = "ChannelClass", skip_serializing_if = "Option::is_none")]
         pub channel_class: Option<Expr<String>>,
-        #[serde(
-            rename = "ChannelEngineVersion",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ChannelEngineVersion", skip_serializing_if = "Option::is_none")]
         pub channel_engine_version: Option<ChannelEngineVersionRequest>,
-        #[serde(
-            rename = "ChannelSecurityGroups",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ChannelSecurityGroups", skip_serializing_if = "Option::is_none")]
         pub channel_security_groups: Option<Vec<Expr<String>>>,
         #[serde(rename = "Destinations", skip_serializing_if = "Option::is_none")]
         pub destinations: Option<Vec<OutputDestination>>,
@@ -2950,10 +2295,7 @@ pub mod channel {
         pub input_attachments: Option<Vec<InputAttachment>>,
         #[serde(rename = "InputSpecification", skip_serializing_if = "Option::is_none")]
         pub input_specification: Option<InputSpecification>,
-        #[serde(
-            rename = "LinkedChannelSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LinkedChannelSettings", skip_serializing_if = "Option::is_none")]
         pub linked_channel_settings: Option<LinkedChannelSettings>,
         #[serde(rename = "LogLevel", skip_serializing_if = "Option::is_none")]
         pub log_level: Option<Expr<String>>,
@@ -3061,10 +2403,7 @@ pub mod input {
     impl MulticastSource {
         /// The required properties; set the others with struct update syntax.
         pub fn new(url: impl Into<Expr<String>>) -> Self {
-            Self {
-                source_ip: None,
-                url: url.into(),
-            }
+            Self { source_ip: None, url: url.into() }
         }
     }
     /// Settings for a Multicast input.
@@ -3084,9 +2423,7 @@ pub mod input {
     impl RouterDestinationSettings {
         /// The required properties; set the others with struct update syntax.
         pub fn new(availability_zone_name: impl Into<Expr<String>>) -> Self {
-            Self {
-                availability_zone_name: availability_zone_name.into(),
-            }
+            Self { availability_zone_name: availability_zone_name.into() }
         }
     }
     /// Information about the MediaConnect Router association for this input.
@@ -3136,10 +2473,7 @@ pub mod input {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Smpte2110ReceiverGroupSettings {
         /// Placeholder documentation for __listOfSmpte2110ReceiverGroup
-        #[serde(
-            rename = "Smpte2110ReceiverGroups",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Smpte2110ReceiverGroups", skip_serializing_if = "Option::is_none")]
         pub smpte2110_receiver_groups: Option<Vec<Smpte2110ReceiverGroup>>,
     }
     /// The settings for a PULL type input.
@@ -3162,10 +2496,7 @@ pub mod input {
         #[serde(rename = "Algorithm", skip_serializing_if = "Option::is_none")]
         pub algorithm: Option<Expr<Algorithm>>,
         /// The ARN for the secret in Secrets Manager.
-        #[serde(
-            rename = "PassphraseSecretArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PassphraseSecretArn", skip_serializing_if = "Option::is_none")]
         pub passphrase_secret_arn: Option<Expr<String>>,
     }
     /// The configuration for a source that uses SRT as the connection protocol.
@@ -3194,10 +2525,7 @@ pub mod input {
         #[serde(rename = "Algorithm", skip_serializing_if = "Option::is_none")]
         pub algorithm: Option<Expr<Algorithm>>,
         /// The ARN for the secret in Secrets Manager.
-        #[serde(
-            rename = "PassphraseSecretArn",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PassphraseSecretArn", skip_serializing_if = "Option::is_none")]
         pub passphrase_secret_arn: Option<Expr<String>>,
     }
     /// The configuration for a source that uses SRT as the connection protocol.
@@ -3220,10 +2548,7 @@ pub mod input {
         #[serde(rename = "SrtCallerSources", skip_serializing_if = "Option::is_none")]
         pub srt_caller_sources: Option<Vec<SrtCallerSource>>,
         /// Settings for an SRT listener input.
-        #[serde(
-            rename = "SrtListenerSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SrtListenerSettings", skip_serializing_if = "Option::is_none")]
         pub srt_listener_settings: Option<SrtListenerSettings>,
     }
     /// Settings for a private VPC Input.
@@ -3246,16 +2571,10 @@ pub mod input {
         #[serde(rename = "InputDevices", skip_serializing_if = "Option::is_none")]
         pub input_devices: Option<Vec<InputDeviceSettings>>,
         /// The location of this input. Changing it replaces the resource.
-        #[serde(
-            rename = "InputNetworkLocation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputNetworkLocation", skip_serializing_if = "Option::is_none")]
         pub input_network_location: Option<Expr<InputNetworkLocation>>,
         /// A list of security groups referenced by IDs to attach to the input.
-        #[serde(
-            rename = "InputSecurityGroups",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InputSecurityGroups", skip_serializing_if = "Option::is_none")]
         pub input_security_groups: Option<Vec<Expr<String>>>,
         /// A list of MediaConnect Flows for this input.
         #[serde(rename = "MediaConnectFlows", skip_serializing_if = "Option::is_none")]
@@ -3276,10 +2595,7 @@ pub mod input {
         #[serde(rename = "SdiSources", skip_serializing_if = "Option::is_none")]
         pub sdi_sources: Option<Vec<Expr<String>>>,
         /// Include this parameter if the input is a SMPTE 2110 input, to identify the stream sources for this input.
-        #[serde(
-            rename = "Smpte2110ReceiverGroupSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "Smpte2110ReceiverGroupSettings", skip_serializing_if = "Option::is_none")]
         pub smpte2110_receiver_group_settings: Option<Smpte2110ReceiverGroupSettings>,
         /// A list of the sources of the input (PULL-type).
         #[serde(rename = "Sources", skip_serializing_if = "Option::is_none")]
@@ -3315,6 +2631,18 @@ pub mod input {
             }
         }
     }
+    impl std::str::FromStr for Algorithm {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AES128" => Ok(Self::Aes128),
+                "AES192" => Ok(Self::Aes192),
+                "AES256" => Ok(Self::Aes256),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum EncryptionType {
         #[serde(rename = "AUTOMATIC")]
@@ -3331,6 +2659,17 @@ pub mod input {
             }
         }
     }
+    impl std::str::FromStr for EncryptionType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AUTOMATIC" => Ok(Self::Automatic),
+                "SECRETS_MANAGER" => Ok(Self::SecretsManager),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum InputNetworkLocation {
         #[serde(rename = "AWS")]
@@ -3344,6 +2683,17 @@ pub mod input {
             match self {
                 Self::Aws => "AWS",
                 Self::OnPremises => "ON_PREMISES",
+            }
+        }
+    }
+    impl std::str::FromStr for InputNetworkLocation {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AWS" => Ok(Self::Aws),
+                "ON_PREMISES" => Ok(Self::OnPremises),
+                _ => Err(()),
             }
         }
     }
@@ -3402,6 +2752,31 @@ pub mod input {
                 Self::Sdi => "SDI",
                 Self::MediaconnectRouter => "MEDIACONNECT_ROUTER",
                 Self::SrtListener => "SRT_LISTENER",
+            }
+        }
+    }
+    impl std::str::FromStr for InputType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "UDP_PUSH" => Ok(Self::UdpPush),
+                "RTP_PUSH" => Ok(Self::RtpPush),
+                "RTMP_PUSH" => Ok(Self::RtmpPush),
+                "RTMP_PULL" => Ok(Self::RtmpPull),
+                "URL_PULL" => Ok(Self::UrlPull),
+                "MP4_FILE" => Ok(Self::Mp4File),
+                "MEDIACONNECT" => Ok(Self::Mediaconnect),
+                "INPUT_DEVICE" => Ok(Self::InputDevice),
+                "AWS_CDI" => Ok(Self::AwsCdi),
+                "TS_FILE" => Ok(Self::TsFile),
+                "SRT_CALLER" => Ok(Self::SrtCaller),
+                "MULTICAST" => Ok(Self::Multicast),
+                "SMPTE_2110_RECEIVER_GROUP" => Ok(Self::Smpte2110ReceiverGroup),
+                "SDI" => Ok(Self::Sdi),
+                "MEDIACONNECT_ROUTER" => Ok(Self::MediaconnectRouter),
+                "SRT_LISTENER" => Ok(Self::SrtListener),
+                _ => Err(()),
             }
         }
     }

@@ -47,10 +47,7 @@ pub mod channel {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Resource schema for AWS::MediaPackage::Channel
@@ -123,14 +120,8 @@ pub mod origin_endpoint {
     }
     impl Authorization {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            cdn_identifier_secret: impl Into<Expr<String>>,
-            secrets_role_arn: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                cdn_identifier_secret: cdn_identifier_secret.into(),
-                secrets_role_arn: secrets_role_arn.into(),
-            }
+        pub fn new(cdn_identifier_secret: impl Into<Expr<String>>, secrets_role_arn: impl Into<Expr<String>>) -> Self {
+            Self { cdn_identifier_secret: cdn_identifier_secret.into(), secrets_role_arn: secrets_role_arn.into() }
         }
     }
     /// The configuration to use for encrypting one or more content tracks separately for endpoints that use SPEKE 2.0.
@@ -161,10 +152,7 @@ pub mod origin_endpoint {
         /// An Amazon Resource Name (ARN) of a Certificate Manager certificate that MediaPackage will use for enforcing secure end-to-end data transfer with the key provider service.
         #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
         pub certificate_arn: Option<Expr<String>>,
-        #[serde(
-            rename = "EncryptionContractConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionContractConfiguration", skip_serializing_if = "Option::is_none")]
         pub encryption_contract_configuration: Option<EncryptionContractConfiguration>,
         /// Required. The resource ID to include in key requests.
         #[serde(rename = "ResourceId")]
@@ -201,19 +189,13 @@ pub mod origin_endpoint {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct CmafEncryption {
         /// An optional 128-bit, 16-byte hex value represented by a 32-character string, used in conjunction with the key for encrypting blocks.
-        #[serde(
-            rename = "ConstantInitializationVector",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConstantInitializationVector", skip_serializing_if = "Option::is_none")]
         pub constant_initialization_vector: Option<Expr<String>>,
         /// The encryption method used
         #[serde(rename = "EncryptionMethod", skip_serializing_if = "Option::is_none")]
         pub encryption_method: Option<Expr<EncryptionMethod>>,
         /// Time (in seconds) between each encryption key rotation.
-        #[serde(
-            rename = "KeyRotationIntervalSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KeyRotationIntervalSeconds", skip_serializing_if = "Option::is_none")]
         pub key_rotation_interval_seconds: Option<Expr<i64>>,
         /// Required.
         #[serde(rename = "SpekeKeyProvider")]
@@ -239,19 +221,13 @@ pub mod origin_endpoint {
         /// A list of SCTE-35 message types that are treated as ad markers in the output.
         #[serde(rename = "AdTriggers", skip_serializing_if = "Option::is_none")]
         pub ad_triggers: Option<Vec<Expr<AdTriggers>>>,
-        #[serde(
-            rename = "AdsOnDeliveryRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdsOnDeliveryRestrictions", skip_serializing_if = "Option::is_none")]
         pub ads_on_delivery_restrictions: Option<Expr<AdsOnDeliveryRestrictions>>,
         /// Required. The ID of the manifest.
         #[serde(rename = "Id")]
         pub id: Expr<String>,
         /// When enabled, an I-Frame only stream will be included in the output.
-        #[serde(
-            rename = "IncludeIframeOnlyStream",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncludeIframeOnlyStream", skip_serializing_if = "Option::is_none")]
         pub include_iframe_only_stream: Option<Expr<bool>>,
         /// An optional short string appended to the end of the OriginEndpoint URL.
         #[serde(rename = "ManifestName", skip_serializing_if = "Option::is_none")]
@@ -260,16 +236,10 @@ pub mod origin_endpoint {
         #[serde(rename = "PlaylistType", skip_serializing_if = "Option::is_none")]
         pub playlist_type: Option<Expr<PlaylistType>>,
         /// Time window (in seconds) contained in each parent manifest.
-        #[serde(
-            rename = "PlaylistWindowSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PlaylistWindowSeconds", skip_serializing_if = "Option::is_none")]
         pub playlist_window_seconds: Option<Expr<i64>>,
         /// The interval (in seconds) between each EXT-X-PROGRAM-DATE-TIME tag inserted into manifests.
-        #[serde(
-            rename = "ProgramDateTimeIntervalSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProgramDateTimeIntervalSeconds", skip_serializing_if = "Option::is_none")]
         pub program_date_time_interval_seconds: Option<Expr<i64>>,
         /// The URL of the packaged OriginEndpoint for consumption.
         #[serde(rename = "Url", skip_serializing_if = "Option::is_none")]
@@ -296,16 +266,10 @@ pub mod origin_endpoint {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct StreamSelection {
         /// The maximum video bitrate (bps) to include in output.
-        #[serde(
-            rename = "MaxVideoBitsPerSecond",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaxVideoBitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub max_video_bits_per_second: Option<Expr<i64>>,
         /// The minimum video bitrate (bps) to include in output.
-        #[serde(
-            rename = "MinVideoBitsPerSecond",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinVideoBitsPerSecond", skip_serializing_if = "Option::is_none")]
         pub min_video_bits_per_second: Option<Expr<i64>>,
         /// A directive that determines the order of streams in the output.
         #[serde(rename = "StreamOrder", skip_serializing_if = "Option::is_none")]
@@ -320,10 +284,7 @@ pub mod origin_endpoint {
         #[serde(rename = "HlsManifests", skip_serializing_if = "Option::is_none")]
         pub hls_manifests: Option<Vec<HlsManifest>>,
         /// Duration (in seconds) of each segment.
-        #[serde(
-            rename = "SegmentDurationSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentDurationSeconds", skip_serializing_if = "Option::is_none")]
         pub segment_duration_seconds: Option<Expr<i64>>,
         /// An optional custom string that is prepended to the name of each segment.
         #[serde(rename = "SegmentPrefix", skip_serializing_if = "Option::is_none")]
@@ -335,10 +296,7 @@ pub mod origin_endpoint {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct DashEncryption {
         /// Time (in seconds) between each encryption key rotation.
-        #[serde(
-            rename = "KeyRotationIntervalSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KeyRotationIntervalSeconds", skip_serializing_if = "Option::is_none")]
         pub key_rotation_interval_seconds: Option<Expr<i64>>,
         /// Required.
         #[serde(rename = "SpekeKeyProvider")]
@@ -347,10 +305,7 @@ pub mod origin_endpoint {
     impl DashEncryption {
         /// The required properties; set the others with struct update syntax.
         pub fn new(speke_key_provider: SpekeKeyProvider) -> Self {
-            Self {
-                key_rotation_interval_seconds: None,
-                speke_key_provider,
-            }
+            Self { key_rotation_interval_seconds: None, speke_key_provider }
         }
     }
     /// A Dynamic Adaptive Streaming over HTTP (DASH) packaging configuration.
@@ -359,39 +314,24 @@ pub mod origin_endpoint {
         /// A list of SCTE-35 message types that are treated as ad markers in the output.
         #[serde(rename = "AdTriggers", skip_serializing_if = "Option::is_none")]
         pub ad_triggers: Option<Vec<Expr<AdTriggers>>>,
-        #[serde(
-            rename = "AdsOnDeliveryRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdsOnDeliveryRestrictions", skip_serializing_if = "Option::is_none")]
         pub ads_on_delivery_restrictions: Option<Expr<AdsOnDeliveryRestrictions>>,
         #[serde(rename = "Encryption", skip_serializing_if = "Option::is_none")]
         pub encryption: Option<DashEncryption>,
         /// When enabled, an I-Frame only stream will be included in the output.
-        #[serde(
-            rename = "IncludeIframeOnlyStream",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncludeIframeOnlyStream", skip_serializing_if = "Option::is_none")]
         pub include_iframe_only_stream: Option<Expr<bool>>,
         /// Determines the position of some tags in the Media Presentation Description (MPD).
         #[serde(rename = "ManifestLayout", skip_serializing_if = "Option::is_none")]
         pub manifest_layout: Option<Expr<ManifestLayout>>,
         /// Time window (in seconds) contained in each manifest.
-        #[serde(
-            rename = "ManifestWindowSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ManifestWindowSeconds", skip_serializing_if = "Option::is_none")]
         pub manifest_window_seconds: Option<Expr<i64>>,
         /// Minimum duration (in seconds) that a player will buffer media before starting the presentation.
-        #[serde(
-            rename = "MinBufferTimeSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinBufferTimeSeconds", skip_serializing_if = "Option::is_none")]
         pub min_buffer_time_seconds: Option<Expr<i64>>,
         /// Minimum duration (in seconds) between potential changes to the Dynamic Adaptive Streaming over HTTP (DASH) Media Presentation Description (MPD).
-        #[serde(
-            rename = "MinUpdatePeriodSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MinUpdatePeriodSeconds", skip_serializing_if = "Option::is_none")]
         pub min_update_period_seconds: Option<Expr<i64>>,
         /// A list of triggers that controls when the outgoing Dynamic Adaptive Streaming over HTTP (DASH) Media Presentation Description (MPD) will be partitioned into multiple periods.
         #[serde(rename = "PeriodTriggers", skip_serializing_if = "Option::is_none")]
@@ -400,24 +340,15 @@ pub mod origin_endpoint {
         #[serde(rename = "Profile", skip_serializing_if = "Option::is_none")]
         pub profile: Option<Expr<Profile>>,
         /// Duration (in seconds) of each segment.
-        #[serde(
-            rename = "SegmentDurationSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentDurationSeconds", skip_serializing_if = "Option::is_none")]
         pub segment_duration_seconds: Option<Expr<i64>>,
         /// Determines the type of SegmentTemplate included in the Media Presentation Description (MPD).
-        #[serde(
-            rename = "SegmentTemplateFormat",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentTemplateFormat", skip_serializing_if = "Option::is_none")]
         pub segment_template_format: Option<Expr<SegmentTemplateFormat>>,
         #[serde(rename = "StreamSelection", skip_serializing_if = "Option::is_none")]
         pub stream_selection: Option<StreamSelection>,
         /// Duration (in seconds) to delay live content before presentation.
-        #[serde(
-            rename = "SuggestedPresentationDelaySeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SuggestedPresentationDelaySeconds", skip_serializing_if = "Option::is_none")]
         pub suggested_presentation_delay_seconds: Option<Expr<i64>>,
         /// Determines the type of UTCTiming included in the Media Presentation Description (MPD)
         #[serde(rename = "UtcTiming", skip_serializing_if = "Option::is_none")]
@@ -430,19 +361,13 @@ pub mod origin_endpoint {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct HlsEncryption {
         /// A constant initialization vector for encryption (optional).
-        #[serde(
-            rename = "ConstantInitializationVector",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ConstantInitializationVector", skip_serializing_if = "Option::is_none")]
         pub constant_initialization_vector: Option<Expr<String>>,
         /// The encryption method to use.
         #[serde(rename = "EncryptionMethod", skip_serializing_if = "Option::is_none")]
         pub encryption_method: Option<Expr<EncryptionMethod2>>,
         /// Interval (in seconds) between each encryption key rotation.
-        #[serde(
-            rename = "KeyRotationIntervalSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KeyRotationIntervalSeconds", skip_serializing_if = "Option::is_none")]
         pub key_rotation_interval_seconds: Option<Expr<i64>>,
         /// When enabled, the EXT-X-KEY tag will be repeated in output manifests.
         #[serde(rename = "RepeatExtXKey", skip_serializing_if = "Option::is_none")]
@@ -472,53 +397,32 @@ pub mod origin_endpoint {
         /// A list of SCTE-35 message types that are treated as ad markers in the output.
         #[serde(rename = "AdTriggers", skip_serializing_if = "Option::is_none")]
         pub ad_triggers: Option<Vec<Expr<AdTriggers>>>,
-        #[serde(
-            rename = "AdsOnDeliveryRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AdsOnDeliveryRestrictions", skip_serializing_if = "Option::is_none")]
         pub ads_on_delivery_restrictions: Option<Expr<AdsOnDeliveryRestrictions>>,
         #[serde(rename = "Encryption", skip_serializing_if = "Option::is_none")]
         pub encryption: Option<HlsEncryption>,
         /// When enabled, MediaPackage passes through digital video broadcasting (DVB) subtitles into the output.
-        #[serde(
-            rename = "IncludeDvbSubtitles",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncludeDvbSubtitles", skip_serializing_if = "Option::is_none")]
         pub include_dvb_subtitles: Option<Expr<bool>>,
         /// When enabled, an I-Frame only stream will be included in the output.
-        #[serde(
-            rename = "IncludeIframeOnlyStream",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IncludeIframeOnlyStream", skip_serializing_if = "Option::is_none")]
         pub include_iframe_only_stream: Option<Expr<bool>>,
         /// The HTTP Live Streaming (HLS) playlist type.
         #[serde(rename = "PlaylistType", skip_serializing_if = "Option::is_none")]
         pub playlist_type: Option<Expr<PlaylistType>>,
         /// Time window (in seconds) contained in each parent manifest.
-        #[serde(
-            rename = "PlaylistWindowSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PlaylistWindowSeconds", skip_serializing_if = "Option::is_none")]
         pub playlist_window_seconds: Option<Expr<i64>>,
         /// The interval (in seconds) between each EXT-X-PROGRAM-DATE-TIME tag inserted into manifests.
-        #[serde(
-            rename = "ProgramDateTimeIntervalSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ProgramDateTimeIntervalSeconds", skip_serializing_if = "Option::is_none")]
         pub program_date_time_interval_seconds: Option<Expr<i64>>,
         /// Duration (in seconds) of each fragment.
-        #[serde(
-            rename = "SegmentDurationSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentDurationSeconds", skip_serializing_if = "Option::is_none")]
         pub segment_duration_seconds: Option<Expr<i64>>,
         #[serde(rename = "StreamSelection", skip_serializing_if = "Option::is_none")]
         pub stream_selection: Option<StreamSelection>,
         /// When enabled, audio streams will be placed in rendition groups in the output.
-        #[serde(
-            rename = "UseAudioRenditionGroup",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "UseAudioRenditionGroup", skip_serializing_if = "Option::is_none")]
         pub use_audio_rendition_group: Option<Expr<bool>>,
     }
     /// A Microsoft Smooth Streaming (MSS) encryption configuration.
@@ -540,16 +444,10 @@ pub mod origin_endpoint {
         #[serde(rename = "Encryption", skip_serializing_if = "Option::is_none")]
         pub encryption: Option<MssEncryption>,
         /// The time window (in seconds) contained in each manifest.
-        #[serde(
-            rename = "ManifestWindowSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ManifestWindowSeconds", skip_serializing_if = "Option::is_none")]
         pub manifest_window_seconds: Option<Expr<i64>>,
         /// The duration (in seconds) of each segment.
-        #[serde(
-            rename = "SegmentDurationSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SegmentDurationSeconds", skip_serializing_if = "Option::is_none")]
         pub segment_duration_seconds: Option<Expr<i64>>,
         #[serde(rename = "StreamSelection", skip_serializing_if = "Option::is_none")]
         pub stream_selection: Option<StreamSelection>,
@@ -566,10 +464,7 @@ pub mod origin_endpoint {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Resource schema for AWS::MediaPackage::OriginEndpoint
@@ -601,10 +496,7 @@ pub mod origin_endpoint {
         #[serde(rename = "Origination", skip_serializing_if = "Option::is_none")]
         pub origination: Option<Expr<Origination>>,
         /// Maximum duration (seconds) of content to retain for startover playback.
-        #[serde(
-            rename = "StartoverWindowSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "StartoverWindowSeconds", skip_serializing_if = "Option::is_none")]
         pub startover_window_seconds: Option<Expr<i64>>,
         /// A collection of tags associated with a resource
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
@@ -659,6 +551,19 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for AdMarkers {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NONE" => Ok(Self::None),
+                "SCTE35_ENHANCED" => Ok(Self::Scte35Enhanced),
+                "PASSTHROUGH" => Ok(Self::Passthrough),
+                "DATERANGE" => Ok(Self::Daterange),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AdTriggers {
         #[serde(rename = "SPLICE_INSERT")]
@@ -688,12 +593,25 @@ pub mod origin_endpoint {
                 Self::DistributorAdvertisement => "DISTRIBUTOR_ADVERTISEMENT",
                 Self::ProviderPlacementOpportunity => "PROVIDER_PLACEMENT_OPPORTUNITY",
                 Self::DistributorPlacementOpportunity => "DISTRIBUTOR_PLACEMENT_OPPORTUNITY",
-                Self::ProviderOverlayPlacementOpportunity => {
-                    "PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY"
-                }
-                Self::DistributorOverlayPlacementOpportunity => {
-                    "DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY"
-                }
+                Self::ProviderOverlayPlacementOpportunity => "PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY",
+                Self::DistributorOverlayPlacementOpportunity => "DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY",
+            }
+        }
+    }
+    impl std::str::FromStr for AdTriggers {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SPLICE_INSERT" => Ok(Self::SpliceInsert),
+                "BREAK" => Ok(Self::Break),
+                "PROVIDER_ADVERTISEMENT" => Ok(Self::ProviderAdvertisement),
+                "DISTRIBUTOR_ADVERTISEMENT" => Ok(Self::DistributorAdvertisement),
+                "PROVIDER_PLACEMENT_OPPORTUNITY" => Ok(Self::ProviderPlacementOpportunity),
+                "DISTRIBUTOR_PLACEMENT_OPPORTUNITY" => Ok(Self::DistributorPlacementOpportunity),
+                "PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY" => Ok(Self::ProviderOverlayPlacementOpportunity),
+                "DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY" => Ok(Self::DistributorOverlayPlacementOpportunity),
+                _ => Err(()),
             }
         }
     }
@@ -719,6 +637,19 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for AdsOnDeliveryRestrictions {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NONE" => Ok(Self::None),
+                "RESTRICTED" => Ok(Self::Restricted),
+                "UNRESTRICTED" => Ok(Self::Unrestricted),
+                "BOTH" => Ok(Self::Both),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum EncryptionMethod {
         #[serde(rename = "SAMPLE_AES")]
@@ -735,6 +666,17 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for EncryptionMethod {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "SAMPLE_AES" => Ok(Self::SampleAes),
+                "AES_CTR" => Ok(Self::AesCtr),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum EncryptionMethod2 {
         #[serde(rename = "AES_128")]
@@ -748,6 +690,17 @@ pub mod origin_endpoint {
             match self {
                 Self::Aes128 => "AES_128",
                 Self::SampleAes => "SAMPLE_AES",
+            }
+        }
+    }
+    impl std::str::FromStr for EncryptionMethod2 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AES_128" => Ok(Self::Aes128),
+                "SAMPLE_AES" => Ok(Self::SampleAes),
+                _ => Err(()),
             }
         }
     }
@@ -770,6 +723,18 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for ManifestLayout {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "FULL" => Ok(Self::Full),
+                "COMPACT" => Ok(Self::Compact),
+                "DRM_TOP_LEVEL_COMPACT" => Ok(Self::DrmTopLevelCompact),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Origination {
         #[serde(rename = "ALLOW")]
@@ -786,6 +751,17 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for Origination {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ALLOW" => Ok(Self::Allow),
+                "DENY" => Ok(Self::Deny),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum PeriodTriggers {
         #[serde(rename = "ADS")]
@@ -796,6 +772,16 @@ pub mod origin_endpoint {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Ads => "ADS",
+            }
+        }
+    }
+    impl std::str::FromStr for PeriodTriggers {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ADS" => Ok(Self::Ads),
+                _ => Err(()),
             }
         }
     }
@@ -815,6 +801,18 @@ pub mod origin_endpoint {
                 Self::None => "NONE",
                 Self::Event => "EVENT",
                 Self::Vod => "VOD",
+            }
+        }
+    }
+    impl std::str::FromStr for PlaylistType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NONE" => Ok(Self::None),
+                "EVENT" => Ok(Self::Event),
+                "VOD" => Ok(Self::Vod),
+                _ => Err(()),
             }
         }
     }
@@ -840,6 +838,20 @@ pub mod origin_endpoint {
                 Self::PresetAudio3 => "PRESET-AUDIO-3",
                 Self::Shared => "SHARED",
                 Self::Unencrypted => "UNENCRYPTED",
+            }
+        }
+    }
+    impl std::str::FromStr for PresetSpeke20Audio {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "PRESET-AUDIO-1" => Ok(Self::PresetAudio1),
+                "PRESET-AUDIO-2" => Ok(Self::PresetAudio2),
+                "PRESET-AUDIO-3" => Ok(Self::PresetAudio3),
+                "SHARED" => Ok(Self::Shared),
+                "UNENCRYPTED" => Ok(Self::Unencrypted),
+                _ => Err(()),
             }
         }
     }
@@ -883,6 +895,25 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for PresetSpeke20Video {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "PRESET-VIDEO-1" => Ok(Self::PresetVideo1),
+                "PRESET-VIDEO-2" => Ok(Self::PresetVideo2),
+                "PRESET-VIDEO-3" => Ok(Self::PresetVideo3),
+                "PRESET-VIDEO-4" => Ok(Self::PresetVideo4),
+                "PRESET-VIDEO-5" => Ok(Self::PresetVideo5),
+                "PRESET-VIDEO-6" => Ok(Self::PresetVideo6),
+                "PRESET-VIDEO-7" => Ok(Self::PresetVideo7),
+                "PRESET-VIDEO-8" => Ok(Self::PresetVideo8),
+                "SHARED" => Ok(Self::Shared),
+                "UNENCRYPTED" => Ok(Self::Unencrypted),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Profile {
         #[serde(rename = "NONE")]
@@ -905,6 +936,19 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for Profile {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NONE" => Ok(Self::None),
+                "HBBTV_1_5" => Ok(Self::Hbbtv1_5),
+                "HYBRIDCAST" => Ok(Self::Hybridcast),
+                "DVB_DASH_2014" => Ok(Self::DvbDash2014),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum SegmentTemplateFormat {
         #[serde(rename = "NUMBER_WITH_TIMELINE")]
@@ -921,6 +965,18 @@ pub mod origin_endpoint {
                 Self::NumberWithTimeline => "NUMBER_WITH_TIMELINE",
                 Self::TimeWithTimeline => "TIME_WITH_TIMELINE",
                 Self::NumberWithDuration => "NUMBER_WITH_DURATION",
+            }
+        }
+    }
+    impl std::str::FromStr for SegmentTemplateFormat {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NUMBER_WITH_TIMELINE" => Ok(Self::NumberWithTimeline),
+                "TIME_WITH_TIMELINE" => Ok(Self::TimeWithTimeline),
+                "NUMBER_WITH_DURATION" => Ok(Self::NumberWithDuration),
+                _ => Err(()),
             }
         }
     }
@@ -943,6 +999,18 @@ pub mod origin_endpoint {
             }
         }
     }
+    impl std::str::FromStr for StreamOrder {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ORIGINAL" => Ok(Self::Original),
+                "VIDEO_BITRATE_ASCENDING" => Ok(Self::VideoBitrateAscending),
+                "VIDEO_BITRATE_DESCENDING" => Ok(Self::VideoBitrateDescending),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum UtcTiming {
         #[serde(rename = "HTTP-XSDATE")]
@@ -962,6 +1030,19 @@ pub mod origin_endpoint {
                 Self::HttpIso => "HTTP-ISO",
                 Self::HttpHead => "HTTP-HEAD",
                 Self::None => "NONE",
+            }
+        }
+    }
+    impl std::str::FromStr for UtcTiming {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "HTTP-XSDATE" => Ok(Self::HttpXsdate),
+                "HTTP-ISO" => Ok(Self::HttpIso),
+                "HTTP-HEAD" => Ok(Self::HttpHead),
+                "NONE" => Ok(Self::None),
+                _ => Err(()),
             }
         }
     }

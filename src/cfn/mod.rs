@@ -2,7 +2,7 @@
 //! L1: one struct per CloudFormation resource type, fields one to one with its properties.
 
 mod resource;
-pub use resource::{CfnResource, TagShape};
+pub use resource::{CfnResource, LAMBDA_RESERVED_ENV, TagShape};
 
 pub mod apigatewayv2;
 pub mod cloudfront;
@@ -25,79 +25,40 @@ pub mod ssm;
 /// Every resource type with a vendored registry schema, as `(type name, schema file)`.
 pub const SCHEMAS: &[(&str, &str)] = &[
     ("AWS::ApiGatewayV2::Api", "aws-apigatewayv2-api.json"),
-    (
-        "AWS::ApiGatewayV2::Integration",
-        "aws-apigatewayv2-integration.json",
-    ),
+    ("AWS::ApiGatewayV2::Integration", "aws-apigatewayv2-integration.json"),
     ("AWS::ApiGatewayV2::Route", "aws-apigatewayv2-route.json"),
     ("AWS::ApiGatewayV2::Stage", "aws-apigatewayv2-stage.json"),
-    (
-        "AWS::CloudFront::CachePolicy",
-        "aws-cloudfront-cachepolicy.json",
-    ),
-    (
-        "AWS::CloudFront::Distribution",
-        "aws-cloudfront-distribution.json",
-    ),
+    ("AWS::CloudFront::CachePolicy", "aws-cloudfront-cachepolicy.json"),
+    ("AWS::CloudFront::Distribution", "aws-cloudfront-distribution.json"),
     ("AWS::CloudFront::Function", "aws-cloudfront-function.json"),
-    (
-        "AWS::CloudFront::KeyValueStore",
-        "aws-cloudfront-keyvaluestore.json",
-    ),
-    (
-        "AWS::CloudFront::OriginAccessControl",
-        "aws-cloudfront-originaccesscontrol.json",
-    ),
-    (
-        "AWS::CloudFront::ResponseHeadersPolicy",
-        "aws-cloudfront-responseheaderspolicy.json",
-    ),
+    ("AWS::CloudFront::KeyValueStore", "aws-cloudfront-keyvaluestore.json"),
+    ("AWS::CloudFront::OriginAccessControl", "aws-cloudfront-originaccesscontrol.json"),
+    ("AWS::CloudFront::ResponseHeadersPolicy", "aws-cloudfront-responseheaderspolicy.json"),
     ("AWS::CloudWatch::Alarm", "aws-cloudwatch-alarm.json"),
     ("AWS::Cognito::UserPool", "aws-cognito-userpool.json"),
-    (
-        "AWS::Cognito::UserPoolClient",
-        "aws-cognito-userpoolclient.json",
-    ),
+    ("AWS::Cognito::UserPoolClient", "aws-cognito-userpoolclient.json"),
     ("AWS::DynamoDB::Table", "aws-dynamodb-table.json"),
     ("AWS::IAM::Policy", "aws-iam-policy.json"),
     ("AWS::IAM::Role", "aws-iam-role.json"),
     ("AWS::Lambda::Alias", "aws-lambda-alias.json"),
-    (
-        "AWS::Lambda::EventSourceMapping",
-        "aws-lambda-eventsourcemapping.json",
-    ),
+    ("AWS::Lambda::EventSourceMapping", "aws-lambda-eventsourcemapping.json"),
     ("AWS::Lambda::Function", "aws-lambda-function.json"),
     ("AWS::Lambda::Permission", "aws-lambda-permission.json"),
     ("AWS::Lambda::Url", "aws-lambda-url.json"),
     ("AWS::Lambda::Version", "aws-lambda-version.json"),
     ("AWS::Logs::LogGroup", "aws-logs-loggroup.json"),
     ("AWS::MediaConnect::Flow", "aws-mediaconnect-flow.json"),
-    (
-        "AWS::MediaConvert::JobTemplate",
-        "aws-mediaconvert-jobtemplate.json",
-    ),
+    ("AWS::MediaConvert::JobTemplate", "aws-mediaconvert-jobtemplate.json"),
     ("AWS::MediaConvert::Queue", "aws-mediaconvert-queue.json"),
     ("AWS::MediaLive::Channel", "aws-medialive-channel.json"),
     ("AWS::MediaLive::Input", "aws-medialive-input.json"),
-    (
-        "AWS::MediaLive::InputSecurityGroup",
-        "aws-medialive-inputsecuritygroup.json",
-    ),
-    (
-        "AWS::MediaPackage::Channel",
-        "aws-mediapackage-channel.json",
-    ),
-    (
-        "AWS::MediaPackage::OriginEndpoint",
-        "aws-mediapackage-originendpoint.json",
-    ),
+    ("AWS::MediaLive::InputSecurityGroup", "aws-medialive-inputsecuritygroup.json"),
+    ("AWS::MediaPackage::Channel", "aws-mediapackage-channel.json"),
+    ("AWS::MediaPackage::OriginEndpoint", "aws-mediapackage-originendpoint.json"),
     ("AWS::S3::Bucket", "aws-s3-bucket.json"),
     ("AWS::S3::BucketPolicy", "aws-s3-bucketpolicy.json"),
     ("AWS::Scheduler::Schedule", "aws-scheduler-schedule.json"),
-    (
-        "AWS::SecretsManager::Secret",
-        "aws-secretsmanager-secret.json",
-    ),
+    ("AWS::SecretsManager::Secret", "aws-secretsmanager-secret.json"),
     ("AWS::SQS::Queue", "aws-sqs-queue.json"),
     ("AWS::SSM::Parameter", "aws-ssm-parameter.json"),
 ];

@@ -21,14 +21,13 @@ pub mod bucket {
         /// `Fn::GetAtt` attribute `RegionalDomainName`
         pub const ATTR_REGIONAL_DOMAIN_NAME: &'static str = "RegionalDomainName";
         /// `Fn::GetAtt` attribute `MetadataTableConfiguration.S3TablesDestination.TableNamespace`
-        pub const ATTR_METADATA_TABLE_CONFIGURATION_S3_TABLES_DESTINATION_TABLE_NAMESPACE:
-            &'static str = "MetadataTableConfiguration.S3TablesDestination.TableNamespace";
+        pub const ATTR_METADATA_TABLE_CONFIGURATION_S3_TABLES_DESTINATION_TABLE_NAMESPACE: &'static str =
+            "MetadataTableConfiguration.S3TablesDestination.TableNamespace";
         /// `Fn::GetAtt` attribute `MetadataTableConfiguration.S3TablesDestination.TableArn`
         pub const ATTR_METADATA_TABLE_CONFIGURATION_S3_TABLES_DESTINATION_TABLE_ARN: &'static str =
             "MetadataTableConfiguration.S3TablesDestination.TableArn";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.Destination`
-        pub const ATTR_METADATA_CONFIGURATION_DESTINATION: &'static str =
-            "MetadataConfiguration.Destination";
+        pub const ATTR_METADATA_CONFIGURATION_DESTINATION: &'static str = "MetadataConfiguration.Destination";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.JournalTableConfiguration.TableName`
         pub const ATTR_METADATA_CONFIGURATION_JOURNAL_TABLE_CONFIGURATION_TABLE_NAME: &'static str =
             "MetadataConfiguration.JournalTableConfiguration.TableName";
@@ -36,17 +35,17 @@ pub mod bucket {
         pub const ATTR_METADATA_CONFIGURATION_JOURNAL_TABLE_CONFIGURATION_TABLE_ARN: &'static str =
             "MetadataConfiguration.JournalTableConfiguration.TableArn";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.InventoryTableConfiguration.TableName`
-        pub const ATTR_METADATA_CONFIGURATION_INVENTORY_TABLE_CONFIGURATION_TABLE_NAME:
-            &'static str = "MetadataConfiguration.InventoryTableConfiguration.TableName";
+        pub const ATTR_METADATA_CONFIGURATION_INVENTORY_TABLE_CONFIGURATION_TABLE_NAME: &'static str =
+            "MetadataConfiguration.InventoryTableConfiguration.TableName";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.InventoryTableConfiguration.TableArn`
-        pub const ATTR_METADATA_CONFIGURATION_INVENTORY_TABLE_CONFIGURATION_TABLE_ARN:
-            &'static str = "MetadataConfiguration.InventoryTableConfiguration.TableArn";
+        pub const ATTR_METADATA_CONFIGURATION_INVENTORY_TABLE_CONFIGURATION_TABLE_ARN: &'static str =
+            "MetadataConfiguration.InventoryTableConfiguration.TableArn";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.AnnotationTableConfiguration.TableName`
-        pub const ATTR_METADATA_CONFIGURATION_ANNOTATION_TABLE_CONFIGURATION_TABLE_NAME:
-            &'static str = "MetadataConfiguration.AnnotationTableConfiguration.TableName";
+        pub const ATTR_METADATA_CONFIGURATION_ANNOTATION_TABLE_CONFIGURATION_TABLE_NAME: &'static str =
+            "MetadataConfiguration.AnnotationTableConfiguration.TableName";
         /// `Fn::GetAtt` attribute `MetadataConfiguration.AnnotationTableConfiguration.TableArn`
-        pub const ATTR_METADATA_CONFIGURATION_ANNOTATION_TABLE_CONFIGURATION_TABLE_ARN:
-            &'static str = "MetadataConfiguration.AnnotationTableConfiguration.TableArn";
+        pub const ATTR_METADATA_CONFIGURATION_ANNOTATION_TABLE_CONFIGURATION_TABLE_ARN: &'static str =
+            "MetadataConfiguration.AnnotationTableConfiguration.TableArn";
         /// `Fn::GetAtt` attribute `WebsiteURL`
         pub const ATTR_WEBSITE_URL: &'static str = "WebsiteURL";
     }
@@ -64,9 +63,7 @@ pub mod bucket {
     impl AccelerateConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(acceleration_status: impl Into<Expr<AccelerationStatus>>) -> Self {
-            Self {
-                acceleration_status: acceleration_status.into(),
-            }
+            Self { acceleration_status: acceleration_status.into() }
         }
     }
     /// Specifies information about where to publish analysis or configuration results for an Amazon S3 bucket.
@@ -88,12 +85,7 @@ pub mod bucket {
     impl Destination {
         /// The required properties; set the others with struct update syntax.
         pub fn new(bucket_arn: impl Into<Expr<String>>, format: impl Into<Expr<Format>>) -> Self {
-            Self {
-                bucket_account_id: None,
-                bucket_arn: bucket_arn.into(),
-                format: format.into(),
-                prefix: None,
-            }
+            Self { bucket_account_id: None, bucket_arn: bucket_arn.into(), format: format.into(), prefix: None }
         }
     }
     /// Specifies how data related to the storage class analysis for an Amazon S3 bucket should be exported.
@@ -108,14 +100,8 @@ pub mod bucket {
     }
     impl DataExport {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            destination: Destination,
-            output_schema_version: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                destination,
-                output_schema_version: output_schema_version.into(),
-            }
+        pub fn new(destination: Destination, output_schema_version: impl Into<Expr<String>>) -> Self {
+            Self { destination, output_schema_version: output_schema_version.into() }
         }
     }
     /// Specifies data related to access patterns to be collected and made available to analyze the tradeoffs between different storage classes for an Amazon S3 bucket.
@@ -138,10 +124,7 @@ pub mod bucket {
     impl TagFilter {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
@@ -162,16 +145,8 @@ pub mod bucket {
     }
     impl AnalyticsConfiguration {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            id: impl Into<Expr<String>>,
-            storage_class_analysis: StorageClassAnalysis,
-        ) -> Self {
-            Self {
-                id: id.into(),
-                prefix: None,
-                storage_class_analysis,
-                tag_filters: None,
-            }
+        pub fn new(id: impl Into<Expr<String>>, storage_class_analysis: StorageClassAnalysis) -> Self {
+            Self { id: id.into(), prefix: None, storage_class_analysis, tag_filters: None }
         }
     }
     /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new objects encrypted with the specified server-side encryption type.
@@ -194,29 +169,20 @@ pub mod bucket {
     impl ServerSideEncryptionByDefault {
         /// The required properties; set the others with struct update syntax.
         pub fn new(sse_algorithm: impl Into<Expr<SSEAlgorithm>>) -> Self {
-            Self {
-                kms_master_key_id: None,
-                sse_algorithm: sse_algorithm.into(),
-            }
+            Self { kms_master_key_id: None, sse_algorithm: sse_algorithm.into() }
         }
     }
     /// Specifies the default server-side encryption configuration.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct ServerSideEncryptionRule {
         /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new objects encrypted with the specified server-side encryption type.
-        #[serde(
-            rename = "BlockedEncryptionTypes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "BlockedEncryptionTypes", skip_serializing_if = "Option::is_none")]
         pub blocked_encryption_types: Option<BlockedEncryptionTypes>,
         /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS (SSE-KMS) for new objects in the bucket.
         #[serde(rename = "BucketKeyEnabled", skip_serializing_if = "Option::is_none")]
         pub bucket_key_enabled: Option<Expr<bool>>,
         /// Specifies the default server-side encryption to apply to new objects in the bucket.
-        #[serde(
-            rename = "ServerSideEncryptionByDefault",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ServerSideEncryptionByDefault", skip_serializing_if = "Option::is_none")]
         pub server_side_encryption_by_default: Option<ServerSideEncryptionByDefault>,
     }
     /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys (DSSE-KMS).
@@ -229,9 +195,7 @@ pub mod bucket {
     impl BucketEncryption {
         /// The required properties; set the others with struct update syntax.
         pub fn new(server_side_encryption_configuration: Vec<ServerSideEncryptionRule>) -> Self {
-            Self {
-                server_side_encryption_configuration,
-            }
+            Self { server_side_encryption_configuration }
         }
     }
     /// Specifies a cross-origin access rule for an Amazon S3 bucket.
@@ -258,10 +222,7 @@ pub mod bucket {
     }
     impl CorsRule {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            allowed_methods: Vec<Expr<AllowedMethods>>,
-            allowed_origins: Vec<Expr<String>>,
-        ) -> Self {
+        pub fn new(allowed_methods: Vec<Expr<AllowedMethods>>, allowed_origins: Vec<Expr<String>>) -> Self {
             Self {
                 allowed_headers: None,
                 allowed_methods,
@@ -298,10 +259,7 @@ pub mod bucket {
     impl Tiering {
         /// The required properties; set the others with struct update syntax.
         pub fn new(access_tier: impl Into<Expr<AccessTier>>, days: impl Into<Expr<i64>>) -> Self {
-            Self {
-                access_tier: access_tier.into(),
-                days: days.into(),
-            }
+            Self { access_tier: access_tier.into(), days: days.into() }
         }
     }
     /// Specifies the S3 Intelligent-Tiering configuration for an Amazon S3 bucket.
@@ -325,18 +283,8 @@ pub mod bucket {
     }
     impl IntelligentTieringConfiguration {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            id: impl Into<Expr<String>>,
-            status: impl Into<Expr<Status>>,
-            tierings: Vec<Tiering>,
-        ) -> Self {
-            Self {
-                id: id.into(),
-                prefix: None,
-                status: status.into(),
-                tag_filters: None,
-                tierings,
-            }
+        pub fn new(id: impl Into<Expr<String>>, status: impl Into<Expr<Status>>, tierings: Vec<Tiering>) -> Self {
+            Self { id: id.into(), prefix: None, status: status.into(), tag_filters: None, tierings }
         }
     }
     /// Specifies the S3 Inventory configuration for an Amazon S3 bucket.
@@ -394,19 +342,14 @@ pub mod bucket {
     impl AbortIncompleteMultipartUpload {
         /// The required properties; set the others with struct update syntax.
         pub fn new(days_after_initiation: impl Into<Expr<i64>>) -> Self {
-            Self {
-                days_after_initiation: days_after_initiation.into(),
-            }
+            Self { days_after_initiation: days_after_initiation.into() }
         }
     }
     /// Specifies when noncurrent object versions expire.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct NoncurrentVersionExpiration {
         /// Specifies how many noncurrent versions S3 will retain.
-        #[serde(
-            rename = "NewerNoncurrentVersions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
         pub newer_noncurrent_versions: Option<Expr<i64>>,
         /// Required. Specifies the number of days an object is noncurrent before S3 can perform the associated action.
         #[serde(rename = "NoncurrentDays")]
@@ -415,20 +358,14 @@ pub mod bucket {
     impl NoncurrentVersionExpiration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(noncurrent_days: impl Into<Expr<i64>>) -> Self {
-            Self {
-                newer_noncurrent_versions: None,
-                noncurrent_days: noncurrent_days.into(),
-            }
+            Self { newer_noncurrent_versions: None, noncurrent_days: noncurrent_days.into() }
         }
     }
     /// Container for the transition rule that describes when noncurrent objects transition to the ``STANDARD_IA``, ``ONEZONE_IA``, ``INTELLIGENT_TIERING``, ``GLACIER_IR``, ``GLACIER``, or ``DEEP_ARCHIVE`` storage class.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct NoncurrentVersionTransition {
         /// Specifies how many noncurrent versions S3 will retain.
-        #[serde(
-            rename = "NewerNoncurrentVersions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NewerNoncurrentVersions", skip_serializing_if = "Option::is_none")]
         pub newer_noncurrent_versions: Option<Expr<i64>>,
         /// Required. The class of storage used to store the object.
         #[serde(rename = "StorageClass")]
@@ -439,10 +376,7 @@ pub mod bucket {
     }
     impl NoncurrentVersionTransition {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            storage_class: impl Into<Expr<StorageClass>>,
-            transition_in_days: impl Into<Expr<i64>>,
-        ) -> Self {
+        pub fn new(storage_class: impl Into<Expr<StorageClass>>, transition_in_days: impl Into<Expr<i64>>) -> Self {
             Self {
                 newer_noncurrent_versions: None,
                 storage_class: storage_class.into(),
@@ -466,21 +400,14 @@ pub mod bucket {
     impl Transition {
         /// The required properties; set the others with struct update syntax.
         pub fn new(storage_class: impl Into<Expr<StorageClass>>) -> Self {
-            Self {
-                storage_class: storage_class.into(),
-                transition_date: None,
-                transition_in_days: None,
-            }
+            Self { storage_class: storage_class.into(), transition_date: None, transition_in_days: None }
         }
     }
     /// Specifies lifecycle rules for an Amazon S3 bucket.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct Rule {
         /// Specifies a lifecycle rule that stops incomplete multipart uploads to an Amazon S3 bucket.
-        #[serde(
-            rename = "AbortIncompleteMultipartUpload",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AbortIncompleteMultipartUpload", skip_serializing_if = "Option::is_none")]
         pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
         /// Indicates when objects are deleted from Amazon S3 and Amazon S3 Glacier.
         #[serde(rename = "ExpirationDate", skip_serializing_if = "Option::is_none")]
@@ -489,43 +416,25 @@ pub mod bucket {
         #[serde(rename = "ExpirationInDays", skip_serializing_if = "Option::is_none")]
         pub expiration_in_days: Option<Expr<i64>>,
         /// Indicates whether Amazon S3 will remove a delete marker without any noncurrent versions.
-        #[serde(
-            rename = "ExpiredObjectDeleteMarker",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ExpiredObjectDeleteMarker", skip_serializing_if = "Option::is_none")]
         pub expired_object_delete_marker: Option<Expr<bool>>,
         /// Unique identifier for the rule.
         #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<Expr<String>>,
         /// Specifies when noncurrent object versions expire.
-        #[serde(
-            rename = "NoncurrentVersionExpiration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NoncurrentVersionExpiration", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
         /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies the time, in days, between when a new version of the object is uploaded to the bucket and when old versions of the object expire.
-        #[serde(
-            rename = "NoncurrentVersionExpirationInDays",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NoncurrentVersionExpirationInDays", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_expiration_in_days: Option<Expr<i64>>,
         /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies when non-current objects transition to a specified storage class.
-        #[serde(
-            rename = "NoncurrentVersionTransition",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NoncurrentVersionTransition", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_transition: Option<NoncurrentVersionTransition>,
         /// For buckets with versioning enabled (or suspended), one or more transition rules that specify when non-current objects transition to a specified storage class.
-        #[serde(
-            rename = "NoncurrentVersionTransitions",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NoncurrentVersionTransitions", skip_serializing_if = "Option::is_none")]
         pub noncurrent_version_transitions: Option<Vec<NoncurrentVersionTransition>>,
         /// Specifies the minimum object size in bytes for this rule to apply to.
-        #[serde(
-            rename = "ObjectSizeGreaterThan",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ObjectSizeGreaterThan", skip_serializing_if = "Option::is_none")]
         pub object_size_greater_than: Option<Expr<String>>,
         /// Specifies the maximum object size in bytes for this rule to apply to.
         #[serde(rename = "ObjectSizeLessThan", skip_serializing_if = "Option::is_none")]
@@ -576,39 +485,26 @@ pub mod bucket {
         #[serde(rename = "Rules")]
         pub rules: Vec<Rule>,
         /// Indicates which default minimum object size behavior is applied to the lifecycle configuration.
-        #[serde(
-            rename = "TransitionDefaultMinimumObjectSize",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub transition_default_minimum_object_size:
-            Option<Expr<TransitionDefaultMinimumObjectSize>>,
+        #[serde(rename = "TransitionDefaultMinimumObjectSize", skip_serializing_if = "Option::is_none")]
+        pub transition_default_minimum_object_size: Option<Expr<TransitionDefaultMinimumObjectSize>>,
     }
     impl LifecycleConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(rules: Vec<Rule>) -> Self {
-            Self {
-                rules,
-                transition_default_minimum_object_size: None,
-            }
+            Self { rules, transition_default_minimum_object_size: None }
         }
     }
     /// Describes where logs are stored and the prefix that Amazon S3 assigns to all log object keys for a bucket.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct LoggingConfiguration {
         /// The name of the bucket where Amazon S3 should store server access log files.
-        #[serde(
-            rename = "DestinationBucketName",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DestinationBucketName", skip_serializing_if = "Option::is_none")]
         pub destination_bucket_name: Option<Expr<String>>,
         /// A prefix for all log object keys.
         #[serde(rename = "LogFilePrefix", skip_serializing_if = "Option::is_none")]
         pub log_file_prefix: Option<Expr<String>>,
         /// Amazon S3 key format for log objects.
-        #[serde(
-            rename = "TargetObjectKeyFormat",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TargetObjectKeyFormat", skip_serializing_if = "Option::is_none")]
         pub target_object_key_format: Option<serde_json::Value>,
     }
     /// The encryption settings for an S3 Metadata journal table or inventory table configuration.
@@ -624,10 +520,7 @@ pub mod bucket {
     impl MetadataTableEncryptionConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(sse_algorithm: impl Into<Expr<SseAlgorithm>>) -> Self {
-            Self {
-                kms_key_arn: None,
-                sse_algorithm: sse_algorithm.into(),
-            }
+            Self { kms_key_arn: None, sse_algorithm: sse_algorithm.into() }
         }
     }
     /// The annotation table configuration for an S3 Metadata configuration.
@@ -637,10 +530,7 @@ pub mod bucket {
         #[serde(rename = "ConfigurationState")]
         pub configuration_state: Expr<ConfigurationState>,
         /// The encryption configuration for the annotation table.
-        #[serde(
-            rename = "EncryptionConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
         pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
         /// The ARN of the IAM role that grants Amazon S3 Metadata permission to read annotations from your bucket.
         #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
@@ -649,11 +539,7 @@ pub mod bucket {
     impl AnnotationTableConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(configuration_state: impl Into<Expr<ConfigurationState>>) -> Self {
-            Self {
-                configuration_state: configuration_state.into(),
-                encryption_configuration: None,
-                role: None,
-            }
+            Self { configuration_state: configuration_state.into(), encryption_configuration: None, role: None }
         }
     }
     /// The inventory table configuration for an S3 Metadata configuration.
@@ -663,19 +549,13 @@ pub mod bucket {
         #[serde(rename = "ConfigurationState")]
         pub configuration_state: Expr<ConfigurationState>,
         /// The encryption configuration for the inventory table.
-        #[serde(
-            rename = "EncryptionConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
         pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
     }
     impl InventoryTableConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(configuration_state: impl Into<Expr<ConfigurationState>>) -> Self {
-            Self {
-                configuration_state: configuration_state.into(),
-                encryption_configuration: None,
-            }
+            Self { configuration_state: configuration_state.into(), encryption_configuration: None }
         }
     }
     /// The journal table record expiration settings for a journal table in an S3 Metadata configuration.
@@ -691,20 +571,14 @@ pub mod bucket {
     impl RecordExpiration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(expiration: impl Into<Expr<Expiration>>) -> Self {
-            Self {
-                days: None,
-                expiration: expiration.into(),
-            }
+            Self { days: None, expiration: expiration.into() }
         }
     }
     /// The journal table configuration for an S3 Metadata configuration.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct JournalTableConfiguration {
         /// The encryption configuration for the journal table.
-        #[serde(
-            rename = "EncryptionConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
         pub encryption_configuration: Option<MetadataTableEncryptionConfiguration>,
         /// Required. The journal table record expiration settings for the journal table.
         #[serde(rename = "RecordExpiration")]
@@ -713,26 +587,17 @@ pub mod bucket {
     impl JournalTableConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(record_expiration: RecordExpiration) -> Self {
-            Self {
-                encryption_configuration: None,
-                record_expiration,
-            }
+            Self { encryption_configuration: None, record_expiration }
         }
     }
     /// Creates a V2 S3 Metadata configuration of a general purpose bucket.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct MetadataConfiguration {
         /// The annotation table configuration for a metadata configuration.
-        #[serde(
-            rename = "AnnotationTableConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AnnotationTableConfiguration", skip_serializing_if = "Option::is_none")]
         pub annotation_table_configuration: Option<AnnotationTableConfiguration>,
         /// The inventory table configuration for a metadata configuration.
-        #[serde(
-            rename = "InventoryTableConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InventoryTableConfiguration", skip_serializing_if = "Option::is_none")]
         pub inventory_table_configuration: Option<InventoryTableConfiguration>,
         /// Required. The journal table configuration for a metadata configuration.
         #[serde(rename = "JournalTableConfiguration")]
@@ -760,14 +625,8 @@ pub mod bucket {
     }
     impl S3TablesDestination {
         /// The required properties; set the others with struct update syntax.
-        pub fn new(
-            table_bucket_arn: impl Into<Expr<String>>,
-            table_name: impl Into<Expr<String>>,
-        ) -> Self {
-            Self {
-                table_bucket_arn: table_bucket_arn.into(),
-                table_name: table_name.into(),
-            }
+        pub fn new(table_bucket_arn: impl Into<Expr<String>>, table_name: impl Into<Expr<String>>) -> Self {
+            Self { table_bucket_arn: table_bucket_arn.into(), table_name: table_name.into() }
         }
     }
     /// We recommend that you create your S3 Metadata configurations by using the V2 [MetadataConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-metadataconfiguration.html) resource type.
@@ -780,9 +639,7 @@ pub mod bucket {
     impl MetadataTableConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(s3_tables_destination: S3TablesDestination) -> Self {
-            Self {
-                s3_tables_destination,
-            }
+            Self { s3_tables_destination }
         }
     }
     /// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics configuration ID) from an Amazon S3 bucket.
@@ -804,12 +661,7 @@ pub mod bucket {
     impl MetricsConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(id: impl Into<Expr<String>>) -> Self {
-            Self {
-                access_point_arn: None,
-                id: id.into(),
-                prefix: None,
-                tag_filters: None,
-            }
+            Self { access_point_arn: None, id: id.into(), prefix: None, tag_filters: None }
         }
     }
     /// Amazon S3 can send events to Amazon EventBridge whenever certain events happen in your bucket, see [Using EventBridge](https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html) in the *Amazon S3 User Guide*.
@@ -822,9 +674,7 @@ pub mod bucket {
     impl EventBridgeConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(event_bridge_enabled: impl Into<Expr<bool>>) -> Self {
-            Self {
-                event_bridge_enabled: event_bridge_enabled.into(),
-            }
+            Self { event_bridge_enabled: event_bridge_enabled.into() }
         }
     }
     /// Specifies the Amazon S3 object key name to filter on.
@@ -840,10 +690,7 @@ pub mod bucket {
     impl FilterRule {
         /// The required properties; set the others with struct update syntax.
         pub fn new(name: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                name: name.into(),
-                value: value.into(),
-            }
+            Self { name: name.into(), value: value.into() }
         }
     }
     /// A container for object key name prefix and suffix filtering rules.
@@ -888,11 +735,7 @@ pub mod bucket {
     impl LambdaConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(event: impl Into<Expr<String>>, function: impl Into<Expr<String>>) -> Self {
-            Self {
-                event: event.into(),
-                filter: None,
-                function: function.into(),
-            }
+            Self { event: event.into(), filter: None, function: function.into() }
         }
     }
     /// Specifies the configuration for publishing messages to an Amazon Simple Queue Service (Amazon SQS) queue when Amazon S3 detects specified events.
@@ -911,11 +754,7 @@ pub mod bucket {
     impl QueueConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(event: impl Into<Expr<String>>, queue: impl Into<Expr<String>>) -> Self {
-            Self {
-                event: event.into(),
-                filter: None,
-                queue: queue.into(),
-            }
+            Self { event: event.into(), filter: None, queue: queue.into() }
         }
     }
     /// A container for specifying the configuration for publication of messages to an Amazon Simple Notification Service (Amazon SNS) topic when Amazon S3 detects specified events.
@@ -934,39 +773,23 @@ pub mod bucket {
     impl TopicConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(event: impl Into<Expr<String>>, topic: impl Into<Expr<String>>) -> Self {
-            Self {
-                event: event.into(),
-                filter: None,
-                topic: topic.into(),
-            }
+            Self { event: event.into(), filter: None, topic: topic.into() }
         }
     }
     /// Describes the notification configuration for an Amazon S3 bucket.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NotificationConfiguration {
         /// Enables delivery of events to Amazon EventBridge.
-        #[serde(
-            rename = "EventBridgeConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EventBridgeConfiguration", skip_serializing_if = "Option::is_none")]
         pub event_bridge_configuration: Option<EventBridgeConfiguration>,
         /// Describes the LAMlong functions to invoke and the events for which to invoke them.
-        #[serde(
-            rename = "LambdaConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LambdaConfigurations", skip_serializing_if = "Option::is_none")]
         pub lambda_configurations: Option<Vec<LambdaConfiguration>>,
         /// The Amazon Simple Queue Service queues to publish messages to and the events for which to publish messages.
-        #[serde(
-            rename = "QueueConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "QueueConfigurations", skip_serializing_if = "Option::is_none")]
         pub queue_configurations: Option<Vec<QueueConfiguration>>,
         /// The topic to which notifications are sent and the events for which notifications are generated.
-        #[serde(
-            rename = "TopicConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "TopicConfigurations", skip_serializing_if = "Option::is_none")]
         pub topic_configurations: Option<Vec<TopicConfiguration>>,
     }
     /// The default Object Lock event hold duration that you want to apply to new objects placed in the specified bucket, unless an object's upload request specifies its own Object Lock settings.
@@ -1045,10 +868,7 @@ pub mod bucket {
         #[serde(rename = "IgnorePublicAcls", skip_serializing_if = "Option::is_none")]
         pub ignore_public_acls: Option<Expr<bool>>,
         /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket.
-        #[serde(
-            rename = "RestrictPublicBuckets",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RestrictPublicBuckets", skip_serializing_if = "Option::is_none")]
         pub restrict_public_buckets: Option<Expr<bool>>,
     }
     /// Specifies whether Amazon S3 replicates delete markers.
@@ -1068,9 +888,7 @@ pub mod bucket {
     impl AccessControlTranslation {
         /// The required properties; set the others with struct update syntax.
         pub fn new(owner: impl Into<Expr<Owner>>) -> Self {
-            Self {
-                owner: owner.into(),
-            }
+            Self { owner: owner.into() }
         }
     }
     /// Specifies encryption-related information for an Amazon S3 bucket that is a destination for replicated objects.
@@ -1083,9 +901,7 @@ pub mod bucket {
     impl EncryptionConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(replica_kms_key_id: impl Into<Expr<String>>) -> Self {
-            Self {
-                replica_kms_key_id: replica_kms_key_id.into(),
-            }
+            Self { replica_kms_key_id: replica_kms_key_id.into() }
         }
     }
     /// A container specifying the time value for S3 Replication Time Control (S3 RTC) and replication metrics ``EventThreshold``.
@@ -1098,9 +914,7 @@ pub mod bucket {
     impl ReplicationTimeValue {
         /// The required properties; set the others with struct update syntax.
         pub fn new(minutes: impl Into<Expr<i64>>) -> Self {
-            Self {
-                minutes: minutes.into(),
-            }
+            Self { minutes: minutes.into() }
         }
     }
     /// A container specifying replication metrics-related settings enabling replication metrics and events.
@@ -1116,10 +930,7 @@ pub mod bucket {
     impl Metrics {
         /// The required properties; set the others with struct update syntax.
         pub fn new(status: impl Into<Expr<Status>>) -> Self {
-            Self {
-                event_threshold: None,
-                status: status.into(),
-            }
+            Self { event_threshold: None, status: status.into() }
         }
     }
     /// A container specifying S3 Replication Time Control (S3 RTC) related information, including whether S3 RTC is enabled and the time when all objects and operations on objects must be replicated.
@@ -1135,20 +946,14 @@ pub mod bucket {
     impl ReplicationTime {
         /// The required properties; set the others with struct update syntax.
         pub fn new(status: impl Into<Expr<Status>>, time: ReplicationTimeValue) -> Self {
-            Self {
-                status: status.into(),
-                time,
-            }
+            Self { status: status.into(), time }
         }
     }
     /// A container for information about the replication destination and its configurations including enabling the S3 Replication Time Control (S3 RTC).
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct ReplicationDestination {
         /// Specify this only in a cross-account scenario (where source and destination bucket owners are not the same), and you want to change replica ownership to the AWS-account that owns the destination bucket.
-        #[serde(
-            rename = "AccessControlTranslation",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccessControlTranslation", skip_serializing_if = "Option::is_none")]
         pub access_control_translation: Option<AccessControlTranslation>,
         /// Destination bucket owner account ID.
         #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
@@ -1157,10 +962,7 @@ pub mod bucket {
         #[serde(rename = "Bucket")]
         pub bucket: Expr<String>,
         /// Specifies encryption-related information.
-        #[serde(
-            rename = "EncryptionConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EncryptionConfiguration", skip_serializing_if = "Option::is_none")]
         pub encryption_configuration: Option<EncryptionConfiguration>,
         /// A container specifying replication metrics-related settings enabling replication metrics and events.
         #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
@@ -1219,9 +1021,7 @@ pub mod bucket {
     impl ReplicaModifications {
         /// The required properties; set the others with struct update syntax.
         pub fn new(status: impl Into<Expr<Status2>>) -> Self {
-            Self {
-                status: status.into(),
-            }
+            Self { status: status.into() }
         }
     }
     /// A container for filter information for the selection of S3 objects encrypted with AWS KMS.
@@ -1234,35 +1034,24 @@ pub mod bucket {
     impl SseKmsEncryptedObjects {
         /// The required properties; set the others with struct update syntax.
         pub fn new(status: impl Into<Expr<Status>>) -> Self {
-            Self {
-                status: status.into(),
-            }
+            Self { status: status.into() }
         }
     }
     /// A container that describes additional filters for identifying the source objects that you want to replicate.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SourceSelectionCriteria {
         /// A filter that you can specify for selection for modifications on replicas.
-        #[serde(
-            rename = "ReplicaModifications",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReplicaModifications", skip_serializing_if = "Option::is_none")]
         pub replica_modifications: Option<ReplicaModifications>,
         /// A container for filter information for the selection of Amazon S3 objects encrypted with AWS KMS.
-        #[serde(
-            rename = "SseKmsEncryptedObjects",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SseKmsEncryptedObjects", skip_serializing_if = "Option::is_none")]
         pub sse_kms_encrypted_objects: Option<SseKmsEncryptedObjects>,
     }
     /// Specifies which Amazon S3 objects to replicate and where to store the replicas.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct ReplicationRule {
         /// Specifies whether Amazon S3 replicates delete markers.
-        #[serde(
-            rename = "DeleteMarkerReplication",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "DeleteMarkerReplication", skip_serializing_if = "Option::is_none")]
         pub delete_marker_replication: Option<DeleteMarkerReplication>,
         /// Required. A container for information about the replication destination and its configurations including enabling the S3 Replication Time Control (S3 RTC).
         #[serde(rename = "Destination")]
@@ -1280,10 +1069,7 @@ pub mod bucket {
         #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
         pub priority: Option<Expr<i64>>,
         /// A container that describes additional filters for identifying the source objects that you want to replicate.
-        #[serde(
-            rename = "SourceSelectionCriteria",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SourceSelectionCriteria", skip_serializing_if = "Option::is_none")]
         pub source_selection_criteria: Option<SourceSelectionCriteria>,
         /// Required. Specifies whether the rule is enabled.
         #[serde(rename = "Status")]
@@ -1317,10 +1103,7 @@ pub mod bucket {
     impl ReplicationConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(role: impl Into<Expr<String>>, rules: Vec<ReplicationRule>) -> Self {
-            Self {
-                role: role.into(),
-                rules,
-            }
+            Self { role: role.into(), rules }
         }
     }
     /// A container of a key value name pair.
@@ -1336,10 +1119,7 @@ pub mod bucket {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Describes the versioning state of an Amazon S3 bucket.
@@ -1352,9 +1132,7 @@ pub mod bucket {
     impl VersioningConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(status: impl Into<Expr<Status3>>) -> Self {
-            Self {
-                status: status.into(),
-            }
+            Self { status: status.into() }
         }
     }
     /// Specifies the redirect behavior of all requests to a website endpoint of an Amazon S3 bucket.
@@ -1370,10 +1148,7 @@ pub mod bucket {
     impl RedirectAllRequestsTo {
         /// The required properties; set the others with struct update syntax.
         pub fn new(host_name: impl Into<Expr<String>>) -> Self {
-            Self {
-                host_name: host_name.into(),
-                protocol: None,
-            }
+            Self { host_name: host_name.into(), protocol: None }
         }
     }
     /// Specifies how requests are redirected.
@@ -1389,10 +1164,7 @@ pub mod bucket {
         #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
         pub protocol: Option<Expr<Protocol>>,
         /// The object key prefix to use in the redirect request.
-        #[serde(
-            rename = "ReplaceKeyPrefixWith",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReplaceKeyPrefixWith", skip_serializing_if = "Option::is_none")]
         pub replace_key_prefix_with: Option<Expr<String>>,
         /// The specific object key to use in the redirect request.
         #[serde(rename = "ReplaceKeyWith", skip_serializing_if = "Option::is_none")]
@@ -1402,10 +1174,7 @@ pub mod bucket {
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct RoutingRuleCondition {
         /// The HTTP error code when the redirect is applied.
-        #[serde(
-            rename = "HttpErrorCodeReturnedEquals",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "HttpErrorCodeReturnedEquals", skip_serializing_if = "Option::is_none")]
         pub http_error_code_returned_equals: Option<Expr<String>>,
         /// The object key name prefix when the redirect is applied.
         #[serde(rename = "KeyPrefixEquals", skip_serializing_if = "Option::is_none")]
@@ -1418,19 +1187,13 @@ pub mod bucket {
         #[serde(rename = "RedirectRule")]
         pub redirect_rule: RedirectRule,
         /// A container for describing a condition that must be met for the specified redirect to apply.
-        #[serde(
-            rename = "RoutingRuleCondition",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RoutingRuleCondition", skip_serializing_if = "Option::is_none")]
         pub routing_rule_condition: Option<RoutingRuleCondition>,
     }
     impl RoutingRule {
         /// The required properties; set the others with struct update syntax.
         pub fn new(redirect_rule: RedirectRule) -> Self {
-            Self {
-                redirect_rule,
-                routing_rule_condition: None,
-            }
+            Self { redirect_rule, routing_rule_condition: None }
         }
     }
     /// Specifies website configuration parameters for an Amazon S3 bucket.
@@ -1443,10 +1206,7 @@ pub mod bucket {
         #[serde(rename = "IndexDocument", skip_serializing_if = "Option::is_none")]
         pub index_document: Option<Expr<String>>,
         /// The redirect behavior for every request to this bucket's website endpoint.
-        #[serde(
-            rename = "RedirectAllRequestsTo",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RedirectAllRequestsTo", skip_serializing_if = "Option::is_none")]
         pub redirect_all_requests_to: Option<RedirectAllRequestsTo>,
         /// Rules that define when a redirect is applied and the redirect behavior.
         #[serde(rename = "RoutingRules", skip_serializing_if = "Option::is_none")]
@@ -1459,19 +1219,13 @@ pub mod bucket {
         #[serde(rename = "AbacStatus", skip_serializing_if = "Option::is_none")]
         pub abac_status: Option<Expr<AbacStatus>>,
         /// Configures the transfer acceleration state for an Amazon S3 bucket.
-        #[serde(
-            rename = "AccelerateConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AccelerateConfiguration", skip_serializing_if = "Option::is_none")]
         pub accelerate_configuration: Option<AccelerateConfiguration>,
         /// This is a legacy property, and it is not recommended for most use cases.
         #[serde(rename = "AccessControl", skip_serializing_if = "Option::is_none")]
         pub access_control: Option<Expr<AccessControl>>,
         /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
-        #[serde(
-            rename = "AnalyticsConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AnalyticsConfigurations", skip_serializing_if = "Option::is_none")]
         pub analytics_configurations: Option<Vec<AnalyticsConfiguration>>,
         /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys (DSSE-KMS).
         #[serde(rename = "BucketEncryption", skip_serializing_if = "Option::is_none")]
@@ -1489,58 +1243,31 @@ pub mod bucket {
         #[serde(rename = "CorsConfiguration", skip_serializing_if = "Option::is_none")]
         pub cors_configuration: Option<CorsConfiguration>,
         /// Defines how Amazon S3 handles Intelligent-Tiering storage.
-        #[serde(
-            rename = "IntelligentTieringConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "IntelligentTieringConfigurations", skip_serializing_if = "Option::is_none")]
         pub intelligent_tiering_configurations: Option<Vec<IntelligentTieringConfiguration>>,
         /// Specifies the S3 Inventory configuration for an Amazon S3 bucket.
-        #[serde(
-            rename = "InventoryConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "InventoryConfigurations", skip_serializing_if = "Option::is_none")]
         pub inventory_configurations: Option<Vec<InventoryConfiguration>>,
         /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket.
-        #[serde(
-            rename = "LifecycleConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LifecycleConfiguration", skip_serializing_if = "Option::is_none")]
         pub lifecycle_configuration: Option<LifecycleConfiguration>,
         /// Settings that define where logs are stored.
-        #[serde(
-            rename = "LoggingConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "LoggingConfiguration", skip_serializing_if = "Option::is_none")]
         pub logging_configuration: Option<LoggingConfiguration>,
         /// The S3 Metadata configuration for a general purpose bucket.
-        #[serde(
-            rename = "MetadataConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MetadataConfiguration", skip_serializing_if = "Option::is_none")]
         pub metadata_configuration: Option<MetadataConfiguration>,
         /// The metadata table configuration of an S3 general purpose bucket.
-        #[serde(
-            rename = "MetadataTableConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MetadataTableConfiguration", skip_serializing_if = "Option::is_none")]
         pub metadata_table_configuration: Option<MetadataTableConfiguration>,
         /// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics configuration ID) from an Amazon S3 bucket.
-        #[serde(
-            rename = "MetricsConfigurations",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MetricsConfigurations", skip_serializing_if = "Option::is_none")]
         pub metrics_configurations: Option<Vec<MetricsConfiguration>>,
         /// Configuration that defines how Amazon S3 handles bucket notifications.
-        #[serde(
-            rename = "NotificationConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NotificationConfiguration", skip_serializing_if = "Option::is_none")]
         pub notification_configuration: Option<NotificationConfiguration>,
         /// This operation is not supported for directory buckets.
-        #[serde(
-            rename = "ObjectLockConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ObjectLockConfiguration", skip_serializing_if = "Option::is_none")]
         pub object_lock_configuration: Option<ObjectLockConfiguration>,
         /// Indicates whether this bucket has an Object Lock configuration enabled.
         #[serde(rename = "ObjectLockEnabled", skip_serializing_if = "Option::is_none")]
@@ -1549,31 +1276,19 @@ pub mod bucket {
         #[serde(rename = "OwnershipControls", skip_serializing_if = "Option::is_none")]
         pub ownership_controls: Option<OwnershipControls>,
         /// Configuration that defines how Amazon S3 handles public access.
-        #[serde(
-            rename = "PublicAccessBlockConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PublicAccessBlockConfiguration", skip_serializing_if = "Option::is_none")]
         pub public_access_block_configuration: Option<PublicAccessBlockConfiguration>,
         /// Configuration for replicating objects in an S3 bucket.
-        #[serde(
-            rename = "ReplicationConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReplicationConfiguration", skip_serializing_if = "Option::is_none")]
         pub replication_configuration: Option<ReplicationConfiguration>,
         /// An arbitrary set of tags (key-value pairs) for this S3 bucket.
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
         /// Enables multiple versions of all objects in this bucket.
-        #[serde(
-            rename = "VersioningConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "VersioningConfiguration", skip_serializing_if = "Option::is_none")]
         pub versioning_configuration: Option<VersioningConfiguration>,
         /// Information used to configure the bucket as a static website.
-        #[serde(
-            rename = "WebsiteConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "WebsiteConfiguration", skip_serializing_if = "Option::is_none")]
         pub website_configuration: Option<WebsiteConfiguration>,
     }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -1592,6 +1307,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for AbacStatus {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Enabled" => Ok(Self::Enabled),
+                "Disabled" => Ok(Self::Disabled),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AccelerationStatus {
         #[serde(rename = "Enabled")]
@@ -1605,6 +1331,17 @@ pub mod bucket {
             match self {
                 Self::Enabled => "Enabled",
                 Self::Suspended => "Suspended",
+            }
+        }
+    }
+    impl std::str::FromStr for AccelerationStatus {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Enabled" => Ok(Self::Enabled),
+                "Suspended" => Ok(Self::Suspended),
+                _ => Err(()),
             }
         }
     }
@@ -1642,6 +1379,23 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for AccessControl {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "AuthenticatedRead" => Ok(Self::AuthenticatedRead),
+                "AwsExecRead" => Ok(Self::AwsExecRead),
+                "BucketOwnerFullControl" => Ok(Self::BucketOwnerFullControl),
+                "BucketOwnerRead" => Ok(Self::BucketOwnerRead),
+                "LogDeliveryWrite" => Ok(Self::LogDeliveryWrite),
+                "Private" => Ok(Self::Private),
+                "PublicRead" => Ok(Self::PublicRead),
+                "PublicReadWrite" => Ok(Self::PublicReadWrite),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum AccessTier {
         #[serde(rename = "ARCHIVE_ACCESS")]
@@ -1655,6 +1409,17 @@ pub mod bucket {
             match self {
                 Self::ArchiveAccess => "ARCHIVE_ACCESS",
                 Self::DeepArchiveAccess => "DEEP_ARCHIVE_ACCESS",
+            }
+        }
+    }
+    impl std::str::FromStr for AccessTier {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ARCHIVE_ACCESS" => Ok(Self::ArchiveAccess),
+                "DEEP_ARCHIVE_ACCESS" => Ok(Self::DeepArchiveAccess),
+                _ => Err(()),
             }
         }
     }
@@ -1683,6 +1448,20 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for AllowedMethods {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "GET" => Ok(Self::Get),
+                "PUT" => Ok(Self::Put),
+                "HEAD" => Ok(Self::Head),
+                "POST" => Ok(Self::Post),
+                "DELETE" => Ok(Self::Delete),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum BlockedEncryptionTypeList {
         #[serde(rename = "NONE")]
@@ -1696,6 +1475,17 @@ pub mod bucket {
             match self {
                 Self::None => "NONE",
                 Self::SseC => "SSE-C",
+            }
+        }
+    }
+    impl std::str::FromStr for BlockedEncryptionTypeList {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "NONE" => Ok(Self::None),
+                "SSE-C" => Ok(Self::SseC),
+                _ => Err(()),
             }
         }
     }
@@ -1715,6 +1505,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for BucketNamespace {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "global" => Ok(Self::Global),
+                "account-regional" => Ok(Self::AccountRegional),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ConfigurationState {
         #[serde(rename = "ENABLED")]
@@ -1731,6 +1532,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for ConfigurationState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Expiration {
         #[serde(rename = "ENABLED")]
@@ -1744,6 +1556,17 @@ pub mod bucket {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for Expiration {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }
@@ -1766,6 +1589,18 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for Format {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "CSV" => Ok(Self::Csv),
+                "ORC" => Ok(Self::Orc),
+                "Parquet" => Ok(Self::Parquet),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum IncludedObjectVersions {
         #[serde(rename = "All")]
@@ -1779,6 +1614,17 @@ pub mod bucket {
             match self {
                 Self::All => "All",
                 Self::Current => "Current",
+            }
+        }
+    }
+    impl std::str::FromStr for IncludedObjectVersions {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "All" => Ok(Self::All),
+                "Current" => Ok(Self::Current),
+                _ => Err(()),
             }
         }
     }
@@ -1798,6 +1644,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for Mode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "COMPLIANCE" => Ok(Self::Compliance),
+                "GOVERNANCE" => Ok(Self::Governance),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ObjectLockEnabled {
         #[serde(rename = "Enabled")]
@@ -1808,6 +1665,16 @@ pub mod bucket {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Enabled => "Enabled",
+            }
+        }
+    }
+    impl std::str::FromStr for ObjectLockEnabled {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Enabled" => Ok(Self::Enabled),
+                _ => Err(()),
             }
         }
     }
@@ -1827,6 +1694,18 @@ pub mod bucket {
                 Self::ObjectWriter => "ObjectWriter",
                 Self::BucketOwnerPreferred => "BucketOwnerPreferred",
                 Self::BucketOwnerEnforced => "BucketOwnerEnforced",
+            }
+        }
+    }
+    impl std::str::FromStr for ObjectOwnership {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ObjectWriter" => Ok(Self::ObjectWriter),
+                "BucketOwnerPreferred" => Ok(Self::BucketOwnerPreferred),
+                "BucketOwnerEnforced" => Ok(Self::BucketOwnerEnforced),
+                _ => Err(()),
             }
         }
     }
@@ -1897,6 +1776,34 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for OptionalFields {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Size" => Ok(Self::Size),
+                "LastModifiedDate" => Ok(Self::LastModifiedDate),
+                "StorageClass" => Ok(Self::StorageClass),
+                "ETag" => Ok(Self::ETag),
+                "IsMultipartUploaded" => Ok(Self::IsMultipartUploaded),
+                "ReplicationStatus" => Ok(Self::ReplicationStatus),
+                "EncryptionStatus" => Ok(Self::EncryptionStatus),
+                "ObjectLockRetainUntilDate" => Ok(Self::ObjectLockRetainUntilDate),
+                "ObjectLockMode" => Ok(Self::ObjectLockMode),
+                "ObjectLockLegalHoldStatus" => Ok(Self::ObjectLockLegalHoldStatus),
+                "ObjectLockEventHoldStatus" => Ok(Self::ObjectLockEventHoldStatus),
+                "ObjectLockEventHoldDuration" => Ok(Self::ObjectLockEventHoldDuration),
+                "IntelligentTieringAccessTier" => Ok(Self::IntelligentTieringAccessTier),
+                "BucketKeyStatus" => Ok(Self::BucketKeyStatus),
+                "ChecksumAlgorithm" => Ok(Self::ChecksumAlgorithm),
+                "ObjectAccessControlList" => Ok(Self::ObjectAccessControlList),
+                "ObjectOwner" => Ok(Self::ObjectOwner),
+                "LifecycleExpirationDate" => Ok(Self::LifecycleExpirationDate),
+                "IntelligentTieringReferenceDate" => Ok(Self::IntelligentTieringReferenceDate),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Owner {
         #[serde(rename = "Destination")]
@@ -1907,6 +1814,16 @@ pub mod bucket {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Destination => "Destination",
+            }
+        }
+    }
+    impl std::str::FromStr for Owner {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Destination" => Ok(Self::Destination),
+                _ => Err(()),
             }
         }
     }
@@ -1923,6 +1840,17 @@ pub mod bucket {
             match self {
                 Self::Http => "http",
                 Self::Https => "https",
+            }
+        }
+    }
+    impl std::str::FromStr for Protocol {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "http" => Ok(Self::Http),
+                "https" => Ok(Self::Https),
+                _ => Err(()),
             }
         }
     }
@@ -1945,6 +1873,18 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for SSEAlgorithm {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "aws:kms" => Ok(Self::AwsKms),
+                "AES256" => Ok(Self::Aes256),
+                "aws:kms:dsse" => Ok(Self::AwsKmsDsse),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum ScheduleFrequency {
         #[serde(rename = "Daily")]
@@ -1958,6 +1898,17 @@ pub mod bucket {
             match self {
                 Self::Daily => "Daily",
                 Self::Weekly => "Weekly",
+            }
+        }
+    }
+    impl std::str::FromStr for ScheduleFrequency {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Daily" => Ok(Self::Daily),
+                "Weekly" => Ok(Self::Weekly),
+                _ => Err(()),
             }
         }
     }
@@ -1977,6 +1928,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for SseAlgorithm {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "aws:kms" => Ok(Self::AwsKms),
+                "AES256" => Ok(Self::Aes256),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Status {
         #[serde(rename = "Disabled")]
@@ -1990,6 +1952,17 @@ pub mod bucket {
             match self {
                 Self::Disabled => "Disabled",
                 Self::Enabled => "Enabled",
+            }
+        }
+    }
+    impl std::str::FromStr for Status {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Disabled" => Ok(Self::Disabled),
+                "Enabled" => Ok(Self::Enabled),
+                _ => Err(()),
             }
         }
     }
@@ -2009,6 +1982,17 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for Status2 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Enabled" => Ok(Self::Enabled),
+                "Disabled" => Ok(Self::Disabled),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Status3 {
         #[serde(rename = "Enabled")]
@@ -2022,6 +2006,17 @@ pub mod bucket {
             match self {
                 Self::Enabled => "Enabled",
                 Self::Suspended => "Suspended",
+            }
+        }
+    }
+    impl std::str::FromStr for Status3 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Enabled" => Ok(Self::Enabled),
+                "Suspended" => Ok(Self::Suspended),
+                _ => Err(()),
             }
         }
     }
@@ -2053,6 +2048,22 @@ pub mod bucket {
                 Self::IntelligentTiering => "INTELLIGENT_TIERING",
                 Self::OnezoneIa => "ONEZONE_IA",
                 Self::StandardIa => "STANDARD_IA",
+            }
+        }
+    }
+    impl std::str::FromStr for StorageClass {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DEEP_ARCHIVE" => Ok(Self::DeepArchive),
+                "GLACIER" => Ok(Self::Glacier),
+                "Glacier" => Ok(Self::Glacier_),
+                "GLACIER_IR" => Ok(Self::GlacierIr),
+                "INTELLIGENT_TIERING" => Ok(Self::IntelligentTiering),
+                "ONEZONE_IA" => Ok(Self::OnezoneIa),
+                "STANDARD_IA" => Ok(Self::StandardIa),
+                _ => Err(()),
             }
         }
     }
@@ -2090,6 +2101,23 @@ pub mod bucket {
             }
         }
     }
+    impl std::str::FromStr for StorageClass2 {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "DEEP_ARCHIVE" => Ok(Self::DeepArchive),
+                "GLACIER" => Ok(Self::Glacier),
+                "GLACIER_IR" => Ok(Self::GlacierIr),
+                "INTELLIGENT_TIERING" => Ok(Self::IntelligentTiering),
+                "ONEZONE_IA" => Ok(Self::OnezoneIa),
+                "REDUCED_REDUNDANCY" => Ok(Self::ReducedRedundancy),
+                "STANDARD" => Ok(Self::Standard),
+                "STANDARD_IA" => Ok(Self::StandardIa),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum TransitionDefaultMinimumObjectSize {
         #[serde(rename = "varies_by_storage_class")]
@@ -2103,6 +2131,17 @@ pub mod bucket {
             match self {
                 Self::VariesByStorageClass => "varies_by_storage_class",
                 Self::AllStorageClasses128k => "all_storage_classes_128K",
+            }
+        }
+    }
+    impl std::str::FromStr for TransitionDefaultMinimumObjectSize {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "varies_by_storage_class" => Ok(Self::VariesByStorageClass),
+                "all_storage_classes_128K" => Ok(Self::AllStorageClasses128k),
+                _ => Err(()),
             }
         }
     }
@@ -2137,10 +2176,7 @@ pub mod bucket_policy {
     impl BucketPolicy {
         /// The required properties; set the others with struct update syntax.
         pub fn new(bucket: impl Into<Expr<String>>, policy_document: serde_json::Value) -> Self {
-            Self {
-                bucket: bucket.into(),
-                policy_document,
-            }
+            Self { bucket: bucket.into(), policy_document }
         }
     }
 }

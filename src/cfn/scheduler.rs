@@ -23,10 +23,7 @@ pub mod schedule {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct FlexibleTimeWindow {
         /// The maximum time window during which a schedule can be invoked.
-        #[serde(
-            rename = "MaximumWindowInMinutes",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumWindowInMinutes", skip_serializing_if = "Option::is_none")]
         pub maximum_window_in_minutes: Option<Expr<f64>>,
         /// Required.
         #[serde(rename = "Mode")]
@@ -35,10 +32,7 @@ pub mod schedule {
     impl FlexibleTimeWindow {
         /// The required properties; set the others with struct update syntax.
         pub fn new(mode: impl Into<Expr<FlexibleTimeWindowMode>>) -> Self {
-            Self {
-                maximum_window_in_minutes: None,
-                mode: mode.into(),
-            }
+            Self { maximum_window_in_minutes: None, mode: mode.into() }
         }
     }
     /// A DeadLetterConfig object that contains information about a dead-letter queue configuration.
@@ -64,11 +58,7 @@ pub mod schedule {
     impl CapacityProviderStrategyItem {
         /// The required properties; set the others with struct update syntax.
         pub fn new(capacity_provider: impl Into<Expr<String>>) -> Self {
-            Self {
-                base: None,
-                capacity_provider: capacity_provider.into(),
-                weight: None,
-            }
+            Self { base: None, capacity_provider: capacity_provider.into(), weight: None }
         }
     }
     /// This structure specifies the VPC subnets and security groups for the task, and whether a public IP address is to be used.
@@ -86,20 +76,13 @@ pub mod schedule {
     impl AwsVpcConfiguration {
         /// The required properties; set the others with struct update syntax.
         pub fn new(subnets: Vec<Expr<String>>) -> Self {
-            Self {
-                assign_public_ip: None,
-                security_groups: None,
-                subnets,
-            }
+            Self { assign_public_ip: None, security_groups: None, subnets }
         }
     }
     /// This structure specifies the network configuration for an ECS task.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct NetworkConfiguration {
-        #[serde(
-            rename = "AwsvpcConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "AwsvpcConfiguration", skip_serializing_if = "Option::is_none")]
         pub awsvpc_configuration: Option<AwsVpcConfiguration>,
     }
     /// An object representing a constraint on task placement.
@@ -124,38 +107,23 @@ pub mod schedule {
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct EcsParameters {
         /// The capacity provider strategy to use for the task.
-        #[serde(
-            rename = "CapacityProviderStrategy",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "CapacityProviderStrategy", skip_serializing_if = "Option::is_none")]
         pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
         /// Specifies whether to enable Amazon ECS managed tags for the task.
-        #[serde(
-            rename = "EnableECSManagedTags",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EnableECSManagedTags", skip_serializing_if = "Option::is_none")]
         pub enable_ecs_managed_tags: Option<Expr<bool>>,
         /// Whether or not to enable the execute command functionality for the containers in this task.
-        #[serde(
-            rename = "EnableExecuteCommand",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EnableExecuteCommand", skip_serializing_if = "Option::is_none")]
         pub enable_execute_command: Option<Expr<bool>>,
         /// Specifies an ECS task group for the task.
         #[serde(rename = "Group", skip_serializing_if = "Option::is_none")]
         pub group: Option<Expr<String>>,
         #[serde(rename = "LaunchType", skip_serializing_if = "Option::is_none")]
         pub launch_type: Option<Expr<LaunchType>>,
-        #[serde(
-            rename = "NetworkConfiguration",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "NetworkConfiguration", skip_serializing_if = "Option::is_none")]
         pub network_configuration: Option<NetworkConfiguration>,
         /// An array of placement constraint objects to use for the task.
-        #[serde(
-            rename = "PlacementConstraints",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PlacementConstraints", skip_serializing_if = "Option::is_none")]
         pub placement_constraints: Option<Vec<PlacementConstraint>>,
         /// The placement strategy objects to use for the task.
         #[serde(rename = "PlacementStrategy", skip_serializing_if = "Option::is_none")]
@@ -212,10 +180,7 @@ pub mod schedule {
     impl EventBridgeParameters {
         /// The required properties; set the others with struct update syntax.
         pub fn new(detail_type: impl Into<Expr<String>>, source: impl Into<Expr<String>>) -> Self {
-            Self {
-                detail_type: detail_type.into(),
-                source: source.into(),
-            }
+            Self { detail_type: detail_type.into(), source: source.into() }
         }
     }
     /// The custom parameter you can use to control the shard to which EventBridge Scheduler sends the event.
@@ -228,25 +193,17 @@ pub mod schedule {
     impl KinesisParameters {
         /// The required properties; set the others with struct update syntax.
         pub fn new(partition_key: impl Into<Expr<String>>) -> Self {
-            Self {
-                partition_key: partition_key.into(),
-            }
+            Self { partition_key: partition_key.into() }
         }
     }
     /// A RetryPolicy object that includes information about the retry policy settings.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct RetryPolicy {
         /// The maximum amount of time, in seconds, to continue to make retry attempts.
-        #[serde(
-            rename = "MaximumEventAgeInSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumEventAgeInSeconds", skip_serializing_if = "Option::is_none")]
         pub maximum_event_age_in_seconds: Option<Expr<f64>>,
         /// The maximum number of retry attempts to make before the request fails.
-        #[serde(
-            rename = "MaximumRetryAttempts",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MaximumRetryAttempts", skip_serializing_if = "Option::is_none")]
         pub maximum_retry_attempts: Option<Expr<f64>>,
     }
     /// Name/Value pair of a parameter to start execution of a SageMaker Model Building Pipeline.
@@ -262,20 +219,14 @@ pub mod schedule {
     impl SageMakerPipelineParameter {
         /// The required properties; set the others with struct update syntax.
         pub fn new(name: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                name: name.into(),
-                value: value.into(),
-            }
+            Self { name: name.into(), value: value.into() }
         }
     }
     /// These are custom parameters to use when the target is a SageMaker Model Building Pipeline that starts based on AWS EventBridge Scheduler schedules.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct SageMakerPipelineParameters {
         /// List of Parameter names and values for SageMaker Model Building Pipeline execution.
-        #[serde(
-            rename = "PipelineParameterList",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "PipelineParameterList", skip_serializing_if = "Option::is_none")]
         pub pipeline_parameter_list: Option<Vec<SageMakerPipelineParameter>>,
     }
     /// Contains the message group ID to use when the target is a FIFO queue.
@@ -295,10 +246,7 @@ pub mod schedule {
         pub dead_letter_config: Option<DeadLetterConfig>,
         #[serde(rename = "EcsParameters", skip_serializing_if = "Option::is_none")]
         pub ecs_parameters: Option<EcsParameters>,
-        #[serde(
-            rename = "EventBridgeParameters",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "EventBridgeParameters", skip_serializing_if = "Option::is_none")]
         pub event_bridge_parameters: Option<EventBridgeParameters>,
         /// The text, or well-formed JSON, passed to the target.
         #[serde(rename = "Input", skip_serializing_if = "Option::is_none")]
@@ -310,10 +258,7 @@ pub mod schedule {
         /// Required. The Amazon Resource Name (ARN) of the IAM role to be used for this target when the schedule is triggered.
         #[serde(rename = "RoleArn")]
         pub role_arn: Expr<String>,
-        #[serde(
-            rename = "SageMakerPipelineParameters",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SageMakerPipelineParameters", skip_serializing_if = "Option::is_none")]
         pub sage_maker_pipeline_parameters: Option<SageMakerPipelineParameters>,
         #[serde(rename = "SqsParameters", skip_serializing_if = "Option::is_none")]
         pub sqs_parameters: Option<SqsParameters>,
@@ -360,10 +305,7 @@ pub mod schedule {
         #[serde(rename = "ScheduleExpression")]
         pub schedule_expression: Expr<String>,
         /// The timezone in which the scheduling expression is evaluated.
-        #[serde(
-            rename = "ScheduleExpressionTimezone",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ScheduleExpressionTimezone", skip_serializing_if = "Option::is_none")]
         pub schedule_expression_timezone: Option<Expr<String>>,
         /// The date, in UTC, after which the schedule can begin invoking its target.
         #[serde(rename = "StartDate", skip_serializing_if = "Option::is_none")]
@@ -412,6 +354,17 @@ pub mod schedule {
             }
         }
     }
+    impl std::str::FromStr for AssignPublicIp {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum FlexibleTimeWindowMode {
         #[serde(rename = "OFF")]
@@ -425,6 +378,17 @@ pub mod schedule {
             match self {
                 Self::Off => "OFF",
                 Self::Flexible => "FLEXIBLE",
+            }
+        }
+    }
+    impl std::str::FromStr for FlexibleTimeWindowMode {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "OFF" => Ok(Self::Off),
+                "FLEXIBLE" => Ok(Self::Flexible),
+                _ => Err(()),
             }
         }
     }
@@ -447,6 +411,18 @@ pub mod schedule {
             }
         }
     }
+    impl std::str::FromStr for LaunchType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "EC2" => Ok(Self::Ec2),
+                "FARGATE" => Ok(Self::Fargate),
+                "EXTERNAL" => Ok(Self::External),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum PlacementConstraintType {
         #[serde(rename = "distinctInstance")]
@@ -460,6 +436,17 @@ pub mod schedule {
             match self {
                 Self::DistinctInstance => "distinctInstance",
                 Self::MemberOf => "memberOf",
+            }
+        }
+    }
+    impl std::str::FromStr for PlacementConstraintType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "distinctInstance" => Ok(Self::DistinctInstance),
+                "memberOf" => Ok(Self::MemberOf),
+                _ => Err(()),
             }
         }
     }
@@ -482,6 +469,18 @@ pub mod schedule {
             }
         }
     }
+    impl std::str::FromStr for PlacementStrategyType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "random" => Ok(Self::Random),
+                "spread" => Ok(Self::Spread),
+                "binpack" => Ok(Self::Binpack),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum PropagateTags {
         #[serde(rename = "TASK_DEFINITION")]
@@ -492,6 +491,16 @@ pub mod schedule {
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::TaskDefinition => "TASK_DEFINITION",
+            }
+        }
+    }
+    impl std::str::FromStr for PropagateTags {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "TASK_DEFINITION" => Ok(Self::TaskDefinition),
+                _ => Err(()),
             }
         }
     }
@@ -508,6 +517,17 @@ pub mod schedule {
             match self {
                 Self::Enabled => "ENABLED",
                 Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl std::str::FromStr for ScheduleState {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "ENABLED" => Ok(Self::Enabled),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err(()),
             }
         }
     }

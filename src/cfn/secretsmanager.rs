@@ -47,16 +47,10 @@ pub mod secret {
         #[serde(rename = "PasswordLength", skip_serializing_if = "Option::is_none")]
         pub password_length: Option<Expr<i64>>,
         /// Specifies whether to include at least one upper and lowercase letter, one number, and one punctuation.
-        #[serde(
-            rename = "RequireEachIncludedType",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "RequireEachIncludedType", skip_serializing_if = "Option::is_none")]
         pub require_each_included_type: Option<Expr<bool>>,
         /// A template that the generated string must match.
-        #[serde(
-            rename = "SecretStringTemplate",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SecretStringTemplate", skip_serializing_if = "Option::is_none")]
         pub secret_string_template: Option<Expr<String>>,
     }
     /// Specifies a ``Region`` and the ``KmsKeyId`` for a replica secret.
@@ -72,10 +66,7 @@ pub mod secret {
     impl ReplicaRegion {
         /// The required properties; set the others with struct update syntax.
         pub fn new(region: impl Into<Expr<String>>) -> Self {
-            Self {
-                kms_key_id: None,
-                region: region.into(),
-            }
+            Self { kms_key_id: None, region: region.into() }
         }
     }
     /// A structure that contains information about a tag.
@@ -91,10 +82,7 @@ pub mod secret {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// Creates a new secret.
@@ -104,10 +92,7 @@ pub mod secret {
         #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<Expr<String>>,
         /// A structure that specifies how to generate a password to encrypt and store in the secret.
-        #[serde(
-            rename = "GenerateSecretString",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "GenerateSecretString", skip_serializing_if = "Option::is_none")]
         pub generate_secret_string: Option<GenerateSecretString>,
         /// The ARN, key ID, or alias of the KMS key that Secrets Manager uses to encrypt the secret value in the secret.
         #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]

@@ -33,20 +33,14 @@ pub mod queue {
     impl Tag {
         /// The required properties; set the others with struct update syntax.
         pub fn new(key: impl Into<Expr<String>>, value: impl Into<Expr<String>>) -> Self {
-            Self {
-                key: key.into(),
-                value: value.into(),
-            }
+            Self { key: key.into(), value: value.into() }
         }
     }
     /// The ``AWS::SQS::Queue`` resource creates an SQS standard or FIFO queue.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Queue {
         /// For first-in-first-out (FIFO) queues, specifies whether to enable content-based deduplication.
-        #[serde(
-            rename = "ContentBasedDeduplication",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ContentBasedDeduplication", skip_serializing_if = "Option::is_none")]
         pub content_based_deduplication: Option<Expr<bool>>,
         /// For high throughput for FIFO queues, specifies whether message deduplication occurs at the message group or queue level.
         #[serde(rename = "DeduplicationScope", skip_serializing_if = "Option::is_none")]
@@ -58,16 +52,10 @@ pub mod queue {
         #[serde(rename = "FifoQueue", skip_serializing_if = "Option::is_none")]
         pub fifo_queue: Option<Expr<bool>>,
         /// For high throughput for FIFO queues, specifies whether the FIFO queue throughput quota applies to the entire queue or per message group.
-        #[serde(
-            rename = "FifoThroughputLimit",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "FifoThroughputLimit", skip_serializing_if = "Option::is_none")]
         pub fifo_throughput_limit: Option<Expr<String>>,
         /// The length of time in seconds for which SQS can reuse a data key to encrypt or decrypt messages before calling KMS again.
-        #[serde(
-            rename = "KmsDataKeyReusePeriodSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "KmsDataKeyReusePeriodSeconds", skip_serializing_if = "Option::is_none")]
         pub kms_data_key_reuse_period_seconds: Option<Expr<i64>>,
         /// The ID of an AWS Key Management Service (KMS) for SQS, or a custom KMS.
         #[serde(rename = "KmsMasterKeyId", skip_serializing_if = "Option::is_none")]
@@ -76,19 +64,13 @@ pub mod queue {
         #[serde(rename = "MaximumMessageSize", skip_serializing_if = "Option::is_none")]
         pub maximum_message_size: Option<Expr<i64>>,
         /// The number of seconds that SQS retains a message.
-        #[serde(
-            rename = "MessageRetentionPeriod",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "MessageRetentionPeriod", skip_serializing_if = "Option::is_none")]
         pub message_retention_period: Option<Expr<i64>>,
         /// A name for the queue. Changing it replaces the resource.
         #[serde(rename = "QueueName", skip_serializing_if = "Option::is_none")]
         pub queue_name: Option<Expr<String>>,
         /// Specifies the duration, in seconds, that the ReceiveMessage action call waits until a message is in the queue in order to include it in the response, rather than returning an empty response if a message isn't yet available.
-        #[serde(
-            rename = "ReceiveMessageWaitTimeSeconds",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "ReceiveMessageWaitTimeSeconds", skip_serializing_if = "Option::is_none")]
         pub receive_message_wait_time_seconds: Option<Expr<i64>>,
         /// The string that includes the parameters for the permissions for the dead-letter queue redrive permission and which source queues can specify dead-letter queues as a JSON object.
         #[serde(rename = "RedriveAllowPolicy", skip_serializing_if = "Option::is_none")]
@@ -97,10 +79,7 @@ pub mod queue {
         #[serde(rename = "RedrivePolicy", skip_serializing_if = "Option::is_none")]
         pub redrive_policy: Option<serde_json::Value>,
         /// Enables server-side queue encryption using SQS owned encryption keys.
-        #[serde(
-            rename = "SqsManagedSseEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "SqsManagedSseEnabled", skip_serializing_if = "Option::is_none")]
         pub sqs_managed_sse_enabled: Option<Expr<bool>>,
         /// The tags that you attach to this queue.
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]

@@ -82,6 +82,17 @@ pub mod parameter {
             }
         }
     }
+    impl std::str::FromStr for DataType {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "text" => Ok(Self::Text),
+                "aws:ec2:image" => Ok(Self::AwsEc2Image),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Tier {
         #[serde(rename = "Standard")]
@@ -101,6 +112,18 @@ pub mod parameter {
             }
         }
     }
+    impl std::str::FromStr for Tier {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "Standard" => Ok(Self::Standard),
+                "Advanced" => Ok(Self::Advanced),
+                "Intelligent-Tiering" => Ok(Self::IntelligentTiering),
+                _ => Err(()),
+            }
+        }
+    }
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
     pub enum Type {
         #[serde(rename = "String")]
@@ -114,6 +137,17 @@ pub mod parameter {
             match self {
                 Self::String => "String",
                 Self::StringList => "StringList",
+            }
+        }
+    }
+    impl std::str::FromStr for Type {
+        type Err = ();
+        /// The variant CloudFormation spells as `s`.
+        fn from_str(s: &str) -> Result<Self, ()> {
+            match s {
+                "String" => Ok(Self::String),
+                "StringList" => Ok(Self::StringList),
+                _ => Err(()),
             }
         }
     }

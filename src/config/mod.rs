@@ -14,10 +14,6 @@ use std::path::{Path, PathBuf};
 pub const APPS: &[&str] = &["lunora", "streamcanvas", "podcast"];
 pub const DEFAULT_APP: &str = "lunora";
 
-/// The newest Node.js runtime Lambda supports (checked 2026-11-22 against the Lambda runtimes
-/// page: nodejs24.x, deprecation not before 2028); the default of every function.
-pub const DEFAULT_NODE_RUNTIME: &str = "nodejs24.x";
-
 /// A configuration error: where, which key, what was found and expected, and what to do.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ConfigError {
@@ -58,8 +54,9 @@ pub struct Rendition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiSettings {
-    /// Lambda runtime of the API function (default: [`DEFAULT_NODE_RUNTIME`]).
-    pub runtime: String,
+    /// Lambda runtime of the API function; `None` takes the Function construct's default, the
+    /// newest Node.js runtime.
+    pub runtime: Option<String>,
     pub memory_mb: u32,
     pub timeout_s: u32,
     /// Folder of the API's code, relative to the project root.
@@ -112,26 +109,15 @@ pub struct Environment {
 
 /// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
 pub fn default_ladder() -> Vec<Rendition> {
-    [
-        ("1080p", 1920, 1080, 5000),
-        ("720p", 1280, 720, 3000),
-        ("480p", 854, 480, 1200),
-    ]
-    .into_iter()
-    .map(|(n, w, h, b)| Rendition {
-        name: n.into(),
-        width: w,
-        height: h,
-        bitrate_kbps: b,
-    })
-    .collect()
+    [("1080p", 1920, 1080, 5000), ("720p", 1280, 720, 3000), ("480p", 854, 480, 1200)]
+        .into_iter()
+        .map(|(n, w, h, b)| Rendition { name: n.into(), width: w, height: h, bitrate_kbps: b })
+        .collect()
 }
 
 /// `environments/<app>/<env>.yaml` under `root`.
 pub fn env_path(root: &Path, app: &str, env: &str) -> PathBuf {
-    root.join("environments")
-        .join(app)
-        .join(format!("{env}.yaml"))
+    root.join("environments").join(app).join(format!("{env}.yaml"))
 }
 
 /// The environment names of an app, sorted.
@@ -140,12 +126,7 @@ pub fn list_environments(root: &Path, app: &str) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_suffix(".yaml")
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
         .collect();
     out.sort();
     out
@@ -184,24 +165,11 @@ pub fn load(root: &Path, app: &str, env: &str) -> Result<Environment, ConfigErro
 }
 
 /// Parses and validates the text of an environment file; `file` is only used in messages.
-pub fn parse(
-    text: &str,
-    file: &str,
-    root: &Path,
-    app: &str,
-    env: &str,
-) -> Result<Environment, ConfigError> {
+pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
     let raw: RawEnvironment = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, file))?;
     let at = |key: &str, message: String, help: &str| {
         let (line, column) = locate(text, key);
-        ConfigError {
-            file: file.into(),
-            line,
-            column,
-            key: key.into(),
-            message,
-            help: help.into(),
-        }
+        ConfigError { file: file.into(), line, column, key: key.into(), message, help: help.into() }
     };
     if raw.app != app {
         return Err(at(
@@ -233,17 +201,13 @@ pub fn parse(
         code: None,
         cors_origins: vec![],
     });
-    let runtime = api
-        .runtime
-        .unwrap_or_else(|| DEFAULT_NODE_RUNTIME.to_string());
-    let node_version = runtime
-        .strip_prefix("nodejs")
-        .and_then(|r| r.strip_suffix(".x"))
-        .and_then(|n| n.parse::<u32>().ok());
-    if node_version.is_none() {
+    let runtime = api.runtime;
+    let node_version =
+        |r: &str| r.strip_prefix("nodejs").and_then(|r| r.strip_suffix(".x")).and_then(|n| n.parse::<u32>().ok());
+    if let Some(r) = runtime.as_deref().filter(|r| node_version(r).is_none()) {
         return Err(at(
             "api.runtime",
-            format!("is {runtime:?}, expected a Node.js runtime such as {DEFAULT_NODE_RUNTIME}"),
+            format!("is {r:?}, expected a Node.js runtime such as nodejs24.x"),
             "the API's code is Node.js; remove the key to use the newest supported runtime",
         ));
     }
@@ -251,40 +215,26 @@ pub fn parse(
     if !root.join(&code).is_dir() {
         return Err(at(
             "api.code",
-            format!(
-                "is {:?}, a folder that does not exist",
-                code.display().to_string()
-            ),
+            format!("is {:?}, a folder that does not exist", code.display().to_string()),
             "point it at the folder holding the API's index.js, relative to the project root",
         ));
     }
     let media = raw.media;
     let media_enabled = media.as_ref().is_none_or(|m| m.enabled);
-    let ingest_cidr = media
-        .as_ref()
-        .and_then(|m| m.ingest_cidr.clone())
-        .map(|c| c.0);
+    let ingest_cidr = media.as_ref().and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
     if media_enabled && ingest_cidr.is_none() {
         return Err(at(
             "media",
-            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address"
-                .into(),
+            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address".into(),
             "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
         ));
     }
     let web = raw.web;
-    let site = PathBuf::from(
-        web.as_ref()
-            .and_then(|w| w.site.clone())
-            .unwrap_or_else(|| format!("assets/{app}-site")),
-    );
+    let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
     if !root.join(&site).is_dir() {
         return Err(at(
             "web.site",
-            format!(
-                "is {:?}, a folder that does not exist",
-                site.display().to_string()
-            ),
+            format!("is {:?}, a folder that does not exist", site.display().to_string()),
             "point it at the folder holding the site's index.html, relative to the project root",
         ));
     }
@@ -328,10 +278,7 @@ pub fn parse(
         },
         media: MediaSettings {
             enabled: media_enabled,
-            srt_port: media
-                .as_ref()
-                .and_then(|m| m.srt_port)
-                .map_or(9998, |p| p.0),
+            srt_port: media.as_ref().and_then(|m| m.srt_port).map_or(9998, |p| p.0),
             ingest_cidr: ingest_cidr.unwrap_or_default(),
             ladder: media
                 .as_ref()
@@ -347,17 +294,9 @@ pub fn parse(
                         .collect()
                 })
                 .unwrap_or_else(default_ladder),
-            channel_class: media
-                .as_ref()
-                .and_then(|m| m.channel_class)
-                .unwrap_or(ChannelClass::SinglePipeline),
+            channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
         },
-        web: WebSettings {
-            cdn: web.as_ref().is_none_or(|w| w.cdn),
-            site,
-            domain,
-            certificate_arn,
-        },
+        web: WebSettings { cdn: web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
     })
 }
 
@@ -379,25 +318,15 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
         None => (message, String::new()),
     };
     let join = |a: &str, b: &str| {
-        if a.is_empty() || a == "." {
-            b.to_string()
-        } else {
-            format!("{a}.{b}")
-        }
+        if a.is_empty() || a == "." { b.to_string() } else { format!("{a}.{b}") }
     };
     let (key, message, help) = if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let expected = rest
-            .split_once(", expected ")
-            .map(|(_, e)| e.to_string())
-            .unwrap_or_default();
+        let expected = rest.split_once(", expected ").map(|(_, e)| e.to_string()).unwrap_or_default();
         (
             join(&path, name),
             "is not a known key".to_string(),
-            format!(
-                "remove it, or use one of: {}",
-                expected.replace("one of ", "")
-            ),
+            format!("remove it, or use one of: {}", expected.replace("one of ", "")),
         )
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
@@ -409,21 +338,11 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
     } else if !help.is_empty() {
         // a value type refused itself: serde_yaml points at the enclosing map, so find the key
         // whose value is the one the message quotes
-        let found = message
-            .strip_prefix("is ")
-            .and_then(|m| m.split(", expected").next())
-            .unwrap_or_default();
+        let found = message.strip_prefix("is ").and_then(|m| m.split(", expected").next()).unwrap_or_default();
         let found = found.trim_matches('"');
         match key_with_value(text, line, column, found) {
             Some((k, l, c)) => {
-                return ConfigError {
-                    file: file.into(),
-                    line: l,
-                    column: c,
-                    key: join(&path, &k),
-                    message,
-                    help,
-                };
+                return ConfigError { file: file.into(), line: l, column: c, key: join(&path, &k), message, help };
             }
             None => (path.clone(), message, help),
         }
@@ -440,14 +359,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
         };
         (key, message, help)
     };
-    ConfigError {
-        file: file.into(),
-        line,
-        column,
-        key,
-        message,
-        help,
-    }
+    ConfigError { file: file.into(), line, column, key, message, help }
 }
 
 /// The key written at `line:column` (1-based), if a `key:` starts there.
@@ -457,18 +369,12 @@ fn key_at(text: &str, line: usize, column: usize) -> Option<String> {
     let rest = rest.strip_prefix("- ").unwrap_or(rest);
     let (k, _) = rest.split_once(':')?;
     let k = k.trim();
-    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .then(|| k.to_string())
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| k.to_string())
 }
 
 /// The first `key: value` at or after `line` with indentation `column - 1` whose value is
 /// `value`, as (key, line, column).
-fn key_with_value(
-    text: &str,
-    line: usize,
-    column: usize,
-    value: &str,
-) -> Option<(String, usize, usize)> {
+fn key_with_value(text: &str, line: usize, column: usize, value: &str) -> Option<(String, usize, usize)> {
     let indent = column.checked_sub(1)?;
     for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
         let this = l.len() - l.trim_start().len();
@@ -479,12 +385,7 @@ fn key_with_value(
             continue;
         }
         if let Some((k, v)) = l.trim_start().split_once(':') {
-            let v = v
-                .split(" #")
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_matches(|c| c == '"' || c == '\'');
+            let v = v.split(" #").next().unwrap_or_default().trim().trim_matches(|c| c == '"' || c == '\'');
             if v == value {
                 return Some((k.trim().to_string(), i + 1, indent + 1));
             }

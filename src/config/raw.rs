@@ -138,9 +138,7 @@ impl<'de> Deserialize<'de> for Region {
         let s = String::deserialize(d)?;
         let parts: Vec<&str> = s.split('-').collect();
         let ok = parts.len() >= 3
-            && parts[..parts.len() - 1]
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
             && parts[parts.len() - 1].parse::<u8>().is_ok();
         if !ok {
             return Err(fail(
@@ -160,15 +158,12 @@ impl<'de> Deserialize<'de> for Prefix {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let ok = (3..=40).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-');
         if !ok {
             return Err(fail(
-                format!(
-                    "is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"
-                ),
+                format!("is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"),
                 "stack, table and bucket names start with it, e.g. prefix: lunora-player-prod",
             ));
         }
@@ -197,10 +192,7 @@ impl<'de> Deserialize<'de> for Cidr {
 pub fn parse_cidr(s: &str) -> Option<([u8; 4], u8)> {
     let (addr, len) = s.split_once('/')?;
     let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
-    let octets: Vec<u8> = addr
-        .split('.')
-        .map(|o| o.parse::<u8>().ok())
-        .collect::<Option<_>>()?;
+    let octets: Vec<u8> = addr.split('.').map(|o| o.parse::<u8>().ok()).collect::<Option<_>>()?;
     let octets: [u8; 4] = octets.try_into().ok()?;
     if addr.split('.').any(|o| o.len() > 1 && o.starts_with('0')) {
         return None;
@@ -217,9 +209,7 @@ pub struct Origin(pub String);
 impl<'de> Deserialize<'de> for Origin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
+        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
         let ok = rest.is_some_and(|r| !r.is_empty() && !r.contains('/') && !r.contains('*'));
         if !ok {
             return Err(fail(

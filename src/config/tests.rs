@@ -21,13 +21,7 @@ web:
 ";
 
 fn parse_str(text: &str) -> Result<Environment, ConfigError> {
-    parse(
-        text,
-        "environments/lunora/test.yaml",
-        &root(),
-        "lunora",
-        "test",
-    )
+    parse(text, "environments/lunora/test.yaml", &root(), "lunora", "test")
 }
 
 #[test]
@@ -46,7 +40,7 @@ fn shipped_environments_all_load() {
 #[test]
 fn defaults_are_the_documented_ones() {
     let e = parse_str(GOOD).unwrap();
-    assert_eq!(e.api.runtime, DEFAULT_NODE_RUNTIME);
+    assert_eq!(e.api.runtime, None);
     assert_eq!(e.api.memory_mb, 512);
     assert_eq!(e.api.timeout_s, 30);
     assert_eq!(e.media.srt_port, 9998);
@@ -62,10 +56,7 @@ fn unknown_key_names_file_line_column_and_key() {
     assert_eq!((e.line, e.column), (10, 3));
     assert_eq!(e.key, "api.memroy");
     let shown = e.to_string();
-    assert!(
-        shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"),
-        "{shown}"
-    );
+    assert!(shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"), "{shown}");
     assert!(shown.contains("help: remove it, or use one of:"), "{shown}");
 }
 
@@ -94,11 +85,7 @@ fn bad_cidr_is_refused_with_its_position() {
     let e = parse_str(&text).unwrap_err();
     assert_eq!(e.key, "media.ingest_cidr");
     assert_eq!((e.line, e.column), (12, 3));
-    assert!(
-        e.message.contains("expected an IPv4 CIDR block"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("expected an IPv4 CIDR block"), "{}", e.message);
 }
 
 #[test]

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
     #[error("asset folder {path} cannot be read: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("asset folder {path} holds no files")]
     Empty { path: String },
     #[error("asset {path} could not be zipped: {message}")]
@@ -43,11 +40,7 @@ fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
                 stack.push(path);
             } else if ft.is_file() {
                 let rel = path.strip_prefix(dir).unwrap_or(&path);
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
+                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                 out.push((rel, path));
             }
         }
@@ -60,18 +53,12 @@ fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
 pub fn zip_folder(root: &Path, source: &Path) -> Result<(Vec<u8>, Asset), AssetError> {
     let dir = root.join(source);
     let shown = source.display().to_string();
-    let read = |e| AssetError::Read {
-        path: shown.clone(),
-        source: e,
-    };
+    let read = |e| AssetError::Read { path: shown.clone(), source: e };
     let entries = files(&dir).map_err(read)?;
     if entries.is_empty() {
         return Err(AssetError::Empty { path: shown });
     }
-    let zerr = |e: zip::result::ZipError| AssetError::Zip {
-        path: shown.clone(),
-        message: e.to_string(),
-    };
+    let zerr = |e: zip::result::ZipError| AssetError::Zip { path: shown.clone(), message: e.to_string() };
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -79,24 +66,13 @@ pub fn zip_folder(root: &Path, source: &Path) -> Result<(Vec<u8>, Asset), AssetE
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     for (name, path) in &entries {
-        let bytes = std::fs::read(path).map_err(|e| AssetError::Read {
-            path: format!("{shown}/{name}"),
-            source: e,
-        })?;
+        let bytes = std::fs::read(path).map_err(|e| AssetError::Read { path: format!("{shown}/{name}"), source: e })?;
         w.start_file(name.as_str(), opts).map_err(zerr)?;
-        w.write_all(&bytes).map_err(|e| AssetError::Zip {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
+        w.write_all(&bytes).map_err(|e| AssetError::Zip { path: shown.clone(), message: e.to_string() })?;
     }
     let bytes = w.finish().map_err(zerr)?.into_inner();
     let sha256 = hex(&Sha256::digest(&bytes));
-    let asset = Asset {
-        source: source.to_path_buf(),
-        key: format!("assets/{sha256}.zip"),
-        sha256,
-        size: bytes.len(),
-    };
+    let asset = Asset { source: source.to_path_buf(), key: format!("assets/{sha256}.zip"), sha256, size: bytes.len() };
     Ok((bytes, asset))
 }
 
@@ -138,10 +114,7 @@ mod tests {
     #[test]
     fn missing_and_empty_folders_are_errors() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            zip_folder(dir.path(), Path::new("nope")),
-            Err(AssetError::Read { .. })
-        ));
+        assert!(matches!(zip_folder(dir.path(), Path::new("nope")), Err(AssetError::Read { .. })));
         std::fs::create_dir(dir.path().join("empty")).unwrap();
         let e = zip_folder(dir.path(), Path::new("empty")).unwrap_err();
         assert_eq!(e.to_string(), "asset folder empty holds no files");

@@ -41,10 +41,7 @@ pub const PSEUDO_PARAMETERS: &[&str] = &[
 
 impl<T> Expr<T> {
     fn from_node(node: Node) -> Self {
-        Self {
-            node,
-            _t: PhantomData,
-        }
+        Self { node, _t: PhantomData }
     }
 
     /// `{"Ref": id}`: a parameter's value or a resource's primary identifier.
@@ -59,11 +56,7 @@ impl<T> Expr<T> {
 
     /// `{"Fn::If": [condition, a, b]}`
     pub fn if_(condition: impl Into<String>, then: Expr<T>, otherwise: Expr<T>) -> Self {
-        Self::from_node(Node::If(
-            condition.into(),
-            Box::new(then.node),
-            Box::new(otherwise.node),
-        ))
+        Self::from_node(Node::If(condition.into(), Box::new(then.node), Box::new(otherwise.node)))
     }
 
     /// The literal JSON value, or `None` when CloudFormation resolves it at deploy time.
@@ -79,9 +72,7 @@ impl<T> Expr<T> {
 impl<T: Serialize> Expr<T> {
     /// A literal value.
     pub fn literal(value: T) -> Self {
-        Self::from_node(Node::Literal(
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        ))
+        Self::from_node(Node::Literal(serde_json::to_value(value).unwrap_or(Value::Null)))
     }
 }
 
@@ -94,19 +85,13 @@ impl Expr<String> {
 
     /// `Fn::Sub` with variables of its own.
     pub fn sub_with(text: impl Into<String>, vars: Vec<(&str, Expr<String>)>) -> Self {
-        let vars = vars
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.node))
-            .collect();
+        let vars = vars.into_iter().map(|(k, v)| (k.to_string(), v.node)).collect();
         Self::from_node(Node::Sub(text.into(), vars))
     }
 
     /// `{"Fn::Join": [delimiter, [parts]]}`
     pub fn join(delimiter: &str, parts: Vec<Expr<String>>) -> Self {
-        Self::from_node(Node::Join(
-            delimiter.to_string(),
-            parts.into_iter().map(|p| p.node).collect(),
-        ))
+        Self::from_node(Node::Join(delimiter.to_string(), parts.into_iter().map(|p| p.node).collect()))
     }
 
     /// `{"Fn::Select": [index, list]}`
@@ -185,11 +170,7 @@ impl<T> Serialize for Expr<T> {
 
 impl Serialize for Node {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        fn one<S: Serializer, V: Serialize + ?Sized>(
-            s: S,
-            k: &str,
-            v: &V,
-        ) -> Result<S::Ok, S::Error> {
+        fn one<S: Serializer, V: Serialize + ?Sized>(s: S, k: &str, v: &V) -> Result<S::Ok, S::Error> {
             let mut m = s.serialize_map(Some(1))?;
             m.serialize_entry(k, v)?;
             m.end()
@@ -200,10 +181,8 @@ impl Serialize for Node {
             Node::GetAtt(id, attr) => one(s, "Fn::GetAtt", &[id, attr]),
             Node::Sub(text, vars) if vars.is_empty() => one(s, "Fn::Sub", text),
             Node::Sub(text, vars) => {
-                let map: serde_json::Map<String, Value> = vars
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-                    .collect();
+                let map: serde_json::Map<String, Value> =
+                    vars.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null))).collect();
                 one(s, "Fn::Sub", &(text, map))
             }
             Node::Join(d, parts) => one(s, "Fn::Join", &(d, parts)),
@@ -252,10 +231,7 @@ mod tests {
 
     #[test]
     fn ref_and_pseudo_parameters() {
-        assert_eq!(
-            j(&Expr::<String>::reference("Table")),
-            json!({"Ref": "Table"})
-        );
+        assert_eq!(j(&Expr::<String>::reference("Table")), json!({"Ref": "Table"}));
         assert_eq!(j(&Expr::region()), json!({"Ref": "AWS::Region"}));
         assert_eq!(j(&Expr::account_id()), json!({"Ref": "AWS::AccountId"}));
         assert_eq!(j(&Expr::partition()), json!({"Ref": "AWS::Partition"}));
@@ -263,26 +239,14 @@ mod tests {
 
     #[test]
     fn get_att_is_a_pair() {
-        assert_eq!(
-            j(&Expr::<String>::get_att("Fn", "Arn")),
-            json!({"Fn::GetAtt": ["Fn", "Arn"]})
-        );
+        assert_eq!(j(&Expr::<String>::get_att("Fn", "Arn")), json!({"Fn::GetAtt": ["Fn", "Arn"]}));
     }
 
     #[test]
     fn sub_short_and_with_variables() {
-        assert_eq!(
-            j(&Expr::sub("${AWS::Region}-x")),
-            json!({"Fn::Sub": "${AWS::Region}-x"})
-        );
-        let e = Expr::sub_with(
-            "${Name}-${AWS::Region}",
-            vec![("Name", Expr::reference("Fn"))],
-        );
-        assert_eq!(
-            j(&e),
-            json!({"Fn::Sub": ["${Name}-${AWS::Region}", {"Name": {"Ref": "Fn"}}]})
-        );
+        assert_eq!(j(&Expr::sub("${AWS::Region}-x")), json!({"Fn::Sub": "${AWS::Region}-x"}));
+        let e = Expr::sub_with("${Name}-${AWS::Region}", vec![("Name", Expr::reference("Fn"))]);
+        assert_eq!(j(&e), json!({"Fn::Sub": ["${Name}-${AWS::Region}", {"Name": {"Ref": "Fn"}}]}));
     }
 
     #[test]
@@ -290,24 +254,15 @@ mod tests {
         let e = Expr::join(",", vec!["a".into(), Expr::reference("B")]);
         assert_eq!(j(&e), json!({"Fn::Join": [",", ["a", {"Ref": "B"}]]}));
         let e = Expr::select(2, Expr::split("/", Expr::get_att("Ep", "Url")));
-        assert_eq!(
-            j(&e),
-            json!({"Fn::Select": ["2", {"Fn::Split": ["/", {"Fn::GetAtt": ["Ep", "Url"]}]}]})
-        );
+        assert_eq!(j(&e), json!({"Fn::Select": ["2", {"Fn::Split": ["/", {"Fn::GetAtt": ["Ep", "Url"]}]}]}));
         let e: Expr<i64> = Expr::if_("IsProd", 512.into(), 128.into());
         assert_eq!(j(&e), json!({"Fn::If": ["IsProd", 512, 128]}));
-        assert_eq!(
-            j(&Expr::select(0, Expr::azs())),
-            json!({"Fn::Select": ["0", {"Fn::GetAZs": ""}]})
-        );
+        assert_eq!(j(&Expr::select(0, Expr::azs())), json!({"Fn::Select": ["0", {"Fn::GetAZs": ""}]}));
     }
 
     #[test]
     fn placeholders_skip_escapes_and_report_unterminated() {
-        assert_eq!(
-            sub_placeholders("${A}/${B.Arn}/${!Literal}").unwrap(),
-            vec!["A", "B.Arn"]
-        );
+        assert_eq!(sub_placeholders("${A}/${B.Arn}/${!Literal}").unwrap(), vec!["A", "B.Arn"]);
         assert_eq!(sub_placeholders("x-${A").unwrap_err(), "${A");
     }
 

@@ -8,7 +8,7 @@ mod yaml;
 
 pub use asset::{Asset, AssetError, sha256_hex, zip_folder};
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
-pub use stack::{ASSETS_BUCKET_PARAMETER, App, Import, OutputRef, Stack, StackError};
+pub use stack::{ASSETS_BUCKET_PARAMETER, App, FileValue, Import, OutputRef, RenderedFile, Stack, StackError, Upload};
 pub use yaml::to_yaml;
 
 use crate::cfn::CfnResource;
@@ -19,15 +19,11 @@ use std::fmt;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TemplateError {
-    #[error(
-        "logical id `{id}` is not valid: expected 1 to 255 letters and digits (^[A-Za-z0-9]{{1,255}}$)"
-    )]
+    #[error("logical id `{id}` is not valid: expected 1 to 255 letters and digits (^[A-Za-z0-9]{{1,255}}$)")]
     InvalidLogicalId { id: String },
     #[error("logical id `{id}` is used twice in this template; logical ids must be unique")]
     DuplicateLogicalId { id: String },
-    #[error(
-        "{at}: `{target}` is referenced but is neither a parameter, a resource nor a pseudo parameter"
-    )]
+    #[error("{at}: `{target}` is referenced but is neither a parameter, a resource nor a pseudo parameter")]
     UnknownReference { at: String, target: String },
     #[error(
         "{at}: Fn::Sub placeholder `${{{placeholder}}}` names no parameter, resource, variable or pseudo parameter"
@@ -133,11 +129,7 @@ impl Attributes {
         } else {
             (DeletionPolicy::Delete, UpdateReplacePolicy::Delete)
         };
-        Self {
-            deletion_policy: Some(d),
-            update_replace_policy: Some(u),
-            ..Self::default()
-        }
+        Self { deletion_policy: Some(d), update_replace_policy: Some(u), ..Self::default() }
     }
 }
 
@@ -179,18 +171,12 @@ pub struct Template {
 
 impl Template {
     pub fn new(description: impl Into<String>) -> Self {
-        Self {
-            description: Some(description.into()),
-            ..Self::default()
-        }
+        Self { description: Some(description.into()), ..Self::default() }
     }
 
     fn claim(&self, id: &str) -> Result<LogicalId, TemplateError> {
         let id = LogicalId::new(id)?;
-        if self.parameters.contains_key(&id)
-            || self.resources.contains_key(&id)
-            || self.conditions.contains_key(&id)
-        {
+        if self.parameters.contains_key(&id) || self.resources.contains_key(&id) || self.conditions.contains_key(&id) {
             return Err(TemplateError::DuplicateLogicalId { id: id.0 });
         }
         Ok(id)
@@ -209,29 +195,13 @@ impl Template {
         attributes: Attributes,
     ) -> Result<Handle, TemplateError> {
         let id = self.claim(id)?;
-        let properties = serde_json::to_value(resource).map_err(|e| TemplateError::Serialize {
-            at: id.to_string(),
-            message: e.to_string(),
-        })?;
-        self.resources.insert(
-            id.clone(),
-            Resource {
-                type_name: R::TYPE_NAME.to_string(),
-                properties,
-                attributes,
-            },
-        );
-        Ok(Handle {
-            id,
-            type_name: R::TYPE_NAME,
-        })
+        let properties = serde_json::to_value(resource)
+            .map_err(|e| TemplateError::Serialize { at: id.to_string(), message: e.to_string() })?;
+        self.resources.insert(id.clone(), Resource { type_name: R::TYPE_NAME.to_string(), properties, attributes });
+        Ok(Handle { id, type_name: R::TYPE_NAME })
     }
 
-    pub fn add_parameter(
-        &mut self,
-        id: &str,
-        parameter: Parameter,
-    ) -> Result<Expr<String>, TemplateError> {
+    pub fn add_parameter(&mut self, id: &str, parameter: Parameter) -> Result<Expr<String>, TemplateError> {
         let id = self.claim(id)?;
         let e = Expr::reference(id.as_str());
         self.parameters.insert(id, parameter);
@@ -244,23 +214,12 @@ impl Template {
         Ok(())
     }
 
-    pub fn add_output(
-        &mut self,
-        id: &str,
-        value: Expr<String>,
-        description: &str,
-    ) -> Result<(), TemplateError> {
+    pub fn add_output(&mut self, id: &str, value: Expr<String>, description: &str) -> Result<(), TemplateError> {
         let id = LogicalId::new(id)?;
         if self.outputs.contains_key(&id) {
             return Err(TemplateError::DuplicateLogicalId { id: id.0 });
         }
-        self.outputs.insert(
-            id,
-            Output {
-                description: Some(description.to_string()),
-                value,
-            },
-        );
+        self.outputs.insert(id, Output { description: Some(description.to_string()), value });
         Ok(())
     }
 
@@ -280,16 +239,10 @@ impl Template {
             doc.insert("Description".into(), json!(d));
         }
         if !self.parameters.is_empty() {
-            doc.insert(
-                "Parameters".into(),
-                serde_json::to_value(&self.parameters).unwrap_or_default(),
-            );
+            doc.insert("Parameters".into(), serde_json::to_value(&self.parameters).unwrap_or_default());
         }
         if !self.conditions.is_empty() {
-            doc.insert(
-                "Conditions".into(),
-                serde_json::to_value(&self.conditions).unwrap_or_default(),
-            );
+            doc.insert("Conditions".into(), serde_json::to_value(&self.conditions).unwrap_or_default());
         }
         let mut resources = Map::new();
         for (id, r) in &self.resources {
@@ -303,16 +256,10 @@ impl Template {
                 m.insert("DependsOn".into(), json!(a.depends_on));
             }
             if let Some(p) = a.deletion_policy {
-                m.insert(
-                    "DeletionPolicy".into(),
-                    serde_json::to_value(p).unwrap_or_default(),
-                );
+                m.insert("DeletionPolicy".into(), serde_json::to_value(p).unwrap_or_default());
             }
             if let Some(p) = a.update_replace_policy {
-                m.insert(
-                    "UpdateReplacePolicy".into(),
-                    serde_json::to_value(p).unwrap_or_default(),
-                );
+                m.insert("UpdateReplacePolicy".into(), serde_json::to_value(p).unwrap_or_default());
             }
             if let Some(md) = &a.metadata {
                 m.insert("Metadata".into(), md.clone());
@@ -324,10 +271,7 @@ impl Template {
         }
         doc.insert("Resources".into(), Value::Object(resources));
         if !self.outputs.is_empty() {
-            doc.insert(
-                "Outputs".into(),
-                serde_json::to_value(&self.outputs).unwrap_or_default(),
-            );
+            doc.insert("Outputs".into(), serde_json::to_value(&self.outputs).unwrap_or_default());
         }
         Value::Object(doc)
     }
@@ -344,19 +288,13 @@ impl Template {
             let id = LogicalId(id.to_string());
             self.parameters.contains_key(&id) || self.resources.contains_key(&id)
         };
-        let mut ctx = Refs {
-            template: self,
-            names: &names,
-        };
+        let mut ctx = Refs { template: self, names: &names };
         for (id, r) in &self.resources {
             let at = format!("Resources.{id}");
             ctx.walk(&r.properties, &format!("{at}.Properties"), &[])?;
             for d in &r.attributes.depends_on {
                 if self.resource(d).is_none() {
-                    return Err(TemplateError::UnknownReference {
-                        at: format!("{at}.DependsOn"),
-                        target: d.clone(),
-                    });
+                    return Err(TemplateError::UnknownReference { at: format!("{at}.DependsOn"), target: d.clone() });
                 }
             }
             if let Some(c) = &r.attributes.condition {
@@ -381,23 +319,14 @@ struct Refs<'a> {
 
 impl Refs<'_> {
     fn known(&self, target: &str, vars: &[String]) -> bool {
-        PSEUDO_PARAMETERS.contains(&target)
-            || vars.iter().any(|v| v == target)
-            || (self.names)(target)
+        PSEUDO_PARAMETERS.contains(&target) || vars.iter().any(|v| v == target) || (self.names)(target)
     }
 
     fn condition(&self, c: &str, at: &str) -> Result<(), TemplateError> {
-        if self
-            .template
-            .conditions
-            .contains_key(&LogicalId(c.to_string()))
-        {
+        if self.template.conditions.contains_key(&LogicalId(c.to_string())) {
             Ok(())
         } else {
-            Err(TemplateError::UnknownCondition {
-                at: at.to_string(),
-                condition: c.to_string(),
-            })
+            Err(TemplateError::UnknownCondition { at: at.to_string(), condition: c.to_string() })
         }
     }
 
@@ -416,10 +345,7 @@ impl Refs<'_> {
                         if self.known(t, vars) {
                             Ok(())
                         } else {
-                            Err(TemplateError::UnknownReference {
-                                at: at.into(),
-                                target: t.clone(),
-                            })
+                            Err(TemplateError::UnknownReference { at: at.into(), target: t.clone() })
                         }
                     }
                     ("Fn::GetAtt", Value::Array(a)) => {
@@ -427,10 +353,7 @@ impl Refs<'_> {
                         if self.template.resource(t).is_some() {
                             Ok(())
                         } else {
-                            Err(TemplateError::UnknownReference {
-                                at: at.into(),
-                                target: t.to_string(),
-                            })
+                            Err(TemplateError::UnknownReference { at: at.into(), target: t.to_string() })
                         }
                     }
                     ("Fn::Sub", Value::String(text)) => self.sub(text, &Map::new(), at),
@@ -462,23 +385,13 @@ impl Refs<'_> {
     }
 
     fn sub(&self, text: &str, vars: &Map<String, Value>, at: &str) -> Result<(), TemplateError> {
-        let placeholders = sub_placeholders(text).map_err(|t| TemplateError::UnterminatedSub {
-            at: at.into(),
-            text: t.to_string(),
-        })?;
+        let placeholders = sub_placeholders(text)
+            .map_err(|t| TemplateError::UnterminatedSub { at: at.into(), text: t.to_string() })?;
         for p in placeholders {
-            let head = if PSEUDO_PARAMETERS.contains(&p) {
-                p
-            } else {
-                p.split('.').next().unwrap_or(p)
-            };
-            let ok =
-                vars.contains_key(p) || PSEUDO_PARAMETERS.contains(&head) || (self.names)(head);
+            let head = if PSEUDO_PARAMETERS.contains(&p) { p } else { p.split('.').next().unwrap_or(p) };
+            let ok = vars.contains_key(p) || PSEUDO_PARAMETERS.contains(&head) || (self.names)(head);
             if !ok {
-                return Err(TemplateError::BadSubPlaceholder {
-                    at: at.into(),
-                    placeholder: p.to_string(),
-                });
+                return Err(TemplateError::BadSubPlaceholder { at: at.into(), placeholder: p.to_string() });
             }
         }
         Ok(())
@@ -506,10 +419,7 @@ mod tests {
     fn duplicate_logical_ids_are_errors() {
         let mut t = Template::new("t");
         t.add("Q", &Queue::default()).unwrap();
-        assert_eq!(
-            t.add("Q", &Queue::default()).unwrap_err(),
-            TemplateError::DuplicateLogicalId { id: "Q".into() }
-        );
+        assert_eq!(t.add("Q", &Queue::default()).unwrap_err(), TemplateError::DuplicateLogicalId { id: "Q".into() });
         t.add_parameter("P", Parameter::string("p")).unwrap();
         assert!(t.add("P", &Queue::default()).is_err());
     }
@@ -518,8 +428,7 @@ mod tests {
     fn sub_placeholders_are_checked_against_the_template() {
         let mut t = Template::new("t");
         let q = t.add("Q", &Queue::default()).unwrap();
-        t.add_output("Ok", Expr::sub("${Q.Arn}-${AWS::Region}"), "ok")
-            .unwrap();
+        t.add_output("Ok", Expr::sub("${Q.Arn}-${AWS::Region}"), "ok").unwrap();
         t.validate().unwrap();
         t.add_output("Bad", Expr::sub("${Nope}"), "bad").unwrap();
         let e = t.validate().unwrap_err();
@@ -533,8 +442,7 @@ mod tests {
     #[test]
     fn sub_variables_count_as_known() {
         let mut t = Template::new("t");
-        t.add_output("V", Expr::sub_with("${X}", vec![("X", "1".into())]), "v")
-            .unwrap();
+        t.add_output("V", Expr::sub_with("${X}", vec![("X", "1".into())]), "v").unwrap();
         t.validate().unwrap();
     }
 
@@ -544,24 +452,16 @@ mod tests {
         t.add_output("O", Expr::reference("Missing"), "o").unwrap();
         assert_eq!(
             t.validate().unwrap_err(),
-            TemplateError::UnknownReference {
-                at: "Outputs.O.Value".into(),
-                target: "Missing".into()
-            }
+            TemplateError::UnknownReference { at: "Outputs.O.Value".into(), target: "Missing".into() }
         );
     }
 
     #[test]
     fn if_names_a_defined_condition() {
         let mut t = Template::new("t");
-        t.add_output("O", Expr::if_("IsProd", "a".into(), "b".into()), "o")
-            .unwrap();
-        assert!(matches!(
-            t.validate().unwrap_err(),
-            TemplateError::UnknownCondition { .. }
-        ));
-        t.add_condition("IsProd", json!({"Fn::Equals": ["a", "a"]}))
-            .unwrap();
+        t.add_output("O", Expr::if_("IsProd", "a".into(), "b".into()), "o").unwrap();
+        assert!(matches!(t.validate().unwrap_err(), TemplateError::UnknownCondition { .. }));
+        t.add_condition("IsProd", json!({"Fn::Equals": ["a", "a"]})).unwrap();
         t.validate().unwrap();
     }
 
@@ -572,43 +472,20 @@ mod tests {
             let q = t
                 .add_with(
                     "Q",
-                    &Queue {
-                        queue_name: None,
-                        visibility_timeout: Some(30.into()),
-                        ..Queue::default()
-                    },
+                    &Queue { queue_name: None, visibility_timeout: Some(30.into()), ..Queue::default() },
                     Attributes::stateful(true),
                 )
                 .unwrap();
-            t.add_output(
-                "QueueArn",
-                q.get_att(crate::cfn::sqs::Queue::ATTR_ARN),
-                "arn",
-            )
-            .unwrap();
+            t.add_output("QueueArn", q.get_att(crate::cfn::sqs::Queue::ATTR_ARN), "arn").unwrap();
             t.to_json()
         };
         let a = build();
         assert_eq!(a, build());
         let v: Value = serde_json::from_str(&a).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(
-            keys,
-            [
-                "AWSTemplateFormatVersion",
-                "Description",
-                "Resources",
-                "Outputs"
-            ]
-        );
+        assert_eq!(keys, ["AWSTemplateFormatVersion", "Description", "Resources", "Outputs"]);
         assert_eq!(v["Resources"]["Q"]["DeletionPolicy"], "Retain");
-        assert_eq!(
-            v["Resources"]["Q"]["Properties"],
-            json!({"VisibilityTimeout": 30})
-        );
-        assert_eq!(
-            v["Outputs"]["QueueArn"]["Value"],
-            json!({"Fn::GetAtt": ["Q", "Arn"]})
-        );
+        assert_eq!(v["Resources"]["Q"]["Properties"], json!({"VisibilityTimeout": 30}));
+        assert_eq!(v["Outputs"]["QueueArn"]["Value"], json!({"Fn::GetAtt": ["Q", "Arn"]}));
     }
 }

@@ -14,19 +14,11 @@ pub const ASSETS_BUCKET_PARAMETER: &str = "CastformAssetsBucket";
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
     #[error("stack `{stack}`: {source}")]
-    Template {
-        stack: String,
-        source: TemplateError,
-    },
+    Template { stack: String, source: TemplateError },
     #[error("stack `{stack}`: {source}")]
     Asset { stack: String, source: AssetError },
     #[error("stack `{stack}` imports `{output}` from stack `{from}`, which {why}")]
-    BadImport {
-        stack: String,
-        from: String,
-        output: String,
-        why: String,
-    },
+    BadImport { stack: String, from: String, output: String, why: String },
     #[error("stacks {cycle} depend on each other in a cycle")]
     Cycle { cycle: String },
     #[error("{0}")]
@@ -66,13 +58,7 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub fn new(
-        prefix: &str,
-        name: &str,
-        region: &str,
-        retain_data: bool,
-        description: &str,
-    ) -> Self {
+    pub fn new(prefix: &str, name: &str, region: &str, retain_data: bool, description: &str) -> Self {
         Self {
             name: name.to_string(),
             stack_name: format!("{prefix}-{name}"),
@@ -86,10 +72,7 @@ impl Stack {
     }
 
     fn err(&self, source: TemplateError) -> StackError {
-        StackError::Template {
-            stack: self.name.clone(),
-            source,
-        }
+        StackError::Template { stack: self.name.clone(), source }
     }
 
     /// A physical name: `<prefix>-<suffix>`.
@@ -98,19 +81,9 @@ impl Stack {
     }
 
     /// Adds an output other stacks (and the deploy's propagated files) can use.
-    pub fn output(
-        &mut self,
-        id: &str,
-        value: Expr<String>,
-        description: &str,
-    ) -> Result<OutputRef, StackError> {
-        self.template
-            .add_output(id, value, description)
-            .map_err(|e| self.err(e))?;
-        Ok(OutputRef {
-            stack: self.name.clone(),
-            output: id.to_string(),
-        })
+    pub fn output(&mut self, id: &str, value: Expr<String>, description: &str) -> Result<OutputRef, StackError> {
+        self.template.add_output(id, value, description).map_err(|e| self.err(e))?;
+        Ok(OutputRef { stack: self.name.clone(), output: id.to_string() })
     }
 
     /// Takes another stack's output as a parameter of this one: `<Stack><Output>`.
@@ -131,45 +104,21 @@ impl Stack {
         if let Some(existing) = self.imports.iter().find(|i| i.parameter == parameter) {
             return Ok(Expr::reference(existing.parameter.clone()));
         }
-        let p = Parameter::string(&format!(
-            "Output {} of stack {} (filled in by castform)",
-            from.output, from.stack
-        ));
-        let e = self
-            .template
-            .add_parameter(&parameter, p)
-            .map_err(|e| self.err(e))?;
-        self.imports.push(Import {
-            parameter,
-            stack: from.stack.clone(),
-            output: from.output.clone(),
-        });
+        let p = Parameter::string(&format!("Output {} of stack {} (filled in by castform)", from.output, from.stack));
+        let e = self.template.add_parameter(&parameter, p).map_err(|e| self.err(e))?;
+        self.imports.push(Import { parameter, stack: from.stack.clone(), output: from.output.clone() });
         Ok(e)
     }
 
     /// Zips `source` (relative to `root`) and returns the bucket and key to point code at.
-    pub fn asset(
-        &mut self,
-        root: &Path,
-        source: &Path,
-    ) -> Result<(Expr<String>, Expr<String>), StackError> {
-        let (_, asset) = zip_folder(root, source).map_err(|e| StackError::Asset {
-            stack: self.name.clone(),
-            source: e,
-        })?;
-        let bucket = if self
-            .template
-            .parameters
-            .contains_key(&LogicalId::new(ASSETS_BUCKET_PARAMETER).unwrap())
-        {
+    pub fn asset(&mut self, root: &Path, source: &Path) -> Result<(Expr<String>, Expr<String>), StackError> {
+        let (_, asset) =
+            zip_folder(root, source).map_err(|e| StackError::Asset { stack: self.name.clone(), source: e })?;
+        let bucket = if self.template.parameters.contains_key(&LogicalId::new(ASSETS_BUCKET_PARAMETER).unwrap()) {
             Expr::reference(ASSETS_BUCKET_PARAMETER)
         } else {
-            let p = Parameter::string(
-                "castform's state bucket, which holds the content-addressed assets",
-            );
-            self.template
-                .add_parameter(ASSETS_BUCKET_PARAMETER, p)
-                .map_err(|e| self.err(e))?
+            let p = Parameter::string("castform's state bucket, which holds the content-addressed assets");
+            self.template.add_parameter(ASSETS_BUCKET_PARAMETER, p).map_err(|e| self.err(e))?
         };
         let key = Expr::from(asset.key.as_str());
         if !self.assets.iter().any(|a| a.sha256 == asset.sha256) {
@@ -216,12 +165,48 @@ impl Stack {
     }
 }
 
-/// An app in one environment: its stacks in dependency order.
+/// Where a value of a rendered file comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileValue {
+    /// A stack output, read after the stacks are deployed.
+    Output(OutputRef),
+    /// A value known at synth time.
+    Literal(String),
+    /// The id of the deployment that writes the file.
+    DeploymentId,
+}
+
+/// A file the deploy renders from outputs through a handlebars template and writes as one unit
+/// with the others (rule D02): the site's `config.js`, the frontend's env file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Handlebars template, relative to the project root.
+    pub template: String,
+    /// The bucket it is written to (an output holding the bucket's name) and its key.
+    pub bucket: OutputRef,
+    pub key: String,
+    pub content_type: String,
+    /// Template variable -> value.
+    pub values: Vec<(String, FileValue)>,
+}
+
+/// A folder uploaded as-is into a bucket (the site), before the rendered files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub source: String,
+    pub bucket: OutputRef,
+}
+
+/// An app in one environment: its stacks in dependency order, and the files a deploy writes.
 #[derive(Debug, Clone)]
 pub struct App {
     pub app: String,
     pub environment: String,
     pub stacks: Vec<Stack>,
+    pub uploads: Vec<Upload>,
+    pub files: Vec<RenderedFile>,
+    /// Outputs whose URL answers `GET <url><path>` with 200 after a deploy (rule V01).
+    pub health_checks: Vec<(OutputRef, String)>,
 }
 
 impl App {
@@ -229,10 +214,7 @@ impl App {
     /// template and import.
     pub fn new(app: &str, environment: &str, stacks: Vec<Stack>) -> Result<Self, StackError> {
         for s in &stacks {
-            s.template.validate().map_err(|e| StackError::Template {
-                stack: s.name.clone(),
-                source: e,
-            })?;
+            s.template.validate().map_err(|e| StackError::Template { stack: s.name.clone(), source: e })?;
             for i in &s.imports {
                 let Some(from) = stacks.iter().find(|f| f.name == i.stack) else {
                     return Err(StackError::BadImport {
@@ -242,16 +224,10 @@ impl App {
                         why: "is not a stack of this app".into(),
                     });
                 };
-                if !from
-                    .template
-                    .outputs
-                    .contains_key(
-                        &LogicalId::new(&i.output).map_err(|e| StackError::Template {
-                            stack: s.name.clone(),
-                            source: e,
-                        })?,
-                    )
-                {
+                if !from.template.outputs.contains_key(
+                    &LogicalId::new(&i.output)
+                        .map_err(|e| StackError::Template { stack: s.name.clone(), source: e })?,
+                ) {
                     return Err(StackError::BadImport {
                         stack: s.name.clone(),
                         from: i.stack.clone(),
@@ -265,18 +241,13 @@ impl App {
         let mut remaining = stacks;
         let mut ordered: Vec<Stack> = vec![];
         while !remaining.is_empty() {
-            let ready = remaining.iter().position(|s| {
-                s.imports
-                    .iter()
-                    .all(|i| ordered.iter().any(|o| o.name == i.stack))
-            });
+            let ready =
+                remaining.iter().position(|s| s.imports.iter().all(|i| ordered.iter().any(|o| o.name == i.stack)));
             match ready {
                 Some(i) => ordered.push(remaining.remove(i)),
                 None => {
                     let names: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
-                    return Err(StackError::Cycle {
-                        cycle: names.join(", "),
-                    });
+                    return Err(StackError::Cycle { cycle: names.join(", ") });
                 }
             }
         }
@@ -284,7 +255,41 @@ impl App {
             app: app.to_string(),
             environment: environment.to_string(),
             stacks: ordered,
+            uploads: vec![],
+            files: vec![],
+            health_checks: vec![],
         })
+    }
+
+    /// Checks that every output a file, upload or health check names exists.
+    pub fn check_wiring(&self) -> Result<(), StackError> {
+        let exists = |o: &OutputRef| {
+            self.stack(&o.stack).is_some_and(|s| s.template.outputs.keys().any(|k| k.as_str() == o.output))
+        };
+        let mut refs: Vec<(&OutputRef, String)> = vec![];
+        for f in &self.files {
+            refs.push((&f.bucket, format!("file {}", f.key)));
+            for (name, v) in &f.values {
+                if let FileValue::Output(o) = v {
+                    refs.push((o, format!("file {} value {name}", f.key)));
+                }
+            }
+        }
+        for u in &self.uploads {
+            refs.push((&u.bucket, format!("upload of {}", u.source)));
+        }
+        for (o, path) in &self.health_checks {
+            refs.push((o, format!("health check {path}")));
+        }
+        for (o, what) in refs {
+            if !exists(o) {
+                return Err(StackError::Invalid(format!(
+                    "{what} reads output `{}` of stack `{}`, which does not exist",
+                    o.output, o.stack
+                )));
+            }
+        }
+        Ok(())
     }
 
     pub fn stack(&self, name: &str) -> Option<&Stack> {
@@ -293,10 +298,8 @@ impl App {
 
     /// The stacks a stack depends on (those it imports from), sorted.
     pub fn dependencies(&self, name: &str) -> Vec<String> {
-        let mut deps: Vec<String> = self
-            .stack(name)
-            .map(|s| s.imports.iter().map(|i| i.stack.clone()).collect())
-            .unwrap_or_default();
+        let mut deps: Vec<String> =
+            self.stack(name).map(|s| s.imports.iter().map(|i| i.stack.clone()).collect()).unwrap_or_default();
         deps.sort();
         deps.dedup();
         deps
@@ -311,16 +314,10 @@ impl App {
             .map(|s| {
                 let mut params = serde_json::Map::new();
                 for i in &s.imports {
-                    params.insert(
-                        i.parameter.clone(),
-                        json!({"from": "output", "stack": i.stack, "output": i.output}),
-                    );
+                    params.insert(i.parameter.clone(), json!({"from": "output", "stack": i.stack, "output": i.output}));
                 }
                 if !s.assets.is_empty() {
-                    params.insert(
-                        ASSETS_BUCKET_PARAMETER.into(),
-                        json!({"from": "bootstrap", "value": "bucket"}),
-                    );
+                    params.insert(ASSETS_BUCKET_PARAMETER.into(), json!({"from": "bootstrap", "value": "bucket"}));
                 }
                 let body = s.template.to_json();
                 json!({
@@ -341,11 +338,34 @@ impl App {
                 })
             })
             .collect();
+        let out = |o: &OutputRef| json!({"stack": o.stack, "output": o.output});
+        let files: Vec<Value> = self
+            .files
+            .iter()
+            .map(|f| {
+                let values: serde_json::Map<String, Value> = f
+                    .values
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            FileValue::Output(o) => json!({"from": "output", "stack": o.stack, "output": o.output}),
+                            FileValue::Literal(l) => json!({"from": "literal", "value": l}),
+                            FileValue::DeploymentId => json!({"from": "deployment_id"}),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect();
+                json!({"template": f.template, "bucket": out(&f.bucket), "key": f.key, "content_type": f.content_type, "values": values})
+            })
+            .collect();
         json!({
             "castform_manifest": 1,
             "app": self.app,
             "environment": self.environment,
             "stacks": stacks,
+            "uploads": self.uploads.iter().map(|u| json!({"source": u.source, "bucket": out(&u.bucket)})).collect::<Vec<_>>(),
+            "files": files,
+            "health_checks": self.health_checks.iter().map(|(o, p)| json!({"url": out(o), "path": p})).collect::<Vec<_>>(),
         })
     }
 }
@@ -363,20 +383,11 @@ mod tests {
     fn imports_become_parameters_and_order_the_stacks() {
         let mut data = stack("data");
         let q = data.template.add("Q", &Queue::default()).unwrap();
-        let out = data
-            .output("QueueArn", q.get_att(Queue::ATTR_ARN), "arn")
-            .unwrap();
+        let out = data.output("QueueArn", q.get_att(Queue::ATTR_ARN), "arn").unwrap();
         let mut api = stack("api");
         let p = api.import(&out).unwrap();
-        assert_eq!(
-            serde_json::to_value(&p).unwrap(),
-            json!({"Ref": "DataQueueArn"})
-        );
-        assert_eq!(
-            api.import(&out).unwrap(),
-            p,
-            "a second import reuses the parameter"
-        );
+        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"Ref": "DataQueueArn"}));
+        assert_eq!(api.import(&out).unwrap(), p, "a second import reuses the parameter");
         let app = App::new("x", "dev", vec![api, data]).unwrap();
         let names: Vec<&str> = app.stacks.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["data", "api"]);
@@ -392,16 +403,9 @@ mod tests {
     fn importing_a_missing_output_is_an_error() {
         let data = stack("data");
         let mut api = stack("api");
-        api.import(&OutputRef {
-            stack: "data".into(),
-            output: "Nope".into(),
-        })
-        .unwrap();
+        api.import(&OutputRef { stack: "data".into(), output: "Nope".into() }).unwrap();
         let e = App::new("x", "dev", vec![data, api]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "stack `api` imports `Nope` from stack `data`, which has no such output"
-        );
+        assert_eq!(e.to_string(), "stack `api` imports `Nope` from stack `data`, which has no such output");
     }
 
     #[test]
@@ -412,33 +416,20 @@ mod tests {
         let ob = b.output("O", "y".into(), "o").unwrap();
         a.import(&ob).unwrap();
         b.import(&oa).unwrap();
-        assert!(matches!(
-            App::new("x", "dev", vec![a, b]),
-            Err(StackError::Cycle { .. })
-        ));
+        assert!(matches!(App::new("x", "dev", vec![a, b]), Err(StackError::Cycle { .. })));
     }
 
     #[test]
     fn tags_reach_every_taggable_resource_in_its_shape() {
         let mut s = stack("data");
         s.template.add("Q", &Queue::default()).unwrap();
-        s.template
-            .add(
-                "P",
-                &crate::cfn::ssm::Parameter::new(crate::cfn::ssm::parameter::Type::String, "v"),
-            )
-            .unwrap();
-        let tags: IndexMap<String, String> = [("Project".to_string(), "lunora".to_string())]
-            .into_iter()
-            .collect();
+        s.template.add("P", &crate::cfn::ssm::Parameter::new(crate::cfn::ssm::parameter::Type::String, "v")).unwrap();
+        let tags: IndexMap<String, String> = [("Project".to_string(), "lunora".to_string())].into_iter().collect();
         s.apply_tags(&tags);
         assert_eq!(
             s.template.resource("Q").unwrap().properties["Tags"],
             json!([{"Key": "Project", "Value": "lunora"}])
         );
-        assert_eq!(
-            s.template.resource("P").unwrap().properties["Tags"],
-            json!({"Project": "lunora"})
-        );
+        assert_eq!(s.template.resource("P").unwrap().properties["Tags"], json!({"Project": "lunora"}));
     }
 }

@@ -18,15 +18,10 @@ pub fn to_yaml(v: &Value) -> String {
 
 fn key(k: &str) -> String {
     let plain = !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.' | '/'))
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.' | '/'))
         && k.starts_with(|c: char| c.is_ascii_alphabetic())
         && !k.ends_with(':');
-    if plain {
-        k.to_string()
-    } else {
-        serde_json::to_string(k).unwrap_or_default()
-    }
+    if plain { k.to_string() } else { serde_json::to_string(k).unwrap_or_default() }
 }
 
 fn scalar(out: &mut String, v: &Value) {

@@ -38,21 +38,16 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut shapes = vec![];
     for t in TYPES {
         let path = root.join("schemas").join(schema_file_name(t));
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let schema: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let (service, _) = split_type(t);
         shapes.push((t.to_string(), tag_shape(&schema)));
-        services
-            .entry(service_module(service))
-            .or_default()
-            .push(generate_type(t, &schema)?);
+        services.entry(service_module(service)).or_default().push(generate_type(t, &schema)?);
     }
     let mut files = BTreeMap::new();
     let mut modrs = String::from(HEADER);
     modrs.push_str("//! L1: one struct per CloudFormation resource type, fields one to one with its properties.\n\n");
-    modrs.push_str("mod resource;\npub use resource::{CfnResource, TagShape};\n\n");
+    modrs.push_str("mod resource;\npub use resource::{CfnResource, LAMBDA_RESERVED_ENV, TagShape};\n\n");
     for name in services.keys() {
         let _ = writeln!(modrs, "pub mod {name};");
     }
@@ -112,18 +107,10 @@ fn rustfmt(src: &str) -> Result<String, String> {
         .spawn()
         .map_err(|e| format!("rustfmt: {e} (install it with `rustup component add rustfmt`)"))?;
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(src.as_bytes())
-        .map_err(|e| e.to_string())?;
+    child.stdin.take().unwrap().write_all(src.as_bytes()).map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "rustfmt failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("rustfmt failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(String::from_utf8(out.stdout).map_err(|e| e.to_string())?)
 }
@@ -178,11 +165,7 @@ fn generate_type(type_name: &str, schema: &Value) -> Result<String, String> {
     let paths = |key: &str| -> Vec<String> {
         schema[key]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     };
     let mut g = Gen {
@@ -220,17 +203,9 @@ fn generate_type(type_name: &str, schema: &Value) -> Result<String, String> {
         if segs.iter().any(|s| *s == "*") {
             continue;
         }
-        let name = segs
-            .iter()
-            .map(|s| snake(s).to_uppercase())
-            .collect::<Vec<_>>()
-            .join("_");
+        let name = segs.iter().map(|s| snake(s).to_uppercase()).collect::<Vec<_>>().join("_");
         let _ = writeln!(out, "    /// `Fn::GetAtt` attribute `{}`", segs.join("."));
-        let _ = writeln!(
-            out,
-            "    pub const ATTR_{name}: &'static str = {:?};",
-            segs.join(".")
-        );
+        let _ = writeln!(out, "    pub const ATTR_{name}: &'static str = {:?};", segs.join("."));
     }
     out.push_str("}\n");
     let _ = writeln!(
@@ -300,9 +275,7 @@ impl<'a> Gen<'a> {
 
     fn ty(&mut self, pointer: &str, node: &Value, hint: &str) -> Result<Ty, String> {
         if let Some(r) = node.get("$ref").and_then(Value::as_str) {
-            let def = self
-                .definition(r)
-                .ok_or_else(|| format!("{}: unresolved {r}", self.resource))?;
+            let def = self.definition(r).ok_or_else(|| format!("{}: unresolved {r}", self.resource))?;
             let def_name = r.trim_start_matches("#/definitions/").to_string();
             return self.ty(r, def, &def_name);
         }
@@ -319,21 +292,14 @@ impl<'a> Gen<'a> {
                 return Ok(Ty::Str);
             }
         }
-        let has_props = node
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_some_and(|p| !p.is_empty());
+        let has_props = node.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
         match types.first().copied() {
             Some("string") => Ok(self.string(node, hint)),
             Some("integer") => Ok(Ty::Int),
             Some("number") => Ok(Ty::Num),
             Some("boolean") => Ok(Ty::Bool),
             Some("array") => match node.get("items") {
-                Some(items) => Ok(Ty::Vec(Box::new(self.ty(
-                    &format!("{pointer}/items"),
-                    items,
-                    hint,
-                )?))),
+                Some(items) => Ok(Ty::Vec(Box::new(self.ty(&format!("{pointer}/items"), items, hint)?))),
                 None => Ok(Ty::Vec(Box::new(Ty::Json))),
             },
             Some("object") | None if has_props => {
@@ -348,19 +314,13 @@ impl<'a> Gen<'a> {
                     if let Some((_, v)) = pp.iter().next() {
                         let inner = match v.get("type") {
                             Some(Value::Array(_)) => Ty::Str,
-                            _ => {
-                                self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?
-                            }
+                            _ => self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?,
                         };
                         return Ok(Ty::Map(Box::new(inner)));
                     }
                 }
                 if let Some(v) = node.get("additionalProperties").filter(|v| v.is_object()) {
-                    return Ok(Ty::Map(Box::new(self.ty(
-                        &format!("{pointer}/value"),
-                        v,
-                        &format!("{hint}Value"),
-                    )?)));
+                    return Ok(Ty::Map(Box::new(self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?)));
                 }
                 Ok(Ty::Json)
             }
@@ -373,21 +333,14 @@ impl<'a> Gen<'a> {
         let Some(values) = node.get("enum").and_then(Value::as_array) else {
             return Ty::Str;
         };
-        let values: Vec<String> = values
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
+        let values: Vec<String> = values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
         if values.is_empty() || values.len() != node["enum"].as_array().unwrap().len() {
             return Ty::Str;
         }
         let base = camel(hint);
         let mut n = 1;
         loop {
-            let name = if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}{n}")
-            };
+            let name = if n == 1 { base.clone() } else { format!("{base}{n}") };
             match self.enums.get(&name) {
                 Some(existing) if *existing == values => return Ty::Enum(name),
                 Some(_) => n += 1,
@@ -402,29 +355,15 @@ impl<'a> Gen<'a> {
     }
 
     /// Generates the struct for an object node; `top` is the resource itself.
-    fn object(
-        &mut self,
-        pointer: &str,
-        node: &Value,
-        hint: String,
-        top: bool,
-    ) -> Result<String, String> {
+    fn object(&mut self, pointer: &str, node: &Value, hint: String, top: bool) -> Result<String, String> {
         let name = if top { hint } else { self.fresh_name(&hint) };
         self.by_pointer.insert(pointer.to_string(), name.clone());
         let required: BTreeSet<String> = node
             .get("required")
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        let props = node
-            .get("properties")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let props = node.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
         let mut names: Vec<&String> = props.keys().collect();
         names.sort();
         let mut fields = vec![];
@@ -434,36 +373,20 @@ impl<'a> Gen<'a> {
             if top && self.read_only.contains(&("#".to_string(), prop.clone())) {
                 continue;
             }
-            if !top
-                && self
-                    .read_only
-                    .contains(&(pointer.to_string(), prop.clone()))
-            {
+            if !top && self.read_only.contains(&(pointer.to_string(), prop.clone())) {
                 continue;
             }
             let child_pointer = format!("{pointer}/properties/{prop}");
-            let hint = if top {
-                prop.clone()
-            } else {
-                format!("{name}{prop}")
-            };
-            let hint = if child.get("$ref").is_some() || child.get("properties").is_none() {
-                prop.clone()
-            } else {
-                hint
-            };
+            let hint = if top { prop.clone() } else { format!("{name}{prop}") };
+            let hint =
+                if child.get("$ref").is_some() || child.get("properties").is_none() { prop.clone() } else { hint };
             let ty = self.ty(&child_pointer, child, &hint)?;
             let mut rust = rust_ident(&snake(prop));
             while !used.insert(rust.clone()) {
                 rust.push('_');
             }
             let top_path = format!("/properties/{prop}");
-            let mut doc = first_sentence(
-                child
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-            );
+            let mut doc = first_sentence(child.get("description").and_then(Value::as_str).unwrap_or(""));
             if top && self.create_only.contains(&top_path) {
                 doc.push_str(" Changing it replaces the resource.");
             }
@@ -477,16 +400,8 @@ impl<'a> Gen<'a> {
                 boxed: false,
             });
         }
-        let doc = first_sentence(
-            node.get("description")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        );
-        self.structs.push(StructDef {
-            name: name.clone(),
-            doc,
-            fields,
-        });
+        let doc = first_sentence(node.get("description").and_then(Value::as_str).unwrap_or(""));
+        self.structs.push(StructDef { name: name.clone(), doc, fields });
         Ok(name)
     }
 
@@ -556,11 +471,8 @@ fn emit_struct(s: &StructDef) -> String {
         let _ = writeln!(out, "/// {}", s.doc);
     }
     let has_required = s.fields.iter().any(|f| f.required);
-    let derives = if has_required {
-        "Debug, Clone, PartialEq, Serialize"
-    } else {
-        "Debug, Clone, PartialEq, Default, Serialize"
-    };
+    let derives =
+        if has_required { "Debug, Clone, PartialEq, Serialize" } else { "Debug, Clone, PartialEq, Default, Serialize" };
     let _ = writeln!(out, "#[derive({derives})]");
     let _ = writeln!(out, "pub struct {} {{", s.name);
     for f in &s.fields {
@@ -572,9 +484,7 @@ fn emit_struct(s: &StructDef) -> String {
             let _ = writeln!(out, "    /// {}", doc.trim());
         }
         if f.deprecated {
-            out.push_str(
-                "    #[deprecated(note = \"deprecated in the registry schema (rule L08)\")]\n",
-            );
+            out.push_str("    #[deprecated(note = \"deprecated in the registry schema (rule L08)\")]\n");
         }
         let mut ty = rust_type(&f.ty);
         if f.boxed {
@@ -584,11 +494,7 @@ fn emit_struct(s: &StructDef) -> String {
             let _ = writeln!(out, "    #[serde(rename = {:?})]", f.prop);
             let _ = writeln!(out, "    pub {}: {ty},", f.rust);
         } else {
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = {:?}, skip_serializing_if = \"Option::is_none\")]",
-                f.prop
-            );
+            let _ = writeln!(out, "    #[serde(rename = {:?}, skip_serializing_if = \"Option::is_none\")]", f.prop);
             let _ = writeln!(out, "    pub {}: Option<{ty}>,", f.rust);
         }
     }
@@ -596,9 +502,7 @@ fn emit_struct(s: &StructDef) -> String {
     if has_required {
         let req: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
         let _ = writeln!(out, "impl {} {{", s.name);
-        out.push_str(
-            "    /// The required properties; set the others with struct update syntax.\n",
-        );
+        out.push_str("    /// The required properties; set the others with struct update syntax.\n");
         let args: Vec<String> = req
             .iter()
             .map(|f| {
@@ -631,10 +535,7 @@ fn emit_struct(s: &StructDef) -> String {
 
 fn emit_enum(name: &str, values: &[String]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]"
-    );
+    let _ = writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]");
     let _ = writeln!(out, "pub enum {name} {{");
     let mut used = BTreeSet::new();
     let mut variants = vec![];
@@ -655,6 +556,13 @@ fn emit_enum(name: &str, values: &[String]) -> String {
         let _ = writeln!(out, "            Self::{var} => {v:?},");
     }
     out.push_str("        }\n    }\n}\n");
+    let _ = writeln!(out, "impl std::str::FromStr for {name} {{");
+    out.push_str("    type Err = ();\n    /// The variant CloudFormation spells as `s`.\n");
+    out.push_str("    fn from_str(s: &str) -> Result<Self, ()> {\n        match s {\n");
+    for (var, v) in &variants {
+        let _ = writeln!(out, "            {v:?} => Ok(Self::{var}),");
+    }
+    out.push_str("            _ => Err(()),\n        }\n    }\n}\n");
     out
 }
 
@@ -679,9 +587,7 @@ pub fn snake(name: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if (prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower))
+            if (prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower))
                 && !out.ends_with('_')
             {
                 out.push('_');
@@ -711,25 +617,16 @@ fn camel(name: &str) -> String {
 
 fn variant(value: &str) -> String {
     let mut out = String::new();
-    for part in value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|p| !p.is_empty())
-    {
+    for part in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
         let all_upper = !part.chars().any(|c| c.is_ascii_lowercase());
-        if out.ends_with(|c: char| c.is_ascii_digit())
-            && part.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if out.ends_with(|c: char| c.is_ascii_digit()) && part.starts_with(|c: char| c.is_ascii_digit()) {
             out.push('_');
         }
         let mut chars = part.chars();
         let first = chars.next().unwrap().to_ascii_uppercase();
         out.push(first);
         let rest: String = chars.collect();
-        out.push_str(&if all_upper {
-            rest.to_ascii_lowercase()
-        } else {
-            rest
-        });
+        out.push_str(&if all_upper { rest.to_ascii_lowercase() } else { rest });
     }
     if out.is_empty() {
         out.push_str("Empty");
@@ -742,11 +639,10 @@ fn variant(value: &str) -> String {
 
 fn rust_ident(s: &str) -> String {
     const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
-        "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
-        "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
-        "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized",
-        "use", "virtual", "where", "while", "yield", "abstract", "become",
+        "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else", "enum", "extern",
+        "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move",
+        "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "try",
+        "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "abstract", "become",
     ];
     let mut s = s.to_string();
     if s.starts_with(|c: char| c.is_ascii_digit()) {

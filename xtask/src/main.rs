@@ -87,15 +87,12 @@ fn main() -> ExitCode {
 fn vendor(src: &Path) -> Result<(), String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let providers: serde_json::Value =
-        serde_json::from_str(&read(&src.join("providers/us-east-1.json"))?)
-            .map_err(|e| e.to_string())?;
+        serde_json::from_str(&read(&src.join("providers/us-east-1.json"))?).map_err(|e| e.to_string())?;
     let version = read(&src.join("version.json"))?;
     let out = repo_root().join("schemas");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     for t in TYPES {
-        let hash = providers[*t]
-            .as_str()
-            .ok_or_else(|| format!("{t} is not in providers/us-east-1.json"))?;
+        let hash = providers[*t].as_str().ok_or_else(|| format!("{t} is not in providers/us-east-1.json"))?;
         let body = read(&src.join(format!("resources/{hash}.json")))?;
         let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
         let pretty = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n";

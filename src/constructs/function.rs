@@ -1,0 +1,323 @@
+//! Lambda functions with what they need to be operated: a role, a log group with retention, an
+//! errors alarm, a published version behind a `live` alias; and public Function URLs with both
+//! invoke permissions.
+
+use super::ConstructError;
+use super::iam::{Role, Statement};
+use crate::cfn::LAMBDA_RESERVED_ENV;
+use crate::cfn::{cloudwatch, lambda, logs};
+use crate::template::{Attributes, DeletionPolicy, Expr, Handle, Stack, UpdateReplacePolicy, sha256_hex};
+use indexmap::IndexMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where a function's code comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Code {
+    /// A folder relative to the project root, zipped deterministically and stored under its
+    /// sha256 in castform's state bucket.
+    Asset { root: PathBuf, path: PathBuf },
+}
+
+/// Settings of a [`Function`]. Every default is the safe choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionProps {
+    pub description: String,
+    /// Lambda runtime; default the newest Node.js runtime Lambda supports (`nodejs24.x`).
+    pub runtime: String,
+    /// `file.export`; default `index.handler`.
+    pub handler: String,
+    /// Default 256 MB: the AWS SDK v3 needs it (rule L12).
+    pub memory_mb: u32,
+    /// Default 30 s.
+    pub timeout_s: u32,
+    /// Environment variables; Lambda's reserved keys are refused (rule L14).
+    pub environment: IndexMap<String, Expr<String>>,
+    /// Log retention in days; default 30.
+    pub log_retention_days: u32,
+    /// Publish a version per change behind a `live` alias (rule L19); default on.
+    pub publish: bool,
+    /// The statements of the execution role besides logging.
+    pub statements: Vec<Statement>,
+    /// Errors that trip the alarm within 5 minutes; default 5, as seed 003 sets it (rule L20).
+    pub errors_threshold: u32,
+}
+
+impl Default for FunctionProps {
+    fn default() -> Self {
+        Self {
+            description: String::new(),
+            runtime: DEFAULT_NODE_RUNTIME.to_string(),
+            handler: "index.handler".into(),
+            memory_mb: 256,
+            timeout_s: 30,
+            environment: IndexMap::new(),
+            log_retention_days: 30,
+            publish: true,
+            statements: vec![],
+            errors_threshold: 5,
+        }
+    }
+}
+
+/// A Lambda function with its role, log group, errors alarm and `live` alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub id: String,
+    pub handle: Handle,
+    pub role: Role,
+    /// The `live` alias when published.
+    pub alias: Option<Handle>,
+}
+
+/// The newest Node.js runtime Lambda supports (checked 2026-11-22 against the Lambda runtimes
+/// page: nodejs24.x, deprecation not before 2028): the default of every function.
+pub const DEFAULT_NODE_RUNTIME: &str = "nodejs24.x";
+
+const LOG_RETENTIONS: &[u32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+impl Function {
+    pub fn new(stack: &mut Stack, id: &str, code: Code, props: FunctionProps) -> Result<Self, ConstructError> {
+        let what = format!("function `{id}`");
+        let runtime = lambda::function::Runtime::from_str(&props.runtime).map_err(|_| {
+            ConstructError::invalid(
+                &what,
+                &format!("has runtime {:?}, which Lambda does not know", props.runtime),
+                "use a runtime such as nodejs24.x",
+            )
+        })?;
+        if !(128..=10240).contains(&props.memory_mb) {
+            return Err(ConstructError::invalid(
+                &what,
+                &format!("has memory {} MB, expected 128..=10240", props.memory_mb),
+                "set memory_mb",
+            ));
+        }
+        if !(1..=900).contains(&props.timeout_s) {
+            return Err(ConstructError::invalid(
+                &what,
+                &format!("has timeout {} s, expected 1..=900", props.timeout_s),
+                "set timeout_s",
+            ));
+        }
+        for key in props.environment.keys() {
+            if LAMBDA_RESERVED_ENV.contains(&key.as_str()) {
+                return Err(ConstructError::invalid(
+                    &what,
+                    &format!("sets the reserved environment variable {key}"),
+                    "remove it: Lambda sets it itself (rule L14); read the region from AWS_REGION at run time",
+                ));
+            }
+        }
+        if !LOG_RETENTIONS.contains(&props.log_retention_days) {
+            return Err(ConstructError::invalid(
+                &what,
+                &format!("has log retention {} days, which CloudWatch Logs does not offer", props.log_retention_days),
+                "use 1, 3, 5, 7, 14, 30, 60, 90, 180, 365 ...",
+            ));
+        }
+
+        let log_group = stack.template.add_with(
+            &format!("{id}Logs"),
+            &logs::LogGroup {
+                retention_in_days: Some(i64::from(props.log_retention_days).into()),
+                ..Default::default()
+            },
+            Attributes {
+                deletion_policy: Some(if stack.retain_data { DeletionPolicy::Retain } else { DeletionPolicy::Delete }),
+                update_replace_policy: Some(if stack.retain_data {
+                    UpdateReplacePolicy::Retain
+                } else {
+                    UpdateReplacePolicy::Delete
+                }),
+                ..Attributes::default()
+            },
+        )?;
+        let mut statements = vec![Statement::allow(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.get_att(logs::LogGroup::ATTR_ARN)],
+        )];
+        statements.extend(props.statements.clone());
+        let role = Role::new(stack, &format!("{id}Role"), "lambda.amazonaws.com", statements)?;
+
+        let Code::Asset { root, path } = &code;
+        let (bucket, key) = stack.asset(root, path)?;
+        let mut code = lambda::function::Code::default();
+        code.s3_bucket = Some(bucket);
+        code.s3_key = Some(key);
+        let environment = (!props.environment.is_empty())
+            .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
+        let function = lambda::Function {
+            description: (!props.description.is_empty()).then(|| props.description.clone().into()),
+            runtime: Some(runtime.into()),
+            handler: Some(props.handler.clone().into()),
+            memory_size: Some(i64::from(props.memory_mb).into()),
+            timeout: Some(i64::from(props.timeout_s).into()),
+            environment,
+            logging_config: Some(lambda::function::LoggingConfig {
+                log_group: Some(log_group.reference()),
+                log_format: Some(lambda::function::LogFormat::Json.into()),
+                ..Default::default()
+            }),
+            ..lambda::Function::new(code, role.arn())
+        };
+        let handle = stack.template.add(id, &function)?;
+
+        stack.template.add(
+            &format!("{id}Errors"),
+            &cloudwatch::Alarm {
+                alarm_description: Some(
+                    format!("{id}: more than {} errors in 5 minutes", props.errors_threshold).into(),
+                ),
+                namespace: Some("AWS/Lambda".into()),
+                metric_name: Some("Errors".into()),
+                dimensions: Some(vec![cloudwatch::alarm::Dimension::new("FunctionName", handle.reference())]),
+                statistic: Some(cloudwatch::alarm::Statistic::Sum.into()),
+                period: Some(300.into()),
+                evaluation_periods: Some(1.into()),
+                threshold: Some(f64::from(props.errors_threshold).into()),
+                comparison_operator: Some(cloudwatch::alarm::ComparisonOperator::GreaterThanThreshold.into()),
+                treat_missing_data: Some(cloudwatch::alarm::TreatMissingData::NotBreaching.into()),
+                ..Default::default()
+            },
+        )?;
+
+        let alias = if props.publish {
+            // A new version whenever the function's configuration or code changes; old versions
+            // are retained so a rollback can point the alias back at them.
+            let body =
+                serde_json::to_string(&stack.template.resource(id).map(|r| r.properties.clone())).unwrap_or_default();
+            let hash = &sha256_hex(body.as_bytes())[..10];
+            let version = stack.template.add_with(
+                &format!("{id}Version{hash}"),
+                &lambda::Version {
+                    description: Some(format!("configuration {hash}").into()),
+                    ..lambda::Version::new(handle.reference())
+                },
+                Attributes {
+                    deletion_policy: Some(DeletionPolicy::Retain),
+                    update_replace_policy: Some(UpdateReplacePolicy::Retain),
+                    ..Attributes::default()
+                },
+            )?;
+            let alias = stack.template.add(
+                &format!("{id}Live"),
+                &lambda::Alias::new(handle.reference(), version.get_att(lambda::Version::ATTR_VERSION), "live"),
+            )?;
+            stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
+            Some(alias)
+        } else {
+            None
+        };
+        stack.output(&format!("{id}Name"), handle.reference(), &format!("name of function {id}"))?;
+        stack.output(
+            &format!("{id}Arn"),
+            handle.get_att(lambda::Function::ATTR_ARN),
+            &format!("ARN of function {id}"),
+        )?;
+        Ok(Self { id: id.to_string(), handle, role, alias })
+    }
+
+    /// What invokers should target: the `live` alias when published, the function otherwise.
+    pub fn invoke_target(&self) -> Expr<String> {
+        match &self.alias {
+            Some(a) => a.reference(),
+            None => self.handle.get_att(lambda::Function::ATTR_ARN),
+        }
+    }
+}
+
+/// Who may call a Function URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlAuth {
+    /// Anyone on the internet: adds both resource-based permissions AWS requires (rule L01).
+    Public,
+    /// Callers signing with IAM credentials.
+    Iam,
+}
+
+/// Settings of a [`FunctionUrl`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionUrlProps {
+    pub auth: UrlAuth,
+    /// Origins CORS allows; empty means no browser origin. `*` is refused (rule L21).
+    pub allow_origins: Vec<Expr<String>>,
+    pub allow_methods: Vec<lambda::url::AllowMethods>,
+}
+
+impl Default for FunctionUrlProps {
+    fn default() -> Self {
+        use lambda::url::AllowMethods as M;
+        Self { auth: UrlAuth::Public, allow_origins: vec![], allow_methods: vec![M::Get, M::Post, M::Put, M::Delete] }
+    }
+}
+
+/// A Function URL on a function's `live` alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionUrl {
+    pub handle: Handle,
+}
+
+impl FunctionUrl {
+    pub fn new(stack: &mut Stack, function: &Function, props: FunctionUrlProps) -> Result<Self, ConstructError> {
+        let id = format!("{}Url", function.id);
+        for o in &props.allow_origins {
+            if o.as_literal().and_then(|v| v.as_str()).is_some_and(|s| s.contains('*')) {
+                return Err(ConstructError::invalid(
+                    &format!("function URL `{id}`"),
+                    "allows the origin `*`",
+                    "list the site origins instead (rule L21)",
+                ));
+            }
+        }
+        let auth = match props.auth {
+            UrlAuth::Public => lambda::url::AuthType::None,
+            UrlAuth::Iam => lambda::url::AuthType::AwsIam,
+        };
+        let cors = (!props.allow_origins.is_empty()).then(|| lambda::url::Cors {
+            allow_origins: Some(props.allow_origins.clone()),
+            allow_methods: Some(props.allow_methods.iter().map(|m| (*m).into()).collect()),
+            allow_headers: Some(vec!["content-type".into(), "authorization".into()]),
+            max_age: Some(300.into()),
+            ..Default::default()
+        });
+        let (target, qualifier) = match &function.alias {
+            Some(_) => (function.handle.reference(), Some("live".into())),
+            None => (function.handle.get_att(lambda::Function::ATTR_ARN), None),
+        };
+        let mut attrs = Attributes::default();
+        if let Some(alias) = &function.alias {
+            attrs.depends_on.push(alias.id.to_string());
+        }
+        let url = lambda::Url { cors, qualifier, ..lambda::Url::new(auth, target) };
+        let handle = stack.template.add_with(&id, &url, attrs.clone())?;
+        if props.auth == UrlAuth::Public {
+            // Since October 2025 a public URL needs both statements (Lambda Developer Guide,
+            // "Control access to Lambda function URLs").
+            let target = function.invoke_target();
+            stack.template.add_with(
+                &format!("{id}InvokeUrl"),
+                &lambda::Permission {
+                    function_url_auth_type: Some(lambda::permission::FunctionUrlAuthType::None.into()),
+                    ..lambda::Permission::new("lambda:InvokeFunctionUrl", target.clone(), "*")
+                },
+                attrs.clone(),
+            )?;
+            stack.template.add_with(
+                &format!("{id}InvokeFunction"),
+                &lambda::Permission {
+                    invoked_via_function_url: Some(true.into()),
+                    ..lambda::Permission::new("lambda:InvokeFunction", target, "*")
+                },
+                attrs,
+            )?;
+        }
+        stack.output(
+            &id,
+            handle.get_att(lambda::Url::ATTR_FUNCTION_URL),
+            &format!("URL of function {}", function.id),
+        )?;
+        Ok(Self { handle })
+    }
+}

@@ -1,0 +1,340 @@
+//! The media pipeline: an SRT ingest through a MediaConnect flow, and a MediaLive HLS channel
+//! into MediaPackage.
+
+use super::ConstructError;
+use super::iam::{Role, Statement};
+use crate::cfn::medialive::channel as ch;
+use crate::cfn::{mediaconnect, medialive, mediapackage, secretsmanager};
+use crate::template::{Attributes, Expr, Handle, Stack};
+
+/// Settings of an [`SrtFlow`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrtFlowProps {
+    /// The listener port; the seeds use 9998. Changing it updates the flow in place.
+    pub port: u32,
+    /// The only address range the listener accepts (rule L16 forbids `0.0.0.0/0` where data
+    /// is retained).
+    pub whitelist_cidr: String,
+    /// SRT latency in milliseconds; default 2000.
+    pub min_latency_ms: u32,
+}
+
+/// A MediaConnect flow with an encrypted SRT listener source. The passphrase is generated into
+/// Secrets Manager and read by MediaConnect through a role: `srt-password`, no `Algorithm`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrtFlow {
+    pub handle: Handle,
+    pub secret: Handle,
+}
+
+impl SrtFlow {
+    pub fn new(stack: &mut Stack, id: &str, props: SrtFlowProps) -> Result<Self, ConstructError> {
+        let what = format!("SRT flow `{id}`");
+        if !(1024..=65535).contains(&props.port) {
+            return Err(ConstructError::invalid(
+                &what,
+                &format!("listens on port {}, expected 1024..=65535", props.port),
+                "use the encoder's SRT port, e.g. 9998",
+            ));
+        }
+        if stack.retain_data && props.whitelist_cidr == "0.0.0.0/0" {
+            return Err(ConstructError::invalid(
+                &what,
+                "accepts SRT from 0.0.0.0/0",
+                "set media.ingest_cidr to the encoder's address (rule L16)",
+            ));
+        }
+        let secret = stack.template.add_with(
+            &format!("{id}Passphrase"),
+            &secretsmanager::Secret {
+                description: Some("SRT passphrase of the ingest flow (castform; never in a template)".into()),
+                generate_secret_string: Some(secretsmanager::secret::GenerateSecretString {
+                    password_length: Some(32.into()),
+                    exclude_punctuation: Some(true.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Attributes::stateful(stack.retain_data),
+        )?;
+        let role = Role::new(
+            stack,
+            &format!("{id}SecretRole"),
+            "mediaconnect.amazonaws.com",
+            vec![Statement::allow(
+                &[
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetResourcePolicy",
+                    "secretsmanager:ListSecretVersionIds",
+                ],
+                vec![secret.reference()],
+            )],
+        )?;
+        let source = mediaconnect::flow::Source {
+            name: Some("srt-ingest".into()),
+            description: Some("SRT listener for the encoder".into()),
+            protocol: Some(mediaconnect::flow::Protocol::SrtListener.into()),
+            ingest_port: Some(i64::from(props.port).into()),
+            whitelist_cidr: Some(props.whitelist_cidr.as_str().into()),
+            min_latency: Some(i64::from(props.min_latency_ms).into()),
+            decryption: Some(mediaconnect::flow::Encryption {
+                key_type: Some(mediaconnect::flow::KeyType::SrtPassword.into()),
+                secret_arn: Some(secret.reference()),
+                ..mediaconnect::flow::Encryption::new(role.arn())
+            }),
+            ..Default::default()
+        };
+        let handle = stack.template.add(id, &mediaconnect::Flow::new(stack.physical_name("srt-ingest"), source))?;
+        stack.output(
+            &format!("{id}Arn"),
+            handle.get_att(mediaconnect::Flow::ATTR_FLOW_ARN),
+            "ARN of the MediaConnect flow",
+        )?;
+        stack.output(
+            &format!("{id}IngestIp"),
+            handle.get_att(mediaconnect::Flow::ATTR_SOURCE_INGEST_IP),
+            "address the encoder sends SRT to",
+        )?;
+        stack.output(&format!("{id}PassphraseArn"), secret.reference(), "Secrets Manager ARN of the SRT passphrase")?;
+        Ok(Self { handle, secret })
+    }
+
+    pub fn arn(&self) -> Expr<String> {
+        self.handle.get_att(mediaconnect::Flow::ATTR_FLOW_ARN)
+    }
+}
+
+/// One rung of the H.264 ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rung {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate_kbps: u32,
+}
+
+/// Settings of an [`HlsChannel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HlsChannelProps {
+    pub ladder: Vec<Rung>,
+    /// `SINGLE_PIPELINE` by default (half the price of `STANDARD`).
+    pub single_pipeline: bool,
+    /// HLS segment length in seconds; default 6.
+    pub segment_seconds: u32,
+}
+
+/// MediaLive input from a MediaConnect flow, a MediaLive channel encoding an H.264 ladder with
+/// AAC audio, into a MediaPackage channel with an HLS origin endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HlsChannel {
+    pub channel: Handle,
+    pub endpoint: Handle,
+    /// The role MediaLive channels run with; the API passes it when it creates
+    /// per-destination channels on demand.
+    pub medialive_role: Role,
+}
+
+impl HlsChannel {
+    pub fn new(stack: &mut Stack, id: &str, flow: &SrtFlow, props: HlsChannelProps) -> Result<Self, ConstructError> {
+        let what = format!("HLS channel `{id}`");
+        if props.ladder.is_empty() {
+            return Err(ConstructError::invalid(&what, "has an empty ladder", "give at least one rendition"));
+        }
+        for r in &props.ladder {
+            if r.width % 2 != 0 || r.height % 2 != 0 {
+                return Err(ConstructError::invalid(
+                    &what,
+                    &format!("rendition {} is {}x{}", r.name, r.width, r.height),
+                    "H.264 needs even dimensions",
+                ));
+            }
+        }
+        let package = stack.template.add(
+            &format!("{id}Package"),
+            &mediapackage::Channel {
+                description: Some("castform HLS packaging".into()),
+                ..mediapackage::Channel::new(stack.physical_name("hls"))
+            },
+        )?;
+        let endpoint = stack.template.add(
+            &format!("{id}Endpoint"),
+            &mediapackage::OriginEndpoint {
+                description: Some("HLS for the player".into()),
+                hls_package: Some(mediapackage::origin_endpoint::HlsPackage {
+                    segment_duration_seconds: Some(i64::from(props.segment_seconds).into()),
+                    playlist_window_seconds: Some(60.into()),
+                    ..Default::default()
+                }),
+                manifest_name: Some("index".into()),
+                origination: Some(mediapackage::origin_endpoint::Origination::Allow.into()),
+                ..mediapackage::OriginEndpoint::new(package.reference(), stack.physical_name("hls-endpoint"))
+            },
+        )?;
+        let medialive_role = Role::new(
+            stack,
+            &format!("{id}MediaLiveRole"),
+            "medialive.amazonaws.com",
+            vec![
+                Statement::allow(
+                    &[
+                        "mediaconnect:ManagedDescribeFlow",
+                        "mediaconnect:ManagedAddOutput",
+                        "mediaconnect:ManagedRemoveOutput",
+                    ],
+                    vec![flow.arn()],
+                ),
+                Statement::allow(
+                    &["mediapackage:DescribeChannel"],
+                    vec![package.get_att(mediapackage::Channel::ATTR_ARN)],
+                ),
+                Statement::allow(
+                    &["ssm:GetParameters", "ssm:GetParameter"],
+                    vec![Expr::sub(format!(
+                        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
+                        stack.prefix
+                    ))],
+                ),
+                Statement::allow(
+                    &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    vec![Expr::sub(
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/medialive/*",
+                    )],
+                ),
+            ],
+        )?;
+        let input = stack.template.add(
+            &format!("{id}Input"),
+            &medialive::Input {
+                name: Some(stack.physical_name("flow-input").into()),
+                type_: Some(medialive::input::InputType::Mediaconnect.into()),
+                media_connect_flows: Some(vec![medialive::input::MediaConnectFlow { flow_arn: Some(flow.arn()) }]),
+                role_arn: Some(medialive_role.arn()),
+                ..Default::default()
+            },
+        )?;
+        let audio = ch::AudioDescription {
+            name: Some("audio_aac".into()),
+            audio_selector_name: Some("default".into()),
+            codec_settings: Some(ch::AudioCodecSettings {
+                aac_settings: Some(ch::AacSettings {
+                    bitrate: Some(128_000.0.into()),
+                    coding_mode: Some("CODING_MODE_2_0".into()),
+                    sample_rate: Some(48_000.0.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let videos: Vec<ch::VideoDescription> = props
+            .ladder
+            .iter()
+            .map(|r| ch::VideoDescription {
+                name: Some(format!("video_{}", r.name).into()),
+                width: Some(i64::from(r.width).into()),
+                height: Some(i64::from(r.height).into()),
+                codec_settings: Some(ch::VideoCodecSettings {
+                    h264_settings: Some(ch::H264Settings {
+                        bitrate: Some(i64::from(r.bitrate_kbps * 1000).into()),
+                        rate_control_mode: Some("CBR".into()),
+                        framerate_control: Some("SPECIFIED".into()),
+                        framerate_numerator: Some(30.into()),
+                        framerate_denominator: Some(1.into()),
+                        gop_size: Some(2.0.into()),
+                        gop_size_units: Some("SECONDS".into()),
+                        profile: Some("HIGH".into()),
+                        level: Some("H264_LEVEL_AUTO".into()),
+                        scan_type: Some("PROGRESSIVE".into()),
+                        par_control: Some("SPECIFIED".into()),
+                        par_numerator: Some(1.into()),
+                        par_denominator: Some(1.into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect();
+        let outputs: Vec<ch::Output> = props
+            .ladder
+            .iter()
+            .map(|r| ch::Output {
+                output_name: Some(r.name.as_str().into()),
+                video_description_name: Some(format!("video_{}", r.name).into()),
+                audio_description_names: Some(vec!["audio_aac".into()]),
+                output_settings: Some(ch::OutputSettings {
+                    media_package_output_settings: Some(serde_json::json!({})),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect();
+        let channel = stack.template.add(
+            &format!("{id}Channel"),
+            &medialive::Channel {
+                name: Some(stack.physical_name("hls-channel").into()),
+                channel_class: Some(if props.single_pipeline { "SINGLE_PIPELINE" } else { "STANDARD" }.into()),
+                role_arn: Some(medialive_role.arn()),
+                input_specification: Some(ch::InputSpecification {
+                    codec: Some("AVC".into()),
+                    resolution: Some("HD".into()),
+                    maximum_bitrate: Some("MAX_20_MBPS".into()),
+                }),
+                input_attachments: Some(vec![ch::InputAttachment {
+                    input_id: Some(input.reference()),
+                    input_attachment_name: Some("srt-flow".into()),
+                    ..Default::default()
+                }]),
+                destinations: Some(vec![ch::OutputDestination {
+                    id: Some("mediapackage".into()),
+                    media_package_settings: Some(vec![ch::MediaPackageOutputDestinationSettings {
+                        channel_id: Some(package.reference()),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }]),
+                encoder_settings: Some(ch::EncoderSettings {
+                    audio_descriptions: Some(vec![audio]),
+                    video_descriptions: Some(videos),
+                    output_groups: Some(vec![ch::OutputGroup {
+                        name: Some("mediapackage".into()),
+                        output_group_settings: Some(ch::OutputGroupSettings {
+                            media_package_group_settings: Some(ch::MediaPackageGroupSettings {
+                                destination: Some(ch::OutputLocationRef {
+                                    destination_ref_id: Some("mediapackage".into()),
+                                }),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }),
+                        outputs: Some(outputs),
+                    }]),
+                    timecode_config: Some(ch::TimecodeConfig { source: Some("EMBEDDED".into()), ..Default::default() }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )?;
+        stack.output(&format!("{id}ChannelId"), channel.reference(), "MediaLive channel id")?;
+        stack.output(
+            &format!("{id}ChannelArn"),
+            channel.get_att(medialive::Channel::ATTR_ARN),
+            "MediaLive channel ARN",
+        )?;
+        stack.output(&format!("{id}InputId"), input.reference(), "MediaLive input id")?;
+        stack.output(&format!("{id}PackageChannelId"), package.reference(), "MediaPackage channel id")?;
+        stack.output(
+            &format!("{id}HlsUrl"),
+            endpoint.get_att(mediapackage::OriginEndpoint::ATTR_URL),
+            "HLS playback URL at the origin",
+        )?;
+        stack.output(&format!("{id}MediaLiveRoleArn"), medialive_role.arn(), "role MediaLive channels run with")?;
+        Ok(Self { channel, endpoint, medialive_role })
+    }
+
+    /// The HLS endpoint's URL.
+    pub fn hls_url(&self) -> Expr<String> {
+        self.endpoint.get_att(mediapackage::OriginEndpoint::ATTR_URL)
+    }
+}

@@ -1,0 +1,38 @@
+//! L2: building blocks in the user's words, with safe defaults, each adding what its
+//! resources need to work (permissions, log groups, alarms, policies, outputs).
+
+pub mod bucket;
+pub mod function;
+pub mod iam;
+pub mod media;
+pub mod site;
+pub mod table;
+
+#[cfg(test)]
+mod tests;
+
+pub use bucket::Bucket;
+pub use function::{Code, DEFAULT_NODE_RUNTIME, Function, FunctionProps, FunctionUrl, FunctionUrlProps, UrlAuth};
+pub use iam::{Role, Statement};
+pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
+pub use site::{ExtraOrigin, Site, SiteProps};
+pub use table::{Gsi, KeyType, Table, TableProps};
+
+use crate::template::{StackError, TemplateError};
+
+/// Why a construct refused its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConstructError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("{what} {problem}\nhelp: {help}")]
+    Invalid { what: String, problem: String, help: String },
+}
+
+impl ConstructError {
+    pub fn invalid(what: &str, problem: &str, help: &str) -> Self {
+        Self::Invalid { what: what.to_string(), problem: problem.to_string(), help: help.to_string() }
+    }
+}

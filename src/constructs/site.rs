@@ -1,0 +1,167 @@
+//! A static site: a private bucket behind CloudFront with origin access control, HTTPS only,
+//! security headers, a default root object, and optionally a second origin such as an HLS
+//! endpoint.
+
+use super::ConstructError;
+use super::bucket::Bucket;
+use crate::cfn::cloudfront;
+use crate::cfn::cloudfront::distribution as d;
+use crate::cfn::cloudfront::origin_access_control as oac;
+use crate::cfn::cloudfront::response_headers_policy as rhp;
+use crate::template::{Expr, Handle, Stack};
+use serde_json::json;
+
+/// CloudFront's managed cache policy `Managed-CachingOptimized`.
+pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// CloudFront's managed cache policy `Managed-Elemental-MediaPackage`.
+pub const CACHING_MEDIAPACKAGE: &str = "08627262-05a9-4f76-9ded-b50ca2e3a84f";
+
+/// A second origin, served under `path_pattern` (e.g. the HLS endpoint under `/out/*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraOrigin {
+    pub id: String,
+    /// The origin's host name (no scheme, no path).
+    pub domain: Expr<String>,
+    pub path_pattern: String,
+    pub cache_policy_id: String,
+}
+
+/// Settings of a [`Site`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteProps {
+    /// Default `index.html`.
+    pub default_root_object: String,
+    pub extra_origin: Option<ExtraOrigin>,
+    /// A custom domain and its ACM certificate (us-east-1): enables TLS 1.2 as the minimum.
+    /// Without one, CloudFront's default certificate is used.
+    pub domain: Option<(String, String)>,
+}
+
+impl Default for SiteProps {
+    fn default() -> Self {
+        Self { default_root_object: "index.html".into(), extra_origin: None, domain: None }
+    }
+}
+
+/// The site's bucket and distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub bucket: Bucket,
+    pub distribution: Handle,
+}
+
+impl Site {
+    pub fn new(stack: &mut Stack, id: &str, props: SiteProps) -> Result<Self, ConstructError> {
+        let bucket = Bucket::new(stack, &format!("{id}Bucket"))?;
+        let access = stack.template.add(
+            &format!("{id}OriginAccess"),
+            &cloudfront::OriginAccessControl::new(oac::OriginAccessControlConfig {
+                description: Some("castform: CloudFront reads the site bucket with SigV4".into()),
+                ..oac::OriginAccessControlConfig::new(stack.physical_name("site-oac"), "s3", "always", "sigv4")
+            }),
+        )?;
+        let headers = stack.template.add(
+            &format!("{id}SecurityHeaders"),
+            &cloudfront::ResponseHeadersPolicy::new(rhp::ResponseHeadersPolicyConfig {
+                comment: Some("castform: HSTS, nosniff, frame deny, strict referrer".into()),
+                security_headers_config: Some(rhp::SecurityHeadersConfig {
+                    strict_transport_security: Some(rhp::StrictTransportSecurity {
+                        include_subdomains: Some(true.into()),
+                        preload: Some(true.into()),
+                        ..rhp::StrictTransportSecurity::new(63_072_000, true)
+                    }),
+                    content_type_options: Some(rhp::ContentTypeOptions::new(true)),
+                    frame_options: Some(rhp::FrameOptions::new("DENY", true)),
+                    referrer_policy: Some(rhp::ReferrerPolicy::new(true, "strict-origin-when-cross-origin")),
+                    xss_protection: Some(rhp::XSSProtection {
+                        mode_block: Some(true.into()),
+                        ..rhp::XSSProtection::new(true, true)
+                    }),
+                    ..Default::default()
+                }),
+                ..rhp::ResponseHeadersPolicyConfig::new(stack.physical_name("security-headers"))
+            }),
+        )?;
+        let site_origin = "site";
+        let mut origins = vec![d::Origin {
+            origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
+            s3_origin_config: Some(d::S3OriginConfig { origin_access_identity: Some("".into()), ..Default::default() }),
+            ..d::Origin::new(bucket.handle.get_att(crate::cfn::s3::Bucket::ATTR_REGIONAL_DOMAIN_NAME), site_origin)
+        }];
+        let mut behaviors = vec![];
+        if let Some(extra) = &props.extra_origin {
+            origins.push(d::Origin {
+                custom_origin_config: Some(d::CustomOriginConfig {
+                    origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
+                    ..d::CustomOriginConfig::new("https-only")
+                }),
+                ..d::Origin::new(extra.domain.clone(), extra.id.as_str())
+            });
+            behaviors.push(d::CacheBehavior {
+                cache_policy_id: Some(extra.cache_policy_id.as_str().into()),
+                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
+                allowed_methods: Some(vec!["GET".into(), "HEAD".into(), "OPTIONS".into()]),
+                compress: Some(true.into()),
+                ..d::CacheBehavior::new(extra.path_pattern.as_str(), extra.id.as_str(), "redirect-to-https")
+            });
+        }
+        let certificate = match &props.domain {
+            Some((_, arn)) => d::ViewerCertificate {
+                acm_certificate_arn: Some(arn.as_str().into()),
+                minimum_protocol_version: Some(d::MinimumProtocolVersion::TLSv1_2_2021.into()),
+                ssl_support_method: Some(d::SslSupportMethod::SniOnly.into()),
+                ..Default::default()
+            },
+            None => d::ViewerCertificate { cloud_front_default_certificate: Some(true.into()), ..Default::default() },
+        };
+        let config = d::DistributionConfig {
+            comment: Some(stack.physical_name("site").into()),
+            default_root_object: Some(props.default_root_object.as_str().into()),
+            origins: Some(origins),
+            cache_behaviors: (!behaviors.is_empty()).then_some(behaviors),
+            aliases: props.domain.as_ref().map(|(name, _)| vec![name.as_str().into()]),
+            viewer_certificate: Some(certificate),
+            http_version: Some(d::HttpVersion::Http2and3.into()),
+            ipv6_enabled: Some(true.into()),
+            price_class: Some(d::PriceClass::PriceClass100.into()),
+            ..d::DistributionConfig::new(
+                d::DefaultCacheBehavior {
+                    cache_policy_id: Some(CACHING_OPTIMIZED.into()),
+                    response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
+                    compress: Some(true.into()),
+                    allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
+                    ..d::DefaultCacheBehavior::new(site_origin, d::ViewerProtocolPolicy::RedirectToHttps)
+                },
+                true,
+            )
+        };
+        let distribution = stack.template.add(&format!("{id}Distribution"), &cloudfront::Distribution::new(config))?;
+        bucket.add_policy_statement(
+            stack,
+            json!({
+                "Sid": "CloudFrontReadsSite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": bucket.objects_arn(),
+                "Condition": {"StringEquals": {"AWS:SourceArn": Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{id}Distribution}}"
+                ))}}
+            }),
+        )?;
+        let domain: Expr<String> = distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME);
+        stack.output(&format!("{id}DistributionId"), distribution.reference(), "CloudFront distribution id")?;
+        stack.output(&format!("{id}DomainName"), domain.clone(), "CloudFront domain name")?;
+        let url = match &props.domain {
+            Some((name, _)) => Expr::from(format!("https://{name}")),
+            None => Expr::join("", vec!["https://".into(), domain]),
+        };
+        stack.output(&format!("{id}Url"), url, "the site's URL")?;
+        Ok(Self { bucket, distribution })
+    }
+
+    /// `https://<domain>` of the distribution, for CORS origins.
+    pub fn origin(&self) -> Expr<String> {
+        Expr::join("", vec!["https://".into(), self.distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME)])
+    }
+}
