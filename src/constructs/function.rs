@@ -291,7 +291,7 @@ impl FunctionUrl {
             attrs.depends_on.push(alias.id.to_string());
         }
         let url = lambda::Url { cors, qualifier, ..lambda::Url::new(auth, target) };
-        let handle = stack.template.add_with(&id, &url, attrs.clone())?;
+        let handle = stack.template.add_with(&id, &url, attrs)?;
         if props.auth == UrlAuth::Public {
             // Since October 2025 a public URL needs both statements (Lambda Developer Guide,
             // "Control access to Lambda function URLs").
@@ -302,7 +302,7 @@ impl FunctionUrl {
                     function_url_auth_type: Some(lambda::permission::FunctionUrlAuthType::None.into()),
                     ..lambda::Permission::new("lambda:InvokeFunctionUrl", target.clone(), "*")
                 },
-                attrs.clone(),
+                Attributes::default(),
             )?;
             stack.template.add_with(
                 &format!("{id}InvokeFunction"),
@@ -310,7 +310,7 @@ impl FunctionUrl {
                     invoked_via_function_url: Some(true.into()),
                     ..lambda::Permission::new("lambda:InvokeFunction", target, "*")
                 },
-                attrs,
+                Attributes::default(),
             )?;
         }
         stack.output(

@@ -1,0 +1,238 @@
+//! Lunora Player (seeds 000, 001, 002): the tables, the SRT → MediaConnect → MediaLive →
+//! MediaPackage pipeline, the multi-destination API behind a Function URL, and the site.
+//!
+//! ```text
+//! data ──────────────────────────────┐
+//! media (SrtFlow, HlsChannel) ──▶ web (Site + HLS origin) ──▶ api (Function + URL, CORS = site)
+//!   └────────────────────────────────────────────────────────▶ api (flow ARN, MediaLive role)
+//! ```
+
+use super::AppError;
+use crate::config::Environment;
+use crate::constructs::table::read_write;
+use crate::constructs::{
+    Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel, HlsChannelProps,
+    KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps,
+};
+use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
+use indexmap::IndexMap;
+
+/// The five tables of seeds 000-002, with the keys the seeds give.
+const TABLES: &[(&str, &str, &str, &str)] = &[
+    // (logical id, name suffix, partition key, env var)
+    ("Destinations", "destinations", "destinationId", "DESTINATIONS_TABLE"),
+    ("Presets", "presets", "presetId", "PRESETS_TABLE"),
+    ("StreamingSessions", "streaming-sessions", "sessionId", "SESSIONS_TABLE"),
+    ("Sources", "sources", "source_id", "SOURCES_TABLE"),
+    ("DynamicDestinations", "dynamic-destinations", "destinationId", "DYNAMIC_DESTINATIONS_TABLE"),
+];
+
+pub fn define(env: &Environment) -> Result<App, AppError> {
+    let new_stack = |name: &str, description: &str| {
+        Stack::new(
+            &env.prefix,
+            name,
+            &env.region,
+            env.retain_data,
+            &format!("Lunora Player {name}: {description} (castform)"),
+        )
+    };
+
+    // data
+    let mut data = new_stack("data", "DynamoDB tables");
+    let mut table_outputs = vec![];
+    for (id, suffix, key, var) in TABLES {
+        Table::new(
+            &mut data,
+            id,
+            TableProps {
+                name: suffix.to_string(),
+                partition_key: (key.to_string(), KeyType::String),
+                ..Default::default()
+            },
+        )?;
+        table_outputs.push((
+            OutputRef { stack: "data".into(), output: format!("{id}Name") },
+            OutputRef { stack: "data".into(), output: format!("{id}Arn") },
+            *var,
+        ));
+    }
+
+    // media
+    let media = if env.media.enabled {
+        let mut media = new_stack("media", "SRT ingest, MediaLive HLS channel, MediaPackage");
+        let flow = SrtFlow::new(
+            &mut media,
+            "Ingest",
+            SrtFlowProps {
+                port: env.media.srt_port,
+                whitelist_cidr: env.media.ingest_cidr.clone(),
+                min_latency_ms: 2000,
+            },
+        )?;
+        HlsChannel::new(
+            &mut media,
+            "Live",
+            &flow,
+            HlsChannelProps {
+                ladder: env
+                    .media
+                    .ladder
+                    .iter()
+                    .map(|r| Rung {
+                        name: r.name.clone(),
+                        width: r.width,
+                        height: r.height,
+                        bitrate_kbps: r.bitrate_kbps,
+                    })
+                    .collect(),
+                single_pipeline: env.media.channel_class == crate::config::ChannelClass::SinglePipeline,
+                segment_seconds: 6,
+            },
+        )?;
+        Some(media)
+    } else {
+        None
+    };
+    let media_out = |output: &str| OutputRef { stack: "media".into(), output: output.into() };
+
+    // web
+    let mut web = new_stack("web", "the site");
+    let (site_bucket, site_url) = if env.web.cdn {
+        let extra_origin = match &media {
+            Some(_) => {
+                let hls = web.import(&media_out("LiveHlsUrl"))?;
+                Some(ExtraOrigin {
+                    id: "hls".into(),
+                    domain: Expr::select(2, Expr::split("/", hls)),
+                    path_pattern: "/out/*".into(),
+                    cache_policy_id: crate::constructs::site::CACHING_MEDIAPACKAGE.into(),
+                })
+            }
+            None => None,
+        };
+        let domain = env.web.domain.clone().zip(env.web.certificate_arn.clone());
+        Site::new(&mut web, "Site", SiteProps { extra_origin, domain, ..SiteProps::default() })?;
+        (
+            OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
+            Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
+        )
+    } else {
+        Bucket::new(&mut web, "SiteBucket")?;
+        (OutputRef { stack: "web".into(), output: "SiteBucketName".into() }, None)
+    };
+
+    // api
+    let mut api = new_stack("api", "the multi-destination API");
+    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
+    let mut statements = vec![];
+    for (name, arn, var) in &table_outputs {
+        environment.insert(var.to_string(), api.import(name)?);
+        statements.push(read_write(api.import(arn)?));
+    }
+    environment.insert("CASTFORM_ENVIRONMENT".into(), env.name.as_str().into());
+    if media.is_some() {
+        let flow_arn = api.import(&media_out("IngestArn"))?;
+        let role_arn = api.import(&media_out("LiveMediaLiveRoleArn"))?;
+        environment.insert("MEDIACONNECT_FLOW_ARN".into(), flow_arn.clone());
+        environment.insert("MEDIALIVE_ROLE_ARN".into(), role_arn.clone());
+        environment.insert("MEDIALIVE_CHANNEL_ID".into(), api.import(&media_out("LiveChannelId"))?);
+        environment.insert("MEDIALIVE_INPUT_ID".into(), api.import(&media_out("LiveInputId"))?);
+        statements.push(Statement::allow(
+            &[
+                "mediaconnect:DescribeFlow",
+                "mediaconnect:AddFlowOutputs",
+                "mediaconnect:RemoveFlowOutput",
+                "mediaconnect:UpdateFlowOutput",
+            ],
+            vec![flow_arn],
+        ));
+        statements.push(Statement::allow(
+            &[
+                "medialive:CreateChannel",
+                "medialive:DeleteChannel",
+                "medialive:DescribeChannel",
+                "medialive:StartChannel",
+                "medialive:StopChannel",
+                "medialive:UpdateChannel",
+                "medialive:CreateInput",
+                "medialive:DeleteInput",
+                "medialive:DescribeInput",
+                "medialive:CreateTags",
+            ],
+            vec![
+                Expr::sub("arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*"),
+                Expr::sub("arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*"),
+            ],
+        ));
+        statements.push(
+            Statement::allow(&["iam:PassRole"], vec![role_arn]).with_condition(
+                serde_json::json!({"StringEquals": {"iam:PassedToService": "medialive.amazonaws.com"}}),
+            ),
+        );
+        statements.push(Statement::allow(
+            &["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            vec![Expr::sub(format!(
+                "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
+                env.prefix
+            ))],
+        ));
+    }
+    let function = Function::new(
+        &mut api,
+        "Api",
+        Code::Asset { root: env.root.clone(), path: env.api.code.clone() },
+        FunctionProps {
+            description: "Lunora Player multi-destination API".into(),
+            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            handler: "index.handler".into(),
+            memory_mb: env.api.memory_mb,
+            timeout_s: env.api.timeout_s,
+            environment,
+            statements,
+            ..FunctionProps::default()
+        },
+    )?;
+    let mut origins: Vec<Expr<String>> = vec![];
+    if let Some(url) = &site_url {
+        origins.push(api.import(url)?);
+    }
+    origins.extend(env.api.cors_origins.iter().map(|o| Expr::from(o.as_str())));
+    FunctionUrl::new(&mut api, &function, FunctionUrlProps { allow_origins: origins, ..FunctionUrlProps::default() })?;
+
+    let mut stacks = vec![data];
+    stacks.extend(media);
+    stacks.push(web);
+    stacks.push(api);
+    for s in &mut stacks {
+        s.apply_tags(&env.tags);
+    }
+    let mut app = App::new("lunora", &env.name, stacks)?;
+    let api_url = OutputRef { stack: "api".into(), output: "ApiUrl".into() };
+    app.uploads.push(Upload { source: env.web.site.display().to_string(), bucket: site_bucket.clone() });
+    app.files.push(RenderedFile {
+        template: "templates/lunora/config.js.hbs".into(),
+        bucket: site_bucket,
+        key: "config.js".into(),
+        content_type: "application/javascript".into(),
+        values: vec![
+            ("app".into(), FileValue::Literal("lunora".into())),
+            ("environment".into(), FileValue::Literal(env.name.clone())),
+            ("region".into(), FileValue::Literal(env.region.clone())),
+            ("api_url".into(), FileValue::Output(api_url.clone())),
+            (
+                "hls_url".into(),
+                if env.media.enabled {
+                    FileValue::Output(media_out("LiveHlsUrl"))
+                } else {
+                    FileValue::Literal(String::new())
+                },
+            ),
+            ("site_url".into(), site_url.map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
+            ("deployment_id".into(), FileValue::DeploymentId),
+        ],
+    });
+    app.health_checks.push((api_url, "/health".into()));
+    app.check_wiring()?;
+    Ok(app)
+}

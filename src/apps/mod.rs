@@ -1,0 +1,27 @@
+//! The seeds' systems as stacks: `define(env) -> Result<App>` per app.
+
+pub mod lunora;
+
+use crate::config::Environment;
+use crate::constructs::ConstructError;
+use crate::template::{App, StackError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Construct(#[from] ConstructError),
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error(
+        "app `{0}` has no stacks defined yet\nhelp: castform builds `lunora` today; see the open issues for the others"
+    )]
+    NotYetDefined(String),
+}
+
+/// The stacks of the environment's app.
+pub fn define(env: &Environment) -> Result<App, AppError> {
+    match env.app.as_str() {
+        "lunora" => lunora::define(env),
+        other => Err(AppError::NotYetDefined(other.to_string())),
+    }
+}

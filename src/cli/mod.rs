@@ -1,0 +1,86 @@
+//! The command line: one file per command; each fills an options struct and calls one `ops`
+//! function. Exit codes: 0 success, 1 error, 2 checks failed or bad input and nothing was
+//! touched, 3 deploy failed and the environment was restored.
+
+mod synth;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "castform",
+    version,
+    about = "Typed AWS stacks for a media-streaming platform, rendered to CloudFormation and checked against its incidents",
+    after_help = "Examples:\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
+)]
+pub struct Cli {
+    /// Project root holding environments/, templates/ and assets/.
+    #[arg(long, global = true, default_value = ".")]
+    pub root: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    Synth(synth::Args),
+}
+
+/// Runs the command line; `Ok` carries the exit code.
+pub fn run() -> anyhow::Result<u8> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Synth(args) => synth::run(&cli.root, args),
+    }
+}
+
+/// The exit code for an error: 2 for bad input (an environment file), 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some()) { 2 } else { 1 }
+}
+
+/// `--app`, `ENV` and `--all` into a selection.
+pub(crate) fn selection(
+    app: Option<String>,
+    env: Option<String>,
+    all: bool,
+) -> anyhow::Result<crate::ops::synth::Selection> {
+    use crate::ops::synth::Selection;
+    Ok(match (env, all, app) {
+        (Some(_), true, _) => {
+            anyhow::bail!("give an environment or --all, not both\nhelp: castform synth prod, or castform synth --all")
+        }
+        (Some(env), false, app) => {
+            Selection::One { app: app.unwrap_or_else(|| crate::config::DEFAULT_APP.into()), env }
+        }
+        (None, true, Some(app)) => Selection::AllOf { app },
+        (None, true, None) => Selection::Everything,
+        (None, false, _) => anyhow::bail!(
+            "name an environment, e.g. `prod`, or pass --all\nhelp: environments are the files under environments/<app>/"
+        ),
+    })
+}
+
+/// The error and its causes, outermost first, each once; `help:` lines kept at the end.
+pub fn render_error(e: &anyhow::Error) -> String {
+    let mut lines: Vec<String> = vec![];
+    let mut help: Vec<String> = vec![];
+    for cause in e.chain() {
+        for l in cause.to_string().lines() {
+            if l.starts_with("help: ") {
+                if !help.contains(&l.to_string()) {
+                    help.push(l.to_string());
+                }
+            } else if !lines.iter().any(|x| x.contains(l)) {
+                lines.push(l.to_string());
+            }
+        }
+    }
+    let mut out = lines.join("\n  caused by: ");
+    for h in help {
+        out.push('\n');
+        out.push_str(&h);
+    }
+    out
+}

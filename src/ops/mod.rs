@@ -1,0 +1,3 @@
+//! One module per operation; the command layer fills an options struct and calls one of them.
+
+pub mod synth;

@@ -1,0 +1,58 @@
+//! The one place that prints: messages, errors with their `help:` lines, colour only on a
+//! terminal (and never with `NO_COLOR`).
+
+use std::io::IsTerminal;
+
+/// Whether stdout gets colour.
+pub fn colour_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn colour_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn paint(on: bool, code: &str, text: &str) -> String {
+    if on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}
+
+pub fn red(on: bool, t: &str) -> String {
+    paint(on, "31;1", t)
+}
+pub fn yellow(on: bool, t: &str) -> String {
+    paint(on, "33;1", t)
+}
+pub fn green(on: bool, t: &str) -> String {
+    paint(on, "32;1", t)
+}
+pub fn bold(on: bool, t: &str) -> String {
+    paint(on, "1", t)
+}
+pub fn dim(on: bool, t: &str) -> String {
+    paint(on, "2", t)
+}
+
+/// A line of normal output.
+pub fn say(text: &str) {
+    println!("{text}");
+}
+
+/// `error: ...` on stderr; `help:` lines of the message are set apart.
+pub fn error(message: &str) {
+    let on = colour_stderr();
+    let mut lines = message.lines();
+    if let Some(first) = lines.next() {
+        eprintln!("{} {first}", red(on, "error:"));
+    }
+    for l in lines {
+        match l.strip_prefix("help: ") {
+            Some(h) => eprintln!("{} {h}", paint(on, "36;1", "help:")),
+            None => eprintln!("{l}"),
+        }
+    }
+}
+
+/// `warning: ...` on stderr.
+pub fn warn(message: &str) {
+    eprintln!("{} {message}", yellow(colour_stderr(), "warning:"));
+}
