@@ -247,14 +247,14 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             "a custom domain needs its ACM certificate in us-east-1",
         ));
     }
-    if let Some(arn) = &certificate_arn {
-        if !arn.starts_with("arn:aws:acm:us-east-1:") {
-            return Err(at(
-                "web.certificate_arn",
-                format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"),
-                "CloudFront only uses certificates from us-east-1",
-            ));
-        }
+    if let Some(arn) = &certificate_arn
+        && !arn.starts_with("arn:aws:acm:us-east-1:")
+    {
+        return Err(at(
+            "web.certificate_arn",
+            format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"),
+            "CloudFront only uses certificates from us-east-1",
+        ));
     }
     Ok(Environment {
         app: raw.app,
@@ -409,14 +409,15 @@ fn locate(text: &str, dotted: &str) -> (usize, usize) {
         if depth > 0 && indent < min_indent {
             break;
         }
-        if let Some(k) = t.split(':').next() {
-            if k.trim() == parts[depth] && indent >= min_indent {
-                found = (i + 1, indent + 1);
-                depth += 1;
-                min_indent = indent + 1;
-                if depth == parts.len() {
-                    return found;
-                }
+        if let Some(k) = t.split(':').next()
+            && k.trim() == parts[depth]
+            && indent >= min_indent
+        {
+            found = (i + 1, indent + 1);
+            depth += 1;
+            min_indent = indent + 1;
+            if depth == parts.len() {
+                return found;
             }
         }
     }

@@ -143,9 +143,7 @@ impl Function {
 
         let Code::Asset { root, path } = &code;
         let (bucket, key) = stack.asset(root, path)?;
-        let mut code = lambda::function::Code::default();
-        code.s3_bucket = Some(bucket);
-        code.s3_key = Some(key);
+        let code = lambda::function::Code { s3_bucket: Some(bucket), s3_key: Some(key), ..Default::default() };
         let environment = (!props.environment.is_empty())
             .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
         let function = lambda::Function {

@@ -1,1 +1,314 @@
+//! Construct tests: build a stack, assert resources by type and properties.
 
+use super::*;
+use crate::template::{Expr, Stack};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+fn stack(retain: bool) -> Stack {
+    Stack::new("lunora-test", "api", "us-west-2", retain, "test")
+}
+
+fn of_type<'a>(s: &'a Stack, t: &str) -> Vec<(&'a str, &'a Value)> {
+    s.template.resources.iter().filter(|(_, r)| r.type_name == t).map(|(id, r)| (id.as_str(), &r.properties)).collect()
+}
+
+fn api_code() -> Code {
+    Code::Asset { root: PathBuf::from(env!("CARGO_MANIFEST_DIR")), path: PathBuf::from("assets/lunora-api") }
+}
+
+fn function(s: &mut Stack) -> Function {
+    Function::new(s, "Api", api_code(), FunctionProps::default()).unwrap()
+}
+
+#[test]
+fn a_public_url_defines_both_invoke_permissions() {
+    let mut s = stack(false);
+    let f = function(&mut s);
+    FunctionUrl::new(&mut s, &f, FunctionUrlProps::default()).unwrap();
+    let perms = of_type(&s, "AWS::Lambda::Permission");
+    assert_eq!(perms.len(), 2);
+    let url_perm = perms.iter().find(|(_, p)| p["Action"] == "lambda:InvokeFunctionUrl").expect("InvokeFunctionUrl");
+    assert_eq!(url_perm.1["FunctionUrlAuthType"], "NONE");
+    assert_eq!(url_perm.1["Principal"], "*");
+    let fn_perm = perms.iter().find(|(_, p)| p["Action"] == "lambda:InvokeFunction").expect("InvokeFunction");
+    assert_eq!(fn_perm.1["InvokedViaFunctionUrl"], true);
+    // both on the alias the URL serves
+    assert_eq!(url_perm.1["FunctionName"], json!({"Ref": "ApiLive"}));
+    assert_eq!(fn_perm.1["FunctionName"], json!({"Ref": "ApiLive"}));
+    let (_, url) = of_type(&s, "AWS::Lambda::Url")[0];
+    assert_eq!(url["AuthType"], "NONE");
+    assert_eq!(url["Qualifier"], "live");
+    assert!(s.template.outputs.keys().any(|k| k.as_str() == "ApiUrl"));
+}
+
+#[test]
+fn an_iam_url_adds_no_public_permission() {
+    let mut s = stack(false);
+    let f = function(&mut s);
+    FunctionUrl::new(&mut s, &f, FunctionUrlProps { auth: UrlAuth::Iam, ..Default::default() }).unwrap();
+    assert!(of_type(&s, "AWS::Lambda::Permission").is_empty());
+}
+
+#[test]
+fn cors_refuses_the_wildcard_origin() {
+    let mut s = stack(false);
+    let f = function(&mut s);
+    let e = FunctionUrl::new(&mut s, &f, FunctionUrlProps { allow_origins: vec!["*".into()], ..Default::default() })
+        .unwrap_err();
+    assert!(e.to_string().contains("allows the origin `*`"), "{e}");
+}
+
+#[test]
+fn a_function_brings_its_log_group_alarm_role_and_live_alias() {
+    let mut s = stack(false);
+    function(&mut s);
+    let (_, f) = of_type(&s, "AWS::Lambda::Function")[0];
+    assert_eq!(f["Runtime"], DEFAULT_NODE_RUNTIME);
+    assert_eq!(f["MemorySize"], 256);
+    assert_eq!(f["LoggingConfig"]["LogGroup"], json!({"Ref": "ApiLogs"}));
+    assert_eq!(f["Code"]["S3Bucket"], json!({"Ref": "CastformAssetsBucket"}));
+    assert!(f["Code"]["S3Key"].as_str().unwrap().starts_with("assets/"));
+    let (_, logs) = of_type(&s, "AWS::Logs::LogGroup")[0];
+    assert_eq!(logs["RetentionInDays"], 30);
+    let (_, alarm) = of_type(&s, "AWS::CloudWatch::Alarm")[0];
+    assert_eq!(
+        (alarm["MetricName"].as_str(), alarm["Threshold"].as_f64(), alarm["Period"].as_i64()),
+        (Some("Errors"), Some(5.0), Some(300))
+    );
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+    let versions = of_type(&s, "AWS::Lambda::Version");
+    assert_eq!(versions.len(), 1);
+    let version_id = versions[0].0;
+    assert_eq!(
+        s.template.resource(version_id).unwrap().attributes.deletion_policy,
+        Some(crate::template::DeletionPolicy::Retain)
+    );
+    let (_, alias) = of_type(&s, "AWS::Lambda::Alias")[0];
+    assert_eq!(alias["Name"], "live");
+    assert_eq!(alias["FunctionVersion"], json!({"Fn::GetAtt": [version_id, "Version"]}));
+    assert_eq!(s.assets.len(), 1);
+}
+
+#[test]
+fn a_code_change_publishes_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fn")).unwrap();
+    let version_of = |body: &str| {
+        std::fs::write(dir.path().join("fn/index.mjs"), body).unwrap();
+        let mut s = stack(false);
+        Function::new(
+            &mut s,
+            "Api",
+            Code::Asset { root: dir.path().into(), path: "fn".into() },
+            FunctionProps::default(),
+        )
+        .unwrap();
+        of_type(&s, "AWS::Lambda::Version")[0].0.to_string()
+    };
+    let one = version_of("export const handler = async () => 1;");
+    assert_eq!(one, version_of("export const handler = async () => 1;"));
+    assert_ne!(one, version_of("export const handler = async () => 2;"));
+}
+
+#[test]
+fn reserved_environment_variables_are_refused() {
+    let mut s = stack(false);
+    let mut props = FunctionProps::default();
+    props.environment.insert("AWS_REGION".into(), "us-east-1".into());
+    let e = Function::new(&mut s, "Api", api_code(), props).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "function `Api` sets the reserved environment variable AWS_REGION\nhelp: remove it: Lambda sets it itself (rule L14); read the region from AWS_REGION at run time"
+    );
+    assert!(s.template.resources.is_empty(), "nothing is added when validation fails");
+}
+
+#[test]
+fn an_unknown_runtime_is_refused() {
+    let mut s = stack(false);
+    let e =
+        Function::new(&mut s, "Api", api_code(), FunctionProps { runtime: "nodejs99.x".into(), ..Default::default() })
+            .unwrap_err();
+    assert!(e.to_string().contains("nodejs99.x"));
+}
+
+#[test]
+fn tables_are_on_demand_with_pitr_and_follow_retain_data() {
+    for retain in [true, false] {
+        let mut s = stack(retain);
+        Table::new(
+            &mut s,
+            "Sessions",
+            TableProps {
+                name: "sessions".into(),
+                partition_key: ("sessionId".into(), KeyType::String),
+                sort_key: Some(("timestamp".into(), KeyType::Number)),
+                indexes: vec![Gsi {
+                    name: "HostIdIndex".into(),
+                    partition_key: ("hostId".into(), KeyType::String),
+                    sort_key: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let r = s.template.resource("Sessions").unwrap();
+        let p = &r.properties;
+        assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+        assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+        assert!(p.get("PointInTimeRecoveryEnabled").is_none());
+        assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+        assert_eq!(p["TableName"], "lunora-test-sessions");
+        assert!(p["GlobalSecondaryIndexes"][0].get("BillingMode").is_none(), "an index has no BillingMode");
+        assert_eq!(p["AttributeDefinitions"].as_array().unwrap().len(), 3);
+        let want =
+            if retain { crate::template::DeletionPolicy::Retain } else { crate::template::DeletionPolicy::Delete };
+        assert_eq!(r.attributes.deletion_policy, Some(want));
+    }
+}
+
+#[test]
+fn a_key_with_two_types_is_refused() {
+    let mut s = stack(false);
+    let e = Table::new(
+        &mut s,
+        "T",
+        TableProps {
+            name: "t".into(),
+            partition_key: ("id".into(), KeyType::String),
+            indexes: vec![Gsi { name: "I".into(), partition_key: ("id".into(), KeyType::Number), sort_key: None }],
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("with two types"));
+}
+
+#[test]
+fn buckets_are_private_encrypted_versioned_and_tls_only() {
+    let mut s = stack(true);
+    Bucket::new(&mut s, "Media").unwrap();
+    let p = &s.template.resource("Media").unwrap().properties;
+    assert_eq!(p["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
+    assert_eq!(
+        p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "AES256"
+    );
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    let policy = &s.template.resource("MediaPolicy").unwrap().properties;
+    let tls = &policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+}
+
+#[test]
+fn a_site_reads_its_bucket_through_origin_access_control() {
+    let mut s = stack(false);
+    let site = Site::new(
+        &mut s,
+        "Site",
+        SiteProps {
+            extra_origin: Some(ExtraOrigin {
+                id: "hls".into(),
+                domain: "example.mediapackage.us-west-2.amazonaws.com".into(),
+                path_pattern: "/out/*".into(),
+                cache_policy_id: site::CACHING_MEDIAPACKAGE.into(),
+            }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (_, d) = of_type(&s, "AWS::CloudFront::Distribution")[0];
+    let cfg = &d["DistributionConfig"];
+    assert_eq!(cfg["DefaultRootObject"], "index.html");
+    assert_eq!(cfg["DefaultCacheBehavior"]["ViewerProtocolPolicy"], "redirect-to-https");
+    assert_eq!(cfg["Origins"][0]["OriginAccessControlId"], json!({"Fn::GetAtt": ["SiteOriginAccess", "Id"]}));
+    assert_eq!(cfg["Origins"][1]["Id"], "hls");
+    assert_eq!(cfg["CacheBehaviors"][0]["PathPattern"], "/out/*");
+    assert_eq!(of_type(&s, "AWS::CloudFront::OriginAccessControl").len(), 1);
+    let (_, headers) = of_type(&s, "AWS::CloudFront::ResponseHeadersPolicy")[0];
+    assert_eq!(headers["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"], "DENY");
+    let policy = &s.template.resource("SiteBucketPolicy").unwrap().properties;
+    let read = &policy["PolicyDocument"]["Statement"][1];
+    assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert!(
+        read["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"].as_str().unwrap().contains("${SiteDistribution}")
+    );
+    s.template.validate().unwrap();
+    let _ = site.origin();
+}
+
+#[test]
+fn the_srt_flow_is_encrypted_with_a_secret_and_no_algorithm() {
+    let mut s = stack(true);
+    let flow = SrtFlow::new(
+        &mut s,
+        "Ingest",
+        SrtFlowProps { port: 9998, whitelist_cidr: "203.0.113.10/32".into(), min_latency_ms: 2000 },
+    )
+    .unwrap();
+    let (_, f) = of_type(&s, "AWS::MediaConnect::Flow")[0];
+    let src = &f["Source"];
+    assert_eq!(src["Protocol"], "srt-listener");
+    assert_eq!(src["IngestPort"], 9998);
+    assert_eq!(src["WhitelistCidr"], "203.0.113.10/32");
+    assert_eq!(src["Decryption"]["KeyType"], "srt-password");
+    assert!(src["Decryption"].get("Algorithm").is_none());
+    assert_eq!(src["Decryption"]["SecretArn"], json!({"Ref": "IngestPassphrase"}));
+    let (_, secret) = of_type(&s, "AWS::SecretsManager::Secret")[0];
+    assert!(secret.get("SecretString").is_none(), "the passphrase is generated, never written");
+    HlsChannel::new(
+        &mut s,
+        "Live",
+        &flow,
+        HlsChannelProps {
+            ladder: vec![Rung { name: "720p".into(), width: 1280, height: 720, bitrate_kbps: 3000 }],
+            single_pipeline: true,
+            segment_seconds: 6,
+        },
+    )
+    .unwrap();
+    let (_, ch) = of_type(&s, "AWS::MediaLive::Channel")[0];
+    assert_eq!(ch["ChannelClass"], "SINGLE_PIPELINE");
+    assert_eq!(ch["EncoderSettings"]["VideoDescriptions"][0]["CodecSettings"]["H264Settings"]["Bitrate"], 3_000_000);
+    assert_eq!(ch["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"], json!({"Ref": "LivePackage"}));
+    let (_, input) = of_type(&s, "AWS::MediaLive::Input")[0];
+    assert_eq!(input["Type"], "MEDIACONNECT");
+    assert!(of_type(&s, "AWS::MediaPackage::OriginEndpoint")[0].1.get("HlsPackage").is_some());
+    s.template.validate().unwrap();
+}
+
+#[test]
+fn an_open_srt_listener_is_refused_where_data_is_retained() {
+    let mut s = stack(true);
+    let e = SrtFlow::new(
+        &mut s,
+        "Ingest",
+        SrtFlowProps { port: 9998, whitelist_cidr: "0.0.0.0/0".into(), min_latency_ms: 2000 },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("0.0.0.0/0"));
+    let mut dev = stack(false);
+    SrtFlow::new(
+        &mut dev,
+        "Ingest",
+        SrtFlowProps { port: 9998, whitelist_cidr: "0.0.0.0/0".into(), min_latency_ms: 2000 },
+    )
+    .unwrap();
+}
+
+#[test]
+fn grants_scope_table_access_to_the_table_and_its_indexes() {
+    let mut s = stack(false);
+    let t = Table::new(&mut s, "T", TableProps { name: "t".into(), ..Default::default() }).unwrap();
+    let f = function(&mut s);
+    t.grant_read_write(&mut s, &f).unwrap();
+    let role = &s.template.resource("ApiRole").unwrap().properties;
+    let stmts = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap();
+    let last = stmts.last().unwrap();
+    assert_eq!(last["Resource"][0], json!({"Fn::GetAtt": ["T", "Arn"]}));
+    assert_eq!(last["Resource"][1], json!({"Fn::Join": ["", [{"Fn::GetAtt": ["T", "Arn"]}, "/index/*"]]}));
+    assert!(!last["Action"].as_array().unwrap().iter().any(|a| a == "dynamodb:*"));
+    let _ = Expr::<String>::reference("T");
+}

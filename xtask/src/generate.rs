@@ -113,7 +113,7 @@ fn rustfmt(src: &str) -> Result<String, String> {
     if !out.status.success() {
         return Err(format!("rustfmt failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    Ok(String::from_utf8(out.stdout).map_err(|e| e.to_string())?)
+    String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ fn generate_type(type_name: &str, schema: &Value) -> Result<String, String> {
     let _ = writeln!(out, "impl {local} {{");
     for p in &read_only {
         let segs: Vec<&str> = p.trim_start_matches("/properties/").split('/').collect();
-        if segs.iter().any(|s| *s == "*") {
+        if segs.contains(&"*") {
             continue;
         }
         let name = segs.iter().map(|s| snake(s).to_uppercase()).collect::<Vec<_>>().join("_");
@@ -311,14 +311,14 @@ impl<'a> Gen<'a> {
                 Ok(Ty::Struct(name))
             }
             Some("object") => {
-                if let Some(pp) = node.get("patternProperties").and_then(Value::as_object) {
-                    if let Some((_, v)) = pp.iter().next() {
-                        let inner = match v.get("type") {
-                            Some(Value::Array(_)) => Ty::Str,
-                            _ => self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?,
-                        };
-                        return Ok(Ty::Map(Box::new(inner)));
-                    }
+                if let Some(pp) = node.get("patternProperties").and_then(Value::as_object)
+                    && let Some((_, v)) = pp.iter().next()
+                {
+                    let inner = match v.get("type") {
+                        Some(Value::Array(_)) => Ty::Str,
+                        _ => self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?,
+                    };
+                    return Ok(Ty::Map(Box::new(inner)));
                 }
                 if let Some(v) = node.get("additionalProperties").filter(|v| v.is_object()) {
                     return Ok(Ty::Map(Box::new(self.ty(&format!("{pointer}/value"), v, &format!("{hint}Value"))?)));
@@ -438,10 +438,10 @@ impl<'a> Gen<'a> {
         };
         for s in &mut self.structs {
             for f in &mut s.fields {
-                if let Ty::Struct(t) = &f.ty {
-                    if reaches(t, &s.name) {
-                        f.boxed = true;
-                    }
+                if let Ty::Struct(t) = &f.ty
+                    && reaches(t, &s.name)
+                {
+                    f.boxed = true;
                 }
             }
         }

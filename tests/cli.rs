@@ -1,0 +1,210 @@
+//! The `castform` binary as a user runs it: synth output, errors and exit codes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn castform(args: &[&str], root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("castform runs")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the project's inputs (environments, assets, templates) in a temp dir.
+fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["environments", "assets", "templates"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn resources_of_type(t: &Value, ty: &str) -> Vec<(String, Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .map(|(k, r)| (k.clone(), r["Properties"].clone()))
+        .collect()
+}
+
+#[test]
+fn synth_all_writes_every_lunora_template_and_prod_has_the_whole_system() {
+    let dir = project_copy();
+    let out = castform(&["synth", "--all"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for env in ["local", "dev", "staging", "prod"] {
+        let d = dir.path().join("out/lunora").join(env);
+        assert!(d.join("manifest.json").is_file(), "{env}");
+        for stack in ["data", "web", "api"] {
+            assert!(d.join(format!("{stack}.template.json")).is_file(), "{env}/{stack}");
+        }
+    }
+    let prod = dir.path().join("out/lunora/prod");
+    let media = read_json(&prod.join("media.template.json"));
+    let (_, flow) = &resources_of_type(&media, "AWS::MediaConnect::Flow")[0];
+    assert_eq!(flow["Source"]["IngestPort"], 9998);
+    assert_eq!(flow["Source"]["Decryption"]["KeyType"], "srt-password");
+    assert_eq!(resources_of_type(&media, "AWS::SecretsManager::Secret").len(), 1);
+    assert_eq!(resources_of_type(&media, "AWS::MediaLive::Channel").len(), 1);
+    assert_eq!(resources_of_type(&media, "AWS::MediaPackage::OriginEndpoint").len(), 1);
+    let data = read_json(&prod.join("data.template.json"));
+    assert_eq!(resources_of_type(&data, "AWS::DynamoDB::Table").len(), 5);
+    let api = read_json(&prod.join("api.template.json"));
+    assert_eq!(resources_of_type(&api, "AWS::Lambda::Url").len(), 1);
+    let perms: Vec<String> = resources_of_type(&api, "AWS::Lambda::Permission")
+        .iter()
+        .map(|(_, p)| p["Action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        perms.contains(&"lambda:InvokeFunctionUrl".to_string()) && perms.contains(&"lambda:InvokeFunction".to_string())
+    );
+    let web = read_json(&prod.join("web.template.json"));
+    assert_eq!(resources_of_type(&web, "AWS::CloudFront::OriginAccessControl").len(), 1);
+    assert_eq!(resources_of_type(&web, "AWS::CloudFront::Distribution").len(), 1);
+    // the manifest wires the api's parameters to the other stacks' outputs
+    let manifest = read_json(&prod.join("manifest.json"));
+    let api_stack = manifest["stacks"].as_array().unwrap().iter().find(|s| s["name"] == "api").unwrap();
+    assert_eq!(api_stack["parameters"]["MediaIngestArn"]["output"], "IngestArn");
+    assert_eq!(api_stack["depends_on"], serde_json::json!(["data", "media", "web"]));
+    assert_eq!(api_stack["assets"][0]["key"].as_str().unwrap().len(), "assets/.zip".len() + 64);
+}
+
+#[test]
+fn no_template_holds_an_import_a_literal_region_or_account_or_a_placeholder() {
+    let dir = project_copy();
+    assert!(castform(&["synth", "--all"], dir.path()).status.success());
+    let forbidden = [
+        "Fn::ImportValue",
+        "us-west-2",
+        "us-east-1",
+        "372241484305",
+        "000000000000",
+        "PLACEHOLDER",
+        "TODO",
+        "example.com",
+        "xxxx",
+    ];
+    let mut checked = 0;
+    for env in ["local", "dev", "staging", "prod"] {
+        for e in std::fs::read_dir(dir.path().join("out/lunora").join(env)).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".template.json") {
+                let body = std::fs::read_to_string(&p).unwrap();
+                for f in forbidden {
+                    assert!(!body.contains(f), "{} contains {f}", p.display());
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 14);
+}
+
+#[test]
+fn synth_is_deterministic() {
+    let dir = project_copy();
+    assert!(castform(&["synth", "prod", "--out", "a"], dir.path()).status.success());
+    assert!(castform(&["synth", "prod", "--out", "b"], dir.path()).status.success());
+    for f in ["api.template.json", "data.template.json", "media.template.json", "web.template.json", "manifest.json"] {
+        let a = std::fs::read(dir.path().join("a/lunora/prod").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("b/lunora/prod").join(f)).unwrap();
+        assert_eq!(a, b, "{f}");
+    }
+}
+
+#[test]
+fn yaml_output_is_the_same_document() {
+    let dir = project_copy();
+    assert!(castform(&["synth", "prod", "--out", "j"], dir.path()).status.success());
+    assert!(castform(&["synth", "prod", "--out", "y", "--format", "yaml"], dir.path()).status.success());
+    let json = read_json(&dir.path().join("j/lunora/prod/api.template.json"));
+    let yaml: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.path().join("y/lunora/prod/api.template.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(json, yaml);
+}
+
+#[test]
+fn a_malformed_environment_names_file_line_key_exits_2_and_writes_nothing() {
+    let cases = [
+        ("  memory_mb: 256\n", "  memory_mb: 256\n  memroy: 1\n", "`api.memroy` is not a known key"),
+        ("  memory_mb: 256\n", "  memory_mb: plenty\n", "`api.memory_mb` invalid type"),
+        (
+            "ingest_cidr: 203.0.113.10/32",
+            "ingest_cidr: 203.0.113.300/32",
+            "`media.ingest_cidr` is \"203.0.113.300/32\"",
+        ),
+        ("account: \"372241484305\"", "account: \"3722\"", "`account` is \"3722\", expected a 12-digit AWS account id"),
+    ];
+    for (from, to, expected) in cases {
+        let dir = project_copy();
+        let file = dir.path().join("environments/lunora/prod.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+        let out = castform(&["synth", "--all"], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("environments/lunora/prod.yaml:"), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        assert!(stderr.contains("help:"), "{stderr}");
+        assert!(!dir.path().join("out").exists(), "nothing is written when an environment is bad");
+    }
+}
+
+#[test]
+fn a_missing_environment_or_app_is_a_clear_error() {
+    let dir = project_copy();
+    let out = castform(&["synth", "qa"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("environments of lunora: dev, local, prod, staging"));
+    let out = castform(&["synth"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name an environment"));
+}
+
+#[test]
+fn a_missing_asset_folder_is_refused_before_writing() {
+    let dir = project_copy();
+    std::fs::remove_dir_all(dir.path().join("assets/lunora-api")).unwrap();
+    let out = castform(&["synth", "prod"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`api.code`") && stderr.contains("does not exist"), "{stderr}");
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = castform(&["--help"], &repo());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+    let out = castform(&["synth", "--help"], &repo());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("castform synth prod"));
+}

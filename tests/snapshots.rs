@@ -1,0 +1,38 @@
+//! Every template of every app and environment, and each manifest, as an insta snapshot in the
+//! top-level `snapshots/`: a change to infrastructure is a reviewable diff.
+
+use castform::ops::synth::{Format, Selection, build, render_files};
+use std::path::Path;
+
+#[test]
+fn every_template_of_every_environment() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    assert!(built.len() >= 4, "the four Lunora environments at least");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let mut produced = vec![];
+    settings.bind(|| {
+        for s in &built {
+            for (path, body) in render_files(s, Format::Json) {
+                let file =
+                    path.file_name().unwrap().to_string_lossy().replace(".template.json", "").replace(".json", "");
+                let name = format!("{}__{}__{}", s.app.app, s.app.environment, file);
+                insta::assert_snapshot!(name.clone(), body);
+                produced.push(format!("{name}.snap"));
+            }
+        }
+    });
+    // a snapshot whose stack or environment is gone is stale and must be deleted in review
+    for entry in std::fs::read_dir(root.join("snapshots")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if name.ends_with(".snap")
+            && name.contains("__")
+            && castform::config::APPS.iter().any(|a| name.starts_with(&format!("{a}__")))
+        {
+            assert!(produced.contains(&name), "snapshots/{name} belongs to no synthesized template: delete it");
+        }
+    }
+}
