@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod constructs;
 pub mod ops;
+pub mod rules;
 pub mod template;
 pub mod ui;

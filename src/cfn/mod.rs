@@ -106,3 +106,53 @@ pub fn tag_shape(type_name: &str) -> TagShape {
         _ => TagShape::None,
     }
 }
+
+/// The vendored registry schema of a type, as JSON text.
+pub fn schema_text(type_name: &str) -> Option<&'static str> {
+    match type_name {
+        "AWS::ApiGatewayV2::Api" => Some(include_str!("../../schemas/aws-apigatewayv2-api.json")),
+        "AWS::ApiGatewayV2::Integration" => Some(include_str!("../../schemas/aws-apigatewayv2-integration.json")),
+        "AWS::ApiGatewayV2::Route" => Some(include_str!("../../schemas/aws-apigatewayv2-route.json")),
+        "AWS::ApiGatewayV2::Stage" => Some(include_str!("../../schemas/aws-apigatewayv2-stage.json")),
+        "AWS::CloudFront::CachePolicy" => Some(include_str!("../../schemas/aws-cloudfront-cachepolicy.json")),
+        "AWS::CloudFront::Distribution" => Some(include_str!("../../schemas/aws-cloudfront-distribution.json")),
+        "AWS::CloudFront::Function" => Some(include_str!("../../schemas/aws-cloudfront-function.json")),
+        "AWS::CloudFront::KeyValueStore" => Some(include_str!("../../schemas/aws-cloudfront-keyvaluestore.json")),
+        "AWS::CloudFront::OriginAccessControl" => {
+            Some(include_str!("../../schemas/aws-cloudfront-originaccesscontrol.json"))
+        }
+        "AWS::CloudFront::ResponseHeadersPolicy" => {
+            Some(include_str!("../../schemas/aws-cloudfront-responseheaderspolicy.json"))
+        }
+        "AWS::CloudWatch::Alarm" => Some(include_str!("../../schemas/aws-cloudwatch-alarm.json")),
+        "AWS::Cognito::UserPool" => Some(include_str!("../../schemas/aws-cognito-userpool.json")),
+        "AWS::Cognito::UserPoolClient" => Some(include_str!("../../schemas/aws-cognito-userpoolclient.json")),
+        "AWS::DynamoDB::Table" => Some(include_str!("../../schemas/aws-dynamodb-table.json")),
+        "AWS::IAM::Policy" => Some(include_str!("../../schemas/aws-iam-policy.json")),
+        "AWS::IAM::Role" => Some(include_str!("../../schemas/aws-iam-role.json")),
+        "AWS::Lambda::Alias" => Some(include_str!("../../schemas/aws-lambda-alias.json")),
+        "AWS::Lambda::EventSourceMapping" => Some(include_str!("../../schemas/aws-lambda-eventsourcemapping.json")),
+        "AWS::Lambda::Function" => Some(include_str!("../../schemas/aws-lambda-function.json")),
+        "AWS::Lambda::Permission" => Some(include_str!("../../schemas/aws-lambda-permission.json")),
+        "AWS::Lambda::Url" => Some(include_str!("../../schemas/aws-lambda-url.json")),
+        "AWS::Lambda::Version" => Some(include_str!("../../schemas/aws-lambda-version.json")),
+        "AWS::Logs::LogGroup" => Some(include_str!("../../schemas/aws-logs-loggroup.json")),
+        "AWS::MediaConnect::Flow" => Some(include_str!("../../schemas/aws-mediaconnect-flow.json")),
+        "AWS::MediaConvert::JobTemplate" => Some(include_str!("../../schemas/aws-mediaconvert-jobtemplate.json")),
+        "AWS::MediaConvert::Queue" => Some(include_str!("../../schemas/aws-mediaconvert-queue.json")),
+        "AWS::MediaLive::Channel" => Some(include_str!("../../schemas/aws-medialive-channel.json")),
+        "AWS::MediaLive::Input" => Some(include_str!("../../schemas/aws-medialive-input.json")),
+        "AWS::MediaLive::InputSecurityGroup" => {
+            Some(include_str!("../../schemas/aws-medialive-inputsecuritygroup.json"))
+        }
+        "AWS::MediaPackage::Channel" => Some(include_str!("../../schemas/aws-mediapackage-channel.json")),
+        "AWS::MediaPackage::OriginEndpoint" => Some(include_str!("../../schemas/aws-mediapackage-originendpoint.json")),
+        "AWS::S3::Bucket" => Some(include_str!("../../schemas/aws-s3-bucket.json")),
+        "AWS::S3::BucketPolicy" => Some(include_str!("../../schemas/aws-s3-bucketpolicy.json")),
+        "AWS::Scheduler::Schedule" => Some(include_str!("../../schemas/aws-scheduler-schedule.json")),
+        "AWS::SecretsManager::Secret" => Some(include_str!("../../schemas/aws-secretsmanager-secret.json")),
+        "AWS::SQS::Queue" => Some(include_str!("../../schemas/aws-sqs-queue.json")),
+        "AWS::SSM::Parameter" => Some(include_str!("../../schemas/aws-ssm-parameter.json")),
+        _ => None,
+    }
+}

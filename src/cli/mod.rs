@@ -2,6 +2,7 @@
 //! function. Exit codes: 0 success, 1 error, 2 checks failed or bad input and nothing was
 //! touched, 3 deploy failed and the environment was restored.
 
+mod check;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -12,7 +13,7 @@ use std::path::PathBuf;
     name = "castform",
     version,
     about = "Typed AWS stacks for a media-streaming platform, rendered to CloudFormation and checked against its incidents",
-    after_help = "Examples:\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
+    after_help = "Examples:\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
 )]
 pub struct Cli {
     /// Project root holding environments/, templates/ and assets/.
@@ -25,6 +26,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     Synth(synth::Args),
+    Check(check::Args),
 }
 
 /// Runs the command line; `Ok` carries the exit code.
@@ -32,6 +34,7 @@ pub fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         Command::Synth(args) => synth::run(&cli.root, args),
+        Command::Check(args) => check::run(&cli.root, args),
     }
 }
 

@@ -62,7 +62,13 @@ pub fn generate_all(root: &Path) -> Result<BTreeMap<String, String>, String> {
     for (t, shape) in &shapes {
         let _ = writeln!(modrs, "        {t:?} => TagShape::{shape},");
     }
-    modrs.push_str("        _ => TagShape::None,\n    }\n}\n");
+    modrs.push_str("        _ => TagShape::None,\n    }\n}\n\n");
+    modrs.push_str("/// The vendored registry schema of a type, as JSON text.\n");
+    modrs.push_str("pub fn schema_text(type_name: &str) -> Option<&'static str> {\n    match type_name {\n");
+    for t in TYPES {
+        let _ = writeln!(modrs, "        {t:?} => Some(include_str!(\"../../schemas/{}\")),", schema_file_name(t));
+    }
+    modrs.push_str("        _ => None,\n    }\n}\n");
     files.insert("mod.rs".to_string(), rustfmt(&modrs)?);
     for (name, modules) in services {
         let mut src = String::from(HEADER);

@@ -1,0 +1,93 @@
+//! `castform check [ENV] [--app APP] [--all] [--json]` and `castform check --template FILE...`
+
+use crate::ops::check::{CheckOptions, Report, Source, run as check};
+use crate::rules::{RULES, Severity};
+use crate::ui;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+#[command(
+    about = "Check templates against the lessons of the seeds (rules L01-L23) and the registry schemas",
+    after_help = "Examples:\n  castform check prod                       the Lunora prod stacks\n  castform check --all                      every environment of every app\n  castform check --template stack.yaml      any CloudFormation template, JSON or YAML\n  castform check --rules                    list the rules\n\nExit codes: 0 no error, 2 an error was found, 1 castform itself failed.\nSuppress a rule for one resource with a reason in its Metadata:\n  Metadata: {castform: {suppress: [{rule: L13, reason: \"...\"}]}}"
+)]
+pub struct Args {
+    /// Environment name (environments/<app>/<ENV>.yaml).
+    pub env: Option<String>,
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Every environment (of --app, or of every app).
+    #[arg(long)]
+    pub all: bool,
+    /// Check these template files instead of castform's own stacks.
+    #[arg(long = "template", num_args = 1.., value_name = "FILE")]
+    pub templates: Vec<PathBuf>,
+    /// One JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub rules: bool,
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+    if args.rules {
+        for r in RULES {
+            ui::say(&format!("{}  {:<7}  {:<22}  {}", r.id, r.severity.as_str(), r.seed, r.title));
+        }
+        return Ok(0);
+    }
+    let source = if args.templates.is_empty() {
+        Source::Apps(super::selection(args.app, args.env, args.all)?)
+    } else {
+        if args.env.is_some() || args.all {
+            anyhow::bail!(
+                "--template checks files; give no environment or --all with it\nhelp: castform check --template stack.yaml"
+            );
+        }
+        Source::Files(args.templates)
+    };
+    let report = check(&CheckOptions { root: root.to_path_buf(), source, today: crate::rules::today() })?;
+    if args.json {
+        ui::say(&serde_json::to_string_pretty(&report)?);
+    } else {
+        print_human(&report);
+    }
+    Ok(if report.has_errors() { 2 } else { 0 })
+}
+
+fn print_human(report: &Report) {
+    let on = ui::colour_stdout();
+    let mut stack = "";
+    for f in &report.findings {
+        if f.stack != stack {
+            stack = &f.stack;
+            ui::say(&ui::bold(on, stack));
+        }
+        let sev = match (f.severity, &f.suppressed) {
+            (_, Some(_)) => ui::dim(on, "suppressed"),
+            (Severity::Error, _) => ui::red(on, "error"),
+            (Severity::Warning, _) => ui::yellow(on, "warning"),
+        };
+        ui::say(&format!("  {sev} {} {} ({}): {} — fix: {}", f.rule, f.logical_id, f.resource_type, f.message, f.fix));
+        if let Some(reason) = &f.suppressed {
+            ui::say(&format!("      {}", ui::dim(on, &format!("reason: {reason}"))));
+        }
+    }
+    if !report.types_without_schema.is_empty() {
+        ui::say(&format!(
+            "no registry schema vendored for {} (L17 skipped them)",
+            report.types_without_schema.join(", ")
+        ));
+    }
+    let s = &report.summary;
+    let line = format!(
+        "checked {} templates, {} resources against {} rules: {} errors, {} warnings, {} suppressed",
+        report.templates,
+        report.resources,
+        report.rules.len(),
+        s.errors,
+        s.warnings,
+        s.suppressed
+    );
+    ui::say(&if s.errors > 0 { ui::red(on, &line) } else { ui::green(on, &line) });
+}

@@ -1,0 +1,293 @@
+//! Template-wide lessons: outputs (L06), literal regions and accounts (L07), deprecated
+//! properties (L08), secrets (L15), tags (L22), placeholders (L23).
+
+use super::util::{as_list, each_string, refers_to};
+use super::{Hit, Severity, Target, schema};
+use crate::cfn::{TagShape, tag_shape};
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// Resources someone looks for after a deploy.
+const MAJOR: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Url",
+    "AWS::CloudFront::Distribution",
+    "AWS::S3::Bucket",
+    "AWS::MediaConnect::Flow",
+    "AWS::MediaLive::Channel",
+    "AWS::MediaPackage::OriginEndpoint",
+    "AWS::Cognito::UserPool",
+    "AWS::ApiGatewayV2::Api",
+];
+
+/// L06: every major resource has a stack output.
+pub fn l06(t: &Target) -> Vec<Hit> {
+    let outputs = &t.template["Outputs"];
+    t.resources()
+        .filter(|(_, ty, _)| MAJOR.contains(ty))
+        .filter(|(id, _, _)| !outputs.as_object().into_iter().flatten().any(|(_, o)| refers_to(&o["Value"], id)))
+        .map(|(id, ty, _)| {
+            Hit::new(
+                id,
+                format!("{ty} has no stack output"),
+                "add an Output with its name, ARN or URL, so deploys and people can find it (seed 004 round 1)",
+            )
+        })
+        .collect()
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("valid built-in pattern"))
+}
+
+fn region_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(
+        &R,
+        r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b",
+    )
+}
+
+fn account_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"(^|[^0-9])[0-9]{12}([^0-9]|$)")
+}
+
+/// Strings of the parts CloudFormation acts on: resource properties, outputs, parameter defaults.
+fn deployed_strings(t: &Target, f: &mut dyn FnMut(&str, &str, &str)) {
+    for (id, _, p) in t.resources() {
+        each_string(p, "", &mut |path, s| f(id, path, s));
+    }
+    for (id, o) in t.template["Outputs"].as_object().into_iter().flatten() {
+        each_string(&o["Value"], "", &mut |path, s| f(&format!("Outputs.{id}"), path, s));
+    }
+    for (id, p) in t.template["Parameters"].as_object().into_iter().flatten() {
+        each_string(&p["Default"], "", &mut |path, s| f(&format!("Parameters.{id}"), path, s));
+    }
+}
+
+/// L07: no literal region or account id.
+pub fn l07(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    deployed_strings(t, &mut |id, path, s| {
+        if path.ends_with("AcmCertificateArn") || path.ends_with("Description") {
+            return;
+        }
+        if let Some(m) = region_re().find(s) {
+            hits.push(Hit::new(
+                id,
+                format!("{path} holds the literal region {}", m.as_str()),
+                "use ${AWS::Region} (the environment file is the only place a region is written)",
+            ));
+        } else if let Some(m) = account_re().find(s) {
+            let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+            hits.push(Hit::new(id, format!("{path} holds the literal account id {digits}"), "use ${AWS::AccountId}"));
+        }
+    });
+    hits
+}
+
+/// L08: no deprecated properties or patterns.
+pub fn l08(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    for (id, ty, p) in t.resources() {
+        if ty == "AWS::DynamoDB::Table" && p.get("PointInTimeRecoveryEnabled").is_some() {
+            hits.push(Hit::new(
+                id,
+                "sets PointInTimeRecoveryEnabled at table level (seed 004 round 2)",
+                "use PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}",
+            ));
+        }
+        if ty == "AWS::CloudFront::CloudFrontOriginAccessIdentity" {
+            hits.push(Hit::new(
+                id,
+                "is an origin access identity, the legacy way to reach S3",
+                "use an AWS::CloudFront::OriginAccessControl",
+            ));
+        }
+        if ty == "AWS::CloudFront::Distribution" {
+            for o in as_list(&p["DistributionConfig"]["Origins"]) {
+                if o["S3OriginConfig"]["OriginAccessIdentity"].as_str().is_some_and(|s| !s.is_empty())
+                    || super::util::is_intrinsic(&o["S3OriginConfig"]["OriginAccessIdentity"])
+                {
+                    hits.push(Hit::new(
+                        id,
+                        format!("origin {} uses an origin access identity", o["Id"]),
+                        "use OriginAccessControlId with an empty OriginAccessIdentity",
+                    ));
+                }
+            }
+        }
+        for prop in schema::deprecated_properties(ty) {
+            if p.get(&prop).is_some() {
+                hits.push(Hit::new(
+                    id,
+                    format!("sets {prop}, which the registry schema of {ty} marks deprecated"),
+                    "use the property that replaces it (see the resource's documentation)",
+                ));
+            }
+        }
+    }
+    hits
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "passphrase",
+    "secret",
+    "secretstring",
+    "secretkey",
+    "secretaccesskey",
+    "awssecretaccesskey",
+    "streamkey",
+    "apikey",
+    "token",
+    "accesstoken",
+    "privatekey",
+    "clientsecret",
+];
+
+fn aws_key_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+}
+
+fn looks_secret_env(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    let suspicious =
+        ["SECRET", "PASSWORD", "PASSPHRASE", "STREAM_KEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "TOKEN"]
+            .iter()
+            .any(|w| n.contains(w));
+    let pointer = ["_ARN", "_NAME", "_ID", "_PARAM", "_PARAMETER", "_TABLE", "_URL", "_PATH", "_PREFIX", "_BUCKET"]
+        .iter()
+        .any(|s| n.ends_with(s));
+    suspicious && !pointer
+}
+
+fn is_dynamic_reference(s: &str) -> bool {
+    s.starts_with("{{resolve:")
+}
+
+/// L15: no secret in a template.
+pub fn l15(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    deployed_strings(t, &mut |id, path, s| {
+        if aws_key_re().is_match(s) {
+            hits.push(Hit::new(
+                id,
+                format!("{path} holds an AWS access key id"),
+                "remove it; workloads get credentials from their role",
+            ));
+            return;
+        }
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or(path)
+            .split('[')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .replace('_', "");
+        if SECRET_KEYS.contains(&last.as_str()) && !s.is_empty() && !is_dynamic_reference(s) {
+            hits.push(Hit::new(
+                id,
+                format!("{path} is a literal secret"),
+                "keep it in Secrets Manager or SSM SecureString and pass an ARN or a {{resolve:...}} dynamic reference",
+            ));
+        }
+    });
+    for (id, f) in t.of_type("AWS::Lambda::Function") {
+        for (k, v) in f["Environment"]["Variables"].as_object().into_iter().flatten() {
+            if looks_secret_env(k) && v.as_str().is_some_and(|s| !s.is_empty() && !is_dynamic_reference(s)) {
+                hits.push(Hit::new(
+                    id,
+                    format!("environment variable {k} holds a literal secret"),
+                    "pass the secret's ARN or parameter name and read it at run time",
+                ));
+            }
+        }
+    }
+    for (id, p) in t.template["Parameters"].as_object().into_iter().flatten() {
+        let lower = id.to_ascii_lowercase();
+        if ["password", "secret", "passphrase", "streamkey", "token"].iter().any(|w| lower.contains(w))
+            && !lower.ends_with("arn")
+            && p["NoEcho"] != true
+        {
+            hits.push(Hit::new(
+                &format!("Parameters.{id}"),
+                "a secret-looking parameter is not NoEcho",
+                "set NoEcho: true, or pass an ARN instead",
+            ));
+        }
+    }
+    hits
+}
+
+/// L22: every taggable resource carries the environment's cost-allocation tags.
+pub fn l22(t: &Target) -> Vec<Hit> {
+    let Some(env) = &t.env else { return vec![] };
+    let mut hits = vec![];
+    for (id, ty, p) in t.resources() {
+        let keys: Vec<String> = match tag_shape(ty) {
+            TagShape::List => {
+                as_list(&p["Tags"]).iter().filter_map(|t| t["Key"].as_str().map(str::to_string)).collect()
+            }
+            TagShape::Map => p["Tags"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default(),
+            TagShape::None => continue,
+        };
+        let missing: Vec<&String> = env.tag_keys.iter().filter(|k| !keys.contains(k)).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            hits.push(Hit::new(
+                id,
+                format!("lacks the cost-allocation tags {}", names.join(", ")),
+                format!("tag it with the tags of {} (castform's stacks do this for every taggable resource)", env.name),
+            ));
+        }
+    }
+    hits
+}
+
+fn placeholder_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(
+        &R,
+        r"(?i)(PLACEHOLDER|CHANGE[_-]?ME|REPLACE[_-]?ME|\bTODO\b|example\.(com|org|net)|x{4,}|<[a-z][a-z0-9 _-]*>)",
+    )
+}
+
+fn documentation_net_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    regex(&R, r"^(192\.0\.2|198\.51\.100|203\.0\.113)\.[0-9]{1,3}(/[0-9]{1,2})?$")
+}
+
+/// Placeholder text in a string, if any (also used on rendered files).
+pub fn placeholder_in(s: &str) -> Option<String> {
+    placeholder_re().find(s).map(|m| m.as_str().to_string())
+}
+
+/// L23: no placeholder values.
+pub fn l23(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    deployed_strings(t, &mut |id, path, s| {
+        if let Some(p) = placeholder_in(s) {
+            hits.push(Hit::new(
+                id,
+                format!("{path} holds the placeholder {p:?}"),
+                "put the real value in the environment file (seed 000 issue 4)",
+            ));
+        } else if documentation_net_re().is_match(s) {
+            hits.push(
+                Hit::new(
+                    id,
+                    format!("{path} is {s}, a documentation address (RFC 5737) standing in for a real one"),
+                    "set the real address in the environment file before deploying",
+                )
+                .with_severity(Severity::Warning),
+            );
+        }
+    });
+    hits
+}

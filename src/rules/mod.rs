@@ -1,0 +1,205 @@
+//! The L-checks of LESSONS.md: one small function per lesson, run over a synthesized template
+//! (or any hand-written one) and the environment's facts. Rules never call AWS.
+
+mod catalog;
+mod cdn;
+mod hygiene;
+mod iam;
+mod lambda;
+mod media;
+pub mod runtimes;
+pub mod schema;
+mod stateful;
+pub mod template_file;
+mod util;
+
+#[cfg(test)]
+mod tests;
+
+pub use catalog::{RULES, rule};
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// A lesson as a check.
+pub struct Rule {
+    /// Stable id: `L01` ...; never reused.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// The seed (and section) the lesson comes from.
+    pub seed: &'static str,
+    /// What to change, in general; each finding says what to change in its resource.
+    pub advice: &'static str,
+    pub check: fn(&Target) -> Vec<Hit>,
+}
+
+/// What a check found in one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Logical id, or a top-level section such as `Parameters.X`.
+    pub logical_id: String,
+    pub message: String,
+    pub fix: String,
+    /// A rule may lower its own severity for a hit (e.g. a runtime deprecated within 180 days).
+    pub severity: Option<Severity>,
+}
+
+impl Hit {
+    pub fn new(logical_id: &str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self { logical_id: logical_id.to_string(), message: message.into(), fix: fix.into(), severity: None }
+    }
+    pub fn with_severity(mut self, s: Severity) -> Self {
+        self.severity = Some(s);
+        self
+    }
+}
+
+/// One finding, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub message: String,
+    pub fix: String,
+    /// The stated reason when the resource's Metadata suppresses this rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+/// What the rules know of the environment a template belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvFacts {
+    pub name: String,
+    pub retain_data: bool,
+    /// Cost-allocation tag keys every taggable resource must carry (L22).
+    pub tag_keys: Vec<String>,
+}
+
+/// A template under check.
+pub struct Target<'a> {
+    /// Stack name (synthesized) or file path (`--template`).
+    pub stack: String,
+    pub template: &'a Value,
+    /// The region it deploys to, when known.
+    pub region: Option<String>,
+    /// `None` for hand-written templates: environment-dependent rules check what they can.
+    pub env: Option<EnvFacts>,
+    /// Days since 1970-01-01, for runtime deprecation (L02).
+    pub today: i64,
+}
+
+impl Target<'_> {
+    pub fn resources(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
+        self.template["Resources"].as_object().into_iter().flatten().map(|(id, r)| {
+            (id.as_str(), r["Type"].as_str().unwrap_or_default(), r.get("Properties").unwrap_or(&Value::Null))
+        })
+    }
+    pub fn of_type<'b>(&'b self, t: &'b str) -> impl Iterator<Item = (&'b str, &'b Value)> + 'b {
+        self.resources().filter(move |(_, ty, _)| *ty == t).map(|(id, _, p)| (id, p))
+    }
+    pub fn resource(&self, id: &str) -> Option<&Value> {
+        self.template["Resources"].get(id)
+    }
+    pub fn type_of(&self, id: &str) -> Option<&str> {
+        self.resource(id).and_then(|r| r["Type"].as_str())
+    }
+    pub fn retain_data(&self) -> Option<bool> {
+        self.env.as_ref().map(|e| e.retain_data)
+    }
+}
+
+/// Runs every rule over a target; suppressed findings are kept, marked with their reason.
+pub fn check(target: &Target) -> Vec<Finding> {
+    let mut out = vec![];
+    for r in RULES {
+        for hit in (r.check)(target) {
+            let resource = target.resource(&hit.logical_id);
+            let resource_type = resource.and_then(|r| r["Type"].as_str()).unwrap_or("-").to_string();
+            let suppressed = resource.and_then(|res| suppression(res, r.id));
+            out.push(Finding {
+                rule: r.id,
+                severity: hit.severity.unwrap_or(r.severity),
+                stack: target.stack.clone(),
+                logical_id: hit.logical_id,
+                resource_type,
+                message: hit.message,
+                fix: hit.fix,
+                suppressed,
+            });
+        }
+    }
+    // a suppression without a reason is itself an error
+    for (id, _, _) in target.resources() {
+        let res = target.resource(id).unwrap();
+        for s in res["Metadata"]["castform"]["suppress"].as_array().into_iter().flatten() {
+            let reason = s["reason"].as_str().unwrap_or("").trim();
+            if reason.is_empty() {
+                out.push(Finding {
+                    rule: "L00",
+                    severity: Severity::Error,
+                    stack: target.stack.clone(),
+                    logical_id: id.to_string(),
+                    resource_type: res["Type"].as_str().unwrap_or("-").to_string(),
+                    message: format!("suppresses {} without a reason", s["rule"].as_str().unwrap_or("a rule")),
+                    fix: "state why in Metadata.castform.suppress[].reason, or remove the suppression".into(),
+                    suppressed: None,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.stack, &a.logical_id, a.rule).cmp(&(&b.stack, &b.logical_id, b.rule)));
+    out
+}
+
+/// `Metadata.castform.suppress: [{rule, reason}]` on the resource, for this rule, with a reason.
+fn suppression(resource: &Value, rule: &str) -> Option<String> {
+    resource["Metadata"]["castform"]["suppress"].as_array()?.iter().find_map(|s| {
+        let reason = s["reason"].as_str()?.trim();
+        (s["rule"] == rule && !reason.is_empty()).then(|| reason.to_string())
+    })
+}
+
+/// Today as days since 1970-01-01 (UTC).
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    (secs / 86_400) as i64
+}
+
+/// `YYYY-MM-DD` to days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // days from civil (Howard Hinnant)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}

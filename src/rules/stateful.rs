@@ -1,0 +1,105 @@
+//! Data lessons: retain or delete by environment (L05), stream consumers (L10), PITR (L18).
+
+use super::util::referenced_ids;
+use super::{Hit, Severity, Target};
+
+/// Types that hold data.
+pub const STATEFUL: &[&str] =
+    &["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret"];
+
+/// L05: stateful resources are `Retain` where the environment keeps data, `Delete` elsewhere.
+pub fn l05(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    for (id, ty, _) in t.resources() {
+        if !STATEFUL.contains(&ty) {
+            continue;
+        }
+        let r = t.resource(id).unwrap();
+        let policy = r["DeletionPolicy"].as_str();
+        let replace = r["UpdateReplacePolicy"].as_str();
+        match t.retain_data() {
+            Some(true) => {
+                if policy != Some("Retain") || replace != Some("Retain") {
+                    hits.push(Hit::new(
+                        id,
+                        format!("holds data in an environment that keeps data, but DeletionPolicy is {} and UpdateReplacePolicy {}", policy.unwrap_or("unset (Delete)"), replace.unwrap_or("unset (Delete)")),
+                        "set both to Retain (castform's constructs do where retain_data is true)",
+                    ));
+                }
+            }
+            Some(false) => {
+                if policy == Some("Retain") {
+                    hits.push(Hit::new(id, "is retained in an environment that does not keep data: it will be orphaned when the stack is deleted", "set DeletionPolicy: Delete (seed 004 round 1)"));
+                }
+            }
+            None => {
+                if policy.is_none() {
+                    hits.push(
+                        Hit::new(
+                            id,
+                            "holds data but states no DeletionPolicy",
+                            "state Retain (production) or Delete (disposable environments) explicitly",
+                        )
+                        .with_severity(Severity::Warning),
+                    );
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// L10: a DynamoDB stream consumer is an event source mapping with a starting position, batch
+/// size, batching window, bounded retries and an on-failure destination.
+pub fn l10(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    for (id, m) in t.of_type("AWS::Lambda::EventSourceMapping") {
+        let src = &m["EventSourceArn"];
+        let from_table = referenced_ids(src).iter().any(|r| t.type_of(r) == Some("AWS::DynamoDB::Table"))
+            || serde_json::to_string(src).unwrap_or_default().contains("StreamArn")
+            || src.as_str().is_some_and(|s| s.contains(":dynamodb:") && s.contains("/stream/"));
+        if !from_table {
+            continue;
+        }
+        let mut missing = vec![];
+        for key in ["StartingPosition", "BatchSize", "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts"] {
+            if m.get(key).is_none() {
+                missing.push(key.to_string());
+            }
+        }
+        if m["MaximumRetryAttempts"].as_i64() == Some(-1) {
+            missing.push("bounded MaximumRetryAttempts (-1 retries forever)".into());
+        }
+        if m["DestinationConfig"]["OnFailure"]["Destination"].is_null() {
+            missing.push("DestinationConfig.OnFailure.Destination".into());
+        }
+        if !missing.is_empty() {
+            hits.push(Hit::new(
+                id,
+                format!("a DynamoDB stream consumer lacks {}", missing.join(", ")),
+                "set a starting position, batch size, batching window, bounded retries and an on-failure SQS destination (seed 004 round 2)",
+            ));
+        }
+    }
+    hits
+}
+
+/// L18: tables keep point-in-time recovery where the environment keeps data.
+pub fn l18(t: &Target) -> Vec<Hit> {
+    if t.retain_data() != Some(true) {
+        return vec![];
+    }
+    t.of_type("AWS::DynamoDB::Table")
+        .filter(|(_, p)| {
+            let on = &p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"];
+            !(on == true || on == "true")
+        })
+        .map(|(id, _)| {
+            Hit::new(
+                id,
+                "has no point-in-time recovery in an environment that keeps data",
+                "set PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true (seed 002 rollback strategy)",
+            )
+        })
+        .collect()
+}

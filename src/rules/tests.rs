@@ -1,0 +1,74 @@
+use super::schema::validate_properties;
+use super::*;
+use serde_json::json;
+
+#[test]
+fn dates_count_days_since_1970() {
+    assert_eq!(parse_date("1970-01-01"), Some(0));
+    assert_eq!(parse_date("2026-11-22"), Some(20_779));
+    assert_eq!(parse_date("2027-04-30").unwrap() - parse_date("2026-11-22").unwrap(), 159);
+    assert_eq!(parse_date("2026-13-01"), None);
+}
+
+#[test]
+fn schema_names_the_property_path_for_each_kind_of_mistake() {
+    let errs = validate_properties(
+        "AWS::Lambda::Function",
+        &json!({"Code": {"S3Bucket": "b", "S3Key": "k"}, "Role": "arn", "Runtime": "nodejs99.x", "MemorySize": "lots", "Handlr": "x"}),
+    )
+    .unwrap();
+    let all = errs.join("\n");
+    assert!(all.contains("Properties.Runtime: \"nodejs99.x\" is not one of"), "{all}");
+    assert!(all.contains("Properties.MemorySize: expected integer, found a string"), "{all}");
+    assert!(all.contains("Properties.Handlr: Handlr is not a property here"), "{all}");
+    let errs = validate_properties("AWS::Lambda::Function", &json!({"Role": "arn"})).unwrap();
+    assert!(errs.iter().any(|e| e == "Properties: the required property Code is missing"), "{errs:?}");
+}
+
+#[test]
+fn schema_skips_intrinsics_and_accepts_cloudformation_coercions() {
+    let errs = validate_properties(
+        "AWS::Lambda::Function",
+        &json!({"Code": {"S3Bucket": {"Ref": "B"}, "S3Key": "k"}, "Role": {"Fn::GetAtt": ["R", "Arn"]}, "MemorySize": "256", "Timeout": {"Ref": "T"}}),
+    )
+    .unwrap();
+    assert!(errs.is_empty(), "{errs:?}");
+}
+
+#[test]
+fn schema_refuses_read_only_attributes_as_properties() {
+    let errs =
+        validate_properties("AWS::Lambda::Function", &json!({"Code": {"ZipFile": "x"}, "Role": "r", "Arn": "x"}))
+            .unwrap();
+    assert!(errs.iter().any(|e| e.contains("Properties.Arn: is read-only")), "{errs:?}");
+}
+
+#[test]
+fn unknown_types_have_no_schema() {
+    assert!(validate_properties("AWS::EC2::Instance", &json!({})).is_none());
+}
+
+#[test]
+fn the_runtime_rule_warns_within_180_days_and_errors_after() {
+    let t = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "nodejs22.x"}}}});
+    let at = |day: &str| {
+        let target =
+            Target { stack: "s".into(), template: &t, region: None, env: None, today: parse_date(day).unwrap() };
+        check(&target).into_iter().filter(|f| f.rule == "L02").map(|f| f.severity).collect::<Vec<_>>()
+    };
+    assert_eq!(at("2026-06-01"), vec![]);
+    assert_eq!(at("2026-11-22"), vec![Severity::Warning]);
+    assert_eq!(at("2027-04-30"), vec![Severity::Error]);
+}
+
+#[test]
+fn placeholders_are_found_in_any_string() {
+    assert_eq!(hygiene_placeholder("https://PLACEHOLDER.lambda-url.on.aws/"), Some("PLACEHOLDER".into()));
+    assert_eq!(hygiene_placeholder("https://api.example.com"), Some("example.com".into()));
+    assert_eq!(hygiene_placeholder("<your-api-url>"), Some("<your-api-url>".into()));
+    assert_eq!(hygiene_placeholder("https://abc.lambda-url.us-west-2.on.aws/"), None);
+}
+
+fn hygiene_placeholder(s: &str) -> Option<String> {
+    hygiene::placeholder_in(s)
+}

@@ -1,0 +1,203 @@
+//! Every rule has a failing fixture that makes it fire and a passing one that keeps it quiet
+//! (tests/fixtures/rules/L??-{fail,pass}.yaml), and every seed incident has a regression test,
+//! named after it, that runs `castform check --template` as a user would.
+
+use castform::rules::{EnvFacts, RULES, Target, check, parse_date, template_file};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules").join(name)
+}
+
+/// The environment facts a fixture states in `Metadata.castform-fixture`.
+fn env_of(t: &Value) -> Option<EnvFacts> {
+    let m = t["Metadata"].get("castform-fixture")?;
+    Some(EnvFacts {
+        name: "fixture".into(),
+        retain_data: m["retain_data"].as_bool().unwrap_or(false),
+        tag_keys: m["tags"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect(),
+    })
+}
+
+fn rules_fired(file: &str) -> Vec<(String, String)> {
+    let path = fixture(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let t = template_file::parse(&text, file).unwrap();
+    let target = Target {
+        stack: file.into(),
+        template: &t,
+        region: None,
+        env: env_of(&t),
+        today: parse_date("2026-11-22").unwrap(),
+    };
+    check(&target).into_iter().map(|f| (f.rule.to_string(), f.message)).collect()
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_fixture() {
+    for r in RULES {
+        let fail = rules_fired(&format!("{}-fail.yaml", r.id));
+        assert!(fail.iter().any(|(id, _)| id == r.id), "{}-fail.yaml does not make {} fire: {fail:?}", r.id, r.id);
+        let pass = rules_fired(&format!("{}-pass.yaml", r.id));
+        let hits: Vec<&(String, String)> = pass.iter().filter(|(id, _)| id == r.id).collect();
+        assert!(hits.is_empty(), "{}-pass.yaml makes {} fire: {hits:?}", r.id, r.id);
+    }
+}
+
+#[test]
+fn rule_ids_are_unique_and_complete() {
+    let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let expected: Vec<String> = (1..=23).map(|n| format!("L{n:02}")).collect();
+    assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// Runs `castform check --template FILE` and returns (exit code, stdout).
+fn check_template(file: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--template"])
+        .arg(fixture(file))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+fn assert_caught(file: &str, rule: &str, logical_id: &str, fix_words: &str) {
+    let (code, out) = check_template(file);
+    assert_eq!(code, 2, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("error {rule} {logical_id} (")))
+        .unwrap_or_else(|| panic!("no `error {rule} {logical_id}` line in:\n{out}"));
+    assert!(line.contains("— fix: ") && line.contains(fix_words), "{line}");
+}
+
+#[test]
+fn seed_000_issue_2_function_url_without_invoke_permission() {
+    assert_caught("L01-fail.yaml", "L01", "ApiUrl", "lambda:InvokeFunctionUrl");
+}
+
+#[test]
+fn seed_000_003_nodejs18_runtime() {
+    assert_caught("L02-fail.yaml", "L02", "Executor", "supported runtime");
+}
+
+#[test]
+fn seed_003_aws_region_as_lambda_environment_variable() {
+    assert_caught("L14-fail.yaml", "L14", "Handler", "remove AWS_REGION");
+}
+
+#[test]
+fn seed_003_gsi_carrying_billing_mode() {
+    let (_, out) = check_template("L17-fail.yaml");
+    assert!(out.contains("GlobalSecondaryIndexes[0].BillingMode: BillingMode is not a property here"), "{out}");
+    assert_caught("L17-fail.yaml", "L17", "StreamSessions", "AWS::DynamoDB::Table");
+}
+
+#[test]
+fn seed_004_round_1_edge_function_with_environment_variables() {
+    assert_caught("L03-fail.yaml", "L03", "SubscriberCheck", "bake per-environment values");
+    assert_caught("L03-fail.yaml", "L03", "Cdn", "AWS::Lambda::Version");
+}
+
+#[test]
+fn seed_004_round_2_viewer_edge_function_with_256_mb() {
+    assert_caught("L04-fail.yaml", "L04", "SubscriberCheck", "MemorySize to 128");
+}
+
+#[test]
+fn seed_004_round_2_key_value_store_associations_on_a_cache_behavior() {
+    assert_caught("L11-fail.yaml", "L11", "Cdn", "FunctionConfig.KeyValueStoreAssociations");
+    let (_, out) = check_template("L11-fail.yaml");
+    assert!(out.contains("KeyValueStoreAssociations is not a property here"), "L17 refuses it too:\n{out}");
+}
+
+#[test]
+fn seed_004_round_2_point_in_time_recovery_enabled_at_table_level() {
+    assert_caught("L08-fail.yaml", "L08", "Subscribers", "PointInTimeRecoverySpecification");
+}
+
+#[test]
+fn seed_004_round_2_and_001_hardcoded_us_west_2() {
+    assert_caught("L07-fail.yaml", "L07", "Policy", "${AWS::Region}");
+    let (_, out) = check_template("L07-fail.yaml");
+    assert!(out.contains("literal region us-west-2"), "{out}");
+}
+
+#[test]
+fn seed_003_dynamodb_full_access_and_manage_connections_on_star() {
+    let (code, out) = check_template("L13-fail.yaml");
+    assert_eq!(code, 2);
+    assert!(out.contains("attaches the managed policy AmazonDynamoDBFullAccess"), "{out}");
+    assert!(out.contains("execute-api:ManageConnections on Resource \"*\""), "{out}");
+}
+
+#[test]
+fn a_suppression_needs_a_reason_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("L12-fail.yaml")).unwrap();
+    let with_reason = base.replace(
+        "    Type: AWS::Lambda::Function\n",
+        "    Type: AWS::Lambda::Function\n    Metadata:\n      castform:\n        suppress: [{ rule: L12, reason: \"measured at 90 MB peak, SDK not loaded\" }]\n",
+    );
+    let p = dir.path().join("suppressed.yaml");
+    std::fs::write(&p, &with_reason).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_castform")).args(["check", "--json", "--template"]).arg(&p).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "L12").unwrap();
+    assert_eq!(f["suppressed"], "measured at 90 MB peak, SDK not loaded");
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let without = base.replace(
+        "    Type: AWS::Lambda::Function\n",
+        "    Type: AWS::Lambda::Function\n    Metadata:\n      castform:\n        suppress: [{ rule: L12 }]\n",
+    );
+    std::fs::write(&p, without).unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_castform")).args(["check", "--json", "--template"]).arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "L00"));
+}
+
+#[test]
+fn json_templates_are_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("L14-fail.yaml")).unwrap();
+    let v = template_file::parse(&text, "x").unwrap();
+    let p = dir.path().join("t.json");
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--template"])
+        .arg(&p)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error L14 Handler (AWS::Lambda::Function)"));
+}
+
+#[test]
+fn every_shipped_environment_is_clean() {
+    let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--all", "--json", "--root"])
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["summary"]["errors"], 0);
+    assert!(report["templates"].as_u64().unwrap() >= 14);
+}
+
+#[test]
+fn an_unreadable_template_is_a_tool_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--template", "/nonexistent/t.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read template /nonexistent/t.yaml"));
+}
