@@ -208,3 +208,33 @@ fn help_shows_examples() {
     let out = castform(&["synth", "--help"], &repo());
     assert!(String::from_utf8_lossy(&out.stdout).contains("castform synth prod"));
 }
+
+#[test]
+fn checklist_prod_prints_every_item_of_seed_000_with_its_state() {
+    let out = castform(&["checklist", "prod", "--json"], &repo());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let items: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let texts: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+    let seed = std::fs::read_to_string(repo().join("tests/fixtures/seed-000-checklist.txt")).unwrap();
+    let expected: Vec<&str> = seed.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(texts, expected);
+    for i in items.as_array().unwrap() {
+        assert!(["verified", "failed", "manual"].contains(&i["state"].as_str().unwrap()));
+        assert!(!i["by"].as_str().unwrap().is_empty());
+    }
+    let state = |t: &str| items.as_array().unwrap().iter().find(|i| i["text"] == t).unwrap()["state"].clone();
+    assert_eq!(state("Verify API connectivity before frontend deployment"), "verified");
+    assert_eq!(state("Create complete backup of current working state"), "manual");
+}
+
+#[test]
+fn checklist_fails_an_item_it_can_disprove() {
+    let dir = project_copy();
+    for env in ["local", "dev", "staging"] {
+        std::fs::remove_file(dir.path().join(format!("environments/lunora/{env}.yaml"))).unwrap();
+    }
+    let out = castform(&["checklist", "prod"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("[failed]   Test all changes in development environment first"), "{stdout}");
+}

@@ -3,6 +3,7 @@
 //! touched, 3 deploy failed and the environment was restored.
 
 mod check;
+mod checklist;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,7 @@ pub struct Cli {
 pub enum Command {
     Synth(synth::Args),
     Check(check::Args),
+    Checklist(checklist::Args),
 }
 
 /// Runs the command line; `Ok` carries the exit code.
@@ -35,6 +37,7 @@ pub fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.root, args),
         Command::Check(args) => check::run(&cli.root, args),
+        Command::Checklist(args) => checklist::run(&cli.root, args),
     }
 }
 
