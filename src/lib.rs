@@ -2,11 +2,13 @@
 //! CloudFormation per environment and checked against the lessons of its incidents.
 
 pub mod apps;
+pub mod aws;
 pub mod cfn;
 pub mod cli;
 pub mod config;
 pub mod constructs;
 pub mod ops;
+pub mod render;
 pub mod rules;
 pub mod template;
 pub mod ui;

@@ -4,6 +4,8 @@
 
 mod check;
 mod checklist;
+mod deploy;
+mod state;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -14,7 +16,7 @@ use std::path::PathBuf;
     name = "castform",
     version,
     about = "Typed AWS stacks for a media-streaming platform, rendered to CloudFormation and checked against its incidents",
-    after_help = "Examples:\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
+    after_help = "Examples:\n  castform deploy local               the whole deploy, against the local emulator (see README)\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
 )]
 pub struct Cli {
     /// Project root holding environments/, templates/ and assets/.
@@ -29,6 +31,11 @@ pub enum Command {
     Synth(synth::Args),
     Check(check::Args),
     Checklist(checklist::Args),
+    Bootstrap(state::BootstrapArgs),
+    Deploy(deploy::Args),
+    History(state::HistoryArgs),
+    Outputs(state::OutputsArgs),
+    Unlock(state::UnlockArgs),
 }
 
 /// Runs the command line; `Ok` carries the exit code.
@@ -38,12 +45,46 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Synth(args) => synth::run(&cli.root, args),
         Command::Check(args) => check::run(&cli.root, args),
         Command::Checklist(args) => checklist::run(&cli.root, args),
+        Command::Bootstrap(args) => state::bootstrap(&cli.root, args),
+        Command::Deploy(args) => deploy::run(&cli.root, args),
+        Command::History(args) => state::history(&cli.root, args),
+        Command::Outputs(args) => state::outputs(&cli.root, args),
+        Command::Unlock(args) => state::unlock(&cli.root, args),
     }
 }
 
-/// The exit code for an error: 2 for bad input (an environment file), 1 otherwise.
+/// The exit code for an error: 2 for bad input or a refused deploy (nothing touched), 3 for a
+/// deploy that failed and was restored, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.downcast_ref::<crate::config::ConfigError>().is_some()) { 2 } else { 1 }
+    use crate::ops::deploy::DeployError;
+    for c in e.chain() {
+        if c.downcast_ref::<crate::config::ConfigError>().is_some() {
+            return 2;
+        }
+        match c.downcast_ref::<DeployError>() {
+            Some(DeployError::Refused(_)) => return 2,
+            Some(DeployError::Restored { .. }) => return 3,
+            Some(DeployError::Unrestored { .. }) => return 1,
+            None => {}
+        }
+    }
+    1
+}
+
+/// The one tokio runtime of the process (two workers: the SDK is I/O bound).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// Loads an environment and defines its app.
+pub(crate) fn load_app(
+    root: &std::path::Path,
+    app: Option<&str>,
+    env: &str,
+) -> anyhow::Result<(crate::config::Environment, crate::template::App)> {
+    let env = crate::config::load(root, app.unwrap_or(crate::config::DEFAULT_APP), env)?;
+    let defined = crate::apps::define(&env)?;
+    Ok((env, defined))
 }
 
 /// `--app`, `ENV` and `--all` into a selection.

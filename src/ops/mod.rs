@@ -1,5 +1,8 @@
 //! One module per operation; the command layer fills an options struct and calls one of them.
 
+pub mod bootstrap;
 pub mod check;
 pub mod checklist;
+pub mod deploy;
+pub mod history;
 pub mod synth;

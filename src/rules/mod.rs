@@ -17,6 +17,8 @@ mod util;
 mod tests;
 
 pub use catalog::{RULES, rule};
+pub use hygiene::placeholder_in;
+pub use stateful::STATEFUL as STATEFUL_TYPES;
 
 use serde::Serialize;
 use serde_json::Value;

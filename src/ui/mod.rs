@@ -56,3 +56,4 @@ pub fn error(message: &str) {
 pub fn warn(message: &str) {
     eprintln!("{} {message}", yellow(colour_stderr(), "warning:"));
 }
+pub mod progress;

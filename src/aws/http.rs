@@ -1,0 +1,75 @@
+//! Plain HTTPS for health checks, served files and code downloads, with optional host-name
+//! overrides (`CASTFORM_RESOLVE=suffix=ip,...`, like curl's `--resolve`) for networks without
+//! DNS for a name.
+
+use super::{CloudError, CloudResult};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// `CASTFORM_RESOLVE`: `suffix=ip` pairs separated by commas; a host equal to or ending in
+/// `.suffix` resolves to `ip`.
+pub fn resolve_overrides() -> Vec<(String, IpAddr)> {
+    std::env::var("CASTFORM_RESOLVE")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| {
+            let (suffix, ip) = pair.split_once('=')?;
+            Some((suffix.trim().to_string(), ip.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    overrides: Vec<(String, IpAddr)>,
+    timeout: Duration,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self { overrides: resolve_overrides(), timeout: Duration::from_secs(20) }
+    }
+}
+
+impl HttpClient {
+    fn client_for(&self, url: &reqwest::Url) -> reqwest::Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::limited(3));
+        if let Some(host) = url.host_str() {
+            for (suffix, ip) in &self.overrides {
+                if host == suffix || host.ends_with(&format!(".{suffix}")) {
+                    let port = url.port_or_known_default().unwrap_or(443);
+                    b = b.resolve(host, SocketAddr::new(*ip, port));
+                }
+            }
+        }
+        b.build()
+    }
+
+    pub async fn get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
+        let op = format!("GET {url}");
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
+        let client = self
+            .client_for(&parsed)
+            .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
+        let resp = client
+            .get(parsed)
+            .send()
+            .await
+            .map_err(|e| CloudError::Transport { operation: op.clone(), message: format!("{}", error_chain(&e)) })?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| CloudError::Transport { operation: op, message: e.to_string() })?;
+        Ok((status, body.to_vec()))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

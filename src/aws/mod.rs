@@ -1,0 +1,160 @@
+//! The one place AWS is called: the [`Cloud`] interface the deploy engine drives, its
+//! implementation over the AWS SDK for Rust ([`AwsCloud`]), and the conversion of SDK errors
+//! into messages that carry AWS's own words.
+
+mod http;
+mod sdk;
+
+pub use http::{HttpClient, resolve_overrides};
+pub use sdk::AwsCloud;
+
+use std::collections::BTreeMap;
+
+/// Why a call failed, in the user's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    /// AWS answered with an error: `Operation: Code: message`.
+    #[error("{operation}: {code}: {message}")]
+    Service { operation: String, code: String, message: String },
+    /// AWS could not be reached or no credentials were found.
+    #[error("{operation}: {message}")]
+    Transport { operation: String, message: String },
+    /// A conditional write lost: the object exists (S3 `If-None-Match: *`).
+    #[error("{operation}: the object already exists")]
+    PreconditionFailed { operation: String },
+}
+
+impl CloudError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// The credentials in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// A deployed stack.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StackInfo {
+    pub name: String,
+    pub id: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub parameters: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub last_updated: Option<String>,
+}
+
+/// A change set to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeSetRequest {
+    pub stack: String,
+    pub name: String,
+    pub template_body: String,
+    pub parameters: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    /// `CREATE` for a new stack, `UPDATE` otherwise.
+    pub create: bool,
+}
+
+/// One resource change of a change set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    /// `Add`, `Modify`, `Remove`, ...
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `True`, `False`, `Conditional` for modifications.
+    pub replacement: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeSetInfo {
+    pub id: String,
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED` ...
+    pub status: String,
+    pub reason: Option<String>,
+    pub execution_status: Option<String>,
+    pub changes: Vec<ResourceChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackEvent {
+    pub id: String,
+    pub timestamp: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub physical_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: String,
+    pub resource_type: String,
+}
+
+/// A Lambda function as deployed: where its code can be downloaded, and its configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionInfo {
+    pub name: String,
+    pub code_location: String,
+    pub code_sha256: String,
+    pub configuration: serde_json::Value,
+}
+
+/// What the deploy engine needs from AWS. The SDK implements it; fault-injection tests use a
+/// fake that models CloudFormation's lifecycle.
+#[allow(async_fn_in_trait)]
+pub trait Cloud {
+    /// The region the client talks to.
+    fn region(&self) -> &str;
+    async fn caller_identity(&self) -> CloudResult<Identity>;
+
+    async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool>;
+    /// A private, encrypted, versioned bucket; succeeds when it exists already and is ours.
+    async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()>;
+    /// `if_absent` writes with `If-None-Match: *` and fails with `PreconditionFailed` when the
+    /// object exists.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        if_absent: bool,
+    ) -> CloudResult<()>;
+    async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>>;
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool>;
+    async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()>;
+    async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>>;
+
+    async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>>;
+    async fn get_template(&self, stack: &str) -> CloudResult<String>;
+    async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>>;
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String>;
+    async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo>;
+    async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
+    async fn delete_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
+    /// Newest first, as CloudFormation returns them.
+    async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>>;
+    async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
+
+    async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
+    async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;
+
+    /// `GET url`: status and body.
+    async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)>;
+}

@@ -1,0 +1,487 @@
+//! [`Cloud`] over the AWS SDK for Rust: clients built once from the standard chain (profiles,
+//! SSO, environment, `AWS_ENDPOINT_URL`), with the region and profile of the environment file.
+
+use super::http::HttpClient;
+use super::*;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_cloudformation::types as cfn;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types as s3t;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// Clients for one region.
+#[derive(Clone)]
+pub struct AwsCloud {
+    region: String,
+    cfn: aws_sdk_cloudformation::Client,
+    s3: aws_sdk_s3::Client,
+    lambda: aws_sdk_lambda::Client,
+    sts: aws_sdk_sts::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
+    http: HttpClient,
+}
+
+/// Turns an SDK error into ours, keeping AWS's code and message.
+fn err<E, R>(operation: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    match &e {
+        SdkError::ServiceError(se) => {
+            let inner = se.err();
+            let code = inner.code().unwrap_or("Unknown").to_string();
+            if code == "PreconditionFailed" {
+                return CloudError::PreconditionFailed { operation: operation.into() };
+            }
+            let message = inner.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(inner).to_string());
+            CloudError::Service { operation: operation.into(), code, message }
+        }
+        _ => {
+            let text = DisplayErrorContext(&e).to_string();
+            let message = if text.contains("no credentials") || text.contains("credentials provider") {
+                format!(
+                    "no usable AWS credentials ({text}); set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID"
+                )
+            } else if text.contains("Connection refused") || text.contains("dns error") {
+                format!("cannot reach AWS ({text}); check the network, or AWS_ENDPOINT_URL if you set one")
+            } else {
+                text
+            };
+            CloudError::Transport { operation: operation.into(), message }
+        }
+    }
+}
+
+impl AwsCloud {
+    /// Clients for `region`, with the named profile if given.
+    pub async fn new(region: &str, profile: Option<&str>) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(http).region(Region::new(region.to_string()));
+        // a profile from the environment file, unless the user chose one for this shell
+        if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
+            loader = loader.profile_name(p);
+        }
+        let conf = loader.load().await;
+        // path-style addressing when an endpoint is configured (virtual hosts need DNS for it)
+        let custom_endpoint =
+            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf).force_path_style(custom_endpoint).build(),
+        );
+        Self {
+            region: region.to_string(),
+            cfn: aws_sdk_cloudformation::Client::new(&conf),
+            s3,
+            lambda: aws_sdk_lambda::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
+            cloudfront: aws_sdk_cloudfront::Client::new(&conf),
+            http: HttpClient::default(),
+        }
+    }
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> String {
+    t.and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default()
+}
+
+impl Cloud for AwsCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn caller_identity(&self) -> CloudResult<Identity> {
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| err("STS GetCallerIdentity", e))?;
+        Ok(Identity { account: out.account().unwrap_or_default().into(), arn: out.arn().unwrap_or_default().into() })
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
+        match self.s3.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if status == Some(404) { Ok(false) } else { Err(err("S3 HeadBucket", e)) }
+            }
+        }
+    }
+
+    async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
+        if !self.bucket_exists(bucket).await? {
+            let mut req = self.s3.create_bucket().bucket(bucket);
+            if self.region != "us-east-1" {
+                req = req.create_bucket_configuration(
+                    s3t::CreateBucketConfiguration::builder()
+                        .location_constraint(s3t::BucketLocationConstraint::from(self.region.as_str()))
+                        .build(),
+                );
+            }
+            req.send().await.map_err(|e| err("S3 CreateBucket", e))?;
+        }
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                s3t::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("S3 PutPublicAccessBlock", e))?;
+        let by_default = s3t::ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(s3t::ServerSideEncryption::Aes256)
+            .build()
+            .map_err(|e| CloudError::Transport {
+                operation: "S3 PutBucketEncryption".into(),
+                message: e.to_string(),
+            })?;
+        let sse = s3t::ServerSideEncryptionConfiguration::builder()
+            .rules(s3t::ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
+            .build()
+            .map_err(|e| CloudError::Transport {
+                operation: "S3 PutBucketEncryption".into(),
+                message: e.to_string(),
+            })?;
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(sse)
+            .send()
+            .await
+            .map_err(|e| err("S3 PutBucketEncryption", e))?;
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                s3t::VersioningConfiguration::builder().status(s3t::BucketVersioningStatus::Enabled).build(),
+            )
+            .send()
+            .await
+            .map_err(|e| err("S3 PutBucketVersioning", e))?;
+        Ok(())
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        if_absent: bool,
+    ) -> CloudResult<()> {
+        let mut req =
+            self.s3.put_object().bucket(bucket).key(key).body(ByteStream::from(body)).content_type(content_type);
+        if if_absent {
+            req = req.if_none_match("*");
+        }
+        req.send().await.map_err(|e| err(&format!("S3 PutObject s3://{bucket}/{key}"), e))?;
+        Ok(())
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
+        match self.s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| CloudError::Transport {
+                    operation: format!("S3 GetObject s3://{bucket}/{key}"),
+                    message: e.to_string(),
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(err(&format!("S3 GetObject s3://{bucket}/{key}"), e)),
+        }
+    }
+
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
+        match self.s3.head_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
+            Err(e) => Err(err(&format!("S3 HeadObject s3://{bucket}/{key}"), e)),
+        }
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
+        self.s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| err(&format!("S3 DeleteObject s3://{bucket}/{key}"), e))?;
+        Ok(())
+    }
+
+    async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
+        let mut keys = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err(&format!("S3 ListObjectsV2 s3://{bucket}/{prefix}"), e))?;
+            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            match out.next_continuation_token() {
+                Some(t) if out.is_truncated().unwrap_or(false) => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
+        let out = match self.cfn.describe_stacks().stack_name(stack).send().await {
+            Ok(o) => o,
+            Err(e) => {
+                let e = err("CloudFormation DescribeStacks", e);
+                if let CloudError::Service { message, .. } = &e {
+                    if message.contains("does not exist") {
+                        return Ok(None);
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let Some(s) = out.stacks().first() else { return Ok(None) };
+        let status = s.stack_status().map(|x| x.as_str().to_string()).unwrap_or_default();
+        if status == "DELETE_COMPLETE" {
+            return Ok(None);
+        }
+        Ok(Some(StackInfo {
+            name: s.stack_name().unwrap_or_default().into(),
+            id: s.stack_id().unwrap_or_default().into(),
+            status,
+            reason: s.stack_status_reason().map(str::to_string),
+            parameters: s
+                .parameters()
+                .iter()
+                .map(|p| (p.parameter_key().unwrap_or_default().into(), p.parameter_value().unwrap_or_default().into()))
+                .collect(),
+            outputs: s
+                .outputs()
+                .iter()
+                .map(|o| (o.output_key().unwrap_or_default().into(), o.output_value().unwrap_or_default().into()))
+                .collect(),
+            tags: s
+                .tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into()))
+                .collect(),
+            last_updated: Some(time(s.last_updated_time().or(s.creation_time()))),
+        }))
+    }
+
+    async fn get_template(&self, stack: &str) -> CloudResult<String> {
+        let out = self
+            .cfn
+            .get_template()
+            .stack_name(stack)
+            .template_stage(cfn::TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation GetTemplate", e))?;
+        Ok(out.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .cfn
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("CloudFormation ListStackResources", e))?;
+            for r in page.stack_resource_summaries() {
+                out.push(StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().into(),
+                    physical_id: r.physical_resource_id().unwrap_or_default().into(),
+                    resource_type: r.resource_type().unwrap_or_default().into(),
+                });
+            }
+            match page.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
+        let params: Vec<cfn::Parameter> = req
+            .parameters
+            .iter()
+            .map(|(k, v)| cfn::Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .collect();
+        let tags: Vec<cfn::Tag> = req.tags.iter().map(|(k, v)| cfn::Tag::builder().key(k).value(v).build()).collect();
+        let out = self
+            .cfn
+            .create_change_set()
+            .stack_name(&req.stack)
+            .change_set_name(&req.name)
+            .template_body(&req.template_body)
+            .set_parameters(Some(params))
+            .set_tags(Some(tags))
+            .capabilities(cfn::Capability::CapabilityIam)
+            .change_set_type(if req.create { cfn::ChangeSetType::Create } else { cfn::ChangeSetType::Update })
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation CreateChangeSet", e))?;
+        Ok(out.id().unwrap_or_default().to_string())
+    }
+
+    async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
+        let out = self
+            .cfn
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation DescribeChangeSet", e))?;
+        let changes = out
+            .changes()
+            .iter()
+            .filter_map(|c| c.resource_change())
+            .map(|rc| ResourceChange {
+                action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+                logical_id: rc.logical_resource_id().unwrap_or_default().into(),
+                resource_type: rc.resource_type().unwrap_or_default().into(),
+                replacement: rc.replacement().map(|r| r.as_str().to_string()),
+            })
+            .collect();
+        Ok(ChangeSetInfo {
+            id: out.change_set_id().unwrap_or(id).to_string(),
+            status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            reason: out.status_reason().map(str::to_string),
+            execution_status: out.execution_status().map(|s| s.as_str().to_string()),
+            changes,
+        })
+    }
+
+    async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
+        self.cfn
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation ExecuteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
+        self.cfn
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation DeleteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
+        let out = self
+            .cfn
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation DescribeStackEvents", e))?;
+        Ok(out
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().into(),
+                timestamp: time(e.timestamp()),
+                logical_id: e.logical_resource_id().unwrap_or_default().into(),
+                resource_type: e.resource_type().unwrap_or_default().into(),
+                status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_string),
+                physical_id: e.physical_resource_id().map(str::to_string),
+            })
+            .collect())
+    }
+
+    async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
+        self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| err("CloudFormation DeleteStack", e))?;
+        Ok(())
+    }
+
+    async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
+        let out =
+            self.lambda.get_function().function_name(name).send().await.map_err(|e| err("Lambda GetFunction", e))?;
+        let c = out.configuration();
+        let env: serde_json::Map<String, serde_json::Value> = c
+            .and_then(|c| c.environment())
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect())
+            .unwrap_or_default();
+        let configuration = serde_json::json!({
+            "FunctionName": c.and_then(|c| c.function_name()),
+            "Runtime": c.and_then(|c| c.runtime()).map(|r| r.as_str()),
+            "Handler": c.and_then(|c| c.handler()),
+            "MemorySize": c.and_then(|c| c.memory_size()),
+            "Timeout": c.and_then(|c| c.timeout()),
+            "Role": c.and_then(|c| c.role()),
+            "Version": c.and_then(|c| c.version()),
+            "CodeSha256": c.and_then(|c| c.code_sha256()),
+            "Environment": env,
+        });
+        Ok(FunctionInfo {
+            name: name.to_string(),
+            code_location: out.code().and_then(|c| c.location()).unwrap_or_default().to_string(),
+            code_sha256: c.and_then(|c| c.code_sha256()).unwrap_or_default().to_string(),
+            configuration,
+        })
+    }
+
+    async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
+        use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+        let build_err = |e: aws_sdk_cloudfront::error::BuildError| CloudError::Transport {
+            operation: "CloudFront CreateInvalidation".into(),
+            message: e.to_string(),
+        };
+        let p = Paths::builder()
+            .quantity(paths.len() as i32)
+            .set_items(Some(paths.iter().map(|s| s.to_string()).collect()))
+            .build()
+            .map_err(build_err)?;
+        let reference = format!(
+            "castform-{}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+        );
+        let batch = InvalidationBatch::builder().paths(p).caller_reference(reference).build().map_err(build_err)?;
+        self.cloudfront
+            .create_invalidation()
+            .distribution_id(distribution_id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(|e| err("CloudFront CreateInvalidation", e))?;
+        Ok(())
+    }
+
+    async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
+        self.http.get(url).await
+    }
+}

@@ -1,0 +1,87 @@
+//! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
+
+use crate::aws::AwsCloud;
+use crate::ops::deploy::{DeployError, DeployOptions, Journal, deploy, lock, new_id, restore, state::StateStore};
+use crate::ui;
+use crate::ui::progress::{Mode, Progress};
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(clap::Args)]
+#[command(
+    about = "Deploy an environment: preflight, lock, backup, assets, change sets, propagate, verify, record",
+    after_help = "Examples:\n  castform deploy local\n  castform deploy prod --yes           non-interactive (prod asks for its name otherwise)\n  castform deploy dev --json           one JSON event per line, the record at the end\n\nExit codes: 0 deployed (or nothing to change), 1 error, 2 refused before any write,\n3 failed and restored to the backup."
+)]
+pub struct Args {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Do not ask for the environment's name (environments marked `confirm`).
+    #[arg(long)]
+    pub yes: bool,
+    /// Deploy from a working tree with uncommitted changes where the environment refuses them.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Let a change set replace or delete stateful resources where data is retained.
+    #[arg(long)]
+    pub allow_replace: bool,
+    /// JSON lines on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    let opts = DeployOptions { yes: args.yes, allow_dirty: args.allow_dirty, allow_replace: args.allow_replace };
+    let progress = Progress::new(Mode::detect(args.json));
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let result = tokio::select! {
+            r = deploy(&cloud, &env, &app, &opts, &progress, &journal) => r,
+            _ = tokio::signal::ctrl_c() => {
+                progress.warn("interrupted: restoring what this deployment changed");
+                let (id, backup, touched, files, locked) = {
+                    let j = journal.lock().unwrap_or_else(|p| p.into_inner());
+                    (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.locked)
+                };
+                let state = StateStore::new(&env);
+                let outcome = match backup {
+                    Some(b) if !touched.is_empty() || files => {
+                        match restore(&cloud, &env, &app, &b, &state, &id, &touched, files, &progress).await {
+                            Ok(restored) => Err(DeployError::Restored { id: id.clone(), env: env.name.clone(), failure: "interrupted (Ctrl-C)".into(), restored }),
+                            Err(e) => Err(DeployError::Unrestored { id: id.clone(), env: env.name.clone(), failure: "interrupted (Ctrl-C)".into(), restore_error: e, backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)) }),
+                        }
+                    }
+                    _ => Err(DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into())),
+                };
+                if locked {
+                    let _ = lock::release(&cloud, &state, &id).await;
+                }
+                outcome
+            }
+        };
+        match result {
+            Ok(record) => {
+                if progress.mode() == Mode::Json {
+                    ui::say(&serde_json::to_string(&serde_json::json!({"event": "record", "record": record}))?);
+                } else {
+                    let on = ui::colour_stdout();
+                    let changed = record.stacks.values().filter(|s| s.changed).count();
+                    ui::say(&ui::green(on, &format!("deployed {} to {} ({} of {} stacks changed)", record.id, env.name, changed, record.stacks.len())));
+                    for (k, v) in &record.urls {
+                        ui::say(&format!("  {k:<22} {v}"));
+                    }
+                    if let Some(b) = &record.backup {
+                        ui::say(&format!("  backup                 {} ({} items; `castform rollback {}` restores it)", b.location, b.items, env.name));
+                    }
+                    for c in &record.checks {
+                        ui::say(&format!("  check                  {} {}", if c.ok { "ok" } else { "FAILED" }, c.name));
+                    }
+                }
+                Ok(0)
+            }
+            Err(e) => Err(anyhow::Error::new(e)),
+        }
+    })
+}

@@ -1,0 +1,152 @@
+//! `castform bootstrap ENV`, `castform history ENV`, `castform outputs ENV`, `castform unlock ENV --force`
+
+use crate::aws::AwsCloud;
+use crate::ops::deploy::{lock, state::StateStore};
+use crate::ops::{bootstrap, history};
+use crate::ui;
+use std::path::Path;
+
+#[derive(clap::Args)]
+#[command(
+    about = "Create the state bucket (assets, backups, ledger, lock) of an environment's account and region",
+    after_help = "Example:\n  castform bootstrap local"
+)]
+pub struct BootstrapArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+}
+
+#[derive(clap::Args)]
+#[command(
+    about = "List an environment's deployments with their URLs, results and backups",
+    after_help = "Examples:\n  castform history prod\n  castform history local --json"
+)]
+pub struct HistoryArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+#[command(
+    about = "Print the deployed stacks' outputs",
+    after_help = "Examples:\n  castform outputs local\n  castform outputs prod --json"
+)]
+pub struct OutputsArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+#[command(about = "Break a stale deploy lock", after_help = "Example:\n  castform unlock prod --force")]
+pub struct UnlockArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Required: breaking a lock another deploy holds can let two deploys collide.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let bucket = bootstrap::run(&cloud, &env).await?;
+        ui::say(&format!(
+            "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {}",
+            env.account, env.region
+        ));
+        Ok(0)
+    })
+}
+
+pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let records = history::history(&cloud, &env).await?;
+        if args.json {
+            ui::say(&serde_json::to_string_pretty(&records)?);
+            return Ok(0);
+        }
+        if records.is_empty() {
+            ui::say(&format!("no deployments of {}/{} yet", env.app, env.name));
+            return Ok(0);
+        }
+        for r in &records {
+            let commit: String = r.commit.chars().take(10).collect();
+            let to = r.restored_to.as_ref().map(|t| format!(" → back to {t}")).unwrap_or_default();
+            ui::say(&format!(
+                "{}  {:<8} {:<11} {}  commit {}{}  by {}{}",
+                r.id,
+                r.kind,
+                r.result,
+                r.finished,
+                commit,
+                if r.dirty { "+dirty" } else { "" },
+                r.who,
+                to
+            ));
+            for (k, v) in &r.urls {
+                ui::say(&format!("    {k:<20} {v}"));
+            }
+            if let Some(b) = &r.backup {
+                ui::say(&format!("    {:<20} {} ({} items)", "backup", b.location, b.items));
+            }
+            if let Some(e) = &r.error {
+                ui::say(&format!("    {:<20} {}", "error", e.lines().next().unwrap_or_default()));
+            }
+        }
+        Ok(0)
+    })
+}
+
+pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let outs = history::outputs(&cloud, &app).await?;
+        if args.json {
+            ui::say(&serde_json::to_string_pretty(&outs)?);
+        } else if outs.is_empty() {
+            ui::say(&format!("no stack of {}/{} is deployed\nhelp: castform deploy {}", env.app, env.name, env.name));
+        } else {
+            for (stack, o) in &outs {
+                ui::say(&ui::bold(ui::colour_stdout(), stack));
+                for (k, v) in o {
+                    ui::say(&format!("  {k:<28} {v}"));
+                }
+            }
+        }
+        Ok(0)
+    })
+}
+
+pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    if !args.force {
+        anyhow::bail!(
+            "unlock breaks the lock whoever holds it\nhelp: make sure no deploy of {} is running, then pass --force",
+            env.name
+        );
+    }
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let state = StateStore::new(&env);
+        match lock::force_release(&cloud, &state).await? {
+            Some(h) => ui::say(&format!(
+                "broke the lock of deployment {} ({} on {}, since {})",
+                h.deployment, h.owner, h.host, h.started
+            )),
+            None => ui::say(&format!("{} was not locked", state.prefix)),
+        }
+        Ok(0)
+    })
+}

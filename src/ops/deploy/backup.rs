@@ -1,0 +1,248 @@
+//! The backup (P05), taken before the first write and read back by sha256: each existing
+//! stack's template as deployed, parameters, outputs and tags; each function's code and
+//! configuration; each file castform writes into a bucket. Stored in the state bucket and
+//! mirrored under `.castform/backups/`.
+
+use super::DeployError;
+use super::state::StateStore;
+use crate::aws::Cloud;
+use crate::template::{App, sha256_hex};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Key relative to the backup's prefix.
+    pub key: String,
+    pub sha256: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackBackup {
+    pub name: String,
+    pub stack_name: String,
+    pub existed: bool,
+    pub status: Option<String>,
+    pub parameters: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    /// The template item, when the stack existed.
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionBackup {
+    pub stack: String,
+    pub logical_id: String,
+    pub physical_id: String,
+    pub code_sha256: String,
+    pub code: String,
+    pub configuration: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileBackup {
+    pub bucket: String,
+    pub key: String,
+    pub content_type: String,
+    /// The item, when the object existed.
+    pub item: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backup {
+    pub deployment: String,
+    pub created: String,
+    pub stacks: Vec<StackBackup>,
+    pub functions: Vec<FunctionBackup>,
+    pub files: Vec<FileBackup>,
+    pub items: Vec<Item>,
+}
+
+impl Backup {
+    pub fn stack(&self, name: &str) -> Option<&StackBackup> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+    pub fn item(&self, key: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.key == key)
+    }
+}
+
+/// The files a deploy writes into buckets: (bucket output, key, content type).
+pub fn written_files(app: &App, root: &std::path::Path) -> Vec<(crate::template::OutputRef, String, String)> {
+    let mut out = vec![];
+    for u in &app.uploads {
+        for (key, _) in super::propagate::upload_files(root, &u.source).unwrap_or_default() {
+            out.push((u.bucket.clone(), key.clone(), super::propagate::content_type(&key).to_string()));
+        }
+    }
+    for f in &app.files {
+        out.push((f.bucket.clone(), f.key.clone(), f.content_type.clone()));
+    }
+    out
+}
+
+struct Writer<'a, C: Cloud> {
+    cloud: &'a C,
+    state: &'a StateStore,
+    id: &'a str,
+    items: Vec<Item>,
+    local: std::path::PathBuf,
+}
+
+impl<C: Cloud> Writer<'_, C> {
+    async fn put(&mut self, key: &str, body: Vec<u8>) -> Result<String, DeployError> {
+        let full = format!("{}{key}", self.state.backup_prefix(self.id));
+        let path = self.local.join(key);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
+        }
+        std::fs::write(&path, &body)
+            .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
+        self.items.push(Item { key: key.to_string(), sha256: sha256_hex(&body), size: body.len() });
+        self.cloud
+            .put_object(&self.state.bucket, &full, body, "application/octet-stream", false)
+            .await
+            .map_err(|e| DeployError::Refused(format!("the backup could not be stored: {e}")))?;
+        Ok(key.to_string())
+    }
+}
+
+/// Takes the backup and verifies it; any failure refuses the deploy before its first write.
+pub async fn take<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    state: &StateStore,
+    id: &str,
+    root: &std::path::Path,
+) -> Result<Backup, DeployError> {
+    let refuse = |e: crate::aws::CloudError| DeployError::Refused(format!("backup: {e}"));
+    let mut w = Writer { cloud, state, id, items: vec![], local: state.local_backup(id) };
+    let mut stacks = vec![];
+    let mut functions = vec![];
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for s in &app.stacks {
+        let info = cloud.describe_stack(&s.stack_name).await.map_err(refuse)?;
+        let Some(info) = info else {
+            stacks.push(StackBackup {
+                name: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                existed: false,
+                status: None,
+                parameters: BTreeMap::new(),
+                outputs: BTreeMap::new(),
+                tags: BTreeMap::new(),
+                template: None,
+            });
+            continue;
+        };
+        let body = cloud.get_template(&s.stack_name).await.map_err(refuse)?;
+        let template = w.put(&format!("stacks/{}/template.json", s.name), body.into_bytes()).await?;
+        outputs.insert(s.name.clone(), info.outputs.clone());
+        for r in cloud.list_stack_resources(&s.stack_name).await.map_err(refuse)? {
+            if r.resource_type != "AWS::Lambda::Function" || r.physical_id.is_empty() {
+                continue;
+            }
+            let f = cloud.get_function(&r.physical_id).await.map_err(refuse)?;
+            let (status, code) = cloud.http_get(&f.code_location).await.map_err(refuse)?;
+            if status != 200 {
+                return Err(DeployError::Refused(format!(
+                    "backup: the code of function {} could not be downloaded (HTTP {status})",
+                    r.physical_id
+                )));
+            }
+            let code_item = w.put(&format!("functions/{}/{}/code.zip", s.name, r.logical_id), code).await?;
+            let conf = serde_json::to_vec_pretty(&f.configuration).unwrap_or_default();
+            let conf_item = w.put(&format!("functions/{}/{}/configuration.json", s.name, r.logical_id), conf).await?;
+            functions.push(FunctionBackup {
+                stack: s.name.clone(),
+                logical_id: r.logical_id.clone(),
+                physical_id: r.physical_id.clone(),
+                code_sha256: f.code_sha256.clone(),
+                code: code_item,
+                configuration: conf_item,
+            });
+        }
+        stacks.push(StackBackup {
+            name: s.name.clone(),
+            stack_name: s.stack_name.clone(),
+            existed: true,
+            status: Some(info.status.clone()),
+            parameters: info.parameters.clone(),
+            outputs: info.outputs.clone(),
+            tags: info.tags.clone(),
+            template: Some(template),
+        });
+    }
+    let mut files = vec![];
+    for (bucket_ref, key, content_type) in written_files(app, root) {
+        let Some(bucket) = outputs.get(&bucket_ref.stack).and_then(|o| o.get(&bucket_ref.output)).cloned() else {
+            continue;
+        };
+        let item = match cloud.get_object(&bucket, &key).await.map_err(refuse)? {
+            Some(body) => Some(w.put(&format!("files/{bucket}/{key}"), body).await?),
+            None => None,
+        };
+        files.push(FileBackup { bucket, key, content_type, item });
+    }
+    let backup =
+        Backup { deployment: id.to_string(), created: super::now(), stacks, functions, files, items: w.items.clone() };
+    let manifest = serde_json::to_vec_pretty(&backup).unwrap_or_default();
+    std::fs::write(state.local_backup(id).join("backup.json"), &manifest)
+        .or_else(|_| {
+            std::fs::create_dir_all(state.local_backup(id))
+                .and_then(|_| std::fs::write(state.local_backup(id).join("backup.json"), &manifest))
+        })
+        .map_err(|e| DeployError::Refused(format!("cannot write the local backup: {e}")))?;
+    cloud
+        .put_object(
+            &state.bucket,
+            &format!("{}backup.json", state.backup_prefix(id)),
+            manifest,
+            "application/json",
+            false,
+        )
+        .await
+        .map_err(refuse)?;
+    verify(cloud, state, id).await?;
+    Ok(backup)
+}
+
+/// Reads a stored backup back and checks every item's sha256.
+pub async fn verify<C: Cloud>(cloud: &C, state: &StateStore, id: &str) -> Result<Backup, DeployError> {
+    let prefix = state.backup_prefix(id);
+    let refuse = |e: crate::aws::CloudError| DeployError::Refused(format!("backup {id}: {e}"));
+    let manifest =
+        cloud.get_object(&state.bucket, &format!("{prefix}backup.json")).await.map_err(refuse)?.ok_or_else(|| {
+            DeployError::Refused(format!("backup {id} has no backup.json in s3://{}/{prefix}", state.bucket))
+        })?;
+    let backup: Backup = serde_json::from_slice(&manifest)
+        .map_err(|e| DeployError::Refused(format!("backup {id}: backup.json is unreadable: {e}")))?;
+    for item in &backup.items {
+        let body = cloud
+            .get_object(&state.bucket, &format!("{prefix}{}", item.key))
+            .await
+            .map_err(refuse)?
+            .ok_or_else(|| DeployError::Refused(format!("backup {id}: {} is missing", item.key)))?;
+        let sha = sha256_hex(&body);
+        if sha != item.sha256 {
+            return Err(DeployError::Refused(format!(
+                "backup {id}: {} reads back with sha256 {sha}, expected {}; the backup is not trustworthy, nothing was changed",
+                item.key, item.sha256
+            )));
+        }
+    }
+    Ok(backup)
+}
+
+/// An item's bytes from a verified backup.
+pub async fn read_item<C: Cloud>(
+    cloud: &C,
+    state: &StateStore,
+    id: &str,
+    key: &str,
+) -> Result<Vec<u8>, crate::aws::CloudError> {
+    Ok(cloud.get_object(&state.bucket, &format!("{}{key}", state.backup_prefix(id))).await?.unwrap_or_default())
+}

@@ -1,0 +1,95 @@
+//! The deployment ledger (V02, V03): one record per deployment in the state bucket, mirrored
+//! under `.castform/ledger/`.
+
+use super::state::StateStore;
+use super::verify::CheckResult;
+use crate::aws::{Cloud, CloudError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackRecord {
+    pub stack_name: String,
+    pub template_sha256: String,
+    pub parameters: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, String>,
+    pub status: String,
+    pub changed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_set: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    pub step: String,
+    pub ms: u128,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub app: String,
+    pub environment: String,
+    /// `deploy` or `rollback`.
+    pub kind: String,
+    pub started: String,
+    pub finished: String,
+    pub commit: String,
+    pub dirty: bool,
+    pub who: String,
+    pub host: String,
+    pub account: String,
+    pub region: String,
+    /// `succeeded`, `failed`, `rolled-back`, `refused`, `interrupted`.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub stacks: BTreeMap<String, StackRecord>,
+    /// Content-addressed asset keys in the state bucket.
+    pub assets: Vec<String>,
+    /// The URLs people use: `<stack>.<output>` ending in Url.
+    pub urls: BTreeMap<String, String>,
+    pub files: Vec<String>,
+    /// Where the backup taken before this deploy lives; `castform rollback` restores it.
+    pub backup: Option<BackupRef>,
+    pub checks: Vec<CheckResult>,
+    pub steps: Vec<StepTime>,
+    /// For a rollback: the deployment it went back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_to: Option<String>,
+    /// What a failure restored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupRef {
+    pub location: String,
+    pub local: String,
+    pub items: usize,
+    pub verified: bool,
+}
+
+/// Writes the record to the state bucket and the local mirror.
+pub async fn write<C: Cloud>(cloud: &C, state: &StateStore, record: &Record) -> Result<(), CloudError> {
+    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+    let dir = state.local_ledger();
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(format!("{}.json", record.id)), &body);
+    }
+    cloud.put_object(&state.bucket, &state.ledger_key(&record.id), body, "application/json", false).await
+}
+
+/// Every record, oldest first (ids sort by time).
+pub async fn list<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Vec<Record>, CloudError> {
+    let mut out = vec![];
+    for key in cloud.list_objects(&state.bucket, &state.ledger_prefix()).await? {
+        if let Some(body) = cloud.get_object(&state.bucket, &key).await? {
+            if let Ok(r) = serde_json::from_slice::<Record>(&body) {
+                out.push(r);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}

@@ -1,0 +1,66 @@
+//! The deploy lock (P06): an S3 object written with `If-None-Match: *`.
+
+use super::state::StateStore;
+use crate::aws::{Cloud, CloudError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub deployment: String,
+    pub owner: String,
+    pub host: String,
+    pub started: String,
+    pub command: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{env} is being deployed by {} on {} since {} (deployment {})\nhelp: wait for it to finish; if it was killed, break the lock with `castform unlock {env_name} --force`", .holder.owner, .holder.host, .holder.started, .holder.deployment)]
+    Held { env: String, env_name: String, holder: LockInfo },
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+}
+
+/// Takes the lock, or says who holds it.
+pub async fn acquire<C: Cloud>(
+    cloud: &C,
+    state: &StateStore,
+    env_name: &str,
+    info: &LockInfo,
+) -> Result<(), LockError> {
+    let body = serde_json::to_vec_pretty(info).unwrap_or_default();
+    match cloud.put_object(&state.bucket, &state.lock_key(), body, "application/json", true).await {
+        Ok(()) => Ok(()),
+        Err(CloudError::PreconditionFailed { .. }) => {
+            let holder = current(cloud, state).await?.unwrap_or(LockInfo {
+                deployment: "unknown".into(),
+                owner: "unknown".into(),
+                host: "unknown".into(),
+                started: "unknown".into(),
+                command: String::new(),
+            });
+            Err(LockError::Held { env: state.prefix.clone(), env_name: env_name.to_string(), holder })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The lock's holder, if any.
+pub async fn current<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Option<LockInfo>, CloudError> {
+    Ok(cloud.get_object(&state.bucket, &state.lock_key()).await?.and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Releases the lock if this deployment holds it.
+pub async fn release<C: Cloud>(cloud: &C, state: &StateStore, deployment: &str) -> Result<(), CloudError> {
+    if current(cloud, state).await?.is_some_and(|l| l.deployment == deployment) {
+        cloud.delete_object(&state.bucket, &state.lock_key()).await?;
+    }
+    Ok(())
+}
+
+/// Breaks the lock whoever holds it; returns who did.
+pub async fn force_release<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Option<LockInfo>, CloudError> {
+    let holder = current(cloud, state).await?;
+    cloud.delete_object(&state.bucket, &state.lock_key()).await?;
+    Ok(holder)
+}

@@ -1,0 +1,537 @@
+//! The deploy engine: preflight ▶ lock ▶ backup ▶ assets ▶ stacks (change sets, in dependency
+//! order, independent ones together) ▶ propagate ▶ verify ▶ record ▶ unlock. A failure after
+//! the first write restores every stack this deployment touched and every file it wrote from the
+//! verified backup, in reverse order (D03), then records and unlocks.
+
+pub mod backup;
+pub mod ledger;
+pub mod lock;
+pub mod preflight;
+pub mod propagate;
+pub mod stacks;
+pub mod state;
+pub mod verify;
+
+use crate::aws::Cloud;
+use crate::config::Environment;
+use crate::template::{ASSETS_BUCKET_PARAMETER, App, sha256_hex, zip_folder};
+use crate::ui::progress::Progress;
+use backup::Backup;
+use ledger::{BackupRef, Record, StackRecord, StepTime};
+use propagate::Outputs;
+use stacks::{Desired, Guard};
+use state::StateStore;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    pub yes: bool,
+    pub allow_dirty: bool,
+    pub allow_replace: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Refused before anything in the environment was written: exit 2.
+    #[error("{0}")]
+    Refused(String),
+    /// Failed and restored to the backup: exit 3.
+    #[error("deployment {id} failed: {failure}\nrestored from the backup: {}\nhelp: fix the cause and deploy again; `castform history {env}` has the record", restored.join(", "))]
+    Restored { id: String, env: String, failure: String, restored: Vec<String> },
+    /// Failed, and the restore failed too: exit 1, with what to do.
+    #[error(
+        "deployment {id} failed: {failure}\nthe restore failed too: {restore_error}\nhelp: the backup is {backup}; run `castform rollback {env}` once the cause is fixed"
+    )]
+    Unrestored { id: String, env: String, failure: String, restore_error: String, backup: String },
+}
+
+/// UTC now, ISO 8601.
+pub fn now() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, dd) = civil(days);
+    format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A deployment id: sortable by time, unique enough: `20261122T061530Z-3f2a`.
+pub fn new_id() -> String {
+    let t = now().replace(['-', ':'], "");
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let salt = sha256_hex(format!("{nanos}{}", std::process::id()).as_bytes());
+    format!("{}-{}", t, &salt[..4])
+}
+
+/// What a deployment has done so far; kept outside the deploy future so that an interrupted
+/// deployment can still be restored and recorded.
+#[derive(Debug, Default)]
+pub struct Journal {
+    pub id: String,
+    pub locked: bool,
+    pub backup: Option<Backup>,
+    /// Stacks this deployment executed a change set on, in order.
+    pub touched: Vec<String>,
+    pub files_written: bool,
+    pub record: Option<Record>,
+    pub step_times: Vec<StepTime>,
+}
+
+struct Step<'a> {
+    journal: &'a Mutex<Journal>,
+    name: &'static str,
+    start: Instant,
+}
+
+impl Drop for Step<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut j) = self.journal.lock() {
+            j.step_times.push(StepTime { step: self.name.to_string(), ms: self.start.elapsed().as_millis() });
+        }
+    }
+}
+
+fn step<'a>(journal: &'a Mutex<Journal>, name: &'static str) -> Step<'a> {
+    Step { journal, name, start: Instant::now() }
+}
+
+fn lock_journal(j: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
+    j.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The parameters a stack takes: other stacks' outputs, and the state bucket.
+fn parameters(
+    stack: &crate::template::Stack,
+    outputs: &Outputs,
+    bucket: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut p = BTreeMap::new();
+    for i in &stack.imports {
+        let v = outputs.get(&i.stack).and_then(|o| o.get(&i.output)).ok_or_else(|| {
+            format!("stack {} needs output {} of stack {}, which it does not have", stack.name, i.output, i.stack)
+        })?;
+        p.insert(i.parameter.clone(), v.clone());
+    }
+    if !stack.assets.is_empty() {
+        p.insert(ASSETS_BUCKET_PARAMETER.to_string(), bucket.to_string());
+    }
+    Ok(p)
+}
+
+fn stack_tags(env: &Environment) -> BTreeMap<String, String> {
+    let mut t: BTreeMap<String, String> = env.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    t.insert("castform:app".into(), env.app.clone());
+    t.insert("castform:environment".into(), env.name.clone());
+    t
+}
+
+/// Groups stacks into waves: each wave depends only on earlier waves.
+fn waves(app: &App) -> Vec<Vec<usize>> {
+    let mut level: Vec<usize> = vec![0; app.stacks.len()];
+    for (i, s) in app.stacks.iter().enumerate() {
+        for dep in app.dependencies(&s.name) {
+            if let Some(j) = app.stacks.iter().position(|x| x.name == dep) {
+                level[i] = level[i].max(level[j] + 1);
+            }
+        }
+    }
+    let max = level.iter().copied().max().unwrap_or(0);
+    (0..=max).map(|l| (0..app.stacks.len()).filter(|i| level[*i] == l).collect()).collect()
+}
+
+/// Runs a deployment. `journal` records progress for an interrupted run.
+pub async fn deploy<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    opts: &DeployOptions,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+) -> Result<Record, DeployError> {
+    let state = StateStore::new(env);
+    let started = now();
+    let id = lock_journal(journal).id.clone();
+    let pre = {
+        let _s = step(journal, "preflight");
+        preflight::run(cloud, env, app, &state.bucket, opts, progress).await?
+    };
+    {
+        let _s = step(journal, "lock");
+        progress.step("lock", &format!("s3://{}/{}", state.bucket, state.lock_key()));
+        let info = lock::LockInfo {
+            deployment: id.clone(),
+            owner: pre.who.clone(),
+            host: pre.host.clone(),
+            started: started.clone(),
+            command: "deploy".into(),
+        };
+        lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        lock_journal(journal).locked = true;
+    }
+    let result = deploy_locked(cloud, env, app, opts, progress, journal, &state, &pre, &started).await;
+    let _ = lock::release(cloud, &state, &id).await;
+    lock_journal(journal).locked = false;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn deploy_locked<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    opts: &DeployOptions,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+    state: &StateStore,
+    pre: &preflight::Preflight,
+    started: &str,
+) -> Result<Record, DeployError> {
+    let id = lock_journal(journal).id.clone();
+    let backup = {
+        let _s = step(journal, "backup");
+        progress.step("backup", &format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)));
+        let b = backup::take(cloud, app, state, &id, &env.root).await?;
+        let existed = b.stacks.iter().filter(|s| s.existed).count();
+        progress.info(&format!(
+            "{} items ({} stacks deployed, {} functions, {} files), read back and checked by sha256; local copy {}",
+            b.items.len(),
+            existed,
+            b.functions.len(),
+            b.files.iter().filter(|f| f.item.is_some()).count(),
+            state.local_backup(&id).strip_prefix(&env.root).unwrap_or(&state.local_backup(&id)).display()
+        ));
+        lock_journal(journal).backup = Some(b.clone());
+        b
+    };
+    let mut record = Record {
+        id: id.clone(),
+        app: app.app.clone(),
+        environment: env.name.clone(),
+        kind: "deploy".into(),
+        started: started.to_string(),
+        finished: String::new(),
+        commit: pre.commit.clone(),
+        dirty: pre.dirty,
+        who: pre.who.clone(),
+        host: pre.host.clone(),
+        account: pre.identity.account.clone(),
+        region: env.region.clone(),
+        result: "failed".into(),
+        error: None,
+        stacks: BTreeMap::new(),
+        assets: vec![],
+        urls: BTreeMap::new(),
+        files: vec![],
+        backup: Some(BackupRef {
+            location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+            local: state
+                .local_backup(&id)
+                .strip_prefix(&env.root)
+                .unwrap_or(&state.local_backup(&id))
+                .display()
+                .to_string(),
+            items: backup.items.len(),
+            verified: true,
+        }),
+        checks: vec![],
+        steps: vec![],
+        restored_to: None,
+        restored: vec![],
+    };
+    // assets
+    {
+        let _s = step(journal, "assets");
+        progress.step("assets", "content-addressed in the state bucket");
+        let mut seen = vec![];
+        for s in &app.stacks {
+            for a in &s.assets {
+                if seen.contains(&a.key) {
+                    continue;
+                }
+                seen.push(a.key.clone());
+                if cloud
+                    .object_exists(&state.bucket, &a.key)
+                    .await
+                    .map_err(|e| DeployError::Refused(format!("assets: {e}")))?
+                {
+                    progress.info(&format!("{} unchanged ({} bytes, {})", a.key, a.size, a.source.display()));
+                    continue;
+                }
+                let (bytes, built) = zip_folder(&env.root, &a.source).map_err(|e| {
+                    DeployError::Refused(format!(
+                        "assets: {e}\nhelp: restore the folder or point the environment file at the code"
+                    ))
+                })?;
+                if built.sha256 != a.sha256 {
+                    return Err(DeployError::Refused(format!(
+                        "assets: {} changed while deploying (sha256 {} became {}); nothing was deployed",
+                        a.source.display(),
+                        a.sha256,
+                        built.sha256
+                    )));
+                }
+                cloud
+                    .put_object(&state.bucket, &a.key, bytes, "application/zip", false)
+                    .await
+                    .map_err(|e| DeployError::Refused(format!("assets: {e}")))?;
+                progress.info(&format!("{} uploaded ({} bytes, {})", a.key, a.size, a.source.display()));
+            }
+        }
+        record.assets = seen;
+    }
+    let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
+    let outcome = apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await;
+    let failure = match outcome {
+        Ok(()) => None,
+        Err(f) => Some(f),
+    };
+    record.finished = now();
+    record.steps = lock_journal(journal).step_times.clone();
+    match failure {
+        None => {
+            record.result = "succeeded".into();
+            ledger::write(cloud, state, &record).await.map_err(|e| DeployError::Unrestored {
+                id: id.clone(),
+                env: env.name.clone(),
+                failure: format!("the deployment succeeded but its record could not be written: {e}"),
+                restore_error: "not attempted: the environment is at the new version".into(),
+                backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+            })?;
+            lock_journal(journal).record = Some(record.clone());
+            Ok(record)
+        }
+        Some(failure) => {
+            let touched = lock_journal(journal).touched.clone();
+            let files_written = lock_journal(journal).files_written;
+            if touched.is_empty() && !files_written {
+                record.result = "refused".into();
+                record.error = Some(failure.clone());
+                let _ = ledger::write(cloud, state, &record).await;
+                return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
+            }
+            let restore = restore(cloud, env, app, &backup, state, &id, &touched, files_written, progress).await;
+            record.error = Some(failure.clone());
+            match restore {
+                Ok(restored) => {
+                    record.result = "rolled-back".into();
+                    record.restored = restored.clone();
+                    let _ = ledger::write(cloud, state, &record).await;
+                    Err(DeployError::Restored { id, env: env.name.clone(), failure, restored })
+                }
+                Err(e) => {
+                    record.result = "failed".into();
+                    let _ = ledger::write(cloud, state, &record).await;
+                    Err(DeployError::Unrestored {
+                        id: id.clone(),
+                        env: env.name.clone(),
+                        failure,
+                        restore_error: e,
+                        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// Stacks, files, verification; a failure is returned as text for the record.
+#[allow(clippy::too_many_arguments)]
+async fn apply_all<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    opts: &DeployOptions,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+    state: &StateStore,
+    previous: &Outputs,
+    record: &mut Record,
+) -> Result<(), String> {
+    let id = record.id.clone();
+    let mut outputs: Outputs = BTreeMap::new();
+    {
+        let _s = step(journal, "stacks");
+        progress.step("stacks", &format!("{} stacks in dependency order", app.stacks.len()));
+        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace };
+        let tags = stack_tags(env);
+        for wave in waves(app) {
+            let mut desired = vec![];
+            for i in &wave {
+                let s = &app.stacks[*i];
+                let params = parameters(s, &outputs, &state.bucket)?;
+                desired.push(Desired {
+                    name: s.name.clone(),
+                    stack_name: s.stack_name.clone(),
+                    body: s.template.to_json(),
+                    parameters: params,
+                    tags: tags.clone(),
+                });
+            }
+            let change_set = format!("castform-{id}");
+            let results = futures::future::join_all(desired.iter().map(|d| {
+                let cs = change_set.clone();
+                async move {
+                    let r = stacks::apply(cloud, d, guard, &cs, progress).await;
+                    if r.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
+                        lock_journal(journal).touched.push(d.name.clone());
+                    }
+                    (d, r)
+                }
+            }))
+            .await;
+            let mut failures = vec![];
+            for (d, r) in results {
+                match r {
+                    Ok(applied) => {
+                        record.stacks.insert(
+                            d.name.clone(),
+                            StackRecord {
+                                stack_name: d.stack_name.clone(),
+                                template_sha256: sha256_hex(d.body.as_bytes()),
+                                parameters: d.parameters.clone(),
+                                outputs: applied.outputs.clone(),
+                                status: applied.status.clone(),
+                                changed: applied.changed,
+                                change_set: applied.change_set.clone(),
+                            },
+                        );
+                        outputs.insert(d.name.clone(), applied.outputs);
+                    }
+                    Err(f) => failures.push(f.to_string()),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(failures.join("; "));
+            }
+        }
+    }
+    for (stack, o) in &outputs {
+        for (k, v) in o {
+            if k.ends_with("Url") {
+                record.urls.insert(format!("{stack}.{k}"), v.clone());
+            }
+        }
+    }
+    let rendered = {
+        let _s = step(journal, "propagate");
+        progress.step("propagate", "files rendered from the new outputs, written as one unit");
+        let rendered = propagate::render_all(app, &env.root, &outputs, previous, &id).map_err(|e| e.to_string())?;
+        let site = propagate::site_files(app, &env.root, &outputs).map_err(|e| e.to_string())?;
+        lock_journal(journal).files_written = true;
+        // configuration first, then the frontend (D01)
+        let mut written = propagate::write(cloud, &rendered).await.map_err(|e| e.to_string())?;
+        written.extend(propagate::write(cloud, &site).await.map_err(|e| e.to_string())?);
+        for f in &rendered {
+            progress.info(&format!("s3://{}/{} ({} bytes)", f.bucket, f.key, f.body.len()));
+        }
+        progress.info(&format!("{} site files", site.len()));
+        for d in propagate::distributions(&outputs) {
+            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
+            progress.info(&format!("CloudFront {d}: invalidated /*"));
+        }
+        record.files = written;
+        rendered
+    };
+    {
+        let _s = step(journal, "verify");
+        progress.step("verify", "health routes and served files");
+        let mut checks = verify::health(cloud, app, &outputs, progress).await;
+        let site_url =
+            outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
+        let must_name: Vec<String> = app
+            .health_checks
+            .iter()
+            .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
+            .collect();
+        checks.extend(verify::served_files(cloud, &rendered, site_url.as_deref(), &must_name).await);
+        for c in &checks {
+            progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+        }
+        record.checks = checks.clone();
+        if let Some(bad) = checks.iter().find(|c| !c.ok) {
+            return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
+        }
+    }
+    let _ = state;
+    Ok(())
+}
+
+/// Restores the stacks this deployment touched and the files it wrote, from the backup.
+#[allow(clippy::too_many_arguments)]
+pub async fn restore<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    backup: &Backup,
+    state: &StateStore,
+    id: &str,
+    touched: &[String],
+    files_written: bool,
+    progress: &Progress,
+) -> Result<Vec<String>, String> {
+    progress.step("restore", &format!("back to the backup taken by {id}, in reverse order"));
+    let mut restored = vec![];
+    if files_written {
+        for f in &backup.files {
+            match &f.item {
+                Some(item) => {
+                    let body = backup::read_item(cloud, state, id, item).await.map_err(|e| e.to_string())?;
+                    cloud
+                        .put_object(&f.bucket, &f.key, body, &f.content_type, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    restored.push(format!("s3://{}/{}", f.bucket, f.key));
+                }
+                None => {
+                    let _ = cloud.delete_object(&f.bucket, &f.key).await;
+                }
+            }
+        }
+    }
+    for s in app.stacks.iter().rev() {
+        if !touched.contains(&s.name) {
+            continue;
+        }
+        let Some(sb) = backup.stack(&s.name) else { continue };
+        if sb.existed {
+            let item = sb.template.clone().unwrap_or_default();
+            let body = backup::read_item(cloud, state, id, &item).await.map_err(|e| e.to_string())?;
+            let desired = Desired {
+                name: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                body: String::from_utf8_lossy(&body).to_string(),
+                parameters: sb.parameters.clone(),
+                tags: sb.tags.clone(),
+            };
+            stacks::apply(
+                cloud,
+                &desired,
+                Guard { retain_data: env.retain_data, allow_replace: true },
+                &format!("castform-restore-{id}"),
+                progress,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            restored.push(format!("stack {} (template and parameters of the backup)", s.stack_name));
+        } else {
+            stacks::delete(cloud, &s.name, &s.stack_name, progress).await.map_err(|e| e.to_string())?;
+            restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
+        }
+    }
+    Ok(restored)
+}

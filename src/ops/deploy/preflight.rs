@@ -1,0 +1,178 @@
+//! Preflight (P01-P04): know the account, region and code before anything is written; every
+//! refusal here leaves the environment untouched.
+
+use super::{DeployError, DeployOptions};
+use crate::aws::{Cloud, Identity};
+use crate::config::Environment;
+use crate::ops::check::{Checked, check_all};
+use crate::rules::{EnvFacts, Severity};
+use crate::template::App;
+use crate::ui::progress::Progress;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preflight {
+    pub identity: Identity,
+    pub commit: String,
+    pub dirty: bool,
+    pub who: String,
+    pub host: String,
+}
+
+/// The git commit of `root` and whether the tree has changes (tracked or untracked).
+pub fn git_state(root: &Path) -> (String, bool) {
+    let run = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match run(&["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty = run(&["status", "--porcelain"]).is_none_or(|s| !s.is_empty());
+            (commit, dirty)
+        }
+        None => ("unknown".into(), true),
+    }
+}
+
+pub fn who() -> (String, String) {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    (user, host)
+}
+
+pub async fn run<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    bucket: &str,
+    opts: &DeployOptions,
+    progress: &Progress,
+) -> Result<Preflight, DeployError> {
+    let (commit, dirty) = git_state(&env.root);
+    let short = commit.chars().take(12).collect::<String>();
+    progress.step(
+        "preflight",
+        &format!(
+            "app {} · environment {} · account {} · region {} · commit {}{}",
+            app.app,
+            env.name,
+            env.account,
+            env.region,
+            short,
+            if dirty { " (dirty)" } else { "" }
+        ),
+    );
+    // P01: region of the client is the environment file's
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Ok(r) = std::env::var(var) {
+            if !r.is_empty() && r != env.region {
+                return Err(DeployError::Refused(format!(
+                    "{var} is {r}, but {} deploys to {}\nhelp: unset {var}, or deploy the environment meant for {r}",
+                    env.file, env.region
+                )));
+            }
+        }
+    }
+    // P03: every synth-time error check passes
+    let checked: Vec<Checked> = app
+        .stacks
+        .iter()
+        .map(|s| Checked {
+            stack: format!("{}/{}/{}", app.app, app.environment, s.name),
+            template: s.template.to_value(),
+            region: Some(s.region.clone()),
+            env: Some(EnvFacts {
+                name: env.name.clone(),
+                retain_data: env.retain_data,
+                tag_keys: env.tags.keys().cloned().collect(),
+            }),
+        })
+        .collect();
+    let report = check_all(&checked, crate::rules::today());
+    let errors: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
+        .map(|f| format!("  {} {} ({}) in {}: {}", f.rule, f.logical_id, f.resource_type, f.stack, f.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(DeployError::Refused(format!(
+            "{} check errors block the deploy:\n{}\nhelp: run `castform check {}` for the fixes",
+            errors.len(),
+            errors.join("\n"),
+            env.name
+        )));
+    }
+    progress.info(&format!(
+        "checks: {} rules over {} templates, 0 errors, {} warnings",
+        report.rules.len(),
+        report.templates,
+        report.summary.warnings
+    ));
+    // P01: the credentials' account
+    let identity = cloud
+        .caller_identity()
+        .await
+        .map_err(|e| DeployError::Refused(format!("{e}\nhelp: check your credentials for {}", env.file)))?;
+    if identity.account != env.account {
+        return Err(DeployError::Refused(format!(
+            "the credentials are for account {} ({}), but {} is account {}\nhelp: switch to the profile for {} (e.g. AWS_PROFILE={}), or deploy the environment of account {}",
+            identity.account,
+            identity.arn,
+            env.file,
+            env.account,
+            env.account,
+            env.profile.clone().unwrap_or_else(|| "<profile>".into()),
+            identity.account
+        )));
+    }
+    progress.info(&format!("credentials: {} in account {} (matches {})", identity.arn, identity.account, env.file));
+    // P02: a dirty tree is refused where the environment asks for confirmation
+    if dirty && env.confirm && !opts.allow_dirty {
+        return Err(DeployError::Refused(format!(
+            "the working tree has uncommitted changes, and {} deploys only committed code\nhelp: commit them, or pass --allow-dirty to deploy them anyway",
+            env.name
+        )));
+    }
+    // P04: the bootstrap bucket
+    let exists = cloud.bucket_exists(bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    if !exists {
+        return Err(DeployError::Refused(format!(
+            "the state bucket {bucket} does not exist in account {}\nhelp: run `castform bootstrap {}` first",
+            env.account, env.name
+        )));
+    }
+    // P01: confirmation
+    if env.confirm && !opts.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(DeployError::Refused(format!(
+                "{} asks for confirmation and this run is not interactive\nhelp: pass --yes to deploy {} to account {}",
+                env.file, env.name, env.account
+            )));
+        }
+        eprint!("type the environment's name ({}) to deploy to account {}: ", env.name, env.account);
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        if line.trim() != env.name {
+            return Err(DeployError::Refused(format!(
+                "confirmation did not match `{}`; nothing was deployed",
+                env.name
+            )));
+        }
+    }
+    let (who, host) = who();
+    Ok(Preflight { identity, commit, dirty, who, host })
+}

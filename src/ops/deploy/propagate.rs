@@ -1,0 +1,175 @@
+//! Output propagation (D02): every file an output feeds is rendered from the new outputs and
+//! checked (no placeholder, no old URL) before any is written; then the configuration files,
+//! then the site, then the CDN invalidation (D01).
+
+use crate::aws::Cloud;
+use crate::render::render_file;
+use crate::rules::placeholder_in;
+use crate::template::{App, FileValue};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
+
+/// A file ready to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub bucket: String,
+    pub key: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PropagateError(pub String);
+
+/// Files under `root/source`, as (key relative to the folder, path), sorted.
+pub fn upload_files(root: &Path, source: &str) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let base = root.join(source);
+    let mut out = vec![];
+    let mut stack = vec![base.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let p = e.path();
+            if e.file_type()?.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(&base)
+                    .unwrap_or(&p)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, p));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "application/javascript",
+        "css" => "text/css",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "m3u8" => "application/vnd.apple.mpegurl",
+        _ => "application/octet-stream",
+    }
+}
+
+fn output<'a>(outputs: &'a Outputs, stack: &str, name: &str) -> Option<&'a String> {
+    outputs.get(stack).and_then(|o| o.get(name))
+}
+
+/// Renders every file the app writes from `outputs`; checks each before anything is written.
+/// `previous` holds the outputs before this deploy: a changed URL must not survive in a file.
+pub fn render_all(
+    app: &App,
+    root: &Path,
+    outputs: &Outputs,
+    previous: &Outputs,
+    deployment: &str,
+) -> Result<Vec<Rendered>, PropagateError> {
+    let mut rendered = vec![];
+    for f in &app.files {
+        let bucket = output(outputs, &f.bucket.stack, &f.bucket.output).ok_or_else(|| {
+            PropagateError(format!(
+                "{}: stack {} has no output {} to write it into",
+                f.key, f.bucket.stack, f.bucket.output
+            ))
+        })?;
+        let mut values = Map::new();
+        let mut old_values = vec![];
+        for (name, v) in &f.values {
+            let value = match v {
+                FileValue::Literal(l) => l.clone(),
+                FileValue::DeploymentId => deployment.to_string(),
+                FileValue::Output(o) => {
+                    let now = output(outputs, &o.stack, &o.output).filter(|v| !v.is_empty()).ok_or_else(|| {
+                        PropagateError(format!(
+                            "{}: `{name}` comes from output {} of stack {}, which is missing or empty",
+                            f.key, o.output, o.stack
+                        ))
+                    })?;
+                    if let Some(old) =
+                        output(previous, &o.stack, &o.output).filter(|old| !old.is_empty() && *old != now)
+                    {
+                        old_values.push((name.clone(), old.clone()));
+                    }
+                    now.clone()
+                }
+            };
+            values.insert(name.clone(), Value::String(value));
+        }
+        let text = render_file(root, &f.template, &Value::Object(values)).map_err(|e| PropagateError(e.to_string()))?;
+        if let Some(p) = placeholder_in(&text) {
+            return Err(PropagateError(format!(
+                "{} still holds the placeholder {p:?} after rendering {}",
+                f.key, f.template
+            )));
+        }
+        for (name, old) in old_values {
+            if text.contains(&old) {
+                return Err(PropagateError(format!("{} still holds the old {name} {old}", f.key)));
+            }
+        }
+        rendered.push(Rendered {
+            bucket: bucket.clone(),
+            key: f.key.clone(),
+            content_type: f.content_type.clone(),
+            body: text.into_bytes(),
+        });
+    }
+    Ok(rendered)
+}
+
+/// The site's files, read from disk.
+pub fn site_files(app: &App, root: &Path, outputs: &Outputs) -> Result<Vec<Rendered>, PropagateError> {
+    let mut out = vec![];
+    for u in &app.uploads {
+        let bucket = output(outputs, &u.bucket.stack, &u.bucket.output).ok_or_else(|| {
+            PropagateError(format!(
+                "upload of {}: stack {} has no output {}",
+                u.source, u.bucket.stack, u.bucket.output
+            ))
+        })?;
+        let files =
+            upload_files(root, &u.source).map_err(|e| PropagateError(format!("cannot read {}: {e}", u.source)))?;
+        for (key, path) in files {
+            let body =
+                std::fs::read(&path).map_err(|e| PropagateError(format!("cannot read {}: {e}", path.display())))?;
+            out.push(Rendered { bucket: bucket.clone(), content_type: content_type(&key).into(), key, body });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the files in order; returns the keys written.
+pub async fn write<C: Cloud>(cloud: &C, files: &[Rendered]) -> Result<Vec<String>, PropagateError> {
+    let mut written = vec![];
+    for f in files {
+        cloud
+            .put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false)
+            .await
+            .map_err(|e| PropagateError(format!("writing {}: {e}", f.key)))?;
+        written.push(format!("s3://{}/{}", f.bucket, f.key));
+    }
+    Ok(written)
+}
+
+/// Distribution ids among the outputs (`*DistributionId`).
+pub fn distributions(outputs: &Outputs) -> Vec<String> {
+    outputs
+        .values()
+        .flat_map(|o| o.iter().filter(|(k, _)| k.ends_with("DistributionId")).map(|(_, v)| v.clone()))
+        .collect()
+}

@@ -1,0 +1,326 @@
+//! One stack through a change set (P07, D01): create it, read it (a replacement or deletion of
+//! a stateful resource blocks where data is retained), execute it, wait with progress, read the
+//! outputs. When the template and parameters equal what is deployed, no change set at all.
+
+use crate::aws::{ChangeSetRequest, Cloud, CloudError, ResourceChange, StackEvent};
+use crate::rules::STATEFUL_TYPES;
+use crate::ui::progress::Progress;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// How long a change set may take to compute, and a stack operation to finish.
+pub const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(600);
+pub const STACK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Short name (`api`) for messages.
+    pub name: String,
+    pub stack_name: String,
+    pub body: String,
+    pub parameters: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Refuse replacing or deleting stateful resources (P07).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    pub retain_data: bool,
+    pub allow_replace: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub changed: bool,
+    pub change_set: Option<String>,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: BTreeMap<String, String>,
+    pub status: String,
+    /// Resources the service reported created without creating them (no physical id).
+    pub not_created: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("stack {stack}: {message}")]
+pub struct StackFailure {
+    pub stack: String,
+    pub message: String,
+    /// `LogicalId (PhysicalId): reason` of each failed resource.
+    pub resources: Vec<String>,
+    /// The stack was never touched (the change set was refused before execution).
+    pub untouched: bool,
+}
+
+fn failure(stack: &str, message: impl Into<String>, untouched: bool) -> StackFailure {
+    StackFailure { stack: stack.to_string(), message: message.into(), resources: vec![], untouched }
+}
+
+fn cloud_failure(stack: &str, e: CloudError, untouched: bool) -> StackFailure {
+    failure(stack, e.to_string(), untouched)
+}
+
+const SUCCESS: &[&str] = &["CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"];
+
+fn settled(status: &str) -> bool {
+    !status.ends_with("_IN_PROGRESS")
+}
+
+fn event_line(e: &StackEvent) -> String {
+    let mut s = format!("{} {}", e.logical_id, e.status);
+    if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty()) {
+        s.push_str(": ");
+        s.push_str(r);
+    }
+    s
+}
+
+/// Brings a stack to the desired template and parameters.
+pub async fn apply<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    guard: Guard,
+    change_set_name: &str,
+    progress: &Progress,
+) -> Result<Applied, StackFailure> {
+    let name = &desired.name;
+    progress.stack(name, "checking", "");
+    let existing = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+    if let Some(info) = &existing {
+        if !settled(&info.status) && info.status != "REVIEW_IN_PROGRESS" {
+            return Err(failure(
+                name,
+                format!(
+                    "{} is {}: another operation is running on it\nhelp: wait for it to finish, then deploy again",
+                    desired.stack_name, info.status
+                ),
+                true,
+            ));
+        }
+        if info.status == "ROLLBACK_COMPLETE" || info.status == "ROLLBACK_FAILED" {
+            return Err(failure(
+                name,
+                format!(
+                    "{} is {} after a failed create and cannot be updated\nhelp: delete the stack (`aws cloudformation delete-stack --stack-name {}`) and deploy again",
+                    desired.stack_name, info.status, desired.stack_name
+                ),
+                true,
+            ));
+        }
+        if SUCCESS.contains(&info.status.as_str()) {
+            let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+            let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
+                && info.parameters.len() == desired.parameters.len();
+            if deployed == desired.body && same_params {
+                progress.stack_done(name, "unchanged");
+                return Ok(Applied {
+                    changed: false,
+                    change_set: None,
+                    changes: vec![],
+                    outputs: info.outputs.clone(),
+                    status: info.status.clone(),
+                    not_created: vec![],
+                });
+            }
+        }
+    }
+    let create = existing.is_none() || existing.as_ref().is_some_and(|i| i.status == "REVIEW_IN_PROGRESS");
+    let req = ChangeSetRequest {
+        stack: desired.stack_name.clone(),
+        name: change_set_name.to_string(),
+        template_body: desired.body.clone(),
+        parameters: desired.parameters.clone(),
+        tags: desired.tags.clone(),
+        create,
+    };
+    progress.stack(name, "creating change set", "");
+    let id = cloud.create_change_set(&req).await.map_err(|e| cloud_failure(name, e, true))?;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    let cs = loop {
+        let cs = cloud.describe_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
+        if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" {
+            break cs;
+        }
+        if started.elapsed() > CHANGE_SET_TIMEOUT {
+            return Err(failure(name, "the change set did not finish computing within 10 minutes", true));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    };
+    if cs.status == "FAILED" {
+        let reason = cs.reason.clone().unwrap_or_default();
+        let _ = cloud.delete_change_set(&desired.stack_name, &id).await;
+        if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
+            let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+            progress.stack_done(name, "unchanged");
+            return Ok(Applied {
+                changed: false,
+                change_set: None,
+                changes: vec![],
+                outputs: info.map(|i| i.outputs).unwrap_or_default(),
+                status: "UPDATE_COMPLETE".into(),
+                not_created: vec![],
+            });
+        }
+        return Err(failure(name, format!("the change set failed: {reason}"), true));
+    }
+    // read before executing (P07)
+    let blocked: Vec<String> = cs
+        .changes
+        .iter()
+        .filter(|c| STATEFUL_TYPES.contains(&c.resource_type.as_str()))
+        .filter(|c| c.action == "Remove" || matches!(c.replacement.as_deref(), Some("True") | Some("Conditional")))
+        .map(|c| {
+            format!(
+                "{} ({}): {}",
+                c.logical_id,
+                c.resource_type,
+                if c.action == "Remove" {
+                    "deleted".to_string()
+                } else {
+                    format!("replaced (Replacement: {})", c.replacement.clone().unwrap_or_default())
+                }
+            )
+        })
+        .collect();
+    if !blocked.is_empty() && guard.retain_data && !guard.allow_replace {
+        let _ = cloud.delete_change_set(&desired.stack_name, &id).await;
+        return Err(StackFailure {
+            stack: name.clone(),
+            message: format!(
+                "the change set would delete or replace data: {}\nhelp: this environment retains data; pass --allow-replace if losing it is intended",
+                blocked.join("; ")
+            ),
+            resources: blocked,
+            untouched: true,
+        });
+    }
+    for c in &cs.changes {
+        progress.info(&format!(
+            "{name}: {} {} ({}){}",
+            c.action,
+            c.logical_id,
+            c.resource_type,
+            c.replacement.as_deref().map(|r| format!(" replacement: {r}")).unwrap_or_default()
+        ));
+    }
+    let seen_before: Vec<String> = cloud
+        .stack_events(&desired.stack_name)
+        .await
+        .map(|ev| ev.into_iter().map(|e| e.id).collect())
+        .unwrap_or_default();
+    cloud.execute_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    let mut settle = 0;
+    let final_status = loop {
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(3));
+        let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
+        let status = info.map(|i| i.status).unwrap_or_else(|| "DELETE_COMPLETE".into());
+        let newest = cloud
+            .stack_events(&desired.stack_name)
+            .await
+            .ok()
+            .and_then(|ev| ev.into_iter().find(|e| !seen_before.contains(&e.id)))
+            .map(|e| event_line(&e))
+            .unwrap_or_default();
+        progress.stack(name, &status, &newest);
+        if settled(&status) {
+            // a failed status can be a passing phase of the operation: look again before
+            // believing it
+            if SUCCESS.contains(&status.as_str()) || settle >= 3 {
+                break status;
+            }
+            settle += 1;
+            delay = Duration::from_millis(700);
+            continue;
+        }
+        settle = 0;
+        if started.elapsed() > STACK_TIMEOUT {
+            return Err(failure(name, format!("still {status} after an hour"), false));
+        }
+    };
+    let events: Vec<StackEvent> = cloud
+        .stack_events(&desired.stack_name)
+        .await
+        .map(|ev| ev.into_iter().filter(|e| !seen_before.contains(&e.id)).collect())
+        .unwrap_or_default();
+    if !SUCCESS.contains(&final_status.as_str()) {
+        let resources: Vec<String> = events
+            .iter()
+            .filter(|e| e.status.ends_with("_FAILED") && e.logical_id != desired.stack_name)
+            .map(|e| {
+                format!(
+                    "{} ({}): {}",
+                    e.logical_id,
+                    e.physical_id.clone().unwrap_or_default(),
+                    e.reason.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        progress.stack_done(name, &final_status);
+        return Err(StackFailure {
+            stack: name.clone(),
+            message: format!(
+                "ended {final_status}{}",
+                if resources.is_empty() { String::new() } else { format!(": {}", resources.join("; ")) }
+            ),
+            resources,
+            untouched: false,
+        });
+    }
+    let not_created: Vec<String> = events
+        .iter()
+        .filter(|e| e.status == "CREATE_COMPLETE" && e.logical_id != desired.stack_name)
+        .filter(|e| {
+            e.physical_id.as_deref() == Some("unknown")
+                || e.reason.as_deref().is_some_and(|r| r.contains("deployed as a fallback"))
+        })
+        .map(|e| format!("{} ({})", e.logical_id, e.resource_type))
+        .collect();
+    for r in &not_created {
+        progress
+            .warn(&format!("{name}: {r} was reported created but has no physical id: the service did not create it"));
+    }
+    let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
+    progress.stack_done(name, &final_status);
+    Ok(Applied {
+        changed: true,
+        change_set: Some(id),
+        changes: cs.changes,
+        outputs: info.map(|i| i.outputs).unwrap_or_default(),
+        status: final_status,
+        not_created,
+    })
+}
+
+/// Deletes a stack and waits until it is gone.
+pub async fn delete<C: Cloud>(
+    cloud: &C,
+    name: &str,
+    stack_name: &str,
+    progress: &Progress,
+) -> Result<(), StackFailure> {
+    if cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))?.is_none() {
+        return Ok(());
+    }
+    cloud.delete_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        match cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))? {
+            None => {
+                progress.stack_done(name, "DELETE_COMPLETE");
+                return Ok(());
+            }
+            Some(i) if i.status == "DELETE_FAILED" => {
+                return Err(failure(name, format!("DELETE_FAILED: {}", i.reason.unwrap_or_default()), false));
+            }
+            Some(i) => progress.stack(name, &i.status, ""),
+        }
+        if started.elapsed() > STACK_TIMEOUT {
+            return Err(failure(name, "still deleting after an hour", false));
+        }
+    }
+}

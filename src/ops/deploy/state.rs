@@ -1,0 +1,48 @@
+//! Where castform keeps its state: the bootstrap bucket of the account and region (assets,
+//! backups, ledger, lock) and its local mirror under `.castform/`.
+
+use crate::config::Environment;
+use std::path::PathBuf;
+
+/// The state of one app environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateStore {
+    pub bucket: String,
+    /// `<app>/<env>`
+    pub prefix: String,
+    /// `.castform/` under the project root.
+    pub local: PathBuf,
+}
+
+/// `castform-<account>-<region>`: one bucket per account and region, shared by the apps.
+pub fn bucket_name(account: &str, region: &str) -> String {
+    format!("castform-{account}-{region}")
+}
+
+impl StateStore {
+    pub fn new(env: &Environment) -> Self {
+        Self {
+            bucket: bucket_name(&env.account, &env.region),
+            prefix: format!("{}/{}", env.app, env.name),
+            local: env.root.join(".castform"),
+        }
+    }
+    pub fn lock_key(&self) -> String {
+        format!("{}/lock.json", self.prefix)
+    }
+    pub fn ledger_prefix(&self) -> String {
+        format!("{}/ledger/", self.prefix)
+    }
+    pub fn ledger_key(&self, id: &str) -> String {
+        format!("{}{id}.json", self.ledger_prefix())
+    }
+    pub fn backup_prefix(&self, id: &str) -> String {
+        format!("{}/backups/{id}/", self.prefix)
+    }
+    pub fn local_backup(&self, id: &str) -> PathBuf {
+        self.local.join("backups").join(&self.prefix).join(id)
+    }
+    pub fn local_ledger(&self) -> PathBuf {
+        self.local.join("ledger").join(&self.prefix)
+    }
+}

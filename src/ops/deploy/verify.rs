@@ -1,0 +1,106 @@
+//! Verification (V01): each API's health route answers 200 (with retries and backoff; a 403 is a
+//! failed deploy at once, seed 000 issue 2), and the site serves the rendered config naming the
+//! current URLs.
+
+use super::propagate::{Outputs, Rendered};
+use crate::aws::Cloud;
+use crate::template::App;
+use crate::ui::progress::Progress;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Waits between attempts of a health check.
+pub const BACKOFF_MS: &[u64] = &[0, 500, 1000, 2000, 4000, 8000];
+
+pub async fn health<C: Cloud>(cloud: &C, app: &App, outputs: &Outputs, progress: &Progress) -> Vec<CheckResult> {
+    let mut results = vec![];
+    for (o, path) in &app.health_checks {
+        let Some(base) = outputs.get(&o.stack).and_then(|x| x.get(&o.output)) else {
+            results.push(CheckResult {
+                name: format!("health {path}"),
+                ok: false,
+                detail: format!("output {} of stack {} is missing", o.output, o.stack),
+            });
+            continue;
+        };
+        let url = format!("{}{}", base.trim_end_matches('/'), path);
+        let mut last = String::new();
+        let mut ok = false;
+        for (attempt, wait) in BACKOFF_MS.iter().enumerate() {
+            tokio::time::sleep(Duration::from_millis(*wait)).await;
+            match cloud.http_get(&url).await {
+                Ok((200, body)) => {
+                    ok = true;
+                    last = format!(
+                        "200 after {} attempt(s): {}",
+                        attempt + 1,
+                        String::from_utf8_lossy(&body).chars().take(160).collect::<String>()
+                    );
+                    break;
+                }
+                Ok((403, _)) => {
+                    last = "403 Forbidden: the Function URL's resource-based permissions are missing (seed 000 issue 2, rule L01)".into();
+                    break;
+                }
+                Ok((status, body)) => {
+                    last = format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&body).chars().take(160).collect::<String>()
+                    )
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        progress.info(&format!("health {url}: {}", if ok { "ok" } else { "FAILED" }));
+        results.push(CheckResult { name: format!("health {url}"), ok, detail: last });
+    }
+    results
+}
+
+/// The site serves exactly the rendered files: through its URL when it has one, else from its
+/// bucket.
+pub async fn served_files<C: Cloud>(
+    cloud: &C,
+    files: &[Rendered],
+    site_url: Option<&str>,
+    must_name: &[String],
+) -> Vec<CheckResult> {
+    let mut results = vec![];
+    for f in files {
+        let (source, got) = match site_url {
+            Some(url) => {
+                let u = format!("{}/{}", url.trim_end_matches('/'), f.key);
+                let r = cloud.http_get(&u).await.ok().filter(|(s, _)| *s == 200).map(|(_, b)| b);
+                (u, r)
+            }
+            None => (format!("s3://{}/{}", f.bucket, f.key), cloud.get_object(&f.bucket, &f.key).await.ok().flatten()),
+        };
+        let (ok, detail) = match got {
+            None => (false, format!("{source} is not served")),
+            Some(body) if body != f.body => (false, format!("{source} differs from what this deploy rendered")),
+            Some(body) => {
+                let text = String::from_utf8_lossy(&body);
+                match must_name.iter().find(|u| !text.contains(u.as_str())) {
+                    Some(missing) => (false, format!("{source} does not name {missing}")),
+                    None => (
+                        true,
+                        format!(
+                            "{source} serves the rendered file ({} bytes) naming {}",
+                            body.len(),
+                            must_name.join(", ")
+                        ),
+                    ),
+                }
+            }
+        };
+        results.push(CheckResult { name: format!("served {}", f.key), ok, detail });
+    }
+    results
+}
