@@ -24,4 +24,7 @@ class _LoopbackTCP4ServerEndpoint(_Orig):
 endpoints.TCP4ServerEndpoint = _LoopbackTCP4ServerEndpoint
 
 if __name__ == "__main__":
+    from castform_emulator import patches
+
+    patches.apply()
     runpy.run_module("localstack.runtime.main", run_name="__main__", alter_sys=True)

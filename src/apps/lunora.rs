@@ -178,11 +178,13 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ))],
         ));
     }
+    let api_name = api.physical_name("api");
     let function = Function::new(
         &mut api,
         "Api",
         Code::Asset { root: env.root.clone(), path: env.api.code.clone() },
         FunctionProps {
+            name: Some(api_name),
             description: "Lunora Player multi-destination API".into(),
             runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
             handler: "index.handler".into(),

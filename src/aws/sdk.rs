@@ -40,7 +40,7 @@ where
             CloudError::Service { operation: operation.into(), code, message }
         }
         _ => {
-            let text = DisplayErrorContext(&e).to_string();
+            let text = chain(&e);
             let message = if text.contains("no credentials") || text.contains("credentials provider") {
                 format!(
                     "no usable AWS credentials ({text}); set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID"
@@ -55,9 +55,38 @@ where
     }
 }
 
+/// An error and its sources, by their Display only (no debug dumps).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
 impl AwsCloud {
     /// Clients for `region`, with the named profile if given.
     pub async fn new(region: &str, profile: Option<&str>) -> Self {
+        Self::with_endpoint(region, profile, None).await
+    }
+
+    /// Clients for `region` talking to `endpoint` instead of AWS's (what `AWS_ENDPOINT_URL`
+    /// does for the whole process).
+    pub async fn with_endpoint(region: &str, profile: Option<&str>, endpoint: Option<&str>) -> Self {
+        Self::build(region, profile, endpoint, None).await
+    }
+
+    /// Clients for an endpoint with static credentials (an S3-compatible store, an emulator).
+    pub async fn with_static_credentials(region: &str, endpoint: &str, access_key: &str, secret: &str) -> Self {
+        Self::build(region, None, Some(endpoint), Some((access_key, secret))).await
+    }
+
+    async fn build(region: &str, profile: Option<&str>, endpoint: Option<&str>, keys: Option<(&str, &str)>) -> Self {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
@@ -69,10 +98,18 @@ impl AwsCloud {
         if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
             loader = loader.profile_name(p);
         }
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        if let Some((key, secret)) = keys {
+            loader =
+                loader.credentials_provider(aws_sdk_sts::config::Credentials::new(key, secret, None, None, "static"));
+        }
         let conf = loader.load().await;
         // path-style addressing when an endpoint is configured (virtual hosts need DNS for it)
-        let custom_endpoint =
-            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let custom_endpoint = endpoint.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf).force_path_style(custom_endpoint).build(),
         );

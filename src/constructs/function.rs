@@ -22,6 +22,10 @@ pub enum Code {
 /// Settings of a [`Function`]. Every default is the safe choice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionProps {
+    /// The function's name; `None` lets CloudFormation generate one. A name keeps the alias and
+    /// URL pointing at a stable literal, so a code change updates them in place. Changing it
+    /// replaces the function.
+    pub name: Option<String>,
     pub description: String,
     /// Lambda runtime; default the newest Node.js runtime Lambda supports (`nodejs24.x`).
     pub runtime: String,
@@ -46,6 +50,7 @@ pub struct FunctionProps {
 impl Default for FunctionProps {
     fn default() -> Self {
         Self {
+            name: None,
             description: String::new(),
             runtime: DEFAULT_NODE_RUNTIME.to_string(),
             handler: "index.handler".into(),
@@ -68,6 +73,15 @@ pub struct Function {
     pub role: Role,
     /// The `live` alias when published.
     pub alias: Option<Handle>,
+    /// The physical name, when the props gave one.
+    pub name: Option<String>,
+}
+
+fn name_of(handle: &Handle, props: &FunctionProps) -> Expr<String> {
+    match &props.name {
+        Some(n) => Expr::from(n.as_str()),
+        None => handle.reference(),
+    }
 }
 
 /// The newest Node.js runtime Lambda supports (checked 2026-11-22 against the Lambda runtimes
@@ -147,6 +161,7 @@ impl Function {
         let environment = (!props.environment.is_empty())
             .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
         let function = lambda::Function {
+            function_name: props.name.as_deref().map(Expr::from),
             description: (!props.description.is_empty()).then(|| props.description.clone().into()),
             runtime: Some(runtime.into()),
             handler: Some(props.handler.clone().into()),
@@ -201,7 +216,7 @@ impl Function {
             )?;
             let alias = stack.template.add(
                 &format!("{id}Live"),
-                &lambda::Alias::new(handle.reference(), version.get_att(lambda::Version::ATTR_VERSION), "live"),
+                &lambda::Alias::new(name_of(&handle, &props), version.get_att(lambda::Version::ATTR_VERSION), "live"),
             )?;
             stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
             Some(alias)
@@ -214,7 +229,15 @@ impl Function {
             handle.get_att(lambda::Function::ATTR_ARN),
             &format!("ARN of function {id}"),
         )?;
-        Ok(Self { id: id.to_string(), handle, role, alias })
+        Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone() })
+    }
+
+    /// The function's name: the literal one when it has one, `Ref` otherwise.
+    pub fn name(&self) -> Expr<String> {
+        match &self.name {
+            Some(n) => Expr::from(n.as_str()),
+            None => self.handle.reference(),
+        }
     }
 
     /// What invokers should target: the `live` alias when published, the function otherwise.
@@ -281,7 +304,7 @@ impl FunctionUrl {
             ..Default::default()
         });
         let (target, qualifier) = match &function.alias {
-            Some(_) => (function.handle.reference(), Some("live".into())),
+            Some(_) => (function.name(), Some("live".into())),
             None => (function.handle.get_att(lambda::Function::ATTR_ARN), None),
         };
         let mut attrs = Attributes::default();

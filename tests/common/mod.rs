@@ -1,0 +1,185 @@
+//! Helpers shared by the integration tests: the castform binary, a copy of the project, and the
+//! local AWS emulator (LocalStack on 127.0.0.1, a free port, stopped by its PID on drop).
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the project's inputs (environments, assets, templates) in a temp dir.
+pub fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["environments", "assets", "templates"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// The local AWS emulator, started for one test.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Emulator {
+    pub fn start() -> Self {
+        let python = repo().join(".venv-emulator/bin/python");
+        assert!(python.is_file(), "the emulator is not installed: run scripts/setup-emulator (CI's .ci/run does)");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = dir.path().join("emulator.log");
+        let child = Command::new(&python)
+            .arg(repo().join("emulator/run.py"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("LOCALSTACK_HOST", format!("localhost.localstack.cloud:{port}"))
+            .env("API_ENDPOINT", "http://127.0.0.1:9/v1")
+            .env("ANALYTICS_API", "http://127.0.0.1:9/v1")
+            .env("SERVICES", "cloudformation,s3,lambda,iam,sts,logs,sqs,ssm,secretsmanager,scheduler,cloudwatch,events,kms,dynamodb,dynamodbstreams")
+            .env("PROVIDER_OVERRIDE_DYNAMODB", "moto")
+            .env("PROVIDER_OVERRIDE_DYNAMODBSTREAMS", "moto")
+            .env("LAMBDA_RUNTIME_EXECUTOR", "hostnode")
+            .env("DNS_ADDRESS", "0")
+            .env("DISABLE_EVENTS", "1")
+            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .env("PERSISTENCE", "0")
+            .env("EAGER_SERVICE_LOADING", "0")
+            .env("LOCALSTACK_CLI", "0")
+            .env("FILESYSTEM_ROOT", dir.path().join("ls"))
+            .env("TMPDIR", dir.path())
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+            .spawn()
+            .expect("the emulator starts");
+        let mut emu = Emulator { child, port, log, _dir: dir };
+        let started = Instant::now();
+        loop {
+            if emu.get("/_localstack/health", None).map(|(s, _)| s == 200).unwrap_or(false) {
+                return emu;
+            }
+            if let Ok(Some(status)) = emu.child.try_wait() {
+                panic!(
+                    "the emulator exited ({status}); log:\n{}",
+                    std::fs::read_to_string(&emu.log).unwrap_or_default()
+                );
+            }
+            assert!(started.elapsed() < Duration::from_secs(90), "the emulator did not answer in 90 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment that points castform (and the AWS SDK) at this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-west-2".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("CASTFORM_RESOLVE", "localhost.localstack.cloud=127.0.0.1".into()),
+        ]
+    }
+
+    /// Runs castform with this emulator's environment in `root`.
+    pub fn castform(&self, args: &[&str], root: &Path) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_castform"));
+        c.args(args).arg("--root").arg(root).env("NO_COLOR", "1");
+        for k in
+            ["AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]
+        {
+            c.env_remove(k);
+        }
+        c.env("AWS_CONFIG_FILE", "/nonexistent").env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    /// A raw HTTP GET on the emulator's port, with an optional Host header (function URLs are
+    /// routed by host name).
+    pub fn get(&self, path: &str, host: Option<&str>) -> std::io::Result<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let host = host.map(str::to_string).unwrap_or_else(|| format!("127.0.0.1:{}", self.port));
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf)?;
+        let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok((status, dechunk(&body)))
+    }
+
+    /// GET on a Function URL such as `http://<id>.lambda-url.<region>.localhost.localstack.cloud:<port>/`.
+    pub fn get_url(&self, url: &str, path: &str) -> (u16, String) {
+        let host =
+            url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap().to_string();
+        self.get(path, Some(&host)).unwrap()
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    // bodies from the emulator may be chunked; join the chunks when they are
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let Some((size, after)) = rest.split_once("\r\n") else { return body.to_string() };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { return body.to_string() };
+        if n == 0 {
+            return out;
+        }
+        if after.len() < n {
+            return body.to_string();
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg(&pid).status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(15) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

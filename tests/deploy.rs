@@ -1,0 +1,289 @@
+//! `castform deploy` end to end against the local AWS emulator (LocalStack on 127.0.0.1, one per
+//! test, on a free port), through the same binary and code path a user runs.
+
+mod common;
+
+use castform::aws::{AwsCloud, Cloud};
+use common::{Emulator, project_copy};
+use serde_json::Value;
+use std::path::Path;
+
+fn ok(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+fn cloud(emu: &Emulator) -> (tokio::runtime::Runtime, AwsCloud) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let c = rt.block_on(AwsCloud::with_static_credentials("us-west-2", &emu.endpoint(), "test", "test"));
+    (rt, c)
+}
+
+fn deployed(emu: &Emulator, root: &Path) -> (Value, Value) {
+    ok(&emu.castform(&["bootstrap", "local"], root));
+    let out = emu.castform(&["deploy", "local"], root);
+    let stdout = ok(&out);
+    assert!(stdout.contains("deployed "), "{stdout}");
+    let outputs = json(&emu.castform(&["outputs", "local", "--json"], root));
+    let history = json(&emu.castform(&["history", "local", "--json"], root));
+    (outputs, history)
+}
+
+/// Every resource the deploy relies on was really created: the emulator reports skipped types as
+/// created with the physical id `unknown`, so look.
+fn assert_really_created(rt: &tokio::runtime::Runtime, c: &AwsCloud, stacks: &[&str]) {
+    for s in stacks {
+        let resources = rt.block_on(c.list_stack_resources(s)).unwrap();
+        assert!(!resources.is_empty(), "{s} has resources");
+        for r in resources {
+            assert!(
+                !r.physical_id.is_empty() && r.physical_id != "unknown",
+                "{s}: {} ({}) was not really created",
+                r.logical_id,
+                r.resource_type
+            );
+        }
+    }
+}
+
+#[test]
+fn deploy_local_from_scratch_then_again_without_change_sets() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, history) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    // the deployed Node.js code answers the health route
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["environment"], "local");
+    // the API reads its table through the wiring
+    let (status, body) = emu.get_url(&url, "/api/destinations");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["count"], 0);
+    // config.js in the site bucket names that URL
+    let (rt, c) = cloud(&emu);
+    let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();
+    let config = String::from_utf8(rt.block_on(c.get_object(bucket, "config.js")).unwrap().unwrap()).unwrap();
+    assert!(config.contains(&format!("apiUrl: \"{url}\"")), "{config}");
+    assert!(rt.block_on(c.get_object(bucket, "index.html")).unwrap().is_some());
+    assert_really_created(&rt, &c, &["lunora-player-local-data", "lunora-player-local-web", "lunora-player-local-api"]);
+    let first = &history.as_array().unwrap()[0];
+    assert_eq!(first["result"], "succeeded");
+    assert!(first["stacks"].as_object().unwrap().values().all(|s| s["changed"] == true));
+
+    // again, nothing changed: no change set, outputs still read, still verified
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stdout = ok(&out);
+    assert!(stdout.contains("(0 of 3 stacks changed)"), "{stdout}");
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    let records = history.as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    let second = &records[1];
+    assert!(
+        second["stacks"].as_object().unwrap().values().all(|s| s["changed"] == false && s.get("change_set").is_none())
+    );
+    assert_eq!(second["urls"]["api.ApiUrl"], url);
+    assert!(second["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+    assert!(
+        second["backup"]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("s3://castform-000000000000-us-west-2/lunora/local/backups/")
+    );
+    // history lists both, with their URLs and backups
+    let text = ok(&emu.castform(&["history", "local"], dir.path()));
+    assert_eq!(text.matches("deploy   succeeded").count(), 2, "{text}");
+    assert_eq!(text.matches(&url).count(), 2, "{text}");
+    assert_eq!(text.matches("backup ").count(), 2, "{text}");
+}
+
+#[test]
+fn a_code_change_uploads_a_new_asset_and_moves_the_alias() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, history) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let first_asset = history[0]["assets"][0].as_str().unwrap().to_string();
+    let index = dir.path().join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    ok(&out);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(progress.contains(".zip uploaded"), "{progress}");
+    assert!(progress.contains("Modify ApiLive (AWS::Lambda::Alias) replacement: False"), "{progress}");
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    let second = &history[1];
+    let second_asset = second["assets"][0].as_str().unwrap();
+    assert_ne!(first_asset, second_asset, "a new content address");
+    assert_eq!(second["stacks"]["api"]["changed"], true);
+    assert_eq!(second["stacks"]["data"]["changed"], false);
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "2");
+    // the alias points at the new published version: the one the new template defines
+    let synth = castform_synth(&emu, dir.path());
+    let api: Value = serde_json::from_str(&std::fs::read_to_string(synth.join("api.template.json")).unwrap()).unwrap();
+    let new_version =
+        api["Resources"].as_object().unwrap().keys().find(|k| k.starts_with("ApiVersion")).unwrap().clone();
+    assert_eq!(api["Resources"]["ApiLive"]["Properties"]["FunctionVersion"]["Fn::GetAtt"][0], new_version.as_str());
+    let (rt, c) = cloud(&emu);
+    let versions: Vec<String> = rt
+        .block_on(c.list_stack_resources("lunora-player-local-api"))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.resource_type == "AWS::Lambda::Version")
+        .map(|r| r.logical_id)
+        .collect();
+    assert!(versions.contains(&new_version), "{versions:?}");
+}
+
+#[test]
+fn a_second_deploy_while_the_lock_is_held_is_refused() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    ok(&emu.castform(&["bootstrap", "local"], dir.path()));
+    let (rt, c) = cloud(&emu);
+    let lock = r#"{"deployment":"20261122T000000Z-beef","owner":"ana","host":"build-7","started":"2026-11-22T00:00:00Z","command":"deploy"}"#;
+    rt.block_on(c.put_object(
+        "castform-000000000000-us-west-2",
+        "lunora/local/lock.json",
+        lock.as_bytes().to_vec(),
+        "application/json",
+        true,
+    ))
+    .unwrap();
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "is being deployed by ana on build-7 since 2026-11-22T00:00:00Z (deployment 20261122T000000Z-beef)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("castform unlock local --force"), "{stderr}");
+    assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none(), "nothing deployed");
+    // the lock is still the other deploy's
+    let held = rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().unwrap();
+    assert_eq!(held, lock.as_bytes());
+    let out = emu.castform(&["unlock", "local"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "unlock needs --force");
+    let stdout = ok(&emu.castform(&["unlock", "local", "--force"], dir.path()));
+    assert!(stdout.contains("broke the lock of deployment 20261122T000000Z-beef (ana on build-7"), "{stdout}");
+    ok(&emu.castform(&["deploy", "local"], dir.path()));
+}
+
+#[test]
+fn the_wrong_account_is_refused_before_any_write() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    ok(&emu.castform(&["bootstrap", "local"], dir.path()));
+    let file = dir.path().join("environments/lunora/local.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("account: \"000000000000\"", "account: \"372241484305\"")).unwrap();
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the credentials are for account 000000000000"), "{stderr}");
+    assert!(stderr.contains("environments/lunora/local.yaml is account 372241484305"), "{stderr}");
+    let (rt, c) = cloud(&emu);
+    assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none());
+    assert!(
+        rt.block_on(c.list_objects("castform-000000000000-us-west-2", "lunora/")).unwrap().is_empty(),
+        "no lock, no backup, no record"
+    );
+}
+
+#[test]
+fn a_region_mismatch_a_check_error_and_a_missing_bootstrap_are_refused() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    // no bootstrap yet
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("run `castform bootstrap local` first"), "{stderr}");
+    ok(&emu.castform(&["bootstrap", "local"], dir.path()));
+    // a check error (nodejs18.x, rule L02)
+    let file = dir.path().join("environments/lunora/local.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("api:\n  memory_mb: 256", "api:\n  runtime: nodejs18.x\n  memory_mb: 256"))
+        .unwrap();
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("L02 Api (AWS::Lambda::Function)"), "{stderr}");
+    std::fs::write(&file, text).unwrap();
+    // AWS_REGION says another region
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_castform"));
+    cmd.args(["deploy", "local", "--root"]).arg(dir.path());
+    for (k, v) in emu.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.env("AWS_REGION", "eu-west-1").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("AWS_REGION is eu-west-1, but environments/lunora/local.yaml deploys to us-west-2"),
+        "{stderr}"
+    );
+    let (rt, c) = cloud(&emu);
+    assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none());
+}
+
+#[test]
+fn the_backup_of_a_deployed_environment_holds_byte_identical_code_and_templates() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    deployed(&emu, dir.path());
+    ok(&emu.castform(&["deploy", "local"], dir.path()));
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    let id = history[1]["id"].as_str().unwrap();
+    let local = dir.path().join(".castform/backups/lunora/local").join(id);
+    let (rt, c) = cloud(&emu);
+    for stack in ["data", "web", "api"] {
+        let backed = std::fs::read_to_string(local.join(format!("stacks/{stack}/template.json"))).unwrap();
+        let deployed = rt.block_on(c.get_template(&format!("lunora-player-local-{stack}"))).unwrap();
+        assert_eq!(backed, deployed, "{stack}");
+        // and it is the template castform synthesized
+        let synth =
+            std::fs::read_to_string(castform_synth(&emu, dir.path()).join(format!("{stack}.template.json"))).unwrap();
+        assert_eq!(backed, synth);
+    }
+    let code = std::fs::read(local.join("functions/api/Api/code.zip")).unwrap();
+    let (built, _) = castform::template::zip_folder(dir.path(), Path::new("assets/lunora-api")).unwrap();
+    assert_eq!(code, built, "the deployed code, byte for byte");
+    // the copy in the state bucket matches the local one
+    let remote = rt
+        .block_on(c.get_object(
+            "castform-000000000000-us-west-2",
+            &format!("lunora/local/backups/{id}/functions/api/Api/code.zip"),
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(remote, code);
+    let backup: Value = serde_json::from_slice(&std::fs::read(local.join("backup.json")).unwrap()).unwrap();
+    assert_eq!(
+        backup["files"].as_array().unwrap().iter().filter(|f| f["item"].is_string()).count(),
+        6,
+        "config.js and five site files"
+    );
+}
+
+fn castform_synth(emu: &Emulator, root: &Path) -> std::path::PathBuf {
+    ok(&emu.castform(&["synth", "local", "--out", "synth-check"], root));
+    root.join("synth-check/lunora/local")
+}
