@@ -287,3 +287,85 @@ fn castform_synth(emu: &Emulator, root: &Path) -> std::path::PathBuf {
     ok(&emu.castform(&["synth", "local", "--out", "synth-check"], root));
     root.join("synth-check/lunora/local")
 }
+
+fn set_version(root: &Path, version: &str, extra: &str) {
+    let index = root.join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    let start = code.find("const VERSION = '").unwrap();
+    let end = code[start..].find(";\n").unwrap() + start + 2;
+    let replaced = format!("{}const VERSION = '{version}';\n{extra}{}", &code[..start], &code[end..]);
+    std::fs::write(&index, replaced).unwrap();
+}
+
+fn health_version(emu: &Emulator, url: &str) -> (u16, String) {
+    let (status, body) = emu.get_url(url, "/health");
+    let v = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    (status, v)
+}
+
+#[test]
+fn rollback_returns_the_api_and_config_js_to_the_first_deployment() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap().to_string();
+    let (rt, c) = cloud(&emu);
+    let first_config = rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap();
+    set_version(dir.path(), "2", "");
+    ok(&emu.castform(&["deploy", "local"], dir.path()));
+    assert_eq!(health_version(&emu, &url), (200, "2".to_string()));
+    let second_config = rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap();
+    assert_ne!(first_config, second_config, "each deployment writes its id into config.js");
+
+    let out = emu.castform(&["rollback", "local"], dir.path());
+    let stdout = ok(&out);
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    let first_id = history[0]["id"].as_str().unwrap();
+    assert!(stdout.contains(&format!("rolled local back to {first_id}")), "{stdout}");
+    assert_eq!(health_version(&emu, &url), (200, "1".to_string()), "the first deployment's code answers");
+    let config = rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap();
+    assert_eq!(config, first_config, "config.js is the first deployment's, byte for byte");
+    let last = &history[2];
+    assert_eq!(
+        (last["kind"].as_str(), last["result"].as_str(), last["restored_to"].as_str()),
+        (Some("rollback"), Some("succeeded"), Some(first_id))
+    );
+    let text = ok(&emu.castform(&["history", "local"], dir.path()));
+    assert!(text.contains(&format!("→ back to {first_id}")), "{text}");
+    // an unknown target is refused
+    let out = emu.castform(&["rollback", "local", "--to", "nope"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no deployment nope in the history"));
+}
+
+#[test]
+fn a_deploy_whose_api_fails_its_health_check_is_restored_to_the_old_code() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap().to_string();
+    let (rt, c) = cloud(&emu);
+    let before = rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap();
+    let template_before = rt.block_on(c.get_template("lunora-player-local-api")).unwrap();
+    // version 2 throws when it loads: the stack update succeeds, the health route does not
+    set_version(dir.path(), "2", "throw new Error('version 2 is broken');\n");
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("verification failed: health"), "{stderr}");
+    assert!(stderr.contains("restored from the backup: "), "{stderr}");
+    assert!(stderr.contains("stack lunora-player-local-api (template and parameters of the backup)"), "{stderr}");
+    assert_eq!(health_version(&emu, &url), (200, "1".to_string()), "the old code answers again");
+    assert_eq!(rt.block_on(c.get_template("lunora-player-local-api")).unwrap(), template_before);
+    assert_eq!(rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap(), before);
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    assert_eq!(history[1]["result"], "rolled-back");
+    assert!(history[1]["error"].as_str().unwrap().contains("verification failed"));
+    // the lock was released
+    assert!(rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().is_none());
+}

@@ -32,56 +32,100 @@ pub struct Args {
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    let opts = DeployOptions { yes: args.yes, allow_dirty: args.allow_dirty, allow_replace: args.allow_replace };
+    let opts = DeployOptions {
+        yes: args.yes,
+        allow_dirty: args.allow_dirty,
+        allow_replace: args.allow_replace,
+        ..DeployOptions::default()
+    };
     let progress = Progress::new(Mode::detect(args.json));
     super::runtime()?.block_on(async {
         let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {
             r = deploy(&cloud, &env, &app, &opts, &progress, &journal) => r,
-            _ = tokio::signal::ctrl_c() => {
-                progress.warn("interrupted: restoring what this deployment changed");
-                let (id, backup, touched, files, locked) = {
-                    let j = journal.lock().unwrap_or_else(|p| p.into_inner());
-                    (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.locked)
-                };
-                let state = StateStore::new(&env);
-                let outcome = match backup {
-                    Some(b) if !touched.is_empty() || files => {
-                        match restore(&cloud, &env, &app, &b, &state, &id, &touched, files, &progress).await {
-                            Ok(restored) => Err(DeployError::Restored { id: id.clone(), env: env.name.clone(), failure: "interrupted (Ctrl-C)".into(), restored }),
-                            Err(e) => Err(DeployError::Unrestored { id: id.clone(), env: env.name.clone(), failure: "interrupted (Ctrl-C)".into(), restore_error: e, backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)) }),
-                        }
-                    }
-                    _ => Err(DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into())),
-                };
-                if locked {
-                    let _ = lock::release(&cloud, &state, &id).await;
-                }
-                outcome
-            }
+            _ = tokio::signal::ctrl_c() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
         };
         match result {
             Ok(record) => {
-                if progress.mode() == Mode::Json {
-                    ui::say(&serde_json::to_string(&serde_json::json!({"event": "record", "record": record}))?);
-                } else {
-                    let on = ui::colour_stdout();
-                    let changed = record.stacks.values().filter(|s| s.changed).count();
-                    ui::say(&ui::green(on, &format!("deployed {} to {} ({} of {} stacks changed)", record.id, env.name, changed, record.stacks.len())));
-                    for (k, v) in &record.urls {
-                        ui::say(&format!("  {k:<22} {v}"));
-                    }
-                    if let Some(b) = &record.backup {
-                        ui::say(&format!("  backup                 {} ({} items; `castform rollback {}` restores it)", b.location, b.items, env.name));
-                    }
-                    for c in &record.checks {
-                        ui::say(&format!("  check                  {} {}", if c.ok { "ok" } else { "FAILED" }, c.name));
-                    }
-                }
+                print_record(&progress, &env, &record)?;
                 Ok(0)
             }
             Err(e) => Err(anyhow::Error::new(e)),
         }
     })
+}
+
+/// After Ctrl-C: restore what the journal says this run changed, release its lock.
+pub(super) async fn interrupted(
+    cloud: &AwsCloud,
+    env: &crate::config::Environment,
+    app: &crate::template::App,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+) -> DeployError {
+    progress.warn("interrupted: restoring what this run changed");
+    let (id, backup, touched, files, locked) = {
+        let j = journal.lock().unwrap_or_else(|p| p.into_inner());
+        (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.locked)
+    };
+    let state = StateStore::new(env);
+    let outcome = match backup {
+        Some(b) if !touched.is_empty() || files => {
+            match restore(cloud, env, app, &b, &state, &id, &touched, files, progress).await {
+                Ok(restored) => DeployError::Restored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C)".into(),
+                    restored,
+                },
+                Err(e) => DeployError::Unrestored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C)".into(),
+                    restore_error: e,
+                    backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+                },
+            }
+        }
+        _ => DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into()),
+    };
+    if locked {
+        let _ = lock::release(cloud, &state, &id).await;
+    }
+    outcome
+}
+
+/// The end of a successful deploy or rollback: URLs, id, backup, checks.
+pub(super) fn print_record(
+    progress: &Progress,
+    env: &crate::config::Environment,
+    record: &crate::ops::deploy::ledger::Record,
+) -> anyhow::Result<()> {
+    if progress.mode() == Mode::Json {
+        ui::say(&serde_json::to_string(&serde_json::json!({"event": "record", "record": record}))?);
+        return Ok(());
+    }
+    let on = ui::colour_stdout();
+    let changed = record.stacks.values().filter(|s| s.changed).count();
+    let what = match &record.restored_to {
+        Some(to) => format!("rolled {} back to {to} ({} of {} stacks changed)", env.name, changed, record.stacks.len()),
+        None => {
+            format!("deployed {} to {} ({} of {} stacks changed)", record.id, env.name, changed, record.stacks.len())
+        }
+    };
+    ui::say(&ui::green(on, &what));
+    for (k, v) in &record.urls {
+        ui::say(&format!("  {k:<22} {v}"));
+    }
+    if let Some(b) = &record.backup {
+        ui::say(&format!(
+            "  backup                 {} ({} items; `castform rollback {}` goes back)",
+            b.location, b.items, env.name
+        ));
+    }
+    for c in &record.checks {
+        ui::say(&format!("  check                  {} {}", if c.ok { "ok" } else { "FAILED" }, c.name));
+    }
+    Ok(())
 }

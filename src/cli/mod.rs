@@ -5,6 +5,7 @@
 mod check;
 mod checklist;
 mod deploy;
+mod rollback;
 mod state;
 mod synth;
 
@@ -34,6 +35,7 @@ pub enum Command {
     Bootstrap(state::BootstrapArgs),
     Deploy(deploy::Args),
     History(state::HistoryArgs),
+    Rollback(rollback::Args),
     Outputs(state::OutputsArgs),
     Unlock(state::UnlockArgs),
 }
@@ -48,6 +50,7 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Bootstrap(args) => state::bootstrap(&cli.root, args),
         Command::Deploy(args) => deploy::run(&cli.root, args),
         Command::History(args) => state::history(&cli.root, args),
+        Command::Rollback(args) => rollback::run(&cli.root, args),
         Command::Outputs(args) => state::outputs(&cli.root, args),
         Command::Unlock(args) => state::unlock(&cli.root, args),
     }

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod lock;
 pub mod preflight;
 pub mod propagate;
+pub mod rollback;
 pub mod stacks;
 pub mod state;
 pub mod verify;
@@ -27,6 +28,8 @@ use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
 pub struct DeployOptions {
+    /// Skip the synth-time checks in preflight (rollback restores recorded templates).
+    pub skip_checks: bool,
     pub yes: bool,
     pub allow_dirty: bool,
     pub allow_replace: bool,
@@ -92,7 +95,7 @@ pub struct Journal {
     pub step_times: Vec<StepTime>,
 }
 
-struct Step<'a> {
+pub(crate) struct Step<'a> {
     journal: &'a Mutex<Journal>,
     name: &'static str,
     start: Instant,
@@ -106,11 +109,11 @@ impl Drop for Step<'_> {
     }
 }
 
-fn step<'a>(journal: &'a Mutex<Journal>, name: &'static str) -> Step<'a> {
+pub(crate) fn step<'a>(journal: &'a Mutex<Journal>, name: &'static str) -> Step<'a> {
     Step { journal, name, start: Instant::now() }
 }
 
-fn lock_journal(j: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
+pub(crate) fn lock_journal(j: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
     j.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -133,7 +136,7 @@ fn parameters(
     Ok(p)
 }
 
-fn stack_tags(env: &Environment) -> BTreeMap<String, String> {
+pub(crate) fn stack_tags(env: &Environment) -> BTreeMap<String, String> {
     let mut t: BTreeMap<String, String> = env.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     t.insert("castform:app".into(), env.app.clone());
     t.insert("castform:environment".into(), env.name.clone());
@@ -467,7 +470,44 @@ async fn apply_all<C: Cloud>(
             return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
         }
     }
-    let _ = state;
+    // what `castform rollback --to <id>` puts back: the templates and the rendered files
+    let bodies: Vec<(String, String)> = app.stacks.iter().map(|s| (s.name.clone(), s.template.to_json())).collect();
+    snapshot(cloud, state, &id, &bodies, &rendered)
+        .await
+        .map_err(|e| format!("storing the deployment's snapshot: {e}"))?;
+    Ok(())
+}
+
+/// Stores a deployment's templates and rendered files under `<app>/<env>/deployments/<id>/`.
+pub async fn snapshot<C: Cloud>(
+    cloud: &C,
+    state: &StateStore,
+    id: &str,
+    bodies: &[(String, String)],
+    files: &[propagate::Rendered],
+) -> Result<(), crate::aws::CloudError> {
+    for (name, body) in bodies {
+        cloud
+            .put_object(
+                &state.bucket,
+                &state.snapshot_key(id, &format!("stacks/{name}.template.json")),
+                body.clone().into_bytes(),
+                "application/json",
+                false,
+            )
+            .await?;
+    }
+    for f in files {
+        cloud
+            .put_object(
+                &state.bucket,
+                &state.snapshot_key(id, &format!("files/{}/{}", f.bucket, f.key)),
+                f.body.clone(),
+                &f.content_type,
+                false,
+            )
+            .await?;
+    }
     Ok(())
 }
 

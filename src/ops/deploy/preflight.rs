@@ -97,7 +97,7 @@ pub async fn run<C: Cloud>(
             }
         }
     }
-    // P03: every synth-time error check passes
+    // P03: every synth-time error check passes (a rollback restores recorded templates instead)
     let checked: Vec<Checked> = app
         .stacks
         .iter()
@@ -112,7 +112,11 @@ pub async fn run<C: Cloud>(
             }),
         })
         .collect();
-    let report = check_all(&checked, crate::rules::today());
+    let report = if opts.skip_checks {
+        check_all(&[], crate::rules::today())
+    } else {
+        check_all(&checked, crate::rules::today())
+    };
     let errors: Vec<String> = report
         .findings
         .iter()

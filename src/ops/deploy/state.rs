@@ -39,6 +39,10 @@ impl StateStore {
     pub fn backup_prefix(&self, id: &str) -> String {
         format!("{}/backups/{id}/", self.prefix)
     }
+    /// A deployment's templates and rendered files, for rollback.
+    pub fn snapshot_key(&self, id: &str, rel: &str) -> String {
+        format!("{}/deployments/{id}/{rel}", self.prefix)
+    }
     pub fn local_backup(&self, id: &str) -> PathBuf {
         self.local.join("backups").join(&self.prefix).join(id)
     }

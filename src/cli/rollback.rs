@@ -1,0 +1,49 @@
+//! `castform rollback ENV [--to ID] [--yes] [--json]`
+
+use super::deploy::{interrupted, print_record};
+use crate::aws::AwsCloud;
+use crate::ops::deploy::rollback::rollback;
+use crate::ops::deploy::{DeployOptions, Journal, new_id};
+use crate::ui::progress::{Mode, Progress};
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(clap::Args)]
+#[command(
+    about = "Restore a recorded deployment: its templates, parameters, code and files, then verify and record",
+    after_help = "Examples:\n  castform rollback local                        back to the deployment before the current one\n  castform rollback prod --to 20261122T061530Z-3f2a --yes\n\nExit codes: 0 rolled back, 1 error, 2 refused before any write, 3 failed and restored."
+)]
+pub struct Args {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    /// The deployment id to go back to (see `castform history`).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    // a rollback restores recorded templates, so the working tree does not matter
+    let opts = DeployOptions { yes: args.yes, allow_dirty: true, ..DeployOptions::default() };
+    let progress = Progress::new(Mode::detect(args.json));
+    super::runtime()?.block_on(async {
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let result = tokio::select! {
+            r = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal) => r,
+            _ = tokio::signal::ctrl_c() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
+        };
+        match result {
+            Ok(record) => {
+                print_record(&progress, &env, &record)?;
+                Ok(0)
+            }
+            Err(e) => Err(anyhow::Error::new(e)),
+        }
+    })
+}

@@ -1,0 +1,310 @@
+//! `castform rollback ENV [--to ID]`: put back a recorded deployment as a unit: its templates and
+//! parameters (which pin its content-addressed code, still in the state bucket), its rendered
+//! files, and with them the `live` alias; then verify and record. The current state is backed up
+//! first, and a failed rollback restores it like a failed deploy.
+
+use super::ledger::{self, BackupRef, Record};
+use super::propagate::{Outputs, Rendered};
+use super::stacks::{Desired, Guard};
+use super::state::StateStore;
+use super::{
+    DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, restore, stacks, step, verify,
+};
+use crate::aws::Cloud;
+use crate::config::Environment;
+use crate::template::{App, sha256_hex};
+use crate::ui::progress::Progress;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// The deployment a rollback goes back to: `to` if given, else the last successful one before
+/// the current state (the newest successful deployment or rollback).
+pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record, DeployError> {
+    let good: Vec<&Record> = records.iter().filter(|r| r.result == "succeeded").collect();
+    match to {
+        Some(id) => {
+            let r = records.iter().find(|r| r.id == id).ok_or_else(|| {
+                DeployError::Refused(format!("no deployment {id} in the history\nhelp: `castform history` lists them"))
+            })?;
+            if r.result != "succeeded" || r.kind != "deploy" {
+                return Err(DeployError::Refused(format!(
+                    "deployment {id} is a {} that {}; only a successful deploy can be rolled back to",
+                    r.kind, r.result
+                )));
+            }
+            Ok(r)
+        }
+        None => {
+            let current =
+                good.last().ok_or_else(|| DeployError::Refused("no successful deployment is recorded".into()))?;
+            // the newest successful deploy whose templates differ from the current state
+            good.iter()
+                .rev()
+                .skip(1)
+                .find(|r| r.kind == "deploy" && r.stacks.iter().any(|(n, s)| current.stacks.get(n).is_none_or(|c| c.template_sha256 != s.template_sha256 || c.parameters != s.parameters)))
+                .copied()
+                .ok_or_else(|| DeployError::Refused("there is no earlier successful deployment that differs from the current one\nhelp: `castform history` lists them".into()))
+        }
+    }
+}
+
+pub async fn rollback<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    to: Option<&str>,
+    opts: &DeployOptions,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+) -> Result<Record, DeployError> {
+    let state = StateStore::new(env);
+    let started = now();
+    let id = lock_journal(journal).id.clone();
+    let opts = DeployOptions { skip_checks: true, ..opts.clone() };
+    let pre = {
+        let _s = step(journal, "preflight");
+        preflight::run(cloud, env, app, &state.bucket, &opts, progress).await?
+    };
+    let records = ledger::list(cloud, &state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    let target = target(&records, to)?.clone();
+    progress.info(&format!(
+        "rolling back to {} (commit {}, {})",
+        target.id,
+        target.commit.chars().take(12).collect::<String>(),
+        target.finished
+    ));
+    {
+        let _s = step(journal, "lock");
+        let info = lock::LockInfo {
+            deployment: id.clone(),
+            owner: pre.who.clone(),
+            host: pre.host.clone(),
+            started: started.clone(),
+            command: format!("rollback --to {}", target.id),
+        };
+        lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        lock_journal(journal).locked = true;
+    }
+    let result = rollback_locked(cloud, env, app, &target, progress, journal, &state, &pre, &started).await;
+    let _ = lock::release(cloud, &state, &id).await;
+    lock_journal(journal).locked = false;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn rollback_locked<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    target: &Record,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+    state: &StateStore,
+    pre: &preflight::Preflight,
+    started: &str,
+) -> Result<Record, DeployError> {
+    let id = lock_journal(journal).id.clone();
+    // the target's snapshot must be complete before anything is touched
+    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
+    for (name, s) in &target.stacks {
+        let key = state.snapshot_key(&target.id, &format!("stacks/{name}.template.json"));
+        let body =
+            cloud.get_object(&state.bucket, &key).await.map_err(|e| DeployError::Refused(e.to_string()))?.ok_or_else(
+                || {
+                    DeployError::Refused(format!(
+                        "deployment {} has no stored template for stack {name} (s3://{}/{key})",
+                        target.id, state.bucket
+                    ))
+                },
+            )?;
+        if sha256_hex(&body) != s.template_sha256 {
+            return Err(DeployError::Refused(format!(
+                "the stored template of stack {name} for {} does not match its recorded sha256; nothing was changed",
+                target.id
+            )));
+        }
+        bodies.insert(name.clone(), String::from_utf8_lossy(&body).to_string());
+    }
+    for key in &target.assets {
+        if !cloud.object_exists(&state.bucket, key).await.map_err(|e| DeployError::Refused(e.to_string()))? {
+            return Err(DeployError::Refused(format!(
+                "asset {key} of deployment {} is gone from the state bucket; it cannot be restored",
+                target.id
+            )));
+        }
+    }
+    let mut files: Vec<Rendered> = vec![];
+    for f in &app.files {
+        let Some(bucket) = target.stacks.get(&f.bucket.stack).and_then(|s| s.outputs.get(&f.bucket.output)) else {
+            continue;
+        };
+        let key = state.snapshot_key(&target.id, &format!("files/{bucket}/{}", f.key));
+        if let Some(body) =
+            cloud.get_object(&state.bucket, &key).await.map_err(|e| DeployError::Refused(e.to_string()))?
+        {
+            files.push(Rendered {
+                bucket: bucket.clone(),
+                key: f.key.clone(),
+                content_type: f.content_type.clone(),
+                body,
+            });
+        }
+    }
+    let backup = {
+        let _s = step(journal, "backup");
+        progress.step("backup", &format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)));
+        let b = backup::take(cloud, app, state, &id, &env.root).await?;
+        lock_journal(journal).backup = Some(b.clone());
+        b
+    };
+    let mut record = Record {
+        id: id.clone(),
+        app: app.app.clone(),
+        environment: env.name.clone(),
+        kind: "rollback".into(),
+        started: started.to_string(),
+        finished: String::new(),
+        commit: target.commit.clone(),
+        dirty: target.dirty,
+        who: pre.who.clone(),
+        host: pre.host.clone(),
+        account: pre.identity.account.clone(),
+        region: env.region.clone(),
+        result: "failed".into(),
+        error: None,
+        stacks: BTreeMap::new(),
+        assets: target.assets.clone(),
+        urls: BTreeMap::new(),
+        files: vec![],
+        backup: Some(BackupRef {
+            location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+            local: state
+                .local_backup(&id)
+                .strip_prefix(&env.root)
+                .unwrap_or(&state.local_backup(&id))
+                .display()
+                .to_string(),
+            items: backup.items.len(),
+            verified: true,
+        }),
+        checks: vec![],
+        steps: vec![],
+        restored_to: Some(target.id.clone()),
+        restored: vec![],
+    };
+    let outcome: Result<(), String> = async {
+        let mut outputs: Outputs = BTreeMap::new();
+        {
+            let _s = step(journal, "stacks");
+            progress.step("stacks", &format!("back to the templates and parameters of {}", target.id));
+            for s in &app.stacks {
+                let (Some(rec), Some(body)) = (target.stacks.get(&s.name), bodies.get(&s.name)) else {
+                    progress.warn(&format!("stack {} was not part of {}; left as it is", s.name, target.id));
+                    continue;
+                };
+                let desired = Desired {
+                    name: s.name.clone(),
+                    stack_name: s.stack_name.clone(),
+                    body: body.clone(),
+                    parameters: rec.parameters.clone(),
+                    tags: super::stack_tags(env),
+                };
+                let applied = stacks::apply(
+                    cloud,
+                    &desired,
+                    Guard { retain_data: env.retain_data, allow_replace: false },
+                    &format!("castform-{id}"),
+                    progress,
+                )
+                .await;
+                if applied.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
+                    lock_journal(journal).touched.push(s.name.clone());
+                }
+                let applied = applied.map_err(|e| e.to_string())?;
+                record.stacks.insert(
+                    s.name.clone(),
+                    ledger::StackRecord {
+                        stack_name: s.stack_name.clone(),
+                        template_sha256: sha256_hex(body.as_bytes()),
+                        parameters: rec.parameters.clone(),
+                        outputs: applied.outputs.clone(),
+                        status: applied.status.clone(),
+                        changed: applied.changed,
+                        change_set: applied.change_set.clone(),
+                    },
+                );
+                outputs.insert(s.name.clone(), applied.outputs);
+            }
+        }
+        {
+            let _s = step(journal, "propagate");
+            progress.step("propagate", &format!("the files of {}", target.id));
+            lock_journal(journal).files_written = true;
+            record.files = super::propagate::write(cloud, &files).await.map_err(|e| e.to_string())?;
+            for d in super::propagate::distributions(&outputs) {
+                cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
+            }
+        }
+        for (stack, o) in &outputs {
+            for (k, v) in o {
+                if k.ends_with("Url") {
+                    record.urls.insert(format!("{stack}.{k}"), v.clone());
+                }
+            }
+        }
+        let _s = step(journal, "verify");
+        progress.step("verify", "health routes and served files");
+        let mut checks = verify::health(cloud, app, &outputs, progress).await;
+        let site_url =
+            outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
+        let must_name: Vec<String> = app
+            .health_checks
+            .iter()
+            .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
+            .collect();
+        checks.extend(verify::served_files(cloud, &files, site_url.as_deref(), &must_name).await);
+        record.checks = checks.clone();
+        if let Some(bad) = checks.iter().find(|c| !c.ok) {
+            return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
+        }
+        Ok(())
+    }
+    .await;
+    record.finished = now();
+    record.steps = lock_journal(journal).step_times.clone();
+    match outcome {
+        Ok(()) => {
+            record.result = "succeeded".into();
+            // the rolled-back state is itself a deployment one can return to
+            let bodies: Vec<(String, String)> = bodies.into_iter().collect();
+            let _ = super::snapshot(cloud, state, &id, &bodies, &files).await;
+            ledger::write(cloud, state, &record)
+                .await
+                .map_err(|e| DeployError::Refused(format!("rolled back, but the record could not be written: {e}")))?;
+            Ok(record)
+        }
+        Err(failure) => {
+            let touched = lock_journal(journal).touched.clone();
+            let files_written = lock_journal(journal).files_written;
+            record.error = Some(failure.clone());
+            match restore(cloud, env, app, &backup, state, &id, &touched, files_written, progress).await {
+                Ok(restored) => {
+                    record.result = "rolled-back".into();
+                    record.restored = restored.clone();
+                    let _ = ledger::write(cloud, state, &record).await;
+                    Err(DeployError::Restored { id, env: env.name.clone(), failure, restored })
+                }
+                Err(e) => {
+                    let _ = ledger::write(cloud, state, &record).await;
+                    Err(DeployError::Unrestored {
+                        id: id.clone(),
+                        env: env.name.clone(),
+                        failure,
+                        restore_error: e,
+                        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+                    })
+                }
+            }
+        }
+    }
+}
