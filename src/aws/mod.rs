@@ -2,10 +2,13 @@
 //! implementation over the AWS SDK for Rust ([`AwsCloud`]), and the conversion of SDK errors
 //! into messages that carry AWS's own words.
 
+pub mod fake;
 mod http;
+mod retry;
 mod sdk;
 
 pub use http::{HttpClient, resolve_overrides};
+pub use retry::Retrying;
 pub use sdk::AwsCloud;
 
 use std::collections::BTreeMap;
@@ -151,6 +154,8 @@ pub trait Cloud {
     /// Newest first, as CloudFormation returns them.
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>>;
     async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
+    /// `ContinueUpdateRollback`, skipping the named resources.
+    async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()>;
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;

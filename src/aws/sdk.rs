@@ -464,6 +464,17 @@ impl Cloud for AwsCloud {
         Ok(())
     }
 
+    async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
+        self.cfn
+            .continue_update_rollback()
+            .stack_name(stack)
+            .set_resources_to_skip(if skip.is_empty() { None } else { Some(skip.to_vec()) })
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation ContinueUpdateRollback", e))?;
+        Ok(())
+    }
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         let out =
             self.lambda.get_function().function_name(name).send().await.map_err(|e| err("Lambda GetFunction", e))?;

@@ -1,6 +1,6 @@
 //! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
 
-use crate::aws::AwsCloud;
+use crate::aws::{AwsCloud, Retrying};
 use crate::ops::deploy::{DeployError, DeployOptions, Journal, deploy, lock, new_id, restore, state::StateStore};
 use crate::ui;
 use crate::ui::progress::{Mode, Progress};
@@ -25,6 +25,10 @@ pub struct Args {
     /// Let a change set replace or delete stateful resources where data is retained.
     #[arg(long)]
     pub allow_replace: bool,
+    /// Delete and recreate a stack left in ROLLBACK_COMPLETE by a failed create, even where
+    /// the environment retains data.
+    #[arg(long)]
+    pub force: bool,
     /// JSON lines on stdout.
     #[arg(long)]
     pub json: bool,
@@ -40,7 +44,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     };
     let progress = Progress::new(Mode::detect(args.json));
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {
             r = deploy(&cloud, &env, &app, &opts, &progress, &journal) => r,
@@ -57,22 +61,22 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
 }
 
 /// After Ctrl-C: restore what the journal says this run changed, release its lock.
-pub(super) async fn interrupted(
-    cloud: &AwsCloud,
+pub(super) async fn interrupted<C: crate::aws::Cloud>(
+    cloud: &C,
     env: &crate::config::Environment,
     app: &crate::template::App,
     progress: &Progress,
     journal: &Mutex<Journal>,
 ) -> DeployError {
     progress.warn("interrupted: restoring what this run changed");
-    let (id, backup, touched, files, locked) = {
+    let (id, backup, touched, files, written, locked) = {
         let j = journal.lock().unwrap_or_else(|p| p.into_inner());
-        (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.locked)
+        (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.written.clone(), j.locked)
     };
     let state = StateStore::new(env);
     let outcome = match backup {
         Some(b) if !touched.is_empty() || files => {
-            match restore(cloud, env, app, &b, &state, &id, &touched, files, progress).await {
+            match restore(cloud, env, app, &b, &state, &id, &touched, files, &written, progress).await {
                 Ok(restored) => DeployError::Restored {
                     id: id.clone(),
                     env: env.name.clone(),

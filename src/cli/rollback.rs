@@ -1,7 +1,7 @@
 //! `castform rollback ENV [--to ID] [--yes] [--json]`
 
 use super::deploy::{interrupted, print_record};
-use crate::aws::AwsCloud;
+use crate::aws::{AwsCloud, Retrying};
 use crate::ops::deploy::rollback::rollback;
 use crate::ops::deploy::{DeployOptions, Journal, new_id};
 use crate::ui::progress::{Mode, Progress};
@@ -32,7 +32,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     let opts = DeployOptions { yes: args.yes, allow_dirty: true, ..DeployOptions::default() };
     let progress = Progress::new(Mode::detect(args.json));
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {
             r = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal) => r,

@@ -1,6 +1,6 @@
 //! `castform bootstrap ENV`, `castform history ENV`, `castform outputs ENV`, `castform unlock ENV --force`
 
-use crate::aws::AwsCloud;
+use crate::aws::{AwsCloud, Retrying};
 use crate::ops::deploy::{lock, state::StateStore};
 use crate::ops::{bootstrap, history};
 use crate::ui;
@@ -57,7 +57,7 @@ pub struct UnlockArgs {
 pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let bucket = bootstrap::run(&cloud, &env).await?;
         ui::say(&format!(
             "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {}",
@@ -70,7 +70,7 @@ pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
 pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let records = history::history(&cloud, &env).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&records)?);
@@ -111,7 +111,7 @@ pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
 pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let outs = history::outputs(&cloud, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&outs)?);
@@ -138,7 +138,7 @@ pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
         );
     }
     super::runtime()?.block_on(async {
-        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let state = StateStore::new(&env);
         match lock::force_release(&cloud, &state).await? {
             Some(h) => ui::say(&format!(

@@ -33,6 +33,8 @@ pub struct DeployOptions {
     pub yes: bool,
     pub allow_dirty: bool,
     pub allow_replace: bool,
+    /// Delete and recreate stacks left in ROLLBACK_COMPLETE even where data is retained.
+    pub force: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,8 @@ pub struct Journal {
     /// Stacks this deployment executed a change set on, in order.
     pub touched: Vec<String>,
     pub files_written: bool,
+    /// `(bucket, key)` of each file this run wrote: a restore puts back exactly these.
+    pub written: Vec<(String, String)>,
     pub record: Option<Record>,
     pub step_times: Vec<StepTime>,
 }
@@ -327,7 +331,8 @@ async fn deploy_locked<C: Cloud>(
                 let _ = ledger::write(cloud, state, &record).await;
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
-            let restore = restore(cloud, env, app, &backup, state, &id, &touched, files_written, progress).await;
+            let written = lock_journal(journal).written.clone();
+            let restore = restore(cloud, env, app, &backup, state, &id, &touched, files_written && !written.is_empty(), &written, progress).await;
             record.error = Some(failure.clone());
             match restore {
                 Ok(restored) => {
@@ -370,7 +375,7 @@ async fn apply_all<C: Cloud>(
     {
         let _s = step(journal, "stacks");
         progress.step("stacks", &format!("{} stacks in dependency order", app.stacks.len()));
-        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace };
+        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
         let tags = stack_tags(env);
         for wave in waves(app) {
             let mut desired = vec![];
@@ -437,8 +442,8 @@ async fn apply_all<C: Cloud>(
         let site = propagate::site_files(app, &env.root, &outputs).map_err(|e| e.to_string())?;
         lock_journal(journal).files_written = true;
         // configuration first, then the frontend (D01)
-        let mut written = propagate::write(cloud, &rendered).await.map_err(|e| e.to_string())?;
-        written.extend(propagate::write(cloud, &site).await.map_err(|e| e.to_string())?);
+        let mut written = propagate::write(cloud, &rendered, journal).await.map_err(|e| e.to_string())?;
+        written.extend(propagate::write(cloud, &site, journal).await.map_err(|e| e.to_string())?);
         for f in &rendered {
             progress.info(&format!("s3://{}/{} ({} bytes)", f.bucket, f.key, f.body.len()));
         }
@@ -522,12 +527,14 @@ pub async fn restore<C: Cloud>(
     id: &str,
     touched: &[String],
     files_written: bool,
+    journal_written: &[(String, String)],
     progress: &Progress,
 ) -> Result<Vec<String>, String> {
     progress.step("restore", &format!("back to the backup taken by {id}, in reverse order"));
     let mut restored = vec![];
+    let only: Vec<(String, String)> = journal_written.to_vec();
     if files_written {
-        for f in &backup.files {
+        for f in backup.files.iter().filter(|f| only.is_empty() || only.iter().any(|(b, k)| *b == f.bucket && *k == f.key)) {
             match &f.item {
                 Some(item) => {
                     let body = backup::read_item(cloud, state, id, item).await.map_err(|e| e.to_string())?;
@@ -561,7 +568,7 @@ pub async fn restore<C: Cloud>(
             stacks::apply(
                 cloud,
                 &desired,
-                Guard { retain_data: env.retain_data, allow_replace: true },
+                Guard { retain_data: env.retain_data, allow_replace: true, force: true },
                 &format!("castform-restore-{id}"),
                 progress,
             )

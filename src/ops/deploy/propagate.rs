@@ -154,9 +154,15 @@ pub fn site_files(app: &App, root: &Path, outputs: &Outputs) -> Result<Vec<Rende
 }
 
 /// Writes the files in order; returns the keys written.
-pub async fn write<C: Cloud>(cloud: &C, files: &[Rendered]) -> Result<Vec<String>, PropagateError> {
+pub async fn write<C: Cloud>(
+    cloud: &C,
+    files: &[Rendered],
+    journal: &std::sync::Mutex<super::Journal>,
+) -> Result<Vec<String>, PropagateError> {
     let mut written = vec![];
     for f in files {
+        // recorded before the write: a write that fails halfway may still have landed
+        super::lock_journal(journal).written.push((f.bucket.clone(), f.key.clone()));
         cloud
             .put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false)
             .await

@@ -85,7 +85,7 @@ pub async fn rollback<C: Cloud>(
         lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
         lock_journal(journal).locked = true;
     }
-    let result = rollback_locked(cloud, env, app, &target, progress, journal, &state, &pre, &started).await;
+    let result = rollback_locked(cloud, env, app, &opts, &target, progress, journal, &state, &pre, &started).await;
     let _ = lock::release(cloud, &state, &id).await;
     lock_journal(journal).locked = false;
     result
@@ -96,6 +96,7 @@ async fn rollback_locked<C: Cloud>(
     cloud: &C,
     env: &Environment,
     app: &App,
+    opts: &DeployOptions,
     target: &Record,
     progress: &Progress,
     journal: &Mutex<Journal>,
@@ -212,7 +213,7 @@ async fn rollback_locked<C: Cloud>(
                 let applied = stacks::apply(
                     cloud,
                     &desired,
-                    Guard { retain_data: env.retain_data, allow_replace: false },
+                    Guard { retain_data: env.retain_data, allow_replace: false, force: opts.force },
                     &format!("castform-{id}"),
                     progress,
                 )
@@ -240,7 +241,7 @@ async fn rollback_locked<C: Cloud>(
             let _s = step(journal, "propagate");
             progress.step("propagate", &format!("the files of {}", target.id));
             lock_journal(journal).files_written = true;
-            record.files = super::propagate::write(cloud, &files).await.map_err(|e| e.to_string())?;
+            record.files = super::propagate::write(cloud, &files, journal).await.map_err(|e| e.to_string())?;
             for d in super::propagate::distributions(&outputs) {
                 cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
             }
@@ -287,7 +288,8 @@ async fn rollback_locked<C: Cloud>(
             let touched = lock_journal(journal).touched.clone();
             let files_written = lock_journal(journal).files_written;
             record.error = Some(failure.clone());
-            match restore(cloud, env, app, &backup, state, &id, &touched, files_written, progress).await {
+            let written = lock_journal(journal).written.clone();
+            match restore(cloud, env, app, &backup, state, &id, &touched, files_written && !written.is_empty(), &written, progress).await {
                 Ok(restored) => {
                     record.result = "rolled-back".into();
                     record.restored = restored.clone();

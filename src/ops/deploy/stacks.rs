@@ -27,6 +27,8 @@ pub struct Desired {
 pub struct Guard {
     pub retain_data: bool,
     pub allow_replace: bool,
+    /// Delete and recreate a stack left in ROLLBACK_COMPLETE even where data is retained.
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,28 +86,12 @@ pub async fn apply<C: Cloud>(
 ) -> Result<Applied, StackFailure> {
     let name = &desired.name;
     progress.stack(name, "checking", "");
-    let existing = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+    let mut existing = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+    if let Some(info) = existing.clone() {
+        existing = Some(settle_stuck(cloud, desired, info, guard, progress).await?);
+        existing = existing.filter(|i| i.status != "DELETE_COMPLETE");
+    }
     if let Some(info) = &existing {
-        if !settled(&info.status) && info.status != "REVIEW_IN_PROGRESS" {
-            return Err(failure(
-                name,
-                format!(
-                    "{} is {}: another operation is running on it\nhelp: wait for it to finish, then deploy again",
-                    desired.stack_name, info.status
-                ),
-                true,
-            ));
-        }
-        if info.status == "ROLLBACK_COMPLETE" || info.status == "ROLLBACK_FAILED" {
-            return Err(failure(
-                name,
-                format!(
-                    "{} is {} after a failed create and cannot be updated\nhelp: delete the stack (`aws cloudformation delete-stack --stack-name {}`) and deploy again",
-                    desired.stack_name, info.status, desired.stack_name
-                ),
-                true,
-            ));
-        }
         if SUCCESS.contains(&info.status.as_str()) {
             let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
             let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
@@ -293,6 +279,80 @@ pub async fn apply<C: Cloud>(
         status: final_status,
         not_created,
     })
+}
+
+/// Waits for a running operation to end, and clears the states a stack cannot be updated from:
+/// `UPDATE_ROLLBACK_FAILED` (continue the rollback, skipping the resources that block it) and
+/// `ROLLBACK_COMPLETE` after a failed create (delete it, so it can be created again; refused where
+/// data is retained unless forced). Returns the stack as it now is.
+async fn settle_stuck<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    mut info: crate::aws::StackInfo,
+    guard: Guard,
+    progress: &Progress,
+) -> Result<crate::aws::StackInfo, StackFailure> {
+    let name = &desired.name;
+    let started = Instant::now();
+    let mut continued = false;
+    loop {
+        if !settled(&info.status) && info.status != "REVIEW_IN_PROGRESS" {
+            progress.stack(name, &info.status, "waiting for the running operation to end");
+            if started.elapsed() > STACK_TIMEOUT {
+                return Err(failure(name, format!("{} is still {} after an hour\nhelp: look at the stack's events in the console", desired.stack_name, info.status), true));
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } else if info.status == "UPDATE_ROLLBACK_FAILED" && !continued {
+            let skip: Vec<String> = cloud
+                .stack_events(&desired.stack_name)
+                .await
+                .map_err(|e| cloud_failure(name, e, true))?
+                .into_iter()
+                .take_while(|e| !(e.logical_id == desired.stack_name && e.status.ends_with("_COMPLETE")))
+                .filter(|e| e.status == "UPDATE_FAILED" && e.logical_id != desired.stack_name)
+                .map(|e| e.logical_id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            progress.warn(&format!(
+                "{} is UPDATE_ROLLBACK_FAILED: continuing the rollback{}",
+                desired.stack_name,
+                if skip.is_empty() { String::new() } else { format!(", skipping {} (left as they are; check them)", skip.join(", ")) }
+            ));
+            cloud.continue_update_rollback(&desired.stack_name, &skip).await.map_err(|e| cloud_failure(name, e, true))?;
+            continued = true;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        } else if info.status == "UPDATE_ROLLBACK_FAILED" {
+            return Err(failure(name, format!("{} is still UPDATE_ROLLBACK_FAILED after continuing the rollback\nhelp: fix the resources its events name, then `aws cloudformation continue-update-rollback`", desired.stack_name), true));
+        } else if info.status == "ROLLBACK_COMPLETE" || info.status == "ROLLBACK_FAILED" {
+            if guard.retain_data && !guard.force {
+                return Err(failure(
+                    name,
+                    format!("{} is {} after a failed create; it holds no working resources but this environment retains data\nhelp: pass --force to delete and create it again", desired.stack_name, info.status),
+                    true,
+                ));
+            }
+            progress.warn(&format!("{} is {} after a failed create: deleting it to create it again", desired.stack_name, info.status));
+            delete(cloud, name, &desired.stack_name, progress).await?;
+            info.status = "DELETE_COMPLETE".into();
+            return Ok(info);
+        } else if info.status == "DELETE_FAILED" {
+            return Err(failure(
+                name,
+                format!("{} is DELETE_FAILED: {}\nhelp: remove what blocks the deletion (a non-empty bucket, a resource in use), then delete the stack", desired.stack_name, info.reason.clone().unwrap_or_default()),
+                true,
+            ));
+        } else {
+            return Ok(info);
+        }
+        info = match cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))? {
+            Some(i) => i,
+            None => {
+                info.status = "DELETE_COMPLETE".into();
+                return Ok(info);
+            }
+        };
+    }
 }
 
 /// Deletes a stack and waits until it is gone.

@@ -1,0 +1,490 @@
+//! `FakeCloud`: an in-process fake of the [`Cloud`] interface for fault-injection tests. It
+//! models CloudFormation's documented lifecycle, which no local emulator reproduces: operations
+//! that advance one state per poll, per-resource events, an update that fails and is rolled back
+//! by CloudFormation itself (`UPDATE_ROLLBACK_COMPLETE`, the previous template and parameters
+//! back), a create that fails (`ROLLBACK_COMPLETE`), a rollback that fails
+//! (`UPDATE_ROLLBACK_FAILED`, cleared by `ContinueUpdateRollback`); plus S3 with conditional
+//! writes, Function URLs that answer with the code they run, and injectable faults. A fake, named
+//! as one: nothing outside tests uses it.
+
+use super::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// Faults to inject.
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// Stacks whose next executed change set fails (CloudFormation rolls them back).
+    pub fail_stacks: HashSet<String>,
+    /// Stacks whose rollback after a failure fails too (`UPDATE_ROLLBACK_FAILED`).
+    pub rollback_fails: HashSet<String>,
+    /// Function URLs answer with this status instead of 200.
+    pub health_status: Option<u16>,
+    /// Writes into these buckets are refused (AccessDenied).
+    pub deny_writes: HashSet<String>,
+    /// Reads of objects whose key contains this text return altered bytes.
+    pub corrupt_reads: Option<String>,
+    /// Every call is throttled once before it succeeds.
+    pub throttle: bool,
+}
+
+#[derive(Debug, Clone)]
+struct FakeStack {
+    id: String,
+    status: String,
+    template: String,
+    params: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
+    outputs: BTreeMap<String, String>,
+    events: Vec<StackEvent>,
+    /// Statuses still to pass through, one per poll, then what to apply at the end.
+    pending: VecDeque<String>,
+    apply_at_end: Option<(String, BTreeMap<String, String>, BTreeMap<String, String>)>,
+    updated: u32,
+}
+
+#[derive(Debug, Clone)]
+struct FakeChangeSet {
+    req: ChangeSetRequest,
+    status: String,
+    reason: Option<String>,
+    changes: Vec<ResourceChange>,
+    polls: u32,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    buckets: HashSet<String>,
+    objects: HashMap<(String, String), Vec<u8>>,
+    stacks: BTreeMap<String, FakeStack>,
+    change_sets: HashMap<String, FakeChangeSet>,
+    next: u64,
+    calls: u64,
+    throttled: u64,
+    continued: Vec<(String, Vec<String>)>,
+}
+
+pub struct FakeCloud {
+    region: String,
+    account: String,
+    world: Mutex<World>,
+    pub faults: Mutex<Faults>,
+}
+
+fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
+    CloudError::Service { operation: op.into(), code: code.into(), message: message.into() }
+}
+
+impl FakeCloud {
+    pub fn new(account: &str, region: &str) -> Self {
+        Self { region: region.into(), account: account.into(), world: Mutex::new(World::default()), faults: Mutex::new(Faults::default()) }
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Counts a call; with `throttle`, every other attempt fails with `Throttling`.
+    fn call(&self, op: &str) -> CloudResult<()> {
+        let throttle = self.faults().throttle;
+        let mut w = self.world();
+        w.calls += 1;
+        if throttle && w.calls % 2 == 1 {
+            w.throttled += 1;
+            return Err(svc(op, "Throttling", "Rate exceeded"));
+        }
+        Ok(())
+    }
+
+    /// How many calls were throttled.
+    pub fn throttled(&self) -> u64 {
+        self.world().throttled
+    }
+
+    /// `(stack, skipped resources)` of each ContinueUpdateRollback.
+    pub fn continued(&self) -> Vec<(String, Vec<String>)> {
+        self.world().continued.clone()
+    }
+
+    /// The deployed template and parameters of a stack, as the fake holds them.
+    pub fn stack_state(&self, stack: &str) -> Option<(String, String, BTreeMap<String, String>)> {
+        self.world().stacks.get(stack).map(|s| (s.status.clone(), s.template.clone(), s.params.clone()))
+    }
+
+    /// Puts a stack into a given state (a stuck stack left by an earlier run).
+    pub fn force_status(&self, stack: &str, status: &str, then: &[&str]) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.status = status.to_string();
+            s.pending = then.iter().map(|x| x.to_string()).collect();
+            if status == "UPDATE_ROLLBACK_FAILED" {
+                s.events.insert(0, event(stack, "Api", "AWS::Lambda::Function", "UPDATE_FAILED", Some("Resource handler returned message: internal failure"), Some("fn")));
+            }
+        }
+    }
+
+    /// An object's bytes as stored (no fault applied).
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()
+    }
+}
+
+fn event(stack: &str, logical: &str, ty: &str, status: &str, reason: Option<&str>, physical: Option<&str>) -> StackEvent {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    StackEvent {
+        id: format!("{stack}-{n}"),
+        timestamp: format!("{n:08}"),
+        logical_id: logical.into(),
+        resource_type: ty.into(),
+        status: status.into(),
+        reason: reason.map(str::to_string),
+        physical_id: physical.map(str::to_string),
+    }
+}
+
+/// The physical id of a resource in a template.
+fn physical(stack: &str, logical: &str, resource: &Value) -> String {
+    let p = &resource["Properties"];
+    for key in ["FunctionName", "TableName", "BucketName", "Name"] {
+        if let Some(s) = p[key].as_str() {
+            return s.to_string();
+        }
+    }
+    format!("{}-{}", stack, logical.to_ascii_lowercase())
+}
+
+fn resolve(v: &Value, stack: &str, t: &Value, params: &BTreeMap<String, String>) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) if m.contains_key("Ref") => {
+            let id = m["Ref"].as_str().unwrap_or_default();
+            params.get(id).cloned().unwrap_or_else(|| physical(stack, id, &t["Resources"][id]))
+        }
+        Value::Object(m) if m.contains_key("Fn::GetAtt") => {
+            let a = &m["Fn::GetAtt"];
+            let (id, attr) = (a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default());
+            let ty = t["Resources"][id]["Type"].as_str().unwrap_or_default();
+            match (ty, attr) {
+                ("AWS::Lambda::Url", "FunctionUrl") => format!("https://{stack}-{}.lambda-url.fake.test/", id.to_ascii_lowercase()),
+                (_, "Arn") => format!("arn:fake:{stack}:{}", physical(stack, id, &t["Resources"][id])),
+                _ => format!("{}.{attr}", physical(stack, id, &t["Resources"][id])),
+            }
+        }
+        Value::Object(m) if m.contains_key("Fn::Join") => {
+            let a = &m["Fn::Join"];
+            let d = a[0].as_str().unwrap_or_default();
+            a[1].as_array().into_iter().flatten().map(|x| resolve(x, stack, t, params)).collect::<Vec<_>>().join(d)
+        }
+        Value::Object(m) if m.contains_key("Fn::Sub") => m["Fn::Sub"].as_str().unwrap_or_default().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn outputs_of(stack: &str, template: &str, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let t: Value = serde_json::from_str(template).unwrap_or(Value::Null);
+    t["Outputs"].as_object().into_iter().flatten().map(|(k, o)| (k.clone(), resolve(&o["Value"], stack, &t, params))).collect()
+}
+
+fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
+    let old: Value = old.and_then(|o| serde_json::from_str(o).ok()).unwrap_or(Value::Null);
+    let new: Value = serde_json::from_str(new).unwrap_or(Value::Null);
+    let mut out = vec![];
+    let empty = serde_json::Map::new();
+    let (o, n) = (old["Resources"].as_object().unwrap_or(&empty), new["Resources"].as_object().unwrap_or(&empty));
+    for (id, r) in n {
+        let ty = r["Type"].as_str().unwrap_or_default().to_string();
+        match o.get(id) {
+            None => out.push(ResourceChange { action: "Add".into(), logical_id: id.clone(), resource_type: ty, replacement: None }),
+            Some(prev) if prev != r => {
+                let replace = ty == "AWS::DynamoDB::Table" && (prev["Properties"]["KeySchema"] != r["Properties"]["KeySchema"] || prev["Properties"]["TableName"] != r["Properties"]["TableName"]);
+                out.push(ResourceChange { action: "Modify".into(), logical_id: id.clone(), resource_type: ty, replacement: Some(if replace { "True" } else { "False" }.into()) })
+            }
+            _ => {}
+        }
+    }
+    for (id, r) in o {
+        if !n.contains_key(id) {
+            out.push(ResourceChange { action: "Remove".into(), logical_id: id.clone(), resource_type: r["Type"].as_str().unwrap_or_default().into(), replacement: None });
+        }
+    }
+    out
+}
+
+impl Cloud for FakeCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn caller_identity(&self) -> CloudResult<Identity> {
+        self.call("STS GetCallerIdentity")?;
+        Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
+        self.call("S3 HeadBucket")?;
+        Ok(self.world().buckets.contains(bucket))
+    }
+
+    async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
+        self.call("S3 CreateBucket")?;
+        self.world().buckets.insert(bucket.to_string());
+        Ok(())
+    }
+
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
+        let op = format!("S3 PutObject s3://{bucket}/{key}");
+        self.call(&op)?;
+        if self.faults().deny_writes.contains(bucket) {
+            return Err(svc(&op, "AccessDenied", "Access Denied"));
+        }
+        let mut w = self.world();
+        w.buckets.insert(bucket.to_string());
+        let k = (bucket.to_string(), key.to_string());
+        if if_absent && w.objects.contains_key(&k) {
+            return Err(CloudError::PreconditionFailed { operation: op });
+        }
+        w.objects.insert(k, body);
+        Ok(())
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
+        self.call("S3 GetObject")?;
+        let corrupt = self.faults().corrupt_reads;
+        let got = self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned();
+        Ok(got.map(|mut b| {
+            if corrupt.as_ref().is_some_and(|c| key.contains(c.as_str())) {
+                b.push(b'!');
+            }
+            b
+        }))
+    }
+
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
+        self.call("S3 HeadObject")?;
+        Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
+        self.call("S3 DeleteObject")?;
+        self.world().objects.remove(&(bucket.to_string(), key.to_string()));
+        Ok(())
+    }
+
+    async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
+        self.call("S3 ListObjectsV2")?;
+        let mut keys: Vec<String> = self.world().objects.keys().filter(|(b, k)| b == bucket && k.starts_with(prefix)).map(|(_, k)| k.clone()).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
+        self.call("CloudFormation DescribeStacks")?;
+        let mut w = self.world();
+        let Some(s) = w.stacks.get_mut(stack) else { return Ok(None) };
+        // one state per poll
+        if let Some(next) = s.pending.pop_front() {
+            s.status = next.clone();
+            let id = s.id.clone();
+            s.events.insert(0, event(stack, stack, "AWS::CloudFormation::Stack", &next, None, Some(&id)));
+            if s.pending.is_empty() {
+                if let Some((t, p, tags)) = s.apply_at_end.take() {
+                    if next.ends_with("_COMPLETE") && !next.contains("ROLLBACK") {
+                        s.outputs = outputs_of(stack, &t, &p);
+                        s.template = t;
+                        s.params = p;
+                        s.tags = tags;
+                        s.updated += 1;
+                    }
+                }
+                if next == "DELETE_COMPLETE" {
+                    w.stacks.remove(stack);
+                    return Ok(None);
+                }
+            }
+        }
+        let s = &w.stacks[stack];
+        Ok(Some(StackInfo {
+            name: stack.into(),
+            id: s.id.clone(),
+            status: s.status.clone(),
+            reason: None,
+            parameters: s.params.clone(),
+            outputs: s.outputs.clone(),
+            tags: s.tags.clone(),
+            last_updated: Some(format!("update {}", s.updated)),
+        }))
+    }
+
+    async fn get_template(&self, stack: &str) -> CloudResult<String> {
+        self.call("CloudFormation GetTemplate")?;
+        self.world().stacks.get(stack).map(|s| s.template.clone()).ok_or_else(|| svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")))
+    }
+
+    async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
+        self.call("CloudFormation ListStackResources")?;
+        let w = self.world();
+        let Some(s) = w.stacks.get(stack) else { return Ok(vec![]) };
+        let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
+        Ok(t["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(id, r)| StackResource { logical_id: id.clone(), physical_id: physical(stack, id, r), resource_type: r["Type"].as_str().unwrap_or_default().into() })
+            .collect())
+    }
+
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
+        self.call("CloudFormation CreateChangeSet")?;
+        let mut w = self.world();
+        w.next += 1;
+        let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
+        let existing = w.stacks.get(&req.stack).cloned();
+        if req.create && existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS") {
+            return Err(svc("CloudFormation CreateChangeSet", "AlreadyExistsException", format!("Stack [{}] already exists", req.stack)));
+        }
+        if existing.is_none() {
+            let sid = format!("arn:fake:stack/{}/{}", req.stack, w.next);
+            w.stacks.insert(
+                req.stack.clone(),
+                FakeStack { id: sid, status: "REVIEW_IN_PROGRESS".into(), template: String::new(), params: BTreeMap::new(), tags: BTreeMap::new(), outputs: BTreeMap::new(), events: vec![], pending: VecDeque::new(), apply_at_end: None, updated: 0 },
+            );
+        }
+        let (old, old_params) = existing.filter(|s| s.status != "REVIEW_IN_PROGRESS").map(|s| (Some(s.template), s.params)).unwrap_or((None, BTreeMap::new()));
+        let changes = diff(old.as_deref(), &req.template_body);
+        let (status, reason) = if changes.is_empty() && old_params == req.parameters && old.is_some() {
+            ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
+        } else {
+            ("CREATE_COMPLETE", None)
+        };
+        w.change_sets.insert(id.clone(), FakeChangeSet { req: req.clone(), status: status.into(), reason, changes, polls: 0 });
+        Ok(id)
+    }
+
+    async fn describe_change_set(&self, _stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
+        self.call("CloudFormation DescribeChangeSet")?;
+        let mut w = self.world();
+        let cs = w.change_sets.get_mut(id).ok_or_else(|| svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist")))?;
+        cs.polls += 1;
+        // computing takes one poll
+        let status = if cs.polls == 1 { "CREATE_IN_PROGRESS".to_string() } else { cs.status.clone() };
+        Ok(ChangeSetInfo { id: id.into(), status, reason: cs.reason.clone(), execution_status: Some("AVAILABLE".into()), changes: cs.changes.clone() })
+    }
+
+    async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
+        self.call("CloudFormation ExecuteChangeSet")?;
+        let faults = self.faults();
+        let mut w = self.world();
+        let cs = w.change_sets.remove(id).ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ChangeSetNotFound", "no such change set"))?;
+        let s = w.stacks.get_mut(stack).ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
+        let creating = s.status == "REVIEW_IN_PROGRESS";
+        let fails = faults.fail_stacks.contains(stack);
+        let failed_resource = cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
+        let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
+            (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
+            (true, true, _) => vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"],
+            (false, false, _) => vec!["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"],
+            (false, true, false) => vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"],
+            (false, true, true) => vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED"],
+        };
+        s.pending = seq.iter().map(|x| x.to_string()).collect();
+        if fails {
+            let status = if creating { "CREATE_FAILED" } else { "UPDATE_FAILED" };
+            s.events.insert(0, event(stack, &failed_resource.0, &failed_resource.1, status, Some("Resource handler returned message: injected fault"), Some("fake")));
+        } else {
+            s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));
+        }
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, _stack: &str, id: &str) -> CloudResult<()> {
+        self.call("CloudFormation DeleteChangeSet")?;
+        self.world().change_sets.remove(id);
+        Ok(())
+    }
+
+    async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
+        self.call("CloudFormation DescribeStackEvents")?;
+        Ok(self.world().stacks.get(stack).map(|s| s.events.clone()).unwrap_or_default())
+    }
+
+    async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
+        self.call("CloudFormation DeleteStack")?;
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
+        }
+        Ok(())
+    }
+
+    async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
+        self.call("CloudFormation ContinueUpdateRollback")?;
+        let mut w = self.world();
+        w.continued.push((stack.to_string(), skip.to_vec()));
+        let s = w.stacks.get_mut(stack).ok_or_else(|| svc("CloudFormation ContinueUpdateRollback", "ValidationError", "no such stack"))?;
+        if s.status != "UPDATE_ROLLBACK_FAILED" {
+            return Err(svc("CloudFormation ContinueUpdateRollback", "ValidationError", format!("Stack {stack} is in {} state and can not continue rollback", s.status)));
+        }
+        s.pending = ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"].iter().map(|x| x.to_string()).collect();
+        Ok(())
+    }
+
+    async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
+        self.call("Lambda GetFunction")?;
+        let w = self.world();
+        for (stack, s) in &w.stacks {
+            let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
+            for (id, r) in t["Resources"].as_object().into_iter().flatten() {
+                if r["Type"] == "AWS::Lambda::Function" && physical(stack, id, r) == name {
+                    let code = &r["Properties"]["Code"];
+                    let bucket = resolve(&code["S3Bucket"], stack, &t, &s.params);
+                    let key = resolve(&code["S3Key"], stack, &t, &s.params);
+                    return Ok(FunctionInfo {
+                        name: name.into(),
+                        code_location: format!("fake-code://{bucket}/{key}"),
+                        code_sha256: key.clone(),
+                        configuration: serde_json::json!({"FunctionName": name, "CodeKey": key, "MemorySize": r["Properties"]["MemorySize"]}),
+                    });
+                }
+            }
+        }
+        Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}")))
+    }
+
+    async fn invalidate(&self, _distribution_id: &str, _paths: &[&str]) -> CloudResult<()> {
+        self.call("CloudFront CreateInvalidation")
+    }
+
+    async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
+        self.call(&format!("GET {url}"))?;
+        if let Some(rest) = url.strip_prefix("fake-code://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {
+                Some(b) => (200, b.clone()),
+                None => (404, vec![]),
+            });
+        }
+        let health = self.faults().health_status;
+        let w = self.world();
+        for (stack, s) in &w.stacks {
+            if s.outputs.values().any(|v| url.starts_with(v.trim_end_matches('/')) && v.contains(".lambda-url.fake.test")) {
+                if let Some(status) = health {
+                    return Ok((status, b"{\"message\":\"Forbidden\"}".to_vec()));
+                }
+                let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
+                let key = t["Resources"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .find(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+                    .map(|(_, r)| resolve(&r["Properties"]["Code"]["S3Key"], stack, &t, &s.params))
+                    .unwrap_or_default();
+                return Ok((200, serde_json::json!({"status": "ok", "code": key}).to_string().into_bytes()));
+            }
+        }
+        Ok((404, b"not found".to_vec()))
+    }
+}
