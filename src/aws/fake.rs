@@ -29,6 +29,9 @@ pub struct Faults {
     pub throttle: bool,
 }
 
+/// Template, parameters and tags a running operation applies when it completes.
+type Target = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+
 #[derive(Debug, Clone)]
 struct FakeStack {
     id: String,
@@ -40,7 +43,7 @@ struct FakeStack {
     events: Vec<StackEvent>,
     /// Statuses still to pass through, one per poll, then what to apply at the end.
     pending: VecDeque<String>,
-    apply_at_end: Option<(String, BTreeMap<String, String>, BTreeMap<String, String>)>,
+    apply_at_end: Option<Target>,
     updated: u32,
 }
 
@@ -65,11 +68,15 @@ struct World {
     continued: Vec<(String, Vec<String>)>,
 }
 
+/// A condition under which every further call hangs, as in a process that was killed.
+pub type Freeze = Box<dyn Fn() -> bool + Send + Sync>;
+
 pub struct FakeCloud {
     region: String,
     account: String,
     world: Mutex<World>,
     pub faults: Mutex<Faults>,
+    freeze: Mutex<Option<Freeze>>,
 }
 
 fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
@@ -78,7 +85,18 @@ fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
 
 impl FakeCloud {
     pub fn new(account: &str, region: &str) -> Self {
-        Self { region: region.into(), account: account.into(), world: Mutex::new(World::default()), faults: Mutex::new(Faults::default()) }
+        Self {
+            region: region.into(),
+            account: account.into(),
+            world: Mutex::new(World::default()),
+            faults: Mutex::new(Faults::default()),
+            freeze: Mutex::new(None),
+        }
+    }
+
+    /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
+    pub fn freeze_when(&self, when: Option<Freeze>) {
+        *self.freeze.lock().unwrap_or_else(|p| p.into_inner()) = when;
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
@@ -90,7 +108,7 @@ impl FakeCloud {
     }
 
     /// Counts a call; with `throttle`, every other attempt fails with `Throttling`.
-    fn call(&self, op: &str) -> CloudResult<()> {
+    fn count(&self, op: &str) -> CloudResult<()> {
         let throttle = self.faults().throttle;
         let mut w = self.world();
         w.calls += 1;
@@ -99,6 +117,17 @@ impl FakeCloud {
             return Err(svc(op, "Throttling", "Rate exceeded"));
         }
         Ok(())
+    }
+
+    /// Every call yields once, like a network round trip, so a test can stop the engine between
+    /// any two calls.
+    async fn call(&self, op: &str) -> CloudResult<()> {
+        tokio::task::yield_now().await;
+        let frozen = self.freeze.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f());
+        if frozen {
+            std::future::pending::<()>().await;
+        }
+        self.count(op)
     }
 
     /// How many calls were throttled.
@@ -122,7 +151,17 @@ impl FakeCloud {
             s.status = status.to_string();
             s.pending = then.iter().map(|x| x.to_string()).collect();
             if status == "UPDATE_ROLLBACK_FAILED" {
-                s.events.insert(0, event(stack, "Api", "AWS::Lambda::Function", "UPDATE_FAILED", Some("Resource handler returned message: internal failure"), Some("fn")));
+                s.events.insert(
+                    0,
+                    event(
+                        stack,
+                        "Api",
+                        "AWS::Lambda::Function",
+                        "UPDATE_FAILED",
+                        Some("Resource handler returned message: internal failure"),
+                        Some("fn"),
+                    ),
+                );
             }
         }
     }
@@ -133,7 +172,14 @@ impl FakeCloud {
     }
 }
 
-fn event(stack: &str, logical: &str, ty: &str, status: &str, reason: Option<&str>, physical: Option<&str>) -> StackEvent {
+fn event(
+    stack: &str,
+    logical: &str,
+    ty: &str,
+    status: &str,
+    reason: Option<&str>,
+    physical: Option<&str>,
+) -> StackEvent {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     StackEvent {
@@ -170,7 +216,9 @@ fn resolve(v: &Value, stack: &str, t: &Value, params: &BTreeMap<String, String>)
             let (id, attr) = (a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default());
             let ty = t["Resources"][id]["Type"].as_str().unwrap_or_default();
             match (ty, attr) {
-                ("AWS::Lambda::Url", "FunctionUrl") => format!("https://{stack}-{}.lambda-url.fake.test/", id.to_ascii_lowercase()),
+                ("AWS::Lambda::Url", "FunctionUrl") => {
+                    format!("https://{stack}-{}.lambda-url.fake.test/", id.to_ascii_lowercase())
+                }
                 (_, "Arn") => format!("arn:fake:{stack}:{}", physical(stack, id, &t["Resources"][id])),
                 _ => format!("{}.{attr}", physical(stack, id, &t["Resources"][id])),
             }
@@ -187,7 +235,12 @@ fn resolve(v: &Value, stack: &str, t: &Value, params: &BTreeMap<String, String>)
 
 fn outputs_of(stack: &str, template: &str, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let t: Value = serde_json::from_str(template).unwrap_or(Value::Null);
-    t["Outputs"].as_object().into_iter().flatten().map(|(k, o)| (k.clone(), resolve(&o["Value"], stack, &t, params))).collect()
+    t["Outputs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, o)| (k.clone(), resolve(&o["Value"], stack, &t, params)))
+        .collect()
 }
 
 fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
@@ -199,17 +252,34 @@ fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
     for (id, r) in n {
         let ty = r["Type"].as_str().unwrap_or_default().to_string();
         match o.get(id) {
-            None => out.push(ResourceChange { action: "Add".into(), logical_id: id.clone(), resource_type: ty, replacement: None }),
+            None => out.push(ResourceChange {
+                action: "Add".into(),
+                logical_id: id.clone(),
+                resource_type: ty,
+                replacement: None,
+            }),
             Some(prev) if prev != r => {
-                let replace = ty == "AWS::DynamoDB::Table" && (prev["Properties"]["KeySchema"] != r["Properties"]["KeySchema"] || prev["Properties"]["TableName"] != r["Properties"]["TableName"]);
-                out.push(ResourceChange { action: "Modify".into(), logical_id: id.clone(), resource_type: ty, replacement: Some(if replace { "True" } else { "False" }.into()) })
+                let replace = ty == "AWS::DynamoDB::Table"
+                    && (prev["Properties"]["KeySchema"] != r["Properties"]["KeySchema"]
+                        || prev["Properties"]["TableName"] != r["Properties"]["TableName"]);
+                out.push(ResourceChange {
+                    action: "Modify".into(),
+                    logical_id: id.clone(),
+                    resource_type: ty,
+                    replacement: Some(if replace { "True" } else { "False" }.into()),
+                })
             }
             _ => {}
         }
     }
     for (id, r) in o {
         if !n.contains_key(id) {
-            out.push(ResourceChange { action: "Remove".into(), logical_id: id.clone(), resource_type: r["Type"].as_str().unwrap_or_default().into(), replacement: None });
+            out.push(ResourceChange {
+                action: "Remove".into(),
+                logical_id: id.clone(),
+                resource_type: r["Type"].as_str().unwrap_or_default().into(),
+                replacement: None,
+            });
         }
     }
     out
@@ -221,24 +291,24 @@ impl Cloud for FakeCloud {
     }
 
     async fn caller_identity(&self) -> CloudResult<Identity> {
-        self.call("STS GetCallerIdentity")?;
+        self.call("STS GetCallerIdentity").await?;
         Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
     }
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
-        self.call("S3 HeadBucket")?;
+        self.call("S3 HeadBucket").await?;
         Ok(self.world().buckets.contains(bucket))
     }
 
     async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
-        self.call("S3 CreateBucket")?;
+        self.call("S3 CreateBucket").await?;
         self.world().buckets.insert(bucket.to_string());
         Ok(())
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
-        self.call(&op)?;
+        self.call(&op).await?;
         if self.faults().deny_writes.contains(bucket) {
             return Err(svc(&op, "AccessDenied", "Access Denied"));
         }
@@ -253,7 +323,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
-        self.call("S3 GetObject")?;
+        self.call("S3 GetObject").await?;
         let corrupt = self.faults().corrupt_reads;
         let got = self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned();
         Ok(got.map(|mut b| {
@@ -265,25 +335,31 @@ impl Cloud for FakeCloud {
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
-        self.call("S3 HeadObject")?;
+        self.call("S3 HeadObject").await?;
         Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
-        self.call("S3 DeleteObject")?;
+        self.call("S3 DeleteObject").await?;
         self.world().objects.remove(&(bucket.to_string(), key.to_string()));
         Ok(())
     }
 
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
-        self.call("S3 ListObjectsV2")?;
-        let mut keys: Vec<String> = self.world().objects.keys().filter(|(b, k)| b == bucket && k.starts_with(prefix)).map(|(_, k)| k.clone()).collect();
+        self.call("S3 ListObjectsV2").await?;
+        let mut keys: Vec<String> = self
+            .world()
+            .objects
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
         keys.sort();
         Ok(keys)
     }
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
-        self.call("CloudFormation DescribeStacks")?;
+        self.call("CloudFormation DescribeStacks").await?;
         let mut w = self.world();
         let Some(s) = w.stacks.get_mut(stack) else { return Ok(None) };
         // one state per poll
@@ -292,14 +368,15 @@ impl Cloud for FakeCloud {
             let id = s.id.clone();
             s.events.insert(0, event(stack, stack, "AWS::CloudFormation::Stack", &next, None, Some(&id)));
             if s.pending.is_empty() {
-                if let Some((t, p, tags)) = s.apply_at_end.take() {
-                    if next.ends_with("_COMPLETE") && !next.contains("ROLLBACK") {
-                        s.outputs = outputs_of(stack, &t, &p);
-                        s.template = t;
-                        s.params = p;
-                        s.tags = tags;
-                        s.updated += 1;
-                    }
+                if let Some((t, p, tags)) = s.apply_at_end.take()
+                    && next.ends_with("_COMPLETE")
+                    && !next.contains("ROLLBACK")
+                {
+                    s.outputs = outputs_of(stack, &t, &p);
+                    s.template = t;
+                    s.params = p;
+                    s.tags = tags;
+                    s.updated += 1;
                 }
                 if next == "DELETE_COMPLETE" {
                     w.stacks.remove(stack);
@@ -321,12 +398,14 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_template(&self, stack: &str) -> CloudResult<String> {
-        self.call("CloudFormation GetTemplate")?;
-        self.world().stacks.get(stack).map(|s| s.template.clone()).ok_or_else(|| svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")))
+        self.call("CloudFormation GetTemplate").await?;
+        self.world().stacks.get(stack).map(|s| s.template.clone()).ok_or_else(|| {
+            svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist"))
+        })
     }
 
     async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
-        self.call("CloudFormation ListStackResources")?;
+        self.call("CloudFormation ListStackResources").await?;
         let w = self.world();
         let Some(s) = w.stacks.get(stack) else { return Ok(vec![]) };
         let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -334,67 +413,120 @@ impl Cloud for FakeCloud {
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(id, r)| StackResource { logical_id: id.clone(), physical_id: physical(stack, id, r), resource_type: r["Type"].as_str().unwrap_or_default().into() })
+            .map(|(id, r)| StackResource {
+                logical_id: id.clone(),
+                physical_id: physical(stack, id, r),
+                resource_type: r["Type"].as_str().unwrap_or_default().into(),
+            })
             .collect())
     }
 
     async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
-        self.call("CloudFormation CreateChangeSet")?;
+        self.call("CloudFormation CreateChangeSet").await?;
         let mut w = self.world();
         w.next += 1;
         let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
         let existing = w.stacks.get(&req.stack).cloned();
         if req.create && existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS") {
-            return Err(svc("CloudFormation CreateChangeSet", "AlreadyExistsException", format!("Stack [{}] already exists", req.stack)));
+            return Err(svc(
+                "CloudFormation CreateChangeSet",
+                "AlreadyExistsException",
+                format!("Stack [{}] already exists", req.stack),
+            ));
         }
         if existing.is_none() {
             let sid = format!("arn:fake:stack/{}/{}", req.stack, w.next);
             w.stacks.insert(
                 req.stack.clone(),
-                FakeStack { id: sid, status: "REVIEW_IN_PROGRESS".into(), template: String::new(), params: BTreeMap::new(), tags: BTreeMap::new(), outputs: BTreeMap::new(), events: vec![], pending: VecDeque::new(), apply_at_end: None, updated: 0 },
+                FakeStack {
+                    id: sid,
+                    status: "REVIEW_IN_PROGRESS".into(),
+                    template: String::new(),
+                    params: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                    outputs: BTreeMap::new(),
+                    events: vec![],
+                    pending: VecDeque::new(),
+                    apply_at_end: None,
+                    updated: 0,
+                },
             );
         }
-        let (old, old_params) = existing.filter(|s| s.status != "REVIEW_IN_PROGRESS").map(|s| (Some(s.template), s.params)).unwrap_or((None, BTreeMap::new()));
+        let (old, old_params) = existing
+            .filter(|s| s.status != "REVIEW_IN_PROGRESS")
+            .map(|s| (Some(s.template), s.params))
+            .unwrap_or((None, BTreeMap::new()));
         let changes = diff(old.as_deref(), &req.template_body);
         let (status, reason) = if changes.is_empty() && old_params == req.parameters && old.is_some() {
             ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
         } else {
             ("CREATE_COMPLETE", None)
         };
-        w.change_sets.insert(id.clone(), FakeChangeSet { req: req.clone(), status: status.into(), reason, changes, polls: 0 });
+        w.change_sets
+            .insert(id.clone(), FakeChangeSet { req: req.clone(), status: status.into(), reason, changes, polls: 0 });
         Ok(id)
     }
 
     async fn describe_change_set(&self, _stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
-        self.call("CloudFormation DescribeChangeSet")?;
+        self.call("CloudFormation DescribeChangeSet").await?;
         let mut w = self.world();
-        let cs = w.change_sets.get_mut(id).ok_or_else(|| svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist")))?;
+        let cs = w.change_sets.get_mut(id).ok_or_else(|| {
+            svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist"))
+        })?;
         cs.polls += 1;
         // computing takes one poll
         let status = if cs.polls == 1 { "CREATE_IN_PROGRESS".to_string() } else { cs.status.clone() };
-        Ok(ChangeSetInfo { id: id.into(), status, reason: cs.reason.clone(), execution_status: Some("AVAILABLE".into()), changes: cs.changes.clone() })
+        Ok(ChangeSetInfo {
+            id: id.into(),
+            status,
+            reason: cs.reason.clone(),
+            execution_status: Some("AVAILABLE".into()),
+            changes: cs.changes.clone(),
+        })
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation ExecuteChangeSet")?;
+        self.call("CloudFormation ExecuteChangeSet").await?;
         let faults = self.faults();
         let mut w = self.world();
-        let cs = w.change_sets.remove(id).ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ChangeSetNotFound", "no such change set"))?;
-        let s = w.stacks.get_mut(stack).ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
+        let cs = w
+            .change_sets
+            .remove(id)
+            .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ChangeSetNotFound", "no such change set"))?;
+        let s = w
+            .stacks
+            .get_mut(stack)
+            .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
         let creating = s.status == "REVIEW_IN_PROGRESS";
         let fails = faults.fail_stacks.contains(stack);
-        let failed_resource = cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
+        let failed_resource =
+            cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
         let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
             (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
             (true, true, _) => vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"],
             (false, false, _) => vec!["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"],
-            (false, true, false) => vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"],
+            (false, true, false) => vec![
+                "UPDATE_IN_PROGRESS",
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE",
+            ],
             (false, true, true) => vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED"],
         };
         s.pending = seq.iter().map(|x| x.to_string()).collect();
         if fails {
             let status = if creating { "CREATE_FAILED" } else { "UPDATE_FAILED" };
-            s.events.insert(0, event(stack, &failed_resource.0, &failed_resource.1, status, Some("Resource handler returned message: injected fault"), Some("fake")));
+            s.events.insert(
+                0,
+                event(
+                    stack,
+                    &failed_resource.0,
+                    &failed_resource.1,
+                    status,
+                    Some("Resource handler returned message: injected fault"),
+                    Some("fake"),
+                ),
+            );
         } else {
             s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));
         }
@@ -402,18 +534,18 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_change_set(&self, _stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteChangeSet")?;
+        self.call("CloudFormation DeleteChangeSet").await?;
         self.world().change_sets.remove(id);
         Ok(())
     }
 
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
-        self.call("CloudFormation DescribeStackEvents")?;
+        self.call("CloudFormation DescribeStackEvents").await?;
         Ok(self.world().stacks.get(stack).map(|s| s.events.clone()).unwrap_or_default())
     }
 
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteStack")?;
+        self.call("CloudFormation DeleteStack").await?;
         if let Some(s) = self.world().stacks.get_mut(stack) {
             s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
         }
@@ -421,19 +553,26 @@ impl Cloud for FakeCloud {
     }
 
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
-        self.call("CloudFormation ContinueUpdateRollback")?;
+        self.call("CloudFormation ContinueUpdateRollback").await?;
         let mut w = self.world();
         w.continued.push((stack.to_string(), skip.to_vec()));
-        let s = w.stacks.get_mut(stack).ok_or_else(|| svc("CloudFormation ContinueUpdateRollback", "ValidationError", "no such stack"))?;
+        let s = w
+            .stacks
+            .get_mut(stack)
+            .ok_or_else(|| svc("CloudFormation ContinueUpdateRollback", "ValidationError", "no such stack"))?;
         if s.status != "UPDATE_ROLLBACK_FAILED" {
-            return Err(svc("CloudFormation ContinueUpdateRollback", "ValidationError", format!("Stack {stack} is in {} state and can not continue rollback", s.status)));
+            return Err(svc(
+                "CloudFormation ContinueUpdateRollback",
+                "ValidationError",
+                format!("Stack {stack} is in {} state and can not continue rollback", s.status),
+            ));
         }
         s.pending = ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"].iter().map(|x| x.to_string()).collect();
         Ok(())
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
-        self.call("Lambda GetFunction")?;
+        self.call("Lambda GetFunction").await?;
         let w = self.world();
         for (stack, s) in &w.stacks {
             let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -455,11 +594,11 @@ impl Cloud for FakeCloud {
     }
 
     async fn invalidate(&self, _distribution_id: &str, _paths: &[&str]) -> CloudResult<()> {
-        self.call("CloudFront CreateInvalidation")
+        self.call("CloudFront CreateInvalidation").await
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
-        self.call(&format!("GET {url}"))?;
+        self.call(&format!("GET {url}")).await?;
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {
@@ -470,7 +609,10 @@ impl Cloud for FakeCloud {
         let health = self.faults().health_status;
         let w = self.world();
         for (stack, s) in &w.stacks {
-            if s.outputs.values().any(|v| url.starts_with(v.trim_end_matches('/')) && v.contains(".lambda-url.fake.test")) {
+            if s.outputs
+                .values()
+                .any(|v| url.starts_with(v.trim_end_matches('/')) && v.contains(".lambda-url.fake.test"))
+            {
                 if let Some(status) = health {
                     return Ok((status, b"{\"message\":\"Forbidden\"}".to_vec()));
                 }

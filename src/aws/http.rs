@@ -56,7 +56,7 @@ impl HttpClient {
             .get(parsed)
             .send()
             .await
-            .map_err(|e| CloudError::Transport { operation: op.clone(), message: format!("{}", error_chain(&e)) })?;
+            .map_err(|e| CloudError::Transport { operation: op.clone(), message: error_chain(&e).to_string() })?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await.map_err(|e| CloudError::Transport { operation: op, message: e.to_string() })?;
         Ok((status, body.to_vec()))

@@ -6,8 +6,14 @@ use super::*;
 use std::future::Future;
 use std::time::Duration;
 
-const THROTTLING: &[&str] =
-    &["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "RequestThrottled"];
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+];
 
 pub struct Retrying<C> {
     pub inner: C,
@@ -57,7 +63,14 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
         retried!(self, self.inner.create_state_bucket(bucket))
     }
-    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str, if_absent: bool) -> CloudResult<()> {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        if_absent: bool,
+    ) -> CloudResult<()> {
         retried!(self, self.inner.put_object(bucket, key, body.clone(), content_type, if_absent))
     }
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {

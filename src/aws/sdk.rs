@@ -286,10 +286,10 @@ impl Cloud for AwsCloud {
             Ok(o) => o,
             Err(e) => {
                 let e = err("CloudFormation DescribeStacks", e);
-                if let CloudError::Service { message, .. } = &e {
-                    if message.contains("does not exist") {
-                        return Ok(None);
-                    }
+                if let CloudError::Service { message, .. } = &e
+                    && message.contains("does not exist")
+                {
+                    return Ok(None);
                 }
                 return Err(e);
             }

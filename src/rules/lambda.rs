@@ -117,10 +117,10 @@ fn edge_associations(t: &Target) -> Vec<(String, String, Option<String>, Value)>
     }
     // functions castform marks as edge functions, for stacks where the distribution lives elsewhere
     for (id, _) in t.of_type("AWS::Lambda::Function") {
-        if let Some(ev) = t.resource(id).and_then(|r| r["Metadata"]["castform"]["edge"].as_str()) {
-            if !out.iter().any(|(_, _, f, _)| f.as_deref() == Some(id)) {
-                out.push((String::new(), ev.to_string(), Some(id.to_string()), Value::Null));
-            }
+        if let Some(ev) = t.resource(id).and_then(|r| r["Metadata"]["castform"]["edge"].as_str())
+            && !out.iter().any(|(_, _, f, _)| f.as_deref() == Some(id))
+        {
+            out.push((String::new(), ev.to_string(), Some(id.to_string()), Value::Null));
         }
     }
     out
@@ -154,14 +154,14 @@ pub fn l03(t: &Target) -> Vec<Hit> {
                 "bake per-environment values into the code from a template at build time",
             ));
         }
-        if let Some(region) = &t.region {
-            if region != "us-east-1" {
-                hits.push(Hit::new(
-                    &f,
-                    format!("a Lambda@Edge function is defined in {region}"),
-                    "define edge functions in a stack in us-east-1",
-                ));
-            }
+        if let Some(region) = &t.region
+            && region != "us-east-1"
+        {
+            hits.push(Hit::new(
+                &f,
+                format!("a Lambda@Edge function is defined in {region}"),
+                "define edge functions in a stack in us-east-1",
+            ));
         }
     }
     hits

@@ -140,10 +140,10 @@ impl<'a> Validator<'a> {
         }
         match v {
             Value::String(s) => {
-                if let Some(p) = node.get("pattern").and_then(Value::as_str).and_then(pattern) {
-                    if !p.is_match(s) {
-                        self.errors.push(format!("{path}: {s:?} does not match the pattern {}", p.as_str()));
-                    }
+                if let Some(p) = node.get("pattern").and_then(Value::as_str).and_then(pattern)
+                    && !p.is_match(s)
+                {
+                    self.errors.push(format!("{path}: {s:?} does not match the pattern {}", p.as_str()));
                 }
                 let len = s.chars().count() as u64;
                 if let Some(max) = node.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
@@ -226,10 +226,10 @@ pub fn validate_properties(type_name: &str, properties: &Value) -> Option<Vec<St
     v.validate(root, props, "Properties", 0);
     // read-only properties cannot be set
     for ro in root["readOnlyProperties"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-        if let Some(name) = ro.strip_prefix("/properties/").filter(|r| !r.contains('/')) {
-            if props.get(name).is_some() {
-                v.errors.push(format!("Properties.{name}: is read-only (an attribute, not a property)"));
-            }
+        if let Some(name) = ro.strip_prefix("/properties/").filter(|r| !r.contains('/'))
+            && props.get(name).is_some()
+        {
+            v.errors.push(format!("Properties.{name}: is read-only (an attribute, not a property)"));
         }
     }
     Some(v.errors)

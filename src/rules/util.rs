@@ -22,10 +22,10 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
             if let Some(Value::String(id)) = m.get("Ref") {
                 out.push(id.clone());
             }
-            if let Some(Value::Array(a)) = m.get("Fn::GetAtt") {
-                if let Some(id) = a.first().and_then(Value::as_str) {
-                    out.push(id.to_string());
-                }
+            if let Some(Value::Array(a)) = m.get("Fn::GetAtt")
+                && let Some(id) = a.first().and_then(Value::as_str)
+            {
+                out.push(id.to_string());
             }
             if let Some(Value::String(s)) = m.get("Fn::GetAtt") {
                 out.push(s.split('.').next().unwrap_or_default().to_string());

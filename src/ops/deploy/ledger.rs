@@ -84,10 +84,10 @@ pub async fn write<C: Cloud>(cloud: &C, state: &StateStore, record: &Record) -> 
 pub async fn list<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Vec<Record>, CloudError> {
     let mut out = vec![];
     for key in cloud.list_objects(&state.bucket, &state.ledger_prefix()).await? {
-        if let Some(body) = cloud.get_object(&state.bucket, &key).await? {
-            if let Ok(r) = serde_json::from_slice::<Record>(&body) {
-                out.push(r);
-            }
+        if let Some(body) = cloud.get_object(&state.bucket, &key).await?
+            && let Ok(r) = serde_json::from_slice::<Record>(&body)
+        {
+            out.push(r);
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));

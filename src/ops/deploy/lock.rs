@@ -11,6 +11,19 @@ pub struct LockInfo {
     pub host: String,
     pub started: String,
     pub command: String,
+    /// The process holding it, for telling a killed deploy from a running one on this host.
+    #[serde(default)]
+    pub pid: u32,
+}
+
+impl LockInfo {
+    /// Held by a process of this host that no longer runs: a deploy that was killed.
+    pub fn is_orphaned(&self, this_host: &str) -> bool {
+        self.host == this_host
+            && self.pid != 0
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+            && std::path::Path::new("/proc/self").exists()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +51,7 @@ pub async fn acquire<C: Cloud>(
                 host: "unknown".into(),
                 started: "unknown".into(),
                 command: String::new(),
+                pid: 0,
             });
             Err(LockError::Held { env: state.prefix.clone(), env_name: env_name.to_string(), holder })
         }

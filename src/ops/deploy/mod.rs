@@ -74,13 +74,20 @@ fn civil(days: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// A deployment id: sortable by time, unique enough: `20261122T061530Z-3f2a`.
+/// A deployment id, sortable by time to the millisecond and increasing within a process:
+/// `20261122T061530123Z-3f2a`.
 pub fn new_id() -> String {
-    let t = now().replace(['-', ':'], "");
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let salt = sha256_hex(format!("{nanos}{}", std::process::id()).as_bytes());
-    format!("{}-{}", t, &salt[..4])
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let next = |last: u64| if now_ms > last { now_ms } else { last + 1 };
+    let ms = LAST.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(next(last))).map(next).unwrap_or(now_ms);
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil(days);
+    let salt = sha256_hex(format!("{ms}{}", std::process::id()).as_bytes());
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}{:03}Z-{}", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000, &salt[..4])
 }
 
 /// What a deployment has done so far; kept outside the deploy future so that an interrupted
@@ -186,8 +193,18 @@ pub async fn deploy<C: Cloud>(
             host: pre.host.clone(),
             started: started.clone(),
             command: "deploy".into(),
+            pid: std::process::id(),
         };
-        lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        match lock::acquire(cloud, &state, &env.name, &info).await {
+            Ok(()) => {}
+            Err(lock::LockError::Held { holder, .. }) if holder.is_orphaned(&pre.host) => {
+                recover(cloud, env, app, &state, &holder, progress).await?;
+                lock::acquire(cloud, &state, &env.name, &info)
+                    .await
+                    .map_err(|e| DeployError::Refused(e.to_string()))?;
+            }
+            Err(e) => return Err(DeployError::Refused(e.to_string())),
+        }
         lock_journal(journal).locked = true;
     }
     let result = deploy_locked(cloud, env, app, opts, progress, journal, &state, &pre, &started).await;
@@ -303,10 +320,7 @@ async fn deploy_locked<C: Cloud>(
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let outcome = apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await;
-    let failure = match outcome {
-        Ok(()) => None,
-        Err(f) => Some(f),
-    };
+    let failure = outcome.err();
     record.finished = now();
     record.steps = lock_journal(journal).step_times.clone();
     match failure {
@@ -332,7 +346,19 @@ async fn deploy_locked<C: Cloud>(
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
             let written = lock_journal(journal).written.clone();
-            let restore = restore(cloud, env, app, &backup, state, &id, &touched, files_written && !written.is_empty(), &written, progress).await;
+            let restore = restore(
+                cloud,
+                env,
+                app,
+                &backup,
+                state,
+                &id,
+                &touched,
+                files_written && !written.is_empty(),
+                &written,
+                progress,
+            )
+            .await;
             record.error = Some(failure.clone());
             match restore {
                 Ok(restored) => {
@@ -516,6 +542,82 @@ pub async fn snapshot<C: Cloud>(
     Ok(())
 }
 
+/// A deployment of this host was killed while it held the lock: put the environment back to
+/// the backup it took (every stack of the app, every file castform writes; the restore is
+/// idempotent, so what the killed run never reached is left as it is), record it, and release
+/// its lock. Without a verified backup it had not written anything yet: the lock is released.
+async fn recover<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    state: &StateStore,
+    holder: &lock::LockInfo,
+    progress: &Progress,
+) -> Result<(), DeployError> {
+    progress.warn(&format!(
+        "deployment {} (pid {} on {}, since {}) was interrupted while it held the lock",
+        holder.deployment, holder.pid, holder.host, holder.started
+    ));
+    let failed = |e: String| DeployError::Unrestored {
+        id: holder.deployment.clone(),
+        env: env.name.clone(),
+        failure: "interrupted".into(),
+        restore_error: e,
+        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
+    };
+    match backup::verify(cloud, state, &holder.deployment).await {
+        Ok(b) => {
+            let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
+            let restored = restore(cloud, env, app, &b, state, &holder.deployment, &all, true, &[], progress)
+                .await
+                .map_err(failed)?;
+            let mut record = Record {
+                id: holder.deployment.clone(),
+                app: app.app.clone(),
+                environment: env.name.clone(),
+                kind: "deploy".into(),
+                started: holder.started.clone(),
+                finished: now(),
+                commit: "unknown".into(),
+                dirty: true,
+                who: holder.owner.clone(),
+                host: holder.host.clone(),
+                account: env.account.clone(),
+                region: env.region.clone(),
+                result: "rolled-back".into(),
+                error: Some("interrupted: the process was killed; restored by the next run".into()),
+                stacks: BTreeMap::new(),
+                assets: vec![],
+                urls: BTreeMap::new(),
+                files: vec![],
+                backup: Some(BackupRef {
+                    location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
+                    local: String::new(),
+                    items: b.items.len(),
+                    verified: true,
+                }),
+                checks: vec![],
+                steps: vec![],
+                restored_to: None,
+                restored: restored.clone(),
+            };
+            if let Ok(Some(body)) = cloud.get_object(&state.bucket, &state.ledger_key(&holder.deployment)).await
+                && let Ok(existing) = serde_json::from_slice::<Record>(&body)
+            {
+                record.commit = existing.commit;
+            }
+            ledger::write(cloud, state, &record).await.map_err(|e| failed(e.to_string()))?;
+            progress.info(&format!(
+                "restored from its backup: {}",
+                if restored.is_empty() { "nothing had changed".to_string() } else { restored.join(", ") }
+            ));
+        }
+        Err(_) => progress.info("it had no verified backup yet, so it had written nothing"),
+    }
+    lock::force_release(cloud, state).await.map_err(|e| failed(e.to_string()))?;
+    Ok(())
+}
+
 /// Restores the stacks this deployment touched and the files it wrote, from the backup.
 #[allow(clippy::too_many_arguments)]
 pub async fn restore<C: Cloud>(
@@ -534,7 +636,9 @@ pub async fn restore<C: Cloud>(
     let mut restored = vec![];
     let only: Vec<(String, String)> = journal_written.to_vec();
     if files_written {
-        for f in backup.files.iter().filter(|f| only.is_empty() || only.iter().any(|(b, k)| *b == f.bucket && *k == f.key)) {
+        for f in
+            backup.files.iter().filter(|f| only.is_empty() || only.iter().any(|(b, k)| *b == f.bucket && *k == f.key))
+        {
             match &f.item {
                 Some(item) => {
                     let body = backup::read_item(cloud, state, id, item).await.map_err(|e| e.to_string())?;

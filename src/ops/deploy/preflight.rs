@@ -88,13 +88,14 @@ pub async fn run<C: Cloud>(
     );
     // P01: region of the client is the environment file's
     for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        if let Ok(r) = std::env::var(var) {
-            if !r.is_empty() && r != env.region {
-                return Err(DeployError::Refused(format!(
-                    "{var} is {r}, but {} deploys to {}\nhelp: unset {var}, or deploy the environment meant for {r}",
-                    env.file, env.region
-                )));
-            }
+        if let Ok(r) = std::env::var(var)
+            && !r.is_empty()
+            && r != env.region
+        {
+            return Err(DeployError::Refused(format!(
+                "{var} is {r}, but {} deploys to {}\nhelp: unset {var}, or deploy the environment meant for {r}",
+                env.file, env.region
+            )));
         }
     }
     // P03: every synth-time error check passes (a rollback restores recorded templates instead)

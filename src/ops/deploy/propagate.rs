@@ -161,12 +161,12 @@ pub async fn write<C: Cloud>(
 ) -> Result<Vec<String>, PropagateError> {
     let mut written = vec![];
     for f in files {
-        // recorded before the write: a write that fails halfway may still have landed
-        super::lock_journal(journal).written.push((f.bucket.clone(), f.key.clone()));
         cloud
             .put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false)
             .await
             .map_err(|e| PropagateError(format!("writing {}: {e}", f.key)))?;
+        // a PutObject lands whole or not at all: restore exactly what landed
+        super::lock_journal(journal).written.push((f.bucket.clone(), f.key.clone()));
         written.push(format!("s3://{}/{}", f.bucket, f.key));
     }
     Ok(written)

@@ -81,6 +81,7 @@ pub async fn rollback<C: Cloud>(
             host: pre.host.clone(),
             started: started.clone(),
             command: format!("rollback --to {}", target.id),
+            pid: std::process::id(),
         };
         lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
         lock_journal(journal).locked = true;
@@ -289,7 +290,20 @@ async fn rollback_locked<C: Cloud>(
             let files_written = lock_journal(journal).files_written;
             record.error = Some(failure.clone());
             let written = lock_journal(journal).written.clone();
-            match restore(cloud, env, app, &backup, state, &id, &touched, files_written && !written.is_empty(), &written, progress).await {
+            match restore(
+                cloud,
+                env,
+                app,
+                &backup,
+                state,
+                &id,
+                &touched,
+                files_written && !written.is_empty(),
+                &written,
+                progress,
+            )
+            .await
+            {
                 Ok(restored) => {
                     record.result = "rolled-back".into();
                     record.restored = restored.clone();

@@ -91,22 +91,22 @@ pub async fn apply<C: Cloud>(
         existing = Some(settle_stuck(cloud, desired, info, guard, progress).await?);
         existing = existing.filter(|i| i.status != "DELETE_COMPLETE");
     }
-    if let Some(info) = &existing {
-        if SUCCESS.contains(&info.status.as_str()) {
-            let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
-            let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
-                && info.parameters.len() == desired.parameters.len();
-            if deployed == desired.body && same_params {
-                progress.stack_done(name, "unchanged");
-                return Ok(Applied {
-                    changed: false,
-                    change_set: None,
-                    changes: vec![],
-                    outputs: info.outputs.clone(),
-                    status: info.status.clone(),
-                    not_created: vec![],
-                });
-            }
+    if let Some(info) = &existing
+        && SUCCESS.contains(&info.status.as_str())
+    {
+        let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+        let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
+            && info.parameters.len() == desired.parameters.len();
+        if deployed == desired.body && same_params {
+            progress.stack_done(name, "unchanged");
+            return Ok(Applied {
+                changed: false,
+                change_set: None,
+                changes: vec![],
+                outputs: info.outputs.clone(),
+                status: info.status.clone(),
+                not_created: vec![],
+            });
         }
     }
     let create = existing.is_none() || existing.as_ref().is_some_and(|i| i.status == "REVIEW_IN_PROGRESS");
@@ -299,7 +299,14 @@ async fn settle_stuck<C: Cloud>(
         if !settled(&info.status) && info.status != "REVIEW_IN_PROGRESS" {
             progress.stack(name, &info.status, "waiting for the running operation to end");
             if started.elapsed() > STACK_TIMEOUT {
-                return Err(failure(name, format!("{} is still {} after an hour\nhelp: look at the stack's events in the console", desired.stack_name, info.status), true));
+                return Err(failure(
+                    name,
+                    format!(
+                        "{} is still {} after an hour\nhelp: look at the stack's events in the console",
+                        desired.stack_name, info.status
+                    ),
+                    true,
+                ));
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         } else if info.status == "UPDATE_ROLLBACK_FAILED" && !continued {
@@ -317,29 +324,53 @@ async fn settle_stuck<C: Cloud>(
             progress.warn(&format!(
                 "{} is UPDATE_ROLLBACK_FAILED: continuing the rollback{}",
                 desired.stack_name,
-                if skip.is_empty() { String::new() } else { format!(", skipping {} (left as they are; check them)", skip.join(", ")) }
+                if skip.is_empty() {
+                    String::new()
+                } else {
+                    format!(", skipping {} (left as they are; check them)", skip.join(", "))
+                }
             ));
-            cloud.continue_update_rollback(&desired.stack_name, &skip).await.map_err(|e| cloud_failure(name, e, true))?;
+            cloud
+                .continue_update_rollback(&desired.stack_name, &skip)
+                .await
+                .map_err(|e| cloud_failure(name, e, true))?;
             continued = true;
             tokio::time::sleep(Duration::from_millis(500)).await;
         } else if info.status == "UPDATE_ROLLBACK_FAILED" {
-            return Err(failure(name, format!("{} is still UPDATE_ROLLBACK_FAILED after continuing the rollback\nhelp: fix the resources its events name, then `aws cloudformation continue-update-rollback`", desired.stack_name), true));
+            return Err(failure(
+                name,
+                format!(
+                    "{} is still UPDATE_ROLLBACK_FAILED after continuing the rollback\nhelp: fix the resources its events name, then `aws cloudformation continue-update-rollback`",
+                    desired.stack_name
+                ),
+                true,
+            ));
         } else if info.status == "ROLLBACK_COMPLETE" || info.status == "ROLLBACK_FAILED" {
             if guard.retain_data && !guard.force {
                 return Err(failure(
                     name,
-                    format!("{} is {} after a failed create; it holds no working resources but this environment retains data\nhelp: pass --force to delete and create it again", desired.stack_name, info.status),
+                    format!(
+                        "{} is {} after a failed create; it holds no working resources but this environment retains data\nhelp: pass --force to delete and create it again",
+                        desired.stack_name, info.status
+                    ),
                     true,
                 ));
             }
-            progress.warn(&format!("{} is {} after a failed create: deleting it to create it again", desired.stack_name, info.status));
+            progress.warn(&format!(
+                "{} is {} after a failed create: deleting it to create it again",
+                desired.stack_name, info.status
+            ));
             delete(cloud, name, &desired.stack_name, progress).await?;
             info.status = "DELETE_COMPLETE".into();
             return Ok(info);
         } else if info.status == "DELETE_FAILED" {
             return Err(failure(
                 name,
-                format!("{} is DELETE_FAILED: {}\nhelp: remove what blocks the deletion (a non-empty bucket, a resource in use), then delete the stack", desired.stack_name, info.reason.clone().unwrap_or_default()),
+                format!(
+                    "{} is DELETE_FAILED: {}\nhelp: remove what blocks the deletion (a non-empty bucket, a resource in use), then delete the stack",
+                    desired.stack_name,
+                    info.reason.clone().unwrap_or_default()
+                ),
                 true,
             ));
         } else {

@@ -1,0 +1,377 @@
+//! The fault-injection suite: the deploy engine (the same code `castform deploy` runs) driven
+//! against `FakeCloud`, which models CloudFormation's failure lifecycle that the emulator does not
+//! (CloudFormation's own rollbacks, UPDATE_ROLLBACK_FAILED, ROLLBACK_COMPLETE, throttling). Every
+//! fault ends with the environment at its last good deployment (templates, parameters, code and
+//! config.js compared byte for byte) or refused before any write.
+
+mod common;
+
+use castform::aws::fake::FakeCloud;
+use castform::aws::{Cloud, Retrying};
+use castform::config::Environment;
+use castform::ops::deploy::ledger::Record;
+use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy, new_id};
+use castform::template::App;
+use castform::ui::progress::{Mode, Progress};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+const BUCKET: &str = "castform-000000000000-us-west-2";
+
+struct World {
+    _dir: tempfile::TempDir,
+    env: Environment,
+    v1: App,
+    cloud: FakeCloud,
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap()
+}
+
+/// The `local` environment and its v1 app, on a fake with the state bucket.
+fn world() -> World {
+    let dir = common::project_copy();
+    let env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("000000000000", "us-west-2");
+    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+    World { _dir: dir, env, v1, cloud }
+}
+
+/// v2: the API's code changed, and a new tag on every resource so every stack changes.
+fn v2(w: &World) -> App {
+    let index = w.env.root.join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
+    let mut env2 = w.env.clone();
+    env2.tags.insert("Release".into(), "2".into());
+    castform::apps::define(&env2).unwrap()
+}
+
+fn run<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Result<Record, DeployError> {
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    rt().block_on(deploy(cloud, env, app, &DeployOptions::default(), &progress, &journal))
+}
+
+/// What an environment is: each stack's status, template and parameters, config.js, and the
+/// code the API answers with.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    stacks: BTreeMap<String, (String, String, BTreeMap<String, String>)>,
+    config: Option<Vec<u8>>,
+    code: String,
+}
+
+fn snapshot(w: &World, good: &Record) -> Snapshot {
+    let mut stacks = BTreeMap::new();
+    for s in &w.v1.stacks {
+        if let Some(st) = w.cloud.stack_state(&s.stack_name) {
+            stacks.insert(s.stack_name.clone(), st);
+        }
+    }
+    let bucket = &good.stacks["web"].outputs["SiteBucketName"];
+    let url = &good.urls["api.ApiUrl"];
+    let (_, body) = rt().block_on(w.cloud.http_get(&format!("{url}health"))).unwrap();
+    let code = serde_json::from_slice::<serde_json::Value>(&body)
+        .map(|v| v["code"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    Snapshot { stacks, config: w.cloud.object(bucket, "config.js"), code }
+}
+
+/// v1 deployed; returns its record and snapshot.
+fn good(w: &World) -> (Record, Snapshot) {
+    let r = run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
+    let s = snapshot(w, &r);
+    assert_eq!(s.stacks.len(), 3);
+    assert!(s.stacks.values().all(|(status, _, _)| status == "CREATE_COMPLETE"));
+    assert_eq!(s.code, r.assets[0], "the API runs v1's code");
+    (r, s)
+}
+
+fn assert_restored(w: &World, good: &Record, before: &Snapshot, err: DeployError) {
+    match &err {
+        DeployError::Restored { .. } => {}
+        other => panic!("expected a restore, got {other}"),
+    }
+    let after = snapshot(w, good);
+    for (name, (_, template, params)) in &before.stacks {
+        let (status, t, p) = &after.stacks[name];
+        assert_eq!(t, template, "{name}: template back byte for byte");
+        assert_eq!(p, params, "{name}: parameters back");
+        assert!(status.ends_with("_COMPLETE"), "{name}: {status}");
+    }
+    assert_eq!(after.config, before.config, "config.js back byte for byte");
+    assert_eq!(after.code, before.code, "the API answers with the last good code");
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "unlocked");
+    let records = rt()
+        .block_on(castform::ops::deploy::ledger::list(&w.cloud, &castform::ops::deploy::state::StateStore::new(&w.env)))
+        .unwrap();
+    assert_eq!(records.last().unwrap().result, "rolled-back");
+}
+
+fn fail_stack(w: &World, stack: &str) {
+    w.cloud.faults.lock().unwrap().fail_stacks.insert(format!("lunora-player-local-{stack}"));
+}
+
+#[test]
+fn the_first_stack_fails_on_update() {
+    let w = world();
+    let (r, before) = good(&w);
+    fail_stack(&w, "data");
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(err.to_string().contains("stack data: ended UPDATE_ROLLBACK_COMPLETE"), "{err}");
+    assert_restored(&w, &r, &before, err);
+}
+
+#[test]
+fn the_middle_stack_fails_on_update() {
+    let w = world();
+    let (r, before) = good(&w);
+    fail_stack(&w, "web");
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(err.to_string().contains("stack web: ended UPDATE_ROLLBACK_COMPLETE"), "{err}");
+    assert_restored(&w, &r, &before, err);
+}
+
+#[test]
+fn the_last_stack_fails_on_update() {
+    let w = world();
+    let (r, before) = good(&w);
+    fail_stack(&w, "api");
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("stack api: ended UPDATE_ROLLBACK_COMPLETE"), "{text}");
+    assert!(text.contains("injected fault"), "the failed resource's reason is shown: {text}");
+    // data and web were updated, then restored through change sets
+    assert!(text.contains("stack lunora-player-local-data (template and parameters of the backup)"), "{text}");
+    assert_restored(&w, &r, &before, err);
+}
+
+#[test]
+fn the_health_check_gets_403() {
+    let w = world();
+    let (r, before) = good(&w);
+    w.cloud.faults.lock().unwrap().health_status = Some(403);
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(err.to_string().contains("403 Forbidden"), "{err}");
+    w.cloud.faults.lock().unwrap().health_status = None;
+    assert_restored(&w, &r, &before, err);
+}
+
+#[test]
+fn propagation_cannot_write() {
+    let w = world();
+    let (r, before) = good(&w);
+    let site = r.stacks["web"].outputs["SiteBucketName"].clone();
+    w.cloud.faults.lock().unwrap().deny_writes.insert(site);
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(err.to_string().contains("writing config.js"), "{err}");
+    w.cloud.faults.lock().unwrap().deny_writes.clear();
+    assert_restored(&w, &r, &before, err);
+}
+
+#[test]
+fn a_corrupted_backup_is_refused_before_any_write() {
+    let w = world();
+    let (r, before) = good(&w);
+    w.cloud.faults.lock().unwrap().corrupt_reads = Some("/functions/api/Api/code.zip".into());
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("reads back with sha256"), "{err}");
+    w.cloud.faults.lock().unwrap().corrupt_reads = None;
+    assert_eq!(snapshot(&w, &r), before, "untouched");
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none());
+}
+
+#[test]
+fn a_held_lock_is_refused_before_any_write() {
+    let w = world();
+    let (r, before) = good(&w);
+    let lock =
+        br#"{"deployment":"x","owner":"bo","host":"elsewhere","started":"t","command":"deploy","pid":1}"#.to_vec();
+    rt().block_on(w.cloud.put_object(BUCKET, "lunora/local/lock.json", lock.clone(), "application/json", true))
+        .unwrap();
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("is being deployed by bo on elsewhere"), "{err}");
+    assert_eq!(w.cloud.object(BUCKET, "lunora/local/lock.json").unwrap(), lock, "the other deploy keeps its lock");
+    assert_eq!(snapshot(&w, &r), before);
+}
+
+#[test]
+fn a_missing_asset_is_refused_before_any_write() {
+    let w = world();
+    let (r, before) = good(&w);
+    let next = v2(&w);
+    std::fs::remove_dir_all(w.env.root.join("assets/lunora-api")).unwrap();
+    let err = run(&w.cloud, &w.env, &next).unwrap_err();
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("assets: asset folder assets/lunora-api cannot be read"), "{err}");
+    assert_eq!(snapshot(&w, &r), before);
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none());
+}
+
+#[test]
+fn throttling_on_every_call_slows_the_deploy_but_does_not_fail_it() {
+    let w = world();
+    let (_, _) = good(&w);
+    let next = v2(&w);
+    w.cloud.faults.lock().unwrap().throttle = true;
+    let env = w.env.clone();
+    let retrying = Retrying { inner: w.cloud, attempts: 4, base: Duration::from_millis(1) };
+    let r = run(&retrying, &env, &next).expect("deploys through the throttling");
+    assert_eq!(r.result, "succeeded");
+    assert!(retrying.inner.throttled() > 50, "{} calls were throttled", retrying.inner.throttled());
+    assert!(r.stacks.values().all(|s| s.changed));
+}
+
+#[test]
+fn a_stack_left_in_update_rollback_failed_is_continued_with_its_blockers_skipped() {
+    let w = world();
+    good(&w);
+    w.cloud.force_status("lunora-player-local-api", "UPDATE_ROLLBACK_FAILED", &[]);
+    let r = run(&w.cloud, &w.env, &v2(&w)).expect("deploys after continuing the rollback");
+    assert_eq!(r.result, "succeeded");
+    assert_eq!(w.cloud.continued(), vec![("lunora-player-local-api".to_string(), vec!["Api".to_string()])]);
+}
+
+#[test]
+fn a_stack_in_progress_is_waited_for() {
+    let w = world();
+    good(&w);
+    w.cloud.force_status("lunora-player-local-data", "UPDATE_IN_PROGRESS", &["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]);
+    let r = run(&w.cloud, &w.env, &v2(&w)).expect("waits, then deploys");
+    assert!(r.stacks["data"].changed);
+}
+
+#[test]
+fn a_failed_first_create_is_removed_by_the_restore() {
+    let w = world();
+    fail_stack(&w, "data");
+    let err = run(&w.cloud, &w.env, &w.v1).unwrap_err();
+    assert!(err.to_string().contains("stack data: ended ROLLBACK_COMPLETE"), "{err}");
+    assert!(matches!(err, DeployError::Restored { .. }), "{err}");
+    // nothing existed before: every stack this deploy created is gone again
+    for s in &w.v1.stacks {
+        assert!(w.cloud.stack_state(&s.stack_name).is_none(), "{} left behind", s.stack_name);
+    }
+    w.cloud.faults.lock().unwrap().fail_stacks.clear();
+    assert_eq!(run(&w.cloud, &w.env, &w.v1).unwrap().result, "succeeded");
+}
+
+#[test]
+fn a_stack_left_in_rollback_complete_is_recreated_or_refused_where_data_is_kept() {
+    let w = world();
+    good(&w);
+    // a create that failed outside castform left the data stack in ROLLBACK_COMPLETE
+    w.cloud.force_status("lunora-player-local-data", "ROLLBACK_COMPLETE", &[]);
+    let mut keep = w.env.clone();
+    keep.retain_data = true;
+    keep.api.cors_origins.clear();
+    let app_keep = castform::apps::define(&keep).unwrap();
+    let err = run(&w.cloud, &keep, &app_keep).unwrap_err();
+    assert!(err.to_string().contains("pass --force to delete and create it again"), "{err}");
+    assert_eq!(w.cloud.stack_state("lunora-player-local-data").unwrap().0, "ROLLBACK_COMPLETE", "untouched");
+    // where data is not kept, it is deleted and created again
+    let r = run(&w.cloud, &w.env, &w.v1).expect("recreated");
+    assert_eq!(r.result, "succeeded");
+    assert_eq!(w.cloud.stack_state("lunora-player-local-data").unwrap().0, "CREATE_COMPLETE");
+}
+
+/// Kills the deploy (drops its future) once `steps` steps have finished, then marks its lock as
+/// held by a process that no longer runs, as a killed process leaves it.
+fn killed_after(w: &World, steps: usize) {
+    let next = v2(w);
+    let progress = Progress::new(Mode::Plain);
+    let journal = std::sync::Arc::new(Mutex::new(Journal { id: new_id(), ..Journal::default() }));
+    let watched = journal.clone();
+    w.cloud.freeze_when(Some(Box::new(move || watched.lock().unwrap().step_times.len() >= steps)));
+    rt().block_on(async {
+        let opts = DeployOptions::default();
+        tokio::select! {
+            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished before it was killed: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+    if let Some(lock) = w.cloud.object(BUCKET, "lunora/local/lock.json") {
+        let mut v: serde_json::Value = serde_json::from_slice(&lock).unwrap();
+        v["pid"] = serde_json::json!(999_999_999u32);
+        rt().block_on(w.cloud.put_object(
+            BUCKET,
+            "lunora/local/lock.json",
+            serde_json::to_vec(&v).unwrap(),
+            "application/json",
+            false,
+        ))
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_deploy_killed_after_each_step_is_recovered_by_the_next_run() {
+    // steps: preflight, lock, backup, assets, stacks, propagate, verify
+    for steps in 1..=6 {
+        let w = world();
+        let (good_record, before) = good(&w);
+        killed_after(&w, steps);
+        // the environment is at v1 or somewhere between: the next run must notice and put it back
+        // before deploying v2
+        let r = run(&w.cloud, &w.env, &v2(&w)).unwrap_or_else(|e| panic!("after a kill at step {steps}: {e}"));
+        assert_eq!(r.result, "succeeded", "step {steps}");
+        let records = rt()
+            .block_on(castform::ops::deploy::ledger::list(
+                &w.cloud,
+                &castform::ops::deploy::state::StateStore::new(&w.env),
+            ))
+            .unwrap();
+        if steps >= 3 {
+            assert!(records.iter().any(|x| x.result == "rolled-back" && x.error.as_deref().is_some_and(|e| e.contains("interrupted"))), "step {steps}: the killed run is recorded");
+        }
+        // and restoring the last good deployment from the new run's backup is exact: roll back
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let progress = Progress::new(Mode::Plain);
+        rt().block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &v2(&w),
+            Some(&good_record.id),
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        ))
+        .unwrap();
+        let after = snapshot(&w, &good_record);
+        for (name, (_, template, params)) in &before.stacks {
+            assert_eq!(&after.stacks[name].1, template, "step {steps}: {name}");
+            assert_eq!(&after.stacks[name].2, params, "step {steps}: {name}");
+        }
+        assert_eq!(after.config, before.config, "step {steps}");
+        assert_eq!(after.code, before.code, "step {steps}");
+    }
+}
+
+#[test]
+fn a_killed_deploy_is_restored_to_its_backup_by_the_next_run() {
+    let w = world();
+    let (r, before) = good(&w);
+    killed_after(&w, 5); // stacks done, propagation under way
+    let state = castform::ops::deploy::state::StateStore::new(&w.env);
+    // the next run with the same version restores first, then deploys it; with v1 it ends at v1
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let again = rt().block_on(deploy(&w.cloud, &w.env, &w.v1, &DeployOptions::default(), &progress, &journal)).unwrap();
+    assert_eq!(again.result, "succeeded");
+    let after = snapshot(&w, &r);
+    for (name, (_, template, params)) in &before.stacks {
+        assert_eq!(&after.stacks[name].1, template, "{name}");
+        assert_eq!(&after.stacks[name].2, params, "{name}");
+    }
+    assert_eq!(after.code, before.code);
+    let records = rt().block_on(castform::ops::deploy::ledger::list(&w.cloud, &state)).unwrap();
+    let killed = records.iter().find(|x| x.result == "rolled-back").expect("the killed run is recorded");
+    assert!(!killed.restored.is_empty(), "{killed:?}");
+}
