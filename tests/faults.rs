@@ -375,3 +375,65 @@ fn a_killed_deploy_is_restored_to_its_backup_by_the_next_run() {
     let killed = records.iter().find(|x| x.result == "rolled-back").expect("the killed run is recorded");
     assert!(!killed.restored.is_empty(), "{killed:?}");
 }
+
+#[test]
+fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
+    let mut w = world();
+    w.env.retention = 2;
+    let first = run(&w.cloud, &w.env, &w.v1).unwrap();
+    let index = w.env.root.join("assets/lunora-api/index.mjs");
+    let mut ids = vec![first.id.clone()];
+    let mut assets = vec![first.assets[0].clone()];
+    for v in 2..=4 {
+        let code = std::fs::read_to_string(&index).unwrap();
+        let start = code.find("const VERSION = '").unwrap();
+        let next = format!("{}const VERSION = '{v}';{}", &code[..start], &code[start + "const VERSION = 'X';".len()..]);
+        std::fs::write(&index, next).unwrap();
+        let app = castform::apps::define(&w.env).unwrap();
+        let r = run(&w.cloud, &w.env, &app).unwrap();
+        ids.push(r.id.clone());
+        assets.push(r.assets[0].clone());
+    }
+    let bucket_keys = |prefix: &str| rt().block_on(w.cloud.list_objects(BUCKET, prefix)).unwrap();
+    let report = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap();
+    assert_eq!(report.kept, ids[2..].to_vec());
+    assert_eq!(report.removed_deployments, ids[..2].to_vec());
+    assert_eq!(report.removed_assets, assets[..2].to_vec(), "the assets only old deployments used");
+    for id in &ids[..2] {
+        assert!(bucket_keys(&format!("lunora/local/backups/{id}/")).is_empty());
+        assert!(bucket_keys(&format!("lunora/local/deployments/{id}/")).is_empty());
+    }
+    for (id, asset) in ids[2..].iter().zip(&assets[2..]) {
+        assert!(!bucket_keys(&format!("lunora/local/deployments/{id}/")).is_empty(), "{id} kept");
+        assert!(w.cloud.object(BUCKET, asset).is_some(), "{asset} kept");
+    }
+    // a kept deployment can still be rolled back to; a collected one cannot
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let app = castform::apps::define(&w.env).unwrap();
+    let back = rt()
+        .block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &app,
+            Some(&ids[2]),
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        ))
+        .unwrap();
+    assert_eq!(back.restored_to.as_deref(), Some(ids[2].as_str()));
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let err = rt()
+        .block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &app,
+            Some(&ids[0]),
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        ))
+        .unwrap_err();
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+}

@@ -44,6 +44,19 @@ pub struct OutputsArgs {
 }
 
 #[derive(clap::Args)]
+#[command(
+    about = "Remove the backups, snapshots and assets of deployments older than the environment's retention",
+    after_help = "Examples:\n  castform gc prod --dry-run     what would go\n  castform gc prod"
+)]
+pub struct GcArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(clap::Args)]
 #[command(about = "Break a stale deploy lock", after_help = "Example:\n  castform unlock prod --force")]
 pub struct UnlockArgs {
     pub env: String,
@@ -146,6 +159,27 @@ pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
                 h.deployment, h.owner, h.host, h.started
             )),
             None => ui::say(&format!("{} was not locked", state.prefix)),
+        }
+        Ok(0)
+    })
+}
+
+pub fn gc(root: &Path, args: GcArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let r = crate::ops::gc::run(&cloud, &env, args.dry_run).await?;
+        let verb = if args.dry_run { "would remove" } else { "removed" };
+        ui::say(&format!(
+            "kept the last {} deployments (retention {}); {verb} {} older ones ({} objects) and {} unused assets",
+            r.kept.len(),
+            env.retention,
+            r.removed_deployments.len(),
+            r.removed_objects,
+            r.removed_assets.len()
+        ));
+        for a in &r.removed_assets {
+            ui::say(&format!("  {verb} {a}"));
         }
         Ok(0)
     })

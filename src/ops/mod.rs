@@ -4,5 +4,6 @@ pub mod bootstrap;
 pub mod check;
 pub mod checklist;
 pub mod deploy;
+pub mod gc;
 pub mod history;
 pub mod synth;

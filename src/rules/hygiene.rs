@@ -51,7 +51,8 @@ fn region_re() -> &'static Regex {
 
 fn account_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, r"(^|[^0-9])[0-9]{12}([^0-9]|$)")
+    // bounded by non-alphanumerics, so twelve digits inside a hex digest are not an account id
+    regex(&R, r"(^|[^0-9A-Za-z])[0-9]{12}([^0-9A-Za-z]|$)")
 }
 
 /// Strings of the parts CloudFormation acts on: resource properties, outputs, parameter defaults.

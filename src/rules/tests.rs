@@ -72,3 +72,17 @@ fn placeholders_are_found_in_any_string() {
 fn hygiene_placeholder(s: &str) -> Option<String> {
     hygiene::placeholder_in(s)
 }
+
+#[test]
+fn account_ids_are_found_in_arns_but_not_inside_digests() {
+    let t = |s: &str| {
+        let tpl =
+            json!({"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": s}}}});
+        let target = Target { stack: "s".into(), template: &tpl, region: None, env: None, today: 0 };
+        check(&target).into_iter().any(|f| f.rule == "L07")
+    };
+    assert!(t("arn:aws:iam::372241484305:role/x"));
+    assert!(t("372241484305"));
+    assert!(!t("assets/1ad2fdc9692af7e0951428391670b5cb4e0bc86164ea7f56d724e11ebc53876fe.zip"));
+    assert!(!t("assets/ab095142839167cd.zip"));
+}
