@@ -369,3 +369,39 @@ fn a_deploy_whose_api_fails_its_health_check_is_restored_to_the_old_code() {
     // the lock was released
     assert!(rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().is_none());
 }
+
+#[test]
+fn a_confirm_environment_asks_refuses_a_dirty_tree_and_json_is_one_event_per_line() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    ok(&emu.castform(&["bootstrap", "local"], dir.path()));
+    let file = dir.path().join("environments/lunora/local.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("confirm: false", "confirm: true")).unwrap();
+    // the tree is not committed code (this copy is not even a git repository)
+    let out = emu.castform(&["deploy", "local", "--yes"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("uncommitted changes") && stderr.contains("--allow-dirty"), "{stderr}");
+    // not interactive, no --yes
+    let out = emu.castform(&["deploy", "local", "--allow-dirty"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("asks for confirmation and this run is not interactive") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    let (rt, c) = cloud(&emu);
+    assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none(), "nothing deployed");
+    // told so: deploys, one JSON object per line, the record last
+    let out = emu.castform(&["deploy", "local", "--yes", "--allow-dirty", "--json"], dir.path());
+    let stdout = ok(&out);
+    let events: Vec<Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert!(events.iter().any(|e| e["event"] == "step" && e["step"] == "backup"));
+    assert!(events.iter().any(|e| e["event"] == "stack" && e["stack"] == "api" && e["state"] == "CREATE_COMPLETE"));
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "record");
+    assert_eq!(last["record"]["result"], "succeeded");
+    assert_eq!(last["record"]["dirty"], true);
+}
