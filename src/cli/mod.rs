@@ -5,6 +5,7 @@
 mod check;
 mod checklist;
 mod deploy;
+mod review;
 mod rollback;
 mod state;
 mod synth;
@@ -35,6 +36,8 @@ pub enum Command {
     Bootstrap(state::BootstrapArgs),
     Deploy(deploy::Args),
     Gc(state::GcArgs),
+    Graph(review::GraphArgs),
+    Cost(review::CostArgs),
     History(state::HistoryArgs),
     Rollback(rollback::Args),
     Outputs(state::OutputsArgs),
@@ -51,6 +54,8 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Bootstrap(args) => state::bootstrap(&cli.root, args),
         Command::Deploy(args) => deploy::run(&cli.root, args),
         Command::Gc(args) => state::gc(&cli.root, args),
+        Command::Graph(args) => review::graph(&cli.root, args),
+        Command::Cost(args) => review::cost(&cli.root, args),
         Command::History(args) => state::history(&cli.root, args),
         Command::Rollback(args) => rollback::run(&cli.root, args),
         Command::Outputs(args) => state::outputs(&cli.root, args),

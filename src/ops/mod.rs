@@ -3,7 +3,9 @@
 pub mod bootstrap;
 pub mod check;
 pub mod checklist;
+pub mod cost;
 pub mod deploy;
 pub mod gc;
+pub mod graph;
 pub mod history;
 pub mod synth;

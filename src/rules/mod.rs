@@ -18,6 +18,11 @@ mod tests;
 
 pub use catalog::{RULES, rule};
 pub use hygiene::placeholder_in;
+
+/// Calls `f` with every string leaf under `v`.
+pub fn each_string_pub(v: &Value, f: &mut dyn FnMut(&str)) {
+    util::each_string(v, "", &mut |_, s| f(s));
+}
 pub use stateful::STATEFUL as STATEFUL_TYPES;
 
 use serde::Serialize;
