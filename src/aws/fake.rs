@@ -571,6 +571,19 @@ impl Cloud for FakeCloud {
         Ok(())
     }
 
+    async fn detect_drift(&self, _stack: &str) -> CloudResult<String> {
+        self.call("CloudFormation DetectStackDrift").await?;
+        Ok("IN_SYNC".into())
+    }
+
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
+        self.call("S3 DeleteObjects").await?;
+        let mut w = self.world();
+        let before = w.objects.len();
+        w.objects.retain(|(b, _), _| b != bucket);
+        Ok(before - w.objects.len())
+    }
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         self.call("Lambda GetFunction").await?;
         let w = self.world();

@@ -157,6 +157,11 @@ pub trait Cloud {
     /// `ContinueUpdateRollback`, skipping the named resources.
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()>;
 
+    /// Detects drift and returns the stack's drift status (`IN_SYNC`, `DRIFTED` ...).
+    async fn detect_drift(&self, stack: &str) -> CloudResult<String>;
+    /// Deletes every object version and delete marker in a bucket; returns how many.
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize>;
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;
 

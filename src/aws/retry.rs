@@ -115,6 +115,12 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
         retried!(self, self.inner.continue_update_rollback(stack, skip))
     }
+    async fn detect_drift(&self, stack: &str) -> CloudResult<String> {
+        retried!(self, self.inner.detect_drift(stack))
+    }
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
+        retried!(self, self.inner.empty_bucket(bucket))
+    }
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         retried!(self, self.inner.get_function(name))
     }

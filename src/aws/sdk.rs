@@ -475,6 +475,91 @@ impl Cloud for AwsCloud {
         Ok(())
     }
 
+    async fn detect_drift(&self, stack: &str) -> CloudResult<String> {
+        let id = self
+            .cfn
+            .detect_stack_drift()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| err("CloudFormation DetectStackDrift", e))?
+            .stack_drift_detection_id()
+            .unwrap_or_default()
+            .to_string();
+        for _ in 0..60 {
+            let out = self
+                .cfn
+                .describe_stack_drift_detection_status()
+                .stack_drift_detection_id(&id)
+                .send()
+                .await
+                .map_err(|e| err("CloudFormation DescribeStackDriftDetectionStatus", e))?;
+            let status = out.detection_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+            if status != "DETECTION_IN_PROGRESS" {
+                return Ok(out.stack_drift_status().map(|s| s.as_str().to_string()).unwrap_or(status));
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        Ok("DETECTION_IN_PROGRESS".into())
+    }
+
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
+        let mut deleted = 0;
+        loop {
+            let out = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| err(&format!("S3 ListObjectVersions {bucket}"), e))?;
+            let mut ids: Vec<s3t::ObjectIdentifier> = vec![];
+            for v in out.versions() {
+                if let Some(k) = v.key() {
+                    ids.push(
+                        s3t::ObjectIdentifier::builder()
+                            .key(k)
+                            .set_version_id(v.version_id().map(str::to_string))
+                            .build()
+                            .map_err(|e| CloudError::Transport {
+                                operation: "S3 DeleteObjects".into(),
+                                message: e.to_string(),
+                            })?,
+                    );
+                }
+            }
+            for m in out.delete_markers() {
+                if let Some(k) = m.key() {
+                    ids.push(
+                        s3t::ObjectIdentifier::builder()
+                            .key(k)
+                            .set_version_id(m.version_id().map(str::to_string))
+                            .build()
+                            .map_err(|e| CloudError::Transport {
+                                operation: "S3 DeleteObjects".into(),
+                                message: e.to_string(),
+                            })?,
+                    );
+                }
+            }
+            if ids.is_empty() {
+                return Ok(deleted);
+            }
+            deleted += ids.len();
+            let del =
+                s3t::Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| {
+                    CloudError::Transport { operation: "S3 DeleteObjects".into(), message: e.to_string() }
+                })?;
+            self.s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(del)
+                .send()
+                .await
+                .map_err(|e| err(&format!("S3 DeleteObjects {bucket}"), e))?;
+        }
+    }
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         let out =
             self.lambda.get_function().function_name(name).send().await.map_err(|e| err("Lambda GetFunction", e))?;

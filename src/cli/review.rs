@@ -101,3 +101,168 @@ fn format_quantity(q: f64) -> String {
         format!("{q:.1}")
     }
 }
+
+#[derive(clap::Args)]
+#[command(
+    about = "Compare the synthesized templates with the deployed ones (exit 1 when they differ)",
+    after_help = "Examples:\n  castform diff local\n  castform diff prod --json\n\nExit codes: 0 no difference, 1 a difference (or an error)."
+)]
+pub struct DiffArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn show(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(serde_json::Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
+pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let state = crate::ops::deploy::state::StateStore::new(&env);
+        let diffs = crate::ops::diff::diff(&cloud, &app, &state.bucket).await?;
+        let differs = diffs.iter().any(|d| !d.is_empty());
+        if args.json {
+            ui::say(&serde_json::to_string_pretty(&serde_json::json!({"differs": differs, "stacks": diffs}))?);
+            return Ok(u8::from(differs));
+        }
+        let on = ui::colour_stdout();
+        for d in &diffs {
+            if d.is_empty() {
+                ui::say(&format!("{} {}", ui::bold(on, &format!("stack {}", d.stack)), ui::dim(on, "no change")));
+                continue;
+            }
+            ui::say(&ui::bold(
+                on,
+                &format!("stack {} ({}){}", d.stack, d.stack_name, if d.deployed { "" } else { ": not deployed" }),
+            ));
+            for r in &d.resources {
+                let repl = r.replacement.as_ref().map(|x| format!(" [Replacement: {x}]")).unwrap_or_default();
+                let head = format!(
+                    "{} {} ({}){repl}",
+                    match r.action.as_str() {
+                        "add" => "+",
+                        "remove" => "-",
+                        _ => "~",
+                    },
+                    r.logical_id,
+                    r.resource_type
+                );
+                if r.data_loss {
+                    ui::say(&format!(
+                        "  {}",
+                        ui::red(
+                            on,
+                            &format!(
+                                "{head}  DATA LOSS: this stateful resource would be {}",
+                                if r.action == "remove" { "deleted" } else { "replaced" }
+                            )
+                        )
+                    ));
+                } else {
+                    ui::say(&format!("  {head}"));
+                }
+                for c in &r.changes {
+                    ui::say(&format!("      {}: {} -> {}", c.path, show(&c.old), show(&c.new)));
+                }
+                for (sign, s) in &r.statements {
+                    ui::say(&format!("      {sign} statement {}", s));
+                }
+            }
+            for p in &d.parameters {
+                ui::say(&format!("  parameter {}: {} -> {}", p.path, show(&p.old), show(&p.new)));
+            }
+            if let Some(n) = &d.change_set_note {
+                ui::say(&format!("  {}", ui::dim(on, n)));
+            }
+        }
+        Ok(u8::from(differs))
+    })
+}
+
+#[derive(clap::Args)]
+#[command(
+    about = "Show each stack's status, last update and drift, the lock holder and the last deployment",
+    after_help = "Example:\n  castform status prod"
+)]
+pub struct StatusArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn status(root: &Path, args: StatusArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let s = crate::ops::review::status(&cloud, &env, &app).await?;
+        if args.json {
+            ui::say(&serde_json::to_string_pretty(&s)?);
+            return Ok(0);
+        }
+        ui::say(&format!("{}/{} in account {} {}", app.app, env.name, env.account, env.region));
+        for st in &s.stacks {
+            ui::say(&format!(
+                "  {:<8} {:<28} {:<22} updated {:<22} drift {}",
+                st.stack,
+                st.stack_name,
+                st.status,
+                st.last_updated.clone().unwrap_or_else(|| "-".into()),
+                st.drift
+            ));
+        }
+        match &s.lock {
+            Some(l) => ui::say(&format!(
+                "  lock     held by {} on {} since {} (deployment {})",
+                l.owner, l.host, l.started, l.deployment
+            )),
+            None => ui::say("  lock     free"),
+        }
+        match &s.last_deployment {
+            Some((id, kind, result)) => ui::say(&format!("  last     {kind} {id}: {result}")),
+            None => ui::say("  last     no deployment recorded"),
+        }
+        Ok(0)
+    })
+}
+
+#[derive(clap::Args)]
+#[command(
+    about = "Delete an environment: empty its buckets, delete its stacks in reverse order (refused where data is retained)",
+    after_help = "Examples:\n  castform destroy dev            asks for the environment's name\n  castform destroy local --yes"
+)]
+pub struct DestroyArgs {
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn destroy(root: &Path, args: DestroyArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
+    super::runtime()?.block_on(async {
+        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let record = crate::ops::review::destroy(&cloud, &env, &app, args.yes, &progress).await?;
+        ui::say(&format!(
+            "destroyed {}/{}: {}",
+            app.app,
+            env.name,
+            if record.restored.is_empty() { "nothing was deployed".to_string() } else { record.restored.join(", ") }
+        ));
+        Ok(0)
+    })
+}

@@ -1,0 +1,260 @@
+//! `castform diff ENV`: the synthesized templates against the deployed ones, per stack:
+//! resources added, removed and changed with the property paths and values, parameter changes,
+//! IAM statements as statements, CloudFormation's replacement answers from a change set where one
+//! can be made (it is deleted, never executed), and stateful resources that would be replaced or
+//! deleted first.
+
+use crate::aws::{ChangeSetRequest, Cloud};
+use crate::rules::STATEFUL_TYPES;
+use crate::template::{ASSETS_BUCKET_PARAMETER, App};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PropertyChange {
+    pub path: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResourceDiff {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `add`, `remove`, `modify`.
+    pub action: String,
+    pub changes: Vec<PropertyChange>,
+    /// IAM statements removed (`-`) and added (`+`).
+    pub statements: Vec<(String, Value)>,
+    /// CloudFormation's answer: `True`, `False`, `Conditional`.
+    pub replacement: Option<String>,
+    /// Data would be lost: a stateful resource removed or replaced.
+    pub data_loss: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StackDiff {
+    pub stack: String,
+    pub stack_name: String,
+    pub deployed: bool,
+    pub resources: Vec<ResourceDiff>,
+    pub parameters: Vec<PropertyChange>,
+    /// Why no change set could be read, when none could.
+    pub change_set_note: Option<String>,
+}
+
+impl StackDiff {
+    pub fn is_empty(&self) -> bool {
+        self.deployed && self.resources.is_empty() && self.parameters.is_empty()
+    }
+}
+
+fn paths(old: Option<&Value>, new: Option<&Value>, path: &str, out: &mut Vec<PropertyChange>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                paths(a.get(k), b.get(k), &format!("{path}.{k}"), out);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                paths(Some(x), Some(y), &format!("{path}[{i}]"), out);
+            }
+        }
+        (a, b) if a != b => out.push(PropertyChange { path: path.to_string(), old: a.cloned(), new: b.cloned() }),
+        _ => {}
+    }
+}
+
+fn statements(props: &Value, ty: &str) -> Vec<Value> {
+    let docs: Vec<&Value> = match ty {
+        "AWS::IAM::Role" => props["Policies"].as_array().into_iter().flatten().map(|p| &p["PolicyDocument"]).collect(),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::S3::BucketPolicy" => vec![&props["PolicyDocument"]],
+        _ => vec![],
+    };
+    docs.into_iter().flat_map(|d| d["Statement"].as_array().cloned().unwrap_or_default()).collect()
+}
+
+/// Compares two templates.
+pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
+    let empty = serde_json::Map::new();
+    let (o, n) = (old["Resources"].as_object().unwrap_or(&empty), new["Resources"].as_object().unwrap_or(&empty));
+    let mut out = vec![];
+    for (id, r) in n {
+        let ty = r["Type"].as_str().unwrap_or_default().to_string();
+        match o.get(id) {
+            None => out.push(ResourceDiff {
+                logical_id: id.clone(),
+                resource_type: ty,
+                action: "add".into(),
+                changes: vec![],
+                statements: vec![],
+                replacement: None,
+                data_loss: false,
+            }),
+            Some(prev) if prev != r => {
+                let mut changes = vec![];
+                let is_policy =
+                    !statements(&r["Properties"], &ty).is_empty() || !statements(&prev["Properties"], &ty).is_empty();
+                let mut stmts = vec![];
+                if is_policy {
+                    let (a, b) = (statements(&prev["Properties"], &ty), statements(&r["Properties"], &ty));
+                    stmts.extend(a.iter().filter(|s| !b.contains(s)).map(|s| ("-".to_string(), s.clone())));
+                    stmts.extend(b.iter().filter(|s| !a.contains(s)).map(|s| ("+".to_string(), s.clone())));
+                    let strip = |v: &Value| {
+                        let mut v = v.clone();
+                        if let Some(p) = v["Properties"].as_object_mut() {
+                            p.remove("Policies");
+                            p.remove("PolicyDocument");
+                        }
+                        v
+                    };
+                    paths(Some(&strip(prev)), Some(&strip(r)), "", &mut changes);
+                } else {
+                    paths(Some(prev), Some(r), "", &mut changes);
+                }
+                for c in &mut changes {
+                    c.path = c.path.trim_start_matches('.').to_string();
+                }
+                out.push(ResourceDiff {
+                    logical_id: id.clone(),
+                    resource_type: ty,
+                    action: "modify".into(),
+                    changes,
+                    statements: stmts,
+                    replacement: None,
+                    data_loss: false,
+                });
+            }
+            _ => {}
+        }
+    }
+    for (id, r) in o {
+        if !n.contains_key(id) {
+            let ty = r["Type"].as_str().unwrap_or_default().to_string();
+            let retained = r["DeletionPolicy"] == "Retain";
+            let data_loss = STATEFUL_TYPES.contains(&ty.as_str()) && !retained;
+            out.push(ResourceDiff {
+                logical_id: id.clone(),
+                resource_type: ty,
+                action: "remove".into(),
+                changes: vec![],
+                statements: vec![],
+                replacement: None,
+                data_loss,
+            });
+        }
+    }
+    out
+}
+
+/// The diff of every stack of the app against what is deployed.
+pub async fn diff<C: Cloud>(cloud: &C, app: &App, bucket: &str) -> anyhow::Result<Vec<StackDiff>> {
+    let mut out = vec![];
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for s in &app.stacks {
+        let info = cloud.describe_stack(&s.stack_name).await?;
+        let new = s.template.to_value();
+        let Some(info) = info else {
+            out.push(StackDiff {
+                stack: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                deployed: false,
+                resources: compare(&Value::Null, &new),
+                parameters: vec![],
+                change_set_note: Some("not deployed: every resource is new".into()),
+            });
+            continue;
+        };
+        outputs.insert(s.name.clone(), info.outputs.clone());
+        let body = cloud.get_template(&s.stack_name).await?;
+        let old: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let mut resources = compare(&old, &new);
+        // the parameters a deploy would pass now
+        let mut desired = BTreeMap::new();
+        for i in &s.imports {
+            if let Some(v) = outputs.get(&i.stack).and_then(|o| o.get(&i.output)) {
+                desired.insert(i.parameter.clone(), v.clone());
+            }
+        }
+        if !s.assets.is_empty() {
+            desired.insert(ASSETS_BUCKET_PARAMETER.to_string(), bucket.to_string());
+        }
+        let mut parameters = vec![];
+        let mut names: Vec<&String> = desired.keys().chain(info.parameters.keys()).collect();
+        names.sort();
+        names.dedup();
+        for k in names {
+            let (a, b) = (info.parameters.get(k), desired.get(k));
+            if a != b {
+                parameters.push(PropertyChange {
+                    path: k.clone(),
+                    old: a.map(|x| Value::String(x.clone())),
+                    new: b.map(|x| Value::String(x.clone())),
+                });
+            }
+        }
+        let mut note = None;
+        if !resources.is_empty() || !parameters.is_empty() {
+            // ask CloudFormation what it would replace; the change set is deleted unexecuted
+            let req = ChangeSetRequest {
+                stack: s.stack_name.clone(),
+                name: format!("castform-diff-{}", crate::ops::deploy::new_id().replace(['.', 'Z'], "")),
+                template_body: s.template.to_json(),
+                parameters: desired.clone(),
+                tags: info.tags.clone(),
+                create: false,
+            };
+            match cloud.create_change_set(&req).await {
+                Ok(id) => {
+                    let mut answer = None;
+                    for _ in 0..120 {
+                        match cloud.describe_change_set(&s.stack_name, &id).await {
+                            Ok(cs) if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" => {
+                                answer = Some(cs);
+                                break;
+                            }
+                            Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+                            Err(e) => {
+                                note = Some(e.to_string());
+                                break;
+                            }
+                        }
+                    }
+                    let _ = cloud.delete_change_set(&s.stack_name, &id).await;
+                    if let Some(cs) = answer {
+                        for c in cs.changes {
+                            if let Some(r) = resources.iter_mut().find(|r| r.logical_id == c.logical_id) {
+                                r.replacement = c.replacement.clone();
+                            }
+                        }
+                    }
+                }
+                Err(e) => note = Some(format!("no change set could be made: {e}")),
+            }
+        }
+        for r in &mut resources {
+            if r.action == "modify"
+                && STATEFUL_TYPES.contains(&r.resource_type.as_str())
+                && matches!(r.replacement.as_deref(), Some("True") | Some("Conditional"))
+            {
+                r.data_loss = true;
+            }
+        }
+        resources.sort_by_key(|r| (!r.data_loss, r.action != "remove", r.logical_id.clone()));
+        out.push(StackDiff {
+            stack: s.name.clone(),
+            stack_name: s.stack_name.clone(),
+            deployed: true,
+            resources,
+            parameters,
+            change_set_note: note,
+        });
+    }
+    Ok(out)
+}

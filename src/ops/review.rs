@@ -1,0 +1,186 @@
+//! `castform status ENV` and `castform destroy ENV`: what is deployed and in what state, and
+//! taking an environment down completely.
+
+use crate::aws::Cloud;
+use crate::config::Environment;
+use crate::ops::deploy::ledger::{self, Record};
+use crate::ops::deploy::state::StateStore;
+use crate::ops::deploy::{DeployError, lock, new_id, now, preflight, stacks};
+use crate::template::App;
+use crate::ui::progress::Progress;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(Debug, Serialize)]
+pub struct StackStatus {
+    pub stack: String,
+    pub stack_name: String,
+    pub status: String,
+    pub last_updated: Option<String>,
+    /// `IN_SYNC`, `DRIFTED`, or why drift is unknown.
+    pub drift: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub stacks: Vec<StackStatus>,
+    pub lock: Option<lock::LockInfo>,
+    pub last_deployment: Option<(String, String, String)>,
+}
+
+pub async fn status<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> anyhow::Result<Status> {
+    let state = StateStore::new(env);
+    let mut stacks = vec![];
+    for s in &app.stacks {
+        let info = cloud.describe_stack(&s.stack_name).await?;
+        let (status, last_updated, drift) = match info {
+            None => ("NOT_DEPLOYED".to_string(), None, "-".to_string()),
+            Some(i) => {
+                let drift = match cloud.detect_drift(&s.stack_name).await {
+                    Ok(d) => d,
+                    Err(e) => format!("unknown: the service cannot tell ({})", e.code().unwrap_or("no answer")),
+                };
+                (i.status, i.last_updated, drift)
+            }
+        };
+        stacks.push(StackStatus {
+            stack: s.name.clone(),
+            stack_name: s.stack_name.clone(),
+            status,
+            last_updated,
+            drift,
+        });
+    }
+    let (lock, last) = if cloud.bucket_exists(&state.bucket).await? {
+        let lock = lock::current(cloud, &state).await?;
+        let last = ledger::list(cloud, &state).await?.into_iter().last().map(|r| (r.id, r.kind, r.result));
+        (lock, last)
+    } else {
+        (None, None)
+    };
+    Ok(Status { stacks, lock, last_deployment: last })
+}
+
+/// Empties the buckets castform's stacks created and deletes the stacks in reverse dependency
+/// order; refused where the environment retains data.
+pub async fn destroy<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    yes: bool,
+    progress: &Progress,
+) -> Result<Record, DeployError> {
+    if env.retain_data {
+        return Err(DeployError::Refused(format!(
+            "{} retains data (retain_data: true in {}); castform does not destroy it\nhelp: delete its stacks by hand if that is really meant",
+            env.name, env.file
+        )));
+    }
+    let state = StateStore::new(env);
+    let identity = cloud.caller_identity().await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    if identity.account != env.account {
+        return Err(DeployError::Refused(format!(
+            "the credentials are for account {}, but {} is account {}\nhelp: switch to the profile for account {}",
+            identity.account, env.file, env.account, env.account
+        )));
+    }
+    progress.step(
+        "destroy",
+        &format!("app {} · environment {} · account {} · region {}", app.app, env.name, env.account, env.region),
+    );
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(DeployError::Refused(format!(
+                "destroying {} needs its name typed, or --yes in a non-interactive run",
+                env.name
+            )));
+        }
+        eprint!("type the environment's name ({}) to destroy it: ", env.name);
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        if line.trim() != env.name {
+            return Err(DeployError::Refused(format!(
+                "confirmation did not match `{}`; nothing was destroyed",
+                env.name
+            )));
+        }
+    }
+    let id = new_id();
+    let (who, host) = preflight::who();
+    let started = now();
+    let has_state = cloud.bucket_exists(&state.bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    if has_state {
+        let info = lock::LockInfo {
+            deployment: id.clone(),
+            owner: who.clone(),
+            host: host.clone(),
+            started: started.clone(),
+            command: "destroy".into(),
+            pid: std::process::id(),
+        };
+        lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    }
+    let mut removed = vec![];
+    let result: Result<(), String> = async {
+        for s in app.stacks.iter().rev() {
+            if cloud.describe_stack(&s.stack_name).await.map_err(|e| e.to_string())?.is_none() {
+                continue;
+            }
+            // autoDeleteObjects, done by the tool: empty every bucket of the stack first
+            for r in cloud.list_stack_resources(&s.stack_name).await.map_err(|e| e.to_string())? {
+                if r.resource_type == "AWS::S3::Bucket"
+                    && !r.physical_id.is_empty()
+                    && cloud.bucket_exists(&r.physical_id).await.unwrap_or(false)
+                {
+                    let n = cloud.empty_bucket(&r.physical_id).await.map_err(|e| e.to_string())?;
+                    progress.info(&format!("emptied s3://{} ({n} objects and versions)", r.physical_id));
+                }
+            }
+            stacks::delete(cloud, &s.name, &s.stack_name, progress).await.map_err(|e| e.to_string())?;
+            removed.push(s.stack_name.clone());
+        }
+        Ok(())
+    }
+    .await;
+    let record = Record {
+        id: id.clone(),
+        app: app.app.clone(),
+        environment: env.name.clone(),
+        kind: "destroy".into(),
+        started,
+        finished: now(),
+        commit: preflight::git_state(&env.root).0,
+        dirty: false,
+        who,
+        host,
+        account: env.account.clone(),
+        region: env.region.clone(),
+        result: if result.is_ok() { "succeeded".into() } else { "failed".into() },
+        error: result.as_ref().err().cloned(),
+        stacks: BTreeMap::new(),
+        assets: vec![],
+        urls: BTreeMap::new(),
+        files: vec![],
+        backup: None,
+        checks: vec![],
+        steps: vec![],
+        restored_to: None,
+        restored: removed.iter().map(|s| format!("stack {s} deleted")).collect(),
+    };
+    if has_state {
+        let _ = ledger::write(cloud, &state, &record).await;
+        let _ = lock::release(cloud, &state, &id).await;
+    }
+    match result {
+        Ok(()) => Ok(record),
+        Err(e) => Err(DeployError::Unrestored {
+            id,
+            env: env.name.clone(),
+            failure: e,
+            restore_error: "a destroy is not undone; the stacks named above are gone, the others remain".into(),
+            backup: "none".into(),
+        }),
+    }
+}
