@@ -93,13 +93,7 @@ pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
 }
 
 fn format_quantity(q: f64) -> String {
-    if q >= 10_000.0 {
-        format!("{:.0}", q)
-    } else if q.fract() == 0.0 {
-        format!("{q:.0}")
-    } else {
-        format!("{q:.1}")
-    }
+    if q.fract() == 0.0 || q >= 10_000.0 { format!("{q:.0}") } else { format!("{q:.1}") }
 }
 
 #[derive(clap::Args)]

@@ -33,12 +33,12 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
     // assets still needed: those of kept deployments here, and of every deployment elsewhere
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
     for key in cloud.list_objects(&state.bucket, "").await? {
-        if key.contains("/ledger/") && !key.starts_with(&format!("{}/", state.prefix)) {
-            if let Some(body) = cloud.get_object(&state.bucket, &key).await? {
-                if let Ok(r) = serde_json::from_slice::<ledger::Record>(&body) {
-                    needed.extend(r.assets);
-                }
-            }
+        if key.contains("/ledger/")
+            && !key.starts_with(&format!("{}/", state.prefix))
+            && let Some(body) = cloud.get_object(&state.bucket, &key).await?
+            && let Ok(r) = serde_json::from_slice::<ledger::Record>(&body)
+        {
+            needed.extend(r.assets);
         }
     }
     for r in old {

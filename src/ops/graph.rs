@@ -58,10 +58,10 @@ fn refs(v: &Value, out: &mut Vec<String>) {
             if let Some(Value::String(id)) = m.get("Ref") {
                 out.push(id.clone());
             }
-            if let Some(Value::Array(a)) = m.get("Fn::GetAtt") {
-                if let Some(id) = a.first().and_then(Value::as_str) {
-                    out.push(id.to_string());
-                }
+            if let Some(Value::Array(a)) = m.get("Fn::GetAtt")
+                && let Some(id) = a.first().and_then(Value::as_str)
+            {
+                out.push(id.to_string());
             }
             if let Some(text) = m.get("Fn::Sub").and_then(|s| s.as_str().or_else(|| s.get(0).and_then(Value::as_str))) {
                 for p in crate::template::sub_placeholders(text).unwrap_or_default() {
