@@ -62,6 +62,47 @@ pub struct Record {
     pub restored: Vec<String>,
 }
 
+impl Record {
+    /// A record in progress: `result` stays `failed` until the run says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: &str,
+        kind: &str,
+        app: &str,
+        environment: &str,
+        region: &str,
+        started: &str,
+        who: (&str, &str),
+        account: &str,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            app: app.into(),
+            environment: environment.into(),
+            kind: kind.into(),
+            started: started.into(),
+            finished: String::new(),
+            commit: "unknown".into(),
+            dirty: true,
+            who: who.0.into(),
+            host: who.1.into(),
+            account: account.into(),
+            region: region.into(),
+            result: "failed".into(),
+            error: None,
+            stacks: BTreeMap::new(),
+            assets: vec![],
+            urls: BTreeMap::new(),
+            files: vec![],
+            backup: None,
+            checks: vec![],
+            steps: vec![],
+            restored_to: None,
+            restored: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupRef {
     pub location: String,

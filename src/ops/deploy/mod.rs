@@ -242,41 +242,19 @@ async fn deploy_locked<C: Cloud>(
         lock_journal(journal).backup = Some(b.clone());
         b
     };
-    let mut record = Record {
-        id: id.clone(),
-        app: app.app.clone(),
-        environment: env.name.clone(),
-        kind: "deploy".into(),
-        started: started.to_string(),
-        finished: String::new(),
-        commit: pre.commit.clone(),
-        dirty: pre.dirty,
-        who: pre.who.clone(),
-        host: pre.host.clone(),
-        account: pre.identity.account.clone(),
-        region: env.region.clone(),
-        result: "failed".into(),
-        error: None,
-        stacks: BTreeMap::new(),
-        assets: vec![],
-        urls: BTreeMap::new(),
-        files: vec![],
-        backup: Some(BackupRef {
-            location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-            local: state
-                .local_backup(&id)
-                .strip_prefix(&env.root)
-                .unwrap_or(&state.local_backup(&id))
-                .display()
-                .to_string(),
-            items: backup.items.len(),
-            verified: true,
-        }),
-        checks: vec![],
-        steps: vec![],
-        restored_to: None,
-        restored: vec![],
-    };
+    let mut record = Record::new(
+        &id,
+        "deploy",
+        &app.app,
+        &env.name,
+        &env.region,
+        started,
+        (&pre.who, &pre.host),
+        &pre.identity.account,
+    );
+    record.commit = pre.commit.clone();
+    record.dirty = pre.dirty;
+    record.backup = Some(backup_ref(env, state, &id, &backup));
     // assets
     {
         let _s = step(journal, "assets");
@@ -338,46 +316,77 @@ async fn deploy_locked<C: Cloud>(
         }
         Some(failure) => {
             let touched = lock_journal(journal).touched.clone();
-            let files_written = lock_journal(journal).files_written;
-            if touched.is_empty() && !files_written {
+            if touched.is_empty() && !lock_journal(journal).files_written {
                 record.result = "refused".into();
                 record.error = Some(failure.clone());
                 let _ = ledger::write(cloud, state, &record).await;
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
-            let written = lock_journal(journal).written.clone();
-            let restore = restore(
-                cloud,
-                env,
-                app,
-                &backup,
-                state,
-                &id,
-                &touched,
-                files_written && !written.is_empty(),
-                &written,
-                progress,
-            )
-            .await;
-            record.error = Some(failure.clone());
-            match restore {
-                Ok(restored) => {
-                    record.result = "rolled-back".into();
-                    record.restored = restored.clone();
-                    let _ = ledger::write(cloud, state, &record).await;
-                    Err(DeployError::Restored { id, env: env.name.clone(), failure, restored })
-                }
-                Err(e) => {
-                    record.result = "failed".into();
-                    let _ = ledger::write(cloud, state, &record).await;
-                    Err(DeployError::Unrestored {
-                        id: id.clone(),
-                        env: env.name.clone(),
-                        failure,
-                        restore_error: e,
-                        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-                    })
-                }
+            Err(fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await)
+        }
+    }
+}
+
+/// Where to find a run's backup, for its record.
+pub(crate) fn backup_ref(env: &Environment, state: &StateStore, id: &str, backup: &Backup) -> BackupRef {
+    let local = state.local_backup(id);
+    BackupRef {
+        location: format!("s3://{}/{}", state.bucket, state.backup_prefix(id)),
+        local: local.strip_prefix(&env.root).unwrap_or(&local).display().to_string(),
+        items: backup.items.len(),
+        verified: true,
+    }
+}
+
+/// A run failed after writing: restore what it touched from its backup, record the outcome,
+/// and say what happened.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn fail_and_restore<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    backup: &Backup,
+    state: &StateStore,
+    journal: &Mutex<Journal>,
+    mut record: Record,
+    failure: String,
+    progress: &Progress,
+) -> DeployError {
+    let (touched, files_written, written) = {
+        let j = lock_journal(journal);
+        (j.touched.clone(), j.files_written, j.written.clone())
+    };
+    let id = record.id.clone();
+    record.error = Some(failure.clone());
+    record.finished = now();
+    let outcome = restore(
+        cloud,
+        env,
+        app,
+        backup,
+        state,
+        &id,
+        &touched,
+        files_written && !written.is_empty(),
+        &written,
+        progress,
+    )
+    .await;
+    match outcome {
+        Ok(restored) => {
+            record.result = "rolled-back".into();
+            record.restored = restored.clone();
+            let _ = ledger::write(cloud, state, &record).await;
+            DeployError::Restored { id, env: env.name.clone(), failure, restored }
+        }
+        Err(e) => {
+            let _ = ledger::write(cloud, state, &record).await;
+            DeployError::Unrestored {
+                id: id.clone(),
+                env: env.name.clone(),
+                failure,
+                restore_error: e,
+                backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
             }
         }
     }
@@ -571,36 +580,26 @@ async fn recover<C: Cloud>(
             let restored = restore(cloud, env, app, &b, state, &holder.deployment, &all, true, &[], progress)
                 .await
                 .map_err(failed)?;
-            let mut record = Record {
-                id: holder.deployment.clone(),
-                app: app.app.clone(),
-                environment: env.name.clone(),
-                kind: "deploy".into(),
-                started: holder.started.clone(),
-                finished: now(),
-                commit: "unknown".into(),
-                dirty: true,
-                who: holder.owner.clone(),
-                host: holder.host.clone(),
-                account: env.account.clone(),
-                region: env.region.clone(),
-                result: "rolled-back".into(),
-                error: Some("interrupted: the process was killed; restored by the next run".into()),
-                stacks: BTreeMap::new(),
-                assets: vec![],
-                urls: BTreeMap::new(),
-                files: vec![],
-                backup: Some(BackupRef {
-                    location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
-                    local: String::new(),
-                    items: b.items.len(),
-                    verified: true,
-                }),
-                checks: vec![],
-                steps: vec![],
-                restored_to: None,
-                restored: restored.clone(),
-            };
+            let mut record = Record::new(
+                &holder.deployment,
+                "deploy",
+                &app.app,
+                &env.name,
+                &env.region,
+                &holder.started,
+                (&holder.owner, &holder.host),
+                &env.account,
+            );
+            record.finished = now();
+            record.result = "rolled-back".into();
+            record.error = Some("interrupted: the process was killed; restored by the next run".into());
+            record.backup = Some(BackupRef {
+                location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
+                local: String::new(),
+                items: b.items.len(),
+                verified: true,
+            });
+            record.restored = restored.clone();
             if let Ok(Some(body)) = cloud.get_object(&state.bucket, &state.ledger_key(&holder.deployment)).await
                 && let Ok(existing) = serde_json::from_slice::<Record>(&body)
             {

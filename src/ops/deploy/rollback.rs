@@ -3,13 +3,11 @@
 //! files, and with them the `live` alias; then verify and record. The current state is backed up
 //! first, and a failed rollback restores it like a failed deploy.
 
-use super::ledger::{self, BackupRef, Record};
+use super::ledger::{self, Record};
 use super::propagate::{Outputs, Rendered};
 use super::stacks::{Desired, Guard};
 use super::state::StateStore;
-use super::{
-    DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, restore, stacks, step, verify,
-};
+use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, stacks, step, verify};
 use crate::aws::Cloud;
 use crate::config::Environment;
 use crate::template::{App, sha256_hex};
@@ -159,41 +157,21 @@ async fn rollback_locked<C: Cloud>(
         lock_journal(journal).backup = Some(b.clone());
         b
     };
-    let mut record = Record {
-        id: id.clone(),
-        app: app.app.clone(),
-        environment: env.name.clone(),
-        kind: "rollback".into(),
-        started: started.to_string(),
-        finished: String::new(),
-        commit: target.commit.clone(),
-        dirty: target.dirty,
-        who: pre.who.clone(),
-        host: pre.host.clone(),
-        account: pre.identity.account.clone(),
-        region: env.region.clone(),
-        result: "failed".into(),
-        error: None,
-        stacks: BTreeMap::new(),
-        assets: target.assets.clone(),
-        urls: BTreeMap::new(),
-        files: vec![],
-        backup: Some(BackupRef {
-            location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-            local: state
-                .local_backup(&id)
-                .strip_prefix(&env.root)
-                .unwrap_or(&state.local_backup(&id))
-                .display()
-                .to_string(),
-            items: backup.items.len(),
-            verified: true,
-        }),
-        checks: vec![],
-        steps: vec![],
-        restored_to: Some(target.id.clone()),
-        restored: vec![],
-    };
+    let mut record = Record::new(
+        &id,
+        "rollback",
+        &app.app,
+        &env.name,
+        &env.region,
+        started,
+        (&pre.who, &pre.host),
+        &pre.identity.account,
+    );
+    record.commit = target.commit.clone();
+    record.dirty = target.dirty;
+    record.assets = target.assets.clone();
+    record.backup = Some(super::backup_ref(env, state, &id, &backup));
+    record.restored_to = Some(target.id.clone());
     let outcome: Result<(), String> = async {
         let mut outputs: Outputs = BTreeMap::new();
         {
@@ -286,41 +264,7 @@ async fn rollback_locked<C: Cloud>(
             Ok(record)
         }
         Err(failure) => {
-            let touched = lock_journal(journal).touched.clone();
-            let files_written = lock_journal(journal).files_written;
-            record.error = Some(failure.clone());
-            let written = lock_journal(journal).written.clone();
-            match restore(
-                cloud,
-                env,
-                app,
-                &backup,
-                state,
-                &id,
-                &touched,
-                files_written && !written.is_empty(),
-                &written,
-                progress,
-            )
-            .await
-            {
-                Ok(restored) => {
-                    record.result = "rolled-back".into();
-                    record.restored = restored.clone();
-                    let _ = ledger::write(cloud, state, &record).await;
-                    Err(DeployError::Restored { id, env: env.name.clone(), failure, restored })
-                }
-                Err(e) => {
-                    let _ = ledger::write(cloud, state, &record).await;
-                    Err(DeployError::Unrestored {
-                        id: id.clone(),
-                        env: env.name.clone(),
-                        failure,
-                        restore_error: e,
-                        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-                    })
-                }
-            }
+            Err(super::fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await)
         }
     }
 }
