@@ -5,6 +5,7 @@ pub mod bucket;
 pub mod function;
 pub mod iam;
 pub mod media;
+pub mod realtime;
 pub mod site;
 pub mod table;
 
@@ -15,6 +16,7 @@ pub use bucket::Bucket;
 pub use function::{Code, DEFAULT_NODE_RUNTIME, Function, FunctionProps, FunctionUrl, FunctionUrlProps, UrlAuth};
 pub use iam::{Role, Statement};
 pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
+pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
 pub use site::{ExtraOrigin, Site, SiteProps};
 pub use table::{Gsi, KeyType, Table, TableProps};
 

@@ -1,6 +1,7 @@
 //! Construct tests: build a stack, assert resources by type and properties.
 
 use super::*;
+use crate::constructs::realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
 use crate::template::{Expr, Stack};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -311,4 +312,82 @@ fn grants_scope_table_access_to_the_table_and_its_indexes() {
     assert_eq!(last["Resource"][1], json!({"Fn::Join": ["", [{"Fn::GetAtt": ["T", "Arn"]}, "/index/*"]]}));
     assert!(!last["Action"].as_array().unwrap().iter().any(|a| a == "dynamodb:*"));
     let _ = Expr::<String>::reference("T");
+}
+
+#[test]
+fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
+    let mut s = stack(true);
+    UserPool::new(
+        &mut s,
+        "Users",
+        UserPoolProps { name: "users".into(), min_password_length: 8, client_name: "StreamCanvasApp".into() },
+    )
+    .unwrap();
+    let r = s.template.resource("Users").unwrap();
+    let p = &r.properties;
+    assert_eq!(p["UsernameAttributes"], json!(["email"]));
+    assert_eq!(p["AutoVerifiedAttributes"], json!(["email"]));
+    let pw = &p["Policies"]["PasswordPolicy"];
+    assert_eq!(
+        (pw["MinimumLength"].as_i64(), &pw["RequireSymbols"], &pw["RequireUppercase"]),
+        (Some(8), &json!(true), &json!(true))
+    );
+    assert_eq!(r.attributes.deletion_policy, Some(crate::template::DeletionPolicy::Retain));
+    let c = &s.template.resource("UsersClient").unwrap().properties;
+    assert_eq!(c["ExplicitAuthFlows"], json!(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]));
+    assert_eq!(c["PreventUserExistenceErrors"], "ENABLED");
+    assert_eq!(c["GenerateSecret"], false);
+    let tags: indexmap::IndexMap<String, String> =
+        [("Project".to_string(), "streamcanvas".to_string())].into_iter().collect();
+    s.apply_tags(&tags);
+    assert_eq!(s.template.resource("Users").unwrap().properties["UserPoolTags"], json!({"Project": "streamcanvas"}));
+    assert!(
+        UserPool::new(
+            &mut s,
+            "Weak",
+            UserPoolProps { name: "w".into(), min_password_length: 4, client_name: "c".into() }
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_connections_arn() {
+    let mut s = stack(false);
+    WebSocketApi::new(
+        &mut s,
+        "Socket",
+        WebSocketApiProps {
+            name: "ws".into(),
+            route_selection: "$request.body.action".into(),
+            routes: vec!["$connect".into(), "$disconnect".into(), "signal".into(), "publishState".into()],
+            stage: "prod".into(),
+            handler_name: "lunora-test-ws-handler".into(),
+        },
+    )
+    .unwrap();
+    let api = &s.template.resource("Socket").unwrap().properties;
+    assert_eq!(
+        (api["ProtocolType"].as_str(), api["RouteSelectionExpression"].as_str()),
+        (Some("WEBSOCKET"), Some("$request.body.action"))
+    );
+    let routes: Vec<&str> =
+        of_type(&s, "AWS::ApiGatewayV2::Route").iter().map(|(_, p)| p["RouteKey"].as_str().unwrap()).collect();
+    assert_eq!(routes, ["$connect", "$disconnect", "signal", "publishState"]);
+    assert!(
+        of_type(&s, "AWS::ApiGatewayV2::Route")
+            .iter()
+            .all(|(_, p)| p["Target"] == json!({"Fn::Join": ["/", ["integrations", {"Ref": "SocketIntegration"}]]}))
+    );
+    let (_, integ) = of_type(&s, "AWS::ApiGatewayV2::Integration")[0];
+    assert_eq!(integ["IntegrationType"], "AWS_PROXY");
+    assert!(
+        integ["IntegrationUri"]["Fn::Sub"].as_str().unwrap().contains(":function:lunora-test-ws-handler/invocations")
+    );
+    let (_, stage) = of_type(&s, "AWS::ApiGatewayV2::Stage")[0];
+    assert_eq!((stage["StageName"].as_str(), &stage["AutoDeploy"]), (Some("prod"), &json!(true)));
+    let conn = &s.template.outputs.iter().find(|(k, _)| k.as_str() == "SocketConnectionsArn").unwrap().1.value;
+    let v = serde_json::to_value(conn).unwrap();
+    assert!(v["Fn::Sub"][0].as_str().unwrap().ends_with("${ApiId}/prod/POST/@connections/*"), "{v}");
+    s.template.validate().unwrap();
 }

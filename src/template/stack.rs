@@ -134,6 +134,16 @@ impl Stack {
                 Some(p) => p,
                 None => continue,
             };
+            // a user pool takes its tags as `UserPoolTags`
+            if r.type_name == "AWS::Cognito::UserPool" {
+                let map = props.entry("UserPoolTags").or_insert_with(|| json!({}));
+                if let Some(m) = map.as_object_mut() {
+                    for (k, v) in tags {
+                        m.entry(k.clone()).or_insert_with(|| json!(v));
+                    }
+                }
+                continue;
+            }
             match tag_shape(&r.type_name) {
                 TagShape::List => {
                     let list = props.entry("Tags").or_insert_with(|| json!([]));

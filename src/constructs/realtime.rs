@@ -1,0 +1,187 @@
+//! Cognito user pools with their app client, and WebSocket APIs on API Gateway v2 with one Lambda
+//! proxy integration.
+
+use super::ConstructError;
+use crate::cfn::{apigatewayv2, cognito};
+use crate::template::{Attributes, Expr, Handle, Stack};
+
+/// Settings of a [`UserPool`]: email as the username, auto-verified, a strong password policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPoolProps {
+    /// Physical name suffix. Changing it replaces the pool (and its users).
+    pub name: String,
+    /// Default 8 characters with upper, lower, numbers and symbols (seed 003).
+    pub min_password_length: u32,
+    /// The app client's name.
+    pub client_name: String,
+}
+
+/// A user pool and one app client without a secret (a browser app).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPool {
+    pub pool: Handle,
+    pub client: Handle,
+}
+
+impl UserPool {
+    pub fn new(stack: &mut Stack, id: &str, props: UserPoolProps) -> Result<Self, ConstructError> {
+        if !(6..=99).contains(&props.min_password_length) {
+            return Err(ConstructError::invalid(
+                &format!("user pool `{id}`"),
+                &format!("has a minimum password length of {}", props.min_password_length),
+                "use 6 to 99 (the seed uses 8)",
+            ));
+        }
+        use cognito::user_pool as up;
+        let pool = cognito::UserPool {
+            user_pool_name: Some(stack.physical_name(&props.name).into()),
+            username_attributes: Some(vec![up::UsernameAttributes::Email.into()]),
+            auto_verified_attributes: Some(vec![up::AutoVerifiedAttributes::Email.into()]),
+            policies: Some(up::Policies {
+                password_policy: Some(up::PasswordPolicy {
+                    minimum_length: Some(i64::from(props.min_password_length).into()),
+                    require_uppercase: Some(true.into()),
+                    require_lowercase: Some(true.into()),
+                    require_numbers: Some(true.into()),
+                    require_symbols: Some(true.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            deletion_protection: stack.retain_data.then(|| up::DeletionProtection::Active.into()),
+            ..Default::default()
+        };
+        let pool = stack.template.add_with(id, &pool, Attributes::stateful(stack.retain_data))?;
+        use cognito::user_pool_client as uc;
+        let client = stack.template.add(
+            &format!("{id}Client"),
+            &cognito::UserPoolClient {
+                client_name: Some(props.client_name.as_str().into()),
+                explicit_auth_flows: Some(vec![
+                    uc::ExplicitAuthFlows::AllowUserPasswordAuth.into(),
+                    uc::ExplicitAuthFlows::AllowRefreshTokenAuth.into(),
+                ]),
+                prevent_user_existence_errors: Some(uc::PreventUserExistenceErrors::Enabled.into()),
+                generate_secret: Some(false.into()),
+                ..cognito::UserPoolClient::new(pool.reference())
+            },
+        )?;
+        stack.output(&format!("{id}Id"), pool.reference(), "Cognito user pool id")?;
+        stack.output(&format!("{id}Arn"), pool.get_att(cognito::UserPool::ATTR_ARN), "Cognito user pool ARN")?;
+        stack.output(&format!("{id}ClientId"), client.reference(), "Cognito app client id")?;
+        Ok(Self { pool, client })
+    }
+}
+
+/// Settings of a [`WebSocketApi`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSocketApiProps {
+    pub name: String,
+    /// Default `$request.body.action`.
+    pub route_selection: String,
+    /// The routes, all to the one integration.
+    pub routes: Vec<String>,
+    pub stage: String,
+    /// The handler, by its physical name: the integration points at it without a reference, so
+    /// the API can be deployed before the function (which needs the API's id for its policy).
+    pub handler_name: String,
+}
+
+/// A WebSocket API with a Lambda proxy integration, its routes and an auto-deployed stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSocketApi {
+    pub api: Handle,
+}
+
+impl WebSocketApi {
+    pub fn new(stack: &mut Stack, id: &str, props: WebSocketApiProps) -> Result<Self, ConstructError> {
+        if props.routes.is_empty() {
+            return Err(ConstructError::invalid(
+                &format!("WebSocket API `{id}`"),
+                "has no routes",
+                "add $connect, $disconnect and the actions",
+            ));
+        }
+        let api = stack.template.add(
+            id,
+            &apigatewayv2::Api {
+                name: Some(stack.physical_name(&props.name).into()),
+                protocol_type: Some("WEBSOCKET".into()),
+                route_selection_expression: Some(props.route_selection.as_str().into()),
+                ..Default::default()
+            },
+        )?;
+        let uri = Expr::sub(format!(
+            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}/invocations",
+            props.handler_name
+        ));
+        let integration = stack.template.add(
+            &format!("{id}Integration"),
+            &apigatewayv2::Integration {
+                integration_uri: Some(uri),
+                ..apigatewayv2::Integration::new(api.reference(), "AWS_PROXY")
+            },
+        )?;
+        let target = Expr::join("/", vec!["integrations".into(), integration.reference()]);
+        let mut route_ids = vec![];
+        for (i, r) in props.routes.iter().enumerate() {
+            let rid = format!("{id}Route{}", route_logical(r, i));
+            stack.template.add(
+                &rid,
+                &apigatewayv2::Route {
+                    target: Some(target.clone()),
+                    ..apigatewayv2::Route::new(api.reference(), r.as_str())
+                },
+            )?;
+            route_ids.push(rid);
+        }
+        stack.template.add_with(
+            &format!("{id}Stage"),
+            &apigatewayv2::Stage {
+                auto_deploy: Some(true.into()),
+                ..apigatewayv2::Stage::new(api.reference(), props.stage.as_str())
+            },
+            Attributes { depends_on: route_ids, ..Attributes::default() },
+        )?;
+        stack.output(&format!("{id}Id"), api.reference(), "WebSocket API id")?;
+        stack.output(
+            &format!("{id}Url"),
+            Expr::join("", vec![api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT), format!("/{}", props.stage).into()]),
+            "WebSocket URL (wss://)",
+        )?;
+        stack.output(
+            &format!("{id}ManagementEndpoint"),
+            Expr::sub_with(
+                format!("https://${{ApiId}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", props.stage),
+                vec![("ApiId", api.reference())],
+            ),
+            "HTTPS endpoint of the @connections management API",
+        )?;
+        stack.output(
+            &format!("{id}ConnectionsArn"),
+            Expr::sub_with(
+                format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{ApiId}}/{}/POST/@connections/*", props.stage),
+                vec![("ApiId", api.reference())],
+            ),
+            "the ARN of this API's connections, for execute-api:ManageConnections",
+        )?;
+        stack.output(
+            &format!("{id}ExecuteArn"),
+            Expr::sub_with(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+                vec![("ApiId", api.reference())],
+            ),
+            "the ARN API Gateway invokes the handler with",
+        )?;
+        Ok(Self { api })
+    }
+}
+
+fn route_logical(route: &str, i: usize) -> String {
+    let clean: String = route.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let mut s = String::new();
+    for (j, c) in clean.chars().enumerate() {
+        s.push(if j == 0 { c.to_ascii_uppercase() } else { c });
+    }
+    if s.is_empty() { format!("R{i}") } else { s }
+}
