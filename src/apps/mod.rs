@@ -1,10 +1,11 @@
 //! The seeds' systems as stacks: `define(env) -> Result<App>` per app.
 
 pub mod lunora;
+pub mod streamcanvas;
 
 use crate::config::Environment;
 use crate::constructs::ConstructError;
-use crate::template::{App, StackError};
+use crate::template::{App, StackError, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -12,8 +13,10 @@ pub enum AppError {
     Construct(#[from] ConstructError),
     #[error(transparent)]
     Stack(#[from] StackError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     #[error(
-        "app `{0}` has no stacks defined yet\nhelp: castform builds `lunora` today; see the open issues for the others"
+        "app `{0}` has no stacks defined yet\nhelp: castform builds `lunora` and `streamcanvas` today; see the open issues for the others"
     )]
     NotYetDefined(String),
 }
@@ -22,6 +25,7 @@ pub enum AppError {
 pub fn define(env: &Environment) -> Result<App, AppError> {
     match env.app.as_str() {
         "lunora" => lunora::define(env),
+        "streamcanvas" => streamcanvas::define(env),
         other => Err(AppError::NotYetDefined(other.to_string())),
     }
 }

@@ -211,7 +211,13 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             "the API's code is Node.js; remove the key to use the newest supported runtime",
         ));
     }
-    let code = PathBuf::from(api.code.unwrap_or_else(|| format!("assets/{app}-api")));
+    // the apps' own code folders; only Lunora has a media pipeline and a site by default
+    let lunora = app == "lunora";
+    let default_code = match app {
+        "streamcanvas" => "assets/streamcanvas-ws-handler".to_string(),
+        _ => format!("assets/{app}-api"),
+    };
+    let code = PathBuf::from(api.code.unwrap_or(default_code));
     if !root.join(&code).is_dir() {
         return Err(at(
             "api.code",
@@ -220,7 +226,7 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         ));
     }
     let media = raw.media;
-    let media_enabled = media.as_ref().is_none_or(|m| m.enabled);
+    let media_enabled = media.as_ref().map_or(lunora, |m| m.enabled);
     let ingest_cidr = media.as_ref().and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
     if media_enabled && ingest_cidr.is_none() {
         return Err(at(
@@ -230,8 +236,9 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         ));
     }
     let web = raw.web;
+    let has_site = web.is_some() || lunora;
     let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
-    if !root.join(&site).is_dir() {
+    if has_site && !root.join(&site).is_dir() {
         return Err(at(
             "web.site",
             format!("is {:?}, a folder that does not exist", site.display().to_string()),
@@ -296,7 +303,7 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
                 .unwrap_or_else(default_ladder),
             channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
         },
-        web: WebSettings { cdn: web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
+        web: WebSettings { cdn: has_site && web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
     })
 }
 

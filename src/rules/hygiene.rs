@@ -166,6 +166,25 @@ fn looks_secret_env(name: &str) -> bool {
     suspicious && !pointer
 }
 
+/// AWS credentials in a rendered file (seed 003's `.env` carried them): an access key id, or an
+/// `AWS_SECRET_ACCESS_KEY` / `AWS_ACCESS_KEY_ID` / `AWS_SESSION_TOKEN` assignment with a value.
+pub fn credentials_in(text: &str) -> Option<String> {
+    if let Some(m) = aws_key_re().find(text) {
+        return Some(format!("an AWS access key id ({}...)", &m.as_str()[..4]));
+    }
+    for line in text.lines() {
+        let l = line.trim().trim_start_matches("export ");
+        for key in ["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"] {
+            if let Some(v) = l.strip_prefix(key).and_then(|r| r.trim_start().strip_prefix(['=', ':'])) {
+                if !v.trim().trim_matches('"').is_empty() {
+                    return Some(key.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
 fn is_dynamic_reference(s: &str) -> bool {
     s.starts_with("{{resolve:")
 }

@@ -17,7 +17,7 @@ mod util;
 mod tests;
 
 pub use catalog::{RULES, rule};
-pub use hygiene::placeholder_in;
+pub use hygiene::{credentials_in, placeholder_in};
 
 /// Calls `f` with every string leaf under `v`.
 pub fn each_string_pub(v: &Value, f: &mut dyn FnMut(&str)) {

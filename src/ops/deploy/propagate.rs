@@ -4,7 +4,7 @@
 
 use crate::aws::Cloud;
 use crate::render::render_file;
-use crate::rules::placeholder_in;
+use crate::rules::{credentials_in, placeholder_in};
 use crate::template::{App, FileValue};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -111,6 +111,12 @@ pub fn render_all(
             values.insert(name.clone(), Value::String(value));
         }
         let text = render_file(root, &f.template, &Value::Object(values)).map_err(|e| PropagateError(e.to_string()))?;
+        if let Some(c) = credentials_in(&text) {
+            return Err(PropagateError(format!(
+                "{} would carry AWS credentials ({c}) after rendering {}; a frontend file never holds them (rule L15)",
+                f.key, f.template
+            )));
+        }
         if let Some(p) = placeholder_in(&text) {
             return Err(PropagateError(format!(
                 "{} still holds the placeholder {p:?} after rendering {}",
@@ -178,4 +184,45 @@ pub fn distributions(outputs: &Outputs) -> Vec<String> {
         .values()
         .flat_map(|o| o.iter().filter(|(k, _)| k.ends_with("DistributionId")).map(|(_, v)| v.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::{OutputRef, RenderedFile};
+
+    /// Seed 003 wrote AWS keys into the frontend's env file; castform refuses such a file.
+    #[test]
+    fn seed_003_aws_keys_in_the_frontend_env_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/env.hbs"),
+            "NEXT_PUBLIC_COGNITO_USER_POOL_ID={{pool}}\nAWS_ACCESS_KEY_ID={{key}}\nAWS_SECRET_ACCESS_KEY={{secret}}\n",
+        )
+        .unwrap();
+        let env = crate::config::load(Path::new(env!("CARGO_MANIFEST_DIR")), "lunora", "local").unwrap();
+        let mut app = crate::apps::define(&env).unwrap();
+        app.files = vec![RenderedFile {
+            template: "templates/env.hbs".into(),
+            bucket: OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
+            key: ".env.production".into(),
+            content_type: "text/plain".into(),
+            values: vec![
+                ("pool".into(), FileValue::Literal("us-east-1_abc".into())),
+                ("key".into(), FileValue::Literal("AKIAIOSFODNN7EXAMPL1".into())),
+                ("secret".into(), FileValue::Literal("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into())),
+            ],
+        }];
+        let outputs: Outputs =
+            [("web".to_string(), [("SiteBucketName".to_string(), "b".to_string())].into_iter().collect())]
+                .into_iter()
+                .collect();
+        let e = render_all(&app, dir.path(), &outputs, &Outputs::new(), "d").unwrap_err();
+        assert!(e.to_string().contains(".env.production would carry AWS credentials"), "{e}");
+        assert!(e.to_string().contains("rule L15"));
+        assert_eq!(credentials_in("AWS_SECRET_ACCESS_KEY=x"), Some("AWS_SECRET_ACCESS_KEY".into()));
+        assert_eq!(credentials_in("AWS_SECRET_ACCESS_KEY="), None, "an empty assignment holds nothing");
+        assert_eq!(credentials_in("NEXT_PUBLIC_AWS_REGION=us-east-1"), None);
+    }
 }

@@ -1,0 +1,175 @@
+//! StreamCanvas (seed 003): the deployment guide's forty hand-typed CLI commands as four stacks.
+//!
+//! ```text
+//! auth (user pool + client)      data (three tables, frontend config bucket)
+//! realtime (WebSocket API → the handler, by name) ──▶ functions (handler, executor, alarms)
+//! ```
+//! The API points at the handler by its physical name, so it deploys before the functions,
+//! which take the API's connections ARN for `execute-api:ManageConnections` on this API only.
+
+use super::AppError;
+use crate::cfn::lambda;
+use crate::config::Environment;
+use crate::constructs::table::read_write;
+use crate::constructs::{
+    Bucket, Code, Function, FunctionProps, Gsi, KeyType, Statement, Table, TableProps, UserPool, UserPoolProps,
+    WebSocketApi, WebSocketApiProps,
+};
+use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack};
+use indexmap::IndexMap;
+use std::path::PathBuf;
+
+pub fn define(env: &Environment) -> Result<App, AppError> {
+    let new_stack = |name: &str, description: &str| {
+        Stack::new(
+            &env.prefix,
+            name,
+            &env.region,
+            env.retain_data,
+            &format!("StreamCanvas {name}: {description} (castform)"),
+        )
+    };
+    let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
+
+    let mut auth = new_stack("auth", "Cognito user pool and app client");
+    UserPool::new(
+        &mut auth,
+        "Users",
+        UserPoolProps { name: "users".into(), min_password_length: 8, client_name: "StreamCanvasApp".into() },
+    )?;
+
+    let mut data = new_stack("data", "sessions, states, connections, frontend configuration");
+    Table::new(
+        &mut data,
+        "StreamSessions",
+        TableProps {
+            name: "stream-sessions".into(),
+            partition_key: ("sessionId".into(), KeyType::String),
+            indexes: vec![Gsi {
+                name: "HostIdIndex".into(),
+                partition_key: ("hostId".into(), KeyType::String),
+                sort_key: None,
+            }],
+            ..Default::default()
+        },
+    )?;
+    Table::new(
+        &mut data,
+        "SessionStates",
+        TableProps {
+            name: "session-states".into(),
+            partition_key: ("sessionId".into(), KeyType::String),
+            sort_key: Some(("timestamp".into(), KeyType::Number)),
+            ..Default::default()
+        },
+    )?;
+    Table::new(
+        &mut data,
+        "WebSocketConnections",
+        TableProps {
+            name: "websocket-connections".into(),
+            partition_key: ("connectionId".into(), KeyType::String),
+            ..Default::default()
+        },
+    )?;
+    Bucket::new(&mut data, "FrontendConfig")?;
+
+    let handler_name = format!("{}-ws-handler", env.prefix);
+    let mut realtime = new_stack("realtime", "WebSocket API");
+    WebSocketApi::new(
+        &mut realtime,
+        "Socket",
+        WebSocketApiProps {
+            name: "ws".into(),
+            route_selection: "$request.body.action".into(),
+            routes: vec!["$connect".into(), "$disconnect".into(), "signal".into(), "publishState".into()],
+            stage: env.name.clone(),
+            handler_name: format!("{handler_name}:live"),
+        },
+    )?;
+
+    let mut functions = new_stack("functions", "WebSocket handler and code executor");
+    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
+    let mut statements = vec![];
+    for (id, var) in [
+        ("WebSocketConnections", "CONNECTIONS_TABLE"),
+        ("StreamSessions", "SESSIONS_TABLE"),
+        ("SessionStates", "STATES_TABLE"),
+    ] {
+        environment.insert(var.into(), functions.import(&out("data", &format!("{id}Name")))?);
+        statements.push(read_write(functions.import(&out("data", &format!("{id}Arn")))?));
+    }
+    environment.insert(
+        "WEBSOCKET_MANAGEMENT_ENDPOINT".into(),
+        functions.import(&out("realtime", "SocketManagementEndpoint"))?,
+    );
+    statements.push(Statement::allow(
+        &["execute-api:ManageConnections"],
+        vec![functions.import(&out("realtime", "SocketConnectionsArn"))?],
+    ));
+    let code = |dir: &str| Code::Asset { root: env.root.clone(), path: PathBuf::from(dir) };
+    let handler = Function::new(
+        &mut functions,
+        "WebSocketHandler",
+        code(&env.api.code.display().to_string()),
+        FunctionProps {
+            name: Some(handler_name),
+            description: "StreamCanvas WebSocket handler".into(),
+            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            memory_mb: env.api.memory_mb,
+            timeout_s: env.api.timeout_s,
+            environment,
+            statements,
+            ..FunctionProps::default()
+        },
+    )?;
+    // API Gateway may invoke the handler's live alias, from this API only
+    let execute_arn = functions.import(&out("realtime", "SocketExecuteArn"))?;
+    functions.template.add(
+        "WebSocketHandlerInvokeFromApi",
+        &lambda::Permission {
+            source_arn: Some(execute_arn),
+            ..lambda::Permission::new("lambda:InvokeFunction", handler.invoke_target(), "apigateway.amazonaws.com")
+        },
+    )?;
+    Function::new(
+        &mut functions,
+        "CodeExecutor",
+        code("assets/streamcanvas-code-executor"),
+        FunctionProps {
+            name: Some(format!("{}-code-executor", env.prefix)),
+            description: "StreamCanvas code executor".into(),
+            memory_mb: 512,
+            timeout_s: 10,
+            ..FunctionProps::default()
+        },
+    )?;
+
+    let mut stacks = vec![auth, data, realtime, functions];
+    for s in &mut stacks {
+        s.apply_tags(&env.tags);
+    }
+    let mut app = App::new("streamcanvas", &env.name, stacks)?;
+    let values = vec![
+        ("app".to_string(), FileValue::Literal("streamcanvas".into())),
+        ("environment".to_string(), FileValue::Literal(env.name.clone())),
+        ("region".to_string(), FileValue::Literal(env.region.clone())),
+        ("user_pool_id".to_string(), FileValue::Output(out("auth", "UsersId"))),
+        ("client_id".to_string(), FileValue::Output(out("auth", "UsersClientId"))),
+        ("ws_url".to_string(), FileValue::Output(out("realtime", "SocketUrl"))),
+        ("http_url".to_string(), FileValue::Output(out("realtime", "SocketManagementEndpoint"))),
+        ("app_url".to_string(), FileValue::Literal(env.api.cors_origins.first().cloned().unwrap_or_default())),
+        ("sessions_table".to_string(), FileValue::Output(out("data", "StreamSessionsName"))),
+        ("states_table".to_string(), FileValue::Output(out("data", "SessionStatesName"))),
+        ("deployment_id".to_string(), FileValue::DeploymentId),
+    ];
+    app.files.push(RenderedFile {
+        template: "templates/streamcanvas/env.production.hbs".into(),
+        bucket: out("data", "FrontendConfigName"),
+        key: ".env.production".into(),
+        content_type: "text/plain".into(),
+        values,
+    });
+    app.check_wiring()?;
+    Ok(app)
+}
