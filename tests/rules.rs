@@ -201,3 +201,15 @@ fn an_unreadable_template_is_a_tool_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read template /nonexistent/t.yaml"));
 }
+
+#[test]
+fn seed_003_the_whole_cli_guide_as_a_template_is_caught_rule_by_rule() {
+    let fired = rules_fired("../streamcanvas-seed-003.yaml");
+    let has = |rule: &str, text: &str| fired.iter().any(|(r, m)| r == rule && m.contains(text));
+    assert!(has("L13", "AmazonDynamoDBFullAccess"), "{fired:?}");
+    assert!(has("L13", "execute-api:ManageConnections on Resource \"*\""), "{fired:?}");
+    assert!(has("L17", "GlobalSecondaryIndexes[0].BillingMode"), "{fired:?}");
+    assert!(has("L02", "nodejs18.x"), "{fired:?}");
+    assert!(has("L14", "AWS_REGION"), "{fired:?}");
+    assert!(has("L20", "no errors alarm"), "{fired:?}");
+}
