@@ -175,10 +175,10 @@ pub fn credentials_in(text: &str) -> Option<String> {
     for line in text.lines() {
         let l = line.trim().trim_start_matches("export ");
         for key in ["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"] {
-            if let Some(v) = l.strip_prefix(key).and_then(|r| r.trim_start().strip_prefix(['=', ':'])) {
-                if !v.trim().trim_matches('"').is_empty() {
-                    return Some(key.to_string());
-                }
+            if let Some(v) = l.strip_prefix(key).and_then(|r| r.trim_start().strip_prefix(['=', ':']))
+                && !v.trim().trim_matches('"').is_empty()
+            {
+                return Some(key.to_string());
             }
         }
     }
