@@ -1,8 +1,6 @@
 // StreamCanvas WebSocket handler: $connect, $disconnect, signal, publishState.
 // Connections live in CONNECTIONS_TABLE; messages go back out through the API's @connections
 // endpoint (WEBSOCKET_MANAGEMENT_ENDPOINT), which this function may call for this API only.
-import { dynamodbScan } from './ddb.mjs';
-
 const ok = (body) => ({ statusCode: 200, body: JSON.stringify(body) });
 
 export const handler = async (event) => {
@@ -20,12 +18,11 @@ export const handler = async (event) => {
     }
     default: {
       // a direct invoke: report the wiring
-      const connections = await dynamodbScan(process.env.CONNECTIONS_TABLE).catch((e) => ({ error: String(e.message) }));
       return ok({
         status: 'ok',
         service: 'streamcanvas-ws-handler',
+        connectionsTable: process.env.CONNECTIONS_TABLE ?? null,
         managementEndpoint: process.env.WEBSOCKET_MANAGEMENT_ENDPOINT ?? null,
-        connections: Array.isArray(connections) ? connections.length : connections,
       });
     }
   }
