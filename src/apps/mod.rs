@@ -1,6 +1,7 @@
 //! The seeds' systems as stacks: `define(env) -> Result<App>` per app.
 
 pub mod lunora;
+pub mod podcast;
 pub mod streamcanvas;
 
 use crate::config::Environment;
@@ -15,6 +16,8 @@ pub enum AppError {
     Stack(#[from] StackError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error("{0}\nhelp: restore the template from the repository, or fix the variable it names")]
+    Render(#[from] crate::render::RenderError),
     #[error(
         "app `{0}` has no stacks defined yet\nhelp: castform builds `lunora` and `streamcanvas` today; see the open issues for the others"
     )]
@@ -26,6 +29,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     match env.app.as_str() {
         "lunora" => lunora::define(env),
         "streamcanvas" => streamcanvas::define(env),
+        "podcast" => podcast::define(env),
         other => Err(AppError::NotYetDefined(other.to_string())),
     }
 }

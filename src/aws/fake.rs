@@ -10,7 +10,7 @@
 use super::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Faults to inject.
 #[derive(Debug, Default, Clone)]
@@ -35,6 +35,8 @@ type Target = (String, BTreeMap<String, String>, BTreeMap<String, String>);
 #[derive(Debug, Clone)]
 struct FakeStack {
     id: String,
+    /// The region it was created in: other regions do not see it.
+    region: String,
     status: String,
     template: String,
     params: BTreeMap<String, String>,
@@ -74,9 +76,10 @@ pub type Freeze = Box<dyn Fn() -> bool + Send + Sync>;
 pub struct FakeCloud {
     region: String,
     account: String,
-    world: Mutex<World>,
-    pub faults: Mutex<Faults>,
-    freeze: Mutex<Option<Freeze>>,
+    /// Shared by the handles [`Cloud::for_region`] returns: one account, many regions.
+    world: Arc<Mutex<World>>,
+    pub faults: Arc<Mutex<Faults>>,
+    freeze: Arc<Mutex<Option<Freeze>>>,
 }
 
 fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
@@ -88,9 +91,9 @@ impl FakeCloud {
         Self {
             region: region.into(),
             account: account.into(),
-            world: Mutex::new(World::default()),
-            faults: Mutex::new(Faults::default()),
-            freeze: Mutex::new(None),
+            world: Arc::new(Mutex::new(World::default())),
+            faults: Arc::new(Mutex::new(Faults::default())),
+            freeze: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -138,6 +141,11 @@ impl FakeCloud {
     /// `(stack, skipped resources)` of each ContinueUpdateRollback.
     pub fn continued(&self) -> Vec<(String, Vec<String>)> {
         self.world().continued.clone()
+    }
+
+    /// The region a stack lives in.
+    pub fn stack_region(&self, stack: &str) -> Option<String> {
+        self.world().stacks.get(stack).map(|s| s.region.clone())
     }
 
     /// The deployed template and parameters of a stack, as the fake holds them.
@@ -290,6 +298,16 @@ impl Cloud for FakeCloud {
         &self.region
     }
 
+    fn for_region(&self, region: &str) -> Self {
+        Self {
+            region: region.into(),
+            account: self.account.clone(),
+            world: Arc::clone(&self.world),
+            faults: Arc::clone(&self.faults),
+            freeze: Arc::clone(&self.freeze),
+        }
+    }
+
     async fn caller_identity(&self) -> CloudResult<Identity> {
         self.call("STS GetCallerIdentity").await?;
         Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
@@ -361,7 +379,8 @@ impl Cloud for FakeCloud {
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
         self.call("CloudFormation DescribeStacks").await?;
         let mut w = self.world();
-        let Some(s) = w.stacks.get_mut(stack) else { return Ok(None) };
+        let region = self.region.clone();
+        let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
         // one state per poll
         if let Some(next) = s.pending.pop_front() {
             s.status = next.clone();
@@ -399,15 +418,15 @@ impl Cloud for FakeCloud {
 
     async fn get_template(&self, stack: &str) -> CloudResult<String> {
         self.call("CloudFormation GetTemplate").await?;
-        self.world().stacks.get(stack).map(|s| s.template.clone()).ok_or_else(|| {
-            svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist"))
-        })
+        self.world().stacks.get(stack).filter(|s| s.region == self.region).map(|s| s.template.clone()).ok_or_else(
+            || svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")),
+        )
     }
 
     async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
         self.call("CloudFormation ListStackResources").await?;
         let w = self.world();
-        let Some(s) = w.stacks.get(stack) else { return Ok(vec![]) };
+        let Some(s) = w.stacks.get(stack).filter(|s| s.region == self.region) else { return Ok(vec![]) };
         let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
         Ok(t["Resources"]
             .as_object()
@@ -427,6 +446,16 @@ impl Cloud for FakeCloud {
         w.next += 1;
         let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
         let existing = w.stacks.get(&req.stack).cloned();
+        if let Some(other) = existing.as_ref().filter(|s| s.region != self.region) {
+            return Err(svc(
+                "CloudFormation CreateChangeSet",
+                "AlreadyExistsException",
+                format!(
+                    "Stack [{}] exists in {} (the fake keeps stack names unique across regions)",
+                    req.stack, other.region
+                ),
+            ));
+        }
         if req.create && existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS") {
             return Err(svc(
                 "CloudFormation CreateChangeSet",
@@ -440,6 +469,7 @@ impl Cloud for FakeCloud {
                 req.stack.clone(),
                 FakeStack {
                     id: sid,
+                    region: self.region.clone(),
                     status: "REVIEW_IN_PROGRESS".into(),
                     template: String::new(),
                     params: BTreeMap::new(),
@@ -541,12 +571,18 @@ impl Cloud for FakeCloud {
 
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
         self.call("CloudFormation DescribeStackEvents").await?;
-        Ok(self.world().stacks.get(stack).map(|s| s.events.clone()).unwrap_or_default())
+        Ok(self
+            .world()
+            .stacks
+            .get(stack)
+            .filter(|s| s.region == self.region)
+            .map(|s| s.events.clone())
+            .unwrap_or_default())
     }
 
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
         self.call("CloudFormation DeleteStack").await?;
-        if let Some(s) = self.world().stacks.get_mut(stack) {
+        if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
             s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
         }
         Ok(())

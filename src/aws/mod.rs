@@ -124,6 +124,11 @@ pub struct FunctionInfo {
 pub trait Cloud {
     /// The region the client talks to.
     fn region(&self) -> &str;
+    /// The same account and credentials in another region (Lambda@Edge lives in us-east-1
+    /// whatever the environment's region); cheap, so callers make one per stack.
+    fn for_region(&self, region: &str) -> Self
+    where
+        Self: Sized;
     async fn caller_identity(&self) -> CloudResult<Identity>;
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool>;

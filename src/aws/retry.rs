@@ -54,6 +54,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     fn region(&self) -> &str {
         self.inner.region()
     }
+    fn for_region(&self, region: &str) -> Self {
+        Self { inner: self.inner.for_region(region), attempts: self.attempts, base: self.base }
+    }
     async fn caller_identity(&self) -> CloudResult<Identity> {
         retried!(self, self.inner.caller_identity())
     }

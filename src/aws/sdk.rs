@@ -14,6 +14,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 #[derive(Clone)]
 pub struct AwsCloud {
     region: String,
+    conf: aws_config::SdkConfig,
+    custom_endpoint: bool,
     cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
     lambda: aws_sdk_lambda::Client,
@@ -110,6 +112,10 @@ impl AwsCloud {
         let custom_endpoint = endpoint.is_some()
             || std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Self::clients(region, conf, custom_endpoint, HttpClient::default())
+    }
+
+    fn clients(region: &str, conf: aws_config::SdkConfig, custom_endpoint: bool, http: HttpClient) -> Self {
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf).force_path_style(custom_endpoint).build(),
         );
@@ -120,7 +126,9 @@ impl AwsCloud {
             lambda: aws_sdk_lambda::Client::new(&conf),
             sts: aws_sdk_sts::Client::new(&conf),
             cloudfront: aws_sdk_cloudfront::Client::new(&conf),
-            http: HttpClient::default(),
+            http,
+            conf,
+            custom_endpoint,
         }
     }
 }
@@ -132,6 +140,14 @@ fn time(t: Option<&aws_smithy_types::DateTime>) -> String {
 impl Cloud for AwsCloud {
     fn region(&self) -> &str {
         &self.region
+    }
+
+    fn for_region(&self, region: &str) -> Self {
+        if region == self.region {
+            return self.clone();
+        }
+        let conf = self.conf.to_builder().region(Region::new(region.to_string())).build();
+        Self::clients(region, conf, self.custom_endpoint, self.http.clone())
     }
 
     async fn caller_identity(&self) -> CloudResult<Identity> {

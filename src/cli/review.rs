@@ -122,7 +122,7 @@ pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
     super::runtime()?.block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let state = crate::ops::deploy::state::StateStore::new(&env);
-        let diffs = crate::ops::diff::diff(&cloud, &app, &state.bucket).await?;
+        let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
         let differs = diffs.iter().any(|d| !d.is_empty());
         if args.json {
             ui::say(&serde_json::to_string_pretty(&serde_json::json!({"differs": differs, "stacks": diffs}))?);

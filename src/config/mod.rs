@@ -84,6 +84,26 @@ pub struct WebSettings {
     pub certificate_arn: Option<String>,
 }
 
+/// The podcast app's schedules and storage (seed 004).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodcastSettings {
+    pub cleanup_schedule: String,
+    pub transcode_schedule: String,
+    pub flexible_window_minutes: u32,
+    pub tiering_after_days: u32,
+}
+
+impl Default for PodcastSettings {
+    fn default() -> Self {
+        Self {
+            cleanup_schedule: "cron(0 3 * * ? *)".into(),
+            transcode_schedule: "rate(1 hour)".into(),
+            flexible_window_minutes: 15,
+            tiering_after_days: 0,
+        }
+    }
+}
+
 /// A validated environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
@@ -105,6 +125,7 @@ pub struct Environment {
     pub api: ApiSettings,
     pub media: MediaSettings,
     pub web: WebSettings,
+    pub podcast: PodcastSettings,
 }
 
 /// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
@@ -217,8 +238,10 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         "streamcanvas" => "assets/streamcanvas-ws-handler".to_string(),
         _ => format!("assets/{app}-api"),
     };
+    // the podcast app's functions have their own folders; it has no API function
+    let uses_api = app != "podcast" || api.code.is_some();
     let code = PathBuf::from(api.code.unwrap_or(default_code));
-    if !root.join(&code).is_dir() {
+    if uses_api && !root.join(&code).is_dir() {
         return Err(at(
             "api.code",
             format!("is {:?}, a folder that does not exist", code.display().to_string()),
@@ -304,6 +327,26 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
         },
         web: WebSettings { cdn: has_site && web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
+        podcast: podcast_settings(app, raw.podcast).map_err(|(k, m, h)| at(&k, m, &h))?,
+    })
+}
+
+/// The `podcast` section: only the podcast app takes it.
+fn podcast_settings(app: &str, raw: Option<raw::RawPodcast>) -> Result<PodcastSettings, (String, String, String)> {
+    let d = PodcastSettings::default();
+    let Some(p) = raw else { return Ok(d) };
+    if app != "podcast" {
+        return Err((
+            "podcast".into(),
+            format!("is a section of the podcast app, not of {app}"),
+            "remove it".into(),
+        ));
+    }
+    Ok(PodcastSettings {
+        cleanup_schedule: p.cleanup_schedule.map_or(d.cleanup_schedule, |e| e.0),
+        transcode_schedule: p.transcode_schedule.map_or(d.transcode_schedule, |e| e.0),
+        flexible_window_minutes: p.flexible_window_minutes.map_or(d.flexible_window_minutes, |m| m.0),
+        tiering_after_days: p.tiering_after_days.map_or(d.tiering_after_days, |m| m.0),
     })
 }
 

@@ -37,6 +37,44 @@ pub struct RawEnvironment {
     pub media: Option<RawMedia>,
     #[serde(default)]
     pub web: Option<RawWeb>,
+    #[serde(default)]
+    pub podcast: Option<RawPodcast>,
+}
+
+/// The podcast app's settings (seed 004).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPodcast {
+    /// When the expired-subscriber cleanup runs: an EventBridge Scheduler expression.
+    #[serde(default)]
+    pub cleanup_schedule: Option<ScheduleExpression>,
+    /// When the auto-transcoding sweep runs.
+    #[serde(default)]
+    pub transcode_schedule: Option<ScheduleExpression>,
+    /// How late a schedule may start (EventBridge Scheduler's flexible time window).
+    #[serde(default)]
+    pub flexible_window_minutes: Option<Bounded<1, 1440>>,
+    /// Days before media objects move to S3 Intelligent-Tiering.
+    #[serde(default)]
+    pub tiering_after_days: Option<Bounded<0, 3650>>,
+}
+
+/// `rate(...)`, `cron(...)` or `at(...)`, as EventBridge Scheduler takes them.
+#[derive(Debug, Clone)]
+pub struct ScheduleExpression(pub String);
+
+impl<'de> Deserialize<'de> for ScheduleExpression {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = ["rate(", "cron(", "at("].iter().any(|p| s.starts_with(p)) && s.ends_with(')') && s.len() > 6;
+        if !ok {
+            return Err(fail(
+                format!("{s:?} is not a schedule expression"),
+                "write rate(1 hour), cron(0 3 * * ? *) or at(2026-12-01T00:00:00)",
+            ));
+        }
+        Ok(Self(s))
+    }
 }
 
 #[derive(Debug, Deserialize)]

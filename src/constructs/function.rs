@@ -17,6 +17,34 @@ pub enum Code {
     /// A folder relative to the project root, zipped deterministically and stored under its
     /// sha256 in castform's state bucket.
     Asset { root: PathBuf, path: PathBuf },
+    /// A folder plus files rendered at synth time (name, bytes): how per-environment values
+    /// reach a Lambda@Edge function, which takes no environment variables (rule L03).
+    Rendered { root: PathBuf, path: PathBuf, generated: Vec<(String, Vec<u8>)> },
+}
+
+/// The CloudFront event a Lambda@Edge function runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeEvent {
+    ViewerRequest,
+    ViewerResponse,
+    OriginRequest,
+    OriginResponse,
+}
+
+impl EdgeEvent {
+    /// CloudFront's name of the event: `viewer-request`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ViewerRequest => "viewer-request",
+            Self::ViewerResponse => "viewer-response",
+            Self::OriginRequest => "origin-request",
+            Self::OriginResponse => "origin-response",
+        }
+    }
+
+    pub fn is_viewer(self) -> bool {
+        matches!(self, Self::ViewerRequest | Self::ViewerResponse)
+    }
 }
 
 /// Settings of a [`Function`]. Every default is the safe choice.
@@ -45,6 +73,10 @@ pub struct FunctionProps {
     pub statements: Vec<Statement>,
     /// Errors that trip the alarm within 5 minutes; default 5, as seed 003 sets it (rule L20).
     pub errors_threshold: u32,
+    /// A Lambda@Edge function for this CloudFront event: defined in us-east-1, no environment
+    /// variables, within the event's memory and timeout limits, a role `edgelambda` may assume,
+    /// and a numbered version (no alias: CloudFront takes only versions). Rules L03, L04.
+    pub edge: Option<EdgeEvent>,
 }
 
 impl Default for FunctionProps {
@@ -61,6 +93,7 @@ impl Default for FunctionProps {
             publish: true,
             statements: vec![],
             errors_threshold: 5,
+            edge: None,
         }
     }
 }
@@ -75,6 +108,8 @@ pub struct Function {
     pub alias: Option<Handle>,
     /// The physical name, when the props gave one.
     pub name: Option<String>,
+    /// The published version, for Lambda@Edge (`Ref` is its ARN).
+    pub version: Option<Handle>,
 }
 
 fn name_of(handle: &Handle, props: &FunctionProps) -> Expr<String> {
@@ -124,6 +159,9 @@ impl Function {
                 ));
             }
         }
+        if let Some(event) = props.edge {
+            edge_limits(stack, &what, event, &props)?;
+        }
         if !LOG_RETENTIONS.contains(&props.log_retention_days) {
             return Err(ConstructError::invalid(
                 &what,
@@ -132,9 +170,17 @@ impl Function {
             ));
         }
 
+        // Lambda@Edge writes to `/aws/lambda/us-east-1.<name>` in the region that ran it; the
+        // group here holds the us-east-1 ones with a retention
+        let edge_log_name = match (&props.edge, &props.name) {
+            // the function's region (us-east-1) prefixes the name, written as AWS::Region (L07)
+            (Some(_), Some(n)) => Some(format!("/aws/lambda/${{AWS::Region}}.{n}")),
+            _ => None,
+        };
         let log_group = stack.template.add_with(
             &format!("{id}Logs"),
             &logs::LogGroup {
+                log_group_name: edge_log_name.as_deref().map(Expr::sub),
                 retention_in_days: Some(i64::from(props.log_retention_days).into()),
                 ..Default::default()
             },
@@ -148,15 +194,32 @@ impl Function {
                 ..Attributes::default()
             },
         )?;
-        let mut statements = vec![Statement::allow(
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![log_group.get_att(logs::LogGroup::ATTR_ARN)],
-        )];
+        let mut statements = vec![match &edge_log_name {
+            // replicas log in every region CloudFront runs them in
+            Some(n) => Statement::allow(
+                &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                vec![Expr::sub(format!("arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{n}:*"))],
+            ),
+            None => Statement::allow(
+                &["logs:CreateLogStream", "logs:PutLogEvents"],
+                vec![log_group.get_att(logs::LogGroup::ATTR_ARN)],
+            ),
+        }];
         statements.extend(props.statements.clone());
-        let role = Role::new(stack, &format!("{id}Role"), "lambda.amazonaws.com", statements)?;
+        let role = match props.edge {
+            Some(_) => Role::for_services(
+                stack,
+                &format!("{id}Role"),
+                &["lambda.amazonaws.com", "edgelambda.amazonaws.com"],
+                statements,
+            )?,
+            None => Role::new(stack, &format!("{id}Role"), "lambda.amazonaws.com", statements)?,
+        };
 
-        let Code::Asset { root, path } = &code;
-        let (bucket, key) = stack.asset(root, path)?;
+        let (bucket, key) = match &code {
+            Code::Asset { root, path } => stack.asset(root, path)?,
+            Code::Rendered { root, path, generated } => stack.asset_with(root, path, generated)?,
+        };
         let code = lambda::function::Code { s3_bucket: Some(bucket), s3_key: Some(key), ..Default::default() };
         let environment = (!props.environment.is_empty())
             .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
@@ -168,14 +231,25 @@ impl Function {
             memory_size: Some(i64::from(props.memory_mb).into()),
             timeout: Some(i64::from(props.timeout_s).into()),
             environment,
-            logging_config: Some(lambda::function::LoggingConfig {
+            logging_config: props.edge.is_none().then(|| lambda::function::LoggingConfig {
                 log_group: Some(log_group.reference()),
                 log_format: Some(lambda::function::LogFormat::Json.into()),
                 ..Default::default()
             }),
             ..lambda::Function::new(code, role.arn())
         };
-        let handle = stack.template.add(id, &function)?;
+        let handle = match props.edge {
+            // marks it for the edge rules where the distribution lives in another stack
+            Some(event) => stack.template.add_with(
+                id,
+                &function,
+                Attributes {
+                    metadata: Some(serde_json::json!({"castform": {"edge": event.as_str()}})),
+                    ..Attributes::default()
+                },
+            )?,
+            None => stack.template.add(id, &function)?,
+        };
 
         stack.template.add(
             &format!("{id}Errors"),
@@ -196,6 +270,7 @@ impl Function {
             },
         )?;
 
+        let mut published = None;
         let alias = if props.publish {
             // A new version whenever the function's configuration or code changes; old versions
             // are retained so a rollback can point the alias back at them.
@@ -214,12 +289,26 @@ impl Function {
                     ..Attributes::default()
                 },
             )?;
-            let alias = stack.template.add(
-                &format!("{id}Live"),
-                &lambda::Alias::new(name_of(&handle, &props), version.get_att(lambda::Version::ATTR_VERSION), "live"),
-            )?;
-            stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
-            Some(alias)
+            published = Some(version.clone());
+            if props.edge.is_some() {
+                stack.output(
+                    &format!("{id}VersionArn"),
+                    version.reference(),
+                    &format!("ARN of {id}'s numbered version, for CloudFront"),
+                )?;
+                None
+            } else {
+                let alias = stack.template.add(
+                    &format!("{id}Live"),
+                    &lambda::Alias::new(
+                        name_of(&handle, &props),
+                        version.get_att(lambda::Version::ATTR_VERSION),
+                        "live",
+                    ),
+                )?;
+                stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
+                Some(alias)
+            }
         } else {
             None
         };
@@ -229,7 +318,7 @@ impl Function {
             handle.get_att(lambda::Function::ATTR_ARN),
             &format!("ARN of function {id}"),
         )?;
-        Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone() })
+        Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone(), version: published })
     }
 
     /// The function's name: the literal one when it has one, `Ref` otherwise.
@@ -247,6 +336,56 @@ impl Function {
             None => self.handle.get_att(lambda::Function::ATTR_ARN),
         }
     }
+}
+
+/// Lambda@Edge's rules (L03, L04), checked when the function is defined: us-east-1, a name (its
+/// log group is named after it), no environment variables, a published version, and the
+/// event's limits from the CloudFront quotas page (viewer: 128 MB, 5 s; origin: 30 s).
+fn edge_limits(stack: &Stack, what: &str, event: EdgeEvent, props: &FunctionProps) -> Result<(), ConstructError> {
+    let fail = |problem: String, help: &str| Err(ConstructError::invalid(what, &problem, help));
+    if stack.region != "us-east-1" {
+        return fail(
+            format!("is a Lambda@Edge function in a stack in {}", stack.region),
+            "define it in a stack in us-east-1 and pass its version ARN to the distribution's stack (rule L03)",
+        );
+    }
+    if !props.environment.is_empty() {
+        return fail(
+            "is a Lambda@Edge function with environment variables, which CloudFront refuses".into(),
+            "bake the values into its code with Code::Rendered from a template (rule L03)",
+        );
+    }
+    if !props.publish {
+        return fail("is a Lambda@Edge function without a published version".into(), "set publish (rule L03)");
+    }
+    if props.name.is_none() {
+        return fail(
+            "is a Lambda@Edge function without a name".into(),
+            "give it a name: its log groups are named after it",
+        );
+    }
+    if event.is_viewer() && props.memory_mb > 128 {
+        return fail(
+            format!(
+                "is a {} function with {} MB; viewer triggers allow at most 128 MB",
+                event.as_str(),
+                props.memory_mb
+            ),
+            "set memory_mb to 128, or move the work to an origin trigger (rule L04)",
+        );
+    }
+    let max_timeout = if event.is_viewer() { 5 } else { 30 };
+    if props.timeout_s > max_timeout {
+        return fail(
+            format!(
+                "is a {} function with a {} s timeout; the limit is {max_timeout} s",
+                event.as_str(),
+                props.timeout_s
+            ),
+            "lower timeout_s (rule L04)",
+        );
+    }
+    Ok(())
 }
 
 /// Who may call a Function URL.

@@ -73,12 +73,26 @@ pub struct Role {
 impl Role {
     /// A role `id` for `service` (e.g. `lambda.amazonaws.com`); managed policies only by ARN.
     pub fn new(stack: &mut Stack, id: &str, service: &str, statements: Vec<Statement>) -> Result<Self, ConstructError> {
+        Self::for_services(stack, id, &[service], statements)
+    }
+
+    /// A role several service principals assume (Lambda@Edge: `lambda` and `edgelambda`).
+    pub fn for_services(
+        stack: &mut Stack,
+        id: &str,
+        services: &[&str],
+        statements: Vec<Statement>,
+    ) -> Result<Self, ConstructError> {
         for s in &statements {
             s.validate()?;
         }
+        let principal = match services {
+            [one] => json!(one),
+            many => json!(many),
+        };
         let assume = json!({
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]
         });
         let mut props = iam::Role::new(assume);
         if !statements.is_empty() {

@@ -2,6 +2,8 @@
 //! resources need to work (permissions, log groups, alarms, policies, outputs).
 
 pub mod bucket;
+pub mod edge;
+pub mod events;
 pub mod function;
 pub mod iam;
 pub mod media;
@@ -13,11 +15,15 @@ pub mod table;
 mod tests;
 
 pub use bucket::Bucket;
-pub use function::{Code, DEFAULT_NODE_RUNTIME, Function, FunctionProps, FunctionUrl, FunctionUrlProps, UrlAuth};
+pub use edge::{KeyValueStore, ViewerFunction};
+pub use events::{DeadLetterQueue, ScheduleSpec, Schedules, StartingPosition, StreamConsumer, StreamConsumerProps};
+pub use function::{
+    Code, DEFAULT_NODE_RUNTIME, EdgeEvent, Function, FunctionProps, FunctionUrl, FunctionUrlProps, UrlAuth,
+};
 pub use iam::{Role, Statement};
 pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
 pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
-pub use site::{ExtraOrigin, Site, SiteProps};
+pub use site::{EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps};
 pub use table::{Gsi, KeyType, Table, TableProps};
 
 use crate::template::{StackError, TemplateError};

@@ -4,6 +4,8 @@
 
 use super::ConstructError;
 use super::bucket::Bucket;
+use super::edge::ViewerFunction;
+use super::function::EdgeEvent;
 use crate::cfn::cloudfront;
 use crate::cfn::cloudfront::distribution as d;
 use crate::cfn::cloudfront::origin_access_control as oac;
@@ -26,20 +28,45 @@ pub struct ExtraOrigin {
     pub cache_policy_id: String,
 }
 
+/// A Lambda@Edge function on the default cache behavior: the ARN of a numbered version (from
+/// the edge stack in us-east-1, passed in as a parameter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeAssociation {
+    pub event: EdgeEvent,
+    pub version_arn: Expr<String>,
+}
+
+/// A cache behavior on the site's bucket under `path_pattern` that runs a CloudFront Function on
+/// viewer requests. CloudFront allows no Lambda@Edge viewer trigger beside it on the same
+/// behavior, so the default behavior's edge function does not run there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionBehavior {
+    pub path_pattern: String,
+    pub function: ViewerFunction,
+}
+
 /// Settings of a [`Site`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteProps {
-    /// Default `index.html`.
+    /// Default `index.html`; empty for none (a media bucket).
     pub default_root_object: String,
     pub extra_origin: Option<ExtraOrigin>,
     /// A custom domain and its ACM certificate (us-east-1): enables TLS 1.2 as the minimum.
     /// Without one, CloudFront's default certificate is used.
     pub domain: Option<(String, String)>,
+    pub edge: Option<EdgeAssociation>,
+    pub function_behaviors: Vec<FunctionBehavior>,
 }
 
 impl Default for SiteProps {
     fn default() -> Self {
-        Self { default_root_object: "index.html".into(), extra_origin: None, domain: None }
+        Self {
+            default_root_object: "index.html".into(),
+            extra_origin: None,
+            domain: None,
+            edge: None,
+            function_behaviors: vec![],
+        }
     }
 }
 
@@ -89,6 +116,19 @@ impl Site {
             ..d::Origin::new(bucket.handle.get_att(crate::cfn::s3::Bucket::ATTR_REGIONAL_DOMAIN_NAME), site_origin)
         }];
         let mut behaviors = vec![];
+        for fb in &props.function_behaviors {
+            behaviors.push(d::CacheBehavior {
+                cache_policy_id: Some(CACHING_OPTIMIZED.into()),
+                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
+                allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
+                compress: Some(true.into()),
+                function_associations: Some(vec![d::FunctionAssociation {
+                    event_type: Some("viewer-request".into()),
+                    function_arn: Some(fb.function.arn()),
+                }]),
+                ..d::CacheBehavior::new(fb.path_pattern.as_str(), site_origin, "redirect-to-https")
+            });
+        }
         if let Some(extra) = &props.extra_origin {
             origins.push(d::Origin {
                 custom_origin_config: Some(d::CustomOriginConfig {
@@ -116,7 +156,8 @@ impl Site {
         };
         let config = d::DistributionConfig {
             comment: Some(stack.physical_name("site").into()),
-            default_root_object: Some(props.default_root_object.as_str().into()),
+            default_root_object: (!props.default_root_object.is_empty())
+                .then(|| props.default_root_object.as_str().into()),
             origins: Some(origins),
             cache_behaviors: (!behaviors.is_empty()).then_some(behaviors),
             aliases: props.domain.as_ref().map(|(name, _)| vec![name.as_str().into()]),
@@ -130,6 +171,13 @@ impl Site {
                     response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
                     compress: Some(true.into()),
                     allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
+                    lambda_function_associations: props.edge.as_ref().map(|e| {
+                        vec![d::LambdaFunctionAssociation {
+                            event_type: Some(e.event.as_str().into()),
+                            lambda_function_arn: Some(e.version_arn.clone()),
+                            include_body: None,
+                        }]
+                    }),
                     ..d::DefaultCacheBehavior::new(site_origin, d::ViewerProtocolPolicy::RedirectToHttps)
                 },
                 true,

@@ -154,10 +154,15 @@ pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
 }
 
 /// The diff of every stack of the app against what is deployed.
-pub async fn diff<C: Cloud>(cloud: &C, app: &App, bucket: &str) -> anyhow::Result<Vec<StackDiff>> {
+pub async fn diff<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    state: &crate::ops::deploy::state::StateStore,
+) -> anyhow::Result<Vec<StackDiff>> {
     let mut out = vec![];
     let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in &app.stacks {
+        let cloud = &cloud.for_region(&s.region);
         let info = cloud.describe_stack(&s.stack_name).await?;
         let new = s.template.to_value();
         let Some(info) = info else {
@@ -183,7 +188,7 @@ pub async fn diff<C: Cloud>(cloud: &C, app: &App, bucket: &str) -> anyhow::Resul
             }
         }
         if !s.assets.is_empty() {
-            desired.insert(ASSETS_BUCKET_PARAMETER.to_string(), bucket.to_string());
+            desired.insert(ASSETS_BUCKET_PARAMETER.to_string(), state.assets_bucket(&s.region));
         }
         let mut parameters = vec![];
         let mut names: Vec<&String> = desired.keys().chain(info.parameters.keys()).collect();

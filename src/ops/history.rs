@@ -24,7 +24,7 @@ pub async fn history<C: Cloud>(cloud: &C, env: &Environment) -> Result<Vec<Recor
 pub async fn outputs<C: Cloud>(cloud: &C, app: &App) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut out = BTreeMap::new();
     for s in &app.stacks {
-        if let Some(info) = cloud.describe_stack(&s.stack_name).await? {
+        if let Some(info) = cloud.for_region(&s.region).describe_stack(&s.stack_name).await? {
             out.insert(s.name.clone(), info.outputs);
         }
     }

@@ -33,6 +33,7 @@ pub async fn status<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> anyhow
     let state = StateStore::new(env);
     let mut stacks = vec![];
     for s in &app.stacks {
+        let cloud = &cloud.for_region(&s.region);
         let info = cloud.describe_stack(&s.stack_name).await?;
         let (status, last_updated, drift) = match info {
             None => ("NOT_DEPLOYED".to_string(), None, "-".to_string()),
@@ -125,6 +126,7 @@ pub async fn destroy<C: Cloud>(
     let mut removed = vec![];
     let result: Result<(), String> = async {
         for s in app.stacks.iter().rev() {
+            let cloud = &cloud.for_region(&s.region);
             if cloud.describe_stack(&s.stack_name).await.map_err(|e| e.to_string())?.is_none() {
                 continue;
             }
@@ -138,7 +140,7 @@ pub async fn destroy<C: Cloud>(
                     progress.info(&format!("emptied s3://{} ({n} objects and versions)", r.physical_id));
                 }
             }
-            stacks::delete(cloud, &s.name, &s.stack_name, progress).await.map_err(|e| e.to_string())?;
+            stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             removed.push(s.stack_name.clone());
         }
         Ok(())

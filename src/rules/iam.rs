@@ -101,9 +101,11 @@ pub fn l09(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     for (id, s) in t.of_type("AWS::Scheduler::Schedule") {
         let target = &s["Target"];
+        // a function of this template, or one passed in as a parameter from another stack
+        let is_param = |r: &str| t.template["Parameters"].get(r).is_some();
         let fns: Vec<String> = referenced_ids(&target["Arn"])
             .into_iter()
-            .filter(|r| t.type_of(r).is_some_and(|ty| ty.starts_with("AWS::Lambda::")))
+            .filter(|r| t.type_of(r).is_some_and(|ty| ty.starts_with("AWS::Lambda::")) || is_param(r))
             .collect();
         let Some(function) = fns.first() else { continue };
         let roles: Vec<String> =

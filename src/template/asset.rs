@@ -25,6 +25,9 @@ pub struct Asset {
     /// The object key in the state bucket: `assets/<sha256>.zip`.
     pub key: String,
     pub size: usize,
+    /// Files rendered at synth time and added to the folder's (replacing a file of the same
+    /// name): the edge function's per-environment module.
+    pub generated: Vec<(String, Vec<u8>)>,
 }
 
 /// Every regular file under `dir`, as sorted relative paths with `/` separators.
@@ -51,13 +54,29 @@ fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
 
 /// Zips `root/source` deterministically: the same files give the same bytes on any machine.
 pub fn zip_folder(root: &Path, source: &Path) -> Result<(Vec<u8>, Asset), AssetError> {
+    zip_with(root, source, &[])
+}
+
+/// Zips an asset again, as synth built it (its folder and its generated files).
+pub fn zip_asset(root: &Path, asset: &Asset) -> Result<(Vec<u8>, Asset), AssetError> {
+    zip_with(root, &asset.source, &asset.generated)
+}
+
+/// Zips `root/source` plus `generated` files (name, bytes), deterministically.
+pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> Result<(Vec<u8>, Asset), AssetError> {
     let dir = root.join(source);
     let shown = source.display().to_string();
     let read = |e| AssetError::Read { path: shown.clone(), source: e };
-    let entries = files(&dir).map_err(read)?;
+    let mut entries: Vec<(String, Option<PathBuf>)> =
+        files(&dir).map_err(read)?.into_iter().map(|(n, p)| (n, Some(p))).collect();
     if entries.is_empty() {
         return Err(AssetError::Empty { path: shown });
     }
+    for (name, _) in generated {
+        entries.retain(|(n, _)| n != name);
+        entries.push((name.clone(), None));
+    }
+    entries.sort();
     let zerr = |e: zip::result::ZipError| AssetError::Zip { path: shown.clone(), message: e.to_string() };
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
@@ -66,13 +85,24 @@ pub fn zip_folder(root: &Path, source: &Path) -> Result<(Vec<u8>, Asset), AssetE
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     for (name, path) in &entries {
-        let bytes = std::fs::read(path).map_err(|e| AssetError::Read { path: format!("{shown}/{name}"), source: e })?;
+        let bytes = match path {
+            Some(path) => {
+                std::fs::read(path).map_err(|e| AssetError::Read { path: format!("{shown}/{name}"), source: e })?
+            }
+            None => generated.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default(),
+        };
         w.start_file(name.as_str(), opts).map_err(zerr)?;
         w.write_all(&bytes).map_err(|e| AssetError::Zip { path: shown.clone(), message: e.to_string() })?;
     }
     let bytes = w.finish().map_err(zerr)?.into_inner();
     let sha256 = hex(&Sha256::digest(&bytes));
-    let asset = Asset { source: source.to_path_buf(), key: format!("assets/{sha256}.zip"), sha256, size: bytes.len() };
+    let asset = Asset {
+        source: source.to_path_buf(),
+        key: format!("assets/{sha256}.zip"),
+        sha256,
+        size: bytes.len(),
+        generated: generated.to_vec(),
+    };
     Ok((bytes, asset))
 }
 
@@ -109,6 +139,27 @@ mod tests {
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(one)).unwrap();
         assert_eq!(z.by_index(0).unwrap().name(), "index.mjs");
         assert_eq!(z.by_index(1).unwrap().name(), "sub/b.mjs");
+    }
+
+    #[test]
+    fn generated_files_join_or_replace_the_folders_and_change_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("edge")).unwrap();
+        std::fs::write(dir.path().join("edge/index.mjs"), "import c from './config.mjs';").unwrap();
+        std::fs::write(dir.path().join("edge/config.mjs"), "export default {};").unwrap();
+        let (_, plain) = zip_folder(dir.path(), Path::new("edge")).unwrap();
+        let dev = vec![("config.mjs".to_string(), b"export default {table: 'dev'};".to_vec())];
+        let prod = vec![("config.mjs".to_string(), b"export default {table: 'prod'};".to_vec())];
+        let (bytes, a_dev) = zip_with(dir.path(), Path::new("edge"), &dev).unwrap();
+        let (_, a_prod) = zip_with(dir.path(), Path::new("edge"), &prod).unwrap();
+        assert_ne!(plain.sha256, a_dev.sha256);
+        assert_ne!(a_dev.sha256, a_prod.sha256);
+        assert_eq!(zip_asset(dir.path(), &a_dev).unwrap().1, a_dev, "rebuilding gives the same address");
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(z.len(), 2, "the generated file replaced the folder's");
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("config.mjs").unwrap(), &mut s).unwrap();
+        assert_eq!(s, "export default {table: 'dev'};");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Stacks and apps: a template with a name, a region, the parameters it takes from other stacks'
 //! outputs, and the assets it needs; an app is its stacks in dependency order, plus a manifest.
 
-use super::asset::{Asset, AssetError, zip_folder};
+use super::asset::{Asset, AssetError, zip_with};
 use super::{Expr, LogicalId, Parameter, Template, TemplateError};
 use crate::cfn::{TagShape, tag_shape};
 use indexmap::IndexMap;
@@ -112,8 +112,18 @@ impl Stack {
 
     /// Zips `source` (relative to `root`) and returns the bucket and key to point code at.
     pub fn asset(&mut self, root: &Path, source: &Path) -> Result<(Expr<String>, Expr<String>), StackError> {
+        self.asset_with(root, source, &[])
+    }
+
+    /// Like [`Stack::asset`], with files rendered at synth time added to the folder's.
+    pub fn asset_with(
+        &mut self,
+        root: &Path,
+        source: &Path,
+        generated: &[(String, Vec<u8>)],
+    ) -> Result<(Expr<String>, Expr<String>), StackError> {
         let (_, asset) =
-            zip_folder(root, source).map_err(|e| StackError::Asset { stack: self.name.clone(), source: e })?;
+            zip_with(root, source, generated).map_err(|e| StackError::Asset { stack: self.name.clone(), source: e })?;
         let bucket = if self.template.parameters.contains_key(&LogicalId::new(ASSETS_BUCKET_PARAMETER).unwrap()) {
             Expr::reference(ASSETS_BUCKET_PARAMETER)
         } else {

@@ -124,7 +124,8 @@ pub async fn take<C: Cloud>(
     let mut functions = vec![];
     let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in &app.stacks {
-        let info = cloud.describe_stack(&s.stack_name).await.map_err(refuse)?;
+        let rc = cloud.for_region(&s.region);
+        let info = rc.describe_stack(&s.stack_name).await.map_err(refuse)?;
         let Some(info) = info else {
             stacks.push(StackBackup {
                 name: s.name.clone(),
@@ -138,15 +139,15 @@ pub async fn take<C: Cloud>(
             });
             continue;
         };
-        let body = cloud.get_template(&s.stack_name).await.map_err(refuse)?;
+        let body = rc.get_template(&s.stack_name).await.map_err(refuse)?;
         let template = w.put(&format!("stacks/{}/template.json", s.name), body.into_bytes()).await?;
         outputs.insert(s.name.clone(), info.outputs.clone());
-        for r in cloud.list_stack_resources(&s.stack_name).await.map_err(refuse)? {
+        for r in rc.list_stack_resources(&s.stack_name).await.map_err(refuse)? {
             if r.resource_type != "AWS::Lambda::Function" || r.physical_id.is_empty() {
                 continue;
             }
-            let f = cloud.get_function(&r.physical_id).await.map_err(refuse)?;
-            let (status, code) = cloud.http_get(&f.code_location).await.map_err(refuse)?;
+            let f = rc.get_function(&r.physical_id).await.map_err(refuse)?;
+            let (status, code) = rc.http_get(&f.code_location).await.map_err(refuse)?;
             if status != 200 {
                 return Err(DeployError::Refused(format!(
                     "backup: the code of function {} could not be downloaded (HTTP {status})",

@@ -15,7 +15,7 @@ pub mod verify;
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::template::{ASSETS_BUCKET_PARAMETER, App, sha256_hex, zip_folder};
+use crate::template::{ASSETS_BUCKET_PARAMETER, App, sha256_hex, zip_asset};
 use crate::ui::progress::Progress;
 use backup::Backup;
 use ledger::{BackupRef, Record, StackRecord, StepTime};
@@ -132,7 +132,7 @@ pub(crate) fn lock_journal(j: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Jour
 fn parameters(
     stack: &crate::template::Stack,
     outputs: &Outputs,
-    bucket: &str,
+    state: &StateStore,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut p = BTreeMap::new();
     for i in &stack.imports {
@@ -142,7 +142,7 @@ fn parameters(
         p.insert(i.parameter.clone(), v.clone());
     }
     if !stack.assets.is_empty() {
-        p.insert(ASSETS_BUCKET_PARAMETER.to_string(), bucket.to_string());
+        p.insert(ASSETS_BUCKET_PARAMETER.to_string(), state.assets_bucket(&stack.region));
     }
     Ok(p)
 }
@@ -182,7 +182,7 @@ pub async fn deploy<C: Cloud>(
     let id = lock_journal(journal).id.clone();
     let pre = {
         let _s = step(journal, "preflight");
-        preflight::run(cloud, env, app, &state.bucket, opts, progress).await?
+        preflight::run(cloud, env, app, &state, opts, progress).await?
     };
     {
         let _s = step(journal, "lock");
@@ -259,22 +259,25 @@ async fn deploy_locked<C: Cloud>(
     {
         let _s = step(journal, "assets");
         progress.step("assets", "content-addressed in the state bucket");
-        let mut seen = vec![];
+        let mut seen: Vec<(String, String)> = vec![];
         for s in &app.stacks {
+            // Lambda takes code only from a bucket in the function's own region
+            let bucket = state.assets_bucket(&s.region);
+            let regional = cloud.for_region(&s.region);
             for a in &s.assets {
-                if seen.contains(&a.key) {
+                if seen.contains(&(bucket.clone(), a.key.clone())) {
                     continue;
                 }
-                seen.push(a.key.clone());
-                if cloud
-                    .object_exists(&state.bucket, &a.key)
+                seen.push((bucket.clone(), a.key.clone()));
+                if regional
+                    .object_exists(&bucket, &a.key)
                     .await
                     .map_err(|e| DeployError::Refused(format!("assets: {e}")))?
                 {
                     progress.info(&format!("{} unchanged ({} bytes, {})", a.key, a.size, a.source.display()));
                     continue;
                 }
-                let (bytes, built) = zip_folder(&env.root, &a.source).map_err(|e| {
+                let (bytes, built) = zip_asset(&env.root, a).map_err(|e| {
                     DeployError::Refused(format!(
                         "assets: {e}\nhelp: restore the folder or point the environment file at the code"
                     ))
@@ -287,14 +290,16 @@ async fn deploy_locked<C: Cloud>(
                         built.sha256
                     )));
                 }
-                cloud
-                    .put_object(&state.bucket, &a.key, bytes, "application/zip", false)
+                regional
+                    .put_object(&bucket, &a.key, bytes, "application/zip", false)
                     .await
                     .map_err(|e| DeployError::Refused(format!("assets: {e}")))?;
-                progress.info(&format!("{} uploaded ({} bytes, {})", a.key, a.size, a.source.display()));
+                progress.info(&format!("{} uploaded to {bucket} ({} bytes, {})", a.key, a.size, a.source.display()));
             }
         }
-        record.assets = seen;
+        let mut keys: Vec<String> = seen.into_iter().map(|(_, k)| k).collect();
+        keys.dedup();
+        record.assets = keys;
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let outcome = apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await;
@@ -416,10 +421,11 @@ async fn apply_all<C: Cloud>(
             let mut desired = vec![];
             for i in &wave {
                 let s = &app.stacks[*i];
-                let params = parameters(s, &outputs, &state.bucket)?;
+                let params = parameters(s, &outputs, state)?;
                 desired.push(Desired {
                     name: s.name.clone(),
                     stack_name: s.stack_name.clone(),
+                    region: s.region.clone(),
                     body: s.template.to_json(),
                     parameters: params,
                     tags: tags.clone(),
@@ -664,6 +670,7 @@ pub async fn restore<C: Cloud>(
             let desired = Desired {
                 name: s.name.clone(),
                 stack_name: s.stack_name.clone(),
+                region: s.region.clone(),
                 body: String::from_utf8_lossy(&body).to_string(),
                 parameters: sb.parameters.clone(),
                 tags: sb.tags.clone(),
@@ -679,7 +686,7 @@ pub async fn restore<C: Cloud>(
             .map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (template and parameters of the backup)", s.stack_name));
         } else {
-            stacks::delete(cloud, &s.name, &s.stack_name, progress).await.map_err(|e| e.to_string())?;
+            stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
         }
     }

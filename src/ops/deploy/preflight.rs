@@ -68,7 +68,7 @@ pub async fn run<C: Cloud>(
     cloud: &C,
     env: &Environment,
     app: &App,
-    bucket: &str,
+    state: &super::state::StateStore,
     opts: &DeployOptions,
     progress: &Progress,
 ) -> Result<Preflight, DeployError> {
@@ -163,13 +163,16 @@ pub async fn run<C: Cloud>(
             env.name
         )));
     }
-    // P04: the bootstrap bucket
-    let exists = cloud.bucket_exists(bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
-    if !exists {
-        return Err(DeployError::Refused(format!(
-            "the state bucket {bucket} does not exist in account {}\nhelp: run `castform bootstrap {}` first",
-            env.account, env.name
-        )));
+    // P04: the bootstrap buckets, one per region the app's stacks live in
+    for (region, bucket) in state.buckets(app) {
+        let exists =
+            cloud.for_region(&region).bucket_exists(&bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        if !exists {
+            return Err(DeployError::Refused(format!(
+                "the state bucket {bucket} does not exist in account {} ({region})\nhelp: run `castform bootstrap {}` first",
+                env.account, env.name
+            )));
+        }
     }
     // P01: confirmation
     if env.confirm && !opts.yes {

@@ -61,7 +61,7 @@ pub async fn rollback<C: Cloud>(
     let opts = DeployOptions { skip_checks: true, ..opts.clone() };
     let pre = {
         let _s = step(journal, "preflight");
-        preflight::run(cloud, env, app, &state.bucket, &opts, progress).await?
+        preflight::run(cloud, env, app, &state, &opts, progress).await?
     };
     let records = ledger::list(cloud, &state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     let target = target(&records, to)?.clone();
@@ -185,6 +185,7 @@ async fn rollback_locked<C: Cloud>(
                 let desired = Desired {
                     name: s.name.clone(),
                     stack_name: s.stack_name.clone(),
+                    region: s.region.clone(),
                     body: body.clone(),
                     parameters: rec.parameters.clone(),
                     tags: super::stack_tags(env),

@@ -17,6 +17,8 @@ pub struct Desired {
     /// Short name (`api`) for messages.
     pub name: String,
     pub stack_name: String,
+    /// The region the stack lives in (the edge stack is in us-east-1 whatever the environment's).
+    pub region: String,
     pub body: String,
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
@@ -84,6 +86,8 @@ pub async fn apply<C: Cloud>(
     change_set_name: &str,
     progress: &Progress,
 ) -> Result<Applied, StackFailure> {
+    let regional = cloud.for_region(&desired.region);
+    let cloud = &regional;
     let name = &desired.name;
     progress.stack(name, "checking", "");
     let mut existing = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
@@ -360,7 +364,7 @@ async fn settle_stuck<C: Cloud>(
                 "{} is {} after a failed create: deleting it to create it again",
                 desired.stack_name, info.status
             ));
-            delete(cloud, name, &desired.stack_name, progress).await?;
+            delete(cloud, name, &desired.stack_name, &desired.region, progress).await?;
             info.status = "DELETE_COMPLETE".into();
             return Ok(info);
         } else if info.status == "DELETE_FAILED" {
@@ -391,8 +395,11 @@ pub async fn delete<C: Cloud>(
     cloud: &C,
     name: &str,
     stack_name: &str,
+    region: &str,
     progress: &Progress,
 ) -> Result<(), StackFailure> {
+    let regional = cloud.for_region(region);
+    let cloud = &regional;
     if cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))?.is_none() {
         return Ok(());
     }

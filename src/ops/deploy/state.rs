@@ -7,7 +7,10 @@ use std::path::PathBuf;
 /// The state of one app environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateStore {
+    /// The state bucket of the environment's region: backups, ledger, lock, its assets.
     pub bucket: String,
+    pub account: String,
+    pub region: String,
     /// `<app>/<env>`
     pub prefix: String,
     /// `.castform/` under the project root.
@@ -23,10 +26,29 @@ impl StateStore {
     pub fn new(env: &Environment) -> Self {
         Self {
             bucket: bucket_name(&env.account, &env.region),
+            account: env.account.clone(),
+            region: env.region.clone(),
             prefix: format!("{}/{}", env.app, env.name),
             local: env.root.join(".castform"),
         }
     }
+    /// Where the assets of a stack in `region` live: Lambda reads code only from a bucket in
+    /// the function's region, so an app with an edge stack has a state bucket in us-east-1 too.
+    pub fn assets_bucket(&self, region: &str) -> String {
+        bucket_name(&self.account, region)
+    }
+
+    /// Every state bucket an app needs: the environment's region first, then its stacks' others.
+    pub fn buckets(&self, app: &crate::template::App) -> Vec<(String, String)> {
+        let mut out = vec![(self.region.clone(), self.bucket.clone())];
+        for s in &app.stacks {
+            if !out.iter().any(|(r, _)| *r == s.region) {
+                out.push((s.region.clone(), self.assets_bucket(&s.region)));
+            }
+        }
+        out
+    }
+
     pub fn lock_key(&self) -> String {
         format!("{}/lock.json", self.prefix)
     }

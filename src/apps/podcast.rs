@@ -1,0 +1,242 @@
+//! The podcast CDN (seed 004): a CDK app's two rounds of fixes, each enforced by construction.
+//!
+//! ```text
+//! data (subscribers + stream + expiry index)            [environment's region]
+//!   └▶ edge (Lambda@Edge subscriber check, version)      [us-east-1, always]
+//!        └▶ cdn (media bucket, KeyValueStore, CloudFront Function, distribution)
+//!             └▶ processing (stream → KeyValueStore sync, cleanup, MediaConvert transcoding)
+//!                  └▶ schedules (EventBridge Scheduler: cleanup, transcoding)
+//! ```
+//! Cross-stack values are parameters the engine fills from outputs, across regions too: the
+//! edge version's ARN reaches the cdn stack in the environment's region that way. The edge
+//! function takes no environment variables; its table name and region are rendered into its
+//! code at synth from `templates/podcast/edge-config.mjs.hbs`.
+
+use super::AppError;
+use crate::config::Environment;
+use crate::constructs::table::read_write;
+use crate::constructs::{
+    Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi,
+    KeyType, KeyValueStore, Role, ScheduleSpec, Schedules, Site, SiteProps, Statement, StreamConsumer,
+    StreamConsumerProps, Table, TableProps, ViewerFunction,
+};
+use crate::template::{App, Expr, OutputRef, Stack};
+use indexmap::IndexMap;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Lambda@Edge functions are defined in us-east-1 only (rule L03).
+pub const EDGE_REGION: &str = "us-east-1";
+/// The template the edge function's per-environment module is rendered from.
+pub const EDGE_CONFIG_TEMPLATE: &str = "templates/podcast/edge-config.mjs.hbs";
+
+pub fn define(env: &Environment) -> Result<App, AppError> {
+    let new_stack = |name: &str, region: &str, description: &str| {
+        Stack::new(&env.prefix, name, region, env.retain_data, &format!("Podcast {name}: {description} (castform)"))
+    };
+    let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
+    let code = |dir: &str| Code::Asset { root: env.root.clone(), path: PathBuf::from(dir) };
+    let runtime = crate::constructs::DEFAULT_NODE_RUNTIME.to_string();
+
+    // data: subscribers, their changes as a stream, an index to find the expired ones
+    let mut data = new_stack("data", &env.region, "subscriber table with stream and expiry index");
+    Table::new(
+        &mut data,
+        "Subscribers",
+        TableProps {
+            name: "subscribers".into(),
+            partition_key: ("subscriberId".into(), KeyType::String),
+            indexes: vec![Gsi {
+                name: "ExpiryIndex".into(),
+                partition_key: ("status".into(), KeyType::String),
+                sort_key: Some(("expiresAt".into(), KeyType::Number)),
+            }],
+            stream: Some(crate::cfn::dynamodb::table::StreamViewType::NewAndOldImages),
+            ..Default::default()
+        },
+    )?;
+    let table_name = data.physical_name("subscribers");
+
+    // edge: the subscriber check, in us-east-1 whatever the environment's region
+    let mut edge = new_stack("edge", EDGE_REGION, "Lambda@Edge subscriber check (us-east-1)");
+    let baked = crate::render::render_file(
+        &env.root,
+        EDGE_CONFIG_TEMPLATE,
+        &json!({
+            "app": "podcast",
+            "environment": env.name,
+            "table_name": table_name,
+            "table_region": env.region,
+            "expiry_index": "ExpiryIndex",
+        }),
+    )?;
+    let table_arn_at_edge = edge.import(&out("data", "SubscribersArn"))?;
+    let check = Function::new(
+        &mut edge,
+        "SubscriberCheck",
+        Code::Rendered {
+            root: env.root.clone(),
+            path: PathBuf::from("assets/podcast-edge"),
+            generated: vec![("config.mjs".into(), baked.into_bytes())],
+        },
+        FunctionProps {
+            name: Some(format!("{}-subscriber-check", env.prefix)),
+            description: "Podcast subscriber check on viewer requests (Lambda@Edge)".into(),
+            runtime: runtime.clone(),
+            // viewer-request limits (rule L04): the seed's 256 MB would be refused
+            memory_mb: 128,
+            timeout_s: 5,
+            edge: Some(EdgeEvent::ViewerRequest),
+            statements: vec![Statement::allow(&["dynamodb:GetItem"], vec![table_arn_at_edge])],
+            ..FunctionProps::default()
+        },
+    )?;
+    debug_assert!(check.version.is_some());
+
+    // cdn: media bucket, the KeyValueStore and the function reading it, the distribution
+    let mut cdn = new_stack("cdn", &env.region, "media bucket, KeyValueStore, CloudFront distribution");
+    let store = KeyValueStore::new(&mut cdn, "SubscriberStore", "subscribers", "subscriber tiers for feed access")?;
+    let feed_code = std::fs::read_to_string(env.root.join("assets/podcast-feed-access/index.js")).map_err(|e| {
+        crate::constructs::ConstructError::invalid(
+            "CloudFront Function `FeedAccess`",
+            &format!("cannot read assets/podcast-feed-access/index.js: {e}"),
+            "restore the file from the repository",
+        )
+    })?;
+    let feed_access = ViewerFunction::new(&mut cdn, "FeedAccess", "feed-access", &feed_code, Some(&store))?;
+    let version_arn = cdn.import(&out("edge", "SubscriberCheckVersionArn"))?;
+    let site = Site::new(
+        &mut cdn,
+        "Media",
+        SiteProps {
+            default_root_object: String::new(),
+            edge: Some(EdgeAssociation { event: EdgeEvent::ViewerRequest, version_arn }),
+            function_behaviors: vec![FunctionBehavior { path_pattern: "/feeds/*".into(), function: feed_access }],
+            ..SiteProps::default()
+        },
+    )?;
+    site.bucket.intelligent_tiering(&mut cdn, env.podcast.tiering_after_days)?;
+
+    // processing: the stream into the KeyValueStore, cleanup, transcoding
+    let mut processing = new_stack("processing", &env.region, "stream processor, cleanup, auto-transcoding");
+    let failed = DeadLetterQueue::new(&mut processing, "FailedEvents")?;
+    let table_arn = processing.import(&out("data", "SubscribersArn"))?;
+    let table = processing.import(&out("data", "SubscribersName"))?;
+    let stream_arn = processing.import(&out("data", "SubscribersStreamArn"))?;
+    let store_arn = processing.import(&out("cdn", "SubscriberStoreArn"))?;
+    let bucket = processing.import(&out("cdn", "MediaBucketName"))?;
+    let bucket_arn = processing.import(&out("cdn", "MediaBucketArn"))?;
+    let objects = |prefix: &str| Expr::join("", vec![bucket_arn.clone(), format!("/{prefix}").into()]);
+    let env_vars = |pairs: Vec<(&str, Expr<String>)>| -> IndexMap<String, Expr<String>> {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    let processor = Function::new(
+        &mut processing,
+        "StreamProcessor",
+        code("assets/podcast-stream-processor"),
+        FunctionProps {
+            name: Some(format!("{}-stream-processor", env.prefix)),
+            description: "Podcast subscriber changes into the CloudFront KeyValueStore".into(),
+            runtime: runtime.clone(),
+            timeout_s: 60,
+            environment: env_vars(vec![("KVS_ARN", store_arn.clone())]),
+            statements: vec![Statement::allow(
+                &[
+                    "cloudfront-keyvaluestore:DescribeKeyValueStore",
+                    "cloudfront-keyvaluestore:PutKey",
+                    "cloudfront-keyvaluestore:DeleteKey",
+                ],
+                vec![store_arn],
+            )],
+            ..FunctionProps::default()
+        },
+    )?;
+    StreamConsumer::new(&mut processing, &processor, stream_arn, &failed, StreamConsumerProps::default())?;
+    let cleanup = Function::new(
+        &mut processing,
+        "SubscriberCleanup",
+        code("assets/podcast-cleanup"),
+        FunctionProps {
+            name: Some(format!("{}-subscriber-cleanup", env.prefix)),
+            description: "Podcast expired subscriptions, found through the expiry index".into(),
+            runtime: runtime.clone(),
+            timeout_s: 300,
+            environment: env_vars(vec![("TABLE_NAME", table), ("EXPIRY_INDEX", "ExpiryIndex".into())]),
+            statements: vec![read_write(table_arn)],
+            ..FunctionProps::default()
+        },
+    )?;
+    // the role MediaConvert assumes to read uploads and write renditions
+    let mediaconvert_role = Role::new(
+        &mut processing,
+        "MediaConvertRole",
+        "mediaconvert.amazonaws.com",
+        vec![
+            Statement::allow(&["s3:GetObject"], vec![objects("uploads/*")]),
+            Statement::allow(&["s3:PutObject"], vec![objects("episodes/*")]),
+        ],
+    )?;
+    processing.output("MediaConvertRoleArn", mediaconvert_role.arn(), "role MediaConvert jobs run as")?;
+    let queue_arn = Expr::sub("arn:${AWS::Partition}:mediaconvert:${AWS::Region}:${AWS::AccountId}:queues/Default");
+    let transcoder = Function::new(
+        &mut processing,
+        "AutoTranscoding",
+        code("assets/podcast-transcoder"),
+        FunctionProps {
+            name: Some(format!("{}-auto-transcoding", env.prefix)),
+            description: "Podcast uploads submitted to MediaConvert".into(),
+            runtime,
+            timeout_s: 120,
+            environment: env_vars(vec![
+                ("MEDIA_BUCKET", bucket),
+                ("MEDIACONVERT_ROLE_ARN", mediaconvert_role.arn()),
+                ("MEDIACONVERT_QUEUE_ARN", queue_arn.clone()),
+            ]),
+            statements: vec![
+                Statement::allow(&["s3:ListBucket"], vec![bucket_arn.clone()]),
+                Statement::allow(&["s3:GetObject"], vec![objects("uploads/*"), objects("episodes/*")]),
+                Statement::allow(&["mediaconvert:CreateJob"], vec![queue_arn]),
+                Statement::allow(&["iam:PassRole"], vec![mediaconvert_role.arn()])
+                    .with_condition(json!({"StringEquals": {"iam:PassedToService": "mediaconvert.amazonaws.com"}})),
+            ],
+            ..FunctionProps::default()
+        },
+    )?;
+    let _ = (&cleanup, &transcoder);
+
+    // schedules: cleanup and transcoding, a role that may invoke exactly those two
+    let mut schedules = new_stack("schedules", &env.region, "EventBridge Scheduler for cleanup and transcoding");
+    let cleanup_target = schedules.import(&out("processing", "SubscriberCleanupAliasArn"))?;
+    let transcode_target = schedules.import(&out("processing", "AutoTranscodingAliasArn"))?;
+    let missed = DeadLetterQueue::new(&mut schedules, "MissedSchedules")?;
+    Schedules::new(
+        &mut schedules,
+        "Maintenance",
+        vec![
+            ScheduleSpec {
+                id: "CleanupSchedule".into(),
+                description: "expired subscriptions".into(),
+                expression: env.podcast.cleanup_schedule.clone(),
+                target: cleanup_target,
+                input: json!({"source": "castform-schedule", "task": "cleanup"}).to_string(),
+            },
+            ScheduleSpec {
+                id: "TranscodeSchedule".into(),
+                description: "uploads waiting for MediaConvert".into(),
+                expression: env.podcast.transcode_schedule.clone(),
+                target: transcode_target,
+                input: json!({"source": "castform-schedule", "task": "transcode"}).to_string(),
+            },
+        ],
+        env.podcast.flexible_window_minutes,
+        &missed,
+    )?;
+
+    let mut stacks = vec![data, edge, cdn, processing, schedules];
+    for s in &mut stacks {
+        s.apply_tags(&env.tags);
+    }
+    let app = App::new("podcast", &env.name, stacks)?;
+    app.check_wiring()?;
+    Ok(app)
+}
