@@ -16,9 +16,9 @@ use super::AppError;
 use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
-    Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi,
-    KeyType, KeyValueStore, Role, ScheduleSpec, Schedules, Site, SiteProps, Statement, StreamConsumer,
-    StreamConsumerProps, Table, TableProps, ViewerFunction,
+    Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi, KeyType,
+    KeyValueStore, Role, ScheduleSpec, Schedules, Site, SiteProps, Statement, StreamConsumer, StreamConsumerProps,
+    Table, TableProps, ViewerFunction,
 };
 use crate::template::{App, Expr, OutputRef, Stack};
 use indexmap::IndexMap;
@@ -58,7 +58,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     let table_name = data.physical_name("subscribers");
 
     // edge: the subscriber check, in us-east-1 whatever the environment's region
-    let mut edge = new_stack("edge", EDGE_REGION, "Lambda@Edge subscriber check (us-east-1)");
+    let mut edge = new_stack("edge", EDGE_REGION, "Lambda@Edge subscriber check");
     let baked = crate::render::render_file(
         &env.root,
         EDGE_CONFIG_TEMPLATE,
@@ -124,6 +124,13 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     let table = processing.import(&out("data", "SubscribersName"))?;
     let stream_arn = processing.import(&out("data", "SubscribersStreamArn"))?;
     let store_arn = processing.import(&out("cdn", "SubscriberStoreArn"))?;
+    // the policy names the store by the ARN built from its id (the form AWS documents): the same
+    // ARN on AWS, and still an ARN on the emulator, whose skipped KeyValueStore has no `Arn`
+    let store_id = processing.import(&out("cdn", "SubscriberStoreId"))?;
+    let store_policy_arn = Expr::sub_with(
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:key-value-store/${StoreId}",
+        vec![("StoreId", store_id)],
+    );
     let bucket = processing.import(&out("cdn", "MediaBucketName"))?;
     let bucket_arn = processing.import(&out("cdn", "MediaBucketArn"))?;
     let objects = |prefix: &str| Expr::join("", vec![bucket_arn.clone(), format!("/{prefix}").into()]);
@@ -146,7 +153,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                     "cloudfront-keyvaluestore:PutKey",
                     "cloudfront-keyvaluestore:DeleteKey",
                 ],
-                vec![store_arn],
+                vec![store_policy_arn],
             )],
             ..FunctionProps::default()
         },

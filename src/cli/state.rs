@@ -68,14 +68,15 @@ pub struct UnlockArgs {
 }
 
 pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
-    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
     super::runtime()?.block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
-        let bucket = bootstrap::run(&cloud, &env).await?;
-        ui::say(&format!(
-            "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {}",
-            env.account, env.region
-        ));
+        for (region, bucket) in bootstrap::run(&cloud, &env, &app).await? {
+            ui::say(&format!(
+                "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {region}",
+                env.account
+            ));
+        }
         Ok(0)
     })
 }

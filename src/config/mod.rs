@@ -336,11 +336,7 @@ fn podcast_settings(app: &str, raw: Option<raw::RawPodcast>) -> Result<PodcastSe
     let d = PodcastSettings::default();
     let Some(p) = raw else { return Ok(d) };
     if app != "podcast" {
-        return Err((
-            "podcast".into(),
-            format!("is a section of the podcast app, not of {app}"),
-            "remove it".into(),
-        ));
+        return Err(("podcast".into(), format!("is a section of the podcast app, not of {app}"), "remove it".into()));
     }
     Ok(PodcastSettings {
         cleanup_schedule: p.cleanup_schedule.map_or(d.cleanup_schedule, |e| e.0),

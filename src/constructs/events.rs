@@ -27,11 +27,6 @@ impl DeadLetterQueue {
         )?;
         let q = Self { id: id.to_string(), handle };
         stack.output(&format!("{id}Arn"), q.arn(), &format!("ARN of queue {id}"))?;
-        stack.output(
-            &format!("{id}Url"),
-            q.handle.get_att(sqs::Queue::ATTR_QUEUE_URL),
-            &format!("URL of queue {id}"),
-        )?;
         Ok(q)
     }
 

@@ -1,12 +1,16 @@
 //! `castform bootstrap ENV`: the state bucket of the environment's account and region
-//! (private, encrypted, versioned) that holds assets, backups, the ledger and the lock.
+//! (private, encrypted, versioned) that holds assets, backups, the ledger and the lock; plus
+//! one in each other region the app's stacks live in (the podcast's edge stack in us-east-1),
+//! for their assets: Lambda reads code only from a bucket in its own region.
 
 use crate::aws::Cloud;
 use crate::config::Environment;
 use crate::ops::deploy::state::StateStore;
+use crate::template::App;
 use anyhow::{Result, bail};
 
-pub async fn run<C: Cloud>(cloud: &C, env: &Environment) -> Result<String> {
+/// Creates every state bucket the app needs; returns `(region, bucket)` of each.
+pub async fn run<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Result<Vec<(String, String)>> {
     let identity = cloud.caller_identity().await?;
     if identity.account != env.account {
         bail!(
@@ -19,6 +23,9 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment) -> Result<String> {
         );
     }
     let state = StateStore::new(env);
-    cloud.create_state_bucket(&state.bucket).await?;
-    Ok(state.bucket)
+    let buckets = state.buckets(app);
+    for (region, bucket) in &buckets {
+        cloud.for_region(region).create_state_bucket(bucket).await?;
+    }
+    Ok(buckets)
 }

@@ -489,7 +489,9 @@ async fn apply_all<C: Cloud>(
             progress.info(&format!("s3://{}/{} ({} bytes)", f.bucket, f.key, f.body.len()));
         }
         progress.info(&format!("{} site files", site.len()));
-        for d in propagate::distributions(&outputs) {
+        // a distribution is invalidated when this deploy wrote files it may serve
+        let wrote_files = !rendered.is_empty() || !site.is_empty();
+        for d in propagate::distributions(&outputs).into_iter().filter(|_| wrote_files) {
             cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
             progress.info(&format!("CloudFront {d}: invalidated /*"));
         }
