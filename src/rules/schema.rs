@@ -236,9 +236,22 @@ pub fn validate_properties(type_name: &str, properties: &Value) -> Option<Vec<St
 }
 
 /// L17: every resource's properties are valid for its type.
+/// Every resource type CloudFormation's registry knows in us-east-1 (from cfn-lint's data,
+/// vendored by `xtask vendor`).
+const RESOURCE_TYPES: &str = include_str!("../../schemas/resource-types.txt");
+
 pub fn l17(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     for (id, ty, p) in t.resources() {
+        // seed 004 round 1 #3: a type that does not exist (custom resources and modules aside)
+        if ty.starts_with("AWS::") && !ty.ends_with("::MODULE") && !RESOURCE_TYPES.lines().any(|l| l == ty) {
+            hits.push(Hit::new(
+                id,
+                format!("{ty} is not a CloudFormation resource type (seed 004 round 1: Storage Lens as a CDK construct that does not exist)"),
+                "use a type from the CloudFormation resource type reference, or remove the resource",
+            ));
+            continue;
+        }
         for e in validate_properties(ty, p).unwrap_or_default() {
             hits.push(Hit::new(id, e, format!("correct it against the {ty} reference (registry schema)")));
         }
