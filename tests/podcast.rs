@@ -10,6 +10,7 @@ use castform::aws::{AwsCloud, Cloud};
 use common::{Emulator, project_copy, repo};
 use serde_json::Value;
 use std::io::Read;
+use std::sync::Mutex;
 
 /// Types the emulator (LocalStack community) reports created without creating them.
 const SKIPPED_BY_THE_EMULATOR: &[&str] = &[
@@ -273,4 +274,64 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let out = run(&["destroy", "prod", "--yes"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("retains data"));
+}
+
+/// The same two-region engine against `FakeCloud`, which models CloudFormation's failure
+/// lifecycle: a missing us-east-1 state bucket is refused before any write, and a failure in
+/// the last stack restores every stack, the edge stack in us-east-1 included, byte for byte.
+#[test]
+fn a_failed_podcast_deploy_is_restored_in_both_regions() {
+    use castform::aws::fake::FakeCloud;
+    use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy, new_id};
+    use castform::ui::progress::{Mode, Progress};
+    let rt = || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+    let dir = project_copy();
+    let env = castform::config::load(dir.path(), "podcast", "dev").unwrap();
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("418295730164", "us-west-2");
+    let run = |app: &castform::template::App| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        rt().block_on(deploy(&cloud, &env, app, &DeployOptions::default(), &Progress::new(Mode::Plain), &journal))
+    };
+    rt().block_on(cloud.create_state_bucket("castform-418295730164-us-west-2")).unwrap();
+    match run(&v1) {
+        Err(DeployError::Refused(m)) => {
+            assert!(m.contains("castform-418295730164-us-east-1") && m.contains("castform bootstrap dev"), "{m}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(cloud.stack_state("podcast-dev-data").is_none(), "nothing deployed");
+    rt().block_on(cloud.for_region("us-east-1").create_state_bucket("castform-418295730164-us-east-1")).unwrap();
+    let good = run(&v1).expect("v1 deploys");
+    assert_eq!(cloud.stack_region("podcast-dev-edge").as_deref(), Some("us-east-1"));
+    for name in ["data", "cdn", "processing", "schedules"] {
+        assert_eq!(cloud.stack_region(&format!("podcast-dev-{name}")).as_deref(), Some("us-west-2"), "{name}");
+    }
+    let edge_asset = &v1.stack("edge").unwrap().assets[0];
+    assert!(
+        cloud.object("castform-418295730164-us-east-1", &edge_asset.key).is_some(),
+        "edge code next to the function"
+    );
+    assert!(cloud.object("castform-418295730164-us-west-2", &edge_asset.key).is_none());
+    assert_eq!(
+        good.stacks["cdn"].parameters["EdgeSubscriberCheckVersionArn"],
+        good.stacks["edge"].outputs["SubscriberCheckVersionArn"]
+    );
+    let before: Vec<_> = v1.stacks.iter().map(|s| cloud.stack_state(&s.stack_name).unwrap()).collect();
+    // v2 changes every stack; the last one fails
+    let mut env2 = env.clone();
+    env2.tags.insert("Release".into(), "2".into());
+    let v2 = castform::apps::define(&env2).unwrap();
+    cloud.faults.lock().unwrap().fail_stacks.insert("podcast-dev-schedules".into());
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let err = rt()
+        .block_on(deploy(&cloud, &env2, &v2, &DeployOptions::default(), &Progress::new(Mode::Plain), &journal))
+        .unwrap_err();
+    assert!(matches!(err, DeployError::Restored { .. }), "{err}");
+    let after: Vec<_> = v1.stacks.iter().map(|s| cloud.stack_state(&s.stack_name).unwrap()).collect();
+    for ((b, a), s) in before.iter().zip(&after).zip(&v1.stacks) {
+        assert_eq!((&a.1, &a.2), (&b.1, &b.2), "{}: template and parameters back", s.name);
+        assert!(a.0.ends_with("_COMPLETE"), "{}: {}", s.name, a.0);
+    }
+    assert_eq!(cloud.stack_region("podcast-dev-edge").as_deref(), Some("us-east-1"));
 }
