@@ -199,26 +199,8 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
         assert_eq!(info.status, "CREATE_COMPLETE");
         assert!(rt.block_on(other.describe_stack(&stack)).unwrap().is_none(), "{stack} is not in {}", other.region());
         let cloud = if name == "edge" { &east } else { &west };
-        for r in rt.block_on(cloud.list_stack_resources(&stack)).unwrap() {
-            let real = !r.physical_id.is_empty() && r.physical_id != "unknown";
-            if SKIPPED_BY_THE_EMULATOR.contains(&r.resource_type.as_str()) {
-                assert!(
-                    !real,
-                    "{} ({}) is now really created: update SKIPPED_BY_THE_EMULATOR",
-                    r.logical_id, r.resource_type
-                );
-                assert!(
-                    progress.contains(&format!(
-                        "{} ({}) was reported created but has no physical id",
-                        r.logical_id, r.resource_type
-                    )),
-                    "castform names {}:\n{progress}",
-                    r.logical_id
-                );
-            } else {
-                assert!(real, "{name}: {} ({}) was not really created", r.logical_id, r.resource_type);
-            }
-        }
+        let resources = rt.block_on(cloud.list_stack_resources(&stack)).unwrap();
+        common::assert_real_or_named(&resources, SKIPPED_BY_THE_EMULATOR, &progress, &stack);
     }
     // the edge version crossed regions as a parameter of the cdn stack
     let edge = rt.block_on(east.describe_stack("podcast-local-edge")).unwrap().unwrap();

@@ -46,27 +46,8 @@ fn streamcanvas_deploys_what_the_emulator_supports_writes_its_env_file_and_rolls
     // supported resources are real; skipped ones are detected and named, never trusted
     let mut skipped = vec![];
     for stack in ["auth", "data", "realtime", "functions"] {
-        for r in rt.block_on(c.list_stack_resources(&format!("streamcanvas-local-{stack}"))).unwrap() {
-            let real = !r.physical_id.is_empty() && r.physical_id != "unknown";
-            if SKIPPED_BY_THE_EMULATOR.contains(&r.resource_type.as_str()) {
-                assert!(
-                    !real,
-                    "{} ({}) is now really created: move it out of SKIPPED_BY_THE_EMULATOR",
-                    r.logical_id, r.resource_type
-                );
-                assert!(
-                    progress.contains(&format!(
-                        "{} ({}) was reported created but has no physical id",
-                        r.logical_id, r.resource_type
-                    )),
-                    "castform names {}:\n{progress}",
-                    r.logical_id
-                );
-                skipped.push(r.resource_type.clone());
-            } else {
-                assert!(real, "{stack}: {} ({}) was not really created", r.logical_id, r.resource_type);
-            }
-        }
+        let resources = rt.block_on(c.list_stack_resources(&format!("streamcanvas-local-{stack}"))).unwrap();
+        skipped.extend(common::assert_real_or_named(&resources, SKIPPED_BY_THE_EMULATOR, &progress, stack));
     }
     assert!(skipped.len() >= 8, "{skipped:?}");
     let functions = rt.block_on(c.list_stack_resources("streamcanvas-local-functions")).unwrap();
