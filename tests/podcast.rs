@@ -22,23 +22,6 @@ const SKIPPED_BY_THE_EMULATOR: &[&str] = &[
 ];
 const STACKS: [&str; 5] = ["data", "edge", "cdn", "processing", "schedules"];
 
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n =
-            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
@@ -220,7 +203,7 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let asset = &app.stack("edge").unwrap().assets[0];
     let sha: Vec<u8> =
         (0..asset.sha256.len()).step_by(2).map(|i| u8::from_str_radix(&asset.sha256[i..i + 2], 16).unwrap()).collect();
-    assert_eq!(f.code_sha256, base64(&sha));
+    assert_eq!(f.code_sha256, aws_smithy_types::base64::encode(&sha));
     assert!(
         asset
             .generated

@@ -71,7 +71,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         }),
     )?;
     let table_arn_at_edge = edge.import(&out("data", "SubscribersArn"))?;
-    let check = Function::new(
+    Function::new(
         &mut edge,
         "SubscriberCheck",
         Code::Rendered {
@@ -91,7 +91,6 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
-    debug_assert!(check.version.is_some());
 
     // cdn: media bucket, the KeyValueStore and the function reading it, the distribution
     let mut cdn = new_stack("cdn", &env.region, "media bucket, KeyValueStore, CloudFront distribution");
@@ -159,7 +158,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         },
     )?;
     StreamConsumer::new(&mut processing, &processor, stream_arn, &failed, StreamConsumerProps::default())?;
-    let cleanup = Function::new(
+    Function::new(
         &mut processing,
         "SubscriberCleanup",
         code("assets/podcast-cleanup"),
@@ -185,7 +184,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     )?;
     processing.output("MediaConvertRoleArn", mediaconvert_role.arn(), "role MediaConvert jobs run as")?;
     let queue_arn = Expr::sub("arn:${AWS::Partition}:mediaconvert:${AWS::Region}:${AWS::AccountId}:queues/Default");
-    let transcoder = Function::new(
+    Function::new(
         &mut processing,
         "AutoTranscoding",
         code("assets/podcast-transcoder"),
@@ -209,7 +208,6 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
-    let _ = (&cleanup, &transcoder);
 
     // schedules: cleanup and transcoding, a role that may invoke exactly those two
     let mut schedules = new_stack("schedules", &env.region, "EventBridge Scheduler for cleanup and transcoding");

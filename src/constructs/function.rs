@@ -270,14 +270,13 @@ impl Function {
             },
         )?;
 
-        let mut published = None;
-        let alias = if props.publish {
-            // A new version whenever the function's configuration or code changes; old versions
-            // are retained so a rollback can point the alias back at them.
+        // A new version whenever the function's configuration or code changes; old versions are
+        // retained so a rollback can point the alias back at them.
+        let version = if props.publish {
             let body =
                 serde_json::to_string(&stack.template.resource(id).map(|r| r.properties.clone())).unwrap_or_default();
             let hash = &sha256_hex(body.as_bytes())[..10];
-            let version = stack.template.add_with(
+            Some(stack.template.add_with(
                 &format!("{id}Version{hash}"),
                 &lambda::Version {
                     description: Some(format!("configuration {hash}").into()),
@@ -288,16 +287,21 @@ impl Function {
                     update_replace_policy: Some(UpdateReplacePolicy::Retain),
                     ..Attributes::default()
                 },
-            )?;
-            published = Some(version.clone());
-            if props.edge.is_some() {
+            )?)
+        } else {
+            None
+        };
+        let alias = match (&version, props.edge) {
+            // CloudFront takes a numbered version, never an alias
+            (Some(version), Some(_)) => {
                 stack.output(
                     &format!("{id}VersionArn"),
                     version.reference(),
                     &format!("ARN of {id}'s numbered version, for CloudFront"),
                 )?;
                 None
-            } else {
+            }
+            (Some(version), None) => {
                 let alias = stack.template.add(
                     &format!("{id}Live"),
                     &lambda::Alias::new(
@@ -309,8 +313,7 @@ impl Function {
                 stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
                 Some(alias)
             }
-        } else {
-            None
+            (None, _) => None,
         };
         stack.output(&format!("{id}Name"), handle.reference(), &format!("name of function {id}"))?;
         stack.output(
@@ -318,7 +321,7 @@ impl Function {
             handle.get_att(lambda::Function::ATTR_ARN),
             &format!("ARN of function {id}"),
         )?;
-        Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone(), version: published })
+        Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone(), version })
     }
 
     /// The function's name: the literal one when it has one, `Ref` otherwise.
