@@ -1,12 +1,27 @@
-"""Fixes to localstack-core 2026.3.0's CloudFormation resource providers that castform's stacks
-need, applied by run.py before the emulator starts.
+"""Fixes to localstack-core 2026.3.0 that castform's stacks need, applied by run.py before the
+emulator starts.
 
-AWS::Lambda::Alias: the provider has no update handler, so the engine falls back to creating
-the alias again and fails with "Alias already exists" whenever FunctionVersion changes, which
-is what every code deploy behind a `live` alias does. On AWS, FunctionVersion updates in place
-(UpdateAlias); this handler does the same.
+1. AWS::Lambda::Alias: the provider has no update handler, so the engine falls back to creating
+   the alias again and fails with "Alias already exists" whenever FunctionVersion changes, which
+   is what every code deploy behind a `live` alias does. On AWS, FunctionVersion updates in place
+   (UpdateAlias); this handler does the same.
+2. A failed in-place update (a MediaLive channel that is RUNNING) must leave the resource as it
+   was; the v2 executor records the failed handler's empty model and no physical id, so the
+   next change set resolves Ref/GetAtt of it to "unknown". Keep the previous resolved resource.
+   After a failure, resources the executor never reached drop out of the stack's state although
+   they exist; keep them too.
+3. Ref of a resource whose registry primary identifier is composite answers what AWS's Ref
+   answers (a user pool client's id, an integration's id, a stage's name), not "a-b".
+4. TLS: the gateway's certificate is issued by a CA of this emulator for the loopback names its
+   endpoints use (*.cloudfront.<host>, *.execute-api.<host>, *.mediapackage.<region>.<host> ...),
+   and the CA is written to CASTFORM_EMULATOR_CA (if set), so a client that trusts that file
+   (castform with AWS_CA_BUNDLE, curl --cacert) can fetch https://<distribution domain>/.
 """
+import os
+
 from localstack.services.cloudformation.resource_provider import OperationStatus, ProgressEvent
+
+REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
 
 
 def _update_alias(self, request):
@@ -18,7 +33,115 @@ def _update_alias(self, request):
     return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
 
+def _keep_state_of_failed_updates():
+    from localstack.aws.api.cloudformation import ChangeAction
+    from localstack.services.cloudformation.engine.v2 import change_set_model_executor as ex
+
+    orig = ex.ChangeSetModelExecutor._execute_resource_action
+
+    def _execute_resource_action(self, *args, **kwargs):
+        event = orig(self, *args, **kwargs)
+        action = kwargs.get("action", args[0] if args else None)
+        logical_id = kwargs.get("logical_resource_id", args[1] if len(args) > 1 else None)
+        if event.status == OperationStatus.FAILED and action in (ChangeAction.Modify, ChangeAction.Dynamic):
+            previous = self._change_set.stack.resolved_resources.get(logical_id)
+            if previous and previous.get("PhysicalResourceId"):
+                failed = self.resources.get(logical_id) or {}
+                self.resources[logical_id] = {
+                    **previous,
+                    "ResourceStatus": failed.get("ResourceStatus", previous.get("ResourceStatus")),
+                    "ResourceStatusReason": failed.get("ResourceStatusReason"),
+                }
+        return event
+
+    ex.ChangeSetModelExecutor._execute_resource_action = _execute_resource_action
+
+    orig_execute = ex.ChangeSetModelExecutor.execute
+
+    def execute(self):
+        result = orig_execute(self)
+        if result.failure_message:
+            for logical_id, previous in (self._change_set.stack.resolved_resources or {}).items():
+                if logical_id not in self.resources and previous.get("PhysicalResourceId"):
+                    self.resources[logical_id] = previous
+        return result
+
+    ex.ChangeSetModelExecutor.execute = execute
+
+
+def _composite_refs():
+    from localstack.services.cloudformation.engine.quirks import PHYSICAL_RESOURCE_ID_SPECIAL_CASES as cases
+
+    cases.update({
+        "AWS::Cognito::UserPoolClient": "/properties/ClientId",
+        "AWS::ApiGatewayV2::Integration": "/properties/IntegrationId",
+        "AWS::ApiGatewayV2::Route": "/properties/RouteId",
+        "AWS::ApiGatewayV2::Stage": "/properties/StageName",
+    })
+
+
+def _tls_with_ca():
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from localstack import config
+    from localstack.utils import ssl
+
+    def create_ssl_cert(serial_number=None):
+        base = os.path.join(config.dirs.cache, "castform-server")
+        host = config.LOCALSTACK_HOST.host
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "castform emulator CA (loopback only)")])
+        ca = (
+            x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = ["localhost", host, f"*.{host}", f"*.cloudfront.{host}", f"*.execute-api.{host}"]
+        names += [f"*.mediapackage.{r}.{host}" for r in REGIONS] + [f"*.lambda-url.{r}.{host}" for r in REGIONS]
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])).issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()  # noqa: E731
+        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                    serialization.NoEncryption()).decode()
+        os.makedirs(os.path.dirname(base), exist_ok=True)
+        with open(f"{base}.crt", "w") as f:
+            f.write(pem(cert) + pem(ca))
+        with open(f"{base}.key", "w") as f:
+            f.write(key_pem)
+        ca_out = os.environ.get("CASTFORM_EMULATOR_CA")
+        if ca_out:
+            tmp = f"{ca_out}.tmp"
+            with open(tmp, "w") as f:
+                f.write(pem(ca))
+            os.replace(tmp, ca_out)
+        return key_pem + pem(cert), f"{base}.crt", f"{base}.key"
+
+    ssl.create_ssl_cert = create_ssl_cert
+
+
 def apply():
     from localstack.services.lambda_.resource_providers.lambda_alias import LambdaAliasProvider
 
     LambdaAliasProvider.update = _update_alias
+    _keep_state_of_failed_updates()
+    _composite_refs()
+    _tls_with_ca()

@@ -1,0 +1,342 @@
+"""A small CDN data plane: requests to https://<distribution DomainName>/... answered from the
+distribution's origins by its cache behaviours, with an edge cache that honours TTLs and is purged
+only when an invalidation completes (cloudfront.py), so a stale file after a deploy is visible.
+
+What it models:
+  - Host routing on `<label>.cloudfront.<LOCALSTACK_HOST>`; a disabled or unknown distribution
+    answers 403/404. DefaultRootObject for "/".
+  - Cache behaviours in order, PathPattern with `*` and `?` (as CloudFront matches them), then the
+    default; AllowedMethods (403 otherwise); redirect-to-https / https-only viewer policies.
+  - TTLs: the managed cache policies castform uses (CachingOptimized: min 1 s, default 86400 s,
+    max 1 year; CachingDisabled: 0; Elemental-MediaPackage: min 0, default 86400, max 1 year),
+    legacy ForwardedValues MinTTL/DefaultTTL/MaxTTL, and the origin's Cache-Control max-age /
+    s-maxage / no-store clamped to them
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html).
+  - S3 origins read through the emulator's S3. With an origin access control, the bucket policy
+    must allow the cloudfront.amazonaws.com service principal s3:GetObject (with an AWS:SourceArn
+    condition naming this distribution, if it has one), else 403 AccessDenied; a missing key is a
+    403 too unless the policy also grants s3:ListBucket, as S3 answers CloudFront.
+  - Custom origins: a Lambda Function URL or MediaPackage endpoint of this emulator (proxied on
+    loopback); any other host is answered 502 and never contacted.
+  - Response headers policies' security headers; X-Cache, Age and Via headers.
+What it does not model: CloudFront Functions and Lambda@Edge (a behaviour with a viewer or origin
+function answers 501, saying so), signed URLs, geo restriction, compression, origin groups,
+custom error responses, query-string and header cache keys (the key is the path), TLS versions.
+"""
+import fnmatch
+import json
+import logging
+import time
+import uuid
+
+from castform_emulator.common import LOCK
+
+LOG = logging.getLogger(__name__)
+
+CACHE: dict = {}  # (distribution id, path) -> (expires_at, stored_at, status, headers, body)
+_installed = False
+
+MANAGED_POLICIES = {
+    "658327ea-f89d-4fab-a63d-7e88639e58f6": (1, 86400, 31536000),  # CachingOptimized
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": (0, 0, 0),  # CachingDisabled
+    "08627262-05a9-4f76-9ded-b50ca2e3a84f": (0, 86400, 31536000),  # Elemental-MediaPackage
+    "b2884449-e4de-46a7-ac36-70bc7f1ddd6d": (1, 86400, 31536000),  # CachingOptimizedForUncompressedObjects
+}
+
+
+def install():
+    """Registers the host routes on LocalStack's gateway router (once)."""
+    global _installed
+    with LOCK:
+        if _installed:
+            return
+        _installed = True
+    from localstack.services.edge import ROUTER
+
+    ROUTER.add("/", host="<label>.cloudfront.<regex('.*'):server>", endpoint=serve_distribution, defaults={"path": ""})
+    ROUTER.add("/<path:path>", host="<label>.cloudfront.<regex('.*'):server>", endpoint=serve_distribution)
+    ROUTER.add("/<path:path>", host="<label>.mediapackage.<region>.<regex('.*'):server>", endpoint=serve_mediapackage)
+
+
+def purge(dist_id, paths):
+    with LOCK:
+        for key in list(CACHE):
+            if key[0] == dist_id and any(fnmatch.fnmatchcase(key[1], p) or key[1] == p for p in paths):
+                del CACHE[key]
+
+
+def purge_function(name):
+    """A published function changes what is served; nothing is cached per function here."""
+
+
+def _response(status, body=b"", headers=None):
+    from localstack.http import Response
+
+    r = Response(body, status=status)
+    for k, v in (headers or {}).items():
+        r.headers[k] = v
+    return r
+
+
+def _error(status, code, message):
+    body = f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    return _response(status, body.encode(), {"Content-Type": "application/xml", "X-Cache": f"Error from cloudfront"})
+
+
+def _find(label):
+    from castform_emulator import cloudfront
+
+    with LOCK:
+        for acct_id, acct in cloudfront.ACCOUNTS.items():
+            for dist_id, d in acct.distributions.items():
+                if d["domain"].split(".", 1)[0] == label.lower():
+                    return acct_id, acct, dist_id, d
+    return None
+
+
+def _behavior(config, path):
+    for b in (config.get("CacheBehaviors") or {}).get("Items") or []:
+        if fnmatch.fnmatchcase(path, b["PathPattern"] if b["PathPattern"].startswith("/") else "/" + b["PathPattern"]):
+            return b
+    return config["DefaultCacheBehavior"]
+
+
+def _ttls(behavior):
+    if behavior.get("CachePolicyId") in MANAGED_POLICIES:
+        return MANAGED_POLICIES[behavior["CachePolicyId"]]
+    if behavior.get("CachePolicyId"):
+        return (1, 86400, 31536000)
+    return (int(behavior.get("MinTTL") or 0), int(behavior.get("DefaultTTL") or 86400), int(behavior.get("MaxTTL") or 31536000))
+
+
+def _ttl(behavior, headers):
+    low, default, high = _ttls(behavior)
+    cc = (headers.get("Cache-Control") or "").lower()
+    if "no-store" in cc or "private" in cc:
+        return 0 if low == 0 else low
+    for directive in ("s-maxage", "max-age"):
+        for part in cc.split(","):
+            k, _, v = part.strip().partition("=")
+            if k == directive and v.isdigit():
+                return max(low, min(high, int(v)))
+    return default
+
+
+def serve_distribution(request, label, path="", server=None, **_kw):
+    found = _find(label)
+    if found is None:
+        return _error(404, "NoSuchDistribution", "The request could not be satisfied: no distribution has this domain name.")
+    acct_id, acct, dist_id, d = found
+    config = d["config"]
+    if not config.get("Enabled"):
+        return _error(403, "DistributionDisabled", "The distribution is disabled.")
+    path = "/" + path
+    if path == "/" and config.get("DefaultRootObject"):
+        path = "/" + config["DefaultRootObject"]
+    behavior = _behavior(config, path)
+    if request.method not in ((behavior.get("AllowedMethods") or {}).get("Items") or ["GET", "HEAD"]):
+        return _error(403, "MethodNotAllowed", f"{request.method} is not allowed by this cache behavior.")
+    scheme = "https" if request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https" else "http"
+    policy = behavior.get("ViewerProtocolPolicy")
+    if scheme == "http" and policy == "redirect-to-https":
+        return _response(301, b"", {"Location": f"https://{request.host}{path}"})
+    if scheme == "http" and policy == "https-only":
+        return _error(403, "HttpsOnly", "This distribution accepts HTTPS only.")
+    functions = (behavior.get("FunctionAssociations") or {}).get("Items") or []
+    edge = (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
+    if functions or edge:
+        return _error(501, "NotEmulated", "castform's emulator does not run CloudFront Functions or Lambda@Edge; "
+                                          "this behavior has one, so it answers 501 rather than skip it.")
+    key = (dist_id, path)
+    now = time.time()
+    with LOCK:
+        hit = CACHE.get(key)
+    if hit and hit[0] > now:
+        _, stored, status, headers, body = hit
+        headers = dict(headers, **{"X-Cache": "Hit from cloudfront", "Age": str(int(now - stored))})
+    else:
+        status, headers, body = _from_origin(acct_id, d, dist_id, config, behavior, path)
+        ttl = _ttl(behavior, headers) if status == 200 else 10
+        if ttl > 0 and status in (200, 403, 404):
+            with LOCK:
+                CACHE[key] = (now + ttl, now, status, dict(headers), body)
+        headers = dict(headers, **{"X-Cache": "Miss from cloudfront" if status < 400 else "Error from cloudfront"})
+    headers.update(_policy_headers(acct, behavior))
+    headers["Via"] = f"1.1 {uuid.uuid4().hex[:32]}.cloudfront.net (CloudFront)"
+    headers["X-Amz-Cf-Id"] = uuid.uuid4().hex
+    if request.method == "HEAD":
+        body = b""
+    return _response(status, body, headers)
+
+
+def _policy_headers(acct, behavior):
+    pid = behavior.get("ResponseHeadersPolicyId")
+    policy = acct.policies.get(pid) if pid else None
+    if not policy:
+        return {}
+    sec = policy["config"].get("SecurityHeadersConfig") or {}
+    out = {}
+    if sec.get("StrictTransportSecurity"):
+        s = sec["StrictTransportSecurity"]
+        v = f"max-age={s['AccessControlMaxAgeSec']}"
+        v += "; includeSubDomains" if s.get("IncludeSubdomains") else ""
+        v += "; preload" if s.get("Preload") else ""
+        out["Strict-Transport-Security"] = v
+    if sec.get("ContentTypeOptions"):
+        out["X-Content-Type-Options"] = "nosniff"
+    if sec.get("FrameOptions"):
+        out["X-Frame-Options"] = sec["FrameOptions"]["FrameOption"]
+    if sec.get("ReferrerPolicy"):
+        out["Referrer-Policy"] = sec["ReferrerPolicy"]["ReferrerPolicy"]
+    if sec.get("XSSProtection"):
+        x = sec["XSSProtection"]
+        out["X-XSS-Protection"] = ("1" if x.get("Protection") else "0") + ("; mode=block" if x.get("ModeBlock") else "")
+    for h in ((policy["config"].get("CustomHeadersConfig") or {}).get("Items") or []):
+        out[h["Header"]] = h["Value"]
+    return out
+
+
+def _origin(config, behavior):
+    for o in (config.get("Origins") or {}).get("Items") or []:
+        if o["Id"] == behavior["TargetOriginId"]:
+            return o
+    return None
+
+
+def _from_origin(acct_id, d, dist_id, config, behavior, path):
+    origin = _origin(config, behavior)
+    if origin is None:
+        return 502, {"Content-Type": "text/plain"}, b"the cache behavior's origin does not exist"
+    domain = origin["DomainName"]
+    full = (origin.get("OriginPath") or "") + path
+    if ".s3." in domain or domain.split(":")[0].endswith(".s3.localhost.localstack.cloud") or "S3OriginConfig" in origin:
+        return _from_s3(acct_id, d, origin, domain, full)
+    host = domain.split(":")[0]
+    if ".mediapackage." in host:
+        found = _mediapackage_playlist(host.split(".", 1)[0], full)
+        return found
+    if ".lambda-url." in host and host.endswith("localhost.localstack.cloud"):
+        return _proxy_loopback(domain, full)
+    return 502, {"Content-Type": "text/plain"}, f"origin {host} is not on this emulator; castform's CDN never leaves loopback".encode()
+
+
+def _bucket_of(domain):
+    host = domain.split(":")[0]
+    return host.split(".s3", 1)[0]
+
+
+def _policy_allows(policy_text, dist_arn, action):
+    try:
+        policy = json.loads(policy_text)
+    except (TypeError, ValueError):
+        return False
+    for st in policy.get("Statement") or []:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal") or {}
+        services = principal.get("Service") if isinstance(principal, dict) else None
+        services = [services] if isinstance(services, str) else services or []
+        if "cloudfront.amazonaws.com" not in services:
+            continue
+        actions = st.get("Action")
+        actions = [actions] if isinstance(actions, str) else actions or []
+        if action not in actions and "s3:*" not in actions:
+            continue
+        cond = (st.get("Condition") or {}).get("StringEquals") or {}
+        source = cond.get("AWS:SourceArn") or cond.get("aws:SourceArn")
+        if source is None or source == dist_arn or (isinstance(source, list) and dist_arn in source):
+            return True
+    return False
+
+
+def _from_s3(acct_id, d, origin, domain, key_path):
+    from botocore.exceptions import ClientError
+    from localstack.aws.connect import connect_to
+
+    bucket = _bucket_of(domain)
+    s3 = connect_to(aws_access_key_id=acct_id, region_name="us-east-1").s3
+    key = key_path.lstrip("/")
+    if origin.get("OriginAccessControlId"):
+        try:
+            policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        except ClientError:
+            policy = None
+        if not _policy_allows(policy, d["arn"], "s3:GetObject"):
+            return 403, {"Content-Type": "application/xml"}, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        can_list = _policy_allows(policy, d["arn"], "s3:ListBucket")
+    else:
+        can_list = True
+    try:
+        obj = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404") and not can_list:
+            return 403, {"Content-Type": "application/xml"}, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        if code in ("NoSuchKey", "404"):
+            return 404, {"Content-Type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>"
+        return 502, {"Content-Type": "text/plain"}, f"S3 origin error {code}".encode()
+    headers = {"Content-Type": obj.get("ContentType") or "binary/octet-stream", "ETag": obj.get("ETag", "")}
+    if obj.get("CacheControl"):
+        headers["Cache-Control"] = obj["CacheControl"]
+    return 200, headers, obj["Body"].read()
+
+
+def _proxy_loopback(domain, path):
+    import http.client
+
+    from localstack import config
+
+    port = config.GATEWAY_LISTEN[0].port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": domain})
+        resp = conn.getresponse()
+        headers = {k: v for k, v in resp.getheaders() if k.lower() in ("content-type", "cache-control", "etag")}
+        return resp.status, headers, resp.read()
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------------- MediaPackage
+
+
+def _live_channel_for(acct_id, region, endpoint):
+    """The MediaLive channel sending to this endpoint's MediaPackage channel, and its state."""
+    try:
+        from moto.medialive.models import medialive_backends
+
+        backend = medialive_backends[acct_id][region]
+    except Exception:  # noqa: BLE001 - no MediaLive channels at all
+        return None
+    for ch in backend._channels.values():
+        ch._resolve_transient_states()
+        for dest in ch.destinations or []:
+            for mp in dest.get("mediaPackageSettings") or dest.get("MediaPackageSettings") or []:
+                if (mp.get("channelId") or mp.get("ChannelId")) == endpoint["ChannelId"]:
+                    return ch
+    return None
+
+
+def _mediapackage_playlist(host_label, path):
+    from castform_emulator import mediapackage
+
+    found = mediapackage.endpoint_by_host(host_label)
+    if found is None:
+        return 404, {"Content-Type": "text/plain"}, b"no such MediaPackage endpoint"
+    acct_id, region, ep = found
+    if not path.startswith(f"/out/v1/{ep['_hash']}/"):
+        return 404, {"Content-Type": "text/plain"}, b"not found"
+    channel = _live_channel_for(acct_id, region, ep)
+    if channel is None or channel.state != "RUNNING":
+        return 404, {"Content-Type": "text/plain"}, b"the channel is not running: no live stream"
+    seq = int(time.time() // 6)
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:6", f"#EXT-X-MEDIA-SEQUENCE:{seq}"]
+    for i in range(3):
+        lines += ["#EXTINF:6.000,", f"segment_{seq + i}.ts"]
+    body = ("\n".join(lines) + "\n").encode()
+    return 200, {"Content-Type": "application/vnd.apple.mpegurl", "Cache-Control": "max-age=5"}, body
+
+
+def serve_mediapackage(request, label, region, path="", server=None, **_kw):
+    status, headers, body = _mediapackage_playlist(label, "/" + path)
+    return _response(status, body, headers)
