@@ -1,6 +1,6 @@
-//! StreamCanvas (seed 003) on the emulator: what the emulator supports (tables, functions, roles,
-//! alarms, the config bucket) is deployed and checked; what it skips (Cognito, API Gateway v2) is
-//! named here, not trusted; the frontend env file comes from the real outputs; rollback works.
+//! StreamCanvas (seed 003) on the emulator: every resource is real, the Cognito pool and the
+//! WebSocket API included, and described by their services' APIs; the frontend env file comes from
+//! the real outputs; rollback works; destroy leaves nothing.
 
 mod common;
 
@@ -8,15 +8,6 @@ use castform::aws::{AwsCloud, Cloud};
 use common::{Emulator, project_copy};
 use serde_json::Value;
 
-/// Types the emulator (LocalStack community) reports created without creating them.
-const SKIPPED_BY_THE_EMULATOR: &[&str] = &[
-    "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient",
-    "AWS::ApiGatewayV2::Api",
-    "AWS::ApiGatewayV2::Integration",
-    "AWS::ApiGatewayV2::Route",
-    "AWS::ApiGatewayV2::Stage",
-];
 
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -25,7 +16,7 @@ fn ok(out: &std::process::Output) -> String {
 }
 
 #[test]
-fn streamcanvas_deploys_what_the_emulator_supports_writes_its_env_file_and_rolls_back() {
+fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_destroyed() {
     let emu = Emulator::start();
     let dir = project_copy();
     // the environment is in us-east-1, as the seed deploys it
@@ -40,16 +31,35 @@ fn streamcanvas_deploys_what_the_emulator_supports_writes_its_env_file_and_rolls
     ok(&with_region(&["bootstrap", "local"]));
     let out = with_region(&["deploy", "local"]);
     ok(&out);
-    let progress = String::from_utf8_lossy(&out.stderr);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let c = rt.block_on(AwsCloud::with_static_credentials("us-east-1", &emu.endpoint(), "test", "test"));
-    // supported resources are real; skipped ones are detected and named, never trusted
-    let mut skipped = vec![];
+    // every resource is real
+    let mut real = 0;
     for stack in ["auth", "data", "realtime", "functions"] {
         let resources = rt.block_on(c.list_stack_resources(&format!("streamcanvas-local-{stack}"))).unwrap();
-        skipped.extend(common::assert_real_or_named(&resources, SKIPPED_BY_THE_EMULATOR, &progress, stack));
+        real += common::assert_all_real(&resources, stack);
     }
-    assert!(skipped.len() >= 8, "{skipped:?}");
+    println!("streamcanvas local: {real} resources, 0 without a real physical id");
+    // Cognito and API Gateway describe them as synthesized
+    let outputs: Value = serde_json::from_str(&ok(&with_region(&["outputs", "local", "--json"]))).unwrap();
+    let pool_id = outputs["auth"]["UsersId"].as_str().unwrap();
+    let pool = emu.aws("us-east-1", &["cognito-idp", "describe-user-pool", "--user-pool-id", pool_id]).unwrap();
+    assert_eq!(pool["UserPool"]["Name"], "streamcanvas-local-users");
+    assert_eq!(pool["UserPool"]["Policies"]["PasswordPolicy"]["MinimumLength"], 8);
+    let client = emu
+        .aws("us-east-1", &["cognito-idp", "describe-user-pool-client", "--user-pool-id", pool_id, "--client-id",
+            outputs["auth"]["UsersClientId"].as_str().unwrap()])
+        .unwrap();
+    assert_eq!(client["UserPoolClient"]["ClientName"], "StreamCanvasApp");
+    assert!(client["UserPoolClient"].get("ClientSecret").is_none(), "a public client has no secret");
+    let api_id = outputs["realtime"]["SocketId"].as_str().unwrap();
+    let api = emu.aws("us-east-1", &["apigatewayv2", "get-api", "--api-id", api_id]).unwrap();
+    assert_eq!(api["ProtocolType"], "WEBSOCKET");
+    assert!(outputs["realtime"]["SocketUrl"].as_str().unwrap().starts_with(&format!("wss://{api_id}.execute-api.")));
+    let routes = emu.aws("us-east-1", &["apigatewayv2", "get-routes", "--api-id", api_id]).unwrap();
+    let mut keys: Vec<&str> = routes["Items"].as_array().unwrap().iter().map(|r| r["RouteKey"].as_str().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["$connect", "$disconnect", "publishState", "signal"]);
     let functions = rt.block_on(c.list_stack_resources("streamcanvas-local-functions")).unwrap();
     let names: Vec<&str> = functions
         .iter()
@@ -70,7 +80,6 @@ fn streamcanvas_deploys_what_the_emulator_supports_writes_its_env_file_and_rolls
     );
     assert_eq!(handler.configuration["Environment"]["CONNECTIONS_TABLE"], "streamcanvas-local-websocket-connections");
     // the frontend env file, from the real outputs, without credentials
-    let outputs: Value = serde_json::from_str(&ok(&with_region(&["outputs", "local", "--json"]))).unwrap();
     let bucket = outputs["data"]["FrontendConfigName"].as_str().unwrap();
     let env_file = String::from_utf8(rt.block_on(c.get_object(bucket, ".env.production")).unwrap().unwrap()).unwrap();
     assert!(env_file.contains("NEXT_PUBLIC_AWS_REGION=us-east-1"), "{env_file}");
@@ -99,4 +108,12 @@ fn streamcanvas_deploys_what_the_emulator_supports_writes_its_env_file_and_rolls
     );
     let env_file = String::from_utf8(rt.block_on(c.get_object(bucket, ".env.production")).unwrap().unwrap()).unwrap();
     assert_eq!(env_file, first, "and the first deployment's env file");
+
+    // destroy leaves nothing of the environment in Cognito or API Gateway
+    let gone = ok(&with_region(&["destroy", "local", "--yes"]));
+    assert!(gone.contains("destroyed streamcanvas/local"), "{gone}");
+    let pools = emu.aws("us-east-1", &["cognito-idp", "list-user-pools", "--max-results", "10"]).unwrap();
+    assert_eq!(pools["UserPools"].as_array().unwrap().len(), 0, "{pools}");
+    let apis = emu.aws("us-east-1", &["apigatewayv2", "get-apis"]).unwrap();
+    assert_eq!(apis["Items"].as_array().map_or(0, |a| a.len()), 0, "{apis}");
 }

@@ -9,7 +9,11 @@ emulator starts.
    was; the v2 executor records the failed handler's empty model and no physical id, so the
    next change set resolves Ref/GetAtt of it to "unknown". Keep the previous resolved resource.
    After a failure, resources the executor never reached drop out of the stack's state although
-   they exist; keep them too.
+   they exist; keep them too. And a failed update leaves the stack with its previous template and
+   parameters (AWS rolls an update back: UPDATE_ROLLBACK_COMPLETE means the old template is the
+   stack's again), where localstack kept the new ones, so a re-submission of the old template
+   looked like a change. Not modelled: resources updated before the failed one are not put back
+   (CloudFormation's own rollback of them is tested on FakeCloud).
 3. Ref of a resource whose registry primary identifier is composite answers what AWS's Ref
    answers (a user pool client's id, an integration's id, a stage's name), not "a-b".
 4. TLS: the gateway's certificate is issued by a CA of this emulator for the loopback names its
@@ -61,9 +65,17 @@ def _keep_state_of_failed_updates():
     def execute(self):
         result = orig_execute(self)
         if result.failure_message:
-            for logical_id, previous in (self._change_set.stack.resolved_resources or {}).items():
+            stack = self._change_set.stack
+            for logical_id, previous in (stack.resolved_resources or {}).items():
                 if logical_id not in self.resources and previous.get("PhysicalResourceId"):
                     self.resources[logical_id] = previous
+            if self._change_set.change_set_type == "UPDATE" and stack.template_body:
+                # the provider copies these from the change set onto the stack next: the old ones
+                cs = self._change_set
+                cs.resolved_parameters = stack.resolved_parameters
+                cs.template = stack.template
+                cs.processed_template = stack.processed_template
+                cs.template_body = stack.template_body
         return result
 
     ex.ChangeSetModelExecutor.execute = execute

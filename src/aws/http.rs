@@ -1,6 +1,7 @@
 //! Plain HTTPS for health checks, served files and code downloads, with optional host-name
 //! overrides (`CASTFORM_RESOLVE=suffix=ip,...`, like curl's `--resolve`) for networks without
-//! DNS for a name.
+//! DNS for a name, and extra trusted certificate authorities from `AWS_CA_BUNDLE` (the variable
+//! the AWS CLI and SDKs read for the same purpose: a proxy's or a private endpoint's CA).
 
 use super::{CloudError, CloudResult};
 use std::net::{IpAddr, SocketAddr};
@@ -19,21 +20,36 @@ pub fn resolve_overrides() -> Vec<(String, IpAddr)> {
         .collect()
 }
 
+/// `AWS_CA_BUNDLE`: a PEM file of certificate authorities trusted besides the system's. An
+/// unreadable or malformed file is an error on the first request, naming the variable.
+pub fn extra_roots() -> Result<Vec<reqwest::Certificate>, String> {
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else { return Ok(vec![]) };
+    let pem = std::fs::read(&path)
+        .map_err(|e| format!("AWS_CA_BUNDLE={}: cannot read it: {e}", std::path::Path::new(&path).display()))?;
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        format!("AWS_CA_BUNDLE={}: not a PEM certificate bundle: {e}", std::path::Path::new(&path).display())
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     overrides: Vec<(String, IpAddr)>,
+    roots: Result<Vec<reqwest::Certificate>, String>,
     timeout: Duration,
 }
 
 impl Default for HttpClient {
     fn default() -> Self {
-        Self { overrides: resolve_overrides(), timeout: Duration::from_secs(20) }
+        Self { overrides: resolve_overrides(), roots: extra_roots(), timeout: Duration::from_secs(20) }
     }
 }
 
 impl HttpClient {
-    fn client_for(&self, url: &reqwest::Url) -> reqwest::Result<reqwest::Client> {
+    fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::Client, String> {
         let mut b = reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::limited(3));
+        for root in self.roots.clone()? {
+            b = b.add_root_certificate(root);
+        }
         if let Some(host) = url.host_str() {
             for (suffix, ip) in &self.overrides {
                 if host == suffix || host.ends_with(&format!(".{suffix}")) {
@@ -42,7 +58,7 @@ impl HttpClient {
                 }
             }
         }
-        b.build()
+        b.build().map_err(|e| e.to_string())
     }
 
     pub async fn get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
@@ -51,7 +67,7 @@ impl HttpClient {
             .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
         let client = self
             .client_for(&parsed)
-            .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
+            .map_err(|message| CloudError::Transport { operation: op.clone(), message })?;
         let resp = client
             .get(parsed)
             .send()

@@ -168,6 +168,8 @@ pub trait Cloud {
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize>;
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
+    /// Invalidates the paths and waits until the invalidation is Completed (edges serve the old
+    /// objects until then).
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;
 
     /// `GET url`: status and body.

@@ -493,7 +493,7 @@ async fn apply_all<C: Cloud>(
         let wrote_files = !rendered.is_empty() || !site.is_empty();
         for d in propagate::distributions(&outputs).into_iter().filter(|_| wrote_files) {
             cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
-            progress.info(&format!("CloudFront {d}: invalidated /*"));
+            progress.info(&format!("CloudFront {d}: invalidated /* (Completed)"));
         }
         record.files = written;
         rendered

@@ -1,0 +1,234 @@
+//! The whole cloud on the local emulator: every resource type of every app has a resource
+//! provider (nothing falls back to LocalStack's "unknown" placeholder), Lunora Player's `local`
+//! deploys encoder ingest to player with every resource real and described by its own service,
+//! a running MediaLive channel refuses a CloudFormation update as on AWS, the CDN serves a cached
+//! file until an invalidation completes, and `destroy local` leaves nothing behind.
+
+mod common;
+
+use castform::aws::{AwsCloud, Cloud};
+use common::{Emulator, project_copy, repo};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+fn ok(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// The CloudFormation resource types the emulator has a provider for: LocalStack's own community
+/// providers and castform's add-on, as the installed entry points list them (plux matches the
+/// names without regard to case; LocalStack's are lower case).
+fn emulator_types() -> BTreeSet<String> {
+    let out = std::process::Command::new(repo().join(".venv-emulator/bin/python"))
+        .args([
+            "-c",
+            "from importlib.metadata import entry_points\n\
+             print('\\n'.join(e.name for e in entry_points(group='localstack.cloudformation.resource_providers')))",
+        ])
+        .output()
+        .expect("the emulator's python runs (scripts/setup-emulator)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_lowercase).collect()
+}
+
+#[test]
+fn every_resource_type_of_every_app_and_environment_has_an_emulator_provider() {
+    let supported = emulator_types();
+    assert!(supported.contains("aws::s3::bucket"), "LocalStack's own providers are listed: {supported:?}");
+    let mut seen = BTreeSet::new();
+    for (app, envs) in [
+        ("lunora", &["local", "dev", "staging", "prod"][..]),
+        ("streamcanvas", &["local", "dev", "prod"][..]),
+        ("podcast", &["local", "dev", "prod"][..]),
+    ] {
+        for env in envs {
+            let e = castform::config::load(&repo(), app, env).unwrap();
+            let defined = castform::apps::define(&e).unwrap();
+            for stack in &defined.stacks {
+                let template: Value = serde_json::from_str(&stack.template.to_json()).unwrap();
+                for (id, r) in template["Resources"].as_object().unwrap() {
+                    let t = r["Type"].as_str().unwrap();
+                    assert!(
+                        supported.contains(&t.to_lowercase()),
+                        "{app}/{env} {}: {id} is {t}, which the emulator would skip (add a provider in emulator/)",
+                        stack.name
+                    );
+                    seen.insert(t.to_string());
+                }
+            }
+        }
+    }
+    // the list is not vacuous: the media pipeline, the CDN, Cognito and API Gateway v2 are in it
+    for t in ["AWS::MediaLive::Channel", "AWS::CloudFront::Distribution", "AWS::Cognito::UserPool", "AWS::ApiGatewayV2::Api"]
+    {
+        assert!(seen.contains(t), "{t} is used by some app");
+    }
+    println!("{} resource types across the three apps, each with an emulator provider", seen.len());
+}
+
+#[test]
+fn local_environments_have_every_resource_type_their_prod_has() {
+    for app in ["lunora", "streamcanvas", "podcast"] {
+        let types = |env: &str| -> BTreeSet<String> {
+            let e = castform::config::load(&repo(), app, env).unwrap();
+            castform::apps::define(&e)
+                .unwrap()
+                .stacks
+                .iter()
+                .flat_map(|s| {
+                    let t: Value = serde_json::from_str(&s.template.to_json()).unwrap();
+                    t["Resources"].as_object().unwrap().values().map(|r| r["Type"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let missing: Vec<String> = types("prod").difference(&types("local")).cloned().collect();
+        assert!(missing.is_empty(), "{app}: local lacks {missing:?}");
+    }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !f() {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_invalidated_and_destroys_clean() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let root = dir.path();
+    ok(&emu.castform(&["bootstrap", "local"], root));
+    let first = ok(&emu.castform(&["deploy", "local"], root));
+    assert!(first.contains("(4 of 4 stacks changed)"), "{first}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let c = rt.block_on(AwsCloud::with_static_credentials("us-west-2", &emu.endpoint(), "test", "test"));
+
+    // every resource of every stack has a real physical id
+    let mut real = 0;
+    for stack in ["data", "media", "web", "api"] {
+        let resources = rt.block_on(c.list_stack_resources(&format!("lunora-player-local-{stack}"))).unwrap();
+        real += common::assert_all_real(&resources, stack);
+    }
+    println!("lunora local: {real} resources, 0 without a real physical id");
+    let outputs: Value = serde_json::from_str(&ok(&emu.castform(&["outputs", "local", "--json"], root))).unwrap();
+    let media = &outputs["media"];
+
+    // the services describe them: the SRT flow on loopback, in standby, accepting only the encoder
+    let flow_arn = media["IngestArn"].as_str().unwrap();
+    let flow = &emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", flow_arn]).unwrap()["Flow"];
+    assert_eq!(flow["Status"], "STANDBY");
+    assert_eq!(flow["Source"]["IngestIp"], "127.0.0.1");
+    assert_eq!(flow["Source"]["WhitelistCidr"], "127.0.0.1/32");
+    // the channel: a seven-digit id, idle, sending to the MediaPackage channel
+    let channel_id = media["LiveChannelId"].as_str().unwrap().to_string();
+    assert!(channel_id.len() == 7 && channel_id.chars().all(|c| c.is_ascii_digit()), "{channel_id}");
+    let channel = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
+    assert_eq!(channel["State"], "IDLE");
+    assert!(channel["Arn"].as_str().unwrap().starts_with("arn:aws:medialive:us-west-2:000000000000:channel:"));
+    assert_eq!(channel["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"], "lunora-player-local-hls");
+    // the playback URL answers once the channel is on air, not before
+    let hls = media["LiveHlsUrl"].as_str().unwrap().to_string();
+    assert_eq!(emu.fetch(&hls).0, 404, "no stream while the channel is idle");
+    // the distribution: deployed, its origin access control kept, serving config.js over HTTPS
+    let dist_id = outputs["web"]["SiteDistributionId"].as_str().unwrap().to_string();
+    let dist = emu.aws("us-east-1", &["cloudfront", "get-distribution", "--id", &dist_id]).unwrap();
+    assert_eq!(dist["Distribution"]["Status"], "Deployed");
+    let origins = &dist["Distribution"]["DistributionConfig"]["Origins"]["Items"];
+    assert!(origins[0]["OriginAccessControlId"].as_str().is_some_and(|s| !s.is_empty()), "{origins}");
+    let site = outputs["web"]["SiteUrl"].as_str().unwrap().to_string();
+    let api_url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let (status, head, body) = emu.fetch(&format!("{site}/config.js"));
+    assert_eq!(status, 200, "{head}{body}");
+    assert!(body.contains(&api_url), "{body}");
+    assert!(head.to_lowercase().contains("strict-transport-security: max-age=63072000"), "the security headers policy: {head}");
+    // an unchanged redeploy makes no change set
+    let again = ok(&emu.castform(&["deploy", "local"], root));
+    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+
+    // on air: the flow, then the channel
+    emu.aws("us-west-2", &["mediaconnect", "start-flow", "--flow-arn", flow_arn]).unwrap();
+    emu.aws("us-west-2", &["medialive", "start-channel", "--channel-id", &channel_id]).unwrap();
+    wait_for("the channel to run", || {
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"] == "RUNNING"
+    });
+    let (status, _, playlist) = emu.fetch(&hls);
+    assert_eq!(status, 200);
+    assert!(playlist.starts_with("#EXTM3U"), "{playlist}");
+    // a change to the running channel (a new bitrate ladder) fails as on AWS, and the deploy is
+    // restored; the channel stays on air with its old settings
+    let before = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
+    let env_file = root.join("environments/lunora/local.yaml");
+    let yaml = std::fs::read_to_string(&env_file).unwrap();
+    std::fs::write(
+        &env_file,
+        yaml.replace(
+            "  channel_class: SINGLE_PIPELINE\n",
+            "  channel_class: SINGLE_PIPELINE\n  ladder:\n    - { name: 720p, width: 1280, height: 720, bitrate_kbps: 2500 }\n",
+        ),
+    )
+    .unwrap();
+    let out = emu.castform(&["deploy", "local"], root);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "failed and restored:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains("LiveChannel") && stderr.contains("RUNNING"), "names the channel and its state: {stderr}");
+    let after = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
+    assert_eq!(after["State"], "RUNNING", "still on air");
+    assert_eq!(after["EncoderSettings"], before["EncoderSettings"], "with its old encoder settings");
+    std::fs::write(&env_file, &yaml).unwrap();
+
+    // the CDN serves its cached copy until an invalidation completes (AWS: edges keep objects
+    // for their TTL; an invalidation removes them once its status is Completed)
+    let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();
+    let (_, head, cached) = emu.fetch(&format!("{site}/config.js"));
+    assert!(head.contains("Hit from cloudfront"), "{head}");
+    rt.block_on(c.put_object(bucket, "config.js", b"window.STALE_TEST = 1;".to_vec(), "application/javascript", false)).unwrap();
+    let (_, _, body) = emu.fetch(&format!("{site}/config.js"));
+    assert_eq!(body, cached, "the edge still has the old file");
+    let inv = emu
+        .aws("us-east-1", &["cloudfront", "create-invalidation", "--distribution-id", &dist_id, "--paths", "/config.js"])
+        .unwrap();
+    let inv_id = inv["Invalidation"]["Id"].as_str().unwrap().to_string();
+    assert_eq!(inv["Invalidation"]["Status"], "InProgress");
+    let (_, _, body) = emu.fetch(&format!("{site}/config.js"));
+    assert_eq!(body, cached, "still old while the invalidation is in progress");
+    wait_for("the invalidation to complete", || {
+        emu.aws("us-east-1", &["cloudfront", "get-invalidation", "--distribution-id", &dist_id, "--id", &inv_id]).unwrap()
+            ["Invalidation"]["Status"]
+            == "Completed"
+    });
+    let (_, head, body) = emu.fetch(&format!("{site}/config.js"));
+    assert_eq!(body, "window.STALE_TEST = 1;", "{head}");
+    assert!(head.contains("Miss from cloudfront"), "{head}");
+
+    // a channel on air cannot be deleted either: off air first (the user's decision, not ours)
+    emu.aws("us-west-2", &["medialive", "stop-channel", "--channel-id", &channel_id]).unwrap();
+    emu.aws("us-west-2", &["mediaconnect", "stop-flow", "--flow-arn", flow_arn]).unwrap();
+    wait_for("the channel to stop", || {
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"] == "IDLE"
+    });
+    let gone = ok(&emu.castform(&["destroy", "local", "--yes"], root));
+    assert!(gone.contains("destroyed lunora/local"), "{gone}");
+    // nothing of the environment is left in any service
+    let flows = emu.aws("us-west-2", &["mediaconnect", "list-flows"]).unwrap();
+    assert_eq!(flows["Flows"].as_array().unwrap().len(), 0, "{flows}");
+    let channels = emu.aws("us-west-2", &["medialive", "list-channels"]).unwrap();
+    assert!(channels["Channels"].as_array().unwrap().iter().all(|c| c["State"] == "DELETED"), "{channels}");
+    let inputs = emu.aws("us-west-2", &["medialive", "list-inputs"]).unwrap();
+    assert!(inputs["Inputs"].as_array().unwrap().iter().all(|i| i["State"] == "DELETED"), "{inputs}");
+    let packages = emu.aws("us-west-2", &["mediapackage", "list-channels"]).unwrap();
+    assert_eq!(packages["Channels"].as_array().unwrap().len(), 0, "{packages}");
+    let endpoints = emu.aws("us-west-2", &["mediapackage", "list-origin-endpoints"]).unwrap();
+    assert_eq!(endpoints["OriginEndpoints"].as_array().unwrap().len(), 0, "{endpoints}");
+    let dists = emu.aws("us-east-1", &["cloudfront", "list-distributions"]).unwrap();
+    assert_eq!(dists["DistributionList"]["Items"].as_array().map_or(0, |a| a.len()), 0, "{dists}");
+    let oacs = emu.aws("us-east-1", &["cloudfront", "list-origin-access-controls"]).unwrap();
+    assert_eq!(oacs["OriginAccessControlList"]["Items"].as_array().map_or(0, |a| a.len()), 0, "{oacs}");
+    let policies = emu.aws("us-east-1", &["cloudfront", "list-response-headers-policies"]).unwrap();
+    assert_eq!(policies["ResponseHeadersPolicyList"]["Items"].as_array().map_or(0, |a| a.len()), 0, "{policies}");
+    assert_eq!(emu.fetch(&format!("{site}/config.js")).0, 404, "the domain no longer serves");
+}
