@@ -232,3 +232,54 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     assert_eq!(policies["ResponseHeadersPolicyList"]["Items"].as_array().map_or(0, |a| a.len()), 0, "{policies}");
     assert_eq!(emu.fetch(&format!("{site}/config.js")).0, 404, "the domain no longer serves");
 }
+
+/// The state rules the add-on enforces, through the services' own APIs (the AWS CLI), each as
+/// AWS documents it (the pages are cited in emulator/castform_emulator/<service>.py).
+#[test]
+fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
+    let emu = Emulator::start();
+    let err = |region: &str, args: &[&str]| emu.aws(region, args).expect_err(&format!("{args:?} is refused"));
+    // MediaLive: unknown ids are NotFoundException; a RUNNING channel cannot be updated or deleted
+    assert!(err("us-west-2", &["medialive", "describe-channel", "--channel-id", "1234567"]).contains("NotFoundException"));
+    let ch = emu.aws("us-west-2", &["medialive", "create-channel", "--name", "rules", "--channel-class", "SINGLE_PIPELINE"]).unwrap();
+    let id = ch["Channel"]["Id"].as_str().unwrap().to_string();
+    assert!(ch["Channel"]["Arn"].as_str().unwrap().ends_with(&format!(":channel:{id}")));
+    wait_for("idle", || emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE");
+    emu.aws("us-west-2", &["medialive", "start-channel", "--channel-id", &id]).unwrap();
+    for args in [&["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"][..], &["medialive", "delete-channel", "--channel-id", &id][..]] {
+        assert!(err("us-west-2", args).contains("ConflictException"), "{args:?}");
+    }
+    assert!(err("us-west-2", &["medialive", "start-channel", "--channel-id", &id]).contains("ConflictException"));
+    emu.aws("us-west-2", &["medialive", "stop-channel", "--channel-id", &id]).unwrap();
+    wait_for("idle again", || emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE");
+    emu.aws("us-west-2", &["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"]).unwrap();
+    emu.aws("us-west-2", &["medialive", "delete-channel", "--channel-id", &id]).unwrap();
+
+    // MediaConnect: an ACTIVE flow must be stopped before it is deleted
+    let source = r#"{"Name":"s","Protocol":"srt-listener","IngestPort":9998,"WhitelistCidr":"127.0.0.1/32"}"#;
+    let flow = emu.aws("us-west-2", &["mediaconnect", "create-flow", "--name", "rules", "--source", source]).unwrap();
+    let arn = flow["Flow"]["FlowArn"].as_str().unwrap().to_string();
+    emu.aws("us-west-2", &["mediaconnect", "start-flow", "--flow-arn", &arn]).unwrap();
+    wait_for("active", || emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"] == "ACTIVE");
+    assert!(err("us-west-2", &["mediaconnect", "delete-flow", "--flow-arn", &arn]).contains("BadRequestException"));
+    emu.aws("us-west-2", &["mediaconnect", "stop-flow", "--flow-arn", &arn]).unwrap();
+    wait_for("standby", || emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"] == "STANDBY");
+    emu.aws("us-west-2", &["mediaconnect", "delete-flow", "--flow-arn", &arn]).unwrap();
+    assert!(err("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).contains("NotFoundException"));
+
+    // CloudFront: an enabled distribution cannot be deleted; a stale ETag is refused
+    assert!(err("us-east-1", &["cloudfront", "get-distribution", "--id", "E000000000000"]).contains("NoSuchDistribution"));
+    let d = emu.aws("us-east-1", &["cloudfront", "create-distribution", "--origin-domain-name", "site.s3.localhost.localstack.cloud"]).unwrap();
+    let dist = d["Distribution"]["Id"].as_str().unwrap().to_string();
+    assert!(d["Distribution"]["DomainName"].as_str().unwrap().contains(".cloudfront.localhost.localstack.cloud:"));
+    let etag = d["ETag"].as_str().unwrap().to_string();
+    assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", &etag]).contains("DistributionNotDisabled"));
+    assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", "STALE"]).contains("PreconditionFailed"));
+
+    // Cognito: a pool with deletion protection cannot be deleted
+    let pool = emu.aws("us-east-1", &["cognito-idp", "create-user-pool", "--pool-name", "rules", "--deletion-protection", "ACTIVE"]).unwrap();
+    let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_string();
+    assert!(err("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id]).contains("InvalidParameterException"));
+    emu.aws("us-east-1", &["cognito-idp", "update-user-pool", "--user-pool-id", &pool_id, "--deletion-protection", "INACTIVE"]).unwrap();
+    emu.aws("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id]).unwrap();
+}

@@ -44,6 +44,21 @@ def gone(e: ClientError) -> bool:
     return e.response.get("Error", {}).get("Code") in GONE
 
 
+def read_or_gone(call):
+    """A describe call whose not-found error becomes NotFound (read() reports it as NotFound)."""
+    try:
+        return call()
+    except ClientError as e:
+        if gone(e):
+            raise NotFound() from e
+        raise
+
+
+def pick(model: dict, names, renames=None) -> dict:
+    """The properties of `names` that are set, under the API's member names."""
+    return {(renames or {}).get(k, k): model[k] for k in names if model.get(k) is not None}
+
+
 class CastformProvider(ResourceProvider[dict]):
     TYPE = ""
     SERVICE = ""

@@ -14,7 +14,7 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from castform_emulator.providers.base import CastformProvider, NotFound, gone
+from castform_emulator.providers.base import CastformProvider, gone, read_or_gone
 
 RENAMES = {"IsIPV6Enabled": "IPV6Enabled", "CustomHeaders": "OriginCustomHeaders"}
 DEFAULTS = {"HTTPPort": 80, "HTTPSPort": 443, "Comment": "", "OriginAccessIdentity": ""}
@@ -81,15 +81,6 @@ def _shape(client, operation, member):
     return client.meta.service_model.operation_model(operation).input_shape.members[member]
 
 
-def _read_or_gone(call):
-    try:
-        return call()
-    except ClientError as e:
-        if gone(e):
-            raise NotFound() from e
-        raise
-
-
 class DistributionProvider(CastformProvider):
     TYPE = "AWS::CloudFront::Distribution"
     SERVICE = "CloudFront"
@@ -115,7 +106,7 @@ class DistributionProvider(CastformProvider):
         return c.cloudfront.get_distribution(Id=model["Id"])["Distribution"]["Status"] == "Deployed"
 
     def do_read(self, c, model):
-        d = _read_or_gone(lambda: c.cloudfront.get_distribution(Id=model["Id"]))["Distribution"]
+        d = read_or_gone(lambda: c.cloudfront.get_distribution(Id=model["Id"]))["Distribution"]
         return {"Id": d["Id"], "DomainName": d["DomainName"]}
 
     def do_update(self, c, model, previous):
@@ -168,7 +159,7 @@ class _ConfigProvider(CastformProvider):
         return {"Id": out[self.CONFIG[:-6]]["Id"]}
 
     def do_read(self, c, model):
-        _read_or_gone(lambda: self._api(c, "get")(Id=model["Id"]))
+        read_or_gone(lambda: self._api(c, "get")(Id=model["Id"]))
         return {"Id": model["Id"]}
 
     def do_update(self, c, model, previous):
@@ -195,7 +186,7 @@ class ResponseHeadersPolicyProvider(_ConfigProvider):
     NOUN = "response_headers_policy"
 
     def do_read(self, c, model):
-        p = _read_or_gone(lambda: c.cloudfront.get_response_headers_policy(Id=model["Id"]))["ResponseHeadersPolicy"]
+        p = read_or_gone(lambda: c.cloudfront.get_response_headers_policy(Id=model["Id"]))["ResponseHeadersPolicy"]
         return {"Id": p["Id"], "LastModifiedTime": p["LastModifiedTime"].isoformat()}
 
 
@@ -219,7 +210,7 @@ class FunctionProvider(CastformProvider):
 
     def do_read(self, c, model):
         stage = "LIVE" if str(model.get("AutoPublish", False)).lower() == "true" else "DEVELOPMENT"
-        s = _read_or_gone(lambda: c.cloudfront.describe_function(Name=model["Name"], Stage=stage))["FunctionSummary"]
+        s = read_or_gone(lambda: c.cloudfront.describe_function(Name=model["Name"], Stage=stage))["FunctionSummary"]
         arn = s["FunctionMetadata"]["FunctionARN"]
         return {"FunctionARN": arn, "Stage": s["FunctionMetadata"]["Stage"], "FunctionMetadata": {"FunctionARN": arn}}
 
@@ -252,7 +243,7 @@ class KeyValueStoreProvider(CastformProvider):
         return c.cloudfront.describe_key_value_store(Name=model["Name"])["KeyValueStore"]["Status"] == "READY"
 
     def do_read(self, c, model):
-        k = _read_or_gone(lambda: c.cloudfront.describe_key_value_store(Name=model["Name"]))["KeyValueStore"]
+        k = read_or_gone(lambda: c.cloudfront.describe_key_value_store(Name=model["Name"]))["KeyValueStore"]
         return {"Arn": k["ARN"], "Id": k["Id"], "Status": k["Status"]}
 
     def do_update(self, c, model, previous):

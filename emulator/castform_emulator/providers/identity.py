@@ -4,26 +4,8 @@
 Ref answers what AWS's Ref answers: the pool id, the client id, the API id, the integration and
 route ids, the stage name (their composite primary identifiers are special-cased in patches.py).
 """
-from botocore.exceptions import ClientError
 
-from castform_emulator.providers.base import CastformProvider, NotFound, gone
-
-
-def _pick(model, names, renames=None):
-    out = {}
-    for k in names:
-        if model.get(k) is not None:
-            out[(renames or {}).get(k, k)] = model[k]
-    return out
-
-
-def _read_or_gone(call):
-    try:
-        return call()
-    except ClientError as e:
-        if gone(e):
-            raise NotFound() from e
-        raise
+from castform_emulator.providers.base import CastformProvider, pick, read_or_gone
 
 
 POOL_PROPS = ["AccountRecoverySetting", "AdminCreateUserConfig", "AliasAttributes", "AutoVerifiedAttributes",
@@ -40,18 +22,18 @@ class UserPoolProvider(CastformProvider):
     SERVICE = "CognitoIdentityProvider"
 
     def do_create(self, c, model):
-        params = _pick(model, POOL_PROPS)
+        params = pick(model, POOL_PROPS)
         params["PoolName"] = model.get("UserPoolName") or f"pool-{id(model)}"
         return {"UserPoolId": c.cognito_idp.create_user_pool(**params)["UserPool"]["Id"]}
 
     def do_read(self, c, model):
-        pool = _read_or_gone(lambda: c.cognito_idp.describe_user_pool(UserPoolId=model["UserPoolId"]))["UserPool"]
+        pool = read_or_gone(lambda: c.cognito_idp.describe_user_pool(UserPoolId=model["UserPoolId"]))["UserPool"]
         region = pool["Id"].split("_", 1)[0]
         provider = f"cognito-idp.{region}.amazonaws.com/{pool['Id']}"
         return {"UserPoolId": pool["Id"], "Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}"}
 
     def do_update(self, c, model, previous):
-        c.cognito_idp.update_user_pool(UserPoolId=model["UserPoolId"], **_pick(model, UPDATABLE_POOL))
+        c.cognito_idp.update_user_pool(UserPoolId=model["UserPoolId"], **pick(model, UPDATABLE_POOL))
         return {}
 
     def do_delete(self, c, model):
@@ -70,13 +52,13 @@ class UserPoolClientProvider(CastformProvider):
     SERVICE = "CognitoIdentityProvider"
 
     def do_create(self, c, model):
-        params = _pick(model, CLIENT_PROPS)
+        params = pick(model, CLIENT_PROPS)
         params.setdefault("ClientName", "client")
         out = c.cognito_idp.create_user_pool_client(UserPoolId=model["UserPoolId"], **params)["UserPoolClient"]
         return {"ClientId": out["ClientId"]}
 
     def do_read(self, c, model):
-        cl = _read_or_gone(lambda: c.cognito_idp.describe_user_pool_client(
+        cl = read_or_gone(lambda: c.cognito_idp.describe_user_pool_client(
             UserPoolId=model["UserPoolId"], ClientId=model["ClientId"]))["UserPoolClient"]
         out = {"ClientId": cl["ClientId"], "Name": cl.get("ClientName", "")}
         if cl.get("ClientSecret"):
@@ -84,7 +66,7 @@ class UserPoolClientProvider(CastformProvider):
         return out
 
     def do_update(self, c, model, previous):
-        params = _pick(model, [p for p in CLIENT_PROPS if p != "GenerateSecret"])
+        params = pick(model, [p for p in CLIENT_PROPS if p != "GenerateSecret"])
         c.cognito_idp.update_user_pool_client(UserPoolId=model["UserPoolId"], ClientId=model["ClientId"], **params)
         return {}
 
@@ -101,14 +83,14 @@ class ApiProvider(CastformProvider):
     SERVICE = "AmazonApiGatewayV2"
 
     def do_create(self, c, model):
-        return {"ApiId": c.apigatewayv2.create_api(**_pick(model, API_PROPS))["ApiId"]}
+        return {"ApiId": c.apigatewayv2.create_api(**pick(model, API_PROPS))["ApiId"]}
 
     def do_read(self, c, model):
-        api = _read_or_gone(lambda: c.apigatewayv2.get_api(ApiId=model["ApiId"]))
+        api = read_or_gone(lambda: c.apigatewayv2.get_api(ApiId=model["ApiId"]))
         return {"ApiId": api["ApiId"], "ApiEndpoint": api["ApiEndpoint"]}
 
     def do_update(self, c, model, previous):
-        c.apigatewayv2.update_api(ApiId=model["ApiId"], **_pick(model, [p for p in API_PROPS if p not in ("ProtocolType", "Tags")]))
+        c.apigatewayv2.update_api(ApiId=model["ApiId"], **pick(model, [p for p in API_PROPS if p not in ("ProtocolType", "Tags")]))
         return {}
 
     def do_delete(self, c, model):
@@ -126,15 +108,15 @@ class IntegrationProvider(CastformProvider):
     SERVICE = "AmazonApiGatewayV2"
 
     def do_create(self, c, model):
-        out = c.apigatewayv2.create_integration(ApiId=model["ApiId"], **_pick(model, INTEGRATION_PROPS))
+        out = c.apigatewayv2.create_integration(ApiId=model["ApiId"], **pick(model, INTEGRATION_PROPS))
         return {"IntegrationId": out["IntegrationId"]}
 
     def do_read(self, c, model):
-        i = _read_or_gone(lambda: c.apigatewayv2.get_integration(ApiId=model["ApiId"], IntegrationId=model["IntegrationId"]))
+        i = read_or_gone(lambda: c.apigatewayv2.get_integration(ApiId=model["ApiId"], IntegrationId=model["IntegrationId"]))
         return {"IntegrationId": i["IntegrationId"]}
 
     def do_update(self, c, model, previous):
-        c.apigatewayv2.update_integration(ApiId=model["ApiId"], IntegrationId=model["IntegrationId"], **_pick(model, INTEGRATION_PROPS))
+        c.apigatewayv2.update_integration(ApiId=model["ApiId"], IntegrationId=model["IntegrationId"], **pick(model, INTEGRATION_PROPS))
         return {}
 
     def do_delete(self, c, model):
@@ -150,14 +132,14 @@ class RouteProvider(CastformProvider):
     SERVICE = "AmazonApiGatewayV2"
 
     def do_create(self, c, model):
-        return {"RouteId": c.apigatewayv2.create_route(ApiId=model["ApiId"], **_pick(model, ROUTE_PROPS))["RouteId"]}
+        return {"RouteId": c.apigatewayv2.create_route(ApiId=model["ApiId"], **pick(model, ROUTE_PROPS))["RouteId"]}
 
     def do_read(self, c, model):
-        r = _read_or_gone(lambda: c.apigatewayv2.get_route(ApiId=model["ApiId"], RouteId=model["RouteId"]))
+        r = read_or_gone(lambda: c.apigatewayv2.get_route(ApiId=model["ApiId"], RouteId=model["RouteId"]))
         return {"RouteId": r["RouteId"]}
 
     def do_update(self, c, model, previous):
-        c.apigatewayv2.update_route(ApiId=model["ApiId"], RouteId=model["RouteId"], **_pick(model, ROUTE_PROPS))
+        c.apigatewayv2.update_route(ApiId=model["ApiId"], RouteId=model["RouteId"], **pick(model, ROUTE_PROPS))
         return {}
 
     def do_delete(self, c, model):
@@ -173,16 +155,16 @@ class StageProvider(CastformProvider):
     SERVICE = "AmazonApiGatewayV2"
 
     def do_create(self, c, model):
-        c.apigatewayv2.create_stage(ApiId=model["ApiId"], StageName=model["StageName"], **_pick(model, STAGE_PROPS))
+        c.apigatewayv2.create_stage(ApiId=model["ApiId"], StageName=model["StageName"], **pick(model, STAGE_PROPS))
         return {}
 
     def do_read(self, c, model):
-        _read_or_gone(lambda: c.apigatewayv2.get_stage(ApiId=model["ApiId"], StageName=model["StageName"]))
+        read_or_gone(lambda: c.apigatewayv2.get_stage(ApiId=model["ApiId"], StageName=model["StageName"]))
         return {}
 
     def do_update(self, c, model, previous):
         c.apigatewayv2.update_stage(ApiId=model["ApiId"], StageName=model["StageName"],
-                                    **_pick(model, [p for p in STAGE_PROPS if p != "Tags"]))
+                                    **pick(model, [p for p in STAGE_PROPS if p != "Tags"]))
         return {}
 
     def do_delete(self, c, model):

@@ -7,21 +7,8 @@ scalars along botocore's input shape). A MediaLive channel update is sent as is:
 is not IDLE the API refuses it (409 ConflictException) and the stack update fails, as on AWS.
 No handler stops a running channel or an active flow by itself.
 """
-from castform_emulator.providers.base import CastformProvider, NotFound, gone, tag_map
+from castform_emulator.providers.base import CastformProvider, NotFound, gone, pick, read_or_gone, tag_map
 from botocore.exceptions import ClientError
-
-
-def _pick(model, names):
-    return {k: model[k] for k in names if model.get(k) is not None}
-
-
-def _read_or_gone(call):
-    try:
-        return call()
-    except ClientError as e:
-        if gone(e):
-            raise NotFound() from e
-        raise
 
 
 class FlowProvider(CastformProvider):
@@ -31,7 +18,7 @@ class FlowProvider(CastformProvider):
                         "Protocol", "StreamId", "WhitelistCidr", "SenderControlPort", "SenderIpAddress"]
 
     def do_create(self, c, model):
-        params = _pick(model, ["Name", "AvailabilityZone", "Source", "SourceFailoverConfig", "VpcInterfaces",
+        params = pick(model, ["Name", "AvailabilityZone", "Source", "SourceFailoverConfig", "VpcInterfaces",
                                "MediaStreams", "Maintenance", "SourceMonitoringConfig"])
         flow = c.mediaconnect.create_flow(**params)["Flow"]
         if model.get("Tags"):
@@ -39,7 +26,7 @@ class FlowProvider(CastformProvider):
         return {"FlowArn": flow["FlowArn"]}
 
     def do_read(self, c, model):
-        flow = _read_or_gone(lambda: c.mediaconnect.describe_flow(FlowArn=model["FlowArn"])["Flow"])
+        flow = read_or_gone(lambda: c.mediaconnect.describe_flow(FlowArn=model["FlowArn"])["Flow"])
         src = flow.get("Source") or {}
         source = dict(model.get("Source") or {})
         source.update({k: src[k] for k in ("SourceArn", "IngestIp") if src.get(k)})
@@ -51,7 +38,7 @@ class FlowProvider(CastformProvider):
         arn = model["FlowArn"]
         flow = c.mediaconnect.describe_flow(FlowArn=arn)["Flow"]
         source = model.get("Source") or {}
-        c.mediaconnect.update_flow_source(FlowArn=arn, SourceArn=flow["Source"]["SourceArn"], **_pick(source, self.SOURCE_UPDATABLE))
+        c.mediaconnect.update_flow_source(FlowArn=arn, SourceArn=flow["Source"]["SourceArn"], **pick(source, self.SOURCE_UPDATABLE))
         return {}
 
     def do_delete(self, c, model):
@@ -65,7 +52,7 @@ class InputProvider(CastformProvider):
              "Type", "Vpc", "SrtSettings", "InputNetworkLocation", "MulticastSettings"]
 
     def do_create(self, c, model):
-        params = _pick(model, self.PROPS)
+        params = pick(model, self.PROPS)
         if model.get("Tags"):
             params["Tags"] = tag_map(model["Tags"])
         return {"Id": c.medialive.create_input(**params)["Input"]["Id"]}
@@ -81,11 +68,11 @@ class InputProvider(CastformProvider):
         return c.medialive.describe_input(InputId=model["Id"])["State"] != "CREATING"
 
     def do_read(self, c, model):
-        i = _read_or_gone(lambda: c.medialive.describe_input(InputId=model["Id"]))
+        i = read_or_gone(lambda: c.medialive.describe_input(InputId=model["Id"]))
         return {"Id": i["Id"], "Arn": i["Arn"], "Destinations": i.get("Destinations") or [], "Sources": i.get("Sources") or []}
 
     def do_update(self, c, model, previous):
-        c.medialive.update_input(InputId=model["Id"], **_pick(model, ["Destinations", "InputDevices", "InputSecurityGroups",
+        c.medialive.update_input(InputId=model["Id"], **pick(model, ["Destinations", "InputDevices", "InputSecurityGroups",
                                                                       "MediaConnectFlows", "Name", "RoleArn", "Sources", "SrtSettings"]))
         return {}
 
@@ -102,7 +89,7 @@ class ChannelProvider(CastformProvider):
               "LogLevel", "Maintenance", "Name", "RoleArn", "AnywhereSettings"]
 
     def do_create(self, c, model):
-        params = _pick(model, self.CREATE)
+        params = pick(model, self.CREATE)
         if model.get("Tags"):
             params["Tags"] = tag_map(model["Tags"])
         return {"Id": c.medialive.create_channel(**params)["Channel"]["Id"]}
@@ -117,7 +104,7 @@ class ChannelProvider(CastformProvider):
         return state not in ("CREATING", "UPDATING", "DELETING")
 
     def do_read(self, c, model):
-        ch = _read_or_gone(lambda: c.medialive.describe_channel(ChannelId=model["Id"]))
+        ch = read_or_gone(lambda: c.medialive.describe_channel(ChannelId=model["Id"]))
         if ch["State"] == "DELETED":
             raise NotFound()
         return {"Id": ch["Id"], "Arn": ch["Arn"],
@@ -127,7 +114,7 @@ class ChannelProvider(CastformProvider):
         if model.get("ChannelClass") != previous.get("ChannelClass"):
             # AWS changes the class with UpdateChannelClass (also only while IDLE); not emulated
             c.medialive.update_channel_class(ChannelId=model["Id"], ChannelClass=model["ChannelClass"])
-        c.medialive.update_channel(ChannelId=model["Id"], **_pick(model, self.UPDATE))
+        c.medialive.update_channel(ChannelId=model["Id"], **pick(model, self.UPDATE))
         return {}
 
     def do_delete(self, c, model):
@@ -143,7 +130,7 @@ class PackageChannelProvider(CastformProvider):
         return {}
 
     def do_read(self, c, model):
-        ch = _read_or_gone(lambda: c.mediapackage.describe_channel(Id=model["Id"]))
+        ch = read_or_gone(lambda: c.mediapackage.describe_channel(Id=model["Id"]))
         ingest = [{"Id": e["Id"], "Username": e["Username"], "Password": e["Password"], "Url": e["Url"]}
                   for e in (ch.get("HlsIngest") or {}).get("IngestEndpoints") or []]
         return {"Arn": ch["Arn"], "HlsIngest": {"ingestEndpoints": ingest}}
@@ -163,18 +150,18 @@ class OriginEndpointProvider(CastformProvider):
              "ManifestName", "MssPackage", "Origination", "StartoverWindowSeconds", "TimeDelaySeconds", "Whitelist"]
 
     def do_create(self, c, model):
-        params = _pick(model, self.PROPS)
+        params = pick(model, self.PROPS)
         if model.get("Tags"):
             params["Tags"] = tag_map(model["Tags"])
         c.mediapackage.create_origin_endpoint(**params)
         return {}
 
     def do_read(self, c, model):
-        ep = _read_or_gone(lambda: c.mediapackage.describe_origin_endpoint(Id=model["Id"]))
+        ep = read_or_gone(lambda: c.mediapackage.describe_origin_endpoint(Id=model["Id"]))
         return {"Arn": ep["Arn"], "Url": ep["Url"]}
 
     def do_update(self, c, model, previous):
-        c.mediapackage.update_origin_endpoint(**_pick(model, [p for p in self.PROPS if p != "ChannelId"]))
+        c.mediapackage.update_origin_endpoint(**pick(model, [p for p in self.PROPS if p != "ChannelId"]))
         return {}
 
     def do_delete(self, c, model):
