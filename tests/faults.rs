@@ -30,10 +30,14 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap()
 }
 
-/// The `local` environment and its v1 app, on a fake with the state bucket.
+/// The `local` environment and its v1 app, on a fake with the state bucket. The fake has no CDN
+/// data plane (the emulator's is tested in tests/emulator.rs), so here the site is served from its
+/// bucket and the media stack is left out: these tests are about CloudFormation's failure paths.
 fn world() -> World {
     let dir = common::project_copy();
-    let env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    env.web.cdn = false;
+    env.media.enabled = false;
     let v1 = castform::apps::define(&env).unwrap();
     let cloud = FakeCloud::new("000000000000", "us-west-2");
     rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
