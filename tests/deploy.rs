@@ -78,7 +78,11 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     let config = String::from_utf8(rt.block_on(c.get_object(bucket, "config.js")).unwrap().unwrap()).unwrap();
     assert!(config.contains(&format!("apiUrl: \"{url}\"")), "{config}");
     assert!(rt.block_on(c.get_object(bucket, "index.html")).unwrap().is_some());
-    assert_really_created(&rt, &c, &["lunora-player-local-data", "lunora-player-local-web", "lunora-player-local-api"]);
+    assert_really_created(
+        &rt,
+        &c,
+        &["lunora-player-local-data", "lunora-player-local-media", "lunora-player-local-web", "lunora-player-local-api"],
+    );
     let first = &history.as_array().unwrap()[0];
     assert_eq!(first["result"], "succeeded");
     assert!(first["stacks"].as_object().unwrap().values().all(|s| s["changed"] == true));
@@ -86,7 +90,7 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     // again, nothing changed: no change set, outputs still read, still verified
     let out = emu.castform(&["deploy", "local"], dir.path());
     let stdout = ok(&out);
-    assert!(stdout.contains("(0 of 3 stacks changed)"), "{stdout}");
+    assert!(stdout.contains("(0 of 4 stacks changed)"), "{stdout}");
     let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
     let records = history.as_array().unwrap();
     assert_eq!(records.len(), 2);

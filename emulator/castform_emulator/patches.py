@@ -102,8 +102,17 @@ def _tls_with_ca():
     from localstack import config
     from localstack.utils import ssl
 
+    made = []
+
     def create_ssl_cert(serial_number=None):
-        base = os.path.join(config.dirs.cache, "castform-server")
+        # once per process: other callers (services that start later) get the gateway's own
+        # certificate, so the CA written out is the one that signed what the gateway serves
+        if made:
+            return made[0]
+        # a folder of this process's own: emulators running side by side share LocalStack's cache
+        import tempfile
+
+        base = os.path.join(tempfile.mkdtemp(prefix="castform-tls-"), "server")
         host = config.LOCALSTACK_HOST.host
         now = datetime.datetime.now(datetime.timezone.utc)
         ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -134,7 +143,6 @@ def _tls_with_ca():
         pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()  # noqa: E731
         key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                     serialization.NoEncryption()).decode()
-        os.makedirs(os.path.dirname(base), exist_ok=True)
         with open(f"{base}.crt", "w") as f:
             f.write(pem(cert) + pem(ca))
         with open(f"{base}.key", "w") as f:
@@ -145,9 +153,16 @@ def _tls_with_ca():
             with open(tmp, "w") as f:
                 f.write(pem(ca))
             os.replace(tmp, ca_out)
-        return key_pem + pem(cert), f"{base}.crt", f"{base}.key"
+        made.append((key_pem + pem(cert), f"{base}.crt", f"{base}.key"))
+        return made[0]
 
+    import sys
+
+    original = ssl.create_ssl_cert
     ssl.create_ssl_cert = create_ssl_cert
+    for module in list(sys.modules.values()):
+        if getattr(module, "create_ssl_cert", None) is original:
+            module.create_ssl_cert = create_ssl_cert
 
 
 def apply():

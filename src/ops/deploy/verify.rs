@@ -74,16 +74,35 @@ pub async fn served_files<C: Cloud>(
 ) -> Vec<CheckResult> {
     let mut results = vec![];
     for f in files {
+        let mut why = String::new();
         let (source, got) = match site_url {
             Some(url) => {
+                // through the CDN: a transient error or 5xx from an edge is retried like a health
+                // check; a 200 with other bytes is a stale copy and fails at once
                 let u = format!("{}/{}", url.trim_end_matches('/'), f.key);
-                let r = cloud.http_get(&u).await.ok().filter(|(s, _)| *s == 200).map(|(_, b)| b);
-                (u, r)
+                let mut got = None;
+                for wait in BACKOFF_MS {
+                    tokio::time::sleep(Duration::from_millis(*wait)).await;
+                    match cloud.http_get(&u).await {
+                        Ok((200, body)) => {
+                            got = Some(body);
+                            break;
+                        }
+                        Ok((status, body)) => {
+                            why = format!(
+                                ": HTTP {status} {}",
+                                String::from_utf8_lossy(&body).chars().take(120).collect::<String>()
+                            )
+                        }
+                        Err(e) => why = format!(": {e}"),
+                    }
+                }
+                (u, got)
             }
             None => (format!("s3://{}/{}", f.bucket, f.key), cloud.get_object(&f.bucket, &f.key).await.ok().flatten()),
         };
         let (ok, detail) = match got {
-            None => (false, format!("{source} is not served")),
+            None => (false, format!("{source} is not served{why}")),
             Some(body) if body != f.body => (false, format!("{source} differs from what this deploy rendered")),
             Some(body) => {
                 let text = String::from_utf8_lossy(&body);
