@@ -276,6 +276,21 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", &etag]).contains("DistributionNotDisabled"));
     assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", "STALE"]).contains("PreconditionFailed"));
 
+    // the KeyValueStore data API, signed with SigV4A as AWS's SDKs sign it: ETags guard each write
+    let store = emu.aws("us-east-1", &["cloudfront", "create-key-value-store", "--name", "rules"]).unwrap();
+    let store_arn = store["KeyValueStore"]["ARN"].as_str().unwrap().to_string();
+    let out = std::process::Command::new(repo().join(".venv-emulator/bin/python"))
+        .arg(repo().join("tests/fixtures/kvs_client.py"))
+        .args([emu.port.to_string(), store_arn])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().collect::<Vec<_>>(), ["put 1 new-etag", "stale refused", "get {\"status\":\"active\"}"]);
+
     // Cognito: a pool with deletion protection cannot be deleted
     let pool = emu.aws("us-east-1", &["cognito-idp", "create-user-pool", "--pool-name", "rules", "--deletion-protection", "ACTIVE"]).unwrap();
     let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_string();

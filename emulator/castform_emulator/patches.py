@@ -16,7 +16,10 @@ emulator starts.
    (CloudFormation's own rollback of them is tested on FakeCloud).
 3. Ref of a resource whose registry primary identifier is composite answers what AWS's Ref
    answers (a user pool client's id, an integration's id, a stage's name), not "a-b".
-4. TLS: the gateway's certificate is issued by a CA of this emulator for the loopback names its
+4. Requests signed with SigV4A (AWS4-ECDSA-P256-SHA256, what clients of the
+   cloudfront-keyvaluestore API use) are routed by their signing name like SigV4 ones; the
+   router only parsed SigV4's header. Signatures are not checked (nor are SigV4's).
+5. TLS: the gateway's certificate is issued by a CA of this emulator for the loopback names its
    endpoints use (*.cloudfront.<host>, *.execute-api.<host>, *.mediapackage.<region>.<host> ...),
    and the CA is written to CASTFORM_EMULATOR_CA (if set), so a client that trusts that file
    (castform with AWS_CA_BUNDLE, curl --cacert) can fetch https://<distribution domain>/.
@@ -90,6 +93,28 @@ def _composite_refs():
         "AWS::ApiGatewayV2::Route": "/properties/RouteId",
         "AWS::ApiGatewayV2::Stage": "/properties/StageName",
     })
+
+
+def _route_sigv4a():
+    from localstack.aws.protocol import service_router
+
+    original = service_router._extract_service_indicators
+
+    def extract(request):
+        found = original(request)
+        auth = request.headers.get("authorization") or ""
+        if found.signing_name is None and auth.lower().startswith("aws4-ecdsa-p256-sha256 "):
+            from werkzeug.http import parse_dict_header
+
+            try:
+                scope = parse_dict_header(auth.split(None, 1)[1])["Credential"].split("/")
+                # SigV4A's scope has no region: key/date/service/aws4_request
+                found = found._replace(signing_name=scope[2])
+            except (KeyError, IndexError):
+                pass
+        return found
+
+    service_router._extract_service_indicators = extract
 
 
 def _tls_with_ca():
@@ -171,4 +196,5 @@ def apply():
     LambdaAliasProvider.update = _update_alias
     _keep_state_of_failed_updates()
     _composite_refs()
+    _route_sigv4a()
     _tls_with_ca()

@@ -1,5 +1,6 @@
 """The AWS APIs localstack-core 2026.3.0 (community) does not serve, as LocalStack provider plugins:
-MediaLive, MediaConnect, MediaPackage, CloudFront, Cognito user pools, API Gateway v2.
+MediaLive, MediaConnect, MediaPackage, CloudFront and its KeyValueStore data API, Cognito user
+pools, API Gateway v2.
 
 localstack-core ships no API stubs for these services, so each gets a dispatch table built from
 botocore's service model. An operation goes to the add-on's own handler where it has one (the
@@ -66,6 +67,13 @@ def cloudfront():
 
     cdn.install()
     return _service("cloudfront", OVERRIDES, fallback_to_moto=False)
+
+
+@aws_provider(api="cloudfront-keyvaluestore")
+def cloudfront_keyvaluestore():
+    from castform_emulator.kvs import OVERRIDES
+
+    return _service("cloudfront-keyvaluestore", OVERRIDES, fallback_to_moto=False)
 
 
 @aws_provider(api="cognito-idp")
