@@ -68,6 +68,10 @@ struct World {
     calls: u64,
     throttled: u64,
     continued: Vec<(String, Vec<String>)>,
+    /// MediaLive channels (id -> state, class) and MediaConnect flows (arn -> status), as a
+    /// test sets them; starts and stops move them at once.
+    channels: BTreeMap<String, (String, String)>,
+    flows: BTreeMap<String, String>,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -95,6 +99,16 @@ impl FakeCloud {
             faults: Arc::new(Mutex::new(Faults::default())),
             freeze: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// A MediaLive channel in `state` (the fake does not create media resources with stacks).
+    pub fn set_channel(&self, id: &str, state: &str) {
+        self.world().channels.insert(id.into(), (state.into(), "SINGLE_PIPELINE".into()));
+    }
+
+    /// A MediaConnect flow in `status`.
+    pub fn set_flow(&self, arn: &str, status: &str) {
+        self.world().flows.insert(arn.into(), status.into());
     }
 
     /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
@@ -644,6 +658,75 @@ impl Cloud for FakeCloud {
 
     async fn invalidate(&self, _distribution_id: &str, _paths: &[&str]) -> CloudResult<()> {
         self.call("CloudFront CreateInvalidation").await
+    }
+
+    async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
+        self.call("MediaLive DescribeChannel").await?;
+        Ok(self.world().channels.get(id).map(|(state, class)| ChannelState {
+            id: id.into(),
+            name: format!("channel-{id}"),
+            state: state.clone(),
+            class: class.clone(),
+        }))
+    }
+
+    async fn start_channel(&self, id: &str) -> CloudResult<()> {
+        self.call("MediaLive StartChannel").await?;
+        let mut w = self.world();
+        match w.channels.get_mut(id) {
+            Some((state, _)) if state == "IDLE" => {
+                *state = "RUNNING".into();
+                Ok(())
+            }
+            Some((state, _)) => Err(svc("MediaLive StartChannel", "ConflictException", format!("channel {id} is {state}"))),
+            None => Err(svc("MediaLive StartChannel", "NotFoundException", format!("channel {id} not found"))),
+        }
+    }
+
+    async fn stop_channel(&self, id: &str) -> CloudResult<()> {
+        self.call("MediaLive StopChannel").await?;
+        let mut w = self.world();
+        match w.channels.get_mut(id) {
+            Some((state, _)) if state == "RUNNING" => {
+                *state = "IDLE".into();
+                Ok(())
+            }
+            Some((state, _)) => Err(svc("MediaLive StopChannel", "ConflictException", format!("channel {id} is {state}"))),
+            None => Err(svc("MediaLive StopChannel", "NotFoundException", format!("channel {id} not found"))),
+        }
+    }
+
+    async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
+        self.call("MediaConnect DescribeFlow").await?;
+        Ok(self.world().flows.get(arn).map(|status| FlowState {
+            arn: arn.into(),
+            name: arn.rsplit(':').next().unwrap_or_default().into(),
+            status: status.clone(),
+            ingest_ip: "192.0.2.1".into(),
+            ingest_port: Some(9998),
+        }))
+    }
+
+    async fn start_flow(&self, arn: &str) -> CloudResult<()> {
+        self.call("MediaConnect StartFlow").await?;
+        match self.world().flows.get_mut(arn) {
+            Some(status) => {
+                *status = "ACTIVE".into();
+                Ok(())
+            }
+            None => Err(svc("MediaConnect StartFlow", "NotFoundException", format!("flow {arn} not found"))),
+        }
+    }
+
+    async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
+        self.call("MediaConnect StopFlow").await?;
+        match self.world().flows.get_mut(arn) {
+            Some(status) => {
+                *status = "STANDBY".into();
+                Ok(())
+            }
+            None => Err(svc("MediaConnect StopFlow", "NotFoundException", format!("flow {arn} not found"))),
+        }
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {

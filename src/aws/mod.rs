@@ -70,6 +70,29 @@ pub struct ChangeSetRequest {
     pub create: bool,
 }
 
+/// A MediaLive channel as MediaLive describes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChannelState {
+    pub id: String,
+    pub name: String,
+    /// `CREATING`, `IDLE`, `STARTING`, `RUNNING`, `STOPPING`, `UPDATING`, `DELETING`, `DELETED` ...
+    pub state: String,
+    /// `SINGLE_PIPELINE` or `STANDARD`: what an hour on air costs depends on it.
+    pub class: String,
+}
+
+/// A MediaConnect flow as MediaConnect describes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FlowState {
+    pub arn: String,
+    pub name: String,
+    /// `STANDBY`, `STARTING`, `ACTIVE`, `STOPPING`, `UPDATING`, `DELETING`, `ERROR`.
+    pub status: String,
+    /// Where the encoder sends: the source's ingest address and port.
+    pub ingest_ip: String,
+    pub ingest_port: Option<i32>,
+}
+
 /// One resource change of a change set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceChange {
@@ -171,6 +194,15 @@ pub trait Cloud {
     /// Invalidates the paths and waits until the invalidation is Completed (edges serve the old
     /// objects until then).
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;
+
+    /// The channel, or `None` when MediaLive does not know it (or it is DELETED).
+    async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>>;
+    async fn start_channel(&self, id: &str) -> CloudResult<()>;
+    async fn stop_channel(&self, id: &str) -> CloudResult<()>;
+    /// The flow, or `None` when MediaConnect does not know it.
+    async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>>;
+    async fn start_flow(&self, arn: &str) -> CloudResult<()>;
+    async fn stop_flow(&self, arn: &str) -> CloudResult<()>;
 
     /// `GET url`: status and body.
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)>;

@@ -127,6 +127,24 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         retried!(self, self.inner.get_function(name))
     }
+    async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
+        retried!(self, self.inner.describe_channel(id))
+    }
+    async fn start_channel(&self, id: &str) -> CloudResult<()> {
+        retried!(self, self.inner.start_channel(id))
+    }
+    async fn stop_channel(&self, id: &str) -> CloudResult<()> {
+        retried!(self, self.inner.stop_channel(id))
+    }
+    async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
+        retried!(self, self.inner.describe_flow(arn))
+    }
+    async fn start_flow(&self, arn: &str) -> CloudResult<()> {
+        retried!(self, self.inner.start_flow(arn))
+    }
+    async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
+        retried!(self, self.inner.stop_flow(arn))
+    }
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
         retried!(self, self.inner.invalidate(distribution_id, paths))
     }

@@ -21,6 +21,8 @@ pub struct AwsCloud {
     lambda: aws_sdk_lambda::Client,
     sts: aws_sdk_sts::Client,
     cloudfront: aws_sdk_cloudfront::Client,
+    medialive: aws_sdk_medialive::Client,
+    mediaconnect: aws_sdk_mediaconnect::Client,
     http: HttpClient,
 }
 
@@ -126,6 +128,8 @@ impl AwsCloud {
             lambda: aws_sdk_lambda::Client::new(&conf),
             sts: aws_sdk_sts::Client::new(&conf),
             cloudfront: aws_sdk_cloudfront::Client::new(&conf),
+            medialive: aws_sdk_medialive::Client::new(&conf),
+            mediaconnect: aws_sdk_mediaconnect::Client::new(&conf),
             http,
             conf,
             custom_endpoint,
@@ -656,6 +660,63 @@ impl Cloud for AwsCloud {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(std::time::Duration::from_secs(10));
         }
+    }
+
+    async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
+        match self.medialive.describe_channel().channel_id(id).send().await {
+            Ok(c) => {
+                let state = c.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+                Ok((state != "DELETED").then(|| ChannelState {
+                    id: c.id().unwrap_or(id).to_string(),
+                    name: c.name().unwrap_or_default().to_string(),
+                    state,
+                    class: c.channel_class().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                }))
+            }
+            Err(e) => match err("MediaLive DescribeChannel", e) {
+                CloudError::Service { code, .. } if code == "NotFoundException" => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn start_channel(&self, id: &str) -> CloudResult<()> {
+        self.medialive.start_channel().channel_id(id).send().await.map_err(|e| err("MediaLive StartChannel", e))?;
+        Ok(())
+    }
+
+    async fn stop_channel(&self, id: &str) -> CloudResult<()> {
+        self.medialive.stop_channel().channel_id(id).send().await.map_err(|e| err("MediaLive StopChannel", e))?;
+        Ok(())
+    }
+
+    async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
+        match self.mediaconnect.describe_flow().flow_arn(arn).send().await {
+            Ok(out) => Ok(out.flow().map(|f| {
+                let source = f.source();
+                FlowState {
+                    arn: f.flow_arn().unwrap_or(arn).to_string(),
+                    name: f.name().unwrap_or_default().to_string(),
+                    status: f.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    ingest_ip: source.and_then(|s| s.ingest_ip()).unwrap_or_default().to_string(),
+                    ingest_port: source.and_then(|s| s.ingest_port()),
+                }
+            })),
+            Err(e) => match err("MediaConnect DescribeFlow", e) {
+                CloudError::Service { code, .. } if code == "NotFoundException" => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn start_flow(&self, arn: &str) -> CloudResult<()> {
+        self.mediaconnect.start_flow().flow_arn(arn).send().await.map_err(|e| err("MediaConnect StartFlow", e))?;
+        Ok(())
+    }
+
+    async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
+        self.mediaconnect.stop_flow().flow_arn(arn).send().await.map_err(|e| err("MediaConnect StopFlow", e))?;
+        Ok(())
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {

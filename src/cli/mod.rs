@@ -5,6 +5,7 @@
 mod check;
 mod checklist;
 mod deploy;
+mod media;
 mod review;
 mod rollback;
 mod state;
@@ -37,6 +38,7 @@ pub enum Command {
     Deploy(deploy::Args),
     Gc(state::GcArgs),
     Graph(review::GraphArgs),
+    Media(media::Args),
     Cost(review::CostArgs),
     Diff(review::DiffArgs),
     Status(review::StatusArgs),
@@ -58,6 +60,7 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Deploy(args) => deploy::run(&cli.root, args),
         Command::Gc(args) => state::gc(&cli.root, args),
         Command::Graph(args) => review::graph(&cli.root, args),
+        Command::Media(args) => media::run(&cli.root, args),
         Command::Cost(args) => review::cost(&cli.root, args),
         Command::Diff(args) => review::diff(&cli.root, args),
         Command::Status(args) => review::status(&cli.root, args),

@@ -114,6 +114,11 @@ pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
             if let Some(b) = &r.backup {
                 ui::say(&format!("    {:<20} {} ({} items)", "backup", b.location, b.items));
             }
+            if r.kind.starts_with("media-") {
+                for c in &r.checks {
+                    ui::say(&format!("    {:<20} {}", "media", c.detail));
+                }
+            }
             if let Some(e) = &r.error {
                 ui::say(&format!("    {:<20} {}", "error", e.lines().next().unwrap_or_default()));
             }

@@ -9,5 +9,6 @@ pub mod diff;
 pub mod gc;
 pub mod graph;
 pub mod history;
+pub mod media;
 pub mod review;
 pub mod synth;

@@ -1,0 +1,86 @@
+//! `castform media status|start|stop ENV`: the live pipeline as its services report it, and
+//! taking it on or off air (recorded in the deployment ledger).
+
+use crate::aws::{AwsCloud, Retrying};
+use crate::ops::media::{self, MediaStatus};
+use crate::ui;
+use std::path::Path;
+
+#[derive(clap::Args)]
+#[command(
+    about = "The live pipeline: its state, or start / stop it (flow, then channel; channel, then flow)",
+    after_help = "Examples:\n  castform media status prod        flow, channel, playback URLs and what an hour on air costs\n  castform media start local        start the flow, then the channel, and wait until both run\n  castform media stop staging --json"
+)]
+pub struct Args {
+    /// status, start or stop
+    #[arg(value_parser = ["status", "start", "stop"])]
+    pub action: String,
+    pub env: String,
+    #[arg(long)]
+    pub app: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn show(s: &MediaStatus) {
+    let c = ui::colour_stdout();
+    match &s.flow {
+        Some(f) => ui::say(&format!(
+            "flow     {:<9} {}  ingest {}:{}",
+            f.status,
+            f.name,
+            f.ingest_ip,
+            f.ingest_port.map(|p| p.to_string()).unwrap_or_default()
+        )),
+        None => ui::say(&format!("flow     {}", s.pipeline.flow_arn.as_deref().unwrap_or("none deployed"))),
+    }
+    match &s.channel {
+        Some(ch) => ui::say(&format!("channel  {:<9} {} ({}, {})", ch.state, ch.name, ch.id, ch.class)),
+        None => ui::say(&format!("channel  {}", s.pipeline.channel_id.as_deref().unwrap_or("none deployed"))),
+    }
+    let answer = |code: Option<u16>| code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "no answer".into());
+    if let Some(u) = &s.pipeline.hls_url {
+        ui::say(&format!("origin   {}  {u}", answer(s.endpoint_answers)));
+    }
+    if let Some(u) = &s.pipeline.cdn_hls_url {
+        ui::say(&format!("viewers  {}  {u}", answer(s.cdn_answers)));
+    }
+    let air = if s.on_air { ui::green(c, "ON AIR") } else { ui::yellow(c, "off air") };
+    ui::say(&format!("{air}: ${:.4}/hour while on air (flow + channel, data/prices.json)", s.cost_per_hour));
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    super::runtime()?.block_on(async {
+        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let status = match args.action.as_str() {
+            "status" => media::status(&cloud, &app).await?,
+            action => {
+                let start = action == "start";
+                if !args.json {
+                    ui::say(&format!(
+                        "{} {}/{}: {}",
+                        if start { "starting" } else { "stopping" },
+                        env.app,
+                        env.name,
+                        if start { "flow, then channel" } else { "channel, then flow" }
+                    ));
+                }
+                let (record, status) = media::operate(&cloud, &env, &app, start).await?;
+                if !args.json {
+                    for c in &record.checks {
+                        ui::say(&format!("  {}", c.detail));
+                    }
+                    ui::say(&format!("recorded as {} (`castform history {}`)", record.id, env.name));
+                }
+                status
+            }
+        };
+        if args.json {
+            ui::say(&serde_json::to_string_pretty(&status)?);
+        } else {
+            show(&status);
+        }
+        Ok(0)
+    })
+}

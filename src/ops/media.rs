@@ -1,0 +1,324 @@
+//! Live media: the pipeline as its own services report it (`castform media status|start|stop`),
+//! and which changes a pipeline on air can take without going off air.
+//!
+//! AWS's rules this relies on:
+//! - a MediaLive channel can be edited or deleted only while it is idle ("Summary of actions",
+//!   https://docs.aws.amazon.com/medialive/latest/ug/multiplex-create-delete-edit-summary.html);
+//! - a MediaConnect flow's source can be updated "even while the flow is running"
+//!   (https://docs.aws.amazon.com/mediaconnect/latest/ug/source-update.html), an active flow must
+//!   be stopped before it is deleted (DeleteFlow), and a new flow has a new ingest address;
+//! - a new MediaPackage origin endpoint or CloudFront distribution has a new URL.
+
+use crate::aws::{ChannelState, Cloud, FlowState};
+use crate::config::Environment;
+use crate::ops::deploy::ledger::{self, Record};
+use crate::ops::deploy::state::StateStore;
+use crate::template::App;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// What a change to a media resource does to a pipeline on air.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LiveClass {
+    /// Applied while the stream runs.
+    SafeWhileLive,
+    /// The channel must be stopped: a minute or two without output.
+    NeedsChannelStopped,
+    /// A new ingest address for the encoder, or new playback URLs for viewers.
+    ReplacesEndpoint,
+}
+
+impl LiveClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            LiveClass::SafeWhileLive => "safe while live",
+            LiveClass::NeedsChannelStopped => "needs the channel stopped",
+            LiveClass::ReplacesEndpoint => "replaces an endpoint",
+        }
+    }
+}
+
+pub const MEDIA_TYPES: &[&str] = &[
+    "AWS::MediaConnect::Flow",
+    "AWS::MediaLive::Input",
+    "AWS::MediaLive::Channel",
+    "AWS::MediaPackage::Channel",
+    "AWS::MediaPackage::OriginEndpoint",
+    "AWS::CloudFront::Distribution",
+];
+
+/// The class of one resource change, with the reason in the user's terms. `replaced` is true
+/// when the resource is removed or replaced (CloudFormation's answer, or a create-only property
+/// changed). `None` for resources that are not part of the media path.
+pub fn classify(resource_type: &str, replaced: bool) -> Option<(LiveClass, &'static str)> {
+    use LiveClass::*;
+    Some(match (resource_type, replaced) {
+        ("AWS::MediaLive::Channel", false) => {
+            (NeedsChannelStopped, "MediaLive edits a channel only while it is idle")
+        }
+        ("AWS::MediaLive::Channel", true) => {
+            (NeedsChannelStopped, "the old channel is deleted, and MediaLive deletes a channel only while it is idle")
+        }
+        // The input is attached to the channel; a new or changed input changes the channel's
+        // attachment (an edit of the channel). Treated as needing the channel idle.
+        ("AWS::MediaLive::Input", _) => {
+            (NeedsChannelStopped, "the channel's input attachment changes, an edit of the channel")
+        }
+        ("AWS::MediaConnect::Flow", false) => (SafeWhileLive, "MediaConnect updates a flow's source while it runs"),
+        ("AWS::MediaConnect::Flow", true) => {
+            (ReplacesEndpoint, "a new flow has a new ingest address: the encoder must be pointed at it")
+        }
+        ("AWS::MediaPackage::Channel", false) => (SafeWhileLive, "only the description changes"),
+        ("AWS::MediaPackage::Channel", true) => {
+            (ReplacesEndpoint, "a new packaging channel has new endpoints: new playback URLs")
+        }
+        ("AWS::MediaPackage::OriginEndpoint", false) => {
+            (SafeWhileLive, "MediaPackage updates an endpoint in place; its URL stays")
+        }
+        ("AWS::MediaPackage::OriginEndpoint", true) => {
+            (ReplacesEndpoint, "a new origin endpoint has a new playback URL")
+        }
+        ("AWS::CloudFront::Distribution", false) => (SafeWhileLive, "CloudFront deploys the change while serving"),
+        ("AWS::CloudFront::Distribution", true) => {
+            (ReplacesEndpoint, "a new distribution has a new domain: viewers' URLs change")
+        }
+        _ => return None,
+    })
+}
+
+/// Where the pipeline of a deployed environment is: its flow, channel and playback URLs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Pipeline {
+    pub flow_arn: Option<String>,
+    pub channel_id: Option<String>,
+    /// MediaPackage's own HLS URL.
+    pub hls_url: Option<String>,
+    /// The same playlist through the distribution's `/out/*` behaviour.
+    pub cdn_hls_url: Option<String>,
+}
+
+/// Reads the pipeline's physical ids from the deployed stacks (none when nothing is deployed).
+pub async fn locate<C: Cloud>(cloud: &C, app: &App) -> Result<Pipeline> {
+    let mut p = Pipeline::default();
+    let mut site = None;
+    for s in &app.stacks {
+        let cloud = cloud.for_region(&s.region);
+        let Some(info) = cloud.describe_stack(&s.stack_name).await? else { continue };
+        for r in cloud.list_stack_resources(&s.stack_name).await? {
+            match r.resource_type.as_str() {
+                "AWS::MediaConnect::Flow" => p.flow_arn = Some(r.physical_id),
+                "AWS::MediaLive::Channel" => p.channel_id = Some(r.physical_id),
+                _ => {}
+            }
+        }
+        for (k, v) in &info.outputs {
+            if k.ends_with("HlsUrl") {
+                p.hls_url = Some(v.clone());
+            }
+            if k == "SiteUrl" {
+                site = Some(v.clone());
+            }
+        }
+    }
+    if let (Some(hls), Some(site)) = (&p.hls_url, &site)
+        && let Some(path) = hls.split("://").nth(1).and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+    {
+        p.cdn_hls_url = Some(format!("{}{path}", site.trim_end_matches('/')));
+    }
+    Ok(p)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaStatus {
+    pub pipeline: Pipeline,
+    pub flow: Option<FlowState>,
+    pub channel: Option<ChannelState>,
+    /// HTTP status of the HLS playlist at MediaPackage, and through the distribution.
+    pub endpoint_answers: Option<u16>,
+    pub cdn_answers: Option<u16>,
+    pub on_air: bool,
+    /// What the pipeline costs per hour while on air (flow + channel), from data/prices.json.
+    pub cost_per_hour: f64,
+}
+
+fn prices() -> (f64, f64) {
+    let t = crate::ops::cost::table();
+    let p = |k: &str| t.prices.get(k).map(|p| p.price).unwrap_or(0.0);
+    (p("mediaconnect_flow_hour"), p("medialive_channel_hour"))
+}
+
+pub async fn status<C: Cloud>(cloud: &C, app: &App) -> Result<MediaStatus> {
+    let pipeline = locate(cloud, app).await?;
+    if pipeline.flow_arn.is_none() && pipeline.channel_id.is_none() {
+        anyhow::bail!(
+            "{} has no deployed media pipeline (no MediaConnect flow or MediaLive channel in its stacks)\nhelp: deploy an environment with `media.enabled: true` first",
+            app.app
+        );
+    }
+    let flow = match &pipeline.flow_arn {
+        Some(arn) => cloud.describe_flow(arn).await?,
+        None => None,
+    };
+    let channel = match &pipeline.channel_id {
+        Some(id) => cloud.describe_channel(id).await?,
+        None => None,
+    };
+    let get = async |url: &Option<String>| match url {
+        Some(u) => cloud.http_get(u).await.ok().map(|(s, _)| s),
+        None => None,
+    };
+    let endpoint_answers = get(&pipeline.hls_url).await;
+    let cdn_answers = get(&pipeline.cdn_hls_url).await;
+    let on_air = flow.as_ref().is_some_and(|f| f.status == "ACTIVE")
+        && channel.as_ref().is_some_and(|c| c.state == "RUNNING");
+    let (flow_hour, channel_hour) = prices();
+    let cost_per_hour = flow.as_ref().map_or(0.0, |_| flow_hour) + channel.as_ref().map_or(0.0, |_| channel_hour);
+    Ok(MediaStatus { pipeline, flow, channel, endpoint_answers, cdn_answers, on_air, cost_per_hour })
+}
+
+/// How long a start or stop may take before castform gives up waiting (MediaLive channels take
+/// a minute or two to start).
+pub const WAIT: Duration = Duration::from_secs(600);
+
+pub async fn wait_channel<C: Cloud>(cloud: &C, id: &str, want: &str) -> Result<()> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let state = cloud.describe_channel(id).await?.map(|c| c.state).unwrap_or_else(|| "DELETED".into());
+        if state == want {
+            return Ok(());
+        }
+        if state == "DELETED" || started.elapsed() > WAIT {
+            anyhow::bail!("channel {id} is {state}, not {want}, after {} s", started.elapsed().as_secs());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+pub async fn wait_flow<C: Cloud>(cloud: &C, arn: &str, want: &str) -> Result<()> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let status = cloud.describe_flow(arn).await?.map(|f| f.status).unwrap_or_else(|| "DELETED".into());
+        if status == want {
+            return Ok(());
+        }
+        if status == "DELETED" || status == "ERROR" || started.elapsed() > WAIT {
+            anyhow::bail!("flow {arn} is {status}, not {want}, after {} s", started.elapsed().as_secs());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Starts the flow, then the channel (the channel reads from the flow), and waits until both run.
+/// What already runs is left as it is.
+pub async fn start_pipeline<C: Cloud>(cloud: &C, p: &Pipeline) -> Result<Vec<String>> {
+    let mut done = vec![];
+    if let Some(arn) = &p.flow_arn
+        && cloud.describe_flow(arn).await?.is_some_and(|f| f.status == "STANDBY")
+    {
+        cloud.start_flow(arn).await.with_context(|| format!("starting flow {arn}"))?;
+        wait_flow(cloud, arn, "ACTIVE").await?;
+        done.push(format!("flow {arn} ACTIVE"));
+    }
+    if let Some(id) = &p.channel_id
+        && cloud.describe_channel(id).await?.is_some_and(|c| c.state == "IDLE")
+    {
+        cloud.start_channel(id).await.with_context(|| format!("starting channel {id}"))?;
+        wait_channel(cloud, id, "RUNNING").await?;
+        done.push(format!("channel {id} RUNNING"));
+    }
+    Ok(done)
+}
+
+/// Stops the channel, then the flow (the reverse of start), and waits until both are idle.
+pub async fn stop_pipeline<C: Cloud>(cloud: &C, p: &Pipeline, flow_too: bool) -> Result<Vec<String>> {
+    let mut done = vec![];
+    if let Some(id) = &p.channel_id
+        && cloud.describe_channel(id).await?.is_some_and(|c| c.state == "RUNNING" || c.state == "STARTING")
+    {
+        cloud.stop_channel(id).await.with_context(|| format!("stopping channel {id}"))?;
+        wait_channel(cloud, id, "IDLE").await?;
+        done.push(format!("channel {id} IDLE"));
+    }
+    if flow_too
+        && let Some(arn) = &p.flow_arn
+        && cloud.describe_flow(arn).await?.is_some_and(|f| f.status == "ACTIVE" || f.status == "STARTING")
+    {
+        cloud.stop_flow(arn).await.with_context(|| format!("stopping flow {arn}"))?;
+        wait_flow(cloud, arn, "STANDBY").await?;
+        done.push(format!("flow {arn} STANDBY"));
+    }
+    Ok(done)
+}
+
+/// `castform media start|stop`: the operation, recorded in the deployment ledger.
+pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: bool) -> Result<(Record, MediaStatus)> {
+    let state = StateStore::new(env);
+    let pipeline = locate(cloud, app).await?;
+    if pipeline.flow_arn.is_none() && pipeline.channel_id.is_none() {
+        anyhow::bail!(
+            "{}/{} has no deployed media pipeline\nhelp: deploy an environment with `media.enabled: true` first",
+            app.app,
+            env.name
+        );
+    }
+    let identity = cloud.caller_identity().await?;
+    let (who, host) = crate::ops::deploy::preflight::who();
+    let id = crate::ops::deploy::new_id();
+    let kind = if start { "media-start" } else { "media-stop" };
+    let mut record =
+        Record::new(&id, kind, &app.app, &env.name, &env.region, &crate::ops::deploy::now(), (&who, &host), &identity.account);
+    let outcome = if start { start_pipeline(cloud, &pipeline).await } else { stop_pipeline(cloud, &pipeline, true).await };
+    record.finished = crate::ops::deploy::now();
+    match &outcome {
+        Ok(done) => {
+            record.result = "succeeded".into();
+            record.checks = done
+                .iter()
+                .map(|d| crate::ops::deploy::verify::CheckResult { name: kind.into(), ok: true, detail: d.clone() })
+                .collect();
+        }
+        Err(e) => record.error = Some(format!("{e:#}")),
+    }
+    ledger::write(cloud, &state, &record).await.context("recording it in the deployment ledger")?;
+    outcome?;
+    let now = status(cloud, app).await?;
+    Ok((record, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_media_change_has_a_class_and_the_rest_has_none() {
+        use LiveClass::*;
+        let expect = [
+            ("AWS::MediaLive::Channel", false, NeedsChannelStopped),
+            ("AWS::MediaLive::Channel", true, NeedsChannelStopped),
+            ("AWS::MediaLive::Input", false, NeedsChannelStopped),
+            ("AWS::MediaLive::Input", true, NeedsChannelStopped),
+            ("AWS::MediaConnect::Flow", false, SafeWhileLive),
+            ("AWS::MediaConnect::Flow", true, ReplacesEndpoint),
+            ("AWS::MediaPackage::Channel", false, SafeWhileLive),
+            ("AWS::MediaPackage::Channel", true, ReplacesEndpoint),
+            ("AWS::MediaPackage::OriginEndpoint", false, SafeWhileLive),
+            ("AWS::MediaPackage::OriginEndpoint", true, ReplacesEndpoint),
+            ("AWS::CloudFront::Distribution", false, SafeWhileLive),
+            ("AWS::CloudFront::Distribution", true, ReplacesEndpoint),
+        ];
+        for (t, replaced, class) in expect {
+            assert_eq!(classify(t, replaced).map(|c| c.0), Some(class), "{t} replaced={replaced}");
+        }
+        for t in MEDIA_TYPES {
+            assert!(classify(t, false).is_some() && classify(t, true).is_some(), "{t}");
+        }
+        assert_eq!(classify("AWS::DynamoDB::Table", true), None);
+        assert_eq!(classify("AWS::Lambda::Function", false), None);
+    }
+}
