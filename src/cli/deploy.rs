@@ -22,9 +22,15 @@ pub struct Args {
     /// Deploy from a working tree with uncommitted changes where the environment refuses them.
     #[arg(long)]
     pub allow_dirty: bool,
-    /// Let a change set replace or delete stateful resources where data is retained.
+    /// Let a change set replace or delete stateful resources, or replace an ingest or playback
+    /// endpoint, where data is retained.
     #[arg(long)]
     pub allow_replace: bool,
+    /// A change MediaLive makes only while the channel is idle: stop the channel on air, deploy,
+    /// start it again and check the stream (a minute or two without output). Without it such a
+    /// deploy is refused before anything is written.
+    #[arg(long)]
+    pub restart_live: bool,
     /// Delete and recreate a stack left in ROLLBACK_COMPLETE by a failed create, even where
     /// the environment retains data.
     #[arg(long)]
@@ -40,6 +46,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         yes: args.yes,
         allow_dirty: args.allow_dirty,
         allow_replace: args.allow_replace,
+        restart_live: args.restart_live,
+        force: args.force,
         ..DeployOptions::default()
     };
     let progress = Progress::new(Mode::detect(args.json));

@@ -139,7 +139,10 @@ pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
                 &format!("stack {} ({}){}", d.stack, d.stack_name, if d.deployed { "" } else { ": not deployed" }),
             ));
             for r in &d.resources {
-                let repl = r.replacement.as_ref().map(|x| format!(" [Replacement: {x}]")).unwrap_or_default();
+                let mut repl = r.replacement.as_ref().map(|x| format!(" [Replacement: {x}]")).unwrap_or_default();
+                if let Some(live) = r.live {
+                    repl.push_str(&format!(" [live: {}]", live.label()));
+                }
                 let head = format!(
                     "{} {} ({}){repl}",
                     match r.action.as_str() {

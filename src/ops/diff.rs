@@ -32,6 +32,33 @@ pub struct ResourceDiff {
     pub replacement: Option<String>,
     /// Data would be lost: a stateful resource removed or replaced.
     pub data_loss: bool,
+    /// For a media resource: what the change does to a pipeline on air (`castform media`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::ops::media::LiveClass>,
+}
+
+/// Whether a change replaces the resource, judged from the template alone: removed, or a
+/// create-only property of its registry schema changed.
+pub fn replaces(r: &ResourceDiff) -> bool {
+    if r.action == "remove" || matches!(r.replacement.as_deref(), Some("True") | Some("Conditional")) {
+        return true;
+    }
+    let create_only = crate::rules::schema::create_only_properties(&r.resource_type);
+    r.changes.iter().any(|c| {
+        create_only.iter().any(|p| {
+            let p = format!("Properties.{p}");
+            c.path == p || c.path.starts_with(&format!("{p}.")) || c.path.starts_with(&format!("{p}["))
+        })
+    })
+}
+
+/// Sets each media resource's live class from its change.
+pub fn classify_live(resources: &mut [ResourceDiff]) {
+    for r in resources.iter_mut() {
+        if r.action != "add" {
+            r.live = crate::ops::media::classify(&r.resource_type, replaces(r)).map(|c| c.0);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -96,6 +123,7 @@ pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
                 statements: vec![],
                 replacement: None,
                 data_loss: false,
+                live: None,
             }),
             Some(prev) if prev != r => {
                 let mut changes = vec![];
@@ -129,6 +157,7 @@ pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
                     statements: stmts,
                     replacement: None,
                     data_loss: false,
+                    live: None,
                 });
             }
             _ => {}
@@ -147,6 +176,7 @@ pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
                 statements: vec![],
                 replacement: None,
                 data_loss,
+                live: None,
             });
         }
     }
@@ -251,6 +281,7 @@ pub async fn diff<C: Cloud>(
                 r.data_loss = true;
             }
         }
+        classify_live(&mut resources);
         resources.sort_by_key(|r| (!r.data_loss, r.action != "remove", r.logical_id.clone()));
         out.push(StackDiff {
             stack: s.name.clone(),

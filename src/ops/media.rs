@@ -291,6 +291,110 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
     Ok((record, now))
 }
 
+/// One media resource a deploy would change, with what that does on air.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveChange {
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub class: LiveClass,
+    pub why: String,
+}
+
+/// What a deploy would do to the live pipeline, read before anything is written.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LivePlan {
+    pub changes: Vec<LiveChange>,
+    pub pipeline: Pipeline,
+    pub channel: Option<ChannelState>,
+    pub flow: Option<FlowState>,
+    /// The deploy stops the pipeline, applies the change and starts it again (`--restart-live`).
+    pub restart: bool,
+    /// The flow is stopped too (it is replaced or deleted).
+    pub stop_flow: bool,
+}
+
+impl LivePlan {
+    pub fn channel_on_air(&self) -> bool {
+        self.channel.as_ref().is_some_and(|c| matches!(c.state.as_str(), "RUNNING" | "STARTING"))
+    }
+}
+
+/// Classifies every media change of the app against the deployed templates, and reads the live
+/// state of the pipeline. Stacks not deployed yet have nothing on air.
+pub async fn plan<C: Cloud>(cloud: &C, app: &App) -> Result<LivePlan> {
+    let mut out = LivePlan::default();
+    for s in &app.stacks {
+        let desired = s.template.to_value();
+        let has_media = desired["Resources"]
+            .as_object()
+            .is_some_and(|r| r.values().any(|r| r["Type"].as_str().is_some_and(|t| MEDIA_TYPES.contains(&t))));
+        let regional = cloud.for_region(&s.region);
+        if !has_media || regional.describe_stack(&s.stack_name).await?.is_none() {
+            continue;
+        }
+        let old: serde_json::Value = serde_json::from_str(&regional.get_template(&s.stack_name).await?)
+            .unwrap_or(serde_json::Value::Null);
+        for r in crate::ops::diff::compare(&old, &desired) {
+            if r.action == "add" {
+                continue;
+            }
+            if let Some((class, why)) = classify(&r.resource_type, crate::ops::diff::replaces(&r)) {
+                out.changes.push(LiveChange {
+                    stack: s.name.clone(),
+                    logical_id: r.logical_id.clone(),
+                    resource_type: r.resource_type.clone(),
+                    class,
+                    why: why.to_string(),
+                });
+            }
+        }
+    }
+    if out.changes.is_empty() {
+        return Ok(out);
+    }
+    out.pipeline = locate(cloud, app).await?;
+    if let Some(id) = &out.pipeline.channel_id {
+        out.channel = cloud.describe_channel(id).await?;
+    }
+    if let Some(arn) = &out.pipeline.flow_arn {
+        out.flow = cloud.describe_flow(arn).await?;
+    }
+    Ok(out)
+}
+
+/// The deploy's decision (P05): a change that needs a channel on air stopped is refused unless
+/// `restart_live`; an endpoint replacement is refused where data is retained unless
+/// `allow_replace`. `Err` is the refusal's message, with the flag to use.
+pub fn decide(mut plan: LivePlan, env: &Environment, restart_live: bool, allow_replace: bool) -> Result<LivePlan, String> {
+    let needs_stop: Vec<&LiveChange> =
+        plan.changes.iter().filter(|c| c.class == LiveClass::NeedsChannelStopped).collect();
+    if !needs_stop.is_empty() && plan.channel_on_air() {
+        let ch = plan.channel.as_ref().map(|c| format!("{} ({}) is {}", c.id, c.name, c.state)).unwrap_or_default();
+        if !restart_live {
+            return Err(format!(
+                "P05 live media: {} needs the channel stopped, and channel {ch}: {}\nhelp: pass --restart-live to stop it, deploy and start it again (a minute or two without output), or deploy while it is off air (`castform media stop {}`)",
+                needs_stop.iter().map(|c| format!("{}.{} ({})", c.stack, c.logical_id, c.resource_type)).collect::<Vec<_>>().join(", "),
+                needs_stop[0].why,
+                env.name
+            ));
+        }
+        plan.restart = true;
+        plan.stop_flow = plan
+            .changes
+            .iter()
+            .any(|c| c.resource_type == "AWS::MediaConnect::Flow" && c.class == LiveClass::ReplacesEndpoint);
+    }
+    let replaced: Vec<&LiveChange> = plan.changes.iter().filter(|c| c.class == LiveClass::ReplacesEndpoint).collect();
+    if !replaced.is_empty() && env.retain_data && !allow_replace {
+        return Err(format!(
+            "P05 live media: would replace an endpoint people use: {}\nhelp: this environment retains data; pass --allow-replace if new ingest or playback addresses are intended",
+            replaced.iter().map(|c| format!("{}.{} ({}): {}", c.stack, c.logical_id, c.resource_type, c.why)).collect::<Vec<_>>().join("; ")
+        ));
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

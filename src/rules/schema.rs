@@ -34,6 +34,17 @@ pub fn deprecated_properties(type_name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Property paths the registry schema marks create-only (a change replaces the resource), as
+/// dotted paths under `Properties`: `Name`, `Source.Name`.
+pub fn create_only_properties(type_name: &str) -> Vec<String> {
+    schema(type_name)
+        .and_then(|s| s["createOnlyProperties"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str()?.strip_prefix("/properties/").map(|r| r.replace('/', ".")))
+        .collect()
+}
+
 /// Whether a vendored schema exists for the type.
 pub fn has_schema(type_name: &str) -> bool {
     crate::cfn::schema_text(type_name).is_some()

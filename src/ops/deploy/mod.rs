@@ -35,6 +35,8 @@ pub struct DeployOptions {
     pub allow_replace: bool,
     /// Delete and recreate stacks left in ROLLBACK_COMPLETE even where data is retained.
     pub force: bool,
+    /// Stop a channel on air for a change that needs it idle, then start it again.
+    pub restart_live: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +106,8 @@ pub struct Journal {
     pub written: Vec<(String, String)>,
     pub record: Option<Record>,
     pub step_times: Vec<StepTime>,
+    /// The live pipeline this run took off air (`--restart-live`): a failure starts it again.
+    pub stopped_live: Option<crate::ops::media::Pipeline>,
 }
 
 pub(crate) struct Step<'a> {
@@ -184,6 +188,26 @@ pub async fn deploy<C: Cloud>(
         let _s = step(journal, "preflight");
         preflight::run(cloud, env, app, &state, opts, progress).await?
     };
+    let live = {
+        // P05: what the change does to a pipeline on air, read before anything is written
+        let _s = step(journal, "live");
+        let plan = crate::ops::media::plan(cloud, app)
+            .await
+            .map_err(|e| DeployError::Refused(format!("P05 live media: reading the pipeline's state: {e:#}")))?;
+        let plan = crate::ops::media::decide(plan, env, opts.restart_live, opts.allow_replace)
+            .map_err(DeployError::Refused)?;
+        for c in &plan.changes {
+            progress.info(&format!(
+                "live: {}.{} ({}): {}, {}",
+                c.stack,
+                c.logical_id,
+                c.resource_type,
+                c.class.label(),
+                c.why
+            ));
+        }
+        plan
+    };
     {
         let _s = step(journal, "lock");
         progress.step("lock", &format!("s3://{}/{}", state.bucket, state.lock_key()));
@@ -207,7 +231,7 @@ pub async fn deploy<C: Cloud>(
         }
         lock_journal(journal).locked = true;
     }
-    let result = deploy_locked(cloud, env, app, opts, progress, journal, &state, &pre, &started).await;
+    let result = deploy_locked(cloud, env, app, opts, progress, journal, &state, &pre, &started, &live).await;
     let _ = lock::release(cloud, &state, &id).await;
     lock_journal(journal).locked = false;
     result
@@ -224,6 +248,7 @@ async fn deploy_locked<C: Cloud>(
     state: &StateStore,
     pre: &preflight::Preflight,
     started: &str,
+    live: &crate::ops::media::LivePlan,
 ) -> Result<Record, DeployError> {
     let id = lock_journal(journal).id.clone();
     let backup = {
@@ -302,7 +327,39 @@ async fn deploy_locked<C: Cloud>(
         record.assets = keys;
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
-    let outcome = apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await;
+    let outcome = async {
+        if live.restart {
+            // --restart-live: off air for the change, on air again after it (L1 of the media review)
+            let _s = step(journal, "off air");
+            progress.step("off air", "stopping the pipeline for a change MediaLive makes only while idle");
+            lock_journal(journal).stopped_live = Some(live.pipeline.clone());
+            for d in crate::ops::media::stop_pipeline(cloud, &live.pipeline, live.stop_flow)
+                .await
+                .map_err(|e| format!("taking the pipeline off air: {e:#}"))?
+            {
+                progress.info(&d);
+            }
+        }
+        apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await?;
+        if live.restart {
+            let _s = step(journal, "on air");
+            progress.step("on air", "starting the pipeline again and checking the stream");
+            let pipeline = crate::ops::media::locate(cloud, app).await.map_err(|e| format!("{e:#}"))?;
+            for d in crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))? {
+                progress.info(&d);
+            }
+            let checks = verify::stream(cloud, &pipeline).await;
+            for c in &checks {
+                progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+            }
+            record.checks.extend(checks.clone());
+            if let Some(bad) = checks.iter().find(|c| !c.ok) {
+                return Err(format!("the stream is not back: {}: {}", bad.name, bad.detail));
+            }
+        }
+        Ok::<(), String>(())
+    }
+    .await;
     let failure = outcome.err();
     record.finished = now();
     record.steps = lock_journal(journal).step_times.clone();
@@ -327,7 +384,20 @@ async fn deploy_locked<C: Cloud>(
                 let _ = ledger::write(cloud, state, &record).await;
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
-            Err(fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await)
+            let stopped = lock_journal(journal).stopped_live.clone();
+            if let Some(p) = &stopped {
+                // the restore edits the channel too: off air for it, whatever state the failure left
+                let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+            }
+            let err = fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await;
+            if let Some(p) = &stopped {
+                // a failed deploy never leaves the stream off
+                match crate::ops::media::start_pipeline(cloud, p).await {
+                    Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
+                    Err(e) => progress.warn(&format!("the pipeline could not be started again: {e:#}; run `castform media start {}`", env.name)),
+                }
+            }
+            Err(err)
         }
     }
 }

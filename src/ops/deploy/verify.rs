@@ -123,3 +123,36 @@ pub async fn served_files<C: Cloud>(
     }
     results
 }
+
+/// The stream after a deploy that took it off air and back (V04): the flow ACTIVE, the channel
+/// RUNNING, and the HLS playlist answering through the distribution's `/out/*` path (or at the
+/// origin where there is no distribution), with a few retries while the channel warms up.
+pub async fn stream<C: Cloud>(cloud: &C, p: &crate::ops::media::Pipeline) -> Vec<CheckResult> {
+    let mut out = vec![];
+    if let Some(arn) = &p.flow_arn {
+        let status = cloud.describe_flow(arn).await.ok().flatten().map(|f| f.status).unwrap_or_else(|| "missing".into());
+        out.push(CheckResult { name: "flow".into(), ok: status == "ACTIVE", detail: format!("{arn} is {status}") });
+    }
+    if let Some(id) = &p.channel_id {
+        let state = cloud.describe_channel(id).await.ok().flatten().map(|c| c.state).unwrap_or_else(|| "missing".into());
+        out.push(CheckResult { name: "channel".into(), ok: state == "RUNNING", detail: format!("{id} is {state}") });
+    }
+    if let Some(url) = p.cdn_hls_url.as_ref().or(p.hls_url.as_ref()) {
+        let mut last = String::new();
+        let mut ok = false;
+        for wait in BACKOFF_MS.iter().chain([15_000u64, 30_000].iter()) {
+            tokio::time::sleep(Duration::from_millis(*wait)).await;
+            match cloud.http_get(url).await {
+                Ok((200, body)) if body.starts_with(b"#EXTM3U") => {
+                    ok = true;
+                    last = "200, an HLS playlist".into();
+                    break;
+                }
+                Ok((status, _)) => last = format!("HTTP {status}"),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        out.push(CheckResult { name: "stream".into(), ok, detail: format!("{url}: {last}") });
+    }
+    out
+}
