@@ -81,7 +81,12 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     assert_really_created(
         &rt,
         &c,
-        &["lunora-player-local-data", "lunora-player-local-media", "lunora-player-local-web", "lunora-player-local-api"],
+        &[
+            "lunora-player-local-data",
+            "lunora-player-local-media",
+            "lunora-player-local-web",
+            "lunora-player-local-api",
+        ],
     );
     let first = &history.as_array().unwrap()[0];
     assert_eq!(first["result"], "succeeded");

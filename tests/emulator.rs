@@ -62,7 +62,8 @@ fn every_resource_type_of_every_app_and_environment_has_an_emulator_provider() {
         }
     }
     // the list is not vacuous: the media pipeline, the CDN, Cognito and API Gateway v2 are in it
-    for t in ["AWS::MediaLive::Channel", "AWS::CloudFront::Distribution", "AWS::Cognito::UserPool", "AWS::ApiGatewayV2::Api"]
+    for t in
+        ["AWS::MediaLive::Channel", "AWS::CloudFront::Distribution", "AWS::Cognito::UserPool", "AWS::ApiGatewayV2::Api"]
     {
         assert!(seen.contains(t), "{t} is used by some app");
     }
@@ -80,7 +81,12 @@ fn local_environments_have_every_resource_type_their_prod_has() {
                 .iter()
                 .flat_map(|s| {
                     let t: Value = serde_json::from_str(&s.template.to_json()).unwrap();
-                    t["Resources"].as_object().unwrap().values().map(|r| r["Type"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+                    t["Resources"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .map(|r| r["Type"].as_str().unwrap().to_string())
+                        .collect::<Vec<_>>()
                 })
                 .collect()
         };
@@ -145,7 +151,13 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     let (status, head, body) = emu.fetch(&format!("{site}/config.js"));
     assert_eq!(status, 200, "{head}{body}");
     assert!(body.contains(&api_url), "{body}");
-    assert!(head.to_lowercase().contains("strict-transport-security: max-age=63072000"), "the security headers policy: {head}");
+    // viewers play the stream through the distribution, not at MediaPackage's address (review L9)
+    let hls_path = &hls[hls.find("/out/").unwrap()..];
+    assert!(body.contains(&format!("hlsUrl: \"{site}{hls_path}\"")), "{body}");
+    assert!(
+        head.to_lowercase().contains("strict-transport-security: max-age=63072000"),
+        "the security headers policy: {head}"
+    );
     // an unchanged redeploy makes no change set
     let again = ok(&emu.castform(&["deploy", "local"], root));
     assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
@@ -154,13 +166,14 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     emu.aws("us-west-2", &["mediaconnect", "start-flow", "--flow-arn", flow_arn]).unwrap();
     emu.aws("us-west-2", &["medialive", "start-channel", "--channel-id", &channel_id]).unwrap();
     wait_for("the channel to run", || {
-        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"] == "RUNNING"
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"]
+            == "RUNNING"
     });
     let (status, _, playlist) = emu.fetch(&hls);
     assert_eq!(status, 200);
     assert!(playlist.starts_with("#EXTM3U"), "{playlist}");
-    // a change to the running channel (a new bitrate ladder) fails as on AWS, and the deploy is
-    // restored; the channel stays on air with its old settings
+    // a change to the running channel (a new bitrate ladder): castform refuses it before writing
+    // anything (P05), and CloudFormation itself fails it as on AWS, the channel staying on air
     let before = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
     let env_file = root.join("environments/lunora/local.yaml");
     let yaml = std::fs::read_to_string(&env_file).unwrap();
@@ -173,32 +186,93 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     )
     .unwrap();
     let out = emu.castform(&["deploy", "local"], root);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "failed and restored:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
-    assert!(stderr.contains("LiveChannel") && stderr.contains("RUNNING"), "names the channel and its state: {stderr}");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    ok(&emu.castform(&["synth", "local"], root));
+    let template = root.join("out/lunora/local/media.template.json");
+    // through a change set, as castform and `aws cloudformation deploy` update stacks
+    let stack_name = "lunora-player-local-media";
+    emu.aws(
+        "us-west-2",
+        &[
+            "cloudformation",
+            "create-change-set",
+            "--stack-name",
+            stack_name,
+            "--change-set-name",
+            "live-edit",
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "--template-body",
+            &format!("file://{}", template.display()),
+        ],
+    )
+    .unwrap();
+    wait_for("the change set", || {
+        let cs = emu
+            .aws(
+                "us-west-2",
+                &[
+                    "cloudformation",
+                    "describe-change-set",
+                    "--stack-name",
+                    stack_name,
+                    "--change-set-name",
+                    "live-edit",
+                ],
+            )
+            .unwrap();
+        cs["Status"] == "CREATE_COMPLETE"
+    });
+    emu.aws(
+        "us-west-2",
+        &["cloudformation", "execute-change-set", "--stack-name", stack_name, "--change-set-name", "live-edit"],
+    )
+    .unwrap();
+    wait_for("the update to be rolled back, as on AWS", || {
+        let s = emu.aws("us-west-2", &["cloudformation", "describe-stacks", "--stack-name", stack_name]).unwrap();
+        s["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    });
+    let events = emu
+        .aws("us-west-2", &["cloudformation", "describe-stack-events", "--stack-name", "lunora-player-local-media"])
+        .unwrap();
+    let reason = events["StackEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["LogicalResourceId"] == "LiveChannel" && e["ResourceStatus"] == "UPDATE_FAILED")
+        .map(|e| e["ResourceStatusReason"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert!(reason.contains("ConflictException") && reason.contains("RUNNING"), "{reason}");
     let after = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
     assert_eq!(after["State"], "RUNNING", "still on air");
     assert_eq!(after["EncoderSettings"], before["EncoderSettings"], "with its old encoder settings");
+    // the stack is back on its old template: castform sees nothing to do
     std::fs::write(&env_file, &yaml).unwrap();
+    let again = ok(&emu.castform(&["deploy", "local"], root));
+    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
 
     // the CDN serves its cached copy until an invalidation completes (AWS: edges keep objects
     // for their TTL; an invalidation removes them once its status is Completed)
     let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();
     let (_, head, cached) = emu.fetch(&format!("{site}/config.js"));
     assert!(head.contains("Hit from cloudfront"), "{head}");
-    rt.block_on(c.put_object(bucket, "config.js", b"window.STALE_TEST = 1;".to_vec(), "application/javascript", false)).unwrap();
+    rt.block_on(c.put_object(bucket, "config.js", b"window.STALE_TEST = 1;".to_vec(), "application/javascript", false))
+        .unwrap();
     let (_, _, body) = emu.fetch(&format!("{site}/config.js"));
     assert_eq!(body, cached, "the edge still has the old file");
     let inv = emu
-        .aws("us-east-1", &["cloudfront", "create-invalidation", "--distribution-id", &dist_id, "--paths", "/config.js"])
+        .aws(
+            "us-east-1",
+            &["cloudfront", "create-invalidation", "--distribution-id", &dist_id, "--paths", "/config.js"],
+        )
         .unwrap();
     let inv_id = inv["Invalidation"]["Id"].as_str().unwrap().to_string();
     assert_eq!(inv["Invalidation"]["Status"], "InProgress");
     let (_, _, body) = emu.fetch(&format!("{site}/config.js"));
     assert_eq!(body, cached, "still old while the invalidation is in progress");
     wait_for("the invalidation to complete", || {
-        emu.aws("us-east-1", &["cloudfront", "get-invalidation", "--distribution-id", &dist_id, "--id", &inv_id]).unwrap()
-            ["Invalidation"]["Status"]
+        emu.aws("us-east-1", &["cloudfront", "get-invalidation", "--distribution-id", &dist_id, "--id", &inv_id])
+            .unwrap()["Invalidation"]["Status"]
             == "Completed"
     });
     let (_, head, body) = emu.fetch(&format!("{site}/config.js"));
@@ -209,7 +283,8 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     emu.aws("us-west-2", &["medialive", "stop-channel", "--channel-id", &channel_id]).unwrap();
     emu.aws("us-west-2", &["mediaconnect", "stop-flow", "--flow-arn", flow_arn]).unwrap();
     wait_for("the channel to stop", || {
-        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"] == "IDLE"
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap()["State"]
+            == "IDLE"
     });
     let gone = ok(&emu.castform(&["destroy", "local", "--yes"], root));
     assert!(gone.contains("destroyed lunora/local"), "{gone}");
@@ -240,18 +315,29 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     let emu = Emulator::start();
     let err = |region: &str, args: &[&str]| emu.aws(region, args).expect_err(&format!("{args:?} is refused"));
     // MediaLive: unknown ids are NotFoundException; a RUNNING channel cannot be updated or deleted
-    assert!(err("us-west-2", &["medialive", "describe-channel", "--channel-id", "1234567"]).contains("NotFoundException"));
-    let ch = emu.aws("us-west-2", &["medialive", "create-channel", "--name", "rules", "--channel-class", "SINGLE_PIPELINE"]).unwrap();
+    assert!(
+        err("us-west-2", &["medialive", "describe-channel", "--channel-id", "1234567"]).contains("NotFoundException")
+    );
+    let ch = emu
+        .aws("us-west-2", &["medialive", "create-channel", "--name", "rules", "--channel-class", "SINGLE_PIPELINE"])
+        .unwrap();
     let id = ch["Channel"]["Id"].as_str().unwrap().to_string();
     assert!(ch["Channel"]["Arn"].as_str().unwrap().ends_with(&format!(":channel:{id}")));
-    wait_for("idle", || emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE");
+    wait_for("idle", || {
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE"
+    });
     emu.aws("us-west-2", &["medialive", "start-channel", "--channel-id", &id]).unwrap();
-    for args in [&["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"][..], &["medialive", "delete-channel", "--channel-id", &id][..]] {
+    for args in [
+        &["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"][..],
+        &["medialive", "delete-channel", "--channel-id", &id][..],
+    ] {
         assert!(err("us-west-2", args).contains("ConflictException"), "{args:?}");
     }
     assert!(err("us-west-2", &["medialive", "start-channel", "--channel-id", &id]).contains("ConflictException"));
     emu.aws("us-west-2", &["medialive", "stop-channel", "--channel-id", &id]).unwrap();
-    wait_for("idle again", || emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE");
+    wait_for("idle again", || {
+        emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &id]).unwrap()["State"] == "IDLE"
+    });
     emu.aws("us-west-2", &["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"]).unwrap();
     emu.aws("us-west-2", &["medialive", "delete-channel", "--channel-id", &id]).unwrap();
 
@@ -260,21 +346,40 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     let flow = emu.aws("us-west-2", &["mediaconnect", "create-flow", "--name", "rules", "--source", source]).unwrap();
     let arn = flow["Flow"]["FlowArn"].as_str().unwrap().to_string();
     emu.aws("us-west-2", &["mediaconnect", "start-flow", "--flow-arn", &arn]).unwrap();
-    wait_for("active", || emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"] == "ACTIVE");
+    wait_for("active", || {
+        emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"]
+            == "ACTIVE"
+    });
     assert!(err("us-west-2", &["mediaconnect", "delete-flow", "--flow-arn", &arn]).contains("BadRequestException"));
     emu.aws("us-west-2", &["mediaconnect", "stop-flow", "--flow-arn", &arn]).unwrap();
-    wait_for("standby", || emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"] == "STANDBY");
+    wait_for("standby", || {
+        emu.aws("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).unwrap()["Flow"]["Status"]
+            == "STANDBY"
+    });
     emu.aws("us-west-2", &["mediaconnect", "delete-flow", "--flow-arn", &arn]).unwrap();
     assert!(err("us-west-2", &["mediaconnect", "describe-flow", "--flow-arn", &arn]).contains("NotFoundException"));
 
     // CloudFront: an enabled distribution cannot be deleted; a stale ETag is refused
-    assert!(err("us-east-1", &["cloudfront", "get-distribution", "--id", "E000000000000"]).contains("NoSuchDistribution"));
-    let d = emu.aws("us-east-1", &["cloudfront", "create-distribution", "--origin-domain-name", "site.s3.localhost.localstack.cloud"]).unwrap();
+    assert!(
+        err("us-east-1", &["cloudfront", "get-distribution", "--id", "E000000000000"]).contains("NoSuchDistribution")
+    );
+    let d = emu
+        .aws(
+            "us-east-1",
+            &["cloudfront", "create-distribution", "--origin-domain-name", "site.s3.localhost.localstack.cloud"],
+        )
+        .unwrap();
     let dist = d["Distribution"]["Id"].as_str().unwrap().to_string();
     assert!(d["Distribution"]["DomainName"].as_str().unwrap().contains(".cloudfront.localhost.localstack.cloud:"));
     let etag = d["ETag"].as_str().unwrap().to_string();
-    assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", &etag]).contains("DistributionNotDisabled"));
-    assert!(err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", "STALE"]).contains("PreconditionFailed"));
+    assert!(
+        err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", &etag])
+            .contains("DistributionNotDisabled")
+    );
+    assert!(
+        err("us-east-1", &["cloudfront", "delete-distribution", "--id", &dist, "--if-match", "STALE"])
+            .contains("PreconditionFailed")
+    );
 
     // the KeyValueStore data API, signed with SigV4A as AWS's SDKs sign it: ETags guard each write
     let store = emu.aws("us-east-1", &["cloudfront", "create-key-value-store", "--name", "rules"]).unwrap();
@@ -292,9 +397,94 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     assert_eq!(text.lines().collect::<Vec<_>>(), ["put 1 new-etag", "stale refused", "get {\"status\":\"active\"}"]);
 
     // Cognito: a pool with deletion protection cannot be deleted
-    let pool = emu.aws("us-east-1", &["cognito-idp", "create-user-pool", "--pool-name", "rules", "--deletion-protection", "ACTIVE"]).unwrap();
+    let pool = emu
+        .aws(
+            "us-east-1",
+            &["cognito-idp", "create-user-pool", "--pool-name", "rules", "--deletion-protection", "ACTIVE"],
+        )
+        .unwrap();
     let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_string();
-    assert!(err("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id]).contains("InvalidParameterException"));
-    emu.aws("us-east-1", &["cognito-idp", "update-user-pool", "--user-pool-id", &pool_id, "--deletion-protection", "INACTIVE"]).unwrap();
+    assert!(
+        err("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id])
+            .contains("InvalidParameterException")
+    );
+    emu.aws(
+        "us-east-1",
+        &["cognito-idp", "update-user-pool", "--user-pool-id", &pool_id, "--deletion-protection", "INACTIVE"],
+    )
+    .unwrap();
     emu.aws("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id]).unwrap();
+}
+
+/// Issue 12's sequence on the emulator: `castform media start local`; a change of a rung of the
+/// ladder is refused while the channel is on air (exit 2, the channel keeps its settings);
+/// `--restart-live` deploys it and the channel runs again with the new bitrate; `media stop`.
+#[test]
+fn a_live_channel_change_is_refused_then_deployed_with_restart_live_and_the_stream_is_back() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let root = dir.path();
+    ok(&emu.castform(&["bootstrap", "local"], root));
+    ok(&emu.castform(&["deploy", "local"], root));
+    let started = ok(&emu.castform(&["media", "start", "local"], root));
+    assert!(started.contains("RUNNING") && started.contains("ON AIR"), "{started}");
+    let status: Value =
+        serde_json::from_str(&ok(&emu.castform(&["media", "status", "local", "--json"], root))).unwrap();
+    assert_eq!(status["on_air"], true);
+    assert_eq!(status["flow"]["status"], "ACTIVE");
+    assert_eq!(status["cdn_answers"], 200, "the playlist answers through the distribution: {status}");
+    let channel_id = status["channel"]["id"].as_str().unwrap().to_string();
+    let bitrates = || {
+        let ch = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
+        let b: Vec<i64> = ch["EncoderSettings"]["VideoDescriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["CodecSettings"]["H264Settings"]["Bitrate"].as_i64().unwrap())
+            .collect();
+        (ch["State"].as_str().unwrap().to_string(), b)
+    };
+    let before = bitrates();
+    assert_eq!(before.0, "RUNNING");
+
+    let env_file = root.join("environments/lunora/local.yaml");
+    let yaml = std::fs::read_to_string(&env_file).unwrap();
+    std::fs::write(
+        &env_file,
+        yaml.replace(
+            "  channel_class: SINGLE_PIPELINE\n",
+            "  channel_class: SINGLE_PIPELINE\n  ladder:\n    - { name: 720p, width: 1280, height: 720, bitrate_kbps: 2500 }\n",
+        ),
+    )
+    .unwrap();
+    // diff names the class of the change
+    let diff = String::from_utf8_lossy(&emu.castform(&["diff", "local"], root).stdout).to_string();
+    assert!(
+        diff.contains("LiveChannel (AWS::MediaLive::Channel)") && diff.contains("[live: needs the channel stopped]"),
+        "{diff}"
+    );
+    // refused before anything is written
+    let out = emu.castform(&["deploy", "local"], root);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("channel {channel_id}"))
+            && stderr.contains("is RUNNING")
+            && stderr.contains("--restart-live"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("==> backup"), "refused before the backup: {stderr}");
+    assert_eq!(bitrates(), before, "the channel keeps its settings, on air");
+    // with --restart-live: off air, deployed, on air again with the new ladder, stream checked
+    let out = ok(&emu.castform(&["deploy", "local", "--restart-live"], root));
+    assert!(out.contains("ok stream"), "{out}");
+    let after = bitrates();
+    assert_eq!(after, ("RUNNING".to_string(), vec![2_500_000]), "on air with the new bitrate");
+    // history shows the start and the deploy
+    let history = ok(&emu.castform(&["history", "local"], root));
+    assert!(history.contains("media-start succeeded"), "{history}");
+    let stopped = ok(&emu.castform(&["media", "stop", "local"], root));
+    assert!(stopped.contains("off air"), "{stopped}");
+    let (state, _) = bitrates();
+    assert_eq!(state, "IDLE");
 }

@@ -441,3 +441,60 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
         .unwrap_err();
     assert!(matches!(err, DeployError::Refused(_)), "{err}");
 }
+
+/// `--restart-live` with the pipeline on air, and the media stack failing after the stop: the
+/// restore puts the old configuration back and the channel is started again, so a failed deploy
+/// never leaves the stream off. Without the flag the change is refused before anything is
+/// written. (FakeCloud: the emulator cannot make a stack update fail at that moment on demand.)
+#[test]
+fn a_failed_restart_live_deploy_puts_the_old_configuration_back_on_air() {
+    let dir = common::project_copy();
+    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    env.web.cdn = false; // the fake has no CDN data plane
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("000000000000", "us-west-2");
+    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+    run(&cloud, &env, &v1).expect("v1 deploys");
+    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
+    let id_of = |t: &str| resources.iter().find(|r| r.resource_type == t).unwrap().physical_id.clone();
+    let (channel, flow) = (id_of("AWS::MediaLive::Channel"), id_of("AWS::MediaConnect::Flow"));
+    cloud.set_channel(&channel, "RUNNING");
+    cloud.set_flow(&flow, "ACTIVE");
+    let v1_media = rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap();
+
+    // v2 touches every resource, the channel included (a new tag)
+    let mut env2 = env.clone();
+    env2.tags.insert("Release".into(), "2".into());
+    let v2 = castform::apps::define(&env2).unwrap();
+    match run(&cloud, &env2, &v2) {
+        Err(DeployError::Refused(m)) => {
+            assert!(
+                m.contains(&format!("channel {channel}")) && m.contains("RUNNING") && m.contains("--restart-live"),
+                "{m}"
+            )
+        }
+        other => panic!("refused, not {other:?}"),
+    }
+    assert!(
+        rt().block_on(cloud.list_objects(BUCKET, "lunora/local/backups/"))
+            .unwrap()
+            .iter()
+            .all(|k| !k.contains("Release"))
+    );
+
+    cloud.faults.lock().unwrap().fail_stacks.insert("lunora-player-local-media".into());
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let opts = DeployOptions { restart_live: true, ..DeployOptions::default() };
+    let out = rt().block_on(deploy(&cloud, &env2, &v2, &opts, &progress, &journal));
+    assert!(matches!(out, Err(DeployError::Restored { .. })), "{out:?}");
+    assert!(journal.lock().unwrap().stopped_live.is_some(), "the deploy took the pipeline off air");
+    let on_air = rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap();
+    assert_eq!(on_air.state, "RUNNING", "back on air after the failure");
+    assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "ACTIVE");
+    assert_eq!(
+        rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap(),
+        v1_media,
+        "with the old configuration"
+    );
+}

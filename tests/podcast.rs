@@ -180,18 +180,31 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     // CloudFront itself describes them: the function published (LIVE) with the store associated,
     // the store READY, the distribution Deployed with the function on /feeds/*
     let outputs: Value = serde_json::from_str(&ok(&run(&["outputs", "local", "--json"]))).unwrap();
-    let f = emu.aws("us-east-1", &["cloudfront", "describe-function", "--name", "podcast-local-feed-access", "--stage", "LIVE"]).unwrap();
+    let f = emu
+        .aws(
+            "us-east-1",
+            &["cloudfront", "describe-function", "--name", "podcast-local-feed-access", "--stage", "LIVE"],
+        )
+        .unwrap();
     let store_arn = outputs["cdn"]["SubscriberStoreArn"].as_str().unwrap();
-    assert_eq!(f["FunctionSummary"]["FunctionConfig"]["KeyValueStoreAssociations"]["Items"][0]["KeyValueStoreARN"], store_arn);
+    assert_eq!(
+        f["FunctionSummary"]["FunctionConfig"]["KeyValueStoreAssociations"]["Items"][0]["KeyValueStoreARN"],
+        store_arn
+    );
     assert_eq!(f["FunctionSummary"]["Status"], "DEPLOYED", "associated with the distribution");
-    let kvs = emu.aws("us-east-1", &["cloudfront", "describe-key-value-store", "--name", "podcast-local-subscribers"]).unwrap();
+    let kvs = emu
+        .aws("us-east-1", &["cloudfront", "describe-key-value-store", "--name", "podcast-local-subscribers"])
+        .unwrap();
     assert_eq!(kvs["KeyValueStore"]["Status"], "READY");
     let dist_id = outputs["cdn"]["MediaDistributionId"].as_str().unwrap();
     let d = emu.aws("us-east-1", &["cloudfront", "get-distribution", "--id", dist_id]).unwrap();
     assert_eq!(d["Distribution"]["Status"], "Deployed");
     let behavior = &d["Distribution"]["DistributionConfig"]["CacheBehaviors"]["Items"][0];
     assert_eq!(behavior["PathPattern"], "/feeds/*");
-    assert_eq!(behavior["FunctionAssociations"]["Items"][0]["FunctionARN"], f["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]);
+    assert_eq!(
+        behavior["FunctionAssociations"]["Items"][0]["FunctionARN"],
+        f["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    );
     // the edge version crossed regions as a parameter of the cdn stack
     let edge = rt.block_on(east.describe_stack("podcast-local-edge")).unwrap().unwrap();
     let cdn = rt.block_on(west.describe_stack("podcast-local-cdn")).unwrap().unwrap();

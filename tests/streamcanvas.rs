@@ -8,7 +8,6 @@ use castform::aws::{AwsCloud, Cloud};
 use common::{Emulator, project_copy};
 use serde_json::Value;
 
-
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
@@ -47,8 +46,17 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
     assert_eq!(pool["UserPool"]["Name"], "streamcanvas-local-users");
     assert_eq!(pool["UserPool"]["Policies"]["PasswordPolicy"]["MinimumLength"], 8);
     let client = emu
-        .aws("us-east-1", &["cognito-idp", "describe-user-pool-client", "--user-pool-id", pool_id, "--client-id",
-            outputs["auth"]["UsersClientId"].as_str().unwrap()])
+        .aws(
+            "us-east-1",
+            &[
+                "cognito-idp",
+                "describe-user-pool-client",
+                "--user-pool-id",
+                pool_id,
+                "--client-id",
+                outputs["auth"]["UsersClientId"].as_str().unwrap(),
+            ],
+        )
         .unwrap();
     assert_eq!(client["UserPoolClient"]["ClientName"], "StreamCanvasApp");
     assert!(client["UserPoolClient"].get("ClientSecret").is_none(), "a public client has no secret");
@@ -57,7 +65,8 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
     assert_eq!(api["ProtocolType"], "WEBSOCKET");
     assert!(outputs["realtime"]["SocketUrl"].as_str().unwrap().starts_with(&format!("wss://{api_id}.execute-api.")));
     let routes = emu.aws("us-east-1", &["apigatewayv2", "get-routes", "--api-id", api_id]).unwrap();
-    let mut keys: Vec<&str> = routes["Items"].as_array().unwrap().iter().map(|r| r["RouteKey"].as_str().unwrap()).collect();
+    let mut keys: Vec<&str> =
+        routes["Items"].as_array().unwrap().iter().map(|r| r["RouteKey"].as_str().unwrap()).collect();
     keys.sort();
     assert_eq!(keys, ["$connect", "$disconnect", "publishState", "signal"]);
     let functions = rt.block_on(c.list_stack_resources("streamcanvas-local-functions")).unwrap();

@@ -224,10 +224,12 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ("api_url".into(), FileValue::Output(api_url.clone())),
             (
                 "hls_url".into(),
-                if env.media.enabled {
-                    FileValue::Output(media_out("LiveHlsUrl"))
-                } else {
-                    FileValue::Literal(String::new())
+                // viewers play through the distribution's /out/* behaviour, not MediaPackage's own
+                // address (media review L9: caching, and the origin's request limits)
+                match (env.media.enabled, &site_url) {
+                    (true, Some(site)) => FileValue::Rebased { base: site.clone(), path_of: media_out("LiveHlsUrl") },
+                    (true, None) => FileValue::Output(media_out("LiveHlsUrl")),
+                    (false, _) => FileValue::Literal(String::new()),
                 },
             ),
             ("site_url".into(), site_url.map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),

@@ -678,7 +678,9 @@ impl Cloud for FakeCloud {
                 *state = "RUNNING".into();
                 Ok(())
             }
-            Some((state, _)) => Err(svc("MediaLive StartChannel", "ConflictException", format!("channel {id} is {state}"))),
+            Some((state, _)) => {
+                Err(svc("MediaLive StartChannel", "ConflictException", format!("channel {id} is {state}")))
+            }
             None => Err(svc("MediaLive StartChannel", "NotFoundException", format!("channel {id} not found"))),
         }
     }
@@ -691,7 +693,9 @@ impl Cloud for FakeCloud {
                 *state = "IDLE".into();
                 Ok(())
             }
-            Some((state, _)) => Err(svc("MediaLive StopChannel", "ConflictException", format!("channel {id} is {state}"))),
+            Some((state, _)) => {
+                Err(svc("MediaLive StopChannel", "ConflictException", format!("channel {id} is {state}")))
+            }
             None => Err(svc("MediaLive StopChannel", "NotFoundException", format!("channel {id} not found"))),
         }
     }

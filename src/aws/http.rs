@@ -65,9 +65,8 @@ impl HttpClient {
         let op = format!("GET {url}");
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
-        let client = self
-            .client_for(&parsed)
-            .map_err(|message| CloudError::Transport { operation: op.clone(), message })?;
+        let client =
+            self.client_for(&parsed).map_err(|message| CloudError::Transport { operation: op.clone(), message })?;
         let resp = client
             .get(parsed)
             .send()

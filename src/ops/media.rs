@@ -55,9 +55,7 @@ pub const MEDIA_TYPES: &[&str] = &[
 pub fn classify(resource_type: &str, replaced: bool) -> Option<(LiveClass, &'static str)> {
     use LiveClass::*;
     Some(match (resource_type, replaced) {
-        ("AWS::MediaLive::Channel", false) => {
-            (NeedsChannelStopped, "MediaLive edits a channel only while it is idle")
-        }
+        ("AWS::MediaLive::Channel", false) => (NeedsChannelStopped, "MediaLive edits a channel only while it is idle"),
         ("AWS::MediaLive::Channel", true) => {
             (NeedsChannelStopped, "the old channel is deleted, and MediaLive deletes a channel only while it is idle")
         }
@@ -171,8 +169,8 @@ pub async fn status<C: Cloud>(cloud: &C, app: &App) -> Result<MediaStatus> {
     };
     let endpoint_answers = get(&pipeline.hls_url).await;
     let cdn_answers = get(&pipeline.cdn_hls_url).await;
-    let on_air = flow.as_ref().is_some_and(|f| f.status == "ACTIVE")
-        && channel.as_ref().is_some_and(|c| c.state == "RUNNING");
+    let on_air =
+        flow.as_ref().is_some_and(|f| f.status == "ACTIVE") && channel.as_ref().is_some_and(|c| c.state == "RUNNING");
     let (flow_hour, channel_hour) = prices();
     let cost_per_hour = flow.as_ref().map_or(0.0, |_| flow_hour) + channel.as_ref().map_or(0.0, |_| channel_hour);
     Ok(MediaStatus { pipeline, flow, channel, endpoint_answers, cdn_answers, on_air, cost_per_hour })
@@ -271,9 +269,18 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
     let (who, host) = crate::ops::deploy::preflight::who();
     let id = crate::ops::deploy::new_id();
     let kind = if start { "media-start" } else { "media-stop" };
-    let mut record =
-        Record::new(&id, kind, &app.app, &env.name, &env.region, &crate::ops::deploy::now(), (&who, &host), &identity.account);
-    let outcome = if start { start_pipeline(cloud, &pipeline).await } else { stop_pipeline(cloud, &pipeline, true).await };
+    let mut record = Record::new(
+        &id,
+        kind,
+        &app.app,
+        &env.name,
+        &env.region,
+        &crate::ops::deploy::now(),
+        (&who, &host),
+        &identity.account,
+    );
+    let outcome =
+        if start { start_pipeline(cloud, &pipeline).await } else { stop_pipeline(cloud, &pipeline, true).await };
     record.finished = crate::ops::deploy::now();
     match &outcome {
         Ok(done) => {
@@ -333,8 +340,8 @@ pub async fn plan<C: Cloud>(cloud: &C, app: &App) -> Result<LivePlan> {
         if !has_media || regional.describe_stack(&s.stack_name).await?.is_none() {
             continue;
         }
-        let old: serde_json::Value = serde_json::from_str(&regional.get_template(&s.stack_name).await?)
-            .unwrap_or(serde_json::Value::Null);
+        let old: serde_json::Value =
+            serde_json::from_str(&regional.get_template(&s.stack_name).await?).unwrap_or(serde_json::Value::Null);
         for r in crate::ops::diff::compare(&old, &desired) {
             if r.action == "add" {
                 continue;
@@ -363,18 +370,27 @@ pub async fn plan<C: Cloud>(cloud: &C, app: &App) -> Result<LivePlan> {
     Ok(out)
 }
 
-/// The deploy's decision (P05): a change that needs a channel on air stopped is refused unless
+/// The deploy's decision (P08): a change that needs a channel on air stopped is refused unless
 /// `restart_live`; an endpoint replacement is refused where data is retained unless
 /// `allow_replace`. `Err` is the refusal's message, with the flag to use.
-pub fn decide(mut plan: LivePlan, env: &Environment, restart_live: bool, allow_replace: bool) -> Result<LivePlan, String> {
+pub fn decide(
+    mut plan: LivePlan,
+    env: &Environment,
+    restart_live: bool,
+    allow_replace: bool,
+) -> Result<LivePlan, String> {
     let needs_stop: Vec<&LiveChange> =
         plan.changes.iter().filter(|c| c.class == LiveClass::NeedsChannelStopped).collect();
     if !needs_stop.is_empty() && plan.channel_on_air() {
         let ch = plan.channel.as_ref().map(|c| format!("{} ({}) is {}", c.id, c.name, c.state)).unwrap_or_default();
         if !restart_live {
             return Err(format!(
-                "P05 live media: {} needs the channel stopped, and channel {ch}: {}\nhelp: pass --restart-live to stop it, deploy and start it again (a minute or two without output), or deploy while it is off air (`castform media stop {}`)",
-                needs_stop.iter().map(|c| format!("{}.{} ({})", c.stack, c.logical_id, c.resource_type)).collect::<Vec<_>>().join(", "),
+                "P08 live media: {} needs the channel stopped, and channel {ch}: {}\nhelp: pass --restart-live to stop it, deploy and start it again (a minute or two without output), or deploy while it is off air (`castform media stop {}`)",
+                needs_stop
+                    .iter()
+                    .map(|c| format!("{}.{} ({})", c.stack, c.logical_id, c.resource_type))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 needs_stop[0].why,
                 env.name
             ));
@@ -388,8 +404,12 @@ pub fn decide(mut plan: LivePlan, env: &Environment, restart_live: bool, allow_r
     let replaced: Vec<&LiveChange> = plan.changes.iter().filter(|c| c.class == LiveClass::ReplacesEndpoint).collect();
     if !replaced.is_empty() && env.retain_data && !allow_replace {
         return Err(format!(
-            "P05 live media: would replace an endpoint people use: {}\nhelp: this environment retains data; pass --allow-replace if new ingest or playback addresses are intended",
-            replaced.iter().map(|c| format!("{}.{} ({}): {}", c.stack, c.logical_id, c.resource_type, c.why)).collect::<Vec<_>>().join("; ")
+            "P08 live media: would replace an endpoint people use: {}\nhelp: this environment retains data; pass --allow-replace if new ingest or playback addresses are intended",
+            replaced
+                .iter()
+                .map(|c| format!("{}.{} ({}): {}", c.stack, c.logical_id, c.resource_type, c.why))
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
     Ok(plan)

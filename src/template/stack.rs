@@ -194,6 +194,9 @@ pub enum FileValue {
     Literal(String),
     /// The id of the deployment that writes the file.
     DeploymentId,
+    /// The scheme and host of `base` with the path of `path_of`: the HLS playlist through the
+    /// distribution (`https://<site>/out/v1/...`) rather than at MediaPackage's own address.
+    Rebased { base: OutputRef, path_of: OutputRef },
 }
 
 /// A file the deploy renders from outputs through a handlebars template and writes as one unit
@@ -290,8 +293,13 @@ impl App {
         for f in &self.files {
             refs.push((&f.bucket, format!("file {}", f.key)));
             for (name, v) in &f.values {
-                if let FileValue::Output(o) = v {
-                    refs.push((o, format!("file {} value {name}", f.key)));
+                match v {
+                    FileValue::Output(o) => refs.push((o, format!("file {} value {name}", f.key))),
+                    FileValue::Rebased { base, path_of } => {
+                        refs.push((base, format!("file {} value {name}", f.key)));
+                        refs.push((path_of, format!("file {} value {name}", f.key)));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -371,6 +379,11 @@ impl App {
                             FileValue::Output(o) => json!({"from": "output", "stack": o.stack, "output": o.output}),
                             FileValue::Literal(l) => json!({"from": "literal", "value": l}),
                             FileValue::DeploymentId => json!({"from": "deployment_id"}),
+                            FileValue::Rebased { base, path_of } => json!({
+                                "from": "outputs",
+                                "origin_of": {"stack": base.stack, "output": base.output},
+                                "path_of": {"stack": path_of.stack, "output": path_of.output}
+                            }),
                         };
                         (k.clone(), v)
                     })

@@ -32,9 +32,16 @@ pub fn dim(on: bool, t: &str) -> String {
     paint(on, "2", t)
 }
 
-/// A line of normal output.
+/// A line of normal output. A reader that went away (`castform history prod | head`) ends the
+/// output quietly: exit at once, as a pipeline expects, never a panic.
 pub fn say(text: &str) {
-    println!("{text}");
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
 }
 
 /// `error: ...` on stderr; `help:` lines of the message are set apart.

@@ -184,16 +184,13 @@ pub async fn deploy<C: Cloud>(
     let state = StateStore::new(env);
     let started = now();
     let id = lock_journal(journal).id.clone();
-    let pre = {
+    let (pre, live) = {
         let _s = step(journal, "preflight");
-        preflight::run(cloud, env, app, &state, opts, progress).await?
-    };
-    let live = {
-        // P05: what the change does to a pipeline on air, read before anything is written
-        let _s = step(journal, "live");
+        let pre = preflight::run(cloud, env, app, &state, opts, progress).await?;
+        // P08: what the change does to a pipeline on air, read before anything is written
         let plan = crate::ops::media::plan(cloud, app)
             .await
-            .map_err(|e| DeployError::Refused(format!("P05 live media: reading the pipeline's state: {e:#}")))?;
+            .map_err(|e| DeployError::Refused(format!("P08 live media: reading the pipeline's state: {e:#}")))?;
         let plan = crate::ops::media::decide(plan, env, opts.restart_live, opts.allow_replace)
             .map_err(DeployError::Refused)?;
         for c in &plan.changes {
@@ -206,7 +203,7 @@ pub async fn deploy<C: Cloud>(
                 c.why
             ));
         }
-        plan
+        (pre, plan)
     };
     {
         let _s = step(journal, "lock");
@@ -345,7 +342,9 @@ async fn deploy_locked<C: Cloud>(
             let _s = step(journal, "on air");
             progress.step("on air", "starting the pipeline again and checking the stream");
             let pipeline = crate::ops::media::locate(cloud, app).await.map_err(|e| format!("{e:#}"))?;
-            for d in crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))? {
+            for d in
+                crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))?
+            {
                 progress.info(&d);
             }
             let checks = verify::stream(cloud, &pipeline).await;
@@ -394,7 +393,10 @@ async fn deploy_locked<C: Cloud>(
                 // a failed deploy never leaves the stream off
                 match crate::ops::media::start_pipeline(cloud, p).await {
                     Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
-                    Err(e) => progress.warn(&format!("the pipeline could not be started again: {e:#}; run `castform media start {}`", env.name)),
+                    Err(e) => progress.warn(&format!(
+                        "the pipeline could not be started again: {e:#}; run `castform media start {}`",
+                        env.name
+                    )),
                 }
             }
             Err(err)

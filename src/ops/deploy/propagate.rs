@@ -70,6 +70,20 @@ fn output<'a>(outputs: &'a Outputs, stack: &str, name: &str) -> Option<&'a Strin
     outputs.get(stack).and_then(|o| o.get(name))
 }
 
+fn required<'a>(
+    outputs: &'a Outputs,
+    o: &crate::template::OutputRef,
+    name: &str,
+    key: &str,
+) -> Result<&'a String, PropagateError> {
+    output(outputs, &o.stack, &o.output).filter(|v| !v.is_empty()).ok_or_else(|| {
+        PropagateError(format!(
+            "{key}: `{name}` comes from output {} of stack {}, which is missing or empty",
+            o.output, o.stack
+        ))
+    })
+}
+
 /// Renders every file the app writes from `outputs`; checks each before anything is written.
 /// `previous` holds the outputs before this deploy: a changed URL must not survive in a file.
 pub fn render_all(
@@ -94,18 +108,19 @@ pub fn render_all(
                 FileValue::Literal(l) => l.clone(),
                 FileValue::DeploymentId => deployment.to_string(),
                 FileValue::Output(o) => {
-                    let now = output(outputs, &o.stack, &o.output).filter(|v| !v.is_empty()).ok_or_else(|| {
-                        PropagateError(format!(
-                            "{}: `{name}` comes from output {} of stack {}, which is missing or empty",
-                            f.key, o.output, o.stack
-                        ))
-                    })?;
+                    let now = required(outputs, o, name, &f.key)?;
                     if let Some(old) =
                         output(previous, &o.stack, &o.output).filter(|old| !old.is_empty() && *old != now)
                     {
                         old_values.push((name.clone(), old.clone()));
                     }
                     now.clone()
+                }
+                FileValue::Rebased { base, path_of } => {
+                    let origin = required(outputs, base, name, &f.key)?;
+                    let url = required(outputs, path_of, name, &f.key)?;
+                    let path = url.split("://").nth(1).and_then(|r| r.find('/').map(|i| r[i..].to_string()));
+                    format!("{}{}", origin.trim_end_matches('/'), path.unwrap_or_default())
                 }
             };
             values.insert(name.clone(), Value::String(value));

@@ -130,11 +130,13 @@ pub async fn served_files<C: Cloud>(
 pub async fn stream<C: Cloud>(cloud: &C, p: &crate::ops::media::Pipeline) -> Vec<CheckResult> {
     let mut out = vec![];
     if let Some(arn) = &p.flow_arn {
-        let status = cloud.describe_flow(arn).await.ok().flatten().map(|f| f.status).unwrap_or_else(|| "missing".into());
+        let status =
+            cloud.describe_flow(arn).await.ok().flatten().map(|f| f.status).unwrap_or_else(|| "missing".into());
         out.push(CheckResult { name: "flow".into(), ok: status == "ACTIVE", detail: format!("{arn} is {status}") });
     }
     if let Some(id) = &p.channel_id {
-        let state = cloud.describe_channel(id).await.ok().flatten().map(|c| c.state).unwrap_or_else(|| "missing".into());
+        let state =
+            cloud.describe_channel(id).await.ok().flatten().map(|c| c.state).unwrap_or_else(|| "missing".into());
         out.push(CheckResult { name: "channel".into(), ok: state == "RUNNING", detail: format!("{id} is {state}") });
     }
     if let Some(url) = p.cdn_hls_url.as_ref().or(p.hls_url.as_ref()) {
