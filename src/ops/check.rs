@@ -59,6 +59,7 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
         let facts = EnvFacts {
             name: s.env.name.clone(),
             retain_data: s.env.retain_data,
+            confirm: s.env.confirm,
             tag_keys: s.env.tags.keys().cloned().collect(),
         };
         for st in &s.app.stacks {

@@ -299,13 +299,17 @@ pub fn l23(t: &Target) -> Vec<Hit> {
                 "put the real value in the environment file (seed 000 issue 4)",
             ));
         } else if documentation_net_re().is_match(s) {
+            // RFC 5737 reserves these ranges for documentation: no encoder ever sends from one,
+            // so a flow's allow-list naming one accepts nothing (media review L2). Where the
+            // environment is production (`confirm`), that is an error, not a reminder.
+            let production = t.env.as_ref().is_some_and(|e| e.confirm);
             hits.push(
                 Hit::new(
                     id,
                     format!("{path} is {s}, a documentation address (RFC 5737) standing in for a real one"),
                     "set the real address in the environment file before deploying",
                 )
-                .with_severity(Severity::Warning),
+                .with_severity(if production { Severity::Error } else { Severity::Warning }),
             );
         }
     });

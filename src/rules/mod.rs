@@ -98,6 +98,8 @@ pub struct Finding {
 pub struct EnvFacts {
     pub name: String,
     pub retain_data: bool,
+    /// The environment asks for its name before a deploy (`confirm: true`): production.
+    pub confirm: bool,
     /// Cost-allocation tag keys every taggable resource must carry (L22).
     pub tag_keys: Vec<String>,
 }

@@ -109,6 +109,7 @@ pub async fn run<C: Cloud>(
             env: Some(EnvFacts {
                 name: env.name.clone(),
                 retain_data: env.retain_data,
+                confirm: env.confirm,
                 tag_keys: env.tags.keys().cloned().collect(),
             }),
         })
