@@ -95,6 +95,22 @@ fn local_environments_have_every_resource_type_their_prod_has() {
     }
 }
 
+/// Changes local's bitrate ladder to one 720p rung at 2.5 Mb/s (a change of the channel's
+/// encoder settings); returns the file and its old text.
+fn one_rung_ladder(root: &std::path::Path) -> (std::path::PathBuf, String) {
+    let env_file = root.join("environments/lunora/local.yaml");
+    let yaml = std::fs::read_to_string(&env_file).unwrap();
+    std::fs::write(
+        &env_file,
+        yaml.replace(
+            "  channel_class: SINGLE_PIPELINE\n",
+            "  channel_class: SINGLE_PIPELINE\n  ladder:\n    - { name: 720p, width: 1280, height: 720, bitrate_kbps: 2500 }\n",
+        ),
+    )
+    .unwrap();
+    (env_file, yaml)
+}
+
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let started = Instant::now();
     while !f() {
@@ -173,18 +189,9 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     assert_eq!(status, 200);
     assert!(playlist.starts_with("#EXTM3U"), "{playlist}");
     // a change to the running channel (a new bitrate ladder): castform refuses it before writing
-    // anything (P05), and CloudFormation itself fails it as on AWS, the channel staying on air
+    // anything (P08), and CloudFormation itself fails it as on AWS, the channel staying on air
     let before = emu.aws("us-west-2", &["medialive", "describe-channel", "--channel-id", &channel_id]).unwrap();
-    let env_file = root.join("environments/lunora/local.yaml");
-    let yaml = std::fs::read_to_string(&env_file).unwrap();
-    std::fs::write(
-        &env_file,
-        yaml.replace(
-            "  channel_class: SINGLE_PIPELINE\n",
-            "  channel_class: SINGLE_PIPELINE\n  ladder:\n    - { name: 720p, width: 1280, height: 720, bitrate_kbps: 2500 }\n",
-        ),
-    )
-    .unwrap();
+    let (env_file, yaml) = one_rung_ladder(root);
     let out = emu.castform(&["deploy", "local"], root);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     ok(&emu.castform(&["synth", "local"], root));
@@ -447,16 +454,7 @@ fn a_live_channel_change_is_refused_then_deployed_with_restart_live_and_the_stre
     let before = bitrates();
     assert_eq!(before.0, "RUNNING");
 
-    let env_file = root.join("environments/lunora/local.yaml");
-    let yaml = std::fs::read_to_string(&env_file).unwrap();
-    std::fs::write(
-        &env_file,
-        yaml.replace(
-            "  channel_class: SINGLE_PIPELINE\n",
-            "  channel_class: SINGLE_PIPELINE\n  ladder:\n    - { name: 720p, width: 1280, height: 720, bitrate_kbps: 2500 }\n",
-        ),
-    )
-    .unwrap();
+    one_rung_ladder(root);
     // diff names the class of the change
     let diff = String::from_utf8_lossy(&emu.castform(&["diff", "local"], root).stdout).to_string();
     assert!(
