@@ -403,6 +403,51 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.lines().collect::<Vec<_>>(), ["put 1 new-etag", "stale refused", "get {\"status\":\"active\"}"]);
 
+    // replacement is the registry schema's: a KeyValueStore's Name is create-only, its Comment not
+    let kvs = |name: &str, comment: &str| {
+        format!(
+            r#"{{"Resources":{{"Store":{{"Type":"AWS::CloudFront::KeyValueStore","Properties":{{"Name":"{name}","Comment":"{comment}"}}}}}}}}"#
+        )
+    };
+    emu.aws(
+        "us-east-1",
+        &["cloudformation", "create-stack", "--stack-name", "replace", "--template-body", &kvs("first", "a")],
+    )
+    .unwrap();
+    wait_for("the stack", || {
+        emu.aws("us-east-1", &["cloudformation", "describe-stacks", "--stack-name", "replace"]).unwrap()["Stacks"][0]["StackStatus"]
+            == "CREATE_COMPLETE"
+    });
+    let replacement = |body: String, name: &str| {
+        emu.aws(
+            "us-east-1",
+            &[
+                "cloudformation",
+                "create-change-set",
+                "--stack-name",
+                "replace",
+                "--change-set-name",
+                name,
+                "--template-body",
+                &body,
+            ],
+        )
+        .unwrap();
+        let mut answer = Value::Null;
+        wait_for("the change set", || {
+            answer = emu
+                .aws(
+                    "us-east-1",
+                    &["cloudformation", "describe-change-set", "--stack-name", "replace", "--change-set-name", name],
+                )
+                .unwrap();
+            answer["Status"] == "CREATE_COMPLETE"
+        });
+        answer["Changes"][0]["ResourceChange"]["Replacement"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(replacement(kvs("second", "a"), "rename"), "True", "Name is create-only");
+    assert_eq!(replacement(kvs("first", "b"), "comment"), "False", "Comment updates in place");
+
     // Cognito: a pool with deletion protection cannot be deleted
     let pool = emu
         .aws(
