@@ -498,3 +498,32 @@ fn a_failed_restart_live_deploy_puts_the_old_configuration_back_on_air() {
         "with the old configuration"
     );
 }
+
+/// Ctrl-C while a change set executes: the stack being updated counts as touched from the moment
+/// its change set is executed, so the interruption restores it too (after its operation
+/// settles), records the run and releases the lock (code review: it used to say "nothing was
+/// changed" while CloudFormation finished the update).
+#[test]
+fn an_interruption_while_a_change_set_executes_restores_that_stack() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let executed_before = w.cloud.executed();
+    let next = v2(&w);
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let watcher = w.cloud.for_region("us-west-2");
+    w.cloud.freeze_when(Some(Box::new(move || watcher.executed() > executed_before)));
+    rt().block_on(async {
+        let opts = DeployOptions::default();
+        tokio::select! {
+            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+    // the first wave (data and web, independent) had its change sets executing, or about to
+    let touched = journal.lock().unwrap().touched.clone();
+    assert!(!touched.is_empty() && touched.iter().all(|t| t == "data" || t == "web"), "{touched:?}");
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
+    assert_restored(&w, &good_record, &before, err);
+}

@@ -72,6 +72,8 @@ struct World {
     /// test sets them; starts and stops move them at once.
     channels: BTreeMap<String, (String, String)>,
     flows: BTreeMap<String, String>,
+    /// Change sets executed so far (a test can stop the engine right after one).
+    executed: usize,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -99,6 +101,11 @@ impl FakeCloud {
             faults: Arc::new(Mutex::new(Faults::default())),
             freeze: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// How many change sets have been executed.
+    pub fn executed(&self) -> usize {
+        self.world().executed
     }
 
     /// A MediaLive channel in `state` (the fake does not create media resources with stacks).
@@ -533,6 +540,7 @@ impl Cloud for FakeCloud {
         self.call("CloudFormation ExecuteChangeSet").await?;
         let faults = self.faults();
         let mut w = self.world();
+        w.executed += 1;
         let cs = w
             .change_sets
             .remove(id)

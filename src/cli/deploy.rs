@@ -1,7 +1,7 @@
 //! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
 
 use crate::aws::{AwsCloud, Retrying};
-use crate::ops::deploy::{DeployError, DeployOptions, Journal, deploy, lock, new_id, restore, state::StateStore};
+use crate::ops::deploy::{DeployOptions, Journal, deploy, interrupted, new_id};
 use crate::ui;
 use crate::ui::progress::{Mode, Progress};
 use std::path::Path;
@@ -66,46 +66,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
             Err(e) => Err(anyhow::Error::new(e)),
         }
     })
-}
-
-/// After Ctrl-C: restore what the journal says this run changed, release its lock.
-pub(super) async fn interrupted<C: crate::aws::Cloud>(
-    cloud: &C,
-    env: &crate::config::Environment,
-    app: &crate::template::App,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
-) -> DeployError {
-    progress.warn("interrupted: restoring what this run changed");
-    let (id, backup, touched, files, written, locked) = {
-        let j = journal.lock().unwrap_or_else(|p| p.into_inner());
-        (j.id.clone(), j.backup.clone(), j.touched.clone(), j.files_written, j.written.clone(), j.locked)
-    };
-    let state = StateStore::new(env);
-    let outcome = match backup {
-        Some(b) if !touched.is_empty() || files => {
-            match restore(cloud, env, app, &b, &state, &id, &touched, files, &written, progress).await {
-                Ok(restored) => DeployError::Restored {
-                    id: id.clone(),
-                    env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C)".into(),
-                    restored,
-                },
-                Err(e) => DeployError::Unrestored {
-                    id: id.clone(),
-                    env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C)".into(),
-                    restore_error: e,
-                    backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-                },
-            }
-        }
-        _ => DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into()),
-    };
-    if locked {
-        let _ = lock::release(cloud, &state, &id).await;
-    }
-    outcome
 }
 
 /// The end of a successful deploy or rollback: URLs, id, backup, checks.

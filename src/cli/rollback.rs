@@ -1,7 +1,8 @@
 //! `castform rollback ENV [--to ID] [--yes] [--json]`
 
-use super::deploy::{interrupted, print_record};
+use super::deploy::print_record;
 use crate::aws::{AwsCloud, Retrying};
+use crate::ops::deploy::interrupted;
 use crate::ops::deploy::rollback::rollback;
 use crate::ops::deploy::{DeployOptions, Journal, new_id};
 use crate::ui::progress::{Mode, Progress};

@@ -128,6 +128,14 @@ pub(crate) fn step<'a>(journal: &'a Mutex<Journal>, name: &'static str) -> Step<
     Step { journal, name, start: Instant::now() }
 }
 
+/// Records that a stack may have changed (once).
+pub(crate) fn touch(journal: &Mutex<Journal>, stack: &str) {
+    let mut j = lock_journal(journal);
+    if !j.touched.iter().any(|t| t == stack) {
+        j.touched.push(stack.to_string());
+    }
+}
+
 pub(crate) fn lock_journal(j: &Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
     j.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -507,9 +515,10 @@ async fn apply_all<C: Cloud>(
             let results = futures::future::join_all(desired.iter().map(|d| {
                 let cs = change_set.clone();
                 async move {
-                    let r = stacks::apply(cloud, d, guard, &cs, progress).await;
+                    let mark = || touch(journal, &d.name);
+                    let r = stacks::apply(cloud, d, guard, &cs, progress, &mark).await;
                     if r.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
-                        lock_journal(journal).touched.push(d.name.clone());
+                        touch(journal, &d.name);
                     }
                     (d, r)
                 }
@@ -755,6 +764,7 @@ pub async fn restore<C: Cloud>(
                 Guard { retain_data: env.retain_data, allow_replace: true, force: true },
                 &format!("castform-restore-{id}"),
                 progress,
+                &|| {},
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -765,4 +775,79 @@ pub async fn restore<C: Cloud>(
         }
     }
     Ok(restored)
+}
+
+/// After an interruption (Ctrl-C, SIGTERM): restore what the journal says this run may have
+/// changed, a stack whose change set was executing included (the restore waits for its operation
+/// to settle first), put a pipeline this run took off air back on air, and release the lock.
+pub async fn interrupted<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+) -> DeployError {
+    progress.warn("interrupted: restoring what this run changed");
+    let (id, backup, touched, files, written, locked, stopped) = {
+        let j = lock_journal(journal);
+        (
+            j.id.clone(),
+            j.backup.clone(),
+            j.touched.clone(),
+            j.files_written,
+            j.written.clone(),
+            j.locked,
+            j.stopped_live.clone(),
+        )
+    };
+    let state = StateStore::new(env);
+    if let Some(p) = &stopped {
+        let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+    }
+    let outcome = match backup {
+        Some(b) if !touched.is_empty() || files => {
+            match restore(cloud, env, app, &b, &state, &id, &touched, files, &written, progress).await {
+                Ok(restored) => DeployError::Restored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C)".into(),
+                    restored,
+                },
+                Err(e) => DeployError::Unrestored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C)".into(),
+                    restore_error: e,
+                    backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+                },
+            }
+        }
+        _ => DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into()),
+    };
+    if let Some(p) = &stopped {
+        match crate::ops::media::start_pipeline(cloud, p).await {
+            Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
+            Err(e) => progress.warn(&format!(
+                "the pipeline could not be started again: {e:#}; run `castform media start {}`",
+                env.name
+            )),
+        }
+    }
+    if !matches!(outcome, DeployError::Refused(_)) {
+        // the ledger says what happened to this run
+        let (who, host) = preflight::who();
+        let mut record =
+            Record::new(&id, "deploy", &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
+        record.finished = now();
+        record.error = Some("interrupted (Ctrl-C)".into());
+        if let DeployError::Restored { restored, .. } = &outcome {
+            record.result = "rolled-back".into();
+            record.restored = restored.clone();
+        }
+        let _ = ledger::write(cloud, &state, &record).await;
+    }
+    if locked {
+        let _ = lock::release(cloud, &state, &id).await;
+    }
+    outcome
 }

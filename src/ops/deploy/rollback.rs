@@ -196,10 +196,11 @@ async fn rollback_locked<C: Cloud>(
                     Guard { retain_data: env.retain_data, allow_replace: false, force: opts.force },
                     &format!("castform-{id}"),
                     progress,
+                    &|| super::touch(journal, &s.name),
                 )
                 .await;
                 if applied.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
-                    lock_journal(journal).touched.push(s.name.clone());
+                    super::touch(journal, &s.name);
                 }
                 let applied = applied.map_err(|e| e.to_string())?;
                 record.stacks.insert(

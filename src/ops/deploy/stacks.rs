@@ -85,6 +85,7 @@ pub async fn apply<C: Cloud>(
     guard: Guard,
     change_set_name: &str,
     progress: &Progress,
+    executing: &(dyn Fn() + Send + Sync),
 ) -> Result<Applied, StackFailure> {
     let regional = cloud.for_region(&desired.region);
     let cloud = &regional;
@@ -199,6 +200,8 @@ pub async fn apply<C: Cloud>(
         .await
         .map(|ev| ev.into_iter().map(|e| e.id).collect())
         .unwrap_or_default();
+    // from here the stack may change: an interruption must restore it, even mid-execution
+    executing();
     cloud.execute_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
     let started = Instant::now();
     let mut delay = Duration::from_millis(250);
