@@ -39,20 +39,11 @@ fn deployed(emu: &Emulator, root: &Path) -> (Value, Value) {
     (outputs, history)
 }
 
-/// Every resource the deploy relies on was really created: the emulator reports skipped types as
-/// created with the physical id `unknown`, so look.
+/// Every resource the deploy relies on was really created: the emulator reports types it
+/// cannot create with the physical id `unknown`, so look.
 fn assert_really_created(rt: &tokio::runtime::Runtime, c: &AwsCloud, stacks: &[&str]) {
     for s in stacks {
-        let resources = rt.block_on(c.list_stack_resources(s)).unwrap();
-        assert!(!resources.is_empty(), "{s} has resources");
-        for r in resources {
-            assert!(
-                !r.physical_id.is_empty() && r.physical_id != "unknown",
-                "{s}: {} ({}) was not really created",
-                r.logical_id,
-                r.resource_type
-            );
-        }
+        common::assert_all_real(&rt.block_on(c.list_stack_resources(s)).unwrap(), s);
     }
 }
 

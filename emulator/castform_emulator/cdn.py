@@ -11,11 +11,16 @@ What it models:
     max 1 year; CachingDisabled: 0; Elemental-MediaPackage: min 0, default 86400, max 1 year),
     legacy ForwardedValues MinTTL/DefaultTTL/MaxTTL, and the origin's Cache-Control max-age /
     s-maxage / no-store clamped to them
-    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html).
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html; the
+    managed policies' values from "Use managed cache policies",
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html).
   - S3 origins read through the emulator's S3. With an origin access control, the bucket policy
     must allow the cloudfront.amazonaws.com service principal s3:GetObject (with an AWS:SourceArn
     condition naming this distribution, if it has one), else 403 AccessDenied; a missing key is a
-    403 too unless the policy also grants s3:ListBucket, as S3 answers CloudFront.
+    403 too unless the policy also grants s3:ListBucket, as S3 answers CloudFront ("If the object
+    you request doesn't exist, the error that Amazon S3 returns depends on whether you also have
+    the s3:ListBucket permission", https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+  - Errors are cached for 10 s, CloudFront's default error-caching minimum TTL.
   - Custom origins: a Lambda Function URL or MediaPackage endpoint of this emulator (proxied on
     loopback); any other host is answered 502 and never contacted.
   - Response headers policies' security headers; X-Cache, Age and Via headers.
@@ -63,10 +68,6 @@ def purge(dist_id, paths):
         for key in list(CACHE):
             if key[0] == dist_id and any(fnmatch.fnmatchcase(key[1], p) or key[1] == p for p in paths):
                 del CACHE[key]
-
-
-def purge_function(name):
-    """A published function changes what is served; nothing is cached per function here."""
 
 
 def _response(status, body=b"", headers=None):
@@ -156,6 +157,8 @@ def serve_distribution(request, label, path="", server=None, **_kw):
         headers = dict(headers, **{"X-Cache": "Hit from cloudfront", "Age": str(int(now - stored))})
     else:
         status, headers, body = _from_origin(acct_id, d, dist_id, config, behavior, path)
+        # errors are cached for 10 s by default ("Control how long CloudFront caches errors",
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html)
         ttl = _ttl(behavior, headers) if status == 200 else 10
         if ttl > 0 and status in (200, 403, 404):
             with LOCK:

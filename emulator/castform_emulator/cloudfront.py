@@ -20,7 +20,10 @@ AWS rules kept here, each from the API reference:
     when the invalidation completes, as on AWS.
   - Update and delete of every resource need the current ETag in If-Match.
   - An origin access control, response headers policy, function or key value store that a
-    distribution (or function) uses cannot be deleted (409 ...InUse).
+    distribution (or function) uses cannot be deleted: 409 OriginAccessControlInUse,
+    ResponseHeadersPolicyInUse, FunctionInUse, CannotDeleteEntityWhileInUse, the codes the API
+    reference lists for DeleteOriginAccessControl, DeleteResponseHeadersPolicy, DeleteFunction and
+    DeleteKeyValueStore (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Operations_Amazon_CloudFront.html).
 
 Domain names are `d<13 chars>.cloudfront.<LOCALSTACK_HOST>` (AWS: `d<13>.cloudfront.net`), so
 https://<DomainName>/ reaches this emulator's CDN data plane (cdn.py) on loopback.
@@ -292,15 +295,6 @@ def list_invalidations(context, request):
     return {"InvalidationList": {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": len(items), "Items": items}}
 
 
-def tick():
-    """Completes due invalidations (and purges their paths) even when nobody asks for them."""
-    with LOCK:
-        for acct in ACCOUNTS.values():
-            for invs in acct.invalidations.values():
-                for inv in invs:
-                    invalidation_status(inv)
-
-
 # ---------------------------------------------------------------------------------------------- simple configs
 # Origin access controls and response headers policies: an id, a config, an ETag.
 
@@ -486,9 +480,6 @@ def publish_function(context, request):
         f = _function(context, request["Name"])
         _check_if_match(f["etag"], request, "function")
         f["live"] = f["dev"]
-        from castform_emulator import cdn
-
-        cdn.purge_function(request["Name"])
         return {"FunctionSummary": _function_summary(context, request["Name"], "LIVE")}
 
 

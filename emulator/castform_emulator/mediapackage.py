@@ -8,6 +8,10 @@ host: https://<hash>.mediapackage.<region>.<LOCALSTACK_HOST>/out/v1/<hash>/<mani
 
 The data plane (cdn.py) answers those URLs: a live HLS playlist while a MediaLive channel that
 sends to this MediaPackage channel is RUNNING, 404 otherwise. No video is produced.
+
+AWS rule kept: "You must delete the channel's endpoints ... before you can delete the channel"
+(https://docs.aws.amazon.com/mediapackage/latest/ug/channels-delete.html); refused here with
+422 UnprocessableEntityException, a code the model lists for DeleteChannel.
 """
 import copy
 import secrets

@@ -398,14 +398,7 @@ async fn deploy_locked<C: Cloud>(
             }
             let err = fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await;
             if let Some(p) = &stopped {
-                // a failed deploy never leaves the stream off
-                match crate::ops::media::start_pipeline(cloud, p).await {
-                    Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
-                    Err(e) => progress.warn(&format!(
-                        "the pipeline could not be started again: {e:#}; run `castform media start {}`",
-                        env.name
-                    )),
-                }
+                back_on_air(cloud, p, env, progress).await;
             }
             Err(err)
         }
@@ -777,6 +770,16 @@ pub async fn restore<C: Cloud>(
     Ok(restored)
 }
 
+/// A failed or interrupted deploy never leaves the stream off: the pipeline this run took off air
+/// is started again (or the user is told the command that does it).
+async fn back_on_air<C: Cloud>(cloud: &C, p: &crate::ops::media::Pipeline, env: &Environment, progress: &Progress) {
+    match crate::ops::media::start_pipeline(cloud, p).await {
+        Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
+        Err(e) => progress
+            .warn(&format!("the pipeline could not be started again: {e:#}; run `castform media start {}`", env.name)),
+    }
+}
+
 /// After an interruption (Ctrl-C, SIGTERM): restore what the journal says this run may have
 /// changed, a stack whose change set was executing included (the restore waits for its operation
 /// to settle first), put a pipeline this run took off air back on air, and release the lock.
@@ -825,13 +828,7 @@ pub async fn interrupted<C: Cloud>(
         _ => DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into()),
     };
     if let Some(p) = &stopped {
-        match crate::ops::media::start_pipeline(cloud, p).await {
-            Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
-            Err(e) => progress.warn(&format!(
-                "the pipeline could not be started again: {e:#}; run `castform media start {}`",
-                env.name
-            )),
-        }
+        back_on_air(cloud, p, env, progress).await;
     }
     if !matches!(outcome, DeployError::Refused(_)) {
         // the ledger says what happened to this run
