@@ -527,3 +527,34 @@ fn an_interruption_while_a_change_set_executes_restores_that_stack() {
     let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
     assert_restored(&w, &good_record, &before, err);
 }
+
+/// `destroy` of an environment whose pipeline is on air is refused before anything is deleted,
+/// naming what runs and the command that takes it off air; once off air it goes ahead. (MediaLive
+/// deletes a channel only while idle, so the destroy would otherwise fail half-way with the
+/// stream cut.)
+#[test]
+fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
+    let dir = common::project_copy();
+    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    env.web.cdn = false; // the fake has no CDN data plane
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("000000000000", "us-west-2");
+    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+    run(&cloud, &env, &v1).expect("v1 deploys");
+    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
+    let channel = resources.iter().find(|r| r.resource_type == "AWS::MediaLive::Channel").unwrap().physical_id.clone();
+    cloud.set_channel(&channel, "RUNNING");
+    let progress = Progress::new(Mode::Plain);
+    let err = rt().block_on(castform::ops::review::destroy(&cloud, &env, &v1, true, &progress)).unwrap_err();
+    let DeployError::Refused(m) = err else { panic!("refused, not {err}") };
+    assert!(m.contains(&format!("channel {channel}")) && m.contains("RUNNING"), "{m}");
+    assert!(m.contains("castform media stop local --app lunora"), "{m}");
+    for s in &v1.stacks {
+        assert!(rt().block_on(cloud.describe_stack(&s.stack_name)).unwrap().is_some(), "{} kept", s.stack_name);
+    }
+    cloud.set_channel(&channel, "IDLE");
+    rt().block_on(castform::ops::review::destroy(&cloud, &env, &v1, true, &progress)).expect("off air, it goes");
+    for s in &v1.stacks {
+        assert!(rt().block_on(cloud.describe_stack(&s.stack_name)).unwrap().is_none(), "{} deleted", s.stack_name);
+    }
+}

@@ -254,3 +254,15 @@ fn seed_004_round_2_is_caught_rule_by_rule() {
     // a stack imports another's output by name and synth refuses a missing one
     // (`importing_a_missing_output_is_an_error` in src/template/stack.rs).
 }
+
+#[test]
+fn media_review_l4_and_l8_medialive_logs_and_channels_of_other_environments() {
+    assert_caught("L13-media-fail.yaml", "L13", "ChannelRole", "log-group:ElementalMediaLive");
+    assert_caught("L13-media-fail.yaml", "L13", "ApiRole", "aws:ResourceTag");
+    let (_, out) = check_template("L13-media-fail.yaml");
+    assert!(out.contains("medialive:StopChannel, medialive:UpdateChannel on every channel"), "{out}");
+    assert!(!out.contains("medialive:DescribeChannel,"), "reads are not the problem:\n{out}");
+    let (code, out) = check_template("L13-media-pass.yaml");
+    assert!(!out.contains(" L13 "), "the fixed template passes L13:\n{out}");
+    assert_eq!(code, 0, "{out}");
+}

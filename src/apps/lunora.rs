@@ -138,33 +138,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         environment.insert("MEDIALIVE_ROLE_ARN".into(), role_arn.clone());
         environment.insert("MEDIALIVE_CHANNEL_ID".into(), api.import(&media_out("LiveChannelId"))?);
         environment.insert("MEDIALIVE_INPUT_ID".into(), api.import(&media_out("LiveInputId"))?);
-        statements.push(Statement::allow(
-            &[
-                "mediaconnect:DescribeFlow",
-                "mediaconnect:AddFlowOutputs",
-                "mediaconnect:RemoveFlowOutput",
-                "mediaconnect:UpdateFlowOutput",
-            ],
-            vec![flow_arn],
-        ));
-        statements.push(Statement::allow(
-            &[
-                "medialive:CreateChannel",
-                "medialive:DeleteChannel",
-                "medialive:DescribeChannel",
-                "medialive:StartChannel",
-                "medialive:StopChannel",
-                "medialive:UpdateChannel",
-                "medialive:CreateInput",
-                "medialive:DeleteInput",
-                "medialive:DescribeInput",
-                "medialive:CreateTags",
-            ],
-            vec![
-                Expr::sub("arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*"),
-                Expr::sub("arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*"),
-            ],
-        ));
+        statements.extend(media_api_statements(&env.name, flow_arn));
         statements.push(
             Statement::allow(&["iam:PassRole"], vec![role_arn]).with_condition(
                 serde_json::json!({"StringEquals": {"iam:PassedToService": "medialive.amazonaws.com"}}),
@@ -206,8 +180,13 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     stacks.extend(media);
     stacks.push(web);
     stacks.push(api);
+    // the API's media permissions go by these tags (media review L8), so every resource carries
+    // them in its template rather than relying on CloudFormation's stack-tag propagation
+    let mut tags = env.tags.clone();
+    tags.insert(SCOPE_APP_TAG.into(), "lunora".into());
+    tags.insert(SCOPE_ENV_TAG.into(), env.name.clone());
     for s in &mut stacks {
-        s.apply_tags(&env.tags);
+        s.apply_tags(&tags);
     }
     let mut app = App::new("lunora", &env.name, stacks)?;
     let api_url = OutputRef { stack: "api".into(), output: "ApiUrl".into() };
@@ -239,4 +218,64 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     app.health_checks.push((api_url, "/health".into()));
     app.check_wiring()?;
     Ok(app)
+}
+
+/// The tags that scope the API's MediaLive permissions to its own environment; the same keys
+/// castform puts on every stack.
+const SCOPE_APP_TAG: &str = "castform:app";
+const SCOPE_ENV_TAG: &str = "castform:environment";
+
+/// What seed 002's on-demand destinations need, and no more (media review L5, L6, L8): the API
+/// starts and stops the environment's flow, and creates, runs and deletes MediaLive channels and
+/// `MEDIACONNECT` inputs (MediaLive adds its own output to the flow, so no flow-output actions).
+/// Channels and inputs are reached only through this environment's tags, so environments that
+/// share an account cannot touch each other's (ABAC with `aws:ResourceTag` / `aws:RequestTag`,
+/// which MediaLive's channel and input resources support, and `Create*` needs the tags on the
+/// request); a deny keeps the API from re-tagging another environment's channel into its own.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html
+/// https://docs.aws.amazon.com/medialive/latest/ug/setup-emx-flows.html
+fn media_api_statements(env_name: &str, flow_arn: Expr<String>) -> Vec<Statement> {
+    let medialive = |kind: &str| {
+        Expr::sub(format!("arn:${{AWS::Partition}}:medialive:${{AWS::Region}}:${{AWS::AccountId}}:{kind}:*"))
+    };
+    let tagged = |key: &str| {
+        serde_json::json!({"StringEquals": {
+            format!("aws:{key}/{SCOPE_APP_TAG}"): "lunora",
+            format!("aws:{key}/{SCOPE_ENV_TAG}"): env_name,
+        }})
+    };
+    vec![
+        Statement::allow(
+            &["mediaconnect:DescribeFlow", "mediaconnect:StartFlow", "mediaconnect:StopFlow"],
+            vec![flow_arn],
+        ),
+        // list calls take no resource ARN (Service Authorization Reference, MediaLive)
+        Statement::any_resource(&["medialive:ListChannels", "medialive:ListInputs"]),
+        Statement::allow(
+            &["medialive:CreateChannel", "medialive:CreateInput", "medialive:CreateTags"],
+            vec![medialive("channel"), medialive("input")],
+        )
+        .with_condition(tagged("RequestTag")),
+        Statement::allow(
+            &[
+                "medialive:DescribeChannel",
+                "medialive:StartChannel",
+                "medialive:StopChannel",
+                "medialive:UpdateChannel",
+                "medialive:DeleteChannel",
+                "medialive:DescribeInput",
+                "medialive:DeleteInput",
+            ],
+            vec![medialive("channel"), medialive("input")],
+        )
+        .with_condition(tagged("ResourceTag")),
+        // (DeleteTags is never allowed. A channel made outside castform, with no castform tags,
+        // could still be claimed by tagging it: tag such channels, or keep them in another account.)
+        Statement::deny(&["medialive:CreateTags"], vec![medialive("channel"), medialive("input")]).with_condition(
+            serde_json::json!({
+                "StringNotEquals": {format!("aws:ResourceTag/{SCOPE_ENV_TAG}"): env_name},
+                "Null": {format!("aws:ResourceTag/{SCOPE_ENV_TAG}"): "false"},
+            }),
+        ),
+    ]
 }

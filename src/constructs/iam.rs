@@ -5,25 +5,32 @@ use crate::cfn::iam;
 use crate::template::{Expr, Handle, Stack};
 use serde_json::{Value, json};
 
-/// One `Allow` statement: actions on resources, with optional conditions.
+/// One statement: actions on resources, with optional conditions. `Allow` unless made with
+/// [`Statement::deny`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     pub actions: Vec<String>,
     pub resources: Vec<Expr<String>>,
     pub condition: Option<Value>,
+    pub deny: bool,
 }
 
 impl Statement {
     /// Allows `actions` on exactly `resources`. A `*` resource is refused here: use
     /// [`Statement::any_resource`] for the actions AWS offers no resource-level permission for.
     pub fn allow(actions: &[&str], resources: Vec<Expr<String>>) -> Self {
-        Self { actions: actions.iter().map(|a| a.to_string()).collect(), resources, condition: None }
+        Self { actions: actions.iter().map(|a| a.to_string()).collect(), resources, condition: None, deny: false }
+    }
+
+    /// Denies `actions` on `resources` (with a condition, the exception to an `Allow`).
+    pub fn deny(actions: &[&str], resources: Vec<Expr<String>>) -> Self {
+        Self { deny: true, ..Self::allow(actions, resources) }
     }
 
     /// For actions without resource-level permissions (e.g. `medialive:ListChannels`);
     /// the reason is kept in the statement's `Sid`-free form and checked by rule L13.
     pub fn any_resource(actions: &[&str]) -> Self {
-        Self { actions: actions.iter().map(|a| a.to_string()).collect(), resources: vec!["*".into()], condition: None }
+        Self::allow(actions, vec!["*".into()])
     }
 
     pub fn with_condition(mut self, condition: Value) -> Self {
@@ -55,7 +62,8 @@ impl Statement {
     }
 
     pub fn to_json(&self) -> Value {
-        let mut s = json!({"Effect": "Allow", "Action": self.actions, "Resource": self.resources});
+        let effect = if self.deny { "Deny" } else { "Allow" };
+        let mut s = json!({"Effect": effect, "Action": self.actions, "Resource": self.resources});
         if let Some(c) = &self.condition {
             s["Condition"] = c.clone();
         }

@@ -124,6 +124,12 @@ pub struct HlsChannelProps {
     pub segment_seconds: u32,
 }
 
+/// The log group MediaLive writes every channel's logs to, account-wide: castform grants it
+/// but does not create it, as all channels of the account (and other environments) share it.
+/// https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+const MEDIALIVE_LOG_GROUP_ARN: &str =
+    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:ElementalMediaLive";
+
 /// MediaLive input from a MediaConnect flow, a MediaLive channel encoding an H.264 ladder with
 /// AAC audio, into a MediaPackage channel with an HLS origin endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,14 +182,16 @@ impl HlsChannel {
             &format!("{id}MediaLiveRole"),
             "medialive.amazonaws.com",
             vec![
-                Statement::allow(
-                    &[
-                        "mediaconnect:ManagedDescribeFlow",
-                        "mediaconnect:ManagedAddOutput",
-                        "mediaconnect:ManagedRemoveOutput",
-                    ],
-                    vec![flow.arn()],
-                ),
+                // MediaLive adds and removes its own output on the flow. These Managed* actions
+                // are not in the Service Authorization Reference, so whether they take a flow ARN
+                // is undocumented; AWS's trusted-entity table grants them on all resources, as
+                // here (media review L6: a flow-ARN scope may fail the input's CREATE in prod).
+                // https://docs.aws.amazon.com/medialive/latest/ug/trusted-entity-requirements.html
+                Statement::any_resource(&[
+                    "mediaconnect:ManagedDescribeFlow",
+                    "mediaconnect:ManagedAddOutput",
+                    "mediaconnect:ManagedRemoveOutput",
+                ]),
                 Statement::allow(
                     &["mediapackage:DescribeChannel"],
                     vec![package.get_att(mediapackage::Channel::ATTR_ARN)],
@@ -195,12 +203,22 @@ impl HlsChannel {
                         stack.prefix
                     ))],
                 ),
+                // MediaLive writes channel logs (the as-run log always) to the log group
+                // `ElementalMediaLive`, whatever the role allows (media review L4):
+                // https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+                // The actions are those of the trusted-entity table (CloudWatch Logs row).
                 Statement::allow(
-                    &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    vec![Expr::sub(
-                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/medialive/*",
-                    )],
+                    &[
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:PutRetentionPolicy",
+                        "logs:PutMetricFilter",
+                        "logs:DescribeLogStreams",
+                    ],
+                    vec![Expr::sub(MEDIALIVE_LOG_GROUP_ARN), Expr::sub(format!("{MEDIALIVE_LOG_GROUP_ARN}:*"))],
                 ),
+                Statement::any_resource(&["logs:DescribeLogGroups"]),
             ],
         )?;
         let input = stack.template.add(

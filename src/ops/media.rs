@@ -176,6 +176,27 @@ pub async fn status<C: Cloud>(cloud: &C, app: &App) -> Result<MediaStatus> {
     Ok(MediaStatus { pipeline, flow, channel, endpoint_answers, cdn_answers, on_air, cost_per_hour })
 }
 
+/// The parts of a deployed pipeline that are running (a channel starting or running, a flow
+/// starting or active), as "channel 1234567 is RUNNING": what `destroy` refuses to take down
+/// unasked. Empty when nothing runs or nothing is deployed.
+pub async fn running_parts<C: Cloud>(cloud: &C, app: &App) -> Result<Vec<String>> {
+    let pipeline = locate(cloud, app).await?;
+    let mut out = vec![];
+    if let Some(id) = &pipeline.channel_id
+        && let Some(c) = cloud.describe_channel(id).await?
+        && matches!(c.state.as_str(), "RUNNING" | "STARTING" | "RECOVERING")
+    {
+        out.push(format!("channel {} ({}) is {}", c.id, c.name, c.state));
+    }
+    if let Some(arn) = &pipeline.flow_arn
+        && let Some(f) = cloud.describe_flow(arn).await?
+        && matches!(f.status.as_str(), "ACTIVE" | "STARTING")
+    {
+        out.push(format!("flow {} is {}", f.name, f.status));
+    }
+    Ok(out)
+}
+
 /// How long a start or stop may take before castform gives up waiting (MediaLive channels take
 /// a minute or two to start).
 pub const WAIT: Duration = Duration::from_secs(600);
@@ -444,5 +465,64 @@ mod tests {
         }
         assert_eq!(classify("AWS::DynamoDB::Table", true), None);
         assert_eq!(classify("AWS::Lambda::Function", false), None);
+    }
+
+    /// The class of a change to one property of a media resource, through the same path a diff
+    /// and a deploy take (`diff::replaces` reads create-only properties from the registry schema).
+    fn class_of_property_change(resource_type: &str, property: &str) -> LiveClass {
+        let r = crate::ops::diff::ResourceDiff {
+            logical_id: "X".into(),
+            resource_type: resource_type.into(),
+            action: "modify".into(),
+            changes: vec![crate::ops::diff::PropertyChange {
+                path: format!("Properties.{property}"),
+                old: Some(serde_json::json!("a")),
+                new: Some(serde_json::json!("b")),
+            }],
+            statements: vec![],
+            replacement: None,
+            data_loss: false,
+            live: None,
+        };
+        classify(resource_type, crate::ops::diff::replaces(&r)).expect("a media type").0
+    }
+
+    #[test]
+    fn every_property_of_every_media_type_is_classified() {
+        use LiveClass::*;
+        let mut seen = 0;
+        for t in MEDIA_TYPES {
+            let create_only = crate::rules::schema::create_only_properties(t);
+            let properties = crate::rules::schema::writable_properties(t);
+            assert!(!properties.is_empty(), "{t} has a schema with properties");
+            for p in properties {
+                let replaced = create_only.iter().any(|c| c == &p || c.starts_with(&format!("{p}.")));
+                let expected = match (*t, replaced) {
+                    // MediaLive edits or deletes a channel only while it is idle; inputs are
+                    // treated the same, as the channel's attachment changes with them
+                    ("AWS::MediaLive::Channel" | "AWS::MediaLive::Input", _) => NeedsChannelStopped,
+                    (_, true) => ReplacesEndpoint,
+                    (_, false) => SafeWhileLive,
+                };
+                // a nested create-only path (Source.Name) replaces only when that leaf changes
+                let whole_is_create_only = create_only.iter().any(|c| c == &p);
+                if replaced && !whole_is_create_only {
+                    continue;
+                }
+                assert_eq!(class_of_property_change(t, &p), expected, "{t}.{p}");
+                seen += 1;
+            }
+        }
+        assert!(seen > 40, "only {seen} properties classified");
+        // the ones that matter on air, by name
+        assert_eq!(class_of_property_change("AWS::MediaConnect::Flow", "Name"), ReplacesEndpoint);
+        assert_eq!(class_of_property_change("AWS::MediaConnect::Flow", "Source"), SafeWhileLive);
+        assert_eq!(class_of_property_change("AWS::MediaConnect::Flow", "Source.Name"), ReplacesEndpoint);
+        assert_eq!(class_of_property_change("AWS::MediaPackage::OriginEndpoint", "Id"), ReplacesEndpoint);
+        assert_eq!(class_of_property_change("AWS::MediaPackage::OriginEndpoint", "HlsPackage"), SafeWhileLive);
+        assert_eq!(class_of_property_change("AWS::MediaPackage::Channel", "Id"), ReplacesEndpoint);
+        assert_eq!(class_of_property_change("AWS::MediaLive::Channel", "EncoderSettings"), NeedsChannelStopped);
+        assert_eq!(class_of_property_change("AWS::MediaLive::Channel", "Tags"), NeedsChannelStopped);
+        assert_eq!(class_of_property_change("AWS::CloudFront::Distribution", "DistributionConfig"), SafeWhileLive);
     }
 }

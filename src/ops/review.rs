@@ -86,6 +86,20 @@ pub async fn destroy<C: Cloud>(
             identity.account, env.file, env.account, env.account
         )));
     }
+    // a pipeline on air is never stopped unasked; MediaLive deletes a channel only while idle
+    // and MediaConnect a flow only when stopped, so a destroy would also fail half-way
+    // (https://docs.aws.amazon.com/medialive/latest/ug/multiplex-create-delete-edit-summary.html)
+    let running =
+        crate::ops::media::running_parts(cloud, app).await.map_err(|e| DeployError::Refused(format!("{e:#}")))?;
+    if !running.is_empty() {
+        return Err(DeployError::Refused(format!(
+            "{} is on air: {}; nothing was destroyed\nhelp: take it off air first with `castform media stop {} --app {}`",
+            env.name,
+            running.join(", "),
+            env.name,
+            app.app
+        )));
+    }
     progress.step(
         "destroy",
         &format!("app {} · environment {} · account {} · region {}", app.app, env.name, env.account, env.region),

@@ -11,6 +11,10 @@ const NO_RESOURCE_LEVEL: &[&str] = &[
     "logs:describeloggroups",
     "mediaconnect:listflows",
     "mediaconnect:listentitlements",
+    // MediaLive's own output on a flow: not in the Service Authorization Reference; AWS's
+    // trusted-entity table grants them on all resources (media review L6)
+    // https://docs.aws.amazon.com/medialive/latest/ug/trusted-entity-requirements.html
+    "mediaconnect:managed",
     "medialive:listchannels",
     "medialive:listinputs",
     "medialive:listinputsecuritygroups",
@@ -24,6 +28,10 @@ const NO_RESOURCE_LEVEL: &[&str] = &[
     "kms:listkeys",
     "kms:listaliases",
 ];
+
+/// The log group MediaLive writes every channel's logs to.
+/// https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+const MEDIALIVE_LOG_GROUP: &str = "ElementalMediaLive";
 
 /// Managed policies too broad for a workload role.
 const BROAD_MANAGED: &[&str] = &[
@@ -77,6 +85,8 @@ pub fn l13(t: &Target) -> Vec<Hit> {
             }
         }
     }
+    hits.extend(media_scope(t));
+    hits.extend(medialive_logs(t));
     for (id, ty, p) in t.resources() {
         if ty != "AWS::IAM::Role" {
             continue;
@@ -124,6 +134,83 @@ pub fn l09(t: &Target) -> Vec<Hit> {
                 id,
                 format!("targets function {function} without a role allowed lambda:InvokeFunction on exactly it (seed 004 round 2)"),
                 "give the schedule a role (Target.RoleArn) whose policy allows lambda:InvokeFunction on that function's ARN",
+            ));
+        }
+    }
+    hits
+}
+
+/// Write actions on every MediaLive channel or input, or every MediaConnect flow, of the account
+/// (`channel:*`, `input:*`, `flow:*`) with no tag condition: an environment sharing the account
+/// can stop or change another's channel (media review L8). MediaLive's channel and input support
+/// `aws:ResourceTag` and `aws:RequestTag`:
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html
+fn media_scope(t: &Target) -> Vec<Hit> {
+    let mut hits = vec![];
+    for (id, s) in policy_statements(t) {
+        if s["Effect"] != "Allow" {
+            continue;
+        }
+        let writes: Vec<String> = actions(&s)
+            .into_iter()
+            .filter(|a| {
+                let a = a.to_ascii_lowercase();
+                (a.starts_with("medialive:") || a.starts_with("mediaconnect:"))
+                    && !["describe", "list", "managed"].iter().any(|p| a.split(':').nth(1).unwrap_or("").starts_with(p))
+            })
+            .collect();
+        if writes.is_empty() {
+            continue;
+        }
+        let text = serde_json::to_string(&s["Resource"]).unwrap_or_default();
+        let every = [":channel:*", ":input:*", ":flow:*"].iter().any(|w| text.contains(w));
+        let tag_scoped = serde_json::to_string(&s["Condition"])
+            .is_ok_and(|c| c.contains("aws:ResourceTag/") || c.contains("aws:RequestTag/"));
+        if every && !tag_scoped {
+            hits.push(Hit::new(
+                &id,
+                format!("allows {} on every channel, input or flow of the account", writes.join(", ")),
+                "add aws:ResourceTag / aws:RequestTag conditions on the environment's tag, or name the ARNs (environments sharing an account otherwise reach each other's channels)",
+            ));
+        }
+    }
+    hits
+}
+
+/// A role MediaLive assumes that grants CloudWatch Logs actions, but not on the log group
+/// MediaLive writes to (`ElementalMediaLive`): the channel's logs, the as-run log included, are
+/// lost (media review L4). https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+fn medialive_logs(t: &Target) -> Vec<Hit> {
+    let group = MEDIALIVE_LOG_GROUP;
+    let mut hits = vec![];
+    for (id, ty, p) in t.resources() {
+        let trusted = serde_json::to_string(&p["AssumeRolePolicyDocument"]).unwrap_or_default();
+        if ty != "AWS::IAM::Role" || !trusted.contains("medialive.amazonaws.com") {
+            continue;
+        }
+        let log_statements: Vec<(String, Value)> = policy_statements(t)
+            .into_iter()
+            .filter(|(rid, s)| {
+                rid == id
+                    && s["Effect"] == "Allow"
+                    && actions(s).iter().any(|a| a.eq_ignore_ascii_case("logs:PutLogEvents"))
+            })
+            .collect();
+        let Some((_, first)) = log_statements.first() else { continue };
+        let reaches = log_statements.iter().any(|(_, s)| {
+            as_list(&s["Resource"]).iter().any(|r| {
+                let text = serde_json::to_string(r).unwrap_or_default();
+                text.contains(&format!("log-group:{group}")) || text.contains("log-group:*") || r.as_str() == Some("*")
+            })
+        });
+        if !reaches {
+            hits.push(Hit::new(
+                id,
+                format!(
+                    "lets MediaLive write logs only to {} (MediaLive writes to the log group {group})",
+                    serde_json::to_string(&first["Resource"]).unwrap_or_default()
+                ),
+                &format!("grant the log actions on log-group:{group} and log-group:{group}:*"),
             ));
         }
     }

@@ -45,6 +45,24 @@ pub fn create_only_properties(type_name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Top-level properties a template may set (the schema's properties less its read-only ones).
+pub fn writable_properties(type_name: &str) -> Vec<String> {
+    let Some(s) = schema(type_name) else { return vec![] };
+    let read_only: Vec<&str> = s["readOnlyProperties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str()?.strip_prefix("/properties/"))
+        .collect();
+    s["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !read_only.contains(&k.as_str()))
+        .collect()
+}
+
 /// Whether a vendored schema exists for the type.
 pub fn has_schema(type_name: &str) -> bool {
     crate::cfn::schema_text(type_name).is_some()
