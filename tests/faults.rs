@@ -558,3 +558,48 @@ fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
         assert!(rt().block_on(cloud.describe_stack(&s.stack_name)).unwrap().is_none(), "{} deleted", s.stack_name);
     }
 }
+
+/// A rollback that edits a channel on air is held to the same rule as a deploy (P08): refused
+/// before any write without `--restart-live`; with it, the pipeline goes off air for the change,
+/// comes back on air after, and the recorded templates are back.
+#[test]
+fn a_rollback_that_edits_a_channel_on_air_needs_restart_live_and_ends_on_air() {
+    let dir = common::project_copy();
+    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    env.web.cdn = false; // the fake has no CDN data plane
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("000000000000", "us-west-2");
+    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+    run(&cloud, &env, &v1).expect("v1 deploys");
+    let v1_media = rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap();
+    let mut env2 = env.clone();
+    env2.tags.insert("Release".into(), "2".into());
+    let v2 = castform::apps::define(&env2).unwrap();
+    run(&cloud, &env2, &v2).expect("v2 deploys while the channel is idle");
+    assert_ne!(rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap(), v1_media);
+    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
+    let id_of = |t: &str| resources.iter().find(|r| r.resource_type == t).unwrap().physical_id.clone();
+    let (channel, flow) = (id_of("AWS::MediaLive::Channel"), id_of("AWS::MediaConnect::Flow"));
+    cloud.set_channel(&channel, "RUNNING");
+    cloud.set_flow(&flow, "ACTIVE");
+
+    let progress = Progress::new(Mode::Plain);
+    let roll = |restart_live: bool| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let opts = DeployOptions { yes: true, allow_dirty: true, restart_live, ..DeployOptions::default() };
+        rt().block_on(castform::ops::deploy::rollback::rollback(&cloud, &env2, &v2, None, &opts, &progress, &journal))
+    };
+    match roll(false) {
+        Err(DeployError::Refused(m)) => {
+            assert!(m.contains(&format!("channel {channel}")) && m.contains("--restart-live"), "{m}")
+        }
+        other => panic!("refused, not {:?}", other.map(|r| r.result)),
+    }
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING", "left on air");
+    let record = roll(true).expect("rolled back off air");
+    assert_eq!(record.kind, "rollback");
+    assert!(record.checks.iter().any(|c| c.ok && c.name.contains("channel")), "{:?}", record.checks);
+    assert_eq!(rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap(), v1_media);
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING", "back on air");
+    assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "ACTIVE");
+}

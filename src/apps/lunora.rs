@@ -186,7 +186,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     tags.insert(SCOPE_APP_TAG.into(), "lunora".into());
     tags.insert(SCOPE_ENV_TAG.into(), env.name.clone());
     for s in &mut stacks {
-        s.apply_tags(&tags);
+        crate::constructs::tag(s, &tags);
     }
     let mut app = App::new("lunora", &env.name, stacks)?;
     let api_url = OutputRef { stack: "api".into(), output: "ApiUrl".into() };

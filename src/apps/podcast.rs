@@ -239,7 +239,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
 
     let mut stacks = vec![data, edge, cdn, processing, schedules];
     for s in &mut stacks {
-        s.apply_tags(&env.tags);
+        crate::constructs::tag(s, &env.tags);
     }
     let app = App::new("podcast", &env.name, stacks)?;
     app.check_wiring()?;

@@ -147,7 +147,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
 
     let mut stacks = vec![auth, data, realtime, functions];
     for s in &mut stacks {
-        s.apply_tags(&env.tags);
+        crate::constructs::tag(s, &env.tags);
     }
     let mut app = App::new("streamcanvas", &env.name, stacks)?;
     let values = vec![

@@ -752,6 +752,17 @@ impl Cloud for FakeCloud {
         }
         let health = self.faults().health_status;
         let w = self.world();
+        // a MediaPackage endpoint serves its playlist while a channel pushes to it (RUNNING)
+        let endpoint = w.stacks.iter().any(|(stack, s)| {
+            let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
+            t["Resources"].as_object().into_iter().flatten().any(|(id, r)| {
+                r["Type"] == "AWS::MediaPackage::OriginEndpoint" && url == format!("{}.Url", physical(stack, id, r))
+            })
+        });
+        if endpoint {
+            let pushing = w.channels.values().any(|(state, _)| state == "RUNNING");
+            return Ok(if pushing { (200, b"#EXTM3U\n".to_vec()) } else { (404, b"no segments".to_vec()) });
+        }
         for (stack, s) in &w.stacks {
             if s.outputs
                 .values()

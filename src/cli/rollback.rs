@@ -1,4 +1,4 @@
-//! `castform rollback ENV [--to ID] [--yes] [--json]`
+//! `castform rollback ENV [--to ID] [--yes] [--json] [--restart-live] [--allow-replace]`
 
 use super::deploy::print_record;
 use crate::aws::{AwsCloud, Retrying};
@@ -25,12 +25,24 @@ pub struct Args {
     pub yes: bool,
     #[arg(long)]
     pub json: bool,
+    /// Stop a channel on air for a change MediaLive makes only while idle, then start it again.
+    #[arg(long)]
+    pub restart_live: bool,
+    /// Allow replacing an ingest or playback endpoint in an environment that retains data.
+    #[arg(long)]
+    pub allow_replace: bool,
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
     // a rollback restores recorded templates, so the working tree does not matter
-    let opts = DeployOptions { yes: args.yes, allow_dirty: true, ..DeployOptions::default() };
+    let opts = DeployOptions {
+        yes: args.yes,
+        allow_dirty: true,
+        restart_live: args.restart_live,
+        allow_replace: args.allow_replace,
+        ..DeployOptions::default()
+    };
     let progress = Progress::new(Mode::detect(args.json));
     super::runtime()?.block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);

@@ -26,7 +26,25 @@ pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
 pub use site::{EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps};
 pub use table::{Gsi, KeyType, Table, TableProps};
 
-use crate::template::{StackError, TemplateError};
+use crate::template::{Stack, StackError, TemplateError};
+use indexmap::IndexMap;
+
+/// Tags every resource of `stack` with `tags`, except the types whose registry schema makes
+/// `Tags` create-only: there a tag change replaces the resource (a MediaPackage v1 channel, whose
+/// replacement means new playback URLs for every viewer), so the environment's tags, which
+/// change with the environment file, are not worth it.
+pub fn tag(stack: &mut Stack, tags: &IndexMap<String, String>) {
+    stack.apply_tags_except(tags, &tags_replace);
+}
+
+/// Whether a change of `Tags` replaces a resource of this type (its schema's createOnlyProperties).
+pub fn tags_replace(type_name: &str) -> bool {
+    crate::cfn::schema_text(type_name)
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .is_some_and(|s| {
+            s["createOnlyProperties"].as_array().is_some_and(|a| a.iter().any(|p| p == "/properties/Tags"))
+        })
+}
 
 /// Why a construct refused its settings.
 #[derive(Debug, thiserror::Error)]

@@ -391,3 +391,20 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
     assert!(v["Fn::Sub"][0].as_str().unwrap().ends_with("${ApiId}/prod/POST/@connections/*"), "{v}");
     s.template.validate().unwrap();
 }
+
+#[test]
+fn environment_tags_leave_out_types_whose_tags_are_create_only() {
+    // MediaPackage v1 channels take Tags only at creation (registry schema): tagging one from
+    // the environment file would replace it, and with it the playback URLs
+    assert!(crate::constructs::tags_replace("AWS::MediaPackage::Channel"));
+    assert!(!crate::constructs::tags_replace("AWS::MediaLive::Channel"));
+    assert!(!crate::constructs::tags_replace("AWS::DynamoDB::Table"));
+    let env = crate::config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "lunora", "prod").unwrap();
+    let app = crate::apps::define(&env).unwrap();
+    let media = app.stacks.iter().find(|s| s.name == "media").unwrap().template.to_value();
+    let resources = media["Resources"].as_object().unwrap();
+    let tagged = |id: &str| resources[id]["Properties"]["Tags"].to_string();
+    assert!(!tagged("LivePackage").contains("Environment"), "{}", tagged("LivePackage"));
+    assert!(tagged("LiveChannel").contains("castform:environment"), "{}", tagged("LiveChannel"));
+    assert!(tagged("LiveEndpoint").contains("CostCenter"), "{}", tagged("LiveEndpoint"));
+}

@@ -351,9 +351,19 @@ impl LivePlan {
 /// Classifies every media change of the app against the deployed templates, and reads the live
 /// state of the pipeline. Stacks not deployed yet have nothing on air.
 pub async fn plan<C: Cloud>(cloud: &C, app: &App) -> Result<LivePlan> {
+    plan_against(cloud, app, &|s| Some(s.template.to_value())).await
+}
+
+/// [`plan`] for other templates than the app's: a rollback's recorded ones. `desired` gives
+/// each stack's template, or `None` for a stack the operation leaves alone.
+pub async fn plan_against<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    desired: &(dyn Fn(&crate::template::Stack) -> Option<serde_json::Value> + Sync),
+) -> Result<LivePlan> {
     let mut out = LivePlan::default();
     for s in &app.stacks {
-        let desired = s.template.to_value();
+        let Some(desired) = desired(s) else { continue };
         let has_media = desired["Resources"]
             .as_object()
             .is_some_and(|r| r.values().any(|r| r["Type"].as_str().is_some_and(|t| MEDIA_TYPES.contains(&t))));

@@ -257,6 +257,12 @@ pub fn l22(t: &Target) -> Vec<Hit> {
             TagShape::Map => p["Tags"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default(),
             TagShape::None => continue,
         };
+        // where a tag change would replace the resource (Tags create-only in its schema, e.g. a
+        // MediaPackage v1 channel: new playback URLs), the stack's tags, which CloudFormation
+        // applies at creation, carry the cost allocation instead
+        if super::schema::create_only_properties(ty).iter().any(|p| p == "Tags") {
+            continue;
+        }
         let missing: Vec<&String> = env.tag_keys.iter().filter(|k| !keys.contains(k)).collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();

@@ -210,7 +210,7 @@ fn medialive_logs(t: &Target) -> Vec<Hit> {
                     "lets MediaLive write logs only to {} (MediaLive writes to the log group {group})",
                     serde_json::to_string(&first["Resource"]).unwrap_or_default()
                 ),
-                &format!("grant the log actions on log-group:{group} and log-group:{group}:*"),
+                format!("grant the log actions on log-group:{group} and log-group:{group}:*"),
             ));
         }
     }

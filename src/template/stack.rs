@@ -139,7 +139,15 @@ impl Stack {
 
     /// Tags every taggable resource with `tags`, keeping tags a construct set itself (rule L22).
     pub fn apply_tags(&mut self, tags: &IndexMap<String, String>) {
+        self.apply_tags_except(tags, &|_| false);
+    }
+
+    /// [`Stack::apply_tags`], leaving out the resource types `skip` names.
+    pub fn apply_tags_except(&mut self, tags: &IndexMap<String, String>, skip: &dyn Fn(&str) -> bool) {
         for r in self.template.resources.values_mut() {
+            if skip(&r.type_name) {
+                continue;
+            }
             let props = match r.properties.as_object_mut() {
                 Some(p) => p,
                 None => continue,

@@ -333,38 +333,9 @@ async fn deploy_locked<C: Cloud>(
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let outcome = async {
-        if live.restart {
-            // --restart-live: off air for the change, on air again after it (L1 of the media review)
-            let _s = step(journal, "off air");
-            progress.step("off air", "stopping the pipeline for a change MediaLive makes only while idle");
-            lock_journal(journal).stopped_live = Some(live.pipeline.clone());
-            for d in crate::ops::media::stop_pipeline(cloud, &live.pipeline, live.stop_flow)
-                .await
-                .map_err(|e| format!("taking the pipeline off air: {e:#}"))?
-            {
-                progress.info(&d);
-            }
-        }
+        off_air(cloud, live, progress, journal).await?;
         apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await?;
-        if live.restart {
-            let _s = step(journal, "on air");
-            progress.step("on air", "starting the pipeline again and checking the stream");
-            let pipeline = crate::ops::media::locate(cloud, app).await.map_err(|e| format!("{e:#}"))?;
-            for d in
-                crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))?
-            {
-                progress.info(&d);
-            }
-            let checks = verify::stream(cloud, &pipeline).await;
-            for c in &checks {
-                progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
-            }
-            record.checks.extend(checks.clone());
-            if let Some(bad) = checks.iter().find(|c| !c.ok) {
-                return Err(format!("the stream is not back: {}: {}", bad.name, bad.detail));
-            }
-        }
-        Ok::<(), String>(())
+        on_air(cloud, app, live, progress, journal, &mut record).await
     }
     .await;
     let failure = outcome.err();
@@ -391,16 +362,7 @@ async fn deploy_locked<C: Cloud>(
                 let _ = ledger::write(cloud, state, &record).await;
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
-            let stopped = lock_journal(journal).stopped_live.clone();
-            if let Some(p) = &stopped {
-                // the restore edits the channel too: off air for it, whatever state the failure left
-                let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
-            }
-            let err = fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await;
-            if let Some(p) = &stopped {
-                back_on_air(cloud, p, env, progress).await;
-            }
-            Err(err)
+            Err(fail_and_restore_on_air(cloud, env, app, &backup, state, journal, record, failure, progress).await)
         }
     }
 }
@@ -768,6 +730,85 @@ pub async fn restore<C: Cloud>(
         }
     }
     Ok(restored)
+}
+
+/// `--restart-live` (media review L1): the pipeline goes off air for a change MediaLive makes
+/// only while idle; the journal remembers it so a failure or an interruption starts it again.
+pub(crate) async fn off_air<C: Cloud>(
+    cloud: &C,
+    live: &crate::ops::media::LivePlan,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+) -> Result<(), String> {
+    if !live.restart {
+        return Ok(());
+    }
+    let _s = step(journal, "off air");
+    progress.step("off air", "stopping the pipeline for a change MediaLive makes only while idle");
+    lock_journal(journal).stopped_live = Some(live.pipeline.clone());
+    for d in crate::ops::media::stop_pipeline(cloud, &live.pipeline, live.stop_flow)
+        .await
+        .map_err(|e| format!("taking the pipeline off air: {e:#}"))?
+    {
+        progress.info(&d);
+    }
+    Ok(())
+}
+
+/// After the change: the pipeline [`off_air`] stopped is started again, and the stream checked
+/// (flow ACTIVE, channel RUNNING, HLS answering); the checks go into the record.
+pub(crate) async fn on_air<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    live: &crate::ops::media::LivePlan,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+    record: &mut Record,
+) -> Result<(), String> {
+    if !live.restart {
+        return Ok(());
+    }
+    let _s = step(journal, "on air");
+    progress.step("on air", "starting the pipeline again and checking the stream");
+    let pipeline = crate::ops::media::locate(cloud, app).await.map_err(|e| format!("{e:#}"))?;
+    for d in crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))? {
+        progress.info(&d);
+    }
+    let checks = verify::stream(cloud, &pipeline).await;
+    for c in &checks {
+        progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+    }
+    record.checks.extend(checks.clone());
+    if let Some(bad) = checks.iter().find(|c| !c.ok) {
+        return Err(format!("the stream is not back: {}: {}", bad.name, bad.detail));
+    }
+    Ok(())
+}
+
+/// [`fail_and_restore`] for a run that may have taken the pipeline off air: the restore edits
+/// the channel too, so it is stopped for it whatever state the failure left, and started again
+/// after, so a failed run never leaves the stream off.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn fail_and_restore_on_air<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    backup: &Backup,
+    state: &StateStore,
+    journal: &Mutex<Journal>,
+    record: Record,
+    failure: String,
+    progress: &Progress,
+) -> DeployError {
+    let stopped = lock_journal(journal).stopped_live.clone();
+    if let Some(p) = &stopped {
+        let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+    }
+    let err = fail_and_restore(cloud, env, app, backup, state, journal, record, failure, progress).await;
+    if let Some(p) = &stopped {
+        back_on_air(cloud, p, env, progress).await;
+    }
+    err
 }
 
 /// A failed or interrupted deploy never leaves the stream off: the pipeline this run took off air

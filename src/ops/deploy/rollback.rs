@@ -150,6 +150,16 @@ async fn rollback_locked<C: Cloud>(
             });
         }
     }
+    // P08 for the recorded templates: a rollback that edits a channel on air is refused, or
+    // done off air with --restart-live, like a deploy
+    let live = {
+        let recorded: BTreeMap<String, serde_json::Value> =
+            bodies.iter().filter_map(|(n, b)| serde_json::from_str(b).ok().map(|v| (n.clone(), v))).collect();
+        let plan = crate::ops::media::plan_against(cloud, app, &|s| recorded.get(&s.name).cloned())
+            .await
+            .map_err(|e| DeployError::Refused(format!("P08 live media: reading the pipeline's state: {e:#}")))?;
+        crate::ops::media::decide(plan, env, opts.restart_live, opts.allow_replace).map_err(DeployError::Refused)?
+    };
     let backup = {
         let _s = step(journal, "backup");
         progress.step("backup", &format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)));
@@ -173,6 +183,7 @@ async fn rollback_locked<C: Cloud>(
     record.backup = Some(super::backup_ref(env, state, &id, &backup));
     record.restored_to = Some(target.id.clone());
     let outcome: Result<(), String> = async {
+        super::off_air(cloud, &live, progress, journal).await?;
         let mut outputs: Outputs = BTreeMap::new();
         {
             let _s = step(journal, "stacks");
@@ -193,7 +204,7 @@ async fn rollback_locked<C: Cloud>(
                 let applied = stacks::apply(
                     cloud,
                     &desired,
-                    Guard { retain_data: env.retain_data, allow_replace: false, force: opts.force },
+                    Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force },
                     &format!("castform-{id}"),
                     progress,
                     &|| super::touch(journal, &s.name),
@@ -249,7 +260,8 @@ async fn rollback_locked<C: Cloud>(
         if let Some(bad) = checks.iter().find(|c| !c.ok) {
             return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
         }
-        Ok(())
+        drop(_s);
+        super::on_air(cloud, app, &live, progress, journal, &mut record).await
     }
     .await;
     record.finished = now();
@@ -266,7 +278,8 @@ async fn rollback_locked<C: Cloud>(
             Ok(record)
         }
         Err(failure) => {
-            Err(super::fail_and_restore(cloud, env, app, &backup, state, journal, record, failure, progress).await)
+            Err(super::fail_and_restore_on_air(cloud, env, app, &backup, state, journal, record, failure, progress)
+                .await)
         }
     }
 }
