@@ -88,6 +88,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                     .collect(),
                 single_pipeline: env.media.channel_class == crate::config::ChannelClass::SinglePipeline,
                 segment_seconds: 6,
+                input_max_mbps: env.media.input_max_mbps,
             },
         )?;
         Some(media)

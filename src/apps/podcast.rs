@@ -173,7 +173,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         },
     )?;
     // the role MediaConvert assumes to read uploads and write renditions
-    let mediaconvert_role = Role::new(
+    let mediaconvert_role = Role::for_account_of(
         &mut processing,
         "MediaConvertRole",
         "mediaconvert.amazonaws.com",

@@ -72,6 +72,8 @@ pub struct MediaSettings {
     pub ingest_cidr: String,
     pub ladder: Vec<Rendition>,
     pub channel_class: ChannelClass,
+    /// The input's maximum-bitrate tier in Mb/s (10, 20 or 50); default 10.
+    pub input_max_mbps: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -258,6 +260,16 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
         ));
     }
+    // MediaLive's input tiers, billed by the declared maximum (media review L15):
+    // https://docs.aws.amazon.com/medialive/latest/ug/pricing.html
+    let input_max_mbps = media.as_ref().and_then(|m| m.input_max_mbps).unwrap_or(10);
+    if ![10, 20, 50].contains(&input_max_mbps) {
+        return Err(at(
+            "media.input_max_mbps",
+            format!("is {input_max_mbps}, not one of MediaLive's input tiers"),
+            "use 10, 20 or 50 (Mb/s): the smallest above what the encoder sends",
+        ));
+    }
     let web = raw.web;
     let has_site = web.is_some() || lunora;
     let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
@@ -325,6 +337,7 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
                 })
                 .unwrap_or_else(default_ladder),
             channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
+            input_max_mbps,
         },
         web: WebSettings { cdn: has_site && web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
         podcast: podcast_settings(app, raw.podcast).map_err(|(k, m, h)| at(&k, m, &h))?,

@@ -105,6 +105,9 @@ pub struct RawMedia {
     pub ladder: Option<Vec<RawRendition>>,
     #[serde(default)]
     pub channel_class: Option<ChannelClass>,
+    /// The contribution's maximum bitrate in Mb/s: 10, 20 or 50 (MediaLive bills the tier).
+    #[serde(default)]
+    pub input_max_mbps: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

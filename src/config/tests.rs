@@ -128,3 +128,13 @@ fn unknown_environment_lists_the_known_ones() {
     let e = load(&root(), "nope", "prod").unwrap_err();
     assert!(e.help.contains("lunora, streamcanvas, podcast"));
 }
+
+#[test]
+fn the_input_bitrate_tier_defaults_to_10_and_takes_only_medialives_tiers() {
+    assert_eq!(parse_str(GOOD).unwrap().media.input_max_mbps, 10);
+    let text = GOOD.replace("  ingest_cidr:", "  input_max_mbps: 20\n  ingest_cidr:");
+    assert_eq!(parse_str(&text).unwrap().media.input_max_mbps, 20);
+    let e = parse_str(&GOOD.replace("  ingest_cidr:", "  input_max_mbps: 15\n  ingest_cidr:")).unwrap_err();
+    assert_eq!(e.key, "media.input_max_mbps");
+    assert!(e.to_string().contains("use 10, 20 or 50"), "{e}");
+}

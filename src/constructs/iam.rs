@@ -84,6 +84,24 @@ impl Role {
         Self::for_services(stack, id, &[service], statements)
     }
 
+    /// A role `service` assumes only on behalf of this account's resources (`aws:SourceAccount`
+    /// in the trust policy): for services that document the key against the confused deputy,
+    /// MediaConnect (https://docs.aws.amazon.com/mediaconnect/latest/ug/cross-service-confused-deputy-prevention.html)
+    /// and MediaConvert (https://docs.aws.amazon.com/mediaconvert/latest/ug/cross-service-confused-deputy-prevention.html).
+    pub fn for_account_of(
+        stack: &mut Stack,
+        id: &str,
+        service: &str,
+        statements: Vec<Statement>,
+    ) -> Result<Self, ConstructError> {
+        let role = Self::for_services(stack, id, &[service], statements)?;
+        if let Some(r) = stack.template.resource_mut(role.handle.id.as_str()) {
+            r.properties["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] =
+                json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}});
+        }
+        Ok(role)
+    }
+
     /// A role several service principals assume (Lambda@Edge: `lambda` and `edgelambda`).
     pub fn for_services(
         stack: &mut Stack,

@@ -57,7 +57,7 @@ impl SrtFlow {
             },
             Attributes::stateful(stack.retain_data),
         )?;
-        let role = Role::new(
+        let role = Role::for_account_of(
             stack,
             &format!("{id}SecretRole"),
             "mediaconnect.amazonaws.com",
@@ -122,6 +122,9 @@ pub struct HlsChannelProps {
     pub single_pipeline: bool,
     /// HLS segment length in seconds; default 6.
     pub segment_seconds: u32,
+    /// The input's maximum-bitrate tier in Mb/s (10, 20 or 50): MediaLive bills inputs by the
+    /// declared tier, so the smallest that holds the contribution; default 10.
+    pub input_max_mbps: u32,
 }
 
 /// The log group MediaLive writes every channel's logs to, account-wide: castform grants it
@@ -297,7 +300,7 @@ impl HlsChannel {
                 input_specification: Some(ch::InputSpecification {
                     codec: Some("AVC".into()),
                     resolution: Some("HD".into()),
-                    maximum_bitrate: Some("MAX_20_MBPS".into()),
+                    maximum_bitrate: Some(format!("MAX_{}_MBPS", props.input_max_mbps).into()),
                 }),
                 input_attachments: Some(vec![ch::InputAttachment {
                     input_id: Some(input.reference()),
@@ -328,7 +331,13 @@ impl HlsChannel {
                         }),
                         outputs: Some(outputs),
                     }]),
-                    timecode_config: Some(ch::TimecodeConfig { source: Some("EMBEDDED".into()), ..Default::default() }),
+                    // an SRT contribution carries no timecode; the system clock (UTC) gives MediaPackage a
+                    // correct program date-time (media review L14; sources EMBEDDED, SYSTEMCLOCK,
+                    // ZEROBASED: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-medialive-channel-timecodeconfig.html)
+                    timecode_config: Some(ch::TimecodeConfig {
+                        source: Some("SYSTEMCLOCK".into()),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()

@@ -267,11 +267,20 @@ fn the_srt_flow_is_encrypted_with_a_secret_and_no_algorithm() {
             ladder: vec![Rung { name: "720p".into(), width: 1280, height: 720, bitrate_kbps: 3000 }],
             single_pipeline: true,
             segment_seconds: 6,
+            input_max_mbps: 10,
         },
     )
     .unwrap();
     let (_, ch) = of_type(&s, "AWS::MediaLive::Channel")[0];
     assert_eq!(ch["ChannelClass"], "SINGLE_PIPELINE");
+    // media review L15 and L14: billed by the declared input tier; the system clock's timecode
+    assert_eq!(ch["InputSpecification"]["MaximumBitrate"], "MAX_10_MBPS");
+    assert_eq!(ch["EncoderSettings"]["TimecodeConfig"]["Source"], "SYSTEMCLOCK");
+    // media review L16: MediaConnect assumes the secret's role only for this account's flows
+    let secret_role = s.template.to_value()["Resources"]["IngestSecretRole"]["Properties"]["AssumeRolePolicyDocument"]
+        ["Statement"][0]["Condition"]
+        .clone();
+    assert_eq!(secret_role, json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}));
     assert_eq!(ch["EncoderSettings"]["VideoDescriptions"][0]["CodecSettings"]["H264Settings"]["Bitrate"], 3_000_000);
     assert_eq!(ch["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"], json!({"Ref": "LivePackage"}));
     let (_, input) = of_type(&s, "AWS::MediaLive::Input")[0];
