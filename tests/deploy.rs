@@ -148,6 +148,28 @@ fn a_code_change_uploads_a_new_asset_and_moves_the_alias() {
         .map(|r| r.logical_id)
         .collect();
     assert!(versions.contains(&new_version), "{versions:?}");
+
+    // gc with a retention of 1 frees the first deployment's backup, snapshot and code in the
+    // versioned state bucket: no version of them is left (S3 keeps a plain delete's old bytes)
+    let file = dir.path().join("environments/lunora/local.yaml");
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{yaml}\nretention: 1\n")).unwrap();
+    let out = emu.castform(&["gc", "local"], dir.path());
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed 1 older ones"), "{out:?}");
+    let first_id = history[0]["id"].as_str().unwrap();
+    let bucket = "castform-000000000000-us-west-2";
+    let listed = emu.aws("us-west-2", &["s3api", "list-object-versions", "--bucket", bucket]).unwrap();
+    let keys: Vec<&str> = ["Versions", "DeleteMarkers"]
+        .iter()
+        .flat_map(|k| listed[*k].as_array().into_iter().flatten())
+        .filter_map(|v| v["Key"].as_str())
+        .collect();
+    assert!(keys.iter().any(|k| k.contains(second_asset)), "the kept deployment's code stays: {keys:?}");
+    // (its ledger record stays: `history` still lists it, and a rollback to it is refused)
+    let left: Vec<&&str> =
+        keys.iter().filter(|k| (k.contains(first_id) && !k.contains("/ledger/")) || **k == first_asset).collect();
+    assert!(left.is_empty(), "versions of the collected deployment left: {left:?}");
 }
 
 #[test]

@@ -398,15 +398,55 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
         ids.push(r.id.clone());
         assets.push(r.assets[0].clone());
     }
-    let bucket_keys = |prefix: &str| rt().block_on(w.cloud.list_objects(BUCKET, prefix)).unwrap();
+    // two failed runs after them: they do not count toward retention, so the live deployment
+    // (ids[3]) and the one before it stay (code review: gc counted them and removed the live one)
+    w.cloud.faults.lock().unwrap().health_status = Some(403);
+    let mut failed = vec![];
+    for _ in 0..2 {
+        let mut env2 = w.env.clone();
+        env2.tags.insert("Release".into(), "broken".into());
+        let app = castform::apps::define(&env2).unwrap();
+        let progress = Progress::new(Mode::Plain);
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let out = rt().block_on(deploy(&w.cloud, &env2, &app, &DeployOptions::default(), &progress, &journal));
+        assert!(matches!(out, Err(DeployError::Restored { .. })), "{out:?}");
+        failed.push(journal.lock().unwrap().id.clone());
+    }
+    w.cloud.faults.lock().unwrap().health_status = None;
+    // gc takes the environment's lock: refused while another run holds it
+    let state = castform::ops::deploy::state::StateStore::new(&w.env);
+    let holder = castform::ops::deploy::lock::LockInfo {
+        deployment: "someone-else".into(),
+        owner: "ci".into(),
+        host: "ci".into(),
+        started: "now".into(),
+        command: "deploy".into(),
+        pid: 0,
+    };
+    rt().block_on(castform::ops::deploy::lock::acquire(&w.cloud, &state, &w.env.name, &holder)).unwrap();
+    let busy = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap_err();
+    assert!(format!("{busy:#}").contains("lock"), "{busy:#}");
+    rt().block_on(castform::ops::deploy::lock::release(&w.cloud, &state, "someone-else")).unwrap();
+
+    let bucket_keys = |prefix: &str| w.cloud.stored_keys(BUCKET, prefix);
     let report = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap();
-    assert_eq!(report.kept, ids[2..].to_vec());
+    let mut kept = ids[2..].to_vec();
+    kept.extend(failed.clone());
+    assert_eq!(report.kept, kept);
     assert_eq!(report.removed_deployments, ids[..2].to_vec());
     assert_eq!(report.removed_assets, assets[..2].to_vec(), "the assets only old deployments used");
     for id in &ids[..2] {
+        // every version: the state bucket is versioned, so a plain delete would free nothing
         assert!(bucket_keys(&format!("lunora/local/backups/{id}/")).is_empty());
         assert!(bucket_keys(&format!("lunora/local/deployments/{id}/")).is_empty());
     }
+    for a in &assets[..2] {
+        assert!(bucket_keys(a).is_empty(), "{a} and its versions removed");
+    }
+    assert!(
+        rt().block_on(w.cloud.list_objects(BUCKET, "lunora/local/lock.json")).unwrap().is_empty(),
+        "gc released its lock"
+    );
     for (id, asset) in ids[2..].iter().zip(&assets[2..]) {
         assert!(!bucket_keys(&format!("lunora/local/deployments/{id}/")).is_empty(), "{id} kept");
         assert!(w.cloud.object(BUCKET, asset).is_some(), "{asset} kept");

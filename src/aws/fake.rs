@@ -74,6 +74,9 @@ struct World {
     flows: BTreeMap<String, String>,
     /// Change sets executed so far (a test can stop the engine right after one).
     executed: usize,
+    /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
+    /// noncurrent version (counted per key), until its versions are deleted.
+    noncurrent: HashMap<(String, String), usize>,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -193,6 +196,22 @@ impl FakeCloud {
                 );
             }
         }
+    }
+
+    /// Keys of `bucket` under `prefix` that still hold bytes: current objects and noncurrent
+    /// versions a plain delete left behind.
+    pub fn stored_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let w = self.world();
+        let mut keys: Vec<String> = w
+            .objects
+            .keys()
+            .chain(w.noncurrent.keys())
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 
     /// An object's bytes as stored (no fault applied).
@@ -380,8 +399,20 @@ impl Cloud for FakeCloud {
 
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
         self.call("S3 DeleteObject").await?;
-        self.world().objects.remove(&(bucket.to_string(), key.to_string()));
+        let mut w = self.world();
+        let k = (bucket.to_string(), key.to_string());
+        if w.objects.remove(&k).is_some() {
+            *w.noncurrent.entry(k).or_default() += 1;
+        }
         Ok(())
+    }
+
+    async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
+        self.call("S3 DeleteObject versions").await?;
+        let mut w = self.world();
+        let k = (bucket.to_string(), key.to_string());
+        let current = usize::from(w.objects.remove(&k).is_some());
+        Ok(current + w.noncurrent.remove(&k).unwrap_or(0))
     }
 
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {

@@ -170,6 +170,11 @@ pub trait Cloud {
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>>;
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool>;
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()>;
+    /// Deletes every version and delete marker of exactly `key`: in a versioned bucket a plain
+    /// DeleteObject only adds a delete marker and frees nothing
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+    /// Returns how many versions were removed.
+    async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize>;
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>>;
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>>;

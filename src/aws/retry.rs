@@ -85,6 +85,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
         retried!(self, self.inner.delete_object(bucket, key))
     }
+    async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
+        retried!(self, self.inner.delete_object_versions(bucket, key))
+    }
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
         retried!(self, self.inner.list_objects(bucket, prefix))
     }

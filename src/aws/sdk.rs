@@ -278,6 +278,48 @@ impl Cloud for AwsCloud {
         Ok(())
     }
 
+    async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
+        let mut versions: Vec<Option<String>> = vec![];
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|e| err(&format!("S3 ListObjectVersions s3://{bucket}/{key}"), e))?;
+            versions.extend(
+                out.versions().iter().filter(|v| v.key() == Some(key)).map(|v| v.version_id().map(str::to_string)),
+            );
+            versions.extend(
+                out.delete_markers()
+                    .iter()
+                    .filter(|m| m.key() == Some(key))
+                    .map(|m| m.version_id().map(str::to_string)),
+            );
+            if !out.is_truncated().unwrap_or(false) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            version_marker = out.next_version_id_marker().map(str::to_string);
+        }
+        for v in &versions {
+            self.s3
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .set_version_id(v.clone())
+                .send()
+                .await
+                .map_err(|e| err(&format!("S3 DeleteObject s3://{bucket}/{key} (a version)"), e))?;
+        }
+        Ok(versions.len())
+    }
+
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
         let mut keys = vec![];
         let mut token: Option<String> = None;

@@ -1,6 +1,9 @@
-//! `castform gc ENV`: keep the backups, snapshots and assets of the last N deployments
-//! (`retention` in the environment file, default 10) and remove older ones; never an asset that
-//! a kept deployment, or any deployment of another environment in the same state bucket, uses.
+//! `castform gc ENV`: keep the backups, snapshots and assets of the last N successful
+//! deployments (`retention` in the environment file, default 10; deploys and rollbacks, so the
+//! live one is always kept) and of every run after the oldest of them, and remove older ones,
+//! every version of them (the state bucket is versioned); never an asset that a kept deployment,
+//! or any deployment of another environment in the same state bucket, uses. It holds the
+//! environment's lock, so it never races a deploy.
 
 use crate::aws::Cloud;
 use crate::config::Environment;
@@ -26,9 +29,40 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
             env.name
         );
     }
-    let records = ledger::list(cloud, &state).await?;
-    let keep_from = records.len().saturating_sub(env.retention as usize);
-    let (old, kept) = records.split_at(keep_from);
+    let lock_id = crate::ops::deploy::new_id();
+    if !dry_run {
+        let (owner, host) = crate::ops::deploy::preflight::who();
+        let info = crate::ops::deploy::lock::LockInfo {
+            deployment: lock_id.clone(),
+            owner,
+            host,
+            started: crate::ops::deploy::now(),
+            command: "gc".into(),
+            pid: std::process::id(),
+        };
+        crate::ops::deploy::lock::acquire(cloud, &state, &env.name, &info).await?;
+    }
+    let result = collect(cloud, env, &state, dry_run).await;
+    if !dry_run {
+        crate::ops::deploy::lock::release(cloud, &state, &lock_id).await?;
+    }
+    result
+}
+
+/// Which runs are kept: from the N-th newest successful one on (failed and refused runs do not
+/// count toward retention, so they can never push out the deployment that is live).
+fn keep_from(records: &[ledger::Record], retention: usize) -> usize {
+    let successful: Vec<usize> =
+        records.iter().enumerate().filter(|(_, r)| r.result == "succeeded").map(|(i, _)| i).collect();
+    match successful.len().checked_sub(retention.max(1)) {
+        Some(skip) => successful[skip],
+        None => 0,
+    }
+}
+
+async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry_run: bool) -> Result<GcReport> {
+    let records = ledger::list(cloud, state).await?;
+    let (old, kept) = records.split_at(keep_from(&records, env.retention as usize));
     let mut report = GcReport { kept: kept.iter().map(|r| r.id.clone()).collect(), ..GcReport::default() };
     // assets still needed: those of kept deployments here, and of every deployment elsewhere
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
@@ -46,7 +80,7 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
         objects.extend(cloud.list_objects(&state.bucket, &format!("{}/deployments/{}/", state.prefix, r.id)).await?);
         if !dry_run {
             for key in &objects {
-                cloud.delete_object(&state.bucket, key).await?;
+                cloud.delete_object_versions(&state.bucket, key).await?;
             }
             let local = state.local_backup(&r.id);
             if local.exists() {
@@ -63,7 +97,7 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
     }
     if !dry_run {
         for a in &report.removed_assets {
-            cloud.delete_object(&state.bucket, a).await?;
+            cloud.delete_object_versions(&state.bucket, a).await?;
         }
     }
     Ok(report)
