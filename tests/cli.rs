@@ -238,3 +238,27 @@ fn checklist_fails_an_item_it_can_disprove() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("[failed]   Test all changes in development environment first"), "{stdout}");
 }
+
+#[test]
+fn completions_cover_every_command_and_an_unknown_shell_exits_2() {
+    let out = castform(&["completions", "bash"], &repo());
+    assert_eq!(out.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&out.stdout);
+    for word in ["deploy", "rollback", "media", "--restart-live", "--allow-replace", "completions"] {
+        assert!(script.contains(word), "{word} missing from the bash completions");
+    }
+    let out = castform(&["completions", "nosh"], &repo());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bash"));
+}
+
+#[test]
+fn cost_says_which_regions_prices_it_uses() {
+    let out = castform(&["cost", "prod", "--app", "podcast"], &repo());
+    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("podcast/prod in us-east-1 + us-west-2"), "{first}");
+    assert!(first.contains("at us-west-2's prices: data/prices.json has none for us-east-1"), "{first}");
+    let out = castform(&["cost", "prod", "--app", "lunora"], &repo());
+    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("lunora/prod in us-west-2,") && !first.contains("'s prices"), "{first}");
+}

@@ -47,6 +47,17 @@ pub enum Command {
     Rollback(rollback::Args),
     Outputs(state::OutputsArgs),
     Unlock(state::UnlockArgs),
+    Completions(CompletionsArgs),
+}
+
+/// `castform completions SHELL`: the shell's completion script, from clap's own generator.
+#[derive(clap::Args)]
+#[command(
+    about = "Print a completion script for a shell",
+    after_help = "Examples:\n  castform completions bash > ~/.local/share/bash-completion/completions/castform\n  castform completions zsh > \"${fpath[1]}/_castform\""
+)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 /// Runs the command line; `Ok` carries the exit code.
@@ -69,6 +80,12 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Rollback(args) => rollback::run(&cli.root, args),
         Command::Outputs(args) => state::outputs(&cli.root, args),
         Command::Unlock(args) => state::unlock(&cli.root, args),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "castform", &mut std::io::stdout());
+            Ok(0)
+        }
     }
 }
 

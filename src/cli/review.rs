@@ -63,9 +63,24 @@ pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
         ui::say(&serde_json::to_string_pretty(&e)?);
         return Ok(0);
     }
+    let elsewhere: Vec<&String> = e.app_regions.iter().filter(|r| **r != e.region).collect();
+    let at = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<&str> = elsewhere.iter().map(|r| r.as_str()).collect();
+        format!(
+            ", at {}'s prices: data/prices.json has none for {} (prices differ by region)",
+            e.region,
+            list.join(", ")
+        )
+    };
     ui::say(&format!(
-        "{}/{} in {}, {} per month (prices as of {}, data/prices.json)",
-        app.app, env.name, e.region, e.currency, e.prices_checked
+        "{}/{} in {}, {} per month (prices as of {}, data/prices.json{at})",
+        app.app,
+        env.name,
+        e.app_regions.join(" + "),
+        e.currency,
+        e.prices_checked
     ));
     ui::say(&format!("{:<8} {:<28} {:<44} {:>14} {:>10}", "stack", "resource", "what", "quantity", "monthly"));
     for l in &e.lines {

@@ -52,7 +52,11 @@ pub struct Line {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimate {
+    /// The region the prices are for (data/prices.json carries one region's prices).
     pub region: String,
+    /// The regions the app's stacks deploy to; where one differs from `region`, the estimate is
+    /// at `region`'s prices and says so.
+    pub app_regions: Vec<String>,
     pub currency: String,
     pub prices_checked: String,
     pub destination_hours: f64,
@@ -131,8 +135,12 @@ pub fn estimate(app: &App, hours: Option<f64>) -> Estimate {
         }
     }
     let total = (lines.iter().map(|l| l.monthly).sum::<f64>() * 100.0).round() / 100.0;
+    let mut app_regions: Vec<String> = app.stacks.iter().map(|s| s.region.clone()).collect();
+    app_regions.sort();
+    app_regions.dedup();
     Estimate {
         region: t.region,
+        app_regions,
         currency: t.currency,
         prices_checked: t.checked,
         destination_hours: hours,
