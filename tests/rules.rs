@@ -266,3 +266,10 @@ fn media_review_l4_and_l8_medialive_logs_and_channels_of_other_environments() {
     assert!(!out.contains(" L13 "), "the fixed template passes L13:\n{out}");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn an_alias_that_names_itself_is_checked_without_a_crash() {
+    let (code, out) = check_template("cyclic-alias.yaml");
+    assert!(code == 0 || code == 2, "a finding or none, never a crash: exit {code}\n{out}");
+    assert!(out.contains("checked 1 templates") || out.contains("checked 1 template"), "{out}");
+}

@@ -62,7 +62,7 @@ impl HttpClient {
     }
 
     pub async fn get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
-        let op = format!("GET {url}");
+        let op = format!("GET {}", redact(url));
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
         let client =
@@ -71,10 +71,22 @@ impl HttpClient {
             .get(parsed)
             .send()
             .await
-            .map_err(|e| CloudError::Transport { operation: op.clone(), message: error_chain(&e).to_string() })?;
+            .map_err(|e| CloudError::Transport { operation: op.clone(), message: error_chain(&e.without_url()) })?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| CloudError::Transport { operation: op, message: e.to_string() })?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| CloudError::Transport { operation: op, message: error_chain(&e.without_url()) })?;
         Ok((status, body.to_vec()))
+    }
+}
+
+/// A URL as it may be shown: without its query, which for a presigned URL (Lambda's code
+/// location) carries a signature and a session token (code review).
+pub fn redact(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_string(),
     }
 }
 
@@ -87,4 +99,18 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_presigned_urls_signature_and_token_never_reach_an_error() {
+        let url = "https://127.0.0.1:9/code.zip?X-Amz-Security-Token=SECRETTOKEN&X-Amz-Signature=abc123";
+        let e = HttpClient::default().get(url).await.unwrap_err().to_string();
+        assert!(e.contains("https://127.0.0.1:9/code.zip"), "{e}");
+        assert!(!e.contains("SECRETTOKEN") && !e.contains("abc123"), "{e}");
+        assert_eq!(redact("https://h/p"), "https://h/p");
+    }
 }

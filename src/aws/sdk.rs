@@ -11,6 +11,24 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Clients for one region.
+/// Timeouts for every SDK call: connecting, one attempt (large asset uploads included), and the
+/// whole call with the SDK's retries.
+const SDK_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const SDK_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+const SDK_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// `empty_bucket` deletes up to 1,000 versions a round: a bucket still not empty after this many
+/// rounds has a writer.
+const EMPTY_BUCKET_MAX_ROUNDS: usize = 1_000;
+
+/// The account that must own a castform state bucket, read from its name
+/// (`castform-<account>-<region>`): every call on it says so (`ExpectedBucketOwner`), so a
+/// bucket of that predictable name in another account is refused rather than written to or
+/// read from (code review). `None` for other buckets (a site's, named by its stack).
+fn owner_of(bucket: &str) -> Option<String> {
+    let account = bucket.strip_prefix("castform-")?.split('-').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_string())
+}
+
 #[derive(Clone)]
 pub struct AwsCloud {
     region: String,
@@ -96,8 +114,17 @@ impl AwsCloud {
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(http).region(Region::new(region.to_string()));
+        // no call hangs a deploy: the SDK's only default is a connect timeout (code review); an
+        // attempt that stalls is retried, and a call gives up after SDK_OPERATION_TIMEOUT
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(SDK_CONNECT_TIMEOUT)
+            .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
+            .operation_timeout(SDK_OPERATION_TIMEOUT)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(timeouts)
+            .region(Region::new(region.to_string()));
         // a profile from the environment file, unless the user chose one for this shell
         if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
             loader = loader.profile_name(p);
@@ -160,7 +187,7 @@ impl Cloud for AwsCloud {
     }
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
-        match self.s3.head_bucket().bucket(bucket).send().await {
+        match self.s3.head_bucket().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).send().await {
             Ok(_) => Ok(true),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
@@ -184,6 +211,7 @@ impl Cloud for AwsCloud {
         self.s3
             .put_public_access_block()
             .bucket(bucket)
+            .set_expected_bucket_owner(owner_of(bucket))
             .public_access_block_configuration(
                 s3t::PublicAccessBlockConfiguration::builder()
                     .block_public_acls(true)
@@ -212,6 +240,7 @@ impl Cloud for AwsCloud {
         self.s3
             .put_bucket_encryption()
             .bucket(bucket)
+            .set_expected_bucket_owner(owner_of(bucket))
             .server_side_encryption_configuration(sse)
             .send()
             .await
@@ -219,6 +248,7 @@ impl Cloud for AwsCloud {
         self.s3
             .put_bucket_versioning()
             .bucket(bucket)
+            .set_expected_bucket_owner(owner_of(bucket))
             .versioning_configuration(
                 s3t::VersioningConfiguration::builder().status(s3t::BucketVersioningStatus::Enabled).build(),
             )
@@ -236,8 +266,14 @@ impl Cloud for AwsCloud {
         content_type: &str,
         if_absent: bool,
     ) -> CloudResult<()> {
-        let mut req =
-            self.s3.put_object().bucket(bucket).key(key).body(ByteStream::from(body)).content_type(content_type);
+        let mut req = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .set_expected_bucket_owner(owner_of(bucket))
+            .key(key)
+            .body(ByteStream::from(body))
+            .content_type(content_type);
         if if_absent {
             req = req.if_none_match("*");
         }
@@ -246,7 +282,7 @@ impl Cloud for AwsCloud {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
-        match self.s3.get_object().bucket(bucket).key(key).send().await {
+        match self.s3.get_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
             Ok(out) => {
                 let bytes = out.body.collect().await.map_err(|e| CloudError::Transport {
                     operation: format!("S3 GetObject s3://{bucket}/{key}"),
@@ -260,7 +296,7 @@ impl Cloud for AwsCloud {
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
-        match self.s3.head_object().bucket(bucket).key(key).send().await {
+        match self.s3.head_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
             Err(e) => Err(err(&format!("S3 HeadObject s3://{bucket}/{key}"), e)),
@@ -271,6 +307,7 @@ impl Cloud for AwsCloud {
         self.s3
             .delete_object()
             .bucket(bucket)
+            .set_expected_bucket_owner(owner_of(bucket))
             .key(key)
             .send()
             .await
@@ -286,6 +323,7 @@ impl Cloud for AwsCloud {
                 .s3
                 .list_object_versions()
                 .bucket(bucket)
+                .set_expected_bucket_owner(owner_of(bucket))
                 .prefix(key)
                 .set_key_marker(key_marker.clone())
                 .set_version_id_marker(version_marker.clone())
@@ -311,6 +349,7 @@ impl Cloud for AwsCloud {
             self.s3
                 .delete_object()
                 .bucket(bucket)
+                .set_expected_bucket_owner(owner_of(bucket))
                 .key(key)
                 .set_version_id(v.clone())
                 .send()
@@ -328,6 +367,7 @@ impl Cloud for AwsCloud {
                 .s3
                 .list_objects_v2()
                 .bucket(bucket)
+                .set_expected_bucket_owner(owner_of(bucket))
                 .prefix(prefix)
                 .set_continuation_token(token.clone())
                 .send()
@@ -567,11 +607,13 @@ impl Cloud for AwsCloud {
 
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
         let mut deleted = 0;
+        let mut rounds = 0;
         loop {
             let out = self
                 .s3
                 .list_object_versions()
                 .bucket(bucket)
+                .set_expected_bucket_owner(owner_of(bucket))
                 .send()
                 .await
                 .map_err(|e| err(&format!("S3 ListObjectVersions {bucket}"), e))?;
@@ -612,13 +654,39 @@ impl Cloud for AwsCloud {
                 s3t::Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| {
                     CloudError::Transport { operation: "S3 DeleteObjects".into(), message: e.to_string() }
                 })?;
-            self.s3
+            let out = self
+                .s3
                 .delete_objects()
                 .bucket(bucket)
+                .set_expected_bucket_owner(owner_of(bucket))
                 .delete(del)
                 .send()
                 .await
                 .map_err(|e| err(&format!("S3 DeleteObjects {bucket}"), e))?;
+            // a version S3 will not delete (object lock, access denied) would make this loop
+            // forever (code review): stop and say which
+            if let Some(e) = out.errors().first() {
+                return Err(CloudError::Transport {
+                    operation: format!("S3 DeleteObjects {bucket}"),
+                    message: format!(
+                        "{} of {} versions could not be deleted; first: {} ({}): {}",
+                        out.errors().len(),
+                        deleted,
+                        e.key().unwrap_or("?"),
+                        e.code().unwrap_or("?"),
+                        e.message().unwrap_or("")
+                    ),
+                });
+            }
+            rounds += 1;
+            if rounds >= EMPTY_BUCKET_MAX_ROUNDS {
+                return Err(CloudError::Transport {
+                    operation: format!("S3 DeleteObjects {bucket}"),
+                    message: format!(
+                        "still not empty after {rounds} rounds ({deleted} versions deleted): something keeps writing to it"
+                    ),
+                });
+            }
         }
     }
 
@@ -763,5 +831,15 @@ impl Cloud for AwsCloud {
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
         self.http.get(url).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_state_buckets_owner_comes_from_its_name() {
+        assert_eq!(super::owner_of("castform-372241484305-us-west-2").as_deref(), Some("372241484305"));
+        assert_eq!(super::owner_of("lunora-player-prod-web-sitebucket"), None);
+        assert_eq!(super::owner_of("castform-assets-us-west-2"), None);
     }
 }

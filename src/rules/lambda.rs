@@ -9,12 +9,23 @@ use serde_json::Value;
 /// The function a `FunctionName`/`TargetFunctionArn` value designates: the logical id of an
 /// `AWS::Lambda::Function`, following an alias or version to its function.
 fn function_of(t: &Target, v: &Value) -> Option<String> {
+    function_through(t, v, &mut Vec::new())
+}
+
+/// [`function_of`], remembering the aliases and versions already followed: a template whose
+/// alias names itself (`FunctionName: !Ref Self`) ends the search instead of the process
+/// (code review: a stack overflow on `check --template`).
+fn function_through(t: &Target, v: &Value, seen: &mut Vec<String>) -> Option<String> {
     for id in referenced_ids(v) {
         match t.type_of(&id) {
             Some("AWS::Lambda::Function") => return Some(id),
             Some("AWS::Lambda::Alias") | Some("AWS::Lambda::Version") => {
+                if seen.contains(&id) {
+                    return None;
+                }
+                seen.push(id.clone());
                 let inner = &t.resource(&id)?["Properties"]["FunctionName"];
-                return function_of(t, inner);
+                return function_through(t, inner, seen);
             }
             _ => {}
         }

@@ -95,11 +95,7 @@ impl<C: Cloud> Writer<'_, C> {
     async fn put(&mut self, key: &str, body: Vec<u8>) -> Result<String, DeployError> {
         let full = format!("{}{key}", self.state.backup_prefix(self.id));
         let path = self.local.join(key);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
-        }
-        std::fs::write(&path, &body)
+        super::state::write_private(&path, &body)
             .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
         self.items.push(Item { key: key.to_string(), sha256: sha256_hex(&body), size: body.len() });
         self.cloud
@@ -155,7 +151,7 @@ pub async fn take<C: Cloud>(
                 )));
             }
             let code_item = w.put(&format!("functions/{}/{}/code.zip", s.name, r.logical_id), code).await?;
-            let conf = serde_json::to_vec_pretty(&f.configuration).unwrap_or_default();
+            let conf = serde_json::to_vec_pretty(&without_values(&f.configuration)).unwrap_or_default();
             let conf_item = w.put(&format!("functions/{}/{}/configuration.json", s.name, r.logical_id), conf).await?;
             functions.push(FunctionBackup {
                 stack: s.name.clone(),
@@ -191,11 +187,7 @@ pub async fn take<C: Cloud>(
     let backup =
         Backup { deployment: id.to_string(), created: super::now(), stacks, functions, files, items: w.items.clone() };
     let manifest = serde_json::to_vec_pretty(&backup).unwrap_or_default();
-    std::fs::write(state.local_backup(id).join("backup.json"), &manifest)
-        .or_else(|_| {
-            std::fs::create_dir_all(state.local_backup(id))
-                .and_then(|_| std::fs::write(state.local_backup(id).join("backup.json"), &manifest))
-        })
+    super::state::write_private(&state.local_backup(id).join("backup.json"), &manifest)
         .map_err(|e| DeployError::Refused(format!("cannot write the local backup: {e}")))?;
     cloud
         .put_object(
@@ -246,4 +238,32 @@ pub async fn read_item<C: Cloud>(
     key: &str,
 ) -> Result<Vec<u8>, crate::aws::CloudError> {
     Ok(cloud.get_object(&state.bucket, &format!("{}{key}", state.backup_prefix(id))).await?.unwrap_or_default())
+}
+
+/// A function's configuration as a backup keeps it: environment variable values replaced by
+/// their sha256, as GetFunction returns values resolved (a `{{resolve:secretsmanager:...}}`
+/// included) and the backup is also written to disk (code review). The templates and parameters
+/// a restore uses hold the values' sources; the digests say whether a value changed.
+pub fn without_values(configuration: &serde_json::Value) -> serde_json::Value {
+    let mut c = configuration.clone();
+    if let Some(vars) = c.get_mut("Environment").and_then(|e| e.as_object_mut()) {
+        for v in vars.values_mut() {
+            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            *v = serde_json::Value::String(format!("sha256:{}", sha256_hex(text.as_bytes())));
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_backed_up_configuration_keeps_variable_names_and_digests_not_values() {
+        let conf = serde_json::json!({"MemorySize": 256, "Environment": {"DB_PASSWORD": "hunter2", "TABLE": "t"}});
+        let kept = super::without_values(&conf);
+        let text = kept.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(kept["MemorySize"], 256);
+        assert_eq!(kept["Environment"]["TABLE"], format!("sha256:{}", crate::template::sha256_hex(b"t")));
+    }
 }

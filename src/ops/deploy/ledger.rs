@@ -114,10 +114,7 @@ pub struct BackupRef {
 /// Writes the record to the state bucket and the local mirror.
 pub async fn write<C: Cloud>(cloud: &C, state: &StateStore, record: &Record) -> Result<(), CloudError> {
     let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-    let dir = state.local_ledger();
-    if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("{}.json", record.id)), &body);
-    }
+    let _ = super::state::write_private(&state.local_ledger().join(format!("{}.json", record.id)), &body);
     cloud.put_object(&state.bucket, &state.ledger_key(&record.id), body, "application/json", false).await
 }
 

@@ -72,3 +72,36 @@ impl StateStore {
         self.local.join("ledger").join(&self.prefix)
     }
 }
+
+/// Writes a file of castform's local state (`.castform/`: backups, the ledger's mirror) readable
+/// by the user only (0600, folders 0700 on Unix): a backup holds templates, code and
+/// configuration that are not everyone's to read on a shared machine (code review).
+pub fn write_private(path: &std::path::Path, body: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(parent)?;
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)?.write_all(body)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn local_state_is_readable_by_the_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".castform/backups/x/backup.json");
+        super::write_private(&path, b"{}").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+    }
+}
