@@ -427,3 +427,52 @@ fn a_confirm_environment_asks_refuses_a_dirty_tree_and_json_is_one_event_per_lin
     assert_eq!(last["record"]["result"], "succeeded");
     assert_eq!(last["record"]["dirty"], true);
 }
+
+/// SIGTERM (a cancelled CI job, a stopped container) while the stacks are being updated, with
+/// stderr closed as by a terminal that went away: the run restores what it changed (no panic on
+/// the closed pipe), records it, releases the lock and exits 3 (or 2 if nothing was changed
+/// yet); the old code answers and the next deploy goes through.
+#[test]
+fn sigterm_during_the_stacks_restores_and_releases_the_lock() {
+    use std::io::{BufRead, BufReader};
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let index = dir.path().join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
+    let mut child = emu
+        .castform_command(&["deploy", "local"], dir.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("==> stacks") {
+            let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+            assert!(killed.success());
+            break;
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code();
+    assert!(matches!(code, Some(3) | Some(2)), "exit {code:?} after SIGTERM:\n{seen}");
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    if code == Some(3) {
+        assert_eq!(last["result"], "rolled-back", "{last}");
+        assert!(last["error"].as_str().unwrap().contains("SIGTERM"), "{last}");
+    }
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "1", "the old code answers");
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    ok(&out); // the lock was released
+    let (_, body) = emu.get_url(&url, "/health");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "2");
+}

@@ -643,3 +643,60 @@ fn a_rollback_that_edits_a_channel_on_air_needs_restart_live_and_ends_on_air() {
     assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING", "back on air");
     assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "ACTIVE");
 }
+
+/// A restore puts back only what the backup's manifest recorded: an item altered in the state
+/// bucket is read from the local copy instead, and an item altered in both is an error naming
+/// it, never an empty or wrong template applied (code review: a missing item was restored as an
+/// empty file).
+#[test]
+fn a_restore_checks_every_backup_item_against_its_sha256() {
+    let w = world();
+    run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
+    let state = castform::ops::deploy::state::StateStore::new(&w.env);
+    let id = new_id();
+    let backup = rt().block_on(castform::ops::deploy::backup::take(&w.cloud, &w.v1, &state, &id, &w.env.root)).unwrap();
+    let template_key = backup.stack("api").unwrap().template.clone().unwrap();
+    let in_bucket = format!("{}{template_key}", state.backup_prefix(&id));
+    let progress = Progress::new(Mode::Plain);
+    let restore = || {
+        rt().block_on(castform::ops::deploy::restore(
+            &w.cloud,
+            &w.env,
+            &w.v1,
+            &backup,
+            &state,
+            &id,
+            &["api".to_string()],
+            false,
+            &[],
+            &progress,
+        ))
+    };
+    rt().block_on(w.cloud.put_object(BUCKET, &in_bucket, b"{}".to_vec(), "application/json", false)).unwrap();
+    let restored = restore().expect("the local copy stands in for the altered one");
+    assert!(restored.iter().any(|r| r.contains("lunora-player-local-api")), "{restored:?}");
+    std::fs::write(state.local_backup(&id).join(&template_key), b"{}").unwrap();
+    let err = restore().unwrap_err();
+    assert!(err.contains(&template_key) && err.contains("sha256"), "{err}");
+
+    // restored files are invalidated where a distribution serves them
+    let mut with_cdn = backup.clone();
+    let web = with_cdn.stacks.iter_mut().find(|s| s.name == "web").unwrap();
+    web.outputs.insert("SiteDistributionId".into(), "E2FAKEDIST".into());
+    let restored = rt()
+        .block_on(castform::ops::deploy::restore(
+            &w.cloud,
+            &w.env,
+            &w.v1,
+            &with_cdn,
+            &state,
+            &id,
+            &[],
+            true,
+            &[],
+            &progress,
+        ))
+        .unwrap();
+    assert!(restored.iter().any(|r| r.starts_with("s3://") && r.ends_with("/config.js")), "{restored:?}");
+    assert_eq!(w.cloud.invalidations(), vec!["E2FAKEDIST /*".to_string()]);
+}

@@ -77,6 +77,8 @@ struct World {
     /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
     /// noncurrent version (counted per key), until its versions are deleted.
     noncurrent: HashMap<(String, String), usize>,
+    /// Invalidations made, as "<distribution> <paths>".
+    invalidations: Vec<String>,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -212,6 +214,11 @@ impl FakeCloud {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// The invalidations made so far, as "<distribution> <paths>".
+    pub fn invalidations(&self) -> Vec<String> {
+        self.world().invalidations.clone()
     }
 
     /// An object's bytes as stored (no fault applied).
@@ -695,8 +702,10 @@ impl Cloud for FakeCloud {
         Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}")))
     }
 
-    async fn invalidate(&self, _distribution_id: &str, _paths: &[&str]) -> CloudResult<()> {
-        self.call("CloudFront CreateInvalidation").await
+    async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
+        self.call("CloudFront CreateInvalidation").await?;
+        self.world().invalidations.push(format!("{distribution_id} {}", paths.join(" ")));
+        Ok(())
     }
 
     async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {

@@ -488,25 +488,30 @@ impl Cloud for AwsCloud {
     }
 
     async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
-        let out = self
-            .cfn
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(id)
-            .send()
-            .await
-            .map_err(|e| err("CloudFormation DescribeChangeSet", e))?;
-        let changes = out
-            .changes()
-            .iter()
-            .filter_map(|c| c.resource_change())
-            .map(|rc| ResourceChange {
+        // every page: a replacement on a later page must reach the data-loss guard (code review)
+        let mut changes = vec![];
+        let mut token: Option<String> = None;
+        let out = loop {
+            let out = self
+                .cfn
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("CloudFormation DescribeChangeSet", e))?;
+            changes.extend(out.changes().iter().filter_map(|c| c.resource_change()).map(|rc| ResourceChange {
                 action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
                 logical_id: rc.logical_resource_id().unwrap_or_default().into(),
                 resource_type: rc.resource_type().unwrap_or_default().into(),
                 replacement: rc.replacement().map(|r| r.as_str().to_string()),
-            })
-            .collect();
+            }));
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break out,
+            }
+        };
         Ok(ChangeSetInfo {
             id: out.change_set_id().unwrap_or(id).to_string(),
             status: out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),

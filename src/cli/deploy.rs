@@ -56,7 +56,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {
             r = deploy(&cloud, &env, &app, &opts, &progress, &journal) => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
+            _ = super::interruption() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
         };
         match result {
             Ok(record) => {

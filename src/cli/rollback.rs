@@ -49,7 +49,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {
             r = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal) => r,
-            _ = tokio::signal::ctrl_c() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
+            _ = super::interruption() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
         };
         match result {
             Ok(record) => {

@@ -111,7 +111,7 @@ pub async fn destroy<C: Cloud>(
                 env.name
             )));
         }
-        eprint!("type the environment's name ({}) to destroy it: ", env.name);
+        let _ = write!(std::io::stderr(), "type the environment's name ({}) to destroy it: ", env.name);
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);

@@ -44,23 +44,37 @@ pub fn say(text: &str) {
     }
 }
 
+/// One line on stderr that never panics: a run whose terminal went away (SIGHUP, a closed
+/// pipe) must still restore what it changed, so a failed write is dropped, not fatal.
+pub fn err_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// One line on stdout for a run in progress (JSON events): like [`err_line`], a closed reader
+/// does not stop the run half-way.
+pub fn out_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 /// `error: ...` on stderr; `help:` lines of the message are set apart.
 pub fn error(message: &str) {
     let on = colour_stderr();
     let mut lines = message.lines();
     if let Some(first) = lines.next() {
-        eprintln!("{} {first}", red(on, "error:"));
+        err_line(&format!("{} {first}", red(on, "error:")));
     }
     for l in lines {
         match l.strip_prefix("help: ") {
-            Some(h) => eprintln!("{} {h}", paint(on, "36;1", "help:")),
-            None => eprintln!("{l}"),
+            Some(h) => err_line(&format!("{} {h}", paint(on, "36;1", "help:"))),
+            None => err_line(l),
         }
     }
 }
 
 /// `warning: ...` on stderr.
 pub fn warn(message: &str) {
-    eprintln!("{} {message}", yellow(colour_stderr(), "warning:"));
+    err_line(&format!("{} {message}", yellow(colour_stderr(), "warning:")));
 }
 pub mod progress;

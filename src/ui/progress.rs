@@ -56,14 +56,14 @@ impl Progress {
             Mode::Terminal => {
                 let _ = self.multi.println(text);
             }
-            Mode::Plain => eprintln!("{text}"),
+            Mode::Plain => super::err_line(text),
             Mode::Json => {}
         }
     }
 
     fn json(&self, value: serde_json::Value) {
         if self.mode == Mode::Json {
-            println!("{value}");
+            super::out_line(&value.to_string());
         }
     }
 
@@ -111,10 +111,10 @@ impl Progress {
                 });
                 bar.set_message(line);
             }
-            Mode::Plain => eprintln!("    {stack:<10} {line}"),
-            Mode::Json => {
-                println!("{}", json!({"event": "stack", "stack": stack, "state": state, "newest_event": event}))
-            }
+            Mode::Plain => super::err_line(&format!("    {stack:<10} {line}")),
+            Mode::Json => super::out_line(
+                &json!({"event": "stack", "stack": stack, "state": state, "newest_event": event}).to_string(),
+            ),
         }
     }
 

@@ -157,6 +157,12 @@ impl Emulator {
 
     /// Runs castform with this emulator's environment in `root`.
     pub fn castform(&self, args: &[&str], root: &Path) -> Output {
+        self.castform_command(args, root).output().unwrap()
+    }
+
+    /// The `castform` command this emulator's tests run, not yet started (to spawn it and
+    /// signal it while it works).
+    pub fn castform_command(&self, args: &[&str], root: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_castform"));
         c.args(args).arg("--root").arg(root).env("NO_COLOR", "1");
         for k in
@@ -168,7 +174,7 @@ impl Emulator {
         for (k, v) in self.env() {
             c.env(k, v);
         }
-        c.output().unwrap()
+        c
     }
 
     /// A raw HTTP GET on the emulator's port, with an optional Host header (function URLs are

@@ -231,13 +231,30 @@ pub async fn verify<C: Cloud>(cloud: &C, state: &StateStore, id: &str) -> Result
 }
 
 /// An item's bytes from a verified backup.
-pub async fn read_item<C: Cloud>(
-    cloud: &C,
-    state: &StateStore,
-    id: &str,
-    key: &str,
-) -> Result<Vec<u8>, crate::aws::CloudError> {
-    Ok(cloud.get_object(&state.bucket, &format!("{}{key}", state.backup_prefix(id))).await?.unwrap_or_default())
+/// One item of a backup, as its manifest recorded it: read from the state bucket, or from the
+/// local copy where the bucket's is gone or altered, and only if its sha256 matches. A missing
+/// or altered item is an error, never an empty file put back (code review).
+pub async fn read_item<C: Cloud>(cloud: &C, state: &StateStore, backup: &Backup, key: &str) -> Result<Vec<u8>, String> {
+    let id = &backup.deployment;
+    let expected = backup
+        .items
+        .iter()
+        .find(|i| i.key == key)
+        .ok_or_else(|| format!("backup {id} has no item {key} in its manifest"))?;
+    let full = format!("{}{key}", state.backup_prefix(id));
+    let remote = cloud.get_object(&state.bucket, &full).await.map_err(|e| e.to_string())?;
+    if let Some(body) = remote.filter(|b| sha256_hex(b) == expected.sha256) {
+        return Ok(body);
+    }
+    let local = state.local_backup(id).join(key);
+    match std::fs::read(&local) {
+        Ok(body) if sha256_hex(&body) == expected.sha256 => Ok(body),
+        _ => Err(format!(
+            "backup item {key} is missing or does not match its recorded sha256, in s3://{}/{full} and in {}",
+            state.bucket,
+            local.display()
+        )),
+    }
 }
 
 /// A function's configuration as a backup keeps it: environment variable values replaced by

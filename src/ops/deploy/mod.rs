@@ -684,7 +684,7 @@ pub async fn restore<C: Cloud>(
         {
             match &f.item {
                 Some(item) => {
-                    let body = backup::read_item(cloud, state, id, item).await.map_err(|e| e.to_string())?;
+                    let body = backup::read_item(cloud, state, backup, item).await?;
                     cloud
                         .put_object(&f.bucket, &f.key, body, &f.content_type, false)
                         .await
@@ -696,6 +696,12 @@ pub async fn restore<C: Cloud>(
                 }
             }
         }
+        // viewers get the restored files, not the failed run's from the cache (code review)
+        let outputs: propagate::Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
+        for d in propagate::distributions(&outputs) {
+            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d} after the restore: {e}"))?;
+            restored.push(format!("distribution {d} (cache invalidated)"));
+        }
     }
     for s in app.stacks.iter().rev() {
         if !touched.contains(&s.name) {
@@ -703,8 +709,8 @@ pub async fn restore<C: Cloud>(
         }
         let Some(sb) = backup.stack(&s.name) else { continue };
         if sb.existed {
-            let item = sb.template.clone().unwrap_or_default();
-            let body = backup::read_item(cloud, state, id, &item).await.map_err(|e| e.to_string())?;
+            let item = sb.template.clone().ok_or_else(|| format!("the backup of stack {} has no template", s.name))?;
+            let body = backup::read_item(cloud, state, backup, &item).await?;
             let desired = Desired {
                 name: s.name.clone(),
                 stack_name: s.stack_name.clone(),
@@ -854,19 +860,21 @@ pub async fn interrupted<C: Cloud>(
                 Ok(restored) => DeployError::Restored {
                     id: id.clone(),
                     env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C)".into(),
+                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
                     restored,
                 },
                 Err(e) => DeployError::Unrestored {
                     id: id.clone(),
                     env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C)".into(),
+                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
                     restore_error: e,
                     backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
                 },
             }
         }
-        _ => DeployError::Refused("interrupted (Ctrl-C) before anything in the environment was changed".into()),
+        _ => DeployError::Refused(
+            "interrupted (Ctrl-C, SIGTERM or SIGHUP) before anything in the environment was changed".into(),
+        ),
     };
     if let Some(p) = &stopped {
         back_on_air(cloud, p, env, progress).await;
@@ -877,7 +885,7 @@ pub async fn interrupted<C: Cloud>(
         let mut record =
             Record::new(&id, "deploy", &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
         record.finished = now();
-        record.error = Some("interrupted (Ctrl-C)".into());
+        record.error = Some("interrupted (Ctrl-C, SIGTERM or SIGHUP)".into());
         if let DeployError::Restored { restored, .. } = &outcome {
             record.result = "rolled-back".into();
             record.restored = restored.clone();

@@ -183,7 +183,12 @@ pub async fn run<C: Cloud>(
                 env.file, env.name, env.account
             )));
         }
-        eprint!("type the environment's name ({}) to deploy to account {}: ", env.name, env.account);
+        let _ = write!(
+            std::io::stderr(),
+            "type the environment's name ({}) to deploy to account {}: ",
+            env.name,
+            env.account
+        );
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
