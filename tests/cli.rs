@@ -186,7 +186,7 @@ fn a_missing_environment_or_app_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("environments of lunora: dev, local, prod, staging"));
     let out = castform(&["synth"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name an environment"));
 }
 
@@ -261,4 +261,16 @@ fn cost_says_which_regions_prices_it_uses() {
     let out = castform(&["cost", "prod", "--app", "lunora"], &repo());
     let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
     assert!(first.starts_with("lunora/prod in us-west-2,") && !first.contains("'s prices"), "{first}");
+}
+
+#[test]
+fn debug_is_accepted_everywhere_and_prints_the_chain() {
+    let dir = project_copy();
+    let out = castform(&["synth", "qa", "--debug"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("unexpected argument"), "{err}");
+    assert!(err.contains("qa.yaml"), "{err}");
+    let out = castform(&["cost", "prod", "--hours", "900"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "a flag out of range is bad input");
 }

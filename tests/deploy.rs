@@ -202,7 +202,7 @@ fn a_second_deploy_while_the_lock_is_held_is_refused() {
     let held = rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().unwrap();
     assert_eq!(held, lock.as_bytes());
     let out = emu.castform(&["unlock", "local"], dir.path());
-    assert_eq!(out.status.code(), Some(1), "unlock needs --force");
+    assert_eq!(out.status.code(), Some(2), "unlock needs --force");
     let stdout = ok(&emu.castform(&["unlock", "local", "--force"], dir.path()));
     assert!(stdout.contains("broke the lock of deployment 20261122T000000Z-beef (ana on build-7"), "{stdout}");
     ok(&emu.castform(&["deploy", "local"], dir.path()));
@@ -413,6 +413,40 @@ fn a_confirm_environment_asks_refuses_a_dirty_tree_and_json_is_one_event_per_lin
         stderr.contains("asks for confirmation and this run is not interactive") && stderr.contains("--yes"),
         "{stderr}"
     );
+    // at the prompt, on a terminal (script(1) gives it one), Ctrl-C ends the run at once:
+    // refused, nothing written, no waiting for Enter
+    {
+        use std::io::{Read, Write};
+        let bin = env!("CARGO_BIN_EXE_castform");
+        let line = format!("{bin} deploy local --allow-dirty --root {}", dir.path().display());
+        let cmd = emu.castform_command(&[], dir.path());
+        let mut child = std::process::Command::new("script")
+            .args(["-qefc", &line, "/dev/null"])
+            .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        while !String::from_utf8_lossy(&seen).contains("type the environment's name") {
+            let n = stdout.read(&mut buf).unwrap();
+            assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let asked = std::time::Instant::now();
+        child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(20),
+            "Ctrl-C at the prompt took {:?}",
+            asked.elapsed()
+        );
+        assert_eq!(status.code(), Some(2), "{}", String::from_utf8_lossy(&seen));
+    }
     let (rt, c) = cloud(&emu);
     assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none(), "nothing deployed");
     // told so: deploys, one JSON object per line, the record last

@@ -163,6 +163,6 @@ fn cost_prod_for_100_hours_reproduces_the_seeds_unit_figures() {
     let dev: Value = serde_json::from_str(&ok(&castform(&["cost", "dev", "--json"]))).unwrap();
     assert!(dev["total"].as_f64().unwrap() < 50.0, "no media pipeline in dev");
     let out = castform(&["cost", "prod", "--hours", "900"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--hours must be between 0 and 744"));
 }

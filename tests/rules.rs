@@ -203,12 +203,12 @@ fn every_shipped_environment_is_clean_but_prods_documentation_encoder_address() 
 }
 
 #[test]
-fn an_unreadable_template_is_a_tool_error() {
+fn an_unreadable_template_is_bad_input_exit_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_castform"))
         .args(["check", "--template", "/nonexistent/t.yaml"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read template /nonexistent/t.yaml"));
 }
 

@@ -40,8 +40,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         Source::Apps(super::selection(args.app, args.env, args.all)?)
     } else {
         if args.env.is_some() || args.all {
-            anyhow::bail!(
-                "--template checks files; give no environment or --all with it\nhelp: castform check --template stack.yaml"
+            return crate::config::bad_input(
+                "--template checks files; give no environment or --all with it\nhelp: castform check --template stack.yaml",
             );
         }
         Source::Files(args.templates)

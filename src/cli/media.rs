@@ -51,7 +51,7 @@ fn show(s: &MediaStatus) {
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let status = match args.action.as_str() {
             "status" => media::status(&cloud, &app).await?,

@@ -25,6 +25,9 @@ pub struct Cli {
     /// Project root holding environments/, templates/ and assets/.
     #[arg(long, global = true, default_value = ".")]
     pub root: PathBuf,
+    /// On an error, print its whole chain of causes (what failed, inside what).
+    #[arg(long, global = true)]
+    pub debug: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -117,7 +120,9 @@ pub fn run() -> anyhow::Result<u8> {
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     use crate::ops::deploy::DeployError;
     for c in e.chain() {
-        if c.downcast_ref::<crate::config::ConfigError>().is_some() {
+        if c.downcast_ref::<crate::config::ConfigError>().is_some()
+            || c.downcast_ref::<crate::config::BadInput>().is_some()
+        {
             return 2;
         }
         match c.downcast_ref::<DeployError>() {
@@ -133,6 +138,15 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// The one tokio runtime of the process (two workers: the SDK is I/O bound).
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// Runs a command's work on the shared runtime, then shuts it down without waiting for a
+/// blocking read still pending (a prompt left unanswered by Ctrl-C): the run ends at once.
+pub(crate) fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let rt = runtime()?;
+    let out = rt.block_on(work);
+    rt.shutdown_background();
+    out
 }
 
 /// Loads an environment and defines its app.
@@ -155,16 +169,20 @@ pub(crate) fn selection(
     use crate::ops::synth::Selection;
     Ok(match (env, all, app) {
         (Some(_), true, _) => {
-            anyhow::bail!("give an environment or --all, not both\nhelp: castform synth prod, or castform synth --all")
+            return crate::config::bad_input(
+                "give an environment or --all, not both\nhelp: castform synth prod, or castform synth --all",
+            );
         }
         (Some(env), false, app) => {
             Selection::One { app: app.unwrap_or_else(|| crate::config::DEFAULT_APP.into()), env }
         }
         (None, true, Some(app)) => Selection::AllOf { app },
         (None, true, None) => Selection::Everything,
-        (None, false, _) => anyhow::bail!(
-            "name an environment, e.g. `prod`, or pass --all\nhelp: environments are the files under environments/<app>/"
-        ),
+        (None, false, _) => {
+            return crate::config::bad_input(
+                "name an environment, e.g. `prod`, or pass --all\nhelp: environments are the files under environments/<app>/",
+            );
+        }
     })
 }
 

@@ -56,7 +56,10 @@ pub struct CostArgs {
 pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
     if args.hours.is_some_and(|h| !(0.0..=744.0).contains(&h)) {
-        anyhow::bail!("--hours must be between 0 and 744 (a month)\nhelp: e.g. castform cost {} --hours 100", env.name);
+        return crate::config::bad_input(format!(
+            "--hours must be between 0 and 744 (a month)\nhelp: e.g. castform cost {} --hours 100",
+            env.name
+        ));
     }
     let e = crate::ops::cost::estimate(&app, args.hours);
     if args.json {
@@ -134,7 +137,7 @@ fn show(v: &Option<serde_json::Value>) -> String {
 
 pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let state = crate::ops::deploy::state::StateStore::new(&env);
         let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
@@ -215,7 +218,7 @@ pub struct StatusArgs {
 
 pub fn status(root: &Path, args: StatusArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let s = crate::ops::review::status(&cloud, &env, &app).await?;
         if args.json {
@@ -266,7 +269,7 @@ pub struct DestroyArgs {
 pub fn destroy(root: &Path, args: DestroyArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
     let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let record = crate::ops::review::destroy(&cloud, &env, &app, args.yes, &progress).await?;
         ui::say(&format!(

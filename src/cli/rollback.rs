@@ -44,7 +44,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         ..DeployOptions::default()
     };
     let progress = Progress::new(Mode::detect(args.json));
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let result = tokio::select! {

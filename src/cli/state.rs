@@ -69,7 +69,7 @@ pub struct UnlockArgs {
 
 pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         for (region, bucket) in bootstrap::run(&cloud, &env, &app).await? {
             ui::say(&format!(
@@ -83,7 +83,7 @@ pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
 
 pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let records = history::history(&cloud, &env).await?;
         if args.json {
@@ -129,7 +129,7 @@ pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
 
 pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let outs = history::outputs(&cloud, &app).await?;
         if args.json {
@@ -151,12 +151,12 @@ pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
 pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
     if !args.force {
-        anyhow::bail!(
+        return crate::config::bad_input(format!(
             "unlock breaks the lock whoever holds it\nhelp: make sure no deploy of {} is running, then pass --force",
             env.name
-        );
+        ));
     }
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let state = StateStore::new(&env);
         match lock::force_release(&cloud, &state).await? {
@@ -172,7 +172,7 @@ pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
 
 pub fn gc(root: &Path, args: GcArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
-    super::runtime()?.block_on(async {
+    super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let r = crate::ops::gc::run(&cloud, &env, args.dry_run).await?;
         let verb = if args.dry_run { "would remove" } else { "removed" };

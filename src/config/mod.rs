@@ -14,6 +14,17 @@ use std::path::{Path, PathBuf};
 pub const APPS: &[&str] = &["lunora", "streamcanvas", "podcast"];
 pub const DEFAULT_APP: &str = "lunora";
 
+/// Input a command cannot take (a flag out of range, a file that cannot be read, a combination
+/// of arguments): refused before anything is done, exit 2, with the message saying what to fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// `Err(BadInput(message))` as an `anyhow::Error`, for `?` and `return`.
+pub fn bad_input<T>(message: impl Into<String>) -> anyhow::Result<T> {
+    Err(BadInput(message.into()).into())
+}
+
 /// A configuration error: where, which key, what was found and expected, and what to do.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ConfigError {

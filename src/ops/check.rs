@@ -3,7 +3,7 @@
 
 use crate::ops::synth::{Selection, build};
 use crate::rules::{self, EnvFacts, Finding, Severity, Target, schema, template_file};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -79,7 +79,10 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<Checked>> {
     let mut out = vec![];
     for p in paths {
         let shown = p.display().to_string();
-        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read template {shown}"))?;
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) => return crate::config::bad_input(format!("cannot read template {shown}: {e}")),
+        };
         let template = template_file::parse(&text, &shown)?;
         out.push(Checked { stack: shown, template, region: None, env: None });
     }

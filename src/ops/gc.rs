@@ -23,11 +23,10 @@ pub struct GcReport {
 pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Result<GcReport> {
     let state = StateStore::new(env);
     if !cloud.bucket_exists(&state.bucket).await? {
-        anyhow::bail!(
+        return crate::config::bad_input(format!(
             "the state bucket {} does not exist\nhelp: run `castform bootstrap {}` first",
-            state.bucket,
-            env.name
-        );
+            state.bucket, env.name
+        ));
     }
     let lock_id = crate::ops::deploy::new_id();
     if !dry_run {

@@ -150,10 +150,10 @@ fn prices() -> (f64, f64) {
 pub async fn status<C: Cloud>(cloud: &C, app: &App) -> Result<MediaStatus> {
     let pipeline = locate(cloud, app).await?;
     if pipeline.flow_arn.is_none() && pipeline.channel_id.is_none() {
-        anyhow::bail!(
+        return crate::config::bad_input(format!(
             "{} has no deployed media pipeline (no MediaConnect flow or MediaLive channel in its stacks)\nhelp: deploy an environment with `media.enabled: true` first",
             app.app
-        );
+        ));
     }
     let flow = match &pipeline.flow_arn {
         Some(arn) => cloud.describe_flow(arn).await?,
@@ -280,11 +280,10 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
     let state = StateStore::new(env);
     let pipeline = locate(cloud, app).await?;
     if pipeline.flow_arn.is_none() && pipeline.channel_id.is_none() {
-        anyhow::bail!(
+        return crate::config::bad_input(format!(
             "{}/{} has no deployed media pipeline\nhelp: deploy an environment with `media.enabled: true` first",
-            app.app,
-            env.name
-        );
+            app.app, env.name
+        ));
     }
     let identity = cloud.caller_identity().await?;
     let (who, host) = crate::ops::deploy::preflight::who();

@@ -10,7 +10,7 @@ use crate::template::App;
 use crate::ui::progress::Progress;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 
 #[derive(Debug, Serialize)]
 pub struct StackStatus {
@@ -113,8 +113,7 @@ pub async fn destroy<C: Cloud>(
         }
         let _ = write!(std::io::stderr(), "type the environment's name ({}) to destroy it: ", env.name);
         let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
+        let line = preflight::read_answer().await;
         if line.trim() != env.name {
             return Err(DeployError::Refused(format!(
                 "confirmation did not match `{}`; nothing was destroyed",

@@ -69,10 +69,10 @@ pub fn targets(root: &Path, selection: &Selection) -> Vec<(String, String)> {
 pub fn build(root: &Path, selection: &Selection) -> Result<Vec<Synthesized>> {
     let targets = targets(root, selection);
     if targets.is_empty() {
-        anyhow::bail!(
+        return crate::config::bad_input(format!(
             "no environment files found under {}/environments/\nhelp: run castform from the project root, or pass --root",
             root.display()
-        );
+        ));
     }
     let mut out = vec![];
     for (app, env) in targets {

@@ -190,8 +190,7 @@ pub async fn run<C: Cloud>(
             env.account
         );
         let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
+        let line = read_answer().await;
         if line.trim() != env.name {
             return Err(DeployError::Refused(format!(
                 "confirmation did not match `{}`; nothing was deployed",
@@ -201,4 +200,16 @@ pub async fn run<C: Cloud>(
     }
     let (who, host) = who();
     Ok(Preflight { identity, commit, dirty, who, host })
+}
+
+/// One line typed at a prompt, read off the async runtime, so that Ctrl-C (or SIGTERM) at the
+/// prompt ends the run at once instead of waiting for Enter (code review).
+pub async fn read_answer() -> String {
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        line
+    })
+    .await
+    .unwrap_or_default()
 }
