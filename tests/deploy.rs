@@ -343,8 +343,27 @@ fn rollback_returns_the_api_and_config_js_to_the_first_deployment() {
     let second_config = rt.block_on(c.get_object(&bucket, "config.js")).unwrap().unwrap();
     assert_ne!(first_config, second_config, "each deployment writes its id into config.js");
 
-    let out = emu.castform(&["rollback", "local"], dir.path());
+    // the old code answers as soon as the alias is back, before the rollback has finished
+    let started = std::time::Instant::now();
+    let rolling = emu
+        .castform_command(&["rollback", "local"], dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let old_code_after = loop {
+        if health_version(&emu, &url) == (200, "1".to_string()) {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the old code never answered");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let out = rolling.wait_with_output().unwrap();
+    let whole = started.elapsed();
     let stdout = ok(&out);
+    eprintln!("time to restore service: old code after {old_code_after:?}, rollback done after {whole:?}");
+    assert!(old_code_after < whole, "the old code answered before the rollback ended");
+    assert!(stdout.contains("time to restore") && stdout.contains("until the old code answered"), "{stdout}");
     let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
     let first_id = history[0]["id"].as_str().unwrap();
     assert!(stdout.contains(&format!("rolled local back to {first_id}")), "{stdout}");

@@ -700,3 +700,54 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     assert!(restored.iter().any(|r| r.starts_with("s3://") && r.ends_with("/config.js")), "{restored:?}");
     assert_eq!(w.cloud.invalidations(), vec!["E2FAKEDIST /*".to_string()]);
 }
+
+/// Time to restore service: a rollback points each function's `live` alias back at the version
+/// the target deployment recorded before any stack is touched, and records how long that took
+/// against the whole run; a failed deploy's restore does the same with the backup's version.
+#[test]
+fn rollback_and_restore_move_the_live_alias_back_before_the_stacks() {
+    let w = world();
+    let first = run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
+    let v1_version = first.stacks["api"].outputs["ApiLiveVersion"].clone();
+    let next = v2(&w);
+    run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    assert!(w.cloud.alias_moves().is_empty(), "a deploy moves aliases through CloudFormation only");
+
+    // a failed deploy of v3: the restore moves the alias back to v2's version first
+    let v2_version =
+        rt().block_on(w.cloud.describe_stack("lunora-player-local-api")).unwrap().unwrap().outputs["ApiLiveVersion"]
+            .clone();
+    w.cloud.faults.lock().unwrap().health_status = Some(403);
+    let mut env3 = w.env.clone();
+    env3.tags.insert("Release".into(), "3".into());
+    let v3 = castform::apps::define(&env3).unwrap();
+    assert!(matches!(run(&w.cloud, &env3, &v3), Err(DeployError::Restored { .. })));
+    w.cloud.faults.lock().unwrap().health_status = None;
+    let moves = w.cloud.alias_moves();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert!(moves[0].contains(&format!(":live -> {v2_version} after")), "{moves:?}");
+
+    let executed = w.cloud.executed();
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let record = rt()
+        .block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &next,
+            Some(&first.id),
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        ))
+        .unwrap();
+    let moves = w.cloud.alias_moves();
+    assert_eq!(
+        moves.last().unwrap(),
+        &format!("lunora-player-local-api:live -> {v1_version} after {executed} change sets"),
+        "moved before any change set of the rollback ran"
+    );
+    assert!(w.cloud.executed() > executed, "then the stacks were restored");
+    let (service, total) = (record.service_restored_ms.unwrap(), record.total_ms.unwrap());
+    assert!(service <= total, "{service} ms of {total} ms");
+}

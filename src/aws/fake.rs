@@ -79,6 +79,9 @@ struct World {
     noncurrent: HashMap<(String, String), usize>,
     /// Invalidations made, as "<distribution> <paths>".
     invalidations: Vec<String>,
+    /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
+    /// change sets" (how many had been executed when it moved).
+    aliases: Vec<String>,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -214,6 +217,11 @@ impl FakeCloud {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// The alias moves made so far, as "<function>:<alias> -> <version>".
+    pub fn alias_moves(&self) -> Vec<String> {
+        self.world().aliases.clone()
     }
 
     /// The invalidations made so far, as "<distribution> <paths>".
@@ -678,6 +686,14 @@ impl Cloud for FakeCloud {
         let before = w.objects.len();
         w.objects.retain(|(b, _), _| b != bucket);
         Ok(before - w.objects.len())
+    }
+
+    async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
+        self.call("Lambda UpdateAlias").await?;
+        let mut w = self.world();
+        let executed = w.executed;
+        w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
+        Ok(())
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {

@@ -196,6 +196,9 @@ pub trait Cloud {
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize>;
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
+    /// Points a function's alias at a published version (Lambda UpdateAlias): the one call that
+    /// puts old code back in front of users, before the stacks catch up.
+    async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()>;
     /// Invalidates the paths and waits until the invalidation is Completed (edges serve the old
     /// objects until then).
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()>;

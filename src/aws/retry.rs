@@ -127,6 +127,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
         retried!(self, self.inner.empty_bucket(bucket))
     }
+    async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
+        retried!(self, self.inner.update_alias(function, alias, version))
+    }
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         retried!(self, self.inner.get_function(name))
     }

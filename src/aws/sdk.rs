@@ -695,6 +695,18 @@ impl Cloud for AwsCloud {
         }
     }
 
+    async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
+        self.lambda
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map_err(|e| err(&format!("Lambda UpdateAlias {function}:{alias} -> {version}"), e))?;
+        Ok(())
+    }
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         let out =
             self.lambda.get_function().function_name(name).send().await.map_err(|e| err("Lambda GetFunction", e))?;

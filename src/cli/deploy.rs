@@ -99,5 +99,12 @@ pub(super) fn print_record(
     for c in &record.checks {
         ui::say(&format!("  check                  {} {}", if c.ok { "ok" } else { "FAILED" }, c.name));
     }
+    if let (Some(service), Some(total)) = (record.service_restored_ms, record.total_ms) {
+        ui::say(&format!(
+            "  time to restore        {:.1} s until the old code answered (live aliases back), {:.1} s in all",
+            service as f64 / 1000.0,
+            total as f64 / 1000.0
+        ));
+    }
     Ok(())
 }

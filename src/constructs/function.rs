@@ -311,6 +311,13 @@ impl Function {
                     ),
                 )?;
                 stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
+                // recorded with each deployment: a rollback or a restore moves the alias back to
+                // it first, so users get the old code in one call (time to restore service)
+                stack.output(
+                    &format!("{id}LiveVersion"),
+                    version.get_att(lambda::Version::ATTR_VERSION),
+                    &format!("the version {id}'s live alias points at"),
+                )?;
                 Some(alias)
             }
             (None, _) => None,

@@ -183,6 +183,8 @@ pub async fn destroy<C: Cloud>(
         steps: vec![],
         restored_to: None,
         restored: removed.iter().map(|s| format!("stack {s} deleted")).collect(),
+        service_restored_ms: None,
+        total_ms: None,
     };
     if has_state {
         let _ = ledger::write(cloud, &state, &record).await;

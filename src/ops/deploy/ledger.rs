@@ -60,6 +60,12 @@ pub struct Record {
     /// What a failure restored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restored: Vec<String>,
+    /// For a rollback: milliseconds from its start until every function's `live` alias pointed at
+    /// the old version again (users get the old code), against the whole run's `total_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_restored_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u64>,
 }
 
 impl Record {
@@ -99,6 +105,8 @@ impl Record {
             steps: vec![],
             restored_to: None,
             restored: vec![],
+            service_restored_ms: None,
+            total_ms: None,
         }
     }
 }

@@ -676,7 +676,13 @@ pub async fn restore<C: Cloud>(
     progress: &Progress,
 ) -> Result<Vec<String>, String> {
     progress.step("restore", &format!("back to the backup taken by {id}, in reverse order"));
-    let mut restored = vec![];
+    let before: BTreeMap<String, BTreeMap<String, String>> =
+        backup.stacks.iter().filter(|s| s.existed).map(|s| (s.name.clone(), s.outputs.clone())).collect();
+    let mut restored: Vec<String> = aliases_first(cloud, app, &before, Some(touched), progress)
+        .await
+        .into_iter()
+        .map(|m| format!("alias {m}"))
+        .collect();
     let only: Vec<(String, String)> = journal_written.to_vec();
     if files_written {
         for f in
@@ -736,6 +742,40 @@ pub async fn restore<C: Cloud>(
         }
     }
     Ok(restored)
+}
+
+/// Time to restore service: every function's `live` alias is pointed back at the version the
+/// given outputs recorded (`<Fn>LiveVersion` beside `<Fn>Name`), one Lambda call each, before
+/// the stacks are restored; the stacks then agree with it again. A move that fails is only
+/// reported: the stack restore that follows sets the alias anyway. Returns the moves made.
+pub(crate) async fn aliases_first<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    only: Option<&[String]>,
+    progress: &Progress,
+) -> Vec<String> {
+    let mut moved = vec![];
+    for s in &app.stacks {
+        if only.is_some_and(|o| !o.contains(&s.name)) {
+            continue;
+        }
+        let Some(o) = outputs.get(&s.name) else { continue };
+        let regional = cloud.for_region(&s.region);
+        for (key, version) in o {
+            let Some(function) = key.strip_suffix("LiveVersion").and_then(|f| o.get(&format!("{f}Name"))) else {
+                continue;
+            };
+            match regional.update_alias(function, "live", version).await {
+                Ok(()) => moved.push(format!("{function}:live -> version {version}")),
+                Err(e) => progress.warn(&format!("moving {function}:live back to version {version}: {e}")),
+            }
+        }
+    }
+    if !moved.is_empty() {
+        progress.info(&format!("service first: {}", moved.join(", ")));
+    }
+    moved
 }
 
 /// `--restart-live` (media review L1): the pipeline goes off air for a change MediaLive makes

@@ -57,6 +57,7 @@ pub async fn rollback<C: Cloud>(
 ) -> Result<Record, DeployError> {
     let state = StateStore::new(env);
     let started = now();
+    let clock = std::time::Instant::now();
     let id = lock_journal(journal).id.clone();
     let opts = DeployOptions { skip_checks: true, ..opts.clone() };
     let pre = {
@@ -84,7 +85,8 @@ pub async fn rollback<C: Cloud>(
         lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
         lock_journal(journal).locked = true;
     }
-    let result = rollback_locked(cloud, env, app, &opts, &target, progress, journal, &state, &pre, &started).await;
+    let result =
+        rollback_locked(cloud, env, app, &opts, &target, progress, journal, &state, &pre, &started, clock).await;
     let _ = lock::release(cloud, &state, &id).await;
     lock_journal(journal).locked = false;
     result
@@ -102,6 +104,7 @@ async fn rollback_locked<C: Cloud>(
     state: &StateStore,
     pre: &preflight::Preflight,
     started: &str,
+    clock: std::time::Instant,
 ) -> Result<Record, DeployError> {
     let id = lock_journal(journal).id.clone();
     // the target's snapshot must be complete before anything is touched
@@ -184,6 +187,20 @@ async fn rollback_locked<C: Cloud>(
     record.restored_to = Some(target.id.clone());
     let outcome: Result<(), String> = async {
         super::off_air(cloud, &live, progress, journal).await?;
+        // time to restore service: the old code answers once the aliases are back, before the
+        // stacks (and everything else) are
+        let recorded: BTreeMap<String, BTreeMap<String, String>> =
+            target.stacks.iter().map(|(n, s)| (n.clone(), s.outputs.clone())).collect();
+        let moved = super::aliases_first(cloud, app, &recorded, None, progress).await;
+        if !moved.is_empty() {
+            // a failure from here restores these stacks, their aliases first
+            for (name, o) in &recorded {
+                if o.keys().any(|k| k.ends_with("LiveVersion")) {
+                    super::touch(journal, name);
+                }
+            }
+            record.service_restored_ms = Some(clock.elapsed().as_millis() as u64);
+        }
         let mut outputs: Outputs = BTreeMap::new();
         {
             let _s = step(journal, "stacks");
@@ -265,6 +282,7 @@ async fn rollback_locked<C: Cloud>(
     }
     .await;
     record.finished = now();
+    record.total_ms = Some(clock.elapsed().as_millis() as u64);
     record.steps = lock_journal(journal).step_times.clone();
     match outcome {
         Ok(()) => {
