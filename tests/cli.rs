@@ -274,3 +274,18 @@ fn debug_is_accepted_everywhere_and_prints_the_chain() {
     let out = castform(&["cost", "prod", "--hours", "900"], dir.path());
     assert_eq!(out.status.code(), Some(2), "a flag out of range is bad input");
 }
+
+#[test]
+fn json_runs_end_with_one_json_document_on_failure_too() {
+    let dir = project_copy();
+    for args in [&["cost", "prod", "--hours", "900", "--json"][..], &["check", "qa", "--json"], &["diff", "--json"]] {
+        let out = castform(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or_else(|| panic!("{args:?}: nothing on stdout"));
+        let doc: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{args:?}: {e}: {last}"));
+        assert_eq!(doc["event"], "error", "{args:?}");
+        assert_eq!(doc["exit_code"], 2, "{args:?}");
+        assert!(!doc["error"].as_str().unwrap().is_empty());
+    }
+}

@@ -88,7 +88,26 @@ pub async fn interruption() {
 
 /// Runs the command line; `Ok` carries the exit code.
 pub fn run() -> anyhow::Result<u8> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // help and version are answers, not errors
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return Ok(0);
+        }
+        // a usage error is bad input like any other (exit 2, and JSON with --json)
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or_default().trim_start_matches("error: ").to_string();
+            let rest: Vec<&str> = lines.map(|l| l.trim_start_matches("tip: ")).collect();
+            return crate::config::bad_input(if rest.is_empty() {
+                first
+            } else {
+                format!("{first}\nhelp: {}", rest.join("; "))
+            });
+        }
+    };
     match cli.command {
         Command::Synth(args) => synth::run(&cli.root, args),
         Command::Check(args) => check::run(&cli.root, args),
