@@ -762,3 +762,30 @@ fn the_record_keeps_a_digest_of_the_health_body_not_the_body() {
     assert!(health.ok);
     assert!(health.detail.contains("body sha256") && !health.detail.contains("status"), "{}", health.detail);
 }
+
+/// Ctrl-C while the site's files are being written, after the first of them: the files step
+/// counts as started, so the interruption restores every file and every stack the run changed,
+/// and the environment is the last good deployment again, byte for byte.
+#[test]
+fn an_interruption_after_the_first_file_is_written_restores_the_files_too() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let next = v2(&w);
+    let puts_before = w.cloud.file_puts();
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let watcher = w.cloud.for_region("us-west-2");
+    // the site's own files are uploaded first; freeze once the next run has written one
+    w.cloud.freeze_when(Some(Box::new(move || watcher.file_puts() > puts_before)));
+    rt().block_on(async {
+        let opts = DeployOptions::default();
+        tokio::select! {
+            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+    assert!(journal.lock().unwrap().files_written, "the run was writing files");
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
+    assert_restored(&w, &good_record, &before, err);
+}

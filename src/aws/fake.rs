@@ -79,6 +79,8 @@ struct World {
     noncurrent: HashMap<(String, String), usize>,
     /// Invalidations made, as "<distribution> <paths>".
     invalidations: Vec<String>,
+    /// Objects written to buckets other than castform's state bucket (a site's files).
+    file_puts: usize,
     /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
     /// change sets" (how many had been executed when it moved).
     aliases: Vec<String>,
@@ -217,6 +219,12 @@ impl FakeCloud {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// How many objects have been written to buckets other than the state bucket (the site's
+    /// files): a test can freeze the engine after the n-th.
+    pub fn file_puts(&self) -> usize {
+        self.world().file_puts
     }
 
     /// The alias moves made so far, as "<function>:<alias> -> <version>".
@@ -392,6 +400,9 @@ impl Cloud for FakeCloud {
             return Err(CloudError::PreconditionFailed { operation: op });
         }
         w.objects.insert(k, body);
+        if !bucket.starts_with("castform-") {
+            w.file_puts += 1;
+        }
         Ok(())
     }
 
