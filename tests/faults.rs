@@ -789,3 +789,33 @@ fn an_interruption_after_the_first_file_is_written_restores_the_files_too() {
     let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
     assert_restored(&w, &good_record, &before, err);
 }
+
+/// CloudFormation's early validation (AWS, November 2025) fails a change set before anything is
+/// deployed; castform names each failing resource with AWS's reason and path, instead of a bare
+/// FAILED, and the environment is as it was. (FakeCloud models the events; the emulator has no
+/// DescribeEvents, so there only the change set's own reason is shown.)
+#[test]
+fn a_change_set_failing_early_validation_names_each_resource_and_its_reason() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let next = v2(&w);
+    w.cloud.faults.lock().unwrap().validation.insert(
+        "lunora-player-local-web".into(),
+        vec![(
+            "SiteBucket".into(),
+            "ResourceNameConflict".into(),
+            "A bucket named lunora-player-local-site already exists in another account".into(),
+            "/Properties/BucketName".into(),
+        )],
+    );
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let err =
+        rt().block_on(deploy(&w.cloud, &w.env, &next, &DeployOptions::default(), &progress, &journal)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("SiteBucket (AWS::S3::Bucket) at /Properties/BucketName: ResourceNameConflict: A bucket named"),
+        "{text}"
+    );
+    assert_restored(&w, &good_record, &before, err);
+}

@@ -27,6 +27,9 @@ pub struct Faults {
     pub corrupt_reads: Option<String>,
     /// Every call is throttled once before it succeeds.
     pub throttle: bool,
+    /// Stacks whose next change set fails pre-deployment validation on these resources
+    /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
+    pub validation: HashMap<String, Vec<(String, String, String, String)>>,
 }
 
 /// Template, parameters and tags a running operation applies when it completes.
@@ -81,6 +84,8 @@ struct World {
     invalidations: Vec<String>,
     /// Objects written to buckets other than castform's state bucket (a site's files).
     file_puts: usize,
+    /// Failed validations of change sets, by change set id.
+    validation_events: HashMap<String, Vec<(String, String, String, String)>>,
     /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
     /// change sets" (how many had been executed when it moved).
     aliases: Vec<String>,
@@ -565,7 +570,16 @@ impl Cloud for FakeCloud {
             .map(|s| (Some(s.template), s.params))
             .unwrap_or((None, BTreeMap::new()));
         let changes = diff(old.as_deref(), &req.template_body);
-        let (status, reason) = if changes.is_empty() && old_params == req.parameters && old.is_some() {
+        let invalid = self.faults().validation.get(&req.stack).cloned().unwrap_or_default();
+        let (status, reason) = if !invalid.is_empty() {
+            // early validation: the change set fails with a summary; the resources and reasons
+            // are events of its operation (DescribeEvents)
+            w.validation_events.insert(id.clone(), invalid);
+            (
+                "FAILED",
+                Some("The following hook(s)/validations failed: [AWS::EarlyValidation::PropertyValidation]".into()),
+            )
+        } else if changes.is_empty() && old_params == req.parameters && old.is_some() {
             ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
         } else {
             ("CREATE_COMPLETE", None)
@@ -705,6 +719,29 @@ impl Cloud for FakeCloud {
         let executed = w.executed;
         w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
         Ok(())
+    }
+
+    async fn change_set_failures(&self, _stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
+        self.call("CloudFormation DescribeEvents").await?;
+        let w = self.world();
+        let cs = w.change_sets.get(change_set);
+        let type_of = |logical: &str| {
+            cs.and_then(|c| serde_json::from_str::<Value>(&c.req.template_body).ok())
+                .and_then(|t| t["Resources"][logical]["Type"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        Ok(w.validation_events
+            .get(change_set)
+            .into_iter()
+            .flatten()
+            .map(|(logical, validation, reason, path)| ValidationFailure {
+                logical_id: logical.clone(),
+                resource_type: type_of(logical),
+                validation: validation.clone(),
+                reason: reason.clone(),
+                path: Some(path.clone()),
+            })
+            .collect())
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {

@@ -104,6 +104,19 @@ pub struct ResourceChange {
     pub replacement: Option<String>,
 }
 
+/// One resource a change set's pre-deployment validation failed on (CloudFormation's early
+/// validation, read with DescribeEvents).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationFailure {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// The check: property syntax, a name already in use, a bucket not empty, a quota ...
+    pub validation: String,
+    pub reason: String,
+    /// Where in the resource, e.g. `/Properties/BucketName`.
+    pub path: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeSetInfo {
     pub id: String,
@@ -196,6 +209,10 @@ pub trait Cloud {
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize>;
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
+    /// The resources a failed change set's pre-deployment validation named, with AWS's reasons
+    /// (DescribeEvents, failed events of the change set's operation):
+    /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/validate-stack-deployments.html
+    async fn change_set_failures(&self, stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>>;
     /// Points a function's alias at a published version (Lambda UpdateAlias): the one call that
     /// puts old code back in front of users, before the stacks catch up.
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()>;

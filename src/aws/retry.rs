@@ -130,6 +130,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
         retried!(self, self.inner.update_alias(function, alias, version))
     }
+    async fn change_set_failures(&self, stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
+        retried!(self, self.inner.change_set_failures(stack, change_set))
+    }
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         retried!(self, self.inner.get_function(name))
     }

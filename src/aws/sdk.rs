@@ -707,6 +707,41 @@ impl Cloud for AwsCloud {
         Ok(())
     }
 
+    async fn change_set_failures(&self, stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .cfn
+                .describe_events()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .filters(cfn::EventFilter::builder().failed_events(true).build())
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("CloudFormation DescribeEvents", e))?;
+            for e in page.operation_events() {
+                let reason = e.validation_status_reason().or(e.resource_status_reason()).unwrap_or_default();
+                if reason.is_empty() {
+                    continue;
+                }
+                out.push(ValidationFailure {
+                    logical_id: e.logical_resource_id().unwrap_or_default().into(),
+                    resource_type: e.resource_type().unwrap_or_default().into(),
+                    validation: e.validation_name().unwrap_or("validation").into(),
+                    reason: reason.into(),
+                    path: e.validation_path().map(str::to_string),
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         let out =
             self.lambda.get_function().function_name(name).send().await.map_err(|e| err("Lambda GetFunction", e))?;

@@ -140,6 +140,29 @@ pub async fn apply<C: Cloud>(
     };
     if cs.status == "FAILED" {
         let reason = cs.reason.clone().unwrap_or_default();
+        let no_changes = reason.contains("didn't contain changes") || reason.contains("No updates are to be performed");
+        // early validation: each resource and AWS's reason, read before the change set is
+        // deleted (the emulator has no DescribeEvents: there the summary alone is shown)
+        let details = if no_changes {
+            String::new()
+        } else {
+            match cloud.change_set_failures(&desired.stack_name, &id).await {
+                Ok(found) => found
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "\n  {} ({}){}: {}: {}",
+                            f.logical_id,
+                            f.resource_type,
+                            f.path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default(),
+                            f.validation,
+                            f.reason
+                        )
+                    })
+                    .collect::<String>(),
+                Err(_) => String::new(),
+            }
+        };
         let _ = cloud.delete_change_set(&desired.stack_name, &id).await;
         if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
             let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
@@ -153,7 +176,7 @@ pub async fn apply<C: Cloud>(
                 not_created: vec![],
             });
         }
-        return Err(failure(name, format!("the change set failed: {reason}"), true));
+        return Err(failure(name, format!("the change set failed: {reason}{details}"), true));
     }
     // read before executing (P07)
     let blocked: Vec<String> = cs
