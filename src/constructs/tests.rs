@@ -348,7 +348,7 @@ fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
     assert_eq!(c["GenerateSecret"], false);
     let tags: indexmap::IndexMap<String, String> =
         [("Project".to_string(), "streamcanvas".to_string())].into_iter().collect();
-    s.apply_tags(&tags);
+    crate::constructs::tag(&mut s, &tags);
     assert_eq!(s.template.resource("Users").unwrap().properties["UserPoolTags"], json!({"Project": "streamcanvas"}));
     assert!(
         UserPool::new(

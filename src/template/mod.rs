@@ -11,11 +11,29 @@ pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
 pub use stack::{ASSETS_BUCKET_PARAMETER, App, FileValue, Import, OutputRef, RenderedFile, Stack, StackError, Upload};
 pub use yaml::to_yaml;
 
-use crate::cfn::CfnResource;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::fmt;
+
+
+/// A CloudFormation resource type: its properties serialize one to one to `Properties`. The L1
+/// types of `cfn/` implement it.
+pub trait CfnResource: serde::Serialize {
+    /// `AWS::Service::Type`
+    const TYPE_NAME: &'static str;
+}
+
+/// How a resource type takes tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagShape {
+    /// `[{"Key": k, "Value": v}]`
+    List,
+    /// `{k: v}`
+    Map,
+    /// not taggable through CloudFormation
+    None,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TemplateError {

@@ -3,7 +3,7 @@
 
 use super::asset::{Asset, AssetError, zip_with};
 use super::{Expr, LogicalId, Parameter, Template, TemplateError};
-use crate::cfn::{TagShape, tag_shape};
+use super::TagShape;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -137,17 +137,10 @@ impl Stack {
         Ok((bucket, key))
     }
 
-    /// Tags every taggable resource with `tags`, keeping tags a construct set itself (rule L22).
-    pub fn apply_tags(&mut self, tags: &IndexMap<String, String>) {
-        self.apply_tags_except(tags, &|_| false);
-    }
-
-    /// [`Stack::apply_tags`], leaving out the resource types `skip` names.
-    pub fn apply_tags_except(&mut self, tags: &IndexMap<String, String>, skip: &dyn Fn(&str) -> bool) {
+    /// Tags every resource with `tags` in the shape `shape_of` gives its type (none: left
+    /// untagged), keeping tags a construct set itself (rule L22).
+    pub fn apply_tags(&mut self, tags: &IndexMap<String, String>, shape_of: &dyn Fn(&str) -> TagShape) {
         for r in self.template.resources.values_mut() {
-            if skip(&r.type_name) {
-                continue;
-            }
             let props = match r.properties.as_object_mut() {
                 Some(p) => p,
                 None => continue,
@@ -162,7 +155,7 @@ impl Stack {
                 }
                 continue;
             }
-            match tag_shape(&r.type_name) {
+            match shape_of(&r.type_name) {
                 TagShape::List => {
                     let list = props.entry("Tags").or_insert_with(|| json!([]));
                     if let Some(items) = list.as_array_mut() {
@@ -466,7 +459,7 @@ mod tests {
         s.template.add("Q", &Queue::default()).unwrap();
         s.template.add("P", &crate::cfn::ssm::Parameter::new(crate::cfn::ssm::parameter::Type::String, "v")).unwrap();
         let tags: IndexMap<String, String> = [("Project".to_string(), "lunora".to_string())].into_iter().collect();
-        s.apply_tags(&tags);
+        s.apply_tags(&tags, &crate::cfn::tag_shape);
         assert_eq!(
             s.template.resource("Q").unwrap().properties["Tags"],
             json!([{"Key": "Project", "Value": "lunora"}])
