@@ -658,20 +658,10 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     let template_key = backup.stack("api").unwrap().template.clone().unwrap();
     let in_bucket = format!("{}{template_key}", state.backup_prefix(&id));
     let progress = Progress::new(Mode::Plain);
-    let restore = || {
-        rt().block_on(castform::ops::deploy::restore(
-            &w.cloud,
-            &w.env,
-            &w.v1,
-            &backup,
-            &state,
-            &id,
-            &["api".to_string()],
-            false,
-            &[],
-            &progress,
-        ))
-    };
+    let journal = Mutex::new(Journal { id: id.clone(), ..Journal::default() });
+    let run = castform::ops::deploy::Run::new(&w.cloud, &w.env, &w.v1, &progress, &journal);
+    let restore =
+        || rt().block_on(castform::ops::deploy::restore(&run, &backup, &id, &["api".to_string()], false, &[]));
     rt().block_on(w.cloud.put_object(BUCKET, &in_bucket, b"{}".to_vec(), "application/json", false)).unwrap();
     let restored = restore().expect("the local copy stands in for the altered one");
     assert!(restored.iter().any(|r| r.contains("lunora-player-local-api")), "{restored:?}");
@@ -683,20 +673,7 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     let mut with_cdn = backup.clone();
     let web = with_cdn.stacks.iter_mut().find(|s| s.name == "web").unwrap();
     web.outputs.insert("SiteDistributionId".into(), "E2FAKEDIST".into());
-    let restored = rt()
-        .block_on(castform::ops::deploy::restore(
-            &w.cloud,
-            &w.env,
-            &w.v1,
-            &with_cdn,
-            &state,
-            &id,
-            &[],
-            true,
-            &[],
-            &progress,
-        ))
-        .unwrap();
+    let restored = rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
     assert!(restored.iter().any(|r| r.starts_with("s3://") && r.ends_with("/config.js")), "{restored:?}");
     assert_eq!(w.cloud.invalidations(), vec!["E2FAKEDIST /*".to_string()]);
 }

@@ -1,7 +1,7 @@
 //! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
 
 use crate::aws::{AwsCloud, Retrying};
-use crate::ops::deploy::{DeployOptions, Journal, deploy, interrupted, new_id};
+use crate::ops::deploy::{DeployOptions, Journal, deploy, new_id, until_interrupted};
 use crate::ui;
 use crate::ui::progress::{Mode, Progress};
 use std::path::Path;
@@ -54,10 +54,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
-        let result = tokio::select! {
-            r = deploy(&cloud, &env, &app, &opts, &progress, &journal) => r,
-            _ = super::interruption() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
-        };
+        let work = deploy(&cloud, &env, &app, &opts, &progress, &journal);
+        let result = until_interrupted(&cloud, &env, &app, &progress, &journal, work).await;
         match result {
             Ok(record) => {
                 print_record(&progress, &env, &record)?;

@@ -63,29 +63,6 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Resolves when the run is asked to stop: Ctrl-C (SIGINT), SIGTERM (a CI job cancelled, a
-/// container stopped) or SIGHUP (the terminal went away). A deploy or rollback then restores
-/// what it changed before exiting (`ops::deploy::interrupted`).
-pub async fn interruption() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Runs the command line; `Ok` carries the exit code.
 pub fn run() -> anyhow::Result<u8> {
     let cli = match Cli::try_parse() {

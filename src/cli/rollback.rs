@@ -2,8 +2,8 @@
 
 use super::deploy::print_record;
 use crate::aws::{AwsCloud, Retrying};
-use crate::ops::deploy::interrupted;
 use crate::ops::deploy::rollback::rollback;
+use crate::ops::deploy::until_interrupted;
 use crate::ops::deploy::{DeployOptions, Journal, new_id};
 use crate::ui::progress::{Mode, Progress};
 use std::path::Path;
@@ -47,10 +47,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
-        let result = tokio::select! {
-            r = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal) => r,
-            _ = super::interruption() => Err(interrupted(&cloud, &env, &app, &progress, &journal).await),
-        };
+        let work = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal);
+        let result = until_interrupted(&cloud, &env, &app, &progress, &journal, work).await;
         match result {
             Ok(record) => {
                 print_record(&progress, &env, &record)?;

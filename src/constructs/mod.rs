@@ -34,7 +34,9 @@ use indexmap::IndexMap;
 /// replacement means new playback URLs for every viewer), so the environment's tags, which
 /// change with the environment file, are not worth it.
 pub fn tag(stack: &mut Stack, tags: &IndexMap<String, String>) {
-    stack.apply_tags(tags, &|t| if tags_replace(t) { crate::template::TagShape::None } else { crate::cfn::tag_shape(t) });
+    stack.apply_tags(tags, &|t| {
+        if tags_replace(t) { crate::template::TagShape::None } else { crate::cfn::tag_shape(t) }
+    });
 }
 
 /// Whether a change of `Tags` replaces a resource of this type (its schema's createOnlyProperties).

@@ -16,7 +16,6 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::fmt;
 
-
 /// A CloudFormation resource type: its properties serialize one to one to `Properties`. The L1
 /// types of `cfn/` implement it.
 pub trait CfnResource: serde::Serialize {

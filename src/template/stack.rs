@@ -1,9 +1,9 @@
 //! Stacks and apps: a template with a name, a region, the parameters it takes from other stacks'
 //! outputs, and the assets it needs; an app is its stacks in dependency order, plus a manifest.
 
+use super::TagShape;
 use super::asset::{Asset, AssetError, zip_with};
 use super::{Expr, LogicalId, Parameter, Template, TemplateError};
-use super::TagShape;
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 use std::path::Path;

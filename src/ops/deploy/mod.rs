@@ -180,6 +180,35 @@ fn waves(app: &App) -> Vec<Vec<usize>> {
     (0..=max).map(|l| (0..app.stacks.len()).filter(|i| level[*i] == l).collect()).collect()
 }
 
+/// One run of the engine: what every step of a deploy, a rollback, the recovery of a killed run
+/// and an interruption's restore works with, in one place instead of as long argument lists.
+pub struct Run<'a, C: Cloud> {
+    pub cloud: &'a C,
+    pub env: &'a Environment,
+    pub app: &'a App,
+    pub state: StateStore,
+    pub journal: &'a Mutex<Journal>,
+    pub progress: &'a Progress,
+}
+
+impl<'a, C: Cloud> Run<'a, C> {
+    pub fn new(
+        cloud: &'a C,
+        env: &'a Environment,
+        app: &'a App,
+        progress: &'a Progress,
+        journal: &'a Mutex<Journal>,
+    ) -> Self {
+        Self { cloud, env, app, state: StateStore::new(env), journal, progress }
+    }
+
+    /// The parts, for a step's body.
+    #[allow(clippy::type_complexity)]
+    pub fn parts(&self) -> (&'a C, &'a Environment, &'a App, &StateStore, &'a Mutex<Journal>, &'a Progress) {
+        (self.cloud, self.env, self.app, &self.state, self.journal, self.progress)
+    }
+}
+
 /// Runs a deployment. `journal` records progress for an interrupted run.
 pub async fn deploy<C: Cloud>(
     cloud: &C,
@@ -189,12 +218,13 @@ pub async fn deploy<C: Cloud>(
     progress: &Progress,
     journal: &Mutex<Journal>,
 ) -> Result<Record, DeployError> {
-    let state = StateStore::new(env);
+    let run = Run::new(cloud, env, app, progress, journal);
+    let state = &run.state;
     let started = now();
     let id = lock_journal(journal).id.clone();
     let (pre, live) = {
         let _s = step(journal, "preflight");
-        let pre = preflight::run(cloud, env, app, &state, opts, progress).await?;
+        let pre = preflight::run(cloud, env, app, state, opts, progress).await?;
         // P08: what the change does to a pipeline on air, read before anything is written
         let plan = crate::ops::media::plan(cloud, app)
             .await
@@ -224,37 +254,30 @@ pub async fn deploy<C: Cloud>(
             command: "deploy".into(),
             pid: std::process::id(),
         };
-        match lock::acquire(cloud, &state, &env.name, &info).await {
+        match lock::acquire(cloud, state, &env.name, &info).await {
             Ok(()) => {}
             Err(lock::LockError::Held { holder, .. }) if holder.is_orphaned(&pre.host) => {
-                recover(cloud, env, app, &state, &holder, progress).await?;
-                lock::acquire(cloud, &state, &env.name, &info)
-                    .await
-                    .map_err(|e| DeployError::Refused(e.to_string()))?;
+                recover(&run, &holder).await?;
+                lock::acquire(cloud, state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
             }
             Err(e) => return Err(DeployError::Refused(e.to_string())),
         }
         lock_journal(journal).locked = true;
     }
-    let result = deploy_locked(cloud, env, app, opts, progress, journal, &state, &pre, &started, &live).await;
-    let _ = lock::release(cloud, &state, &id).await;
+    let result = deploy_locked(&run, opts, &pre, &started, &live).await;
+    let _ = lock::release(cloud, state, &id).await;
     lock_journal(journal).locked = false;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn deploy_locked<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &Run<'_, C>,
     opts: &DeployOptions,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
-    state: &StateStore,
     pre: &preflight::Preflight,
     started: &str,
     live: &crate::ops::media::LivePlan,
 ) -> Result<Record, DeployError> {
+    let (cloud, env, app, state, journal, progress) = run.parts();
     let id = lock_journal(journal).id.clone();
     let backup = {
         let _s = step(journal, "backup");
@@ -333,9 +356,9 @@ async fn deploy_locked<C: Cloud>(
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let outcome = async {
-        off_air(cloud, live, progress, journal).await?;
-        apply_all(cloud, env, app, opts, progress, journal, state, &previous, &mut record).await?;
-        on_air(cloud, app, live, progress, journal, &mut record).await
+        off_air(run, live).await?;
+        apply_all(run, opts, &previous, &mut record).await?;
+        on_air(run, live, &mut record).await
     }
     .await;
     let failure = outcome.err();
@@ -362,7 +385,7 @@ async fn deploy_locked<C: Cloud>(
                 let _ = ledger::write(cloud, state, &record).await;
                 return Err(DeployError::Refused(format!("{failure}\nnothing in the environment was changed")));
             }
-            Err(fail_and_restore_on_air(cloud, env, app, &backup, state, journal, record, failure, progress).await)
+            Err(fail_and_restore_on_air(run, &backup, record, failure).await)
         }
     }
 }
@@ -380,18 +403,13 @@ pub(crate) fn backup_ref(env: &Environment, state: &StateStore, id: &str, backup
 
 /// A run failed after writing: restore what it touched from its backup, record the outcome,
 /// and say what happened.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn fail_and_restore<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &Run<'_, C>,
     backup: &Backup,
-    state: &StateStore,
-    journal: &Mutex<Journal>,
     mut record: Record,
     failure: String,
-    progress: &Progress,
 ) -> DeployError {
+    let (cloud, env, _, state, journal, _) = run.parts();
     let (touched, files_written, written) = {
         let j = lock_journal(journal);
         (j.touched.clone(), j.files_written, j.written.clone())
@@ -399,19 +417,7 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
     let id = record.id.clone();
     record.error = Some(failure.clone());
     record.finished = now();
-    let outcome = restore(
-        cloud,
-        env,
-        app,
-        backup,
-        state,
-        &id,
-        &touched,
-        files_written && !written.is_empty(),
-        &written,
-        progress,
-    )
-    .await;
+    let outcome = restore(run, backup, &id, &touched, files_written && !written.is_empty(), &written).await;
     match outcome {
         Ok(restored) => {
             record.result = "rolled-back".into();
@@ -433,18 +439,13 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
 }
 
 /// Stacks, files, verification; a failure is returned as text for the record.
-#[allow(clippy::too_many_arguments)]
 async fn apply_all<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &Run<'_, C>,
     opts: &DeployOptions,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
-    state: &StateStore,
     previous: &Outputs,
     record: &mut Record,
 ) -> Result<(), String> {
+    let (cloud, env, app, state, journal, progress) = run.parts();
     let id = record.id.clone();
     let mut outputs: Outputs = BTreeMap::new();
     {
@@ -599,14 +600,8 @@ pub async fn snapshot<C: Cloud>(
 /// the backup it took (every stack of the app, every file castform writes; the restore is
 /// idempotent, so what the killed run never reached is left as it is), record it, and release
 /// its lock. Without a verified backup it had not written anything yet: the lock is released.
-async fn recover<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
-    state: &StateStore,
-    holder: &lock::LockInfo,
-    progress: &Progress,
-) -> Result<(), DeployError> {
+async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo) -> Result<(), DeployError> {
+    let (cloud, env, app, state, _, progress) = run.parts();
     progress.warn(&format!(
         "deployment {} (pid {} on {}, since {}) was interrupted while it held the lock",
         holder.deployment, holder.pid, holder.host, holder.started
@@ -621,9 +616,7 @@ async fn recover<C: Cloud>(
     match backup::verify(cloud, state, &holder.deployment).await {
         Ok(b) => {
             let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
-            let restored = restore(cloud, env, app, &b, state, &holder.deployment, &all, true, &[], progress)
-                .await
-                .map_err(failed)?;
+            let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await.map_err(failed)?;
             let mut record = Record::new(
                 &holder.deployment,
                 "deploy",
@@ -662,27 +655,20 @@ async fn recover<C: Cloud>(
 }
 
 /// Restores the stacks this deployment touched and the files it wrote, from the backup.
-#[allow(clippy::too_many_arguments)]
 pub async fn restore<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &Run<'_, C>,
     backup: &Backup,
-    state: &StateStore,
     id: &str,
     touched: &[String],
     files_written: bool,
     journal_written: &[(String, String)],
-    progress: &Progress,
 ) -> Result<Vec<String>, String> {
+    let (cloud, env, app, state, _, progress) = run.parts();
     progress.step("restore", &format!("back to the backup taken by {id}, in reverse order"));
     let before: BTreeMap<String, BTreeMap<String, String>> =
         backup.stacks.iter().filter(|s| s.existed).map(|s| (s.name.clone(), s.outputs.clone())).collect();
-    let mut restored: Vec<String> = aliases_first(cloud, app, &before, Some(touched), progress)
-        .await
-        .into_iter()
-        .map(|m| format!("alias {m}"))
-        .collect();
+    let mut restored: Vec<String> =
+        aliases_first(run, &before, Some(touched)).await.into_iter().map(|m| format!("alias {m}")).collect();
     let only: Vec<(String, String)> = journal_written.to_vec();
     if files_written {
         for f in
@@ -749,12 +735,11 @@ pub async fn restore<C: Cloud>(
 /// the stacks are restored; the stacks then agree with it again. A move that fails is only
 /// reported: the stack restore that follows sets the alias anyway. Returns the moves made.
 pub(crate) async fn aliases_first<C: Cloud>(
-    cloud: &C,
-    app: &App,
+    run: &Run<'_, C>,
     outputs: &BTreeMap<String, BTreeMap<String, String>>,
     only: Option<&[String]>,
-    progress: &Progress,
 ) -> Vec<String> {
+    let (cloud, _, app, _, _, progress) = run.parts();
     let mut moved = vec![];
     for s in &app.stacks {
         if only.is_some_and(|o| !o.contains(&s.name)) {
@@ -780,12 +765,8 @@ pub(crate) async fn aliases_first<C: Cloud>(
 
 /// `--restart-live` (media review L1): the pipeline goes off air for a change MediaLive makes
 /// only while idle; the journal remembers it so a failure or an interruption starts it again.
-pub(crate) async fn off_air<C: Cloud>(
-    cloud: &C,
-    live: &crate::ops::media::LivePlan,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
-) -> Result<(), String> {
+pub(crate) async fn off_air<C: Cloud>(run: &Run<'_, C>, live: &crate::ops::media::LivePlan) -> Result<(), String> {
+    let (cloud, _, _, _, journal, progress) = run.parts();
     if !live.restart {
         return Ok(());
     }
@@ -804,13 +785,11 @@ pub(crate) async fn off_air<C: Cloud>(
 /// After the change: the pipeline [`off_air`] stopped is started again, and the stream checked
 /// (flow ACTIVE, channel RUNNING, HLS answering); the checks go into the record.
 pub(crate) async fn on_air<C: Cloud>(
-    cloud: &C,
-    app: &App,
+    run: &Run<'_, C>,
     live: &crate::ops::media::LivePlan,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
     record: &mut Record,
 ) -> Result<(), String> {
+    let (cloud, _, app, _, journal, progress) = run.parts();
     if !live.restart {
         return Ok(());
     }
@@ -834,32 +813,67 @@ pub(crate) async fn on_air<C: Cloud>(
 /// [`fail_and_restore`] for a run that may have taken the pipeline off air: the restore edits
 /// the channel too, so it is stopped for it whatever state the failure left, and started again
 /// after, so a failed run never leaves the stream off.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn fail_and_restore_on_air<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &Run<'_, C>,
     backup: &Backup,
-    state: &StateStore,
-    journal: &Mutex<Journal>,
     record: Record,
     failure: String,
-    progress: &Progress,
 ) -> DeployError {
+    let (cloud, _, _, _, journal, _) = run.parts();
     let stopped = lock_journal(journal).stopped_live.clone();
     if let Some(p) = &stopped {
         let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
     }
-    let err = fail_and_restore(cloud, env, app, backup, state, journal, record, failure, progress).await;
+    let err = fail_and_restore(run, backup, record, failure).await;
     if let Some(p) = &stopped {
-        back_on_air(cloud, p, env, progress).await;
+        back_on_air(run, p).await;
     }
     err
 }
 
+/// Resolves when the run is asked to stop: Ctrl-C (SIGINT), SIGTERM (a CI job cancelled, a
+/// container stopped) or SIGHUP (the terminal went away). A deploy or rollback then restores
+/// what it changed before exiting ([`interrupted`]).
+pub async fn interruption() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs a deploy or a rollback (`work`) until it ends or the process is asked to stop; then
+/// what it changed is restored ([`interrupted`]) before the error is returned.
+pub async fn until_interrupted<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    progress: &Progress,
+    journal: &Mutex<Journal>,
+    work: impl std::future::Future<Output = Result<Record, DeployError>>,
+) -> Result<Record, DeployError> {
+    tokio::select! {
+        r = work => r,
+        _ = interruption() => Err(interrupted(cloud, env, app, progress, journal).await),
+    }
+}
+
 /// A failed or interrupted deploy never leaves the stream off: the pipeline this run took off air
 /// is started again (or the user is told the command that does it).
-async fn back_on_air<C: Cloud>(cloud: &C, p: &crate::ops::media::Pipeline, env: &Environment, progress: &Progress) {
+async fn back_on_air<C: Cloud>(run: &Run<'_, C>, p: &crate::ops::media::Pipeline) {
+    let (cloud, env, _, _, _, progress) = run.parts();
     match crate::ops::media::start_pipeline(cloud, p).await {
         Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
         Err(e) => progress
@@ -890,34 +904,33 @@ pub async fn interrupted<C: Cloud>(
             j.stopped_live.clone(),
         )
     };
-    let state = StateStore::new(env);
+    let run = Run::new(cloud, env, app, progress, journal);
+    let state = &run.state;
     if let Some(p) = &stopped {
         let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
     }
     let outcome = match backup {
-        Some(b) if !touched.is_empty() || files => {
-            match restore(cloud, env, app, &b, &state, &id, &touched, files, &written, progress).await {
-                Ok(restored) => DeployError::Restored {
-                    id: id.clone(),
-                    env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
-                    restored,
-                },
-                Err(e) => DeployError::Unrestored {
-                    id: id.clone(),
-                    env: env.name.clone(),
-                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
-                    restore_error: e,
-                    backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-                },
-            }
-        }
+        Some(b) if !touched.is_empty() || files => match restore(&run, &b, &id, &touched, files, &written).await {
+            Ok(restored) => DeployError::Restored {
+                id: id.clone(),
+                env: env.name.clone(),
+                failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
+                restored,
+            },
+            Err(e) => DeployError::Unrestored {
+                id: id.clone(),
+                env: env.name.clone(),
+                failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
+                restore_error: e,
+                backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+            },
+        },
         _ => DeployError::Refused(
             "interrupted (Ctrl-C, SIGTERM or SIGHUP) before anything in the environment was changed".into(),
         ),
     };
     if let Some(p) = &stopped {
-        back_on_air(cloud, p, env, progress).await;
+        back_on_air(&run, p).await;
     }
     if !matches!(outcome, DeployError::Refused(_)) {
         // the ledger says what happened to this run
@@ -930,10 +943,10 @@ pub async fn interrupted<C: Cloud>(
             record.result = "rolled-back".into();
             record.restored = restored.clone();
         }
-        let _ = ledger::write(cloud, &state, &record).await;
+        let _ = ledger::write(cloud, state, &record).await;
     }
     if locked {
-        let _ = lock::release(cloud, &state, &id).await;
+        let _ = lock::release(cloud, state, &id).await;
     }
     outcome
 }

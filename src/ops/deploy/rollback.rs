@@ -6,7 +6,6 @@
 use super::ledger::{self, Record};
 use super::propagate::{Outputs, Rendered};
 use super::stacks::{Desired, Guard};
-use super::state::StateStore;
 use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, stacks, step, verify};
 use crate::aws::Cloud;
 use crate::config::Environment;
@@ -55,16 +54,17 @@ pub async fn rollback<C: Cloud>(
     progress: &Progress,
     journal: &Mutex<Journal>,
 ) -> Result<Record, DeployError> {
-    let state = StateStore::new(env);
+    let run = super::Run::new(cloud, env, app, progress, journal);
+    let state = &run.state;
     let started = now();
     let clock = std::time::Instant::now();
     let id = lock_journal(journal).id.clone();
     let opts = DeployOptions { skip_checks: true, ..opts.clone() };
     let pre = {
         let _s = step(journal, "preflight");
-        preflight::run(cloud, env, app, &state, &opts, progress).await?
+        preflight::run(cloud, env, app, state, &opts, progress).await?
     };
-    let records = ledger::list(cloud, &state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+    let records = ledger::list(cloud, state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     let target = target(&records, to)?.clone();
     progress.info(&format!(
         "rolling back to {} (commit {}, {})",
@@ -82,30 +82,24 @@ pub async fn rollback<C: Cloud>(
             command: format!("rollback --to {}", target.id),
             pid: std::process::id(),
         };
-        lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        lock::acquire(cloud, state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
         lock_journal(journal).locked = true;
     }
-    let result =
-        rollback_locked(cloud, env, app, &opts, &target, progress, journal, &state, &pre, &started, clock).await;
-    let _ = lock::release(cloud, &state, &id).await;
+    let result = rollback_locked(&run, &opts, &target, &pre, &started, clock).await;
+    let _ = lock::release(cloud, state, &id).await;
     lock_journal(journal).locked = false;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn rollback_locked<C: Cloud>(
-    cloud: &C,
-    env: &Environment,
-    app: &App,
+    run: &super::Run<'_, C>,
     opts: &DeployOptions,
     target: &Record,
-    progress: &Progress,
-    journal: &Mutex<Journal>,
-    state: &StateStore,
     pre: &preflight::Preflight,
     started: &str,
     clock: std::time::Instant,
 ) -> Result<Record, DeployError> {
+    let (cloud, env, app, state, journal, progress) = run.parts();
     let id = lock_journal(journal).id.clone();
     // the target's snapshot must be complete before anything is touched
     let mut bodies: BTreeMap<String, String> = BTreeMap::new();
@@ -186,12 +180,12 @@ async fn rollback_locked<C: Cloud>(
     record.backup = Some(super::backup_ref(env, state, &id, &backup));
     record.restored_to = Some(target.id.clone());
     let outcome: Result<(), String> = async {
-        super::off_air(cloud, &live, progress, journal).await?;
+        super::off_air(run, &live).await?;
         // time to restore service: the old code answers once the aliases are back, before the
         // stacks (and everything else) are
         let recorded: BTreeMap<String, BTreeMap<String, String>> =
             target.stacks.iter().map(|(n, s)| (n.clone(), s.outputs.clone())).collect();
-        let moved = super::aliases_first(cloud, app, &recorded, None, progress).await;
+        let moved = super::aliases_first(run, &recorded, None).await;
         if !moved.is_empty() {
             // a failure from here restores these stacks, their aliases first
             for (name, o) in &recorded {
@@ -278,7 +272,7 @@ async fn rollback_locked<C: Cloud>(
             return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
         }
         drop(_s);
-        super::on_air(cloud, app, &live, progress, journal, &mut record).await
+        super::on_air(run, &live, &mut record).await
     }
     .await;
     record.finished = now();
@@ -295,9 +289,6 @@ async fn rollback_locked<C: Cloud>(
                 .map_err(|e| DeployError::Refused(format!("rolled back, but the record could not be written: {e}")))?;
             Ok(record)
         }
-        Err(failure) => {
-            Err(super::fail_and_restore_on_air(cloud, env, app, &backup, state, journal, record, failure, progress)
-                .await)
-        }
+        Err(failure) => Err(super::fail_and_restore_on_air(run, &backup, record, failure).await),
     }
 }
