@@ -31,9 +31,18 @@ pub struct Args {
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
     if args.rules {
-        for r in RULES {
-            ui::say(&format!("{}  {:<7}  {:<22}  {}", r.id, r.severity.as_str(), r.seed, r.title));
-        }
+        use crate::ui::draw::Column;
+        let columns = [
+            Column { heading: "rule", right: false },
+            Column { heading: "severity", right: false },
+            Column { heading: "from", right: false },
+            Column { heading: "lesson", right: false },
+        ];
+        let rows: Vec<Vec<String>> = RULES
+            .iter()
+            .map(|r| vec![r.id.to_string(), r.severity.as_str().to_string(), r.seed.to_string(), r.title.to_string()])
+            .collect();
+        ui::draw::table(&columns, &rows);
         return Ok(0);
     }
     let source = if args.templates.is_empty() {

@@ -85,17 +85,28 @@ pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
         e.currency,
         e.prices_checked
     ));
-    ui::say(&format!("{:<8} {:<28} {:<44} {:>14} {:>10}", "stack", "resource", "what", "quantity", "monthly"));
-    for l in &e.lines {
-        ui::say(&format!(
-            "{:<8} {:<28} {:<44} {:>14} {:>10.2}",
-            l.stack,
-            l.resource,
-            l.what,
-            format_quantity(l.quantity),
-            l.monthly
-        ));
-    }
+    use ui::draw::Column;
+    let columns = [
+        Column { heading: "stack", right: false },
+        Column { heading: "resource", right: false },
+        Column { heading: "what", right: false },
+        Column { heading: "quantity", right: true },
+        Column { heading: "monthly", right: true },
+    ];
+    let mut rows: Vec<Vec<String>> = e
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.stack.clone(),
+                l.resource.clone(),
+                l.what.clone(),
+                format_quantity(l.quantity),
+                format!("{:.2}", l.monthly),
+            ]
+        })
+        .collect();
+    // a subtotal per stack, then the total, in the same columns
     let mut by_stack: Vec<(String, f64)> = vec![];
     for l in &e.lines {
         match by_stack.iter_mut().find(|(s, _)| *s == l.stack) {
@@ -104,9 +115,10 @@ pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
         }
     }
     for (s, v) in by_stack {
-        ui::say(&format!("{:<8} {:>99.2}", s, v));
+        rows.push(vec![s, "subtotal".into(), String::new(), String::new(), format!("{v:.2}")]);
     }
-    ui::say(&format!("{:<8} {:>99.2}", "total", e.total));
+    rows.push(vec!["total".into(), String::new(), String::new(), String::new(), format!("{:.2}", e.total)]);
+    ui::draw::table(&columns, &rows);
     Ok(0)
 }
 
@@ -146,59 +158,56 @@ pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
             ui::say(&serde_json::to_string_pretty(&serde_json::json!({"differs": differs, "stacks": diffs}))?);
             return Ok(u8::from(differs));
         }
-        let on = ui::colour_stdout();
-        for d in &diffs {
-            if d.is_empty() {
-                ui::say(&format!("{} {}", ui::bold(on, &format!("stack {}", d.stack)), ui::dim(on, "no change")));
-                continue;
-            }
-            ui::say(&ui::bold(
-                on,
-                &format!("stack {} ({}){}", d.stack, d.stack_name, if d.deployed { "" } else { ": not deployed" }),
-            ));
-            for r in &d.resources {
-                let mut repl = r.replacement.as_ref().map(|x| format!(" [Replacement: {x}]")).unwrap_or_default();
-                if let Some(live) = r.live {
-                    repl.push_str(&format!(" [live: {}]", live.label()));
-                }
-                let head = format!(
-                    "{} {} ({}){repl}",
-                    match r.action.as_str() {
-                        "add" => "+",
-                        "remove" => "-",
-                        _ => "~",
-                    },
-                    r.logical_id,
-                    r.resource_type
-                );
-                if r.data_loss {
-                    ui::say(&format!(
-                        "  {}",
-                        ui::red(
-                            on,
-                            &format!(
-                                "{head}  DATA LOSS: this stateful resource would be {}",
-                                if r.action == "remove" { "deleted" } else { "replaced" }
-                            )
-                        )
-                    ));
+        let drawn: Vec<ui::draw::DiffStack> = diffs
+            .iter()
+            .map(|d| ui::draw::DiffStack {
+                title: if d.is_empty() {
+                    format!("stack {}", d.stack)
                 } else {
-                    ui::say(&format!("  {head}"));
-                }
-                for c in &r.changes {
-                    ui::say(&format!("      {}: {} -> {}", c.path, show(&c.old), show(&c.new)));
-                }
-                for (sign, s) in &r.statements {
-                    ui::say(&format!("      {sign} statement {}", s));
-                }
-            }
-            for p in &d.parameters {
-                ui::say(&format!("  parameter {}: {} -> {}", p.path, show(&p.old), show(&p.new)));
-            }
-            if let Some(n) = &d.change_set_note {
-                ui::say(&format!("  {}", ui::dim(on, n)));
-            }
-        }
+                    format!("stack {} ({}){}", d.stack, d.stack_name, if d.deployed { "" } else { ": not deployed" })
+                },
+                unchanged: d.is_empty(),
+                entries: d
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        let mut repl =
+                            r.replacement.as_ref().map(|x| format!(" [Replacement: {x}]")).unwrap_or_default();
+                        if let Some(live) = r.live {
+                            repl.push_str(&format!(" [live: {}]", live.label()));
+                        }
+                        let mut details: Vec<String> = r
+                            .changes
+                            .iter()
+                            .map(|c| format!("{}: {} -> {}", c.path, show(&c.old), show(&c.new)))
+                            .collect();
+                        details.extend(r.statements.iter().map(|(sign, s)| format!("{sign} statement {s}")));
+                        ui::draw::DiffEntry {
+                            sign: match r.action.as_str() {
+                                "add" => '+',
+                                "remove" => '-',
+                                _ => '~',
+                            },
+                            head: format!("{} ({}){repl}", r.logical_id, r.resource_type),
+                            danger: r.data_loss.then(|| {
+                                format!(
+                                    "DATA LOSS: this stateful resource would be {}",
+                                    if r.action == "remove" { "deleted" } else { "replaced" }
+                                )
+                            }),
+                            details,
+                        }
+                    })
+                    .collect(),
+                trailing: d
+                    .parameters
+                    .iter()
+                    .map(|p| format!("parameter {}: {} -> {}", p.path, show(&p.old), show(&p.new)))
+                    .collect(),
+                note: d.change_set_note.clone(),
+            })
+            .collect();
+        ui::draw::diff(&drawn);
         Ok(u8::from(differs))
     })
 }
@@ -226,16 +235,28 @@ pub fn status(root: &Path, args: StatusArgs) -> anyhow::Result<u8> {
             return Ok(0);
         }
         ui::say(&format!("{}/{} in account {} {}", app.app, env.name, env.account, env.region));
-        for st in &s.stacks {
-            ui::say(&format!(
-                "  {:<8} {:<28} {:<22} updated {:<22} drift {}",
-                st.stack,
-                st.stack_name,
-                st.status,
-                st.last_updated.clone().unwrap_or_else(|| "-".into()),
-                st.drift
-            ));
-        }
+        use ui::draw::Column;
+        let columns = [
+            Column { heading: "stack", right: false },
+            Column { heading: "name", right: false },
+            Column { heading: "status", right: false },
+            Column { heading: "updated", right: false },
+            Column { heading: "drift", right: false },
+        ];
+        let rows: Vec<Vec<String>> = s
+            .stacks
+            .iter()
+            .map(|st| {
+                vec![
+                    st.stack.clone(),
+                    st.stack_name.clone(),
+                    st.status.clone(),
+                    st.last_updated.clone().unwrap_or_else(|| "-".into()),
+                    st.drift.clone(),
+                ]
+            })
+            .collect();
+        ui::draw::table(&columns, &rows);
         match &s.lock {
             Some(l) => ui::say(&format!(
                 "  lock     held by {} on {} since {} (deployment {})",

@@ -77,4 +77,5 @@ pub fn error(message: &str) {
 pub fn warn(message: &str) {
     err_line(&format!("{} {message}", yellow(colour_stderr(), "warning:")));
 }
+pub mod draw;
 pub mod progress;
