@@ -19,7 +19,7 @@ use crate::template::{ASSETS_BUCKET_PARAMETER, App, sha256_hex, zip_asset};
 use crate::ui::progress::Progress;
 use backup::Backup;
 use ledger::{BackupRef, Record, StackRecord, StepTime};
-use propagate::Outputs;
+use propagate::{Outputs, Rendered};
 use stacks::{Desired, Guard};
 use state::StateStore;
 use std::collections::BTreeMap;
@@ -438,72 +438,70 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
     }
 }
 
-/// Stacks, files, verification; a failure is returned as text for the record.
-async fn apply_all<C: Cloud>(
+/// What a run applies to a stack, given the outputs of the stacks before it (`None`: leave it).
+pub(crate) type DesiredOf<'a> =
+    dyn Fn(&crate::template::Stack, &Outputs) -> Result<Option<Desired>, String> + Sync + 'a;
+
+/// The stacks step of every run: each stack's template and parameters from `desired_of` (given
+/// the outputs of the stacks before it; `None` leaves a stack as it is), in dependency waves with
+/// independent stacks together, each through a change set; recorded, and the outputs returned.
+pub(crate) async fn apply_stacks<C: Cloud>(
     run: &Run<'_, C>,
-    opts: &DeployOptions,
-    previous: &Outputs,
+    headline: &str,
+    guard: Guard,
     record: &mut Record,
-) -> Result<(), String> {
-    let (cloud, env, app, state, journal, progress) = run.parts();
+    desired_of: &DesiredOf<'_>,
+) -> Result<Outputs, String> {
+    let (cloud, _, app, _, journal, progress) = run.parts();
     let id = record.id.clone();
     let mut outputs: Outputs = BTreeMap::new();
-    {
-        let _s = step(journal, "stacks");
-        progress.step("stacks", &format!("{} stacks in dependency order", app.stacks.len()));
-        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
-        let tags = stack_tags(env);
-        for wave in waves(app) {
-            let mut desired = vec![];
-            for i in &wave {
-                let s = &app.stacks[*i];
-                let params = parameters(s, &outputs, state)?;
-                desired.push(Desired {
-                    name: s.name.clone(),
-                    stack_name: s.stack_name.clone(),
-                    region: s.region.clone(),
-                    body: s.template.to_json(),
-                    parameters: params,
-                    tags: tags.clone(),
-                });
+    let _s = step(journal, "stacks");
+    progress.step("stacks", headline);
+    for wave in waves(app) {
+        let mut desired = vec![];
+        for i in &wave {
+            let s = &app.stacks[*i];
+            match desired_of(s, &outputs)? {
+                Some(d) => desired.push(d),
+                None => progress.warn(&format!("stack {} is not part of this run; left as it is", s.name)),
             }
-            let change_set = format!("castform-{id}");
-            let results = futures::future::join_all(desired.iter().map(|d| {
-                let cs = change_set.clone();
-                async move {
-                    let mark = || touch(journal, &d.name);
-                    let r = stacks::apply(cloud, d, guard, &cs, progress, &mark).await;
-                    if r.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
-                        touch(journal, &d.name);
-                    }
-                    (d, r)
+        }
+        let change_set = format!("castform-{id}");
+        let results = futures::future::join_all(desired.iter().map(|d| {
+            let cs = change_set.clone();
+            async move {
+                let mark = || touch(journal, &d.name);
+                let r = stacks::apply(cloud, d, guard, &cs, progress, &mark).await;
+                if r.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
+                    touch(journal, &d.name);
                 }
-            }))
-            .await;
-            let mut failures = vec![];
-            for (d, r) in results {
-                match r {
-                    Ok(applied) => {
-                        record.stacks.insert(
-                            d.name.clone(),
-                            StackRecord {
-                                stack_name: d.stack_name.clone(),
-                                template_sha256: sha256_hex(d.body.as_bytes()),
-                                parameters: d.parameters.clone(),
-                                outputs: applied.outputs.clone(),
-                                status: applied.status.clone(),
-                                changed: applied.changed,
-                                change_set: applied.change_set.clone(),
-                            },
-                        );
-                        outputs.insert(d.name.clone(), applied.outputs);
-                    }
-                    Err(f) => failures.push(f.to_string()),
+                (d, r)
+            }
+        }))
+        .await;
+        let mut failures = vec![];
+        for (d, r) in results {
+            match r {
+                Ok(applied) => {
+                    record.stacks.insert(
+                        d.name.clone(),
+                        StackRecord {
+                            stack_name: d.stack_name.clone(),
+                            template_sha256: sha256_hex(d.body.as_bytes()),
+                            parameters: d.parameters.clone(),
+                            outputs: applied.outputs.clone(),
+                            status: applied.status.clone(),
+                            changed: applied.changed,
+                            change_set: applied.change_set.clone(),
+                        },
+                    );
+                    outputs.insert(d.name.clone(), applied.outputs);
                 }
+                Err(f) => failures.push(f.to_string()),
             }
-            if !failures.is_empty() {
-                return Err(failures.join("; "));
-            }
+        }
+        if !failures.is_empty() {
+            return Err(failures.join("; "));
         }
     }
     for (stack, o) in &outputs {
@@ -513,48 +511,102 @@ async fn apply_all<C: Cloud>(
             }
         }
     }
+    Ok(outputs)
+}
+
+/// The writing half of the propagate step of every run: each group of files in order
+/// (configuration first, then the frontend: D01), then an invalidation of every distribution
+/// serving them.
+pub(crate) async fn write_files<C: Cloud>(
+    run: &Run<'_, C>,
+    outputs: &Outputs,
+    groups: &[&[Rendered]],
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, _, _, _, journal, progress) = run.parts();
+    lock_journal(journal).files_written = true;
+    let mut written = vec![];
+    for files in groups {
+        written.extend(propagate::write(cloud, files, journal).await.map_err(|e| e.to_string())?);
+    }
+    if groups.iter().any(|g| !g.is_empty()) {
+        for d in propagate::distributions(outputs) {
+            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
+            progress.info(&format!("CloudFront {d}: invalidated /* (Completed)"));
+        }
+    }
+    record.files = written;
+    Ok(())
+}
+
+/// The verify step of every run: the health routes, and the served files (through the site's
+/// URL where it has one); the checks go into the record, a failed one fails the run.
+pub(crate) async fn verify_all<C: Cloud>(
+    run: &Run<'_, C>,
+    outputs: &Outputs,
+    files: &[Rendered],
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, _, app, _, journal, progress) = run.parts();
+    let _s = step(journal, "verify");
+    progress.step("verify", "health routes and served files");
+    let mut checks = verify::health(cloud, app, outputs, progress).await;
+    let site_url =
+        outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
+    let must_name: Vec<String> = app
+        .health_checks
+        .iter()
+        .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
+        .collect();
+    checks.extend(verify::served_files(cloud, files, site_url.as_deref(), &must_name).await);
+    for c in &checks {
+        progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+    }
+    record.checks = checks.clone();
+    match checks.iter().find(|c| !c.ok) {
+        Some(bad) => Err(format!("verification failed: {}: {}", bad.name, bad.detail)),
+        None => Ok(()),
+    }
+}
+
+/// A deploy's stacks, files and verification: the app's templates with parameters from the
+/// upstream outputs, files rendered from the new outputs; a failure is returned as text for the
+/// record.
+async fn apply_all<C: Cloud>(
+    run: &Run<'_, C>,
+    opts: &DeployOptions,
+    previous: &Outputs,
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, env, app, state, journal, progress) = run.parts();
+    let id = record.id.clone();
+    let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
+    let tags = stack_tags(env);
+    let headline = format!("{} stacks in dependency order", app.stacks.len());
+    let outputs = apply_stacks(run, &headline, guard, record, &|s, upstream| {
+        Ok(Some(Desired {
+            name: s.name.clone(),
+            stack_name: s.stack_name.clone(),
+            region: s.region.clone(),
+            body: s.template.to_json(),
+            parameters: parameters(s, upstream, state)?,
+            tags: tags.clone(),
+        }))
+    })
+    .await?;
     let rendered = {
         let _s = step(journal, "propagate");
         progress.step("propagate", "files rendered from the new outputs, written as one unit");
         let rendered = propagate::render_all(app, &env.root, &outputs, previous, &id).map_err(|e| e.to_string())?;
         let site = propagate::site_files(app, &env.root, &outputs).map_err(|e| e.to_string())?;
-        lock_journal(journal).files_written = true;
-        // configuration first, then the frontend (D01)
-        let mut written = propagate::write(cloud, &rendered, journal).await.map_err(|e| e.to_string())?;
-        written.extend(propagate::write(cloud, &site, journal).await.map_err(|e| e.to_string())?);
+        write_files(run, &outputs, &[&rendered, &site], record).await?;
         for f in &rendered {
             progress.info(&format!("s3://{}/{} ({} bytes)", f.bucket, f.key, f.body.len()));
         }
         progress.info(&format!("{} site files", site.len()));
-        // a distribution is invalidated when this deploy wrote files it may serve
-        let wrote_files = !rendered.is_empty() || !site.is_empty();
-        for d in propagate::distributions(&outputs).into_iter().filter(|_| wrote_files) {
-            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
-            progress.info(&format!("CloudFront {d}: invalidated /* (Completed)"));
-        }
-        record.files = written;
         rendered
     };
-    {
-        let _s = step(journal, "verify");
-        progress.step("verify", "health routes and served files");
-        let mut checks = verify::health(cloud, app, &outputs, progress).await;
-        let site_url =
-            outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
-        let must_name: Vec<String> = app
-            .health_checks
-            .iter()
-            .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
-            .collect();
-        checks.extend(verify::served_files(cloud, &rendered, site_url.as_deref(), &must_name).await);
-        for c in &checks {
-            progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
-        }
-        record.checks = checks.clone();
-        if let Some(bad) = checks.iter().find(|c| !c.ok) {
-            return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
-        }
-    }
+    verify_all(run, &outputs, &rendered, record).await?;
     // what `castform rollback --to <id>` puts back: the templates and the rendered files
     let bodies: Vec<(String, String)> = app.stacks.iter().map(|s| (s.name.clone(), s.template.to_json())).collect();
     snapshot(cloud, state, &id, &bodies, &rendered)

@@ -4,9 +4,9 @@
 //! first, and a failed rollback restores it like a failed deploy.
 
 use super::ledger::{self, Record};
-use super::propagate::{Outputs, Rendered};
+use super::propagate::Rendered;
 use super::stacks::{Desired, Guard};
-use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, stacks, step, verify};
+use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, step};
 use crate::aws::Cloud;
 use crate::config::Environment;
 use crate::template::{App, sha256_hex};
@@ -195,83 +195,26 @@ async fn rollback_locked<C: Cloud>(
             }
             record.service_restored_ms = Some(clock.elapsed().as_millis() as u64);
         }
-        let mut outputs: Outputs = BTreeMap::new();
-        {
-            let _s = step(journal, "stacks");
-            progress.step("stacks", &format!("back to the templates and parameters of {}", target.id));
-            for s in &app.stacks {
-                let (Some(rec), Some(body)) = (target.stacks.get(&s.name), bodies.get(&s.name)) else {
-                    progress.warn(&format!("stack {} was not part of {}; left as it is", s.name, target.id));
-                    continue;
-                };
-                let desired = Desired {
-                    name: s.name.clone(),
-                    stack_name: s.stack_name.clone(),
-                    region: s.region.clone(),
-                    body: body.clone(),
-                    parameters: rec.parameters.clone(),
-                    tags: super::stack_tags(env),
-                };
-                let applied = stacks::apply(
-                    cloud,
-                    &desired,
-                    Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force },
-                    &format!("castform-{id}"),
-                    progress,
-                    &|| super::touch(journal, &s.name),
-                )
-                .await;
-                if applied.as_ref().map(|a| a.changed).unwrap_or_else(|f| !f.untouched) {
-                    super::touch(journal, &s.name);
-                }
-                let applied = applied.map_err(|e| e.to_string())?;
-                record.stacks.insert(
-                    s.name.clone(),
-                    ledger::StackRecord {
-                        stack_name: s.stack_name.clone(),
-                        template_sha256: sha256_hex(body.as_bytes()),
-                        parameters: rec.parameters.clone(),
-                        outputs: applied.outputs.clone(),
-                        status: applied.status.clone(),
-                        changed: applied.changed,
-                        change_set: applied.change_set.clone(),
-                    },
-                );
-                outputs.insert(s.name.clone(), applied.outputs);
-            }
-        }
+        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
+        let tags = super::stack_tags(env);
+        let headline = format!("back to the templates and parameters of {}", target.id);
+        let outputs = super::apply_stacks(run, &headline, guard, &mut record, &|s, _| {
+            Ok(target.stacks.get(&s.name).zip(bodies.get(&s.name)).map(|(rec, body)| Desired {
+                name: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                region: s.region.clone(),
+                body: body.clone(),
+                parameters: rec.parameters.clone(),
+                tags: tags.clone(),
+            }))
+        })
+        .await?;
         {
             let _s = step(journal, "propagate");
             progress.step("propagate", &format!("the files of {}", target.id));
-            lock_journal(journal).files_written = true;
-            record.files = super::propagate::write(cloud, &files, journal).await.map_err(|e| e.to_string())?;
-            for d in super::propagate::distributions(&outputs) {
-                cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
-            }
+            super::write_files(run, &outputs, &[&files], &mut record).await?;
         }
-        for (stack, o) in &outputs {
-            for (k, v) in o {
-                if k.ends_with("Url") {
-                    record.urls.insert(format!("{stack}.{k}"), v.clone());
-                }
-            }
-        }
-        let _s = step(journal, "verify");
-        progress.step("verify", "health routes and served files");
-        let mut checks = verify::health(cloud, app, &outputs, progress).await;
-        let site_url =
-            outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
-        let must_name: Vec<String> = app
-            .health_checks
-            .iter()
-            .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
-            .collect();
-        checks.extend(verify::served_files(cloud, &files, site_url.as_deref(), &must_name).await);
-        record.checks = checks.clone();
-        if let Some(bad) = checks.iter().find(|c| !c.ok) {
-            return Err(format!("verification failed: {}: {}", bad.name, bad.detail));
-        }
-        drop(_s);
+        super::verify_all(run, &outputs, &files, &mut record).await?;
         super::on_air(run, &live, &mut record).await
     }
     .await;
