@@ -54,6 +54,47 @@ fn v2(w: &World) -> App {
     castform::apps::define(&env2).unwrap()
 }
 
+/// `local` with its media stack (the CDN left out: the fake has no CDN data plane), v1 deployed;
+/// the pipeline's channel id and flow ARN as the fake knows them.
+struct MediaWorld {
+    _dir: tempfile::TempDir,
+    env: Environment,
+    v1: App,
+    cloud: FakeCloud,
+    channel: String,
+    flow: String,
+}
+
+fn media_world() -> MediaWorld {
+    let dir = common::project_copy();
+    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
+    env.web.cdn = false;
+    let v1 = castform::apps::define(&env).unwrap();
+    let cloud = FakeCloud::new("000000000000", "us-west-2");
+    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+    run(&cloud, &env, &v1).expect("v1 deploys");
+    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
+    let id_of = |t: &str| resources.iter().find(|r| r.resource_type == t).unwrap().physical_id.clone();
+    let (channel, flow) = (id_of("AWS::MediaLive::Channel"), id_of("AWS::MediaConnect::Flow"));
+    MediaWorld { _dir: dir, env, v1, cloud, channel, flow }
+}
+
+/// A deploy of `next` that stops where Ctrl-C would catch it: every call hangs once `when` holds
+/// (the fake freezes), and the run is abandoned there. Returns its journal, for `interrupted`.
+fn deploy_until(w: &World, next: &App, progress: &Progress, when: castform::aws::fake::Freeze) -> Mutex<Journal> {
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    w.cloud.freeze_when(Some(when));
+    rt().block_on(async {
+        let opts = DeployOptions::default();
+        tokio::select! {
+            r = deploy(&w.cloud, &w.env, next, &opts, progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+    journal
+}
+
 fn run<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Result<Record, DeployError> {
     let progress = Progress::new(Mode::Plain);
     let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
@@ -488,16 +529,7 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
 /// written. (FakeCloud: the emulator cannot make a stack update fail at that moment on demand.)
 #[test]
 fn a_failed_restart_live_deploy_puts_the_old_configuration_back_on_air() {
-    let dir = common::project_copy();
-    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    env.web.cdn = false; // the fake has no CDN data plane
-    let v1 = castform::apps::define(&env).unwrap();
-    let cloud = FakeCloud::new("000000000000", "us-west-2");
-    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
-    run(&cloud, &env, &v1).expect("v1 deploys");
-    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
-    let id_of = |t: &str| resources.iter().find(|r| r.resource_type == t).unwrap().physical_id.clone();
-    let (channel, flow) = (id_of("AWS::MediaLive::Channel"), id_of("AWS::MediaConnect::Flow"));
+    let MediaWorld { _dir: _keep, env, cloud, channel, flow, .. } = media_world();
     cloud.set_channel(&channel, "RUNNING");
     cloud.set_flow(&flow, "ACTIVE");
     let v1_media = rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap();
@@ -550,17 +582,8 @@ fn an_interruption_while_a_change_set_executes_restores_that_stack() {
     let executed_before = w.cloud.executed();
     let next = v2(&w);
     let progress = Progress::new(Mode::Plain);
-    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
     let watcher = w.cloud.for_region("us-west-2");
-    w.cloud.freeze_when(Some(Box::new(move || watcher.executed() > executed_before)));
-    rt().block_on(async {
-        let opts = DeployOptions::default();
-        tokio::select! {
-            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
-            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
-        }
-    });
-    w.cloud.freeze_when(None);
+    let journal = deploy_until(&w, &next, &progress, Box::new(move || watcher.executed() > executed_before));
     // the first wave (data and web, independent) had its change sets executing, or about to
     let touched = journal.lock().unwrap().touched.clone();
     assert!(!touched.is_empty() && touched.iter().all(|t| t == "data" || t == "web"), "{touched:?}");
@@ -574,15 +597,7 @@ fn an_interruption_while_a_change_set_executes_restores_that_stack() {
 /// stream cut.)
 #[test]
 fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
-    let dir = common::project_copy();
-    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    env.web.cdn = false; // the fake has no CDN data plane
-    let v1 = castform::apps::define(&env).unwrap();
-    let cloud = FakeCloud::new("000000000000", "us-west-2");
-    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
-    run(&cloud, &env, &v1).expect("v1 deploys");
-    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
-    let channel = resources.iter().find(|r| r.resource_type == "AWS::MediaLive::Channel").unwrap().physical_id.clone();
+    let MediaWorld { _dir: _keep, env, v1, cloud, channel, .. } = media_world();
     cloud.set_channel(&channel, "RUNNING");
     let progress = Progress::new(Mode::Plain);
     let err = rt().block_on(castform::ops::review::destroy(&cloud, &env, &v1, true, &progress)).unwrap_err();
@@ -604,22 +619,13 @@ fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
 /// comes back on air after, and the recorded templates are back.
 #[test]
 fn a_rollback_that_edits_a_channel_on_air_needs_restart_live_and_ends_on_air() {
-    let dir = common::project_copy();
-    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    env.web.cdn = false; // the fake has no CDN data plane
-    let v1 = castform::apps::define(&env).unwrap();
-    let cloud = FakeCloud::new("000000000000", "us-west-2");
-    rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
-    run(&cloud, &env, &v1).expect("v1 deploys");
+    let MediaWorld { _dir: _keep, env, cloud, channel, flow, .. } = media_world();
     let v1_media = rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap();
     let mut env2 = env.clone();
     env2.tags.insert("Release".into(), "2".into());
     let v2 = castform::apps::define(&env2).unwrap();
     run(&cloud, &env2, &v2).expect("v2 deploys while the channel is idle");
     assert_ne!(rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap(), v1_media);
-    let resources = rt().block_on(cloud.list_stack_resources("lunora-player-local-media")).unwrap();
-    let id_of = |t: &str| resources.iter().find(|r| r.resource_type == t).unwrap().physical_id.clone();
-    let (channel, flow) = (id_of("AWS::MediaLive::Channel"), id_of("AWS::MediaConnect::Flow"));
     cloud.set_channel(&channel, "RUNNING");
     cloud.set_flow(&flow, "ACTIVE");
 
@@ -750,18 +756,9 @@ fn an_interruption_after_the_first_file_is_written_restores_the_files_too() {
     let next = v2(&w);
     let puts_before = w.cloud.file_puts();
     let progress = Progress::new(Mode::Plain);
-    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
     let watcher = w.cloud.for_region("us-west-2");
     // the site's own files are uploaded first; freeze once the next run has written one
-    w.cloud.freeze_when(Some(Box::new(move || watcher.file_puts() > puts_before)));
-    rt().block_on(async {
-        let opts = DeployOptions::default();
-        tokio::select! {
-            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
-            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
-        }
-    });
-    w.cloud.freeze_when(None);
+    let journal = deploy_until(&w, &next, &progress, Box::new(move || watcher.file_puts() > puts_before));
     assert!(journal.lock().unwrap().files_written, "the run was writing files");
     let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
     assert_restored(&w, &good_record, &before, err);
