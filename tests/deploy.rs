@@ -149,6 +149,15 @@ fn a_code_change_uploads_a_new_asset_and_moves_the_alias() {
         .collect();
     assert!(versions.contains(&new_version), "{versions:?}");
 
+    // the function hosts (Node.js processes the emulator started for the invocations above) end
+    // with the emulator, however it ends: none is left behind by a test
+    let hosts = String::from_utf8(
+        std::process::Command::new("pgrep").args(["-P", &emu.pid().to_string(), "node"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    let hosts: Vec<String> = hosts.split_whitespace().map(str::to_string).collect();
+    assert!(!hosts.is_empty(), "the invocations ran in function hosts");
+
     // gc with a retention of 1 frees the first deployment's backup, snapshot and code in the
     // versioned state bucket: no version of them is left (S3 keeps a plain delete's old bytes)
     let file = dir.path().join("environments/lunora/local.yaml");
@@ -170,6 +179,16 @@ fn a_code_change_uploads_a_new_asset_and_moves_the_alias() {
     let left: Vec<&&str> =
         keys.iter().filter(|k| (k.contains(first_id) && !k.contains("/ledger/")) || **k == first_asset).collect();
     assert!(left.is_empty(), "versions of the collected deployment left: {left:?}");
+    // killed outright (SIGKILL, as a test runner that gives up would), the emulator cannot stop
+    // its hosts; they notice and end within a few seconds
+    let _ = std::process::Command::new("kill").args(["-KILL", &emu.pid().to_string()]).status();
+    drop(emu);
+    let started = std::time::Instant::now();
+    let alive = || hosts.iter().filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()).count();
+    while alive() > 0 && started.elapsed() < std::time::Duration::from_secs(15) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(alive(), 0, "function hosts outlived their emulator: {hosts:?}");
 }
 
 #[test]

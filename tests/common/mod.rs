@@ -217,6 +217,13 @@ fn dechunk(body: &str) -> String {
     }
 }
 
+impl Emulator {
+    /// The emulator's process id (its function hosts are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();
