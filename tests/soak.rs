@@ -9,20 +9,9 @@
 mod common;
 
 use castform::aws::{AwsCloud, Cloud};
-use common::{Emulator, project_copy};
+use common::{Emulator, ok, project_copy};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// A small deterministic generator (xorshift), seeded from the clock and printed, so a failing
 /// round can be replayed with `CASTFORM_SOAK_SEED`.

@@ -252,3 +252,15 @@ pub fn assert_all_real(resources: &[castform::aws::StackResource], stack: &str) 
     assert!(unreal.is_empty(), "{stack}: not really created: {unreal:?}");
     resources.len()
 }
+
+/// The command succeeded; its stdout. Otherwise a failure showing its exit code and both streams.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
