@@ -456,13 +456,16 @@ fn a_confirm_environment_asks_refuses_a_dirty_tree_and_json_is_one_event_per_lin
     {
         use std::io::{Read, Write};
         let bin = env!("CARGO_BIN_EXE_castform");
-        let line = format!("{bin} deploy local --allow-dirty --root {}", dir.path().display());
+        // `exec`: script(1) runs the line with $SHELL, and a shell that stays as castform's parent
+        // (dash, CI's /bin/sh) dies of the same Ctrl-C itself, so script would report 130 for it
+        let line = format!("exec {bin} deploy local --allow-dirty --root {}", dir.path().display());
         let cmd = emu.castform_command(&[], dir.path());
         let mut child = std::process::Command::new("script")
             .args(["-qefc", &line, "/dev/null"])
             .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
             .env("AWS_CONFIG_FILE", "/nonexistent")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("SHELL", "/bin/sh")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
