@@ -50,7 +50,8 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
 #[test]
 fn rule_ids_are_unique_and_complete() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    let expected: Vec<String> = (1..=23).map(|n| format!("L{n:02}")).collect();
+    let expected: Vec<String> =
+        (1..=23).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
     assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
@@ -203,13 +204,43 @@ fn every_shipped_environment_is_clean_but_prods_documentation_encoder_address() 
 }
 
 #[test]
-fn an_unreadable_template_is_bad_input_exit_2() {
+fn an_unreadable_template_is_one_finding_and_the_others_are_still_checked() {
+    // issue 17: one bad file no longer stops a run of many, and --json still comes whole
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n  B: [\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_castform"))
-        .args(["check", "--template", "/nonexistent/t.yaml"])
+        .args(["check", "--json", "--template", "/nonexistent/t.yaml"])
+        .arg(&bad)
+        .arg(fixture("T03-fail.yaml"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read template /nonexistent/t.yaml"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["templates"].as_u64(), report["unreadable"].as_u64()), (Some(3), Some(2)));
+    let findings = report["findings"].as_array().unwrap();
+    let t06: Vec<&str> =
+        findings.iter().filter(|f| f["rule"] == "T06").map(|f| f["message"].as_str().unwrap()).collect();
+    assert!(t06.iter().any(|m| m.starts_with("/nonexistent/t.yaml: cannot be read")), "{t06:?}");
+    // file, line and column of the YAML error
+    assert!(t06.iter().any(|m| m.contains("bad.yaml:5:1: not valid YAML")), "{t06:?}");
+    assert!(findings.iter().any(|f| f["rule"] == "T03" && f["line"].as_u64().is_some()), "the good file was checked");
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `castform check --rules | head -1`: the reader goes away after one line
+    let mut child = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--template"])
+        .args((0..200).map(|_| fixture("T03-fail.yaml")))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(101), "panicked: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 #[command(
-    about = "Check templates against the lessons of the seeds (rules L01-L23) and the registry schemas",
+    about = "Check templates: their structure (T01-T06), every resource against CloudFormation's registry schemas, and the lessons L01-L23",
     after_help = "Examples:\n  castform check prod                       the Lunora prod stacks\n  castform check --all                      every environment of every app\n  castform check --template stack.yaml      any CloudFormation template, JSON or YAML\n  castform check --rules                    list the rules\n\nExit codes: 0 no error, 2 an error was found, 1 castform itself failed.\nSuppress a rule for one resource with a reason in its Metadata:\n  Metadata: {castform: {suppress: [{rule: L13, reason: \"...\"}]}}"
 )]
 pub struct Args {
@@ -21,6 +21,10 @@ pub struct Args {
     /// Check these template files instead of castform's own stacks.
     #[arg(long = "template", num_args = 1.., value_name = "FILE")]
     pub templates: Vec<PathBuf>,
+    /// The region the --template files deploy to: which resource types exist there
+    /// (default us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
     /// One JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -55,7 +59,15 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         }
         Source::Files(args.templates)
     };
-    let report = check(&CheckOptions { root: root.to_path_buf(), source, today: crate::rules::today() })?;
+    if let Some(r) = &args.region
+        && !crate::rules::registry::known_region(r)
+    {
+        return crate::config::bad_input(format!(
+            "--region {r}: CloudFormation's registry has no such region\nhelp: give a region such as us-east-1 or eu-west-1"
+        ));
+    }
+    let report =
+        check(&CheckOptions { root: root.to_path_buf(), source, region: args.region, today: crate::rules::today() })?;
     if args.json {
         ui::say(&serde_json::to_string_pretty(&report)?);
     } else {
@@ -77,21 +89,26 @@ fn print_human(report: &Report) {
             (Severity::Error, _) => ui::red(on, "error"),
             (Severity::Warning, _) => ui::yellow(on, "warning"),
         };
-        ui::say(&format!("  {sev} {} {} ({}): {} — fix: {}", f.rule, f.logical_id, f.resource_type, f.message, f.fix));
+        let at = f.line.map(|l| format!("{}:{l}: ", f.stack)).unwrap_or_default();
+        ui::say(&format!(
+            "  {sev} {} {} ({}): {at}{} — fix: {}",
+            f.rule, f.logical_id, f.resource_type, f.message, f.fix
+        ));
         if let Some(reason) = &f.suppressed {
             ui::say(&format!("      {}", ui::dim(on, &format!("reason: {reason}"))));
         }
     }
     if !report.types_without_schema.is_empty() {
         ui::say(&format!(
-            "no registry schema vendored for {} (L17 skipped them)",
+            "no registry schema for {} (custom or third-party types: L17 skipped them)",
             report.types_without_schema.join(", ")
         ));
     }
     let s = &report.summary;
     let line = format!(
-        "checked {} templates, {} resources against {} rules: {} errors, {} warnings, {} suppressed",
+        "checked {} templates{}, {} resources against {} rules: {} errors, {} warnings, {} suppressed",
         report.templates,
+        if report.unreadable > 0 { format!(" ({} unreadable)", report.unreadable) } else { String::new() },
         report.resources,
         report.rules.len(),
         s.errors,

@@ -15,6 +15,8 @@ pub enum Source {
 pub struct CheckOptions {
     pub root: PathBuf,
     pub source: Source,
+    /// The region template files deploy to (`--region`); synthesized stacks know theirs.
+    pub region: Option<String>,
     /// Days since 1970-01-01 (runtime deprecation).
     pub today: i64,
 }
@@ -32,8 +34,11 @@ pub struct Report {
     pub templates: usize,
     pub resources: usize,
     pub rules: Vec<&'static str>,
-    /// Resource types without a vendored registry schema (L17 could not check them).
+    /// Resource types without a registry schema (custom and third-party types: L17 could not
+    /// check them).
     pub types_without_schema: Vec<String>,
+    /// Files that could not be read as templates (each is also a T06 finding).
+    pub unreadable: usize,
     pub summary: Summary,
     pub findings: Vec<Finding>,
 }
@@ -50,6 +55,10 @@ pub struct Checked {
     pub template: serde_json::Value,
     pub region: Option<String>,
     pub env: Option<EnvFacts>,
+    /// The file's text, for the line of each finding.
+    pub text: Option<String>,
+    /// Why the file could not be read, when it could not (`file:line:column: ...`).
+    pub unreadable: Option<String>,
 }
 
 /// The synthesized stacks of a selection, ready to check.
@@ -68,25 +77,64 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
                 template: st.template.to_value(),
                 region: Some(st.region.clone()),
                 env: Some(facts.clone()),
+                text: None,
+                unreadable: None,
             });
         }
     }
     Ok(out)
 }
 
-/// Template files, JSON or YAML.
-pub fn files(paths: &[PathBuf]) -> Result<Vec<Checked>> {
+/// Template files, JSON or YAML. A file that cannot be read is kept with its reason, so the
+/// others are still checked and the report still comes (T06).
+pub fn files(paths: &[PathBuf], region: Option<&str>) -> Vec<Checked> {
     let mut out = vec![];
     for p in paths {
         let shown = p.display().to_string();
-        let text = match std::fs::read_to_string(p) {
-            Ok(t) => t,
-            Err(e) => return crate::config::bad_input(format!("cannot read template {shown}: {e}")),
+        let mut c = Checked {
+            stack: shown.clone(),
+            template: serde_json::Value::Null,
+            region: region.map(str::to_string),
+            env: None,
+            text: None,
+            unreadable: None,
         };
-        let template = template_file::parse(&text, &shown)?;
-        out.push(Checked { stack: shown, template, region: None, env: None });
+        match std::fs::read(p) {
+            Err(e) => c.unreadable = Some(format!("{shown}: cannot be read: {e}")),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(e) => {
+                    c.unreadable = Some(format!("{shown}: is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+                }
+                Ok(text) => {
+                    match template_file::parse(&text, &shown) {
+                        Ok(t) => c.template = t,
+                        Err(e) => c.unreadable = Some(e.to_string()),
+                    }
+                    c.text = Some(text);
+                }
+            },
+        }
+        out.push(c);
     }
-    Ok(out)
+    out
+}
+
+/// The line a finding's logical id (or `Section.Name`) is declared on in a template file's text:
+/// the first line, after its section's, holding it as a key.
+pub fn line_of(text: &str, logical_id: &str) -> Option<usize> {
+    let (section, name) = match logical_id.split_once('.') {
+        Some((s, n)) if ["Parameters", "Outputs", "Conditions", "Mappings", "Rules"].contains(&s) => (s, n),
+        _ if ["Resources", "Transform", "AWSTemplateFormatVersion", "Description"].contains(&logical_id) => {
+            ("", logical_id)
+        }
+        _ => ("Resources", logical_id),
+    };
+    let is_key = |line: &str, key: &str| {
+        let t = line.trim_start().trim_start_matches(['"', '\'']);
+        t.strip_prefix(key).is_some_and(|rest| rest.trim_start_matches(['"', '\'']).trim_start().starts_with(':'))
+    };
+    let start = if section.is_empty() { 0 } else { text.lines().position(|l| is_key(l, section))? };
+    text.lines().enumerate().skip(start).find(|(_, l)| is_key(l, name)).map(|(i, _)| i + 1)
 }
 
 /// Runs every rule over every template.
@@ -94,7 +142,23 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
     let mut findings = vec![];
     let mut resources = 0;
     let mut missing: Vec<String> = vec![];
+    let mut unreadable = 0;
     for c in checked {
+        if let Some(why) = &c.unreadable {
+            unreadable += 1;
+            findings.push(Finding {
+                rule: "T06",
+                severity: Severity::Error,
+                stack: c.stack.clone(),
+                logical_id: "-".into(),
+                resource_type: "-".into(),
+                message: why.clone(),
+                fix: "make it valid JSON or YAML whose top level is a mapping of template sections".into(),
+                suppressed: None,
+                line: None,
+            });
+            continue;
+        }
         let target = Target {
             stack: c.stack.clone(),
             template: &c.template,
@@ -104,11 +168,17 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
         };
         resources += target.resources().count();
         for (_, ty, _) in target.resources() {
-            if !schema::has_schema(ty) && !missing.iter().any(|m| m == ty) {
+            if !ty.is_empty() && !schema::has_schema(ty) && !missing.iter().any(|m| m == ty) {
                 missing.push(ty.to_string());
             }
         }
-        findings.extend(rules::check(&target));
+        let mut found = rules::check(&target);
+        if let Some(text) = &c.text {
+            for f in &mut found {
+                f.line = line_of(text, &f.logical_id);
+            }
+        }
+        findings.extend(found);
     }
     missing.sort();
     let active = |f: &&Finding| f.suppressed.is_none();
@@ -123,6 +193,7 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
         resources,
         rules: rules::RULES.iter().map(|r| r.id).collect(),
         types_without_schema: missing,
+        unreadable,
         summary,
         findings,
     }
@@ -131,7 +202,23 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
 pub fn run(opts: &CheckOptions) -> Result<Report> {
     let checked = match &opts.source {
         Source::Apps(sel) => synthesized(&opts.root, sel)?,
-        Source::Files(paths) => files(paths)?,
+        Source::Files(paths) => files(paths, opts.region.as_deref()),
     };
     Ok(check_all(&checked, opts.today))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_point_at_the_line_of_their_resource_or_section() {
+        let yaml = "Parameters:\n  Bucket:\n    Type: String\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\nOutputs:\n  Bucket:\n    Value: x\n";
+        assert_eq!(line_of(yaml, "Bucket"), Some(5));
+        assert_eq!(line_of(yaml, "Parameters.Bucket"), Some(2));
+        assert_eq!(line_of(yaml, "Outputs.Bucket"), Some(8));
+        let json = "{\n \"Resources\": {\n  \"Q\": {\"Type\": \"AWS::SQS::Queue\"}\n }\n}";
+        assert_eq!(line_of(json, "Q"), Some(3));
+        assert_eq!(line_of(json, "Nope"), None);
+    }
 }

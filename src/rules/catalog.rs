@@ -1,7 +1,7 @@
 //! The catalog: every rule with its stable id, title, severity, seed and advice.
 
 use super::Severity::{Error, Warning};
-use super::{Rule, cdn, hygiene, iam, lambda, media, schema, stateful};
+use super::{Rule, Sees, cdn, hygiene, iam, lambda, media, schema, stateful, structure};
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -11,6 +11,7 @@ pub static RULES: &[Rule] = &[
         seed: "000 issue 2",
         advice: "add lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and lambda:InvokeFunction (InvokedViaFunctionUrl true) on the same function",
         check: lambda::l01,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L02",
@@ -19,6 +20,7 @@ pub static RULES: &[Rule] = &[
         seed: "000, 003",
         advice: "move to a runtime whose end of support is more than 180 days away",
         check: lambda::l02,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L03",
@@ -27,6 +29,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 1 #1",
         advice: "bake values into the code, define the function in us-east-1, associate a version ARN",
         check: lambda::l03,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L04",
@@ -35,6 +38,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #1",
         advice: "viewer triggers: at most 128 MB and 5 s; origin triggers: at most 30 s",
         check: lambda::l04,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L05",
@@ -43,6 +47,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 1 #2, 001",
         advice: "Retain where the environment keeps data, Delete elsewhere",
         check: stateful::l05,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L06",
@@ -51,6 +56,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 1 #4",
         advice: "output its name, ARN or URL",
         check: hygiene::l06,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L07",
@@ -59,6 +65,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #9, 001",
         advice: "use AWS::Region, AWS::AccountId, AWS::Partition",
         check: hygiene::l07,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L08",
@@ -67,6 +74,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #8",
         advice: "PointInTimeRecoverySpecification, origin access control, the schema's current properties",
         check: hygiene::l08,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L09",
@@ -75,6 +83,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #5",
         advice: "give the schedule a role allowed lambda:InvokeFunction on that function's ARN",
         check: iam::l09,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L10",
@@ -83,6 +92,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #4",
         advice: "starting position, batch size, batching window, bounded retries, on-failure destination",
         check: stateful::l10,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L11",
@@ -91,6 +101,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #3",
         advice: "FunctionConfig.KeyValueStoreAssociations on a cloudfront-js-2.0 function used by a cache behavior",
         check: cdn::l11,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L12",
@@ -99,6 +110,7 @@ pub static RULES: &[Rule] = &[
         seed: "004 round 2 #1",
         advice: "raise MemorySize to 256 (edge viewer triggers excepted)",
         check: lambda::l12,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L13",
@@ -107,6 +119,7 @@ pub static RULES: &[Rule] = &[
         seed: "001, 002, 003",
         advice: "name actions, scope resources, no broad managed policies",
         check: iam::l13,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L14",
@@ -115,6 +128,7 @@ pub static RULES: &[Rule] = &[
         seed: "003",
         advice: "remove AWS_REGION and the other keys Lambda sets itself",
         check: lambda::l14,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L15",
@@ -123,6 +137,7 @@ pub static RULES: &[Rule] = &[
         seed: "002, 003",
         advice: "Secrets Manager or SSM SecureString, passed as ARNs or dynamic references",
         check: hygiene::l15,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L16",
@@ -131,6 +146,7 @@ pub static RULES: &[Rule] = &[
         seed: "002 security",
         advice: "srt-password decryption with a secret and a role, no Algorithm, the encoder's CIDR",
         check: media::l16,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L17",
@@ -139,6 +155,7 @@ pub static RULES: &[Rule] = &[
         seed: "003, 004 round 1 #3",
         advice: "correct names, types, required properties and enum values",
         check: schema::l17,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L18",
@@ -147,6 +164,7 @@ pub static RULES: &[Rule] = &[
         seed: "002 rollback strategy",
         advice: "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true",
         check: stateful::l18,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L19",
@@ -155,6 +173,7 @@ pub static RULES: &[Rule] = &[
         seed: "002 rollback strategy",
         advice: "a Version and an alias the URL or API serves",
         check: lambda::l19,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L20",
@@ -163,6 +182,7 @@ pub static RULES: &[Rule] = &[
         seed: "003 monitoring",
         advice: "AWS/Lambda Errors, more than 5 in 5 minutes",
         check: lambda::l20,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L21",
@@ -171,6 +191,7 @@ pub static RULES: &[Rule] = &[
         seed: "002 CORS configuration",
         advice: "list the site's CloudFront origin",
         check: lambda::l21,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L22",
@@ -179,6 +200,7 @@ pub static RULES: &[Rule] = &[
         seed: "002 cost controls",
         advice: "tag every taggable resource with the environment's tags",
         check: hygiene::l22,
+        sees: Sees::Branches,
     },
     Rule {
         id: "L23",
@@ -187,6 +209,61 @@ pub static RULES: &[Rule] = &[
         seed: "000 issue 4",
         advice: "put the real value in the environment file",
         check: hygiene::l23,
+        sees: Sees::Branches,
+    },
+    Rule {
+        id: "T01",
+        title: "the template's sections, parameters, conditions and outputs have CloudFormation's shape",
+        severity: Error,
+        seed: "template anatomy",
+        advice: "known section names, a Resources section, typed parameters, outputs with a Value",
+        check: structure::t01,
+        sees: Sees::Written,
+    },
+    Rule {
+        id: "T02",
+        title: "every resource has a Type and only CloudFormation's resource attributes",
+        severity: Error,
+        seed: "resource attributes",
+        advice: "Type, Properties, DependsOn, Condition, Metadata and the policies, with the values CloudFormation accepts",
+        check: structure::t02,
+        sees: Sees::Expanded,
+    },
+    Rule {
+        id: "T03",
+        title: "references resolve: Ref, GetAtt, Sub variables, DependsOn, conditions, mappings",
+        severity: Error,
+        seed: "intrinsic functions",
+        advice: "refer only to what the template declares, and to attributes the type has",
+        check: structure::t03,
+        sees: Sees::Expanded,
+    },
+    Rule {
+        id: "T04",
+        title: "every function is one CloudFormation knows, used where it may be",
+        severity: Error,
+        seed: "intrinsic functions",
+        advice: "process the template with the tool that defines a foreign function first; rule functions only in Rules",
+        check: structure::t04,
+        sees: Sees::Written,
+    },
+    Rule {
+        id: "T05",
+        title: "a template changed by a transform or macro says what was checked",
+        severity: Warning,
+        seed: "transforms and macros",
+        advice: "check the processed template as well; Fn::ForEach needs AWS::LanguageExtensions",
+        check: structure::t05,
+        sees: Sees::Written,
+    },
+    Rule {
+        id: "T06",
+        title: "the file can be read as a template",
+        severity: Error,
+        seed: "template formats",
+        advice: "valid JSON or YAML whose top level is a mapping of sections",
+        check: structure::t06,
+        sees: Sees::Written,
     },
 ];
 

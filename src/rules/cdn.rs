@@ -18,7 +18,7 @@ pub fn l11(t: &Target) -> Vec<Hit> {
             if b.get("KeyValueStoreAssociations").is_some() {
                 hits.push(Hit::new(
                     id,
-                    format!("{path} has KeyValueStoreAssociations, which is not a CloudFront property (seed 004 round 2)"),
+                    format!("{path} has KeyValueStoreAssociations, which is not a CloudFront property"),
                     "associate the store in the CloudFront Function's FunctionConfig.KeyValueStoreAssociations and attach that function to the behavior",
                 ));
             }

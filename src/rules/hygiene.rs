@@ -31,7 +31,7 @@ pub fn l06(t: &Target) -> Vec<Hit> {
             Hit::new(
                 id,
                 format!("{ty} has no stack output"),
-                "add an Output with its name, ARN or URL, so deploys and people can find it (seed 004 round 1)",
+                "add an Output with its name, ARN or URL, so deploys and people can find it",
             )
         })
         .collect()
@@ -96,7 +96,7 @@ pub fn l08(t: &Target) -> Vec<Hit> {
         if ty == "AWS::DynamoDB::Table" && p.get("PointInTimeRecoveryEnabled").is_some() {
             hits.push(Hit::new(
                 id,
-                "sets PointInTimeRecoveryEnabled at table level (seed 004 round 2)",
+                "sets PointInTimeRecoveryEnabled at table level",
                 "use PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}",
             ));
         }
@@ -302,7 +302,7 @@ pub fn l23(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(
                 id,
                 format!("{path} holds the placeholder {p:?}"),
-                "put the real value in the environment file (seed 000 issue 4)",
+                "put the real value in the environment file",
             ));
         } else if documentation_net_re().is_match(s) {
             // RFC 5737 reserves these ranges for documentation: no encoder ever sends from one,

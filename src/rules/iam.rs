@@ -73,7 +73,7 @@ pub fn l13(t: &Target) -> Vec<Hit> {
                 let special = if names.iter().any(|a| a.eq_ignore_ascii_case("iam:PassRole")) {
                     " (iam:PassRole on * lets the workload hand any role to a service)"
                 } else if names.iter().any(|a| a.eq_ignore_ascii_case("execute-api:ManageConnections")) {
-                    " (seed 003: ManageConnections on * reaches every WebSocket API in the account)"
+                    " (ManageConnections on * reaches every WebSocket API in the account)"
                 } else {
                     ""
                 };
@@ -97,7 +97,7 @@ pub fn l13(t: &Target) -> Vec<Hit> {
                 hits.push(Hit::new(
                     id,
                     format!("attaches the managed policy {name}"),
-                    "replace it with statements scoped to the resources the role uses (seed 003)",
+                    "replace it with statements scoped to the resources the role uses",
                 ));
             }
         }
@@ -132,7 +132,7 @@ pub fn l09(t: &Target) -> Vec<Hit> {
         if !ok {
             hits.push(Hit::new(
                 id,
-                format!("targets function {function} without a role allowed lambda:InvokeFunction on exactly it (seed 004 round 2)"),
+                format!("targets function {function} without a role allowed lambda:InvokeFunction on exactly it"),
                 "give the schedule a role (Target.RoleArn) whose policy allows lambda:InvokeFunction on that function's ARN",
             ));
         }

@@ -64,7 +64,7 @@ pub fn l01(t: &Target) -> Vec<Hit> {
         if !missing.is_empty() {
             hits.push(Hit::new(
                 id,
-                format!("public Function URL lacks the permission {}: the URL answers 403 (seed 000 issue 2)", missing.join(" and ")),
+                format!("public Function URL lacks the permission {}: the URL answers 403", missing.join(" and ")),
                 "add AWS::Lambda::Permission resources on the same function (Principal \"*\") for both actions, as castform's FunctionUrl does",
             ));
         }
@@ -161,7 +161,7 @@ pub fn l03(t: &Target) -> Vec<Hit> {
         if props["Environment"]["Variables"].as_object().is_some_and(|m| !m.is_empty()) {
             hits.push(Hit::new(
                 &f,
-                "a Lambda@Edge function has environment variables, which CloudFront refuses (seed 004 round 1)",
+                "a Lambda@Edge function has environment variables, which CloudFront refuses",
                 "bake per-environment values into the code from a template at build time",
             ));
         }
@@ -190,7 +190,7 @@ pub fn l04(t: &Target) -> Vec<Hit> {
         if viewer && memory > 128 {
             hits.push(Hit::new(
                 &f,
-                format!("a {event} Lambda@Edge function has {memory} MB; viewer triggers allow at most 128 MB (the seed's 256 MB is refused)"),
+                format!("a {event} Lambda@Edge function has {memory} MB; viewer triggers allow at most 128 MB (256 MB is refused)"),
                 "set MemorySize to 128 or move the logic to an origin trigger",
             ));
         }
@@ -238,7 +238,7 @@ pub fn l12(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(
                 id,
                 format!("a Node.js function with the AWS SDK v3 has {} MB", memory.unwrap_or(128)),
-                "give it at least 256 MB (seed 004 round 2)",
+                "give it at least 256 MB",
             ));
         }
     }
@@ -253,7 +253,7 @@ pub fn l14(t: &Target) -> Vec<Hit> {
             if LAMBDA_RESERVED_ENV.contains(&key.as_str()) {
                 hits.push(Hit::new(
                     id,
-                    format!("sets the reserved environment variable {key}; Lambda refuses the function (seed 003)"),
+                    format!("sets the reserved environment variable {key}; Lambda refuses the function"),
                     format!("remove {key}: Lambda sets it itself"),
                 ));
             }
@@ -305,7 +305,7 @@ pub fn l20(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(
                 id,
                 "has no errors alarm",
-                "add an AWS::CloudWatch::Alarm on AWS/Lambda Errors for it (seed 003: more than 5 errors in 5 minutes)",
+                "add an AWS::CloudWatch::Alarm on AWS/Lambda Errors for it (more than 5 errors in 5 minutes)",
             ));
         }
     }

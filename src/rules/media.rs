@@ -17,7 +17,7 @@ pub fn l16(t: &Target) -> Vec<Hit> {
     let mut check = |id: &str, src: &Value| {
         let dec = &src["Decryption"];
         if dec.is_null() {
-            hits.push(Hit::new(id, "the SRT listener is not encrypted", "add Decryption with KeyType srt-password, SecretArn and RoleArn (seed 002: AES-128 is SRT's passphrase encryption)"));
+            hits.push(Hit::new(id, "the SRT listener is not encrypted", "add Decryption with KeyType srt-password, SecretArn and RoleArn (AES-128 is SRT's passphrase encryption)"));
         } else {
             if dec["KeyType"] != "srt-password" {
                 hits.push(Hit::new(

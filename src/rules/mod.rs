@@ -5,11 +5,14 @@ mod catalog;
 mod cdn;
 mod hygiene;
 mod iam;
+mod intrinsics;
 mod lambda;
 mod media;
+pub mod registry;
 pub mod runtimes;
 pub mod schema;
 mod stateful;
+mod structure;
 pub mod template_file;
 mod util;
 
@@ -55,6 +58,20 @@ pub struct Rule {
     /// What to change, in general; each finding says what to change in its resource.
     pub advice: &'static str,
     pub check: fn(&Target) -> Vec<Hit>,
+    /// Which form of the template the check reads.
+    pub sees: Sees,
+}
+
+/// The form of a template a rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sees {
+    /// As written (sections, functions, transforms).
+    Written,
+    /// With `Fn::ForEach` loops expanded (references).
+    Expanded,
+    /// Expanded, and once per `Fn::If` branch (true, then false), so a value behind either
+    /// branch is checked; a finding both branches give is reported once.
+    Branches,
 }
 
 /// What a check found in one resource.
@@ -91,6 +108,10 @@ pub struct Finding {
     /// The stated reason when the resource's Metadata suppresses this rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// The line of the template file the finding is about (the resource's, for a resource),
+    /// when it is a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// What the rules know of the environment a template belongs to.
@@ -140,21 +161,49 @@ impl Target<'_> {
 /// Runs every rule over a target; suppressed findings are kept, marked with their reason.
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = vec![];
+    let (expanded, _) = intrinsics::expand_for_each(target.template);
+    let branches = if intrinsics::has_conditions(&expanded) {
+        vec![intrinsics::branch(&expanded, true), intrinsics::branch(&expanded, false)]
+    } else {
+        vec![expanded.clone()]
+    };
+    let resources = &expanded["Resources"];
     for r in RULES {
-        for hit in (r.check)(target) {
-            let resource = target.resource(&hit.logical_id);
-            let resource_type = resource.and_then(|r| r["Type"].as_str()).unwrap_or("-").to_string();
-            let suppressed = resource.and_then(|res| suppression(res, r.id));
-            out.push(Finding {
-                rule: r.id,
-                severity: hit.severity.unwrap_or(r.severity),
+        let forms: Vec<&Value> = match r.sees {
+            Sees::Written => vec![target.template],
+            Sees::Expanded => vec![&expanded],
+            Sees::Branches => branches.iter().collect(),
+        };
+        let mut seen: Vec<(String, String)> = vec![];
+        for form in forms {
+            let t = Target {
                 stack: target.stack.clone(),
-                logical_id: hit.logical_id,
-                resource_type,
-                message: hit.message,
-                fix: hit.fix,
-                suppressed,
-            });
+                template: form,
+                region: target.region.clone(),
+                env: target.env.clone(),
+                today: target.today,
+            };
+            for hit in (r.check)(&t) {
+                let key = (hit.logical_id.clone(), hit.message.clone());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let resource = resources.get(&hit.logical_id);
+                let resource_type = resource.and_then(|r| r["Type"].as_str()).unwrap_or("-").to_string();
+                let suppressed = resource.and_then(|res| suppression(res, r.id));
+                out.push(Finding {
+                    rule: r.id,
+                    severity: hit.severity.unwrap_or(r.severity),
+                    stack: target.stack.clone(),
+                    logical_id: hit.logical_id,
+                    resource_type,
+                    message: hit.message,
+                    fix: hit.fix,
+                    suppressed,
+                    line: None,
+                });
+            }
         }
     }
     // a suppression without a reason is itself an error
@@ -172,6 +221,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                     message: format!("suppresses {} without a reason", s["rule"].as_str().unwrap_or("a rule")),
                     fix: "state why in Metadata.castform.suppress[].reason, or remove the suppression".into(),
                     suppressed: None,
+                    line: None,
                 });
             }
         }

@@ -10,18 +10,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-/// Parsed schemas by type name.
+/// The type's registry schema (the default region's; schemas do not differ between regions).
 fn schema(type_name: &str) -> Option<&'static Value> {
-    static CACHE: OnceLock<Mutex<HashMap<String, &'static Value>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = cache.lock().ok()?;
-    if let Some(v) = map.get(type_name) {
-        return Some(v);
-    }
-    let text = crate::cfn::schema_text(type_name)?;
-    let v: &'static Value = Box::leak(Box::new(serde_json::from_str(text).ok()?));
-    map.insert(type_name.to_string(), v);
-    Some(v)
+    super::registry::schema(type_name, super::registry::DEFAULT_REGION)
 }
 
 /// Top-level properties the registry schema marks deprecated.
@@ -63,9 +54,9 @@ pub fn writable_properties(type_name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a vendored schema exists for the type.
+/// Whether CloudFormation's registry has a schema for the type.
 pub fn has_schema(type_name: &str) -> bool {
-    crate::cfn::schema_text(type_name).is_some()
+    super::registry::exists(type_name)
 }
 
 fn pattern(p: &str) -> Option<&'static Regex> {
@@ -91,8 +82,8 @@ static NULL: Value = Value::Null;
 impl<'a> Validator<'a> {
     fn resolve(&self, node: &'a Value) -> &'a Value {
         let root: &'a Value = self.root;
-        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
-            Some(name) => root["definitions"].get(name).unwrap_or(&NULL),
+        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => root.pointer(pointer).unwrap_or(&NULL),
             None => node,
         }
     }
@@ -120,6 +111,12 @@ impl<'a> Validator<'a> {
 
     fn validate(&mut self, node: &'a Value, v: &Value, path: &str, depth: usize) {
         if depth > 64 || is_intrinsic(v) {
+            return;
+        }
+        // a dynamic reference (`{{resolve:ssm:...}}`, `{{resolve:secretsmanager:...}}`) is
+        // replaced by CloudFormation with the stored value: only that value can be checked
+        // (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>)
+        if v.as_str().is_some_and(|s| s.contains("{{resolve:")) {
             return;
         }
         let node = self.resolve(node);
@@ -156,8 +153,29 @@ impl<'a> Validator<'a> {
             self.errors.push(format!("{path}: expected {}, found {}", types.join(" or "), kind(v)));
             return;
         }
-        if let Some(values) = node.get("enum").and_then(Value::as_array) {
-            let found = values.iter().any(|e| e == v || (e.as_str().is_some() && e.as_str() == v.as_str()));
+        if let Some(c) = node.get("const")
+            && c != v
+            && c.as_str().is_none_or(|c| Some(c) != v.as_str())
+        {
+            self.errors.push(format!("{path}: {v} must be {c}"));
+        }
+        let (values, caseless) = match (node.get("enum"), node.get("enumCaseInsensitive")) {
+            (Some(e), _) => (e.as_array(), false),
+            (None, Some(e)) => (e.as_array(), true),
+            _ => (None, false),
+        };
+        if let Some(values) = values {
+            let same = |e: &Value| match (e.as_str(), v.as_str()) {
+                (Some(a), Some(b)) => {
+                    if caseless {
+                        a.eq_ignore_ascii_case(b)
+                    } else {
+                        a == b
+                    }
+                }
+                _ => e == v || (e.is_number() && v.as_str().is_some_and(|b| b == e.to_string())),
+            };
+            let found = values.iter().any(same);
             if !found && !values.is_empty() {
                 let list: Vec<String> = values.iter().take(12).map(|e| e.to_string()).collect();
                 self.errors.push(format!(
@@ -173,6 +191,11 @@ impl<'a> Validator<'a> {
                     && !p.is_match(s)
                 {
                     self.errors.push(format!("{path}: {s:?} does not match the pattern {}", p.as_str()));
+                }
+                if let Some(f) = node.get("format").and_then(Value::as_str)
+                    && let Some(why) = format_error(f, s)
+                {
+                    self.errors.push(format!("{path}: {s:?} is not {why}"));
                 }
                 let len = s.chars().count() as u64;
                 if let Some(max) = node.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
@@ -190,6 +213,11 @@ impl<'a> Validator<'a> {
                 if let Some(min) = node.get("minimum").and_then(Value::as_f64).filter(|m| x < *m) {
                     self.errors.push(format!("{path}: {n} is below the minimum {min}"));
                 }
+                if let Some(m) =
+                    node.get("multipleOf").and_then(Value::as_f64).filter(|m| *m > 0.0 && (x / m).fract() != 0.0)
+                {
+                    self.errors.push(format!("{path}: {n} is not a multiple of {m}"));
+                }
             }
             Value::Array(items) => {
                 if let Some(item) = node.get("items") {
@@ -199,6 +227,10 @@ impl<'a> Validator<'a> {
                 }
                 if let Some(max) = node.get("maxItems").and_then(Value::as_u64).filter(|m| items.len() as u64 > *m) {
                     self.errors.push(format!("{path}: has {} items, at most {max} allowed", items.len()));
+                }
+                // a list built by a function (Fn::Split, Fn::GetAZs ...) has a length only known at deploy time
+                if let Some(min) = node.get("minItems").and_then(Value::as_u64).filter(|m| (items.len() as u64) < *m) {
+                    self.errors.push(format!("{path}: has {} items, at least {min} required", items.len()));
                 }
             }
             Value::Object(m) => {
@@ -210,6 +242,40 @@ impl<'a> Validator<'a> {
                     if !m.contains_key(req) {
                         self.errors.push(format!("{path}: the required property {req} is missing"));
                     }
+                }
+                let names = |v: &Value| -> Vec<String> {
+                    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+                };
+                // exactly one of (cfn-lint's requiredXor, from the resource's documentation)
+                if let Some(xor) = node.get("requiredXor") {
+                    let set = names(xor);
+                    let given: Vec<&String> = set.iter().filter(|k| m.contains_key(k.as_str())).collect();
+                    if given.len() != 1 {
+                        self.errors.push(format!(
+                            "{path}: give exactly one of {} ({} given)",
+                            set.join(", "),
+                            given.len()
+                        ));
+                    }
+                }
+                for key in ["dependencies", "dependentRequired"] {
+                    for (k, needs) in node.get(key).and_then(Value::as_object).into_iter().flatten() {
+                        if m.contains_key(k) {
+                            for n in names(needs).iter().filter(|n| !m.contains_key(n.as_str())) {
+                                self.errors.push(format!("{path}: {k} needs {n} as well"));
+                            }
+                        }
+                    }
+                }
+                for (k, excluded) in node.get("dependentExcluded").and_then(Value::as_object).into_iter().flatten() {
+                    if m.contains_key(k) {
+                        for n in names(excluded).iter().filter(|n| m.contains_key(n.as_str())) {
+                            self.errors.push(format!("{path}: {k} and {n} cannot be given together"));
+                        }
+                    }
+                }
+                if let Some(max) = node.get("maxProperties").and_then(Value::as_u64).filter(|x| m.len() as u64 > *x) {
+                    self.errors.push(format!("{path}: has {} keys, at most {max} allowed", m.len()));
                 }
                 for (k, x) in m {
                     let child = format!("{path}.{k}");
@@ -232,6 +298,73 @@ impl<'a> Validator<'a> {
             }
             _ => {}
         }
+    }
+}
+
+/// Why `s` is not of the schema's `format`, for the formats CloudFormation's schemas use and
+/// cfn-lint checks (its `jsonschema/_format.py` and `rules/formats/`, MIT-0); `None` when it is
+/// (or the format is one castform does not check).
+fn format_error(format: &str, s: &str) -> Option<String> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let arn = r"^arn:aws[a-zA-Z-]*:";
+    let pattern = match format {
+        "ipv4" => return s.parse::<Ipv4Addr>().is_err().then(|| "an IPv4 address".into()),
+        "ipv6" => return s.parse::<Ipv6Addr>().is_err().then(|| "an IPv6 address".into()),
+        "ipv4-network" | "ipv6-network" => {
+            let (addr, bits) = s.split_once('/').unwrap_or((s, if format == "ipv4-network" { "32" } else { "128" }));
+            let bits: u32 = match bits.parse() {
+                Ok(b) => b,
+                Err(_) => return Some(format!("an {} network (a prefix length after /)", &format[..4])),
+            };
+            let host_bits_clear = if format == "ipv4-network" {
+                addr.parse::<Ipv4Addr>()
+                    .ok()
+                    .filter(|_| bits <= 32)
+                    .map(|a| u32::from(a).checked_shl(bits).unwrap_or(0) == 0)
+            } else {
+                addr.parse::<Ipv6Addr>()
+                    .ok()
+                    .filter(|_| bits <= 128)
+                    .map(|a| u128::from(a).checked_shl(bits).unwrap_or(0) == 0)
+            };
+            return match host_bits_clear {
+                Some(true) => None,
+                Some(false) => Some(format!(
+                    "an {} network: bits are set after the /{bits} prefix (the network would be {})",
+                    &format[..4],
+                    network_of(addr, bits)
+                )),
+                None => Some(format!("an {} network", &format[..4])),
+            };
+        }
+        "AWS::IAM::Role.Arn" => format!(r"{arn}iam::\d{{12}}:role/.+$"),
+        "AWS::KMS::Key.Arn" => format!(r"{arn}kms:[a-z0-9-]+:\d{{12}}:(key|alias)/.+$"),
+        "AWS::KMS::Key.Id" => {
+            "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]+)$"
+                .into()
+        }
+        "AWS::KMS::Alias.AliasName" => "^alias/[a-zA-Z0-9:/_-]+$".into(),
+        "AWS::EC2::SecurityGroup.Id" => "^sg-([a-fA-F0-9]{8}|[a-fA-F0-9]{17})$".into(),
+        "AWS::EC2::Subnet.Id" => "^subnet-(([0-9A-Fa-f]{8})|([0-9A-Fa-f]{17}))$".into(),
+        "AWS::EC2::VPC.Id" => "^vpc-(([0-9A-Fa-f]{8})|([0-9A-Fa-f]{17}))$".into(),
+        "AWS::EC2::Image.Id" => "^ami-([0-9a-z]{8}|[0-9a-z]{17})$".into(),
+        "AWS::Lambda::Function.Arn" => format!(r"{arn}lambda:[a-z0-9-]+:\d{{12}}:function:.+(:.+)?$"),
+        "AWS::SNS::Topic.Arn" => format!(r"{arn}sns:[a-z0-9-]+:\d{{12}}:.+$"),
+        "AWS::ACM::Certificate.Arn" => format!(r"{arn}acm:[a-z0-9-]+:\d{{12}}:certificate/.+$"),
+        "AWS::Logs::LogGroup.Name" => r"^[\.\-_/#A-Za-z0-9]{1,512}$".into(),
+        _ => return None,
+    };
+    let re = self::pattern(&pattern)?;
+    (!re.is_match(s)).then(|| format!("a valid {format}"))
+}
+
+fn network_of(addr: &str, bits: u32) -> String {
+    match addr.parse::<std::net::Ipv4Addr>() {
+        Ok(a) => {
+            let mask = u32::MAX.checked_shl(32 - bits.min(32)).unwrap_or(0);
+            format!("{}/{bits}", std::net::Ipv4Addr::from(u32::from(a) & mask))
+        }
+        Err(_) => format!("{addr}/{bits} with its host bits cleared"),
     }
 }
 
@@ -264,22 +397,66 @@ pub fn validate_properties(type_name: &str, properties: &Value) -> Option<Vec<St
     Some(v.errors)
 }
 
-/// L17: every resource's properties are valid for its type.
-/// Every resource type CloudFormation's registry knows in us-east-1 (from cfn-lint's data,
-/// vendored by `xtask vendor`).
-const RESOURCE_TYPES: &str = include_str!("../../schemas/resource-types.txt");
-
+/// L17: every resource's properties are valid for its type, in the template's region.
 pub fn l17(t: &Target) -> Vec<Hit> {
+    use super::registry;
     let mut hits = vec![];
+    let region = t.region.as_deref().unwrap_or(registry::DEFAULT_REGION);
+    let sam = super::structure::transforms(t.template).iter().any(|n| n.starts_with("AWS::Serverless"));
     for (id, ty, p) in t.resources() {
-        // seed 004 round 1 #3: a type that does not exist (custom resources and modules aside)
-        if ty.starts_with("AWS::") && !ty.ends_with("::MODULE") && !RESOURCE_TYPES.lines().any(|l| l == ty) {
+        // custom resources, modules and the SAM transform's types are not in the registry
+        if !ty.starts_with("AWS::") || ty.ends_with("::MODULE") || (sam && ty.starts_with("AWS::Serverless::")) {
+            continue;
+        }
+        // a type that does not exist (a CDK construct taken for a CloudFormation type, a typo)
+        if !registry::exists(ty) {
             hits.push(Hit::new(
                 id,
-                format!("{ty} is not a CloudFormation resource type (seed 004 round 1: Storage Lens as a CDK construct that does not exist)"),
+                format!("{ty} is not a CloudFormation resource type in any region"),
                 "use a type from the CloudFormation resource type reference, or remove the resource",
             ));
             continue;
+        }
+        if !registry::in_region(ty, region) {
+            hits.push(Hit::new(
+                id,
+                format!(
+                    "{ty} is not available in {region}; regions that have it: {}",
+                    registry::regions_of(ty).join(", ")
+                ),
+                "deploy the stack to a region that offers the type, or use another type",
+            ));
+        }
+        // services AWS shut down or is shutting down
+        // (<https://docs.aws.amazon.com/general/latest/gr/full_shutdown_services.html>)
+        if let Some(lc) = registry::schema(ty, region).map(|s| &s["lifecycle"])
+            && let Some(status) = lc["status"].as_str()
+        {
+            let date = lc["date"].as_str().map(|d| format!(" on {d}")).unwrap_or_default();
+            match status {
+                "shutdown" => hits.push(Hit::new(
+                    id,
+                    format!("{ty} is from a service AWS shut down{date}: CloudFormation can no longer create it"),
+                    "move to the service's replacement and remove the resource",
+                )),
+                "sunset" => hits.push(
+                    Hit::new(
+                        id,
+                        format!("{ty} is from a service AWS will shut down{date}"),
+                        "plan the move to the service's replacement",
+                    )
+                    .with_severity(super::Severity::Warning),
+                ),
+                "maintenance" => hits.push(
+                    Hit::new(
+                        id,
+                        format!("{ty} is from a service in maintenance mode{date}: no new features"),
+                        "consider the service's replacement",
+                    )
+                    .with_severity(super::Severity::Warning),
+                ),
+                _ => {}
+            }
         }
         for e in validate_properties(ty, p).unwrap_or_default() {
             hits.push(Hit::new(id, e, format!("correct it against the {ty} reference (registry schema)")));

@@ -29,7 +29,7 @@ pub fn l05(t: &Target) -> Vec<Hit> {
             }
             Some(false) => {
                 if policy == Some("Retain") {
-                    hits.push(Hit::new(id, "is retained in an environment that does not keep data: it will be orphaned when the stack is deleted", "set DeletionPolicy: Delete (seed 004 round 1)"));
+                    hits.push(Hit::new(id, "is retained in an environment that does not keep data: it will be orphaned when the stack is deleted", "set DeletionPolicy: Delete"));
                 }
             }
             None => {
@@ -77,7 +77,7 @@ pub fn l10(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(
                 id,
                 format!("a DynamoDB stream consumer lacks {}", missing.join(", ")),
-                "set a starting position, batch size, batching window, bounded retries and an on-failure SQS destination (seed 004 round 2)",
+                "set a starting position, batch size, batching window, bounded retries and an on-failure SQS destination",
             ));
         }
     }
@@ -98,7 +98,7 @@ pub fn l18(t: &Target) -> Vec<Hit> {
             Hit::new(
                 id,
                 "has no point-in-time recovery in an environment that keeps data",
-                "set PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true (seed 002 rollback strategy)",
+                "set PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: true",
             )
         })
         .collect()

@@ -6,27 +6,37 @@ use serde_yaml::value::{Tag, TaggedValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateFileError {
-    #[error("{file}: not valid JSON: {message}")]
-    Json { file: String, message: String },
-    #[error("{file}: not valid YAML: {message}")]
-    Yaml { file: String, message: String },
+    #[error("{file}:{line}:{column}: not valid JSON: {message}")]
+    Json { file: String, line: usize, column: usize, message: String },
+    #[error("{file}{at}: not valid YAML: {message}")]
+    Yaml { file: String, at: String, message: String },
     #[error("{file}: {message}")]
     Shape { file: String, message: String },
 }
 
-/// Parses a template's text; YAML unless it starts with `{`.
+/// Parses a template's text; YAML unless it starts with `{`. A file without a `Resources`
+/// section parses (the structure rule T01 reports it); what cannot be read at all is an error
+/// naming the file, line and column.
 pub fn parse(text: &str, file: &str) -> Result<Value, TemplateFileError> {
     let v = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| TemplateFileError::Json { file: file.into(), message: e.to_string() })?
+        serde_json::from_str(text).map_err(|e| TemplateFileError::Json {
+            file: file.into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?
     } else {
-        let y: serde_yaml::Value = serde_yaml::from_str(text)
-            .map_err(|e| TemplateFileError::Yaml { file: file.into(), message: e.to_string() })?;
+        let y: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| TemplateFileError::Yaml {
+            file: file.into(),
+            at: e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default(),
+            message: e.to_string(),
+        })?;
         to_json(&y).map_err(|message| TemplateFileError::Shape { file: file.into(), message })?
     };
-    if !v["Resources"].is_object() {
+    if !v.is_object() {
         return Err(TemplateFileError::Shape {
             file: file.into(),
-            message: "has no Resources section; is it a CloudFormation template?".into(),
+            message: "is not a mapping of sections; is it a CloudFormation template?".into(),
         });
     }
     Ok(v)
@@ -60,26 +70,59 @@ pub fn to_json(v: &serde_yaml::Value) -> Result<Value, String> {
     })
 }
 
+/// The short forms CloudFormation reads: the intrinsic functions, the condition functions and
+/// the rule functions of a `Rules` section
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/rules-section-structure.html>).
+pub const FUNCTIONS: &[&str] = &[
+    "Base64",
+    "Cidr",
+    "FindInMap",
+    "GetAtt",
+    "GetAZs",
+    "ImportValue",
+    "Join",
+    "Length",
+    "Select",
+    "Split",
+    "Sub",
+    "ToJsonString",
+    "Transform",
+    "If",
+    "Equals",
+    "And",
+    "Or",
+    "Not",
+    "Contains",
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
+];
+
 fn tagged(t: &TaggedValue) -> Result<Value, String> {
     let TaggedValue { tag, value } = t;
     let name = tag_name(tag);
-    let inner = to_json(value)?;
+    // a tag with nothing after it (`!GetAZs`) is an empty string, as CloudFormation reads it
+    let inner = match to_json(value)? {
+        Value::Null => Value::String(String::new()),
+        v => v,
+    };
     Ok(match name.as_str() {
         "Ref" => json!({"Ref": inner}),
         "Condition" => json!({"Condition": inner}),
         "GetAtt" => match inner {
-            Value::String(s) => {
-                let (res, attr) =
-                    s.split_once('.').ok_or_else(|| format!("!GetAtt {s}: expected Resource.Attribute"))?;
-                json!({"Fn::GetAtt": [res, attr]})
-            }
+            // `!GetAtt Resource.Attribute`, and nested attributes such as `Db.Endpoint.Address`
+            Value::String(s) => match s.split_once('.') {
+                Some((res, attr)) => json!({"Fn::GetAtt": [res, attr]}),
+                None => json!({"Fn::GetAtt": s}),
+            },
             other => json!({"Fn::GetAtt": other}),
         },
-        "Sub" | "Join" | "Select" | "Split" | "If" | "Equals" | "And" | "Or" | "Not" | "FindInMap" | "Base64"
-        | "Cidr" | "GetAZs" | "ImportValue" | "Transform" | "Length" | "ToJsonString" => {
-            json!({ format!("Fn::{name}"): inner })
-        }
-        other => return Err(format!("unknown tag !{other}")),
+        // any other tag keeps its name as a function (`!Rain::Embed` -> `Fn::Rain::Embed`), so
+        // the template is still read and T04 says which tool it needs
+        other => json!({ format!("Fn::{other}"): inner }),
     })
 }
 
@@ -105,8 +148,19 @@ mod tests {
 
     #[test]
     fn bad_files_say_what_is_wrong() {
-        assert!(parse("{ nope", "a.json").unwrap_err().to_string().starts_with("a.json: not valid JSON"));
-        assert!(parse("a: [", "a.yaml").unwrap_err().to_string().starts_with("a.yaml: not valid YAML"));
-        assert!(parse("a: 1", "a.yaml").unwrap_err().to_string().contains("no Resources"));
+        assert!(parse("{ nope", "a.json").unwrap_err().to_string().starts_with("a.json:1:3: not valid JSON"));
+        let e = parse("a: 1\nb: [", "a.yaml").unwrap_err().to_string();
+        assert!(e.starts_with("a.yaml:") && e.contains("not valid YAML") && e.contains("line "), "{e}");
+        assert!(parse("- 1", "a.yaml").unwrap_err().to_string().contains("not a mapping of sections"));
+    }
+
+    #[test]
+    fn rule_functions_and_foreign_tags_are_read() {
+        let y = "Rules:\n  R:\n    Assertions:\n      - Assert: !Contains [[a], !Ref P]\n      - Assert: !EachMemberIn [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !RefAll AWS::EC2::VPC::Id]\nResources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: {ZipFile: !Rain::Embed handler.py}\n";
+        let v = parse(y, "t.yaml").unwrap();
+        let a = &v["Rules"]["R"]["Assertions"];
+        assert_eq!(a[0]["Assert"], json!({"Fn::Contains": [["a"], {"Ref": "P"}]}));
+        assert_eq!(a[1]["Assert"]["Fn::EachMemberIn"][1], json!({"Fn::RefAll": "AWS::EC2::VPC::Id"}));
+        assert_eq!(v["Resources"]["F"]["Properties"]["Code"]["ZipFile"], json!({"Fn::Rain::Embed": "handler.py"}));
     }
 }

@@ -44,8 +44,21 @@ fn schema_refuses_read_only_attributes_as_properties() {
 }
 
 #[test]
-fn unknown_types_have_no_schema() {
-    assert!(validate_properties("AWS::EC2::Instance", &json!({})).is_none());
+fn every_registry_type_has_a_schema_and_unknown_types_none() {
+    // issue 17: every type CloudFormation has, not only the ones castform's constructs use
+    let errs =
+        validate_properties("AWS::EC2::SecurityGroupIngress", &json!({"IpProtocol": "tcp", "CidrIp": "192.168.1.0/0"}))
+            .unwrap();
+    assert!(errs.iter().any(|e| e.contains("CidrIp") && e.contains("the network would be 0.0.0.0/0")), "{errs:?}");
+    assert!(
+        validate_properties(
+            "AWS::EC2::SecurityGroupIngress",
+            &json!({"IpProtocol": "tcp", "CidrIp": "192.168.1.0/24"})
+        )
+        .unwrap()
+        .is_empty()
+    );
+    assert!(validate_properties("AWS::EC2::Instances", &json!({})).is_none());
 }
 
 #[test]

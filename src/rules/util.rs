@@ -3,10 +3,19 @@
 use crate::template::sub_placeholders;
 use serde_json::Value;
 
-/// Is `v` an intrinsic function (`Ref`, `Fn::*`, `Condition`)?
+/// Is `v` an intrinsic function CloudFormation resolves (`Ref`, `Condition`, a known `Fn::*`)?
+/// An unknown `Fn::X` (a pre-processor's, such as `Fn::Rain::Embed`) is not: CloudFormation
+/// would see the object as it is.
 pub fn is_intrinsic(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|m| m.len() == 1 && m.keys().all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::")))
+    v.as_object().is_some_and(|m| {
+        m.len() == 1
+            && m.keys().all(|k| {
+                k == "Ref"
+                    || k == "Condition"
+                    || k.starts_with("Fn::ForEach::")
+                    || k.strip_prefix("Fn::").is_some_and(|f| super::template_file::FUNCTIONS.contains(&f))
+            })
+    })
 }
 
 /// The logical ids (and parameters) `v` refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub`.
@@ -100,4 +109,14 @@ pub fn policy_statements(t: &super::Target) -> Vec<(String, Value)> {
         }
     }
     out
+}
+
+/// Calls `f` with `v` and every value under it.
+pub fn each_node<'a>(v: &'a Value, f: &mut dyn FnMut(&'a Value)) {
+    f(v);
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| each_node(x, f)),
+        Value::Object(m) => m.values().for_each(|x| each_node(x, f)),
+        _ => {}
+    }
 }

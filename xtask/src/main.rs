@@ -3,9 +3,11 @@
 //! ```text
 //! cargo run -p xtask -- vendor <cfn-lint's cfnlint/data/schemas dir>   # copy the types castform uses
 //! cargo run -p xtask -- gen                                            # regenerate src/cfn/
+//! cargo run -p xtask -- registry <cfn-lint's cfnlint/data dir>         # schemas/registry.bin
 //! ```
 
 mod generate;
+mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -71,7 +73,11 @@ fn main() -> ExitCode {
             None => Err("usage: xtask vendor <path to cfnlint/data/schemas>".into()),
         },
         Some("gen") => generate::write_all(&repo_root()),
-        _ => Err("usage: xtask vendor <cfnlint/data/schemas> | xtask gen".into()),
+        Some("registry") => match args.get(1) {
+            Some(dir) => registry::write(Path::new(dir), &repo_root()),
+            None => Err("usage: xtask registry <path to cfnlint/data>".into()),
+        },
+        _ => Err("usage: xtask vendor <cfnlint/data/schemas> | xtask gen | xtask registry <cfnlint/data>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

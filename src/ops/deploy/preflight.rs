@@ -112,6 +112,8 @@ pub async fn run<C: Cloud>(
                 confirm: env.confirm,
                 tag_keys: env.tags.keys().cloned().collect(),
             }),
+            text: None,
+            unreadable: None,
         })
         .collect();
     let report = if opts.skip_checks {

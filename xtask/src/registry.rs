@@ -1,0 +1,122 @@
+//! `xtask registry <cfnlint/data>`: every CloudFormation registry schema of every region, as
+//! cfn-lint ships them (MIT-0, already patched by cfn-lint where AWS's schemas are wrong), into
+//! one file castform embeds: `schemas/registry.bin`. Also vendors the data the precision rules
+//! read: the actions of AWS's Service Authorization Reference that take no resource type
+//! (`schemas/iam-actions-without-resources.txt`) and cfn-lint's stateful types.
+//!
+//! Layout (all integers little-endian u32):
+//! `CFREG1\n`, index length, index (deflated JSON: `{"version", "types": [name],
+//! "regions": {region: [schema number or -1 per type]}, "schemas": [[offset, length]]}`), then
+//! each schema deflated on its own (offsets count from the end of the index). `description`
+//! strings are dropped: castform does not read them and they are half the bytes.
+
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+fn read_json(p: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn deflate(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut e = DeflateEncoder::new(Vec::new(), Compression::best());
+    e.write_all(bytes).map_err(|e| e.to_string())?;
+    e.finish().map_err(|e| e.to_string())
+}
+
+/// Drops `description` strings (documentation, not validation).
+fn strip(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("description").is_some_and(Value::is_string) {
+                m.remove("description");
+            }
+            m.values_mut().for_each(strip);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip),
+        _ => {}
+    }
+}
+
+pub fn write(data: &Path, root: &Path) -> Result<(), String> {
+    let schemas = data.join("schemas");
+    let version = read_json(&schemas.join("version.json"))?;
+    let mut regions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let dir = std::fs::read_dir(schemas.join("providers")).map_err(|e| e.to_string())?;
+    for entry in dir {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let Some(region) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let map = read_json(&path)?;
+        let types = map.as_object().ok_or_else(|| format!("{}: not an object", path.display()))?;
+        regions.insert(region, types.iter().filter_map(|(t, h)| Some((t.clone(), h.as_str()?.to_string()))).collect());
+    }
+    let mut types: Vec<&String> = regions.values().flat_map(|m| m.keys()).collect();
+    types.sort();
+    types.dedup();
+    let mut hashes: Vec<&String> = regions.values().flat_map(|m| m.values()).collect();
+    hashes.sort();
+    hashes.dedup();
+    let number: BTreeMap<&String, usize> = hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let mut blobs = Vec::new();
+    let mut spans = Vec::new();
+    for h in &hashes {
+        let mut v = read_json(&schemas.join(format!("resources/{h}.json")))?;
+        strip(&mut v);
+        let packed = deflate(serde_json::to_string(&v).map_err(|e| e.to_string())?.as_bytes())?;
+        spans.push(json!([blobs.len(), packed.len()]));
+        blobs.extend_from_slice(&packed);
+    }
+    let region_index: serde_json::Map<String, Value> = regions
+        .iter()
+        .map(|(r, m)| {
+            let row: Vec<i64> = types.iter().map(|t| m.get(*t).map_or(-1, |h| number[h] as i64)).collect();
+            (r.clone(), json!(row))
+        })
+        .collect();
+    let index = json!({
+        "version": version,
+        "source": "cfn-lint 1.58.0, cfnlint/data/schemas (MIT-0)",
+        "types": types,
+        "regions": region_index,
+        "schemas": spans,
+    });
+    let index = deflate(serde_json::to_string(&index).map_err(|e| e.to_string())?.as_bytes())?;
+    let mut out = b"CFREG1\n".to_vec();
+    out.extend_from_slice(&(index.len() as u32).to_le_bytes());
+    out.extend_from_slice(&index);
+    out.extend_from_slice(&blobs);
+    std::fs::write(root.join("schemas/registry.bin"), &out).map_err(|e| e.to_string())?;
+    // actions that take no resource type: only `Resource: "*"` works for them
+    let policies = read_json(&data.join("AdditionalSpecs/Policies.json"))?;
+    let mut star_only = vec![];
+    for (service, v) in policies.as_object().into_iter().flatten() {
+        for (action, a) in v["Actions"].as_object().into_iter().flatten() {
+            if a["Resources"].as_array().is_none_or(|r| r.is_empty()) {
+                star_only.push(format!("{service}:{action}"));
+            }
+        }
+    }
+    star_only.sort();
+    let header = "# IAM actions that support no resource type (only Resource \"*\"), from AWS's Service\n# Authorization Reference as cfn-lint 1.58.0 ships it (cfnlint/data/AdditionalSpecs/Policies.json,\n# MIT-0), vendored 2026-11-30 by `cargo run -p xtask -- registry`. Lowercase service:action.\n";
+    std::fs::write(
+        root.join("schemas/iam-actions-without-resources.txt"),
+        format!("{header}{}\n", star_only.join("\n")),
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "registry.bin: {} types, {} regions, {} schemas, {} bytes; {} actions without resource types",
+        types.len(),
+        regions.len(),
+        hashes.len(),
+        out.len(),
+        star_only.len()
+    );
+    Ok(())
+}
