@@ -25,13 +25,18 @@ fn env_of(t: &Value) -> Option<EnvFacts> {
 fn rules_fired(file: &str) -> Vec<(String, String)> {
     let path = fixture(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let t = template_file::parse(&text, file).unwrap();
+    let t = match template_file::parse(&text, file) {
+        Ok(t) => t,
+        // what `castform check` reports as T06
+        Err(e) => return vec![("T06".into(), e.to_string())],
+    };
     let target = Target {
         stack: file.into(),
         template: &t,
         region: None,
         env: env_of(&t),
         today: parse_date("2026-11-22").unwrap(),
+        required_tags: vec![],
     };
     check(&target).into_iter().map(|f| (f.rule.to_string(), f.message)).collect()
 }
@@ -303,4 +308,53 @@ fn an_alias_that_names_itself_is_checked_without_a_crash() {
     let (code, out) = check_template("cyclic-alias.yaml");
     assert!(code == 0 || code == 2, "a finding or none, never a crash: exit {code}\n{out}");
     assert!(out.contains("checked 1 templates") || out.contains("checked 1 template"), "{out}");
+}
+
+/// Issue 17's precision findings, each from the real case: the passing fixture makes its rule
+/// silent, the failing one makes it fire (with the count where it matters).
+#[test]
+fn precision_fixtures_fire_only_where_they_should() {
+    for (rule, fail_count) in [("L05", 4), ("L07", 2), ("L13", 2), ("L15", 2), ("L23", 2)] {
+        let fired = rules_fired(&format!("precision-{rule}-fail.yaml"));
+        let hits: Vec<&(String, String)> = fired.iter().filter(|(r, _)| r == rule).collect();
+        assert_eq!(hits.len(), fail_count, "precision-{rule}-fail.yaml: {hits:?}");
+        let fired = rules_fired(&format!("precision-{rule}-pass.yaml"));
+        let hits: Vec<&(String, String)> = fired.iter().filter(|(r, _)| r == rule).collect();
+        assert!(hits.is_empty(), "precision-{rule}-pass.yaml: {hits:?}");
+    }
+    // one wildcard statement is one finding, naming both wildcards
+    let fired = rules_fired("precision-L13-fail.yaml");
+    assert!(fired.iter().any(|(r, m)| r == "L13" && m == "allows `*` on Resource \"*\""), "{fired:?}");
+    // no castform wording in a hand-written template's findings
+    for f in ["precision-L23-fail.yaml", "precision-L07-fail.yaml", "T04-fail.yaml"] {
+        let fired = rules_fired(f);
+        assert!(fired.iter().all(|(_, m)| !m.contains("seed")), "{fired:?}");
+    }
+}
+
+#[test]
+fn both_branches_of_fn_if_are_checked() {
+    let fired = rules_fired("fn-if-both-branches.yaml");
+    assert!(fired.iter().any(|(r, m)| r == "L13" && m.contains("`*`")), "{fired:?}");
+    assert!(fired.iter().any(|(r, m)| r == "L17" && m.contains("DelaySeconds") && m.contains("9999")), "{fired:?}");
+}
+
+#[test]
+fn check_tags_asks_hand_written_templates_for_the_named_tags() {
+    let run = |tags: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_castform"));
+        c.args(["check", "--json", "--template"]).arg(fixture("T02-pass.yaml"));
+        if !tags.is_empty() {
+            c.arg("--tags").arg(tags.join(","));
+        }
+        let out = c.output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "L22").cloned().collect::<Vec<_>>()
+    };
+    assert!(run(&[]).is_empty(), "no tags named, nothing asked");
+    let hits = run(&["CostCenter", "Owner"]);
+    // the table is taggable (a list of Key/Value from its registry schema); the custom resource is not
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["logical_id"], "Table");
+    assert!(hits[0]["message"].as_str().unwrap().contains("CostCenter, Owner"));
 }

@@ -56,11 +56,12 @@ fn every_sample_is_read_and_every_cfn_lint_error_is_ours_too() {
     }
     assert!(missed.is_empty(), "cfn-lint errors castform misses:\n{}", missed.join("\n"));
     // the cases the issue names, by their own words
-    let message = |file: &str, rule: &str, text: &str| {
-        report["findings"].as_array().unwrap().iter().any(|f| {
-            f["stack"] == file && f["rule"] == rule && f["message"].as_str().is_some_and(|m| m.contains(text))
-        })
-    };
+    let message =
+        |file: &str, rule: &str, text: &str| {
+            report["findings"].as_array().unwrap().iter().any(|f| {
+                f["stack"] == file && f["rule"] == rule && f["message"].as_str().is_some_and(|m| m.contains(text))
+            })
+        };
     assert!(message("ECS/ECS_Schedule_Example.yaml", "L17", "192.168.1.0/0"));
     assert!(message("IoT/iotanalytics.yaml", "L17", "shut down on 2025-12-15"));
     assert!(message(

@@ -25,6 +25,10 @@ pub struct Args {
     /// (default us-east-1).
     #[arg(long)]
     pub region: Option<String>,
+    /// Tag keys every taggable resource of the --template files must carry (rule L22), e.g.
+    /// --tags CostCenter,Owner.
+    #[arg(long, value_delimiter = ',', value_name = "KEY")]
+    pub tags: Vec<String>,
     /// One JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -66,8 +70,13 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
             "--region {r}: CloudFormation's registry has no such region\nhelp: give a region such as us-east-1 or eu-west-1"
         ));
     }
-    let report =
-        check(&CheckOptions { root: root.to_path_buf(), source, region: args.region, today: crate::rules::today() })?;
+    let report = check(&CheckOptions {
+        root: root.to_path_buf(),
+        source,
+        region: args.region,
+        tags: args.tags,
+        today: crate::rules::today(),
+    })?;
     if args.json {
         ui::say(&serde_json::to_string_pretty(&report)?);
     } else {

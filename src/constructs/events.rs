@@ -8,7 +8,7 @@ use super::iam::{Role, Statement};
 use crate::cfn::{lambda, scheduler, sqs};
 use crate::template::{Expr, Handle, Stack};
 
-/// An encrypted SQS queue holding what failed, for 14 days.
+/// An encrypted SQS queue holding what failed, for 14 days, retained with the environment's data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetterQueue {
     pub id: String,
@@ -17,13 +17,15 @@ pub struct DeadLetterQueue {
 
 impl DeadLetterQueue {
     pub fn new(stack: &mut Stack, id: &str) -> Result<Self, ConstructError> {
-        let handle = stack.template.add(
+        // what failed is data: kept with the stack's data where the environment retains it (L05)
+        let handle = stack.template.add_with(
             id,
             &sqs::Queue {
                 message_retention_period: Some(1_209_600.into()),
                 sqs_managed_sse_enabled: Some(true.into()),
                 ..Default::default()
             },
+            crate::template::Attributes::stateful(stack.retain_data),
         )?;
         let q = Self { id: id.to_string(), handle };
         stack.output(&format!("{id}Arn"), q.arn(), &format!("ARN of queue {id}"))?;

@@ -17,6 +17,8 @@ pub struct CheckOptions {
     pub source: Source,
     /// The region template files deploy to (`--region`); synthesized stacks know theirs.
     pub region: Option<String>,
+    /// Tag keys template files' taggable resources must carry (`--tags`).
+    pub tags: Vec<String>,
     /// Days since 1970-01-01 (runtime deprecation).
     pub today: i64,
 }
@@ -59,6 +61,8 @@ pub struct Checked {
     pub text: Option<String>,
     /// Why the file could not be read, when it could not (`file:line:column: ...`).
     pub unreadable: Option<String>,
+    /// Tag keys every taggable resource must carry (`--tags`; environments say it themselves).
+    pub required_tags: Vec<String>,
 }
 
 /// The synthesized stacks of a selection, ready to check.
@@ -79,6 +83,7 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
                 env: Some(facts.clone()),
                 text: None,
                 unreadable: None,
+                required_tags: vec![],
             });
         }
     }
@@ -87,7 +92,7 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
 
 /// Template files, JSON or YAML. A file that cannot be read is kept with its reason, so the
 /// others are still checked and the report still comes (T06).
-pub fn files(paths: &[PathBuf], region: Option<&str>) -> Vec<Checked> {
+pub fn files(paths: &[PathBuf], region: Option<&str>, tags: &[String]) -> Vec<Checked> {
     let mut out = vec![];
     for p in paths {
         let shown = p.display().to_string();
@@ -98,6 +103,7 @@ pub fn files(paths: &[PathBuf], region: Option<&str>) -> Vec<Checked> {
             env: None,
             text: None,
             unreadable: None,
+            required_tags: tags.to_vec(),
         };
         match std::fs::read(p) {
             Err(e) => c.unreadable = Some(format!("{shown}: cannot be read: {e}")),
@@ -165,6 +171,7 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
             region: c.region.clone(),
             env: c.env.clone(),
             today,
+            required_tags: c.required_tags.clone(),
         };
         resources += target.resources().count();
         for (_, ty, _) in target.resources() {
@@ -202,7 +209,7 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
 pub fn run(opts: &CheckOptions) -> Result<Report> {
     let checked = match &opts.source {
         Source::Apps(sel) => synthesized(&opts.root, sel)?,
-        Source::Files(paths) => files(paths, opts.region.as_deref()),
+        Source::Files(paths) => files(paths, opts.region.as_deref(), &opts.tags),
     };
     Ok(check_all(&checked, opts.today))
 }

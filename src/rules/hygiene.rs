@@ -68,18 +68,71 @@ fn deployed_strings(t: &Target, f: &mut dyn FnMut(&str, &str, &str)) {
     }
 }
 
-/// L07: no literal region or account id.
+/// The literals AWS requires a template to write: the ELB log-delivery accounts per region, stack
+/// set target regions, the Lambda@Edge log group name (with each source in the file).
+static REQUIRED_LITERALS: &str = include_str!("../../schemas/required-literals.json");
+
+fn required_literal(ty: &str, path: &str, s: &str) -> bool {
+    static DATA: OnceLock<serde_json::Value> = OnceLock::new();
+    let data = DATA.get_or_init(|| serde_json::from_str(REQUIRED_LITERALS).unwrap_or_default());
+    let elb = data["elb_log_delivery_accounts"]["accounts"].as_object();
+    if elb.is_some_and(|m| m.values().any(|a| a.as_str().is_some_and(|a| s.contains(&format!(":{a}:")) || s == a))) {
+        return true;
+    }
+    if let Some(prefix) = data["edge_log_groups"]["prefix"].as_str()
+        && s.starts_with(prefix)
+    {
+        return true;
+    }
+    // a property path with its list indexes as []: StackInstancesGroup[].Regions[]
+    let shape: String = {
+        let mut out = String::new();
+        let mut skipping = false;
+        for c in path.chars() {
+            match c {
+                '[' => {
+                    skipping = true;
+                    out.push('[');
+                }
+                ']' => {
+                    skipping = false;
+                    out.push(']');
+                }
+                _ if skipping => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    };
+    data["region_lists"]["types"][ty].as_array().into_iter().flatten().any(|p| p.as_str() == Some(shape.as_str()))
+}
+
+/// L07: no literal region or account id, except where AWS requires one.
 pub fn l07(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     deployed_strings(t, &mut |id, path, s| {
         if path.ends_with("AcmCertificateArn") || path.ends_with("Description") {
             return;
         }
+        let ty = t.type_of(id).unwrap_or_default();
+        if required_literal(ty, path, s) {
+            return;
+        }
+        // a region parameter's default is the template taking its regions as input
+        if let Some(name) = id.strip_prefix("Parameters.")
+            && name.to_ascii_lowercase().contains("region")
+        {
+            return;
+        }
         if let Some(m) = region_re().find(s) {
             hits.push(Hit::new(
                 id,
                 format!("{path} holds the literal region {}", m.as_str()),
-                "use ${AWS::Region} (the environment file is the only place a region is written)",
+                if t.env.is_some() {
+                    "use ${AWS::Region} (the environment file is the only place a region is written)"
+                } else {
+                    "use ${AWS::Region}, or a parameter where the region is another stack's"
+                },
             ));
         } else if let Some(m) = account_re().find(s) {
             let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
@@ -185,8 +238,25 @@ pub fn credentials_in(text: &str) -> Option<String> {
     None
 }
 
+/// A value that holds a dynamic reference anywhere (`{{resolve:secretsmanager:...}}` inside a JSON
+/// secret string included): CloudFormation fetches the secret at deploy time, which is the fix,
+/// not the problem
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html>).
 fn is_dynamic_reference(s: &str) -> bool {
-    s.starts_with("{{resolve:")
+    s.contains("{{resolve:")
+}
+
+/// A value that names a secret or a key rather than being one: an ARN, a KMS key id or alias,
+/// a parameter path, a number (a password policy's length).
+fn is_pointer(s: &str) -> bool {
+    static KEY_ID: OnceLock<Regex> = OnceLock::new();
+    s.starts_with("arn:")
+        || s.starts_with("alias/")
+        || s.starts_with('/')
+        || s.parse::<f64>().is_ok()
+        || matches!(s, "true" | "false")
+        || regex(&KEY_ID, r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$")
+            .is_match(s)
 }
 
 /// L15: no secret in a template.
@@ -210,17 +280,25 @@ pub fn l15(t: &Target) -> Vec<Hit> {
             .unwrap_or("")
             .to_ascii_lowercase()
             .replace('_', "");
-        if SECRET_KEYS.contains(&last.as_str()) && !s.is_empty() && !is_dynamic_reference(s) {
+        if SECRET_KEYS.contains(&last.as_str()) && !s.is_empty() && !is_dynamic_reference(s) && !is_pointer(s) {
             hits.push(Hit::new(
                 id,
                 format!("{path} is a literal secret"),
                 "keep it in Secrets Manager or SSM SecureString and pass an ARN or a {{resolve:...}} dynamic reference",
             ));
+        } else if s.contains("PRIVATE KEY-----") && !is_dynamic_reference(s) {
+            hits.push(Hit::new(
+                id,
+                format!("{path} holds a private key"),
+                "keep it in Secrets Manager and pass its ARN",
+            ));
         }
     });
     for (id, f) in t.of_type("AWS::Lambda::Function") {
         for (k, v) in f["Environment"]["Variables"].as_object().into_iter().flatten() {
-            if looks_secret_env(k) && v.as_str().is_some_and(|s| !s.is_empty() && !is_dynamic_reference(s)) {
+            if looks_secret_env(k)
+                && v.as_str().is_some_and(|s| !s.is_empty() && !is_dynamic_reference(s) && !is_pointer(s))
+            {
                 hits.push(Hit::new(
                     id,
                     format!("environment variable {k} holds a literal secret"),
@@ -229,28 +307,59 @@ pub fn l15(t: &Target) -> Vec<Hit> {
             }
         }
     }
+    // a parameter is judged by its value: a secret-looking parameter with a literal default puts
+    // the secret in the template; one without a default is supplied at deploy time
     for (id, p) in t.template["Parameters"].as_object().into_iter().flatten() {
         let lower = id.to_ascii_lowercase();
+        let default = p["Default"].as_str().unwrap_or_default();
         if ["password", "secret", "passphrase", "streamkey", "token"].iter().any(|w| lower.contains(w))
+            && !default.is_empty()
+            && !is_dynamic_reference(default)
+            && !is_pointer(default)
             && !lower.ends_with("arn")
-            && p["NoEcho"] != true
+            && !lower.contains("kms")
+            && !lower.ends_with("name")
         {
             hits.push(Hit::new(
                 &format!("Parameters.{id}"),
-                "a secret-looking parameter is not NoEcho",
-                "set NoEcho: true, or pass an ARN instead",
+                "a secret-looking parameter has a literal default: the secret is in the template",
+                "remove the default and pass the value at deploy time (NoEcho: true), or take a Secrets Manager ARN",
             ));
         }
     }
     hits
 }
 
-/// L22: every taggable resource carries the environment's cost-allocation tags.
+/// The shape of a type's `Tags`: castform's generated types first, then the registry schema
+/// (a list of Key/Value pairs or a map), so hand-written templates of any type are checked.
+fn tags_of(ty: &str) -> TagShape {
+    match tag_shape(ty) {
+        TagShape::None => {}
+        known => return known,
+    }
+    let Some(s) = super::registry::schema(ty, super::registry::DEFAULT_REGION) else { return TagShape::None };
+    let mut node = &s["properties"]["Tags"];
+    if let Some(r) = node["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+        node = s.pointer(r).unwrap_or(node);
+    }
+    match node["type"].as_str() {
+        Some("array") => TagShape::List,
+        Some("object") => TagShape::Map,
+        _ => TagShape::None,
+    }
+}
+
+/// L22: every taggable resource carries the environment's cost-allocation tags (or, for a
+/// hand-written template, the keys `check --tags` names).
 pub fn l22(t: &Target) -> Vec<Hit> {
-    let Some(env) = &t.env else { return vec![] };
+    let (who, keys_wanted) = match &t.env {
+        Some(env) => (env.name.clone(), env.tag_keys.clone()),
+        None if !t.required_tags.is_empty() => ("--tags".to_string(), t.required_tags.clone()),
+        None => return vec![],
+    };
     let mut hits = vec![];
     for (id, ty, p) in t.resources() {
-        let keys: Vec<String> = match tag_shape(ty) {
+        let keys: Vec<String> = match tags_of(ty) {
             TagShape::List => {
                 as_list(&p["Tags"]).iter().filter_map(|t| t["Key"].as_str().map(str::to_string)).collect()
             }
@@ -263,13 +372,17 @@ pub fn l22(t: &Target) -> Vec<Hit> {
         if super::schema::create_only_properties(ty).iter().any(|p| p == "Tags") {
             continue;
         }
-        let missing: Vec<&String> = env.tag_keys.iter().filter(|k| !keys.contains(k)).collect();
+        let missing: Vec<&String> = keys_wanted.iter().filter(|k| !keys.contains(k)).collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
             hits.push(Hit::new(
                 id,
                 format!("lacks the cost-allocation tags {}", names.join(", ")),
-                format!("tag it with the tags of {} (castform's stacks do this for every taggable resource)", env.name),
+                if t.env.is_some() {
+                    format!("tag it with the tags of {who} (castform's stacks do this for every taggable resource)")
+                } else {
+                    "add the tags to the resource, or pass them as stack tags when you deploy (which CloudFormation propagates)".to_string()
+                },
             ));
         }
     }
@@ -280,7 +393,9 @@ fn placeholder_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     regex(
         &R,
-        r"(?i)(PLACEHOLDER|CHANGE[_-]?ME|REPLACE[_-]?ME|\bTODO\b|example\.(com|org|net)|x{4,}|<[a-z][a-z0-9 _-]*>)",
+        // `<your-bucket>`, `<ACCOUNT_ID>`: words joined by - or _ between angle brackets; not an
+        // HTML or script tag (`<script>`, `<powershell>`, `<html>`), nor heredoc text
+        r"(?i)(PLACEHOLDER|\bCHANGE[_-]?ME\b|\bREPLACE[_-]?ME\b|\bTODO\b|\bexample\.(com|org|net)\b|\bx{4,}\b|<(your|my|insert|enter|replace)[a-z0-9_-]*>|<[a-z0-9]+([_-][a-z0-9]+)+>|<[A-Z][A-Z0-9]*(_[A-Z0-9]+)+>)",
     )
 }
 
@@ -302,7 +417,11 @@ pub fn l23(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(
                 id,
                 format!("{path} holds the placeholder {p:?}"),
-                "put the real value in the environment file",
+                if t.env.is_some() {
+                    "put the real value in the environment file"
+                } else {
+                    "put the real value in, or take it as a parameter"
+                },
             ));
         } else if documentation_net_re().is_match(s) {
             // RFC 5737 reserves these ranges for documentation: no encoder ever sends from one,

@@ -4,7 +4,41 @@ use super::util::{as_list, policy_statements, referenced_ids, refers_to};
 use super::{Hit, Target};
 use serde_json::Value;
 
-/// Actions AWS offers no resource-level permission for: `Resource: "*"` is the only choice.
+/// Every action of AWS's Service Authorization Reference, `*` where it takes no resource type
+/// (`Resource: "*"` is the only choice) and `r` where it does (vendored with its source and date
+/// in the file's header).
+static ACTIONS: &str = include_str!("../../schemas/iam-actions.txt");
+
+fn actions_table() -> &'static std::collections::BTreeMap<&'static str, bool> {
+    static MAP: std::sync::OnceLock<std::collections::BTreeMap<&'static str, bool>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        ACTIONS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(a, kind)| (a, kind == "*"))
+            .collect()
+    })
+}
+
+/// Does `action` (a pattern such as `ec2:Describe*` included) only ever take `Resource: "*"`?
+/// A pattern does when every action it matches does.
+fn star_only(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    if NO_RESOURCE_LEVEL.iter().any(|n| a.starts_with(n)) {
+        return true;
+    }
+    let table = actions_table();
+    match a.strip_suffix('*') {
+        Some(prefix) if !prefix.is_empty() && !prefix.ends_with(':') && !prefix.contains('*') => {
+            let mut matched = table.range(prefix..).take_while(|(k, _)| k.starts_with(prefix)).peekable();
+            matched.peek().is_some() && matched.all(|(_, star)| *star)
+        }
+        _ => table.get(a.as_str()).copied().unwrap_or(false),
+    }
+}
+
+/// Extra actions, outside the Service Authorization Reference's list, that take `Resource: "*"`.
 const NO_RESOURCE_LEVEL: &[&str] = &[
     "cloudwatch:putmetricdata",
     "ec2:describe",
@@ -57,17 +91,15 @@ pub fn l13(t: &Target) -> Vec<Hit> {
             continue;
         }
         let acts = actions(&s);
-        for a in &acts {
-            if a == "*" || a.ends_with(":*") {
-                hits.push(Hit::new(&id, format!("allows `{a}`"), "name the actions the workload calls"));
-            }
+        // one finding per statement, naming everything it allows too widely
+        let mut problems = vec![];
+        let wild: Vec<&String> = acts.iter().filter(|a| *a == "*" || a.ends_with(":*")).collect();
+        if !wild.is_empty() {
+            problems.push(format!("allows {}", wild.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
         }
         let star = as_list(&s["Resource"]).iter().any(|r| r.as_str() == Some("*"));
         if star {
-            let scoped: Vec<&String> = acts
-                .iter()
-                .filter(|a| !NO_RESOURCE_LEVEL.iter().any(|n| a.to_ascii_lowercase().starts_with(n)))
-                .collect();
+            let scoped: Vec<&String> = acts.iter().filter(|a| !wild.contains(a) && !star_only(a)).collect();
             if !scoped.is_empty() {
                 let names: Vec<&str> = scoped.iter().map(|s| s.as_str()).collect();
                 let special = if names.iter().any(|a| a.eq_ignore_ascii_case("iam:PassRole")) {
@@ -77,12 +109,21 @@ pub fn l13(t: &Target) -> Vec<Hit> {
                 } else {
                     ""
                 };
-                hits.push(Hit::new(
-                    &id,
-                    format!("allows {} on Resource \"*\"{special}", names.join(", ")),
-                    "scope the statement to the resource ARNs (flow, tables, API connections, the passed role)",
-                ));
+                problems.push(format!("allows {} on Resource \"*\"{special}", names.join(", ")));
+            } else if !wild.is_empty() {
+                problems.push("on Resource \"*\"".into());
             }
+        }
+        if !problems.is_empty() {
+            hits.push(Hit::new(
+                &id,
+                problems.join(" "),
+                if wild.is_empty() {
+                    "scope the statement to the resource ARNs (flow, tables, API connections, the passed role)"
+                } else {
+                    "name the actions the workload calls, on the resource ARNs it uses"
+                },
+            ));
         }
     }
     hits.extend(media_scope(t));

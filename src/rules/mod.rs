@@ -136,6 +136,8 @@ pub struct Target<'a> {
     pub env: Option<EnvFacts>,
     /// Days since 1970-01-01, for runtime deprecation (L02).
     pub today: i64,
+    /// Tag keys every taggable resource must carry when no environment says (`check --tags`, L22).
+    pub required_tags: Vec<String>,
 }
 
 impl Target<'_> {
@@ -182,6 +184,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 region: target.region.clone(),
                 env: target.env.clone(),
                 today: target.today,
+                required_tags: target.required_tags.clone(),
             };
             for hit in (r.check)(&t) {
                 let key = (hit.logical_id.clone(), hit.message.clone());

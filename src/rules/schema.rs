@@ -173,7 +173,7 @@ impl<'a> Validator<'a> {
                         a == b
                     }
                 }
-                _ => e == v || (e.is_number() && v.as_str().is_some_and(|b| b == e.to_string())),
+                _ => e == v || (e.is_number() && v.as_str().is_some_and(|b| *b == e.to_string())),
             };
             let found = values.iter().any(same);
             if !found && !values.is_empty() {

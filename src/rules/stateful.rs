@@ -3,9 +3,39 @@
 use super::util::referenced_ids;
 use super::{Hit, Severity, Target};
 
-/// Types that hold data.
-pub const STATEFUL: &[&str] =
-    &["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret"];
+/// Types that hold data, or keys without which data cannot be read: deleting one loses it. The
+/// list of cfn-lint 1.58.0 (`cfnlint/data/AdditionalSpecs/StatefulResources.json`, MIT-0).
+pub const STATEFUL: &[&str] = &[
+    "AWS::Backup::BackupVault",
+    "AWS::CloudFormation::Stack",
+    "AWS::Cognito::UserPool",
+    "AWS::DocDB::DBCluster",
+    "AWS::DocDB::DBInstance",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::DynamoDB::Table",
+    "AWS::EC2::Volume",
+    "AWS::EFS::FileSystem",
+    "AWS::EMR::Cluster",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::Elasticsearch::Domain",
+    "AWS::FSx::FileSystem",
+    "AWS::KMS::Key",
+    "AWS::Kinesis::Stream",
+    "AWS::Logs::LogGroup",
+    "AWS::Neptune::DBCluster",
+    "AWS::Neptune::DBInstance",
+    "AWS::OpenSearchService::Domain",
+    "AWS::Organizations::Account",
+    "AWS::QLDB::Ledger",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::Redshift::Cluster",
+    "AWS::S3::Bucket",
+    "AWS::SDB::Domain",
+    "AWS::SQS::Queue",
+    "AWS::SecretsManager::Secret",
+];
 
 /// L05: stateful resources are `Retain` where the environment keeps data, `Delete` elsewhere.
 pub fn l05(t: &Target) -> Vec<Hit> {

@@ -71,7 +71,7 @@ pub fn t01(t: &Target) -> Vec<Hit> {
     let Some(top) = t.template.as_object() else { return hits };
     // the SAM transform adds a Globals section
     let sam = transforms(t.template).iter().any(|n| n.starts_with("AWS::Serverless"));
-    for k in top.keys().filter(|k| !SECTIONS.contains(&k.as_str()) && !(sam && *k == "Globals")) {
+    for k in top.keys().filter(|k| !(SECTIONS.contains(&k.as_str()) || (sam && *k == "Globals"))) {
         hits.push(Hit::new(
             k,
             format!("{k} is not a template section{}", did_you_mean(k, SECTIONS)),
@@ -237,7 +237,7 @@ pub fn t02(t: &Target) -> Vec<Hit> {
             .get("Type")
             .and_then(Value::as_str)
             .is_some_and(|t| t.starts_with("Custom::") || t == "AWS::CloudFormation::CustomResource");
-        for k in m.keys().filter(|k| !RESOURCE_KEYS.contains(&k.as_str()) && !(custom && *k == "Version")) {
+        for k in m.keys().filter(|k| !(RESOURCE_KEYS.contains(&k.as_str()) || (custom && *k == "Version"))) {
             hits.push(Hit::new(
                 id,
                 format!("{k} is not a resource attribute{}", did_you_mean(k, RESOURCE_KEYS)),

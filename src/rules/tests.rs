@@ -65,8 +65,14 @@ fn every_registry_type_has_a_schema_and_unknown_types_none() {
 fn the_runtime_rule_warns_within_180_days_and_errors_after() {
     let t = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "nodejs22.x"}}}});
     let at = |day: &str| {
-        let target =
-            Target { stack: "s".into(), template: &t, region: None, env: None, today: parse_date(day).unwrap() };
+        let target = Target {
+            stack: "s".into(),
+            template: &t,
+            region: None,
+            env: None,
+            today: parse_date(day).unwrap(),
+            required_tags: vec![],
+        };
         check(&target).into_iter().filter(|f| f.rule == "L02").map(|f| f.severity).collect::<Vec<_>>()
     };
     assert_eq!(at("2026-06-01"), vec![]);
@@ -91,7 +97,8 @@ fn account_ids_are_found_in_arns_but_not_inside_digests() {
     let t = |s: &str| {
         let tpl =
             json!({"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": s}}}});
-        let target = Target { stack: "s".into(), template: &tpl, region: None, env: None, today: 0 };
+        let target =
+            Target { stack: "s".into(), template: &tpl, region: None, env: None, today: 0, required_tags: vec![] };
         check(&target).into_iter().any(|f| f.rule == "L07")
     };
     assert!(t("arn:aws:iam::372241484305:role/x"));

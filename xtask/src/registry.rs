@@ -1,8 +1,8 @@
 //! `xtask registry <cfnlint/data>`: every CloudFormation registry schema of every region, as
 //! cfn-lint ships them (MIT-0, already patched by cfn-lint where AWS's schemas are wrong), into
 //! one file castform embeds: `schemas/registry.bin`. Also vendors the data the precision rules
-//! read: the actions of AWS's Service Authorization Reference that take no resource type
-//! (`schemas/iam-actions-without-resources.txt`) and cfn-lint's stateful types.
+//! read: the actions of AWS's Service Authorization Reference and whether each takes a resource
+//! type (`schemas/iam-actions.txt`).
 //!
 //! Layout (all integers little-endian u32):
 //! `CFREG1\n`, index length, index (deflated JSON: `{"version", "types": [name],
@@ -93,30 +93,28 @@ pub fn write(data: &Path, root: &Path) -> Result<(), String> {
     out.extend_from_slice(&index);
     out.extend_from_slice(&blobs);
     std::fs::write(root.join("schemas/registry.bin"), &out).map_err(|e| e.to_string())?;
-    // actions that take no resource type: only `Resource: "*"` works for them
+    // every action, and whether it takes a resource type (`*`: only `Resource: "*"` works)
     let policies = read_json(&data.join("AdditionalSpecs/Policies.json"))?;
-    let mut star_only = vec![];
+    let mut actions = vec![];
     for (service, v) in policies.as_object().into_iter().flatten() {
         for (action, a) in v["Actions"].as_object().into_iter().flatten() {
-            if a["Resources"].as_array().is_none_or(|r| r.is_empty()) {
-                star_only.push(format!("{service}:{action}"));
-            }
+            let star = a["Resources"].as_array().is_none_or(|r| r.is_empty());
+            actions.push(format!("{service}:{action}\t{}", if star { "*" } else { "r" }));
         }
     }
-    star_only.sort();
-    let header = "# IAM actions that support no resource type (only Resource \"*\"), from AWS's Service\n# Authorization Reference as cfn-lint 1.58.0 ships it (cfnlint/data/AdditionalSpecs/Policies.json,\n# MIT-0), vendored 2026-11-30 by `cargo run -p xtask -- registry`. Lowercase service:action.\n";
-    std::fs::write(
-        root.join("schemas/iam-actions-without-resources.txt"),
-        format!("{header}{}\n", star_only.join("\n")),
-    )
-    .map_err(|e| e.to_string())?;
+    actions.sort();
+    let star_only = actions.iter().filter(|a| a.ends_with('*')).count();
+    let header = "# Every IAM action with `*` where it supports no resource type (only Resource \"*\") and `r` where\n# it does, from AWS's Service Authorization Reference as cfn-lint 1.58.0 ships it\n# (cfnlint/data/AdditionalSpecs/Policies.json, MIT-0), vendored 2026-11-30 by\n# `cargo run -p xtask -- registry`. Lowercase service:action.\n";
+    std::fs::write(root.join("schemas/iam-actions.txt"), format!("{header}{}\n", actions.join("\n")))
+        .map_err(|e| e.to_string())?;
     println!(
-        "registry.bin: {} types, {} regions, {} schemas, {} bytes; {} actions without resource types",
+        "registry.bin: {} types, {} regions, {} schemas, {} bytes; {} of {} actions without resource types",
         types.len(),
         regions.len(),
         hashes.len(),
         out.len(),
-        star_only.len()
+        star_only,
+        actions.len()
     );
     Ok(())
 }

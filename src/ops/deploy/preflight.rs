@@ -114,6 +114,7 @@ pub async fn run<C: Cloud>(
             }),
             text: None,
             unreadable: None,
+            required_tags: vec![],
         })
         .collect();
     let report = if opts.skip_checks {
