@@ -72,39 +72,54 @@ fn deployed_strings(t: &Target, f: &mut dyn FnMut(&str, &str, &str)) {
 /// set target regions, the Lambda@Edge log group name (with each source in the file).
 static REQUIRED_LITERALS: &str = include_str!("../../schemas/required-literals.json");
 
-fn required_literal(ty: &str, path: &str, s: &str) -> bool {
-    static DATA: OnceLock<serde_json::Value> = OnceLock::new();
-    let data = DATA.get_or_init(|| serde_json::from_str(REQUIRED_LITERALS).unwrap_or_default());
-    let elb = data["elb_log_delivery_accounts"]["accounts"].as_object();
-    if elb.is_some_and(|m| m.values().any(|a| a.as_str().is_some_and(|a| s.contains(&format!(":{a}:")) || s == a))) {
-        return true;
-    }
-    if let Some(prefix) = data["edge_log_groups"]["prefix"].as_str()
-        && s.starts_with(prefix)
-    {
-        return true;
-    }
-    // a property path with its list indexes as []: StackInstancesGroup[].Regions[]
-    let shape: String = {
-        let mut out = String::new();
-        let mut skipping = false;
-        for c in path.chars() {
-            match c {
-                '[' => {
-                    skipping = true;
-                    out.push('[');
-                }
-                ']' => {
-                    skipping = false;
-                    out.push(']');
-                }
-                _ if skipping => {}
-                _ => out.push(c),
-            }
+struct Literals {
+    /// `:<account>:` of every ELB log-delivery account.
+    elb: Vec<String>,
+    edge_prefix: String,
+    region_lists: serde_json::Value,
+}
+
+fn literals() -> &'static Literals {
+    static DATA: OnceLock<Literals> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let data: serde_json::Value = serde_json::from_str(REQUIRED_LITERALS).unwrap_or_default();
+        Literals {
+            elb: data["elb_log_delivery_accounts"]["accounts"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, a)| a.as_str().map(|a| format!(":{a}:")))
+                .collect(),
+            edge_prefix: data["edge_log_groups"]["prefix"].as_str().unwrap_or("/aws/lambda/us-east-1.").to_string(),
+            region_lists: data["region_lists"]["types"].clone(),
         }
-        out
-    };
-    data["region_lists"]["types"][ty].as_array().into_iter().flatten().any(|p| p.as_str() == Some(shape.as_str()))
+    })
+}
+
+fn required_literal(ty: &str, path: &str, s: &str) -> bool {
+    let l = literals();
+    if l.elb.iter().any(|a| s.contains(a.as_str()) || s == a.trim_matches(':')) || s.starts_with(&l.edge_prefix) {
+        return true;
+    }
+    let Some(paths) = l.region_lists[ty].as_array() else { return false };
+    // the property path with its list indexes as []: StackInstancesGroup[].Regions[]
+    let mut shape = String::with_capacity(path.len());
+    let mut skipping = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                skipping = true;
+                shape.push('[');
+            }
+            ']' => {
+                skipping = false;
+                shape.push(']');
+            }
+            _ if !skipping => shape.push(c),
+            _ => {}
+        }
+    }
+    paths.iter().any(|p| p.as_str() == Some(shape.as_str()))
 }
 
 /// L07: no literal region or account id, except where AWS requires one.
@@ -112,6 +127,11 @@ pub fn l07(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     deployed_strings(t, &mut |id, path, s| {
         if path.ends_with("AcmCertificateArn") || path.ends_with("Description") {
+            return;
+        }
+        let region = region_re().find(s);
+        let account = if region.is_none() { account_re().find(s) } else { None };
+        if region.is_none() && account.is_none() {
             return;
         }
         let ty = t.type_of(id).unwrap_or_default();
@@ -124,7 +144,7 @@ pub fn l07(t: &Target) -> Vec<Hit> {
         {
             return;
         }
-        if let Some(m) = region_re().find(s) {
+        if let Some(m) = region {
             hits.push(Hit::new(
                 id,
                 format!("{path} holds the literal region {}", m.as_str()),
@@ -134,7 +154,7 @@ pub fn l07(t: &Target) -> Vec<Hit> {
                     "use ${AWS::Region}, or a parameter where the region is another stack's"
                 },
             ));
-        } else if let Some(m) = account_re().find(s) {
+        } else if let Some(m) = account {
             let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
             hits.push(Hit::new(id, format!("{path} holds the literal account id {digits}"), "use ${AWS::AccountId}"));
         }

@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 /// expanded template and what could not be expanded (for T05).
 pub fn expand_for_each(template: &Value) -> (Value, Vec<String>) {
     let mut problems = vec![];
+    if !has_loops(template) {
+        return (template.clone(), problems);
+    }
     let params = template["Parameters"].clone();
     let mut out = template.clone();
     for section in ["Resources", "Outputs", "Conditions"] {
@@ -20,6 +23,18 @@ pub fn expand_for_each(template: &Value) -> (Value, Vec<String>) {
         }
     }
     (out, problems)
+}
+
+/// Does the template hold an `Fn::ForEach` loop?
+pub fn has_loops(template: &Value) -> bool {
+    fn any(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.keys().any(|k| is_loop(k)) || m.values().any(any),
+            Value::Array(a) => a.iter().any(any),
+            _ => false,
+        }
+    }
+    any(template)
 }
 
 fn is_loop(key: &str) -> bool {

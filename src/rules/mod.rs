@@ -163,18 +163,21 @@ impl Target<'_> {
 /// Runs every rule over a target; suppressed findings are kept, marked with their reason.
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = vec![];
-    let (expanded, _) = intrinsics::expand_for_each(target.template);
-    let branches = if intrinsics::has_conditions(&expanded) {
-        vec![intrinsics::branch(&expanded, true), intrinsics::branch(&expanded, false)]
+    // copies only where the template has loops or conditions to resolve
+    let expanded_owned = intrinsics::has_loops(target.template).then(|| intrinsics::expand_for_each(target.template).0);
+    let expanded = expanded_owned.as_ref().unwrap_or(target.template);
+    let branched: Vec<Value> = if intrinsics::has_conditions(expanded) {
+        vec![intrinsics::branch(expanded, true), intrinsics::branch(expanded, false)]
     } else {
-        vec![expanded.clone()]
+        vec![]
     };
+    let branches: Vec<&Value> = if branched.is_empty() { vec![expanded] } else { branched.iter().collect() };
     let resources = &expanded["Resources"];
     for r in RULES {
         let forms: Vec<&Value> = match r.sees {
             Sees::Written => vec![target.template],
-            Sees::Expanded => vec![&expanded],
-            Sees::Branches => branches.iter().collect(),
+            Sees::Expanded => vec![expanded],
+            Sees::Branches => branches.clone(),
         };
         let mut seen: Vec<(String, String)> = vec![];
         for form in forms {

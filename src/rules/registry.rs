@@ -16,7 +16,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 struct Index {
     types: Vec<String>,
     by_name: HashMap<String, usize>,
-    regions: HashMap<String, Vec<i64>>,
+    /// Per region, per type: the schema number, `u16::MAX` where the region lacks the type.
+    regions: HashMap<String, Vec<u16>>,
     spans: Vec<(usize, usize)>,
     body: usize,
     schema_date: String,
@@ -28,28 +29,45 @@ fn inflate(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+fn u32_at(data: &[u8], at: usize) -> Option<usize> {
+    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?) as usize)
+}
+
+/// The index of `schemas/registry.bin` (layout in `xtask/src/registry.rs`).
 fn index() -> Option<&'static Index> {
     static INDEX: OnceLock<Option<Index>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
-            let rest = DATA.strip_prefix(b"CFREG1\n")?;
-            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            let v: Value = serde_json::from_slice(&inflate(rest.get(4..4 + len)?)?).ok()?;
-            let types: Vec<String> =
-                v["types"].as_array()?.iter().filter_map(|t| t.as_str().map(str::to_string)).collect();
+            let mut at = b"CFREG2\n".len();
+            (DATA.get(..at)? == b"CFREG2\n").then_some(())?;
+            let mut part = || -> Option<Vec<u8>> {
+                let len = u32_at(DATA, at)?;
+                let bytes = inflate(DATA.get(at + 4..at + 4 + len)?)?;
+                at += 4 + len;
+                Some(bytes)
+            };
+            let meta = String::from_utf8(part()?).ok()?;
+            let table = part()?;
+            let (head, region_lines) = meta.split_once("\n\n")?;
+            let mut lines = head.lines();
+            let schema_date = lines.next()?.to_string();
+            let types: Vec<String> = lines.map(str::to_string).collect();
             let by_name = types.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-            let regions = v["regions"]
-                .as_object()?
-                .iter()
-                .map(|(r, row)| (r.clone(), row.as_array().into_iter().flatten().filter_map(Value::as_i64).collect()))
+            let width = types.len() * 2;
+            let regions = region_lines
+                .lines()
+                .enumerate()
+                .map(|(r, name)| {
+                    let row = table.get(r * width..(r + 1) * width).unwrap_or_default();
+                    (name.to_string(), row.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+                })
                 .collect();
-            let spans = v["schemas"]
-                .as_array()?
-                .iter()
-                .filter_map(|s| Some((s[0].as_u64()? as usize, s[1].as_u64()? as usize)))
-                .collect();
-            let schema_date = v["version"]["schema_date"].as_str().unwrap_or_default().to_string();
-            Some(Index { types, by_name, regions, spans, body: DATA.len() - rest.len() + 4 + len, schema_date })
+            let count = u32_at(DATA, at)?;
+            let spans = (0..count)
+                .map(|i| Some((u32_at(DATA, at + 4 + i * 8)?, u32_at(DATA, at + 8 + i * 8)?)))
+                .collect::<Option<Vec<_>>>()?;
+            let body = at + 4 + count * 8;
+            Some(Index { types, by_name, regions, spans, body, schema_date })
         })
         .as_ref()
 }
@@ -59,7 +77,7 @@ fn number(type_name: &str, region: &str) -> Option<usize> {
     let ix = index()?;
     let t = *ix.by_name.get(type_name)?;
     let n = *ix.regions.get(region)?.get(t)?;
-    usize::try_from(n).ok()
+    (n != u16::MAX).then_some(usize::from(n))
 }
 
 /// Does CloudFormation know this type in any region?
@@ -102,7 +120,7 @@ pub fn schema(type_name: &str, region: &str) -> Option<&'static Value> {
     let ix = index()?;
     let n = number(type_name, region).or_else(|| {
         let t = *ix.by_name.get(type_name)?;
-        ix.regions.values().find_map(|row| usize::try_from(*row.get(t)?).ok())
+        ix.regions.values().find_map(|row| row.get(t).filter(|n| **n != u16::MAX).map(|n| usize::from(*n)))
     })?;
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().ok()?;

@@ -173,7 +173,11 @@ impl<'a> Validator<'a> {
                         a == b
                     }
                 }
-                _ => e == v || (e.is_number() && v.as_str().is_some_and(|b| *b == e.to_string())),
+                _ => {
+                    e == v
+                        || (e.is_number()
+                            && v.as_str().and_then(|b| b.parse::<f64>().ok()).is_some_and(|b| e.as_f64() == Some(b)))
+                }
             };
             let found = values.iter().any(same);
             if !found && !values.is_empty() {

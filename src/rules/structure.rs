@@ -312,7 +312,8 @@ fn attributes(ty: &str) -> Option<Vec<String>> {
         return None;
     }
     let s = registry::schema(ty, registry::DEFAULT_REGION)?;
-    let extras: Value = serde_json::from_str(GETATT_EXTRAS).ok()?;
+    static EXTRAS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let extras = EXTRAS.get_or_init(|| serde_json::from_str(GETATT_EXTRAS).unwrap_or_default());
     let mut attrs: Vec<String> = s["readOnlyProperties"]
         .as_array()
         .into_iter()
@@ -620,7 +621,7 @@ pub fn t05(t: &Target) -> Vec<Hit> {
     if loops && !language {
         hits.push(Hit::new("Transform", "uses Fn::ForEach without the AWS::LanguageExtensions transform, which CloudFormation needs to expand it", "add Transform: AWS::LanguageExtensions").with_severity(Severity::Error));
     }
-    let (_, problems) = super::intrinsics::expand_for_each(t.template);
+    let problems = if loops { super::intrinsics::expand_for_each(t.template).1 } else { vec![] };
     for p in problems {
         hits.push(
             Hit::new(
