@@ -12,8 +12,8 @@ trap 'rm -rf "$out"' EXIT
 ./target/release/castform synth --all --out "$out" >/dev/null
 mapfile -t templates < <(find "$out" -name '*.template.json' | sort)
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_us() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
+# shellcheck source=benches/lib.sh
+source "$(git rev-parse --show-toplevel)/benches/lib.sh"
 
 castform_us=$(for _ in $(seq "$runs"); do time_us ./target/release/castform check --all; done | median)
 lint_us=$(for _ in $(seq "$lint_runs"); do time_us .venv-cfnlint/bin/cfn-lint -- "${templates[@]}"; done | median)
