@@ -2,6 +2,8 @@
 //! (tests/fixtures/rules/L??-{fail,pass}.yaml), and every seed incident has a regression test,
 //! named after it, that runs `castform check --template` as a user would.
 
+mod common;
+
 use castform::rules::{EnvFacts, RULES, Target, check, parse_date, template_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ fn rules_fired(file: &str) -> Vec<(String, String)> {
         // what `castform check` reports as T06
         Err(e) => return vec![("T06".into(), e.to_string())],
     };
+    let code = castform::rules::code::inline_code(&t);
     let target = Target {
         stack: file.into(),
         template: &t,
@@ -37,6 +40,7 @@ fn rules_fired(file: &str) -> Vec<(String, String)> {
         env: env_of(&t),
         today: parse_date("2026-11-22").unwrap(),
         required_tags: vec![],
+        code: Some(&code),
     };
     check(&target).into_iter().map(|f| (f.rule.to_string(), f.message)).collect()
 }
@@ -56,7 +60,7 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
 fn rule_ids_are_unique_and_complete() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
     let expected: Vec<String> =
-        (1..=23).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
+        (1..=26).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
     assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
@@ -357,4 +361,39 @@ fn check_tags_asks_hand_written_templates_for_the_named_tags() {
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0]["logical_id"], "Table");
     assert!(hits[0]["message"].as_str().unwrap().contains("CostCenter, Owner"));
+}
+
+/// L24-L26 read the apps' own functions from their asset folders: our API with seed 000's
+/// mistakes put back (routing on API Gateway v1 fields only, a handler the template does not
+/// name, the SDK v2) is caught in `castform check local`.
+#[test]
+fn the_apps_function_code_is_read_from_their_asset_folders() {
+    let dir = common::project_copy();
+    let api = dir.path().join("assets/lunora-api/index.mjs");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let broken = text
+        .replace("event?.requestContext?.http?.method ?? ", "")
+        .replace("event?.rawPath ?? ", "")
+        .replace("export const handler", "export const main");
+    assert_ne!(broken, text, "the API's code changed shape: update this test");
+    std::fs::write(&api, format!("import AWS from 'aws-sdk';\n{broken}")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "local", "--json", "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fired: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["stack"] == "lunora/local/api")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect();
+    for (rule, words) in
+        [("L24", "index.mjs:1 loads the AWS SDK v2"), ("L25", "does not export handler"), ("L26", "reads event.path")]
+    {
+        assert!(fired.iter().any(|(r, m)| r == rule && m.contains(words)), "{rule}: {fired:?}");
+    }
 }

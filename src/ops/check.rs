@@ -2,6 +2,7 @@
 //! files. Nothing here calls AWS.
 
 use crate::ops::synth::{Selection, build};
+use crate::rules::code::CodeMap;
 use crate::rules::{self, EnvFacts, Finding, Severity, Target, schema, template_file};
 use anyhow::Result;
 use serde::Serialize;
@@ -63,6 +64,8 @@ pub struct Checked {
     pub unreadable: Option<String>,
     /// Tag keys every taggable resource must carry (`--tags`; environments say it themselves).
     pub required_tags: Vec<String>,
+    /// The functions' code by logical id (asset folders, or inline `ZipFile`), for L24-L26.
+    pub code: CodeMap,
 }
 
 /// The synthesized stacks of a selection, ready to check.
@@ -84,10 +87,29 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
                 text: None,
                 unreadable: None,
                 required_tags: vec![],
+                code: code_of(root, st),
             });
         }
     }
     Ok(out)
+}
+
+/// The code of a synthesized stack's functions: each function's asset folder (and the files
+/// rendered into it), matched to the function by the content address in its `Code.S3Key`.
+pub fn code_of(root: &Path, stack: &crate::template::Stack) -> CodeMap {
+    let mut out = CodeMap::new();
+    let template = stack.template.to_value();
+    for (id, r) in template["Resources"].as_object().into_iter().flatten() {
+        let key = r["Properties"]["Code"]["S3Key"].as_str().unwrap_or_default();
+        if let Some(asset) = stack.assets.iter().find(|a| !key.is_empty() && key.contains(&a.sha256)) {
+            if let Some(files) = crate::template::asset_texts(root, asset) {
+                out.insert(id.clone(), files);
+            }
+        } else {
+            out.extend(rules::code::inline_code(&serde_json::json!({"Resources": {id.clone(): r.clone()}})));
+        }
+    }
+    out
 }
 
 /// Template files, JSON or YAML. A file that cannot be read is kept with its reason, so the
@@ -104,6 +126,7 @@ pub fn files(paths: &[PathBuf], region: Option<&str>, tags: &[String]) -> Vec<Ch
             text: None,
             unreadable: None,
             required_tags: tags.to_vec(),
+            code: CodeMap::new(),
         };
         match std::fs::read(p) {
             Err(e) => c.unreadable = Some(format!("{shown}: cannot be read: {e}")),
@@ -113,7 +136,10 @@ pub fn files(paths: &[PathBuf], region: Option<&str>, tags: &[String]) -> Vec<Ch
                 }
                 Ok(text) => {
                     match template_file::parse(&text, &shown) {
-                        Ok(t) => c.template = t,
+                        Ok(t) => {
+                            c.code = crate::rules::code::inline_code(&t);
+                            c.template = t;
+                        }
                         Err(e) => c.unreadable = Some(e.to_string()),
                     }
                     c.text = Some(text);
@@ -172,6 +198,7 @@ pub fn check_all(checked: &[Checked], today: i64) -> Report {
             env: c.env.clone(),
             today,
             required_tags: c.required_tags.clone(),
+            code: Some(&c.code),
         };
         resources += target.resources().count();
         for (_, ty, _) in target.resources() {

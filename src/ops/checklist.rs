@@ -130,13 +130,13 @@ pub fn run(root: &Path, app: &str, env: &str, today: i64) -> Result<Vec<Item>> {
     push(
         "during",
         "Test each component individually",
-        if s.app.health_checks.is_empty() {
-            (State::Failed, "no health check is defined".into())
-        } else {
-            (
+        match (s.app.health_checks.is_empty(), rule_state(f, &["L24", "L25", "L26"], false)) {
+            (true, _) => (State::Failed, "no health check is defined".into()),
+            (false, (State::Failed, why)) => (State::Failed, format!("a function's code fails: {why}")),
+            (false, _) => (
                 State::Verified,
                 format!(
-                    "V01: health checks defined: {}",
+                    "V01: health checks defined: {}; every function's code passes L24, L25, L26",
                     s.app
                         .health_checks
                         .iter()
@@ -144,7 +144,7 @@ pub fn run(root: &Path, app: &str, env: &str, today: i64) -> Result<Vec<Item>> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )
+            ),
         },
     );
     push("during", "Verify API connectivity before frontend deployment", rule_state(f, &["L01", "L21"], false));

@@ -1,7 +1,7 @@
 //! The catalog: every rule with its stable id, title, severity, seed and advice.
 
 use super::Severity::{Error, Warning};
-use super::{Rule, Sees, cdn, hygiene, iam, lambda, media, schema, stateful, structure};
+use super::{Rule, Sees, cdn, code, hygiene, iam, lambda, media, schema, stateful, structure};
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -209,6 +209,33 @@ pub static RULES: &[Rule] = &[
         seed: "000 issue 4",
         advice: "put the real value in the environment file",
         check: hygiene::l23,
+        sees: Sees::Branches,
+    },
+    Rule {
+        id: "L24",
+        title: "code does not load the AWS SDK v2 on a runtime without it",
+        severity: Error,
+        seed: "000 (Node.js 18 to 22)",
+        advice: "use the SDK v3 clients the runtime includes, or bundle aws-sdk",
+        check: code::l24,
+        sees: Sees::Branches,
+    },
+    Rule {
+        id: "L25",
+        title: "the handler the template names exists and is exported",
+        severity: Error,
+        seed: "000 (Node.js 18 to 22)",
+        advice: "point Handler at a file and function the package has and exports",
+        check: code::l25,
+        sees: Sees::Branches,
+    },
+    Rule {
+        id: "L26",
+        title: "code behind a Function URL reads the URL's event, not API Gateway v1 fields",
+        severity: Error,
+        seed: "000 issue 1",
+        advice: "read event.rawPath and event.requestContext.http.method",
+        check: code::l26,
         sees: Sees::Branches,
     },
     Rule {

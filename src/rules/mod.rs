@@ -3,6 +3,7 @@
 
 mod catalog;
 mod cdn;
+pub mod code;
 mod hygiene;
 mod iam;
 mod intrinsics;
@@ -138,6 +139,8 @@ pub struct Target<'a> {
     pub today: i64,
     /// Tag keys every taggable resource must carry when no environment says (`check --tags`, L22).
     pub required_tags: Vec<String>,
+    /// The functions' code by logical id, where castform can read it (L24-L26).
+    pub code: Option<&'a code::CodeMap>,
 }
 
 impl Target<'_> {
@@ -188,6 +191,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 env: target.env.clone(),
                 today: target.today,
                 required_tags: target.required_tags.clone(),
+                code: target.code,
             };
             for hit in (r.check)(&t) {
                 let key = (hit.logical_id.clone(), hit.message.clone());

@@ -72,6 +72,7 @@ fn the_runtime_rule_warns_within_180_days_and_errors_after() {
             env: None,
             today: parse_date(day).unwrap(),
             required_tags: vec![],
+            code: None,
         };
         check(&target).into_iter().filter(|f| f.rule == "L02").map(|f| f.severity).collect::<Vec<_>>()
     };
@@ -97,8 +98,15 @@ fn account_ids_are_found_in_arns_but_not_inside_digests() {
     let t = |s: &str| {
         let tpl =
             json!({"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": s}}}});
-        let target =
-            Target { stack: "s".into(), template: &tpl, region: None, env: None, today: 0, required_tags: vec![] };
+        let target = Target {
+            stack: "s".into(),
+            template: &tpl,
+            region: None,
+            env: None,
+            today: 0,
+            required_tags: vec![],
+            code: None,
+        };
         check(&target).into_iter().any(|f| f.rule == "L07")
     };
     assert!(t("arn:aws:iam::372241484305:role/x"));

@@ -30,6 +30,21 @@ pub struct Asset {
     pub generated: Vec<(String, Vec<u8>)>,
 }
 
+/// The text files of an asset's package (its folder with the rendered files in place), for the
+/// code rules; binary files and unreadable ones are left out. `None` when the folder cannot be
+/// read (the deploy's asset step says so).
+pub fn texts(root: &Path, asset: &Asset) -> Option<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = files(&root.join(&asset.source))
+        .ok()?
+        .into_iter()
+        .filter(|(name, _)| !asset.generated.iter().any(|(g, _)| g == name))
+        .filter_map(|(name, path)| Some((name, String::from_utf8(std::fs::read(path).ok()?).ok()?)))
+        .collect();
+    out.extend(asset.generated.iter().filter_map(|(n, b)| Some((n.clone(), String::from_utf8(b.clone()).ok()?))));
+    out.sort();
+    (!out.is_empty()).then_some(out)
+}
+
 /// Every regular file under `dir`, as sorted relative paths with `/` separators.
 fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
     let mut out = vec![];

@@ -115,6 +115,7 @@ pub async fn run<C: Cloud>(
             text: None,
             unreadable: None,
             required_tags: vec![],
+            code: crate::ops::check::code_of(&env.root, s),
         })
         .collect();
     let report = if opts.skip_checks {
