@@ -220,6 +220,7 @@ impl Function {
             Code::Asset { root, path } => stack.asset(root, path)?,
             Code::Rendered { root, path, generated } => stack.asset_with(root, path, generated)?,
         };
+        package_limits(stack, &what, &key, props.edge)?;
         let code = lambda::function::Code { s3_bucket: Some(bucket), s3_key: Some(key), ..Default::default() };
         let environment = (!props.environment.is_empty())
             .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
@@ -351,6 +352,52 @@ impl Function {
 /// Lambda@Edge's rules (L03, L04), checked when the function is defined: us-east-1, a name (its
 /// log group is named after it), no environment variables, a published version, and the
 /// event's limits from the CloudFront quotas page (viewer: 128 MB, 5 s; origin: 30 s).
+/// A package over Lambda's size limits is refused at synth, with the numbers: 250 MB unzipped for
+/// any function (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>), and
+/// for Lambda@Edge 1 MB compressed on viewer events, 50 MB on origin events
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge>).
+fn package_limits(
+    stack: &Stack,
+    what: &str,
+    key: &Expr<String>,
+    edge: Option<EdgeEvent>,
+) -> Result<(), ConstructError> {
+    const MB: usize = 1024 * 1024;
+    let Some(asset) = stack.assets.iter().find(|a| key.as_literal().is_some_and(|k| k == &a.key)) else {
+        return Ok(());
+    };
+    let fail = |problem: String, help: &str| Err(ConstructError::invalid(what, &problem, help));
+    if asset.unzipped > 250 * MB {
+        return fail(
+            format!(
+                "has a package of {:.1} MB unzipped ({}); Lambda allows 250 MB",
+                asset.unzipped as f64 / MB as f64,
+                asset.source.display()
+            ),
+            "leave out what the function does not load (dev dependencies, the AWS SDK the runtime includes), or use a container image",
+        );
+    }
+    let limit = match edge {
+        Some(e) if e.is_viewer() => Some((MB, "viewer")),
+        Some(_) => Some((50 * MB, "origin")),
+        None => None,
+    };
+    if let Some((limit, kind)) = limit
+        && asset.size > limit
+    {
+        return fail(
+            format!(
+                "is a Lambda@Edge function for {kind} events with a {:.2} MB package ({}); CloudFront allows {} MB compressed",
+                asset.size as f64 / MB as f64,
+                asset.source.display(),
+                limit / MB
+            ),
+            "bundle only what the handler loads, or move the work to an origin event",
+        );
+    }
+    Ok(())
+}
+
 fn edge_limits(stack: &Stack, what: &str, event: EdgeEvent, props: &FunctionProps) -> Result<(), ConstructError> {
     let fail = |problem: String, help: &str| Err(ConstructError::invalid(what, &problem, help));
     if stack.region != "us-east-1" {

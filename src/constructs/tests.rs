@@ -417,3 +417,39 @@ fn environment_tags_leave_out_types_whose_tags_are_create_only() {
     assert!(tagged("LiveChannel").contains("castform:environment"), "{}", tagged("LiveChannel"));
     assert!(tagged("LiveEndpoint").contains("CostCenter"), "{}", tagged("LiveEndpoint"));
 }
+
+/// Lambda@Edge's package limits, checked at synth with the numbers: 1 MB compressed for viewer
+/// events, 50 MB for origin events (CloudFront's Lambda@Edge quotas).
+#[test]
+fn an_edge_package_over_its_event_limit_is_refused_with_the_numbers() {
+    use super::function::EdgeEvent;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fn")).unwrap();
+    std::fs::write(dir.path().join("fn/index.mjs"), "export const handler = async (e) => e.Records[0].cf.request;")
+        .unwrap();
+    // 1.5 MB that deflate cannot shrink
+    let mut noise = vec![0u8; 1_500_000];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(dir.path().join("fn/data.bin"), &noise).unwrap();
+    let edge = |event: EdgeEvent| {
+        let mut s = Stack::new("podcast-test", "edge", "us-east-1", false, "test");
+        let props = FunctionProps {
+            name: Some("podcast-test-viewer".into()),
+            publish: true,
+            edge: Some(event),
+            memory_mb: 128,
+            timeout_s: 5,
+            ..FunctionProps::default()
+        };
+        Function::new(&mut s, "Viewer", Code::Asset { root: dir.path().into(), path: "fn".into() }, props)
+    };
+    let e = edge(EdgeEvent::ViewerRequest).unwrap_err().to_string();
+    assert!(e.contains("for viewer events with a 1.4") && e.contains("CloudFront allows 1 MB compressed"), "{e}");
+    assert!(edge(EdgeEvent::OriginRequest).is_ok(), "origin events allow 50 MB");
+}

@@ -13,6 +13,8 @@ pub enum AssetError {
     Empty { path: String },
     #[error("asset {path} could not be zipped: {message}")]
     Zip { path: String, message: String },
+    #[error(transparent)]
+    Bundle(#[from] super::bundle::BundleError),
 }
 
 /// A zipped folder and its content address.
@@ -25,6 +27,8 @@ pub struct Asset {
     /// The object key in the state bucket: `assets/<sha256>.zip`.
     pub key: String,
     pub size: usize,
+    /// The size of its files, unzipped.
+    pub unzipped: usize,
     /// Files rendered at synth time and added to the folder's (replacing a file of the same
     /// name): the edge function's per-environment module.
     pub generated: Vec<(String, Vec<u8>)>,
@@ -79,7 +83,8 @@ pub fn zip_asset(root: &Path, asset: &Asset) -> Result<(Vec<u8>, Asset), AssetEr
 
 /// Zips `root/source` plus `generated` files (name, bytes), deterministically.
 pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> Result<(Vec<u8>, Asset), AssetError> {
-    let dir = root.join(source);
+    // a folder with a package.json is zipped as its bundle (dependencies installed, esbuild)
+    let dir = super::bundle::package_dir(root, source)?;
     let shown = source.display().to_string();
     let read = |e| AssetError::Read { path: shown.clone(), source: e };
     let mut entries: Vec<(String, Option<PathBuf>)> =
@@ -99,6 +104,7 @@ pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> 
         .compression_level(Some(6))
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
+    let mut unzipped = 0;
     for (name, path) in &entries {
         let bytes = match path {
             Some(path) => {
@@ -106,6 +112,7 @@ pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> 
             }
             None => generated.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default(),
         };
+        unzipped += bytes.len();
         w.start_file(name.as_str(), opts).map_err(zerr)?;
         w.write_all(&bytes).map_err(|e| AssetError::Zip { path: shown.clone(), message: e.to_string() })?;
     }
@@ -117,6 +124,7 @@ pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> 
         sha256,
         size: bytes.len(),
         generated: generated.to_vec(),
+        unzipped,
     };
     Ok((bytes, asset))
 }

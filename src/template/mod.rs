@@ -2,6 +2,7 @@
 //! their deterministic JSON and YAML forms.
 
 mod asset;
+pub mod bundle;
 mod expr;
 mod stack;
 mod yaml;
