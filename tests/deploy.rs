@@ -551,3 +551,36 @@ fn sigterm_during_the_stacks_restores_and_releases_the_lock() {
     let (_, body) = emu.get_url(&url, "/health");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "2");
 }
+
+/// Issue 14: a function with an npm dependency is installed, bundled, deployed and runs on the
+/// emulator. Our API gains the fixture's package.json, lock file and (tarball) dependency, and
+/// its health answer says what the dependency returns.
+#[test]
+fn a_function_with_an_npm_dependency_is_bundled_deployed_and_runs() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let api = dir.path().join("assets/lunora-api");
+    let fixture = common::repo().join("tests/fixtures/functions/with-dep");
+    for f in ["package.json", "package-lock.json", "greet-1.0.0.tgz"] {
+        std::fs::copy(fixture.join(f), api.join(f)).unwrap();
+    }
+    let index = api.join("index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    let code = code
+        .replace(
+            "import { dynamodbScan } from './ddb.mjs';",
+            "import { dynamodbScan } from './ddb.mjs';\nimport { greet } from 'greet';",
+        )
+        .replace("service: 'lunora-api',", "service: 'lunora-api',\n        greeting: greet('lunora'),");
+    assert!(code.contains("greet('lunora')"), "the API's code changed shape: update this test");
+    std::fs::write(&index, code).unwrap();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["greeting"], "hello lunora, from an npm dependency");
+    // the bundle reads its tables like the unbundled code did
+    let (status, body) = emu.get_url(&url, "/api/destinations");
+    assert_eq!(status, 200, "{body}");
+}

@@ -165,6 +165,8 @@ impl Emulator {
     pub fn castform_command(&self, args: &[&str], root: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_castform"));
         c.args(args).arg("--root").arg(root).env("NO_COLOR", "1");
+        // the pinned esbuild scripts/setup-esbuild installed (function folders with a package.json)
+        c.env("CASTFORM_ESBUILD", repo().join(".tools/esbuild/node_modules/.bin/esbuild"));
         for k in
             ["AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]
         {
