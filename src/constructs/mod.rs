@@ -41,7 +41,11 @@ pub fn tag(stack: &mut Stack, tags: &IndexMap<String, String>) {
 
 /// Whether a change of `Tags` replaces a resource of this type (its schema's createOnlyProperties).
 pub fn tags_replace(type_name: &str) -> bool {
-    crate::rules::schema::create_only_properties(type_name).iter().any(|p| p == "Tags")
+    crate::cfn::schema_text(type_name)
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .is_some_and(|s| {
+            s["createOnlyProperties"].as_array().is_some_and(|a| a.iter().any(|p| p == "/properties/Tags"))
+        })
 }
 
 /// Why a construct refused its settings.
