@@ -568,8 +568,8 @@ fn a_function_with_an_npm_dependency_is_bundled_deployed_and_runs() {
     let code = std::fs::read_to_string(&index).unwrap();
     let code = code
         .replace(
-            "import { dynamodbScan } from './ddb.mjs';",
-            "import { dynamodbScan } from './ddb.mjs';\nimport { greet } from 'greet';",
+            "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+            "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { greet } from 'greet';",
         )
         .replace("service: 'lunora-api',", "service: 'lunora-api',\n        greeting: greet('lunora'),");
     assert!(code.contains("greet('lunora')"), "the API's code changed shape: update this test");

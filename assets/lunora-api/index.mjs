@@ -2,7 +2,19 @@
 // Routes: GET /health, GET /api/health, GET /api/destinations, GET /api/presets,
 //         GET /api/sources, GET /api/mediaconnect/flow/status
 // Configuration comes only from environment variables castform wires to the other stacks.
-import { dynamodbScan } from './ddb.mjs';
+// AWS calls go through the AWS SDK v3 that Lambda's Node.js runtime includes (and the emulator's
+// host provides the same way): nothing to bundle, no hand-written signing.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+// the first page of a table (Limit 100), as plain objects
+async function dynamodbScan(table) {
+  if (!table) throw new Error('table name is not configured');
+  const out = await documents.send(new ScanCommand({ TableName: table, Limit: 100 }));
+  return out.Items ?? [];
+}
 
 const VERSION = '1';
 
