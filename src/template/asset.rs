@@ -50,7 +50,7 @@ pub fn texts(root: &Path, asset: &Asset) -> Option<Vec<(String, String)>> {
 }
 
 /// Every regular file under `dir`, as sorted relative paths with `/` separators.
-fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
+pub(super) fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

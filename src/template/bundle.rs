@@ -54,25 +54,11 @@ fn esbuild(root: &Path, folder: &str) -> Result<PathBuf, BundleError> {
 
 /// Files of the folder outside `node_modules`, sorted, with their bytes.
 fn sources(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    let mut out = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let path = entry.path();
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            if rel == "node_modules" || rel.ends_with("/node_modules") {
-                continue;
-            }
-            if entry.file_type()?.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((rel, std::fs::read(&path)?));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    super::asset::files(dir)?
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("node_modules/") && !name.contains("/node_modules/"))
+        .map(|(name, path)| Ok((name, std::fs::read(path)?)))
+        .collect()
 }
 
 fn tail(bytes: &[u8]) -> String {
