@@ -7,7 +7,7 @@ mod common;
 
 use castform::aws::{AwsCloud, Cloud};
 use common::{Emulator, project_copy, repo};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::Read;
 use std::sync::Mutex;
 
@@ -234,6 +234,52 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let p = rt.block_on(west.get_function("podcast-local-stream-processor")).unwrap();
     assert_eq!(p.configuration["MemorySize"], 256);
     assert!(p.configuration["Environment"]["Variables"].get("AWS_REGION").is_none());
+    // the functions do their job on the emulator, calling DynamoDB through the SDK v3 the host
+    // provides as Lambda's runtime does (issue 14)
+    let table = outputs["data"]["SubscribersName"].as_str().unwrap().to_string();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let subscriber = |id: &str, status: &str, expires: u64| {
+        let item = format!(
+            r#"{{"subscriberId": {{"S": "{id}"}}, "status": {{"S": "{status}"}}, "expiresAt": {{"N": "{expires}"}}}}"#
+        );
+        emu.aws("us-west-2", &["dynamodb", "put-item", "--table-name", &table, "--item", &item]).unwrap();
+    };
+    subscriber("listener-1", "active", now + 86_400);
+    subscriber("lapsed-1", "active", now - 60);
+    let status_of = |id: &str| {
+        let key = format!(r#"{{"subscriberId": {{"S": "{id}"}}}}"#);
+        let got = emu.aws("us-west-2", &["dynamodb", "get-item", "--table-name", &table, "--key", &key]).unwrap();
+        got["Item"]["status"]["S"].as_str().unwrap_or_default().to_string()
+    };
+    let invoke = |region: &str, function: &str, payload: &str| -> Value {
+        let out = dir.path().join(format!("{function}.json"));
+        let r = emu
+            .aws(region, &["lambda", "invoke", "--function-name", function, "--payload", payload, out.to_str().unwrap()])
+            .unwrap();
+        assert!(r.get("FunctionError").is_none(), "{function}: {r} {}", std::fs::read_to_string(&out).unwrap_or_default());
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    };
+    // the cleanup finds the lapsed subscriber through ExpiryIndex and expires only it
+    let done = invoke("us-west-2", "podcast-local-subscriber-cleanup", r#"{"source": "castform-schedule", "task": "cleanup"}"#);
+    assert_eq!(done["expired"], 1, "{done}");
+    assert_eq!((status_of("lapsed-1").as_str(), status_of("listener-1").as_str()), ("expired", "active"));
+    // the edge check, given CloudFront's viewer-request event
+    // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html):
+    // the request goes on for a subscriber, a 403 answers a stranger and the lapsed one
+    let viewer_request = |sid: &str| {
+        json!({"Records": [{"cf": {
+            "config": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE", "eventType": "viewer-request", "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ=="},
+            "request": {"clientIp": "203.0.113.178", "method": "GET", "uri": "/episodes/1.mp3", "querystring": format!("sid={sid}"),
+                        "headers": {"host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}]}}
+        }}]})
+        .to_string()
+    };
+    let pass = invoke("us-east-1", "podcast-local-subscriber-check", &viewer_request("listener-1"));
+    assert_eq!(pass["uri"], "/episodes/1.mp3", "the request itself goes on: {pass}");
+    for stranger in ["nobody", "lapsed-1"] {
+        let refused = invoke("us-east-1", "podcast-local-subscriber-check", &viewer_request(stranger));
+        assert_eq!(refused["status"], "403", "{stranger}: {refused}");
+    }
     // unchanged: no change set at all
     let again = ok(&run(&["deploy", "local"]));
     assert!(again.contains("(0 of 5 stacks changed)"), "{again}");
