@@ -254,13 +254,69 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let invoke = |region: &str, function: &str, payload: &str| -> Value {
         let out = dir.path().join(format!("{function}.json"));
         let r = emu
-            .aws(region, &["lambda", "invoke", "--function-name", function, "--payload", payload, out.to_str().unwrap()])
+            .aws(
+                region,
+                &[
+                    "lambda",
+                    "invoke",
+                    "--log-type",
+                    "Tail",
+                    "--function-name",
+                    function,
+                    "--payload",
+                    payload,
+                    out.to_str().unwrap(),
+                ],
+            )
             .unwrap();
-        assert!(r.get("FunctionError").is_none(), "{function}: {r} {}", std::fs::read_to_string(&out).unwrap_or_default());
+        if let Some(log) = r["LogResult"].as_str() {
+            let text = aws_smithy_types::base64::decode(log)
+                .map(|b| String::from_utf8_lossy(&b).to_string())
+                .unwrap_or_default();
+            std::fs::write(dir.path().join(format!("{function}.log")), text).unwrap();
+        }
+        assert!(
+            r.get("FunctionError").is_none(),
+            "{function}: {r} {}",
+            std::fs::read_to_string(&out).unwrap_or_default()
+        );
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
     };
+    // the stream processor, given DynamoDB's stream records
+    // (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), puts an active subscriber into
+    // the KeyValueStore and takes an expired one out, through the SDK v3 signing with SigV4A
+    let store = outputs["cdn"]["SubscriberStoreArn"].as_str().unwrap().to_string();
+    let record = |name: &str, id: &str, status: &str, seq: &str| {
+        json!({"eventID": seq, "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-west-2",
+               "dynamodb": {"Keys": {"subscriberId": {"S": id}},
+                            "NewImage": {"subscriberId": {"S": id}, "status": {"S": status}, "tier": {"S": "premium"}, "expiresAt": {"N": (now + 86_400).to_string()}},
+                            "SequenceNumber": seq, "SizeBytes": 120, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+    };
+    let batch = json!({"Records": [record("INSERT", "listener-2", "active", "111"), record("MODIFY", "listener-3", "expired", "222")]});
+    let synced = invoke("us-west-2", "podcast-local-stream-processor", &batch.to_string());
+    let log = std::fs::read_to_string(dir.path().join("podcast-local-stream-processor.log")).unwrap_or_default();
+    assert_eq!(synced["batchItemFailures"], json!([]), "{synced}\n{log}");
+    // read back as a Lambda reads it: boto3 signing with SigV4A (tests/fixtures/kvs_client.py)
+    let out = std::process::Command::new(common::repo().join(".venv-emulator/bin/python"))
+        .arg(common::repo().join("tests/fixtures/kvs_client.py"))
+        .args([emu.port.to_string(), store.clone(), "get".into(), "listener-2".into(), "listener-3".into()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = text.lines().collect();
+    let value: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!((value["status"].as_str(), value["tier"].as_str()), (Some("active"), Some("premium")));
+    assert_eq!(lines[1], "missing", "an expired subscriber is not in the store");
     // the cleanup finds the lapsed subscriber through ExpiryIndex and expires only it
-    let done = invoke("us-west-2", "podcast-local-subscriber-cleanup", r#"{"source": "castform-schedule", "task": "cleanup"}"#);
+    let done = invoke(
+        "us-west-2",
+        "podcast-local-subscriber-cleanup",
+        r#"{"source": "castform-schedule", "task": "cleanup"}"#,
+    );
     assert_eq!(done["expired"], 1, "{done}");
     assert_eq!((status_of("lapsed-1").as_str(), status_of("listener-1").as_str()), ("expired", "active"));
     // the edge check, given CloudFront's viewer-request event
