@@ -78,35 +78,43 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
             confirm: s.env.confirm,
             tag_keys: s.env.tags.keys().cloned().collect(),
         };
-        for st in &s.app.stacks {
-            out.push(Checked {
-                stack: format!("{}/{}/{}", s.app.app, s.app.environment, st.name),
-                template: st.template.to_value(),
-                region: Some(st.region.clone()),
-                env: Some(facts.clone()),
-                text: None,
-                unreadable: None,
-                required_tags: vec![],
-                code: code_of(root, st),
-            });
-        }
+        out.extend(s.app.stacks.iter().map(|st| stack_checked(root, &s.app, st, &facts)));
     }
     Ok(out)
 }
 
+/// One synthesized stack, ready to check: its template, region, environment and code.
+pub fn stack_checked(
+    root: &Path,
+    app: &crate::template::App,
+    st: &crate::template::Stack,
+    facts: &EnvFacts,
+) -> Checked {
+    let template = st.template.to_value();
+    Checked {
+        stack: format!("{}/{}/{}", app.app, app.environment, st.name),
+        code: code_of(root, st, &template),
+        template,
+        region: Some(st.region.clone()),
+        env: Some(facts.clone()),
+        text: None,
+        unreadable: None,
+        required_tags: vec![],
+    }
+}
+
 /// The code of a synthesized stack's functions: each function's asset folder (and the files
 /// rendered into it), matched to the function by the content address in its `Code.S3Key`.
-pub fn code_of(root: &Path, stack: &crate::template::Stack) -> CodeMap {
+fn code_of(root: &Path, stack: &crate::template::Stack, template: &serde_json::Value) -> CodeMap {
     let mut out = CodeMap::new();
-    let template = stack.template.to_value();
     for (id, r) in template["Resources"].as_object().into_iter().flatten() {
         let key = r["Properties"]["Code"]["S3Key"].as_str().unwrap_or_default();
         if let Some(asset) = stack.assets.iter().find(|a| !key.is_empty() && key.contains(&a.sha256)) {
             if let Some(files) = crate::template::asset_texts(root, asset) {
                 out.insert(id.clone(), files);
             }
-        } else {
-            out.extend(rules::code::inline_code(&serde_json::json!({"Resources": {id.clone(): r.clone()}})));
+        } else if let Some(files) = rules::code::inline(r) {
+            out.insert(id.clone(), files);
         }
     }
     out

@@ -11,25 +11,29 @@ use std::sync::OnceLock;
 /// A function's files by logical id: (path inside the package, text). Binary files are left out.
 pub type CodeMap = BTreeMap<String, Vec<(String, String)>>;
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("valid built-in pattern"))
-}
+use super::util::cached_regex as re;
 
 /// The inline code of a template's functions (`Code.ZipFile`): Lambda writes it to `index.js`
 /// (Node.js) or `index.py` (Python)
 /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-code.html>).
 pub fn inline_code(template: &Value) -> CodeMap {
-    let mut out = CodeMap::new();
-    for (id, r) in template["Resources"].as_object().into_iter().flatten() {
-        if r["Type"] != "AWS::Lambda::Function" {
-            continue;
-        }
-        let Some(code) = r["Properties"]["Code"]["ZipFile"].as_str() else { continue };
-        let runtime = r["Properties"]["Runtime"].as_str().unwrap_or_default();
-        let file = if runtime.starts_with("python") { "index.py" } else { "index.js" };
-        out.insert(id.clone(), vec![(file.to_string(), code.to_string())]);
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, r)| Some((id.clone(), inline(r)?)))
+        .collect()
+}
+
+/// One resource's inline code, when it is a function with a `Code.ZipFile`.
+pub fn inline(resource: &Value) -> Option<Vec<(String, String)>> {
+    if resource["Type"] != "AWS::Lambda::Function" {
+        return None;
     }
-    out
+    let code = resource["Properties"]["Code"]["ZipFile"].as_str()?;
+    let runtime = resource["Properties"]["Runtime"].as_str().unwrap_or_default();
+    let file = if runtime.starts_with("python") { "index.py" } else { "index.js" };
+    Some(vec![(file.to_string(), code.to_string())])
 }
 
 fn is_source(path: &str) -> bool {

@@ -37,9 +37,7 @@ pub fn l06(t: &Target) -> Vec<Hit> {
         .collect()
 }
 
-fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pattern).expect("valid built-in pattern"))
-}
+use super::util::cached_regex as regex;
 
 fn region_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();

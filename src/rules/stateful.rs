@@ -37,7 +37,9 @@ pub const STATEFUL: &[&str] = &[
     "AWS::SecretsManager::Secret",
 ];
 
-/// L05: stateful resources are `Retain` where the environment keeps data, `Delete` elsewhere.
+/// L05: stateful resources are `Retain` where the environment keeps data, `Delete` elsewhere
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html>:
+/// without a policy CloudFormation deletes the resource with its stack).
 pub fn l05(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     for (id, ty, _) in t.resources() {

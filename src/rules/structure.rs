@@ -5,7 +5,10 @@
 //! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html>),
 //! resource attributes
 //! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-product-attribute-reference.html>)
-//! and the intrinsic function reference.
+//! the intrinsic function reference
+//! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html>)
+//! and the transforms and macros that process a template first
+//! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-macros.html>).
 
 use super::template_file::FUNCTIONS;
 use super::util::each_node;

@@ -1,7 +1,14 @@
 //! Reading templates: references, strings, intrinsics.
 
 use crate::template::sub_placeholders;
+use regex::Regex;
 use serde_json::Value;
+use std::sync::OnceLock;
+
+/// A built-in pattern, compiled once.
+pub fn cached_regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("valid built-in pattern"))
+}
 
 /// Is `v` an intrinsic function CloudFormation resolves (`Ref`, `Condition`, a known `Fn::*`)?
 /// An unknown `Fn::X` (a pre-processor's, such as `Fn::Rain::Embed`) is not: CloudFormation

@@ -99,25 +99,14 @@ pub async fn run<C: Cloud>(
         }
     }
     // P03: every synth-time error check passes (a rollback restores recorded templates instead)
-    let checked: Vec<Checked> = app
-        .stacks
-        .iter()
-        .map(|s| Checked {
-            stack: format!("{}/{}/{}", app.app, app.environment, s.name),
-            template: s.template.to_value(),
-            region: Some(s.region.clone()),
-            env: Some(EnvFacts {
-                name: env.name.clone(),
-                retain_data: env.retain_data,
-                confirm: env.confirm,
-                tag_keys: env.tags.keys().cloned().collect(),
-            }),
-            text: None,
-            unreadable: None,
-            required_tags: vec![],
-            code: crate::ops::check::code_of(&env.root, s),
-        })
-        .collect();
+    let facts = EnvFacts {
+        name: env.name.clone(),
+        retain_data: env.retain_data,
+        confirm: env.confirm,
+        tag_keys: env.tags.keys().cloned().collect(),
+    };
+    let checked: Vec<Checked> =
+        app.stacks.iter().map(|s| crate::ops::check::stack_checked(&env.root, app, s, &facts)).collect();
     let report = if opts.skip_checks {
         check_all(&[], crate::rules::today())
     } else {
