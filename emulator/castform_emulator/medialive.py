@@ -101,9 +101,10 @@ def stop_channel(context, request):
 
 def _input(context, input_id):
     a_input = _backend(context)._inputs.get(input_id)
+    if a_input is not None:
+        a_input._resolve_transient_states()
     if a_input is None or a_input.state == "DELETED":
         raise not_found("NotFoundException", f"Input {input_id} not found")
-    a_input._resolve_transient_states()
     return a_input
 
 

@@ -139,6 +139,8 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         environment.insert("MEDIALIVE_ROLE_ARN".into(), role_arn.clone());
         environment.insert("MEDIALIVE_CHANNEL_ID".into(), api.import(&media_out("LiveChannelId"))?);
         environment.insert("MEDIALIVE_INPUT_ID".into(), api.import(&media_out("LiveInputId"))?);
+        // names of what the API makes per destination: channels, inputs, /<prefix>/stream-keys/<id>
+        environment.insert("RESOURCE_PREFIX".into(), env.prefix.as_str().into());
         statements.extend(media_api_statements(&env.name, flow_arn));
         statements.push(
             Statement::allow(&["iam:PassRole"], vec![role_arn]).with_condition(

@@ -182,10 +182,27 @@ impl Emulator {
     /// A raw HTTP GET on the emulator's port, with an optional Host header (function URLs are
     /// routed by host name).
     pub fn get(&self, path: &str, host: Option<&str>) -> std::io::Result<(u16, String)> {
+        self.send("GET", path, host, None)
+    }
+
+    /// A raw HTTP request on the emulator's port, with an optional JSON body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        host: Option<&str>,
+        json: Option<&str>,
+    ) -> std::io::Result<(u16, String)> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
-        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        s.set_read_timeout(Some(Duration::from_secs(60)))?;
         let host = host.map(str::to_string).unwrap_or_else(|| format!("127.0.0.1:{}", self.port));
-        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let body = json.unwrap_or("");
+        let content = if json.is_some() { "Content-Type: application/json\r\n" } else { "" };
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{content}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
         let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -195,9 +212,14 @@ impl Emulator {
 
     /// GET on a Function URL such as `http://<id>.lambda-url.<region>.localhost.localstack.cloud:<port>/`.
     pub fn get_url(&self, url: &str, path: &str) -> (u16, String) {
+        self.call_url("GET", url, path, None)
+    }
+
+    /// Any method on a Function URL, with an optional JSON body.
+    pub fn call_url(&self, method: &str, url: &str, path: &str, json: Option<&str>) -> (u16, String) {
         let host =
             url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap().to_string();
-        self.get(path, Some(&host)).unwrap()
+        self.send(method, path, Some(&host), json).unwrap()
     }
 }
 
