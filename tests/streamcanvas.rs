@@ -6,7 +6,7 @@ mod common;
 
 use castform::aws::{AwsCloud, Cloud};
 use common::{Emulator, project_copy};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -98,6 +98,102 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
             .contains(&format!("NEXT_PUBLIC_COGNITO_USER_POOL_ID={}", outputs["auth"]["UsersId"].as_str().unwrap()))
     );
     assert!(!env_file.contains("AWS_ACCESS_KEY_ID") && !env_file.contains("AWS_SECRET_ACCESS_KEY"), "{env_file}");
+
+    // the handler does its job, given API Gateway's WebSocket proxy events
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html):
+    // the socket itself is not emulated, so the emulator's client hook opens each connection as a
+    // browser would, and answers what it received through @connections
+    let event = |route: &str, kind: &str, conn: &str, extra: Value| {
+        let mut e = json!({"requestContext": {"routeKey": route, "eventType": kind, "connectionId": conn,
+            "apiId": api_id, "stage": "local", "requestTimeEpoch": 1_764_547_200_000_i64, "connectedAt": 1_764_547_200_000_i64},
+            "isBase64Encoded": false});
+        e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let hook = |method: &str, conn: &str| {
+        let (status, body) = emu.send(method, &format!("/_castform/websocket/{api_id}/{conn}"), None, None).unwrap();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let received = |conn: &str| -> Vec<Value> {
+        hook("GET", conn)["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str(m.as_str().unwrap()).unwrap())
+            .collect()
+    };
+    let handler_fn = "streamcanvas-local-ws-handler";
+    let connections_table = outputs["data"]["WebSocketConnectionsName"].as_str().unwrap().to_string();
+    let states_table = outputs["data"]["SessionStatesName"].as_str().unwrap().to_string();
+    for (conn, session) in [("hostConn0001=", "s-1"), ("viewerConn01=", "s-1"), ("otherConn001=", "s-2")] {
+        hook("PUT", conn);
+        let r = emu.invoke(
+            "us-east-1",
+            handler_fn,
+            &event("$connect", "CONNECT", conn, json!({"queryStringParameters": {"sessionId": session}})),
+        );
+        assert_eq!(r["statusCode"], 200, "{r}");
+    }
+    let rows = emu.aws("us-east-1", &["dynamodb", "scan", "--table-name", &connections_table]).unwrap();
+    assert_eq!(rows["Count"], 3, "$connect records each connection: {rows}");
+    // signal: to one peer of the same session, not across sessions
+    let signal = |to: &str| {
+        event(
+            "signal",
+            "MESSAGE",
+            "hostConn0001=",
+            json!({"body": json!({"action": "signal", "to": to, "data": {"sdp": "offer-1"}}).to_string()}),
+        )
+    };
+    let r = emu.invoke("us-east-1", handler_fn, &signal("viewerConn01="));
+    assert_eq!(r["statusCode"], 200, "{r}");
+    assert_eq!(
+        received("viewerConn01="),
+        vec![json!({"type": "signal", "from": "hostConn0001=", "data": {"sdp": "offer-1"}})]
+    );
+    let r = emu.invoke("us-east-1", handler_fn, &signal("otherConn001="));
+    assert_eq!(r["statusCode"], 404, "{r}");
+    assert!(received("otherConn001=").is_empty());
+    // publishState: kept, and sent to the rest of the session only
+    let publish = || {
+        event(
+            "publishState",
+            "MESSAGE",
+            "hostConn0001=",
+            json!({"body": json!({"action": "publishState", "state": {"slide": 3}}).to_string()}),
+        )
+    };
+    let r = emu.invoke("us-east-1", handler_fn, &publish());
+    assert_eq!(serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap(), json!({"delivered": 1, "gone": 0}));
+    assert_eq!(received("viewerConn01=")[1]["state"], json!({"slide": 3}));
+    assert!(received("otherConn001=").is_empty(), "another session hears nothing");
+    assert!(received("hostConn0001=").is_empty(), "nor the sender");
+    let states = emu.aws("us-east-1", &["dynamodb", "scan", "--table-name", &states_table]).unwrap();
+    assert_eq!(states["Items"][0]["sessionId"]["S"], "s-1", "{states}");
+    // a viewer that went away without $disconnect: @connections answers 410 and its row goes
+    hook("DELETE", "viewerConn01=");
+    let r = emu.invoke("us-east-1", handler_fn, &publish());
+    assert_eq!(serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap(), json!({"delivered": 0, "gone": 1}));
+    // $disconnect removes the connection
+    emu.invoke("us-east-1", handler_fn, &event("$disconnect", "DISCONNECT", "hostConn0001=", json!({})));
+    let rows = emu.aws("us-east-1", &["dynamodb", "scan", "--table-name", &connections_table]).unwrap();
+    let left: Vec<&str> =
+        rows["Items"].as_array().unwrap().iter().map(|i| i["connectionId"]["S"].as_str().unwrap()).collect();
+    assert_eq!(left, ["otherConn001="], "{rows}");
+    // the code executor runs a snippet, without the function's environment, and stops a loop
+    let executor_fn = "streamcanvas-local-code-executor";
+    let r = emu.invoke(
+        "us-east-1",
+        executor_fn,
+        &json!({"code": "console.log('hi'); [1, 2, 3].map((n) => n * 2).join(',')"}),
+    );
+    assert_eq!(r, json!({"ok": true, "result": "2,4,6", "logs": ["hi"]}));
+    let r = emu.invoke("us-east-1", executor_fn, &json!({"code": "process.env.AWS_SECRET_ACCESS_KEY"}));
+    assert_eq!(r["ok"], false);
+    assert!(r["error"].as_str().unwrap().contains("process is not defined"), "{r}");
+    let r = emu.invoke("us-east-1", executor_fn, &json!({"code": "while (true) {}"}));
+    assert!(r["error"].as_str().unwrap().contains("timed out"), "{r}");
 
     // a second deployment with new handler code, then back
     let first = env_file.clone();

@@ -4,9 +4,10 @@ moto names every API's endpoint https://<id>.execute-api.<region>.amazonaws.com.
 WebSocket API wss://<id>.execute-api.<region>.amazonaws.com and an HTTP API https://...
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api.html).
 Here the host is <id>.execute-api.<LOCALSTACK_HOST>, with the scheme by protocol, so a client
-resolving that suffix to loopback reaches this emulator. The WebSocket data plane ($connect,
-route selection, @connections) is NOT served: the API, its routes, integration and stage exist
-and describe themselves, nothing answers on the socket.
+resolving that suffix to loopback reaches this emulator. The socket itself ($connect, route
+selection) is NOT served: the API, its routes, integration and stage exist and describe
+themselves, nothing answers on wss://. The @connections API a backend posts with is served
+(websocket.py).
 moto has no UpdateStage; here it updates the stage's description, auto-deploy, variables and
 settings.
 """

@@ -1,5 +1,5 @@
 """The AWS APIs localstack-core 2026.3.0 (community) does not serve, as LocalStack provider plugins:
-MediaLive, MediaConnect, MediaPackage, CloudFront and its KeyValueStore data API, Cognito user
+MediaLive, MediaConnect, MediaPackage, MediaConvert's jobs, CloudFront and its KeyValueStore data API, Cognito user
 pools, API Gateway v2.
 
 localstack-core ships no API stubs for these services, so each gets a dispatch table built from
@@ -85,6 +85,15 @@ def cognito_idp():
 
 @aws_provider(api="apigatewayv2")
 def apigatewayv2():
+    from castform_emulator import websocket
     from castform_emulator.apigatewayv2 import OVERRIDES
 
+    websocket.install()
     return _service("apigatewayv2", OVERRIDES)
+
+
+@aws_provider(api="mediaconvert")
+def mediaconvert():
+    from castform_emulator.mediaconvert import OVERRIDES
+
+    return _service("mediaconvert", OVERRIDES, fallback_to_moto=False)

@@ -151,9 +151,11 @@ impl WebSocketApi {
         )?;
         stack.output(
             &format!("{id}ManagementEndpoint"),
+            // the API's own host (wss://<id>.execute-api.<region>.amazonaws.com) over HTTPS, as
+            // AWS gives it: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
             Expr::sub_with(
-                format!("https://${{ApiId}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}", props.stage),
-                vec![("ApiId", api.reference())],
+                format!("https://${{Host}}/{}", props.stage),
+                vec![("Host", Expr::select(2, Expr::split("/", api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT))))],
             ),
             "HTTPS endpoint of the @connections management API",
         )?;

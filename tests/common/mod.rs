@@ -65,7 +65,7 @@ impl Emulator {
             .env("LOCALSTACK_HOST", format!("localhost.localstack.cloud:{port}"))
             .env("API_ENDPOINT", "http://127.0.0.1:9/v1")
             .env("ANALYTICS_API", "http://127.0.0.1:9/v1")
-            .env("SERVICES", "cloudformation,s3,lambda,iam,sts,logs,sqs,ssm,secretsmanager,scheduler,cloudwatch,events,kms,dynamodb,dynamodbstreams,medialive,mediaconnect,mediapackage,cloudfront,cloudfront-keyvaluestore,cognito-idp,apigatewayv2")
+            .env("SERVICES", "cloudformation,s3,lambda,iam,sts,logs,sqs,ssm,secretsmanager,scheduler,cloudwatch,events,kms,dynamodb,dynamodbstreams,medialive,mediaconnect,mediapackage,mediaconvert,cloudfront,cloudfront-keyvaluestore,cognito-idp,apigatewayv2")
             .env("PROVIDER_OVERRIDE_DYNAMODB", "moto")
             .env("PROVIDER_OVERRIDE_DYNAMODBSTREAMS", "moto")
             .env("LAMBDA_RUNTIME_EXECUTOR", "hostnode")
@@ -208,6 +208,37 @@ impl Emulator {
         let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
         let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
         Ok((status, dechunk(&body)))
+    }
+
+    /// Invokes a function with the AWS CLI and answers its result; fails the test on a function
+    /// error, showing the function's log tail.
+    pub fn invoke(&self, region: &str, function: &str, payload: &serde_json::Value) -> serde_json::Value {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("result.json");
+        let r = self
+            .aws(
+                region,
+                &[
+                    "lambda",
+                    "invoke",
+                    "--log-type",
+                    "Tail",
+                    "--function-name",
+                    function,
+                    "--payload",
+                    &payload.to_string(),
+                    out.to_str().unwrap(),
+                ],
+            )
+            .unwrap();
+        let result = std::fs::read_to_string(&out).unwrap_or_default();
+        let log = r["LogResult"]
+            .as_str()
+            .and_then(|l| aws_smithy_types::base64::decode(l).ok())
+            .map(|b| String::from_utf8_lossy(&b).to_string())
+            .unwrap_or_default();
+        assert!(r.get("FunctionError").is_none(), "{function}: {r} {result}\n{log}");
+        serde_json::from_str(&result).unwrap_or_else(|_| panic!("{function} answered {result}\n{log}"))
     }
 
     /// GET on a Function URL such as `http://<id>.lambda-url.<region>.localhost.localstack.cloud:<port>/`.
