@@ -311,6 +311,48 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let value: Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!((value["status"].as_str(), value["tier"].as_str()), (Some("active"), Some("premium")));
     assert_eq!(lines[1], "missing", "an expired subscriber is not in the store");
+    // and through the real path: an item written to the table reaches the store by way of the
+    // table's stream and the event source mapping castform made
+    let item = json!({"subscriberId": {"S": "listener-9"}, "status": {"S": "active"}, "tier": {"S": "basic"},
+                      "expiresAt": {"N": (now + 86_400).to_string()}});
+    emu.aws("us-west-2", &["dynamodb", "put-item", "--table-name", &table, "--item", &item.to_string()]).unwrap();
+    let read_key = |key: &str| -> String {
+        let out = std::process::Command::new(common::repo().join(".venv-emulator/bin/python"))
+            .arg(common::repo().join("tests/fixtures/kvs_client.py"))
+            .args([emu.port.to_string(), store.clone(), "get".into(), key.to_string()])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let started = std::time::Instant::now();
+    while read_key("listener-9") == "missing" {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the stream never delivered listener-9");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let value: Value = serde_json::from_str(&read_key("listener-9")).unwrap();
+    assert_eq!(value["tier"], "basic", "{value}");
+    // the feed-access CloudFront Function reads that store on /feeds/* viewer requests through
+    // the distribution: the subscriber gets the feed, no id is a 401 and a stranger a 403
+    let media_bucket = outputs["cdn"]["MediaBucketName"].as_str().unwrap();
+    rt.block_on(west.put_object(
+        media_bucket,
+        "feeds/main.xml",
+        b"<rss>episodes</rss>".to_vec(),
+        "application/rss+xml",
+        false,
+    ))
+    .unwrap();
+    let media_url = outputs["cdn"]["MediaUrl"].as_str().unwrap();
+    let (status, head, body) = emu.fetch(&format!("{media_url}/feeds/main.xml?sid=listener-9"));
+    assert_eq!((status, body.as_str()), (200, "<rss>episodes</rss>"), "{head}");
+    let (status, head, _) = emu.fetch(&format!("{media_url}/feeds/main.xml"));
+    assert_eq!(status, 401, "{head}");
+    let (status, head, _) = emu.fetch(&format!("{media_url}/feeds/main.xml?sid=nobody"));
+    assert_eq!(status, 403, "{head}");
+    assert!(head.to_lowercase().contains("cache-control: no-store"), "{head}");
     // the cleanup finds the lapsed subscriber through ExpiryIndex and expires only it
     let done = invoke(
         "us-west-2",
@@ -336,6 +378,35 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
         let refused = invoke("us-east-1", "podcast-local-subscriber-check", &viewer_request(stranger));
         assert_eq!(refused["status"], "403", "{stranger}: {refused}");
     }
+    // the transcoder submits each upload without a rendition to MediaConvert, as the role castform
+    // made for it; the emulator's job completes with the rendition where MediaConvert writes it
+    // (destination + extension), and the next run submits nothing
+    let media = outputs["cdn"]["MediaBucketName"].as_str().unwrap().to_string();
+    rt.block_on(west.put_object(&media, "uploads/show-12.wav", b"RIFF.12.WAVE".to_vec(), "audio/wav", false)).unwrap();
+    let submitted = invoke("us-west-2", "podcast-local-auto-transcoding", r#"{"source": "castform-schedule"}"#);
+    let log = std::fs::read_to_string(dir.path().join("podcast-local-auto-transcoding.log")).unwrap_or_default();
+    assert_eq!(submitted["submitted"], 1, "{submitted}\n{log}");
+    let jobs = emu.aws("us-west-2", &["mediaconvert", "list-jobs"]).unwrap();
+    let job = &jobs["Jobs"][0];
+    assert_eq!(job["Role"], outputs["processing"]["MediaConvertRoleArn"], "{job}");
+    assert_eq!(job["Settings"]["Inputs"][0]["FileInput"], format!("s3://{media}/uploads/show-12.wav"));
+    assert_eq!(job["UserMetadata"]["upload"], "uploads/show-12.wav");
+    let job_id = job["Id"].as_str().unwrap().to_string();
+    let mut status = String::new();
+    for _ in 0..5 {
+        status = emu.aws("us-west-2", &["mediaconvert", "get-job", "--id", &job_id]).unwrap()["Job"]["Status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if status == "COMPLETE" {
+            break;
+        }
+    }
+    assert_eq!(status, "COMPLETE");
+    assert!(rt.block_on(west.get_object(&media, "episodes/show-12.m4a")).unwrap().is_some(), "the rendition is there");
+    let again = invoke("us-west-2", "podcast-local-auto-transcoding", r#"{"source": "castform-schedule"}"#);
+    assert_eq!(again["submitted"], 0, "an episode with a rendition is not submitted again: {again}");
+
     // unchanged: no change set at all
     let again = ok(&run(&["deploy", "local"]));
     assert!(again.contains("(0 of 5 stacks changed)"), "{again}");

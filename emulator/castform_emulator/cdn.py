@@ -24,12 +24,17 @@ What it models:
   - Custom origins: a Lambda Function URL or MediaPackage endpoint of this emulator (proxied on
     loopback); any other host is answered 502 and never contacted.
   - Response headers policies' security headers; X-Cache, Age and Via headers.
-What it does not model: CloudFront Functions and Lambda@Edge (a behaviour with a viewer or origin
-function answers 501, saying so), signed URLs, geo restriction, compression, origin groups,
+  - CloudFront Functions on viewer requests: the LIVE stage, run by node (cffunction.mjs) with
+    AWS's event and the associated KeyValueStore; a response it returns goes to the viewer,
+    a request goes on with its new uri; a function that fails answers 503.
+What it does not model: Lambda@Edge and viewer-response functions (a behaviour with one answers
+501, saying so), signed URLs, geo restriction, compression, origin groups,
 custom error responses, query-string and header cache keys (the key is the path), TLS versions.
 """
 import fnmatch
 import json
+import os
+import subprocess
 import logging
 import time
 import uuid
@@ -145,9 +150,14 @@ def serve_distribution(request, label, path="", server=None, **_kw):
         return _error(403, "HttpsOnly", "This distribution accepts HTTPS only.")
     functions = (behavior.get("FunctionAssociations") or {}).get("Items") or []
     edge = (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
-    if functions or edge:
-        return _error(501, "NotEmulated", "castform's emulator does not run CloudFront Functions or Lambda@Edge; "
-                                          "this behavior has one, so it answers 501 rather than skip it.")
+    if edge or any(f.get("EventType") != "viewer-request" for f in functions):
+        return _error(501, "NotEmulated", "castform's emulator runs CloudFront Functions on viewer requests only, "
+                                          "not Lambda@Edge or viewer responses; this behavior has one, so it answers "
+                                          "501 rather than skip it.")
+    for association in functions:
+        answered, path = _viewer_request(acct, d, dist_id, association, request, path)
+        if answered is not None:
+            return answered
     key = (dist_id, path)
     now = time.time()
     with LOCK:
@@ -170,6 +180,58 @@ def serve_distribution(request, label, path="", server=None, **_kw):
     if request.method == "HEAD":
         body = b""
     return _response(status, body, headers)
+
+
+def _viewer_request(acct, d, dist_id, association, request, path):
+    """Runs a CloudFront Function (its LIVE stage, as a distribution does) on a viewer request:
+    (a response to send, path) when it answers the viewer itself, (None, the request's new uri)
+    when the request goes on. The event is AWS's
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html);
+    a function that throws answers 503, as CloudFront does for a function execution error."""
+    from castform_emulator import cloudfront
+
+    name = association["FunctionARN"].rsplit("/", 1)[-1]
+    with LOCK:
+        f = acct.functions.get(name)
+        live = f and f["live"]
+        if not live:
+            return _error(503, "FunctionNotPublished", f"The function {name} has no LIVE stage."), path
+        items = {}
+        for a in (live["config"].get("KeyValueStoreAssociations") or {}).get("Items") or []:
+            store = cloudfront.kvs_by_arn(a["KeyValueStoreARN"])
+            items.update(store["items"] if store else {})
+    code = live["code"]
+    code = code.decode("utf-8") if isinstance(code, (bytes, bytearray)) else str(code)
+    event = {
+        "version": "1.0",
+        "context": {"distributionDomainName": d["domain"], "distributionId": dist_id,
+                    "eventType": "viewer-request", "requestId": uuid.uuid4().hex},
+        "viewer": {"ip": request.remote_addr or "127.0.0.1"},
+        "request": {
+            "method": request.method,
+            "uri": path,
+            "querystring": {k: {"value": v} for k, v in request.args.items()},
+            "headers": {k.lower(): {"value": v} for k, v in request.headers.items()},
+            "cookies": {k: {"value": v} for k, v in request.cookies.items()},
+        },
+    }
+    runner = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cffunction.mjs")
+    node = os.environ.get("HOSTNODE_NODE_BIN", "node")
+    try:
+        done = subprocess.run([node, runner], input=json.dumps({"code": code, "event": event, "kvs": items}),
+                              capture_output=True, text=True, timeout=10)
+        out = json.loads(done.stdout or "{}")
+    except (subprocess.TimeoutExpired, ValueError) as e:
+        out = {"error": str(e)}
+    if "error" in out or not isinstance(out.get("result"), dict):
+        return _error(503, "FunctionExecutionError", f"The CloudFront function {name} failed: {out.get('error', 'no result')}"), path
+    result = out["result"]
+    if "statusCode" in result:
+        headers = {k: v.get("value", "") for k, v in (result.get("headers") or {}).items()}
+        body = (result.get("body") or {}).get("data", "") if isinstance(result.get("body"), dict) else (result.get("body") or "")
+        headers["X-Cache"] = "FunctionGeneratedResponse from cloudfront"
+        return _response(int(result["statusCode"]), body.encode() if isinstance(body, str) else body, headers), path
+    return None, result.get("uri") or path
 
 
 def _policy_headers(acct, behavior):
