@@ -466,6 +466,29 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     )
     .unwrap();
     emu.aws("us-east-1", &["cognito-idp", "delete-user-pool", "--user-pool-id", &pool_id]).unwrap();
+
+    // MediaConvert: a job needs a role; a job whose input cannot be opened ends in ERROR 1010
+    let settings = r#"{"Inputs": [{"FileInput": "s3://no-such-bucket/in.wav"}], "OutputGroups": [{"Name": "g", "OutputGroupSettings": {"Type": "FILE_GROUP_SETTINGS", "FileGroupSettings": {"Destination": "s3://no-such-bucket/out"}}, "Outputs": [{"Extension": "m4a"}]}]}"#;
+    assert!(
+        err("us-west-2", &["mediaconvert", "create-job", "--role", "not-a-role", "--settings", settings])
+            .contains("BadRequestException")
+    );
+    let job = emu
+        .aws(
+            "us-west-2",
+            &["mediaconvert", "create-job", "--role", "arn:aws:iam::000000000000:role/mc", "--settings", settings],
+        )
+        .unwrap();
+    let job_id = job["Job"]["Id"].as_str().unwrap().to_string();
+    assert_eq!(job["Job"]["Status"], "SUBMITTED");
+    assert!(job["Job"]["Queue"].as_str().unwrap().ends_with(":queues/Default"));
+    let mut last = Value::Null;
+    wait_for("the job to end", || {
+        last = emu.aws("us-west-2", &["mediaconvert", "get-job", "--id", &job_id]).unwrap()["Job"].clone();
+        last["Status"] == "ERROR"
+    });
+    assert_eq!(last["ErrorCode"], 1010, "{last}");
+    assert!(err("us-west-2", &["mediaconvert", "get-job", "--id", "1-nothing"]).contains("NotFoundException"));
 }
 
 /// Issue 12's sequence on the emulator: `castform media start local`; a change of a rung of the
