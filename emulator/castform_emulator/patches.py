@@ -23,6 +23,7 @@ emulator starts.
    endpoints use (*.cloudfront.<host>, *.execute-api.<host>, *.mediapackage.<region>.<host> ...),
    and the CA is written to CASTFORM_EMULATOR_CA (if set), so a client that trusts that file
    (castform with AWS_CA_BUNDLE, curl --cacert) can fetch https://<distribution domain>/.
+6. IMPORT change sets (imports.py).
 """
 import os
 
@@ -195,6 +196,10 @@ def apply():
 
     LambdaAliasProvider.update = _update_alias
     _keep_state_of_failed_updates()
+    # after the line above: it wraps the same executor method
+    from castform_emulator import imports
+
+    imports.install()
     _composite_refs()
     _route_sigv4a()
     _tls_with_ca()

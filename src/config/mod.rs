@@ -139,6 +139,18 @@ pub struct Environment {
     pub media: MediaSettings,
     pub web: WebSettings,
     pub podcast: PodcastSettings,
+    /// Existing resources this environment takes into its stacks instead of creating them.
+    pub adopt: Vec<Adoption>,
+}
+
+/// One `adopt:` line: the construct `<stack>.<logical_id>` is the existing resource `identifier`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adoption {
+    pub stack: String,
+    pub logical_id: String,
+    pub identifier: String,
+    /// where the line is, for messages: `file:line:column`
+    pub at: String,
 }
 
 /// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
@@ -352,7 +364,68 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         },
         web: WebSettings { cdn: has_site && web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
         podcast: podcast_settings(app, raw.podcast).map_err(|(k, m, h)| at(&k, m, &h))?,
+        adopt: adoptions(text, file, &raw.adopt)?,
     })
+}
+
+/// The `adopt:` section: each key `<stack>.<LogicalId>`, each identifier non-empty. Whether the
+/// stack, the resource and its type can be adopted is known once the app is defined (ops::adopt).
+fn adoptions(text: &str, file: &str, raw: &IndexMap<String, String>) -> Result<Vec<Adoption>, ConfigError> {
+    let mut out = vec![];
+    for (key, identifier) in raw {
+        let (line, column) = locate_adopt(text, key);
+        let err = |message: String, help: &str| ConfigError {
+            file: file.into(),
+            line,
+            column,
+            key: format!("adopt.{key}"),
+            message,
+            help: help.into(),
+        };
+        let Some((stack, logical_id)) = key.split_once('.') else {
+            return Err(err(
+                "is not `<stack>.<LogicalId>`".into(),
+                "name the stack and the construct's logical id, e.g. `data.Destinations: lunora-destinations`",
+            ));
+        };
+        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid(stack) || !valid(logical_id) || logical_id.contains('-') {
+            return Err(err(
+                "is not `<stack>.<LogicalId>`".into(),
+                "a stack name and an alphanumeric logical id, e.g. `data.Destinations`",
+            ));
+        }
+        if identifier.trim().is_empty() {
+            return Err(err("has no identifier".into(), "give the existing resource's name or ARN"));
+        }
+        out.push(Adoption {
+            stack: stack.into(),
+            logical_id: logical_id.into(),
+            identifier: identifier.trim().into(),
+            at: format!("{file}:{line}:{column}"),
+        });
+    }
+    Ok(out)
+}
+
+/// Line and column of `key:` inside the `adopt:` section (keys there contain a dot).
+fn locate_adopt(text: &str, key: &str) -> (usize, usize) {
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if line.starts_with("adopt:") {
+            inside = true;
+            continue;
+        }
+        if inside && !line.starts_with(' ') && !t.is_empty() && !t.starts_with('#') {
+            break;
+        }
+        let k = t.split(':').next().unwrap_or_default().trim().trim_matches(|c| c == '"' || c == '\'');
+        if inside && k == key {
+            return (i + 1, line.len() - t.len() + 1);
+        }
+    }
+    locate(text, "adopt")
 }
 
 /// The `podcast` section: only the podcast app takes it.

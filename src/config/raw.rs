@@ -39,6 +39,9 @@ pub struct RawEnvironment {
     pub web: Option<RawWeb>,
     #[serde(default)]
     pub podcast: Option<RawPodcast>,
+    /// Existing resources taken into the stacks: `<stack>.<LogicalId>: <identifier>`.
+    #[serde(default)]
+    pub adopt: IndexMap<String, String>,
 }
 
 /// The podcast app's settings (seed 004).
