@@ -17,22 +17,23 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 /// A table made the way seed 001's CLI commands made them, with items.
 fn seed_table(emu: &Emulator, name: &str, key: &str, items: usize) {
-    emu.aws(
-        "us-west-2",
-        &[
-            "dynamodb",
-            "create-table",
-            "--table-name",
-            name,
-            "--attribute-definitions",
-            &format!("AttributeName={key},AttributeType=S"),
-            "--key-schema",
-            &format!("AttributeName={key},KeyType=HASH"),
-            "--billing-mode",
-            "PAY_PER_REQUEST",
-        ],
-    )
-    .unwrap();
+    seed_table_billed(emu, name, key, items, &["--billing-mode", "PAY_PER_REQUEST"]);
+}
+
+fn seed_table_billed(emu: &Emulator, name: &str, key: &str, items: usize, billing: &[&str]) {
+    let mut args = vec![
+        "dynamodb".to_string(),
+        "create-table".into(),
+        "--table-name".into(),
+        name.into(),
+        "--attribute-definitions".into(),
+        format!("AttributeName={key},AttributeType=S"),
+        "--key-schema".into(),
+        format!("AttributeName={key},KeyType=HASH"),
+    ];
+    args.extend(billing.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    emu.aws("us-west-2", &args).unwrap();
     for i in 0..items {
         let item = json!({key: {"S": format!("{name}-{i}")}, "label": {"S": format!("item {i}")}});
         emu.aws("us-west-2", &["dynamodb", "put-item", "--table-name", name, "--item", &item.to_string()]).unwrap();
@@ -133,8 +134,138 @@ fn import_change_sets_take_existing_tables_as_cloudformation_does_and_refuse_wha
     assert_eq!(aws(&["dynamodb", "scan", "--table-name", "seed-presets", "--select", "COUNT"]).unwrap()["Count"], 3);
 }
 
-#[allow(dead_code)]
-fn unused(_: &Emulator) {
-    let _ = project_copy;
-    let _ = ok;
+fn count(emu: &Emulator, table: &str) -> u64 {
+    emu.aws("us-west-2", &["dynamodb", "scan", "--table-name", table, "--select", "COUNT"]).unwrap()["Count"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Lunora's local environment adopts tables made the way the seeds made them: bad adoptions are
+/// refused before anything is written, naming the line; good ones are imported with every item
+/// kept, a second deploy changes nothing, and destroy leaves the tables with their items.
+#[test]
+fn lunora_adopts_seed_tables_keeps_every_item_and_destroy_leaves_them() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let root = dir.path();
+    // seed 001: "Current Tables: lunora-destinations, lunora-presets, lunora-streaming-sessions"
+    // (their billing mode is not in the seeds: on-demand here); lunora-sources exactly as seed
+    // 001's create-table made it, with provisioned throughput 5/5
+    seed_table(&emu, "lunora-destinations", "destinationId", 4);
+    seed_table(&emu, "lunora-presets", "presetId", 3);
+    seed_table(&emu, "lunora-streaming-sessions", "sessionId", 2);
+    seed_table_billed(
+        &emu,
+        "lunora-sources",
+        "source_id",
+        2,
+        &["--provisioned-throughput", "ReadCapacityUnits=5,WriteCapacityUnits=5"],
+    );
+    seed_table(&emu, "lunora-legacy-keyed", "id", 1);
+    ok(&emu.castform(&["bootstrap", "local"], root));
+    let env_file = root.join("environments/lunora/local.yaml");
+    let base = std::fs::read_to_string(&env_file).unwrap();
+    let with = |lines: &str| std::fs::write(&env_file, format!("{base}adopt:\n{lines}")).unwrap();
+    let refused = |lines: &str, wanted: &[&str]| {
+        with(lines);
+        let out = emu.castform(&["deploy", "local"], root);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{lines}: {stderr}");
+        for w in wanted {
+            assert!(stderr.contains(w), "{lines}: wanted {w:?} in {stderr}");
+        }
+        let stacks = emu.aws("us-west-2", &["cloudformation", "list-stacks"]).unwrap();
+        let live: Vec<&Value> = stacks["StackSummaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["StackStatus"] != "DELETE_COMPLETE")
+            .collect();
+        assert!(live.is_empty(), "{lines}: nothing is written: {live:?}");
+    };
+    // each refusal names the file, line and key
+    refused(
+        "  data.Sources: lunora-sources\n",
+        &[
+            "environments/lunora/local.yaml:",
+            "adopt.data.Sources",
+            "billing mode: the construct has PAY_PER_REQUEST, the table has PROVISIONED",
+        ],
+    );
+    refused("  data.Presets: lunora-no-such-table\n", &["adopt.data.Presets", "no DynamoDB table of that name"]);
+    refused("  data.Destinations: lunora-legacy-keyed\n", &["adopt.data.Destinations", "key schema"]);
+    refused(
+        "  media.LiveChannel: \"1234567\"\n",
+        &["adopt.media.LiveChannel", "AWS::MediaLive::Channel, which CloudFormation cannot import"],
+    );
+    refused(
+        "  store.Destinations: lunora-destinations\n",
+        &["adopt.store.Destinations", "names no stack of lunora", "data.Destinations (AWS::DynamoDB::Table)"],
+    );
+    refused("  data.Nothing: lunora-destinations\n", &["adopt.data.Nothing", "names no resource of stack data"]);
+
+    // the good adoptions
+    with(
+        "  data.Destinations: lunora-destinations\n  data.Presets: lunora-presets\n  data.StreamingSessions: lunora-streaming-sessions\n",
+    );
+    // (diff exits 1 when something differs, as diff(1) does)
+    let diff = String::from_utf8_lossy(&emu.castform(&["diff", "local"], root).stdout).to_string();
+    assert!(diff.contains("> Destinations (AWS::DynamoDB::Table) [import"), "{diff}");
+    let out = emu.castform(&["deploy", "local"], root);
+    ok(&out);
+    // the progress lines are on stderr
+    let deployed = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(deployed.contains("lunora-player-local-data: IMPORT_COMPLETE"), "{deployed}");
+    assert!(deployed.contains("data.Destinations (lunora-destinations): 4 items before, 4 after"), "{deployed}");
+    let resources = emu
+        .aws("us-west-2", &["cloudformation", "list-stack-resources", "--stack-name", "lunora-player-local-data"])
+        .unwrap();
+    let physical = |id: &str| {
+        resources["StackResourceSummaries"].as_array().unwrap().iter().find(|r| r["LogicalResourceId"] == id).unwrap()["PhysicalResourceId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(physical("Destinations"), "lunora-destinations");
+    assert_eq!(physical("Presets"), "lunora-presets");
+    assert_eq!(physical("StreamingSessions"), "lunora-streaming-sessions");
+    assert_eq!(physical("Sources"), "lunora-player-local-sources", "the others are created as before");
+    assert_eq!(
+        (count(&emu, "lunora-destinations"), count(&emu, "lunora-presets"), count(&emu, "lunora-streaming-sessions")),
+        (4, 3, 2)
+    );
+    let item = emu
+        .aws(
+            "us-west-2",
+            &[
+                "dynamodb",
+                "get-item",
+                "--table-name",
+                "lunora-presets",
+                "--key",
+                r#"{"presetId": {"S": "lunora-presets-2"}}"#,
+            ],
+        )
+        .unwrap();
+    assert_eq!(item["Item"]["label"]["S"], "item 2", "items unchanged: {item}");
+    // the API reads the adopted tables
+    let outputs: Value = serde_json::from_str(&ok(&emu.castform(&["outputs", "local", "--json"], root))).unwrap();
+    let (status, body) = emu.get_url(outputs["api"]["ApiUrl"].as_str().unwrap(), "/api/presets");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["count"], 3, "{body}");
+    // again: nothing to do
+    let again = ok(&emu.castform(&["deploy", "local"], root));
+    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+    // destroy: every stack goes, the adopted tables stay with their items
+    let out = emu.castform(&["destroy", "local", "--yes"], root);
+    let gone = format!("{}{}", ok(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(gone.contains("left in place (adopted, never deleted by castform): lunora-destinations"), "{gone}");
+    assert!(
+        emu.aws("us-west-2", &["dynamodb", "describe-table", "--table-name", "lunora-player-local-sources"]).is_err(),
+        "a created table is deleted"
+    );
+    assert_eq!(
+        (count(&emu, "lunora-destinations"), count(&emu, "lunora-presets"), count(&emu, "lunora-streaming-sessions")),
+        (4, 3, 2)
+    );
 }

@@ -75,6 +75,8 @@ struct World {
     /// test sets them; starts and stops move them at once.
     channels: BTreeMap<String, (String, String)>,
     flows: BTreeMap<String, String>,
+    /// DynamoDB tables that exist outside any stack (adoption tests): description and item count
+    tables: BTreeMap<String, (TableInfo, u64)>,
     /// Change sets executed so far (a test can stop the engine right after one).
     executed: usize,
     /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
@@ -810,6 +812,27 @@ impl Cloud for FakeCloud {
             }
             None => Err(svc("MediaLive StopChannel", "NotFoundException", format!("channel {id} not found"))),
         }
+    }
+
+    async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
+        self.call("DynamoDB DescribeTable").await?;
+        Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
+    }
+
+    async fn list_tables(&self) -> CloudResult<Vec<String>> {
+        self.call("DynamoDB ListTables").await?;
+        Ok(self.world().tables.keys().cloned().collect())
+    }
+
+    async fn count_items(&self, table: &str) -> CloudResult<u64> {
+        self.call("DynamoDB Scan").await?;
+        self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
+            svc(
+                "DynamoDB Scan",
+                "ResourceNotFoundException",
+                format!("Requested resource not found: Table: {table} not found"),
+            )
+        })
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {

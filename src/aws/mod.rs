@@ -68,6 +68,32 @@ pub struct ChangeSetRequest {
     pub tags: BTreeMap<String, String>,
     /// `CREATE` for a new stack, `UPDATE` otherwise.
     pub create: bool,
+    /// Existing resources to take into the stack: with any, the change set is an `IMPORT`.
+    pub imports: Vec<ResourceToImport>,
+}
+
+/// One resource of an `IMPORT` change set: where it goes and which existing resource it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceToImport {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// the type's primary identifier: property name and value (`TableName`, `lunora-presets`)
+    pub identifier: (String, String),
+}
+
+/// A DynamoDB table as DescribeTable answers it: what a construct must match to adopt it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TableInfo {
+    pub name: String,
+    pub arn: String,
+    /// (attribute, HASH or RANGE, S/N/B)
+    pub keys: Vec<(String, String, String)>,
+    /// PAY_PER_REQUEST or PROVISIONED
+    pub billing_mode: String,
+    pub indexes: Vec<String>,
+    /// the stream's view type, when a stream is on
+    pub stream: Option<String>,
+    pub status: String,
 }
 
 /// A MediaLive channel as MediaLive describes it.
@@ -226,6 +252,12 @@ pub trait Cloud {
     async fn stop_channel(&self, id: &str) -> CloudResult<()>;
     /// The flow, or `None` when MediaConnect does not know it.
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>>;
+    /// A DynamoDB table, or None when there is none of that name.
+    async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>>;
+    /// The table names of the account in this region.
+    async fn list_tables(&self) -> CloudResult<Vec<String>>;
+    /// How many items a table holds (a COUNT scan: exact, read-only).
+    async fn count_items(&self, table: &str) -> CloudResult<u64>;
     async fn start_flow(&self, arn: &str) -> CloudResult<()>;
     async fn stop_flow(&self, arn: &str) -> CloudResult<()>;
 

@@ -151,6 +151,15 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn start_flow(&self, arn: &str) -> CloudResult<()> {
         retried!(self, self.inner.start_flow(arn))
     }
+    async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
+        retried!(self, self.inner.describe_table(name))
+    }
+    async fn list_tables(&self) -> CloudResult<Vec<String>> {
+        retried!(self, self.inner.list_tables())
+    }
+    async fn count_items(&self, table: &str) -> CloudResult<u64> {
+        retried!(self, self.inner.count_items(table))
+    }
     async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
         retried!(self, self.inner.stop_flow(arn))
     }

@@ -2,6 +2,7 @@
 //! function. Exit codes: 0 success, 1 error, 2 checks failed or bad input and nothing was
 //! touched, 3 deploy failed and the environment was restored.
 
+mod adopt;
 mod check;
 mod checklist;
 mod deploy;
@@ -46,6 +47,7 @@ pub enum Command {
     Diff(review::DiffArgs),
     Status(review::StatusArgs),
     Destroy(review::DestroyArgs),
+    Adopt(adopt::Args),
     History(state::HistoryArgs),
     Rollback(rollback::Args),
     Outputs(state::OutputsArgs),
@@ -98,6 +100,7 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Diff(args) => review::diff(&cli.root, args),
         Command::Status(args) => review::status(&cli.root, args),
         Command::Destroy(args) => review::destroy(&cli.root, args),
+        Command::Adopt(args) => adopt::run(&cli.root, args),
         Command::History(args) => state::history(&cli.root, args),
         Command::Rollback(args) => rollback::run(&cli.root, args),
         Command::Outputs(args) => state::outputs(&cli.root, args),
@@ -152,7 +155,7 @@ pub(crate) fn load_app(
     env: &str,
 ) -> anyhow::Result<(crate::config::Environment, crate::template::App)> {
     let env = crate::config::load(root, app.unwrap_or(crate::config::DEFAULT_APP), env)?;
-    let defined = crate::apps::define(&env)?;
+    let defined = crate::ops::adopt::define(&env)?;
     Ok((env, defined))
 }
 

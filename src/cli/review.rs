@@ -176,6 +176,9 @@ pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
                         if let Some(live) = r.live {
                             repl.push_str(&format!(" [live: {}]", live.label()));
                         }
+                        if r.action == "import" {
+                            repl.push_str(" [import: the existing resource, kept]");
+                        }
                         let mut details: Vec<String> = r
                             .changes
                             .iter()
@@ -185,6 +188,7 @@ pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
                         ui::draw::DiffEntry {
                             sign: match r.action.as_str() {
                                 "add" => '+',
+                                "import" => '>',
                                 "remove" => '-',
                                 _ => '~',
                             },
@@ -299,6 +303,11 @@ pub fn destroy(root: &Path, args: DestroyArgs) -> anyhow::Result<u8> {
             env.name,
             if record.restored.is_empty() { "nothing was deployed".to_string() } else { record.restored.join(", ") }
         ));
+        if !app.adopted.is_empty() {
+            let kept: Vec<String> =
+                app.adopted.iter().map(|a| format!("{} ({})", a.identifier, a.resource_type)).collect();
+            ui::say(&format!("left in place (adopted, never deleted by castform): {}", kept.join(", ")));
+        }
         Ok(0)
     })
 }

@@ -195,12 +195,21 @@ pub async fn diff<C: Cloud>(
         let cloud = &cloud.for_region(&s.region);
         let info = cloud.describe_stack(&s.stack_name).await?;
         let new = s.template.to_value();
+        // an adopted resource not yet in its stack is imported, not created
+        let imported = |mut resources: Vec<ResourceDiff>| {
+            for r in &mut resources {
+                if r.action == "add" && app.adopted.iter().any(|a| a.stack == s.name && a.logical_id == r.logical_id) {
+                    r.action = "import".into();
+                }
+            }
+            resources
+        };
         let Some(info) = info else {
             out.push(StackDiff {
                 stack: s.name.clone(),
                 stack_name: s.stack_name.clone(),
                 deployed: false,
-                resources: compare(&Value::Null, &new),
+                resources: imported(compare(&Value::Null, &new)),
                 parameters: vec![],
                 change_set_note: Some("not deployed: every resource is new".into()),
             });
@@ -209,7 +218,7 @@ pub async fn diff<C: Cloud>(
         outputs.insert(s.name.clone(), info.outputs.clone());
         let body = cloud.get_template(&s.stack_name).await?;
         let old: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let mut resources = compare(&old, &new);
+        let mut resources = imported(compare(&old, &new));
         // the parameters a deploy would pass now
         let mut desired = BTreeMap::new();
         for i in &s.imports {
@@ -244,6 +253,7 @@ pub async fn diff<C: Cloud>(
                 parameters: desired.clone(),
                 tags: info.tags.clone(),
                 create: false,
+                imports: vec![],
             };
             match cloud.create_change_set(&req).await {
                 Ok(id) => {

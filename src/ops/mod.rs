@@ -1,5 +1,6 @@
 //! One module per operation; the command layer fills an options struct and calls one of them.
 
+pub mod adopt;
 pub mod bootstrap;
 pub mod check;
 pub mod checklist;

@@ -147,6 +147,7 @@ pub async fn destroy<C: Cloud>(
             for r in cloud.list_stack_resources(&s.stack_name).await.map_err(|e| e.to_string())? {
                 if r.resource_type == "AWS::S3::Bucket"
                     && !r.physical_id.is_empty()
+                    && !app.adopted.iter().any(|a| a.identifier == r.physical_id)
                     && cloud.bucket_exists(&r.physical_id).await.unwrap_or(false)
                 {
                     let n = cloud.empty_bucket(&r.physical_id).await.map_err(|e| e.to_string())?;
@@ -155,6 +156,13 @@ pub async fn destroy<C: Cloud>(
             }
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             removed.push(s.stack_name.clone());
+            // CloudFormation keeps what has DeletionPolicy Retain; castform never deletes what it adopted
+            for a in app.adopted.iter().filter(|a| a.stack == s.name) {
+                progress.info(&format!(
+                    "left in place: {} ({}), adopted by {} (DeletionPolicy: Retain)",
+                    a.identifier, a.resource_type, a.at
+                ));
+            }
         }
         Ok(())
     }
@@ -185,6 +193,7 @@ pub async fn destroy<C: Cloud>(
         restored: removed.iter().map(|s| format!("stack {s} deleted")).collect(),
         service_restored_ms: None,
         total_ms: None,
+        adopted: vec![],
     };
     if has_state {
         let _ = ledger::write(cloud, &state, &record).await;

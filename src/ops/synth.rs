@@ -1,7 +1,6 @@
 //! `castform synth`: environments → validated apps → templates and a manifest on disk, written
 //! all at once or not at all.
 
-use crate::apps;
 use crate::config::{self, Environment};
 use crate::template::{App, to_yaml};
 use anyhow::{Context, Result};
@@ -77,8 +76,8 @@ pub fn build(root: &Path, selection: &Selection) -> Result<Vec<Synthesized>> {
     let mut out = vec![];
     for (app, env) in targets {
         let env = config::load(root, &app, &env)?;
-        let defined =
-            apps::define(&env).with_context(|| format!("{}: the {} app cannot be defined", env.file, env.app))?;
+        let defined = crate::ops::adopt::define(&env)
+            .with_context(|| format!("{}: the {} app cannot be defined", env.file, env.app))?;
         out.push(Synthesized { env, app: defined });
     }
     Ok(out)

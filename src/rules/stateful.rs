@@ -60,7 +60,10 @@ pub fn l05(t: &Target) -> Vec<Hit> {
                 }
             }
             Some(false) => {
-                if policy == Some("Retain") {
+                // an adopted resource existed before the stack and must outlive it
+                // (castform writes `Metadata: {castform: {adopted: <identifier>}}` on it)
+                let adopted = r["Metadata"]["castform"]["adopted"].is_string();
+                if policy == Some("Retain") && !adopted {
                     hits.push(Hit::new(id, "is retained in an environment that does not keep data: it will be orphaned when the stack is deleted", "set DeletionPolicy: Delete"));
                 }
             }

@@ -231,6 +231,22 @@ pub struct App {
     pub files: Vec<RenderedFile>,
     /// Outputs whose URL answers `GET <url><path>` with 200 after a deploy (rule V01).
     pub health_checks: Vec<(OutputRef, String)>,
+    /// Existing resources the environment takes into its stacks (`adopt:`), imported before the
+    /// first deploy that has them, never deleted by castform.
+    pub adopted: Vec<Adopted>,
+}
+
+/// An existing resource a construct stands for: imported by an `IMPORT` change set, retained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adopted {
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// the type's primary identifier property (`TableName`) and the existing resource's value
+    pub property: String,
+    pub identifier: String,
+    /// where the environment file says so: `file:line:column`
+    pub at: String,
 }
 
 impl App {
@@ -282,6 +298,7 @@ impl App {
             uploads: vec![],
             files: vec![],
             health_checks: vec![],
+            adopted: vec![],
         })
     }
 
@@ -392,7 +409,7 @@ impl App {
                 json!({"template": f.template, "bucket": out(&f.bucket), "key": f.key, "content_type": f.content_type, "values": values})
             })
             .collect();
-        json!({
+        let mut manifest = json!({
             "castform_manifest": 1,
             "app": self.app,
             "environment": self.environment,
@@ -400,7 +417,18 @@ impl App {
             "uploads": self.uploads.iter().map(|u| json!({"source": u.source, "bucket": out(&u.bucket)})).collect::<Vec<_>>(),
             "files": files,
             "health_checks": self.health_checks.iter().map(|(o, p)| json!({"url": out(o), "path": p})).collect::<Vec<_>>(),
-        })
+        });
+        if !self.adopted.is_empty() {
+            manifest["adopted"] = self
+                .adopted
+                .iter()
+                .map(|a| {
+                    json!({"stack": a.stack, "logical_id": a.logical_id, "type": a.resource_type,
+                           "identifier": {a.property.clone(): a.identifier}})
+                })
+                .collect();
+        }
+        manifest
     }
 }
 

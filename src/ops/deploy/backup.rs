@@ -58,6 +58,19 @@ pub struct Backup {
     pub functions: Vec<FunctionBackup>,
     pub files: Vec<FileBackup>,
     pub items: Vec<Item>,
+    /// Each adopted resource as it was before the run: its live description and item count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<AdoptedBackup>,
+}
+
+/// An adopted table as DescribeTable and a COUNT scan answered before the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdoptedBackup {
+    /// `<stack>.<LogicalId>`
+    pub resource: String,
+    pub identifier: String,
+    pub table: Option<crate::aws::TableInfo>,
+    pub items: Option<u64>,
 }
 
 impl Backup {
@@ -184,8 +197,32 @@ pub async fn take<C: Cloud>(
         };
         files.push(FileBackup { bucket, key, content_type, item });
     }
-    let backup =
-        Backup { deployment: id.to_string(), created: super::now(), stacks, functions, files, items: w.items.clone() };
+    let mut adopted = vec![];
+    for a in &app.adopted {
+        let region =
+            app.stacks.iter().find(|s| s.name == a.stack).map_or(cloud.region().to_string(), |s| s.region.clone());
+        let rc = cloud.for_region(&region);
+        let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
+        let items = match &table {
+            Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
+            None => None,
+        };
+        adopted.push(AdoptedBackup {
+            resource: format!("{}.{}", a.stack, a.logical_id),
+            identifier: a.identifier.clone(),
+            table,
+            items,
+        });
+    }
+    let backup = Backup {
+        deployment: id.to_string(),
+        created: super::now(),
+        stacks,
+        functions,
+        files,
+        items: w.items.clone(),
+        adopted,
+    };
     let manifest = serde_json::to_vec_pretty(&backup).unwrap_or_default();
     super::state::write_private(&state.local_backup(id).join("backup.json"), &manifest)
         .map_err(|e| DeployError::Refused(format!("cannot write the local backup: {e}")))?;

@@ -66,6 +66,20 @@ pub struct Record {
     pub service_restored_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_ms: Option<u64>,
+    /// The adopted resources: imported by this run or before, and their item counts around it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<AdoptedRecord>,
+}
+
+/// One adopted table around a run: its items before and after (castform never deletes them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdoptedRecord {
+    pub resource: String,
+    pub identifier: String,
+    /// imported by this run (false: it was already in its stack)
+    pub imported: bool,
+    pub items_before: Option<u64>,
+    pub items_after: Option<u64>,
 }
 
 impl Record {
@@ -107,6 +121,7 @@ impl Record {
             restored: vec![],
             service_restored_ms: None,
             total_ms: None,
+            adopted: vec![],
         }
     }
 }

@@ -279,6 +279,17 @@ async fn deploy_locked<C: Cloud>(
 ) -> Result<Record, DeployError> {
     let (cloud, env, app, state, journal, progress) = run.parts();
     let id = lock_journal(journal).id.clone();
+    // adopted resources are read and compared before anything is written
+    let pending = if app.adopted.is_empty() {
+        vec![]
+    } else {
+        let _s = step(journal, "adopt");
+        let pending = crate::ops::adopt::verify(cloud, app)
+            .await
+            .map_err(|e| DeployError::Refused(format!("{e}\nnothing in the environment was changed")))?;
+        progress.step("adopt", &format!("{} adopted, {} to import", app.adopted.len(), pending.len()));
+        pending
+    };
     let backup = {
         let _s = step(journal, "backup");
         progress.step("backup", &format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)));
@@ -356,6 +367,7 @@ async fn deploy_locked<C: Cloud>(
     }
     let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let outcome = async {
+        import_adopted(run, &pending).await?;
         off_air(run, live).await?;
         apply_all(run, opts, &previous, &mut record).await?;
         on_air(run, live, &mut record).await
@@ -364,6 +376,7 @@ async fn deploy_locked<C: Cloud>(
     let failure = outcome.err();
     record.finished = now();
     record.steps = lock_journal(journal).step_times.clone();
+    record.adopted = adopted_counts(run, &backup, &pending).await;
     match failure {
         None => {
             record.result = "succeeded".into();
@@ -388,6 +401,55 @@ async fn deploy_locked<C: Cloud>(
             Err(fail_and_restore_on_air(run, &backup, record, failure).await)
         }
     }
+}
+
+/// Imports the adopted resources not yet in their stacks, stack by stack in the app's order,
+/// before anything else is deployed (an import changes nothing else).
+async fn import_adopted<C: Cloud>(run: &Run<'_, C>, pending: &[crate::ops::adopt::Pending]) -> Result<(), String> {
+    let (cloud, _env, app, _state, journal, progress) = run.parts();
+    for s in &app.stacks {
+        let here: Vec<&crate::ops::adopt::Pending> = pending.iter().filter(|p| p.adopted.stack == s.name).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let _s = step(journal, "import");
+        touch(journal, &s.name);
+        let names: Vec<String> =
+            here.iter().map(|p| format!("{} as {}", p.adopted.identifier, p.adopted.logical_id)).collect();
+        progress.step("import", &format!("{}: {}", s.stack_name, names.join(", ")));
+        let description = s.template.description.clone().unwrap_or_default();
+        crate::ops::adopt::import_stack(&cloud.for_region(&s.region), &s.stack_name, &description, &here).await?;
+        progress.info(&format!("{}: IMPORT_COMPLETE, nothing else changed", s.stack_name));
+    }
+    Ok(())
+}
+
+/// Each adopted table's items before the run (from the backup) and after it.
+async fn adopted_counts<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    pending: &[crate::ops::adopt::Pending],
+) -> Vec<ledger::AdoptedRecord> {
+    let (cloud, _env, app, _state, _journal, progress) = run.parts();
+    let mut out = vec![];
+    for b in &backup.adopted {
+        let a = app.adopted.iter().find(|a| format!("{}.{}", a.stack, a.logical_id) == b.resource);
+        let region = a
+            .and_then(|a| app.stacks.iter().find(|s| s.name == a.stack))
+            .map_or(cloud.region().to_string(), |s| s.region.clone());
+        let after = cloud.for_region(&region).count_items(&b.identifier).await.ok();
+        if let (Some(before), Some(after)) = (b.items, after) {
+            progress.info(&format!("{} ({}): {before} items before, {after} after", b.resource, b.identifier));
+        }
+        out.push(ledger::AdoptedRecord {
+            resource: b.resource.clone(),
+            identifier: b.identifier.clone(),
+            imported: pending.iter().any(|p| format!("{}.{}", p.adopted.stack, p.adopted.logical_id) == b.resource),
+            items_before: b.items,
+            items_after: after,
+        });
+    }
+    out
 }
 
 /// Where to find a run's backup, for its record.

@@ -122,6 +122,7 @@ pub async fn apply<C: Cloud>(
         parameters: desired.parameters.clone(),
         tags: desired.tags.clone(),
         create,
+        imports: vec![],
     };
     progress.stack(name, "creating change set", "");
     let id = cloud.create_change_set(&req).await.map_err(|e| cloud_failure(name, e, true))?;
