@@ -204,6 +204,23 @@ fn lunora_adopts_seed_tables_keeps_every_item_and_destroy_leaves_them() {
     );
     refused("  data.Nothing: lunora-destinations\n", &["adopt.data.Nothing", "names no resource of stack data"]);
 
+    // discovery (read-only) finds them, says what differs, and writes the adopt: lines
+    std::fs::write(&env_file, &base).unwrap();
+    let found = ok(&emu.castform(&["adopt", "local", "--discover"], root));
+    assert!(found.contains("data.Destinations") && found.contains("lunora-destinations : matches"), "{found}");
+    assert!(found.contains("lunora-sources : differs"), "{found}");
+    assert!(found.contains("billing mode: the construct has PAY_PER_REQUEST, the table has PROVISIONED"), "{found}");
+    assert!(found.contains("adopt:\n  data.Destinations: lunora-destinations\n"), "{found}");
+    assert!(!found.contains("  data.Sources: lunora-sources"), "a table that differs gets no line: {found}");
+    // prod's file names the seeds' own tables; its discovery reads the same (emulated) account
+    let prod = ok(&emu.castform(&["adopt", "prod", "--discover"], root));
+    assert!(prod.contains("lunora-presets : matches (adopted)"), "{prod}");
+    let stacks = emu.aws("us-west-2", &["cloudformation", "list-stacks"]).unwrap();
+    assert!(
+        stacks["StackSummaries"].as_array().unwrap().iter().all(|s| s["StackStatus"] == "DELETE_COMPLETE"),
+        "discovery writes nothing"
+    );
+
     // the good adoptions
     with(
         "  data.Destinations: lunora-destinations\n  data.Presets: lunora-presets\n  data.StreamingSessions: lunora-streaming-sessions\n",

@@ -138,3 +138,23 @@ fn the_input_bitrate_tier_defaults_to_10_and_takes_only_medialives_tiers() {
     assert_eq!(e.key, "media.input_max_mbps");
     assert!(e.to_string().contains("use 10, 20 or 50"), "{e}");
 }
+
+#[test]
+fn adopt_lines_are_read_with_their_place_and_bad_keys_are_refused_at_their_line() {
+    let text = format!(
+        "{GOOD}adopt:\n  data.Destinations: lunora-destinations\n  \"media.Ingest\": arn:aws:mediaconnect:us-west-2:372241484305:flow:1-abc:router\n"
+    );
+    let e = parse_str(&text).unwrap();
+    assert_eq!(e.adopt.len(), 2);
+    assert_eq!((e.adopt[0].stack.as_str(), e.adopt[0].logical_id.as_str()), ("data", "Destinations"));
+    assert_eq!(e.adopt[0].at, "environments/lunora/test.yaml:16:3");
+    assert_eq!(e.adopt[1].identifier, "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-abc:router");
+    for (bad, why) in [
+        ("Destinations: x", "is not `<stack>.<LogicalId>`"),
+        ("data.Dest-inations: x", "is not"),
+        ("data.Presets: \"  \"", "has no identifier"),
+    ] {
+        let err = parse_str(&format!("{GOOD}adopt:\n  {bad}\n")).unwrap_err().to_string();
+        assert!(err.contains("environments/lunora/test.yaml:16:3") && err.contains(why), "{bad}: {err}");
+    }
+}
