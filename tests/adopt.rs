@@ -4,16 +4,8 @@
 
 mod common;
 
-use common::{Emulator, ok, project_copy};
+use common::{Emulator, ok, project_copy, wait_for};
 use serde_json::{Value, json};
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let started = std::time::Instant::now();
-    while !f() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-}
 
 /// A table made the way seed 001's CLI commands made them, with items.
 fn seed_table(emu: &Emulator, name: &str, key: &str, items: usize) {

@@ -7,10 +7,9 @@
 mod common;
 
 use castform::aws::{AwsCloud, Cloud};
-use common::{Emulator, project_copy, repo};
+use common::{Emulator, project_copy, repo, wait_for};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -109,14 +108,6 @@ fn one_rung_ladder(root: &std::path::Path) -> (std::path::PathBuf, String) {
     )
     .unwrap();
     (env_file, yaml)
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !f() {
-        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]

@@ -8,16 +8,8 @@
 
 mod common;
 
-use common::{Emulator, ok, project_copy};
+use common::{Emulator, ok, project_copy, wait_for};
 use serde_json::{Value, json};
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let started = std::time::Instant::now();
-    while !f() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-}
 
 #[test]
 fn the_api_adds_starts_changes_stops_and_removes_destinations_as_medialive_channels_keeping_keys_secret() {

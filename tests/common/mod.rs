@@ -319,3 +319,13 @@ pub fn ok(out: &Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+/// Polls until `f` holds, for at most a minute (a service's state settling).
+#[allow(dead_code)]
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !f() {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
