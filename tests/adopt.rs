@@ -217,6 +217,21 @@ fn lunora_adopts_seed_tables_keeps_every_item_and_destroy_leaves_them() {
     with(
         "  data.Destinations: lunora-destinations\n  data.Presets: lunora-presets\n  data.StreamingSessions: lunora-streaming-sessions\n",
     );
+    // a first deploy that imports them and then fails (the API's code throws as it loads, so the
+    // health check fails): the restore takes the environment back, and keeps every adopted table
+    let index = root.join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, format!("throw new Error('this version is broken');\n{code}")).unwrap();
+    let out = emu.castform(&["deploy", "local"], root);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("lunora-player-local-data: IMPORT_COMPLETE"), "{stderr}");
+    assert!(stderr.contains("restored from the backup"), "{stderr}");
+    assert_eq!(
+        (count(&emu, "lunora-destinations"), count(&emu, "lunora-presets"), count(&emu, "lunora-streaming-sessions")),
+        (4, 3, 2)
+    );
+    std::fs::write(&index, code).unwrap();
     // (diff exits 1 when something differs, as diff(1) does)
     let diff = String::from_utf8_lossy(&emu.castform(&["diff", "local"], root).stdout).to_string();
     assert!(diff.contains("> Destinations (AWS::DynamoDB::Table) [import"), "{diff}");
