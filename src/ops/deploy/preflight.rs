@@ -168,6 +168,13 @@ pub async fn run<C: Cloud>(
             )));
         }
     }
+    // the plan names what is taken in rather than created (issue 13)
+    if !app.adopted.is_empty() {
+        let names: Vec<String> =
+            app.adopted.iter().map(|a| format!("import {}.{} = {}", a.stack, a.logical_id, a.identifier)).collect();
+        progress
+            .info(&format!("adopted (imported where not yet in their stacks, never deleted): {}", names.join(", ")));
+    }
     // P01: confirmation
     if env.confirm && !opts.yes {
         if !std::io::stdin().is_terminal() {
