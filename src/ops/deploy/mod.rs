@@ -1,4 +1,5 @@
-//! The deploy engine: preflight ▶ lock ▶ backup ▶ assets ▶ stacks (change sets, in dependency
+//! The deploy engine: preflight ▶ lock ▶ adopted resources read ▶ backup ▶ assets ▶ imports
+//! (`IMPORT` change sets of the adopted resources, ops::adopt) ▶ stacks (change sets, in dependency
 //! order, independent ones together) ▶ propagate ▶ verify ▶ record ▶ unlock. A failure after
 //! the first write restores every stack this deployment touched and every file it wrote from the
 //! verified backup, in reverse order (D03), then records and unlocks.
@@ -440,6 +441,15 @@ async fn adopted_counts<C: Cloud>(
         let after = cloud.for_region(&region).count_items(&b.identifier).await.ok();
         if let (Some(before), Some(after)) = (b.items, after) {
             progress.info(&format!("{} ({}): {before} items before, {after} after", b.resource, b.identifier));
+            if after < before {
+                // castform deletes no item; fewer means writers outside this run (the apps' own
+                // code, a TTL) removed some while it ran: said, not judged
+                progress.info(&format!(
+                    "note: {} has {} fewer items than before the run; castform wrote none of its items",
+                    b.identifier,
+                    before - after
+                ));
+            }
         }
         out.push(ledger::AdoptedRecord {
             resource: b.resource.clone(),
