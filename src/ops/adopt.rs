@@ -417,3 +417,92 @@ pub async fn import_stack<C: Cloud>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn live(keys: &[(&str, &str, &str)], billing: &str) -> TableInfo {
+        TableInfo {
+            name: "lunora-presets".into(),
+            arn: "arn:aws:dynamodb:us-west-2:372241484305:table/lunora-presets".into(),
+            keys: keys.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect(),
+            billing_mode: billing.into(),
+            indexes: vec![],
+            stream: None,
+            status: "ACTIVE".into(),
+        }
+    }
+
+    fn construct() -> Value {
+        json!({"TableName": "lunora-presets", "BillingMode": "PAY_PER_REQUEST",
+               "AttributeDefinitions": [{"AttributeName": "presetId", "AttributeType": "S"}],
+               "KeySchema": [{"AttributeName": "presetId", "KeyType": "HASH"}],
+               "SSESpecification": {"SSEEnabled": true}})
+    }
+
+    #[test]
+    fn a_table_that_matches_its_construct_has_no_differences_and_each_kind_of_mismatch_is_named() {
+        assert!(table_differences(&construct(), &live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST")).is_empty());
+        let d = table_differences(&construct(), &live(&[("presetId", "HASH", "N")], "PROVISIONED"));
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].contains("key schema: the construct has [presetId HASH S], the table has [presetId HASH N]"));
+        assert!(d[1].contains("billing mode: the construct has PAY_PER_REQUEST, the table has PROVISIONED"));
+        let mut with_stream = construct();
+        with_stream["StreamSpecification"] = json!({"StreamViewType": "NEW_AND_OLD_IMAGES"});
+        with_stream["GlobalSecondaryIndexes"] = json!([{"IndexName": "ExpiryIndex"}]);
+        let d = table_differences(&with_stream, &live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST"));
+        assert_eq!(
+            d,
+            vec![
+                "stream: the construct has NEW_AND_OLD_IMAGES, the table has none".to_string(),
+                "global secondary indexes: the construct has [ExpiryIndex], the table has []".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_import_template_is_the_deployed_one_plus_the_adopted_resources_and_nothing_else() {
+        let pending = Pending {
+            adopted: Adopted {
+                stack: "data".into(),
+                logical_id: "Presets".into(),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                property: "TableName".into(),
+                identifier: "lunora-presets".into(),
+                at: "environments/lunora/prod.yaml:40:3".into(),
+            },
+            region: "us-west-2".into(),
+            stack_name: "lunora-player-prod-data".into(),
+            resource: json!({"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": construct()}),
+            live: live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST"),
+        };
+        let deployed = json!({"Resources": {"Sources": {"Type": "AWS::DynamoDB::Table"}}, "Outputs": {"SourcesName": {"Value": {"Ref": "Sources"}}}});
+        let body: Value =
+            serde_json::from_str(&import_template(Some(&deployed.to_string()), "d", &[&pending]).unwrap()).unwrap();
+        assert_eq!(body["Outputs"], deployed["Outputs"], "outputs unchanged");
+        assert_eq!(body["Resources"]["Sources"], deployed["Resources"]["Sources"]);
+        assert_eq!(body["Resources"]["Presets"]["DeletionPolicy"], "Retain");
+        let fresh: Value = serde_json::from_str(&import_template(None, "d", &[&pending]).unwrap()).unwrap();
+        assert_eq!(fresh["Resources"].as_object().unwrap().len(), 1);
+        assert!(fresh.get("Outputs").is_none(), "a new stack made by import has no outputs yet");
+        let req = import_request("lunora-player-prod-data", String::new(), &[&pending], true);
+        assert_eq!(req.imports[0].identifier, ("TableName".to_string(), "lunora-presets".to_string()));
+        let mut refs = vec![];
+        references(
+            &json!({"A": {"Fn::GetAtt": ["Key", "Arn"]}, "B": {"Ref": "AWS::Region"}, "C": [{"Ref": "Topic"}]}),
+            &mut refs,
+        );
+        assert_eq!(refs, ["Key", "Topic"], "pseudo parameters are not resources");
+    }
+
+    #[test]
+    fn importability_comes_from_the_registry_read_handler() {
+        assert!(importable("AWS::DynamoDB::Table", "us-west-2"));
+        assert!(importable("AWS::MediaConnect::Flow", "us-west-2"));
+        assert!(!importable("AWS::MediaLive::Channel", "us-west-2"));
+        assert_eq!(name_property("AWS::DynamoDB::Table", "us-west-2").as_deref(), Some("TableName"));
+        assert_eq!(name_property("AWS::MediaConnect::Flow", "us-west-2"), None, "FlowArn is read-only");
+    }
+}
