@@ -268,25 +268,6 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let synced = invoke("us-west-2", "podcast-local-stream-processor", &batch.to_string());
     assert_eq!(synced["batchItemFailures"], json!([]), "{synced}");
     // read back as a Lambda reads it: boto3 signing with SigV4A (tests/fixtures/kvs_client.py)
-    let out = std::process::Command::new(common::repo().join(".venv-emulator/bin/python"))
-        .arg(common::repo().join("tests/fixtures/kvs_client.py"))
-        .args([emu.port.to_string(), store.clone(), "get".into(), "listener-2".into(), "listener-3".into()])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<&str> = text.lines().collect();
-    let value: Value = serde_json::from_str(lines[0]).unwrap();
-    assert_eq!((value["status"].as_str(), value["tier"].as_str()), (Some("active"), Some("premium")));
-    assert_eq!(lines[1], "missing", "an expired subscriber is not in the store");
-    // and through the real path: an item written to the table reaches the store by way of the
-    // table's stream and the event source mapping castform made
-    let item = json!({"subscriberId": {"S": "listener-9"}, "status": {"S": "active"}, "tier": {"S": "basic"},
-                      "expiresAt": {"N": (now + 86_400).to_string()}});
-    emu.aws("us-west-2", &["dynamodb", "put-item", "--table-name", &table, "--item", &item.to_string()]).unwrap();
     let read_key = |key: &str| -> String {
         let out = std::process::Command::new(common::repo().join(".venv-emulator/bin/python"))
             .arg(common::repo().join("tests/fixtures/kvs_client.py"))
@@ -296,8 +277,18 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
             .env("AWS_CONFIG_FILE", "/nonexistent")
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+        text
     };
+    let value: Value = serde_json::from_str(&read_key("listener-2")).unwrap();
+    assert_eq!((value["status"].as_str(), value["tier"].as_str()), (Some("active"), Some("premium")));
+    assert_eq!(read_key("listener-3"), "missing", "an expired subscriber is not in the store");
+    // and through the real path: an item written to the table reaches the store by way of the
+    // table's stream and the event source mapping castform made
+    let item = json!({"subscriberId": {"S": "listener-9"}, "status": {"S": "active"}, "tier": {"S": "basic"},
+                      "expiresAt": {"N": (now + 86_400).to_string()}});
+    emu.aws("us-west-2", &["dynamodb", "put-item", "--table-name", &table, "--item", &item.to_string()]).unwrap();
     common::wait_for("the stream to deliver listener-9", || read_key("listener-9") != "missing");
     let value: Value = serde_json::from_str(&read_key("listener-9")).unwrap();
     assert_eq!(value["tier"], "basic", "{value}");
