@@ -15,8 +15,8 @@ AWS's rules, as CloudFormation applies them
   - The stack ends IMPORT_COMPLETE, each imported resource IMPORT_COMPLETE.
 Refusals are ValidationErrors at CreateChangeSet, as AWS answers them.
 
-Types served here: AWS::DynamoDB::Table and AWS::S3::Bucket (read through the emulator's own
-services); an import of any other type is refused as not emulated. Execution takes the existing
+Types served here: those cloudcontrol.py reads (DynamoDB tables, S3 buckets, MediaConnect flows,
+Lambda functions, CloudFront distributions), through the same readers; an import of any other type is refused as not emulated. Execution takes the existing
 resource as the stack's (physical id = identifier, attributes read from the service) and calls no
 create handler, so the resource and its data are untouched.
 """
@@ -31,36 +31,17 @@ PENDING: dict = {}
 # stack id -> {logical id: (type, identifier value)} while its import executes
 RUNNING: dict = {}
 
-PRIMARY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
-
-
-def _clients(account_id, region):
-    from localstack.aws.connect import connect_to
-
-    return connect_to(aws_access_key_id=account_id, region_name=region)
+# each type's primary identifier (its registry schema's primaryIdentifier)
+PRIMARY = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName",
+           "AWS::MediaConnect::Flow": "FlowArn", "AWS::Lambda::Function": "FunctionName",
+           "AWS::CloudFront::Distribution": "Id"}
 
 
 def _read(account_id, region, type_name, identifier):
     """The resource's model as the type's read handler would answer it, or None if it does not exist."""
-    c = _clients(account_id, region)
-    if type_name == "AWS::DynamoDB::Table":
-        try:
-            t = c.dynamodb.describe_table(TableName=identifier)["Table"]
-        except c.dynamodb.exceptions.ResourceNotFoundException:
-            return None
-        model = {"TableName": identifier, "Arn": t["TableArn"]}
-        if t.get("LatestStreamArn"):
-            model["StreamArn"] = t["LatestStreamArn"]
-        return model
-    if type_name == "AWS::S3::Bucket":
-        try:
-            c.s3.head_bucket(Bucket=identifier)
-        except Exception:  # noqa: BLE001 - a missing bucket is a 404 ClientError
-            return None
-        return {"BucketName": identifier, "Arn": f"arn:aws:s3:::{identifier}",
-                "DomainName": f"{identifier}.s3.amazonaws.com",
-                "RegionalDomainName": f"{identifier}.s3.{region}.amazonaws.com"}
-    return None
+    from castform_emulator.cloudcontrol import read
+
+    return read(account_id, region, type_name, identifier)
 
 
 def _owned_elsewhere(state, stack_name, type_name, identifier):

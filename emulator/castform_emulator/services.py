@@ -97,3 +97,10 @@ def mediaconvert():
     from castform_emulator.mediaconvert import OVERRIDES
 
     return _service("mediaconvert", OVERRIDES, fallback_to_moto=False)
+
+
+@aws_provider(api="cloudcontrol")
+def cloudcontrol():
+    from castform_emulator.cloudcontrol import OVERRIDES
+
+    return _service("cloudcontrol", OVERRIDES, fallback_to_moto=False)

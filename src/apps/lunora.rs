@@ -68,6 +68,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                 port: env.media.srt_port,
                 whitelist_cidr: env.media.ingest_cidr.clone(),
                 min_latency_ms: 2000,
+                source_name: env.media.source_name.clone(),
             },
         )?;
         HlsChannel::new(

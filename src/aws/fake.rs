@@ -77,6 +77,8 @@ struct World {
     flows: BTreeMap<String, String>,
     /// DynamoDB tables that exist outside any stack (adoption tests): description and item count
     tables: BTreeMap<String, (TableInfo, u64)>,
+    /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
+    resources: BTreeMap<(String, String), serde_json::Value>,
     /// Change sets executed so far (a test can stop the engine right after one).
     executed: usize,
     /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
@@ -133,6 +135,11 @@ impl FakeCloud {
     /// A MediaConnect flow in `status`.
     pub fn set_flow(&self, arn: &str, status: &str) {
         self.world().flows.insert(arn.into(), status.into());
+    }
+
+    /// A resource outside any stack, as Cloud Control would read it.
+    pub fn put_resource(&self, type_name: &str, identifier: &str, properties: serde_json::Value) {
+        self.world().resources.insert((type_name.into(), identifier.into()), properties);
     }
 
     /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
@@ -822,6 +829,11 @@ impl Cloud for FakeCloud {
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
         self.call("DynamoDB ListTables").await?;
         Ok(self.world().tables.keys().cloned().collect())
+    }
+
+    async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
+        self.call("Cloud Control GetResource").await?;
+        Ok(self.world().resources.get(&(type_name.to_string(), identifier.to_string())).cloned())
     }
 
     async fn count_items(&self, table: &str) -> CloudResult<u64> {

@@ -256,6 +256,11 @@ pub trait Cloud {
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>>;
     /// The table names of the account in this region.
     async fn list_tables(&self) -> CloudResult<Vec<String>>;
+    /// Any resource's current properties in CloudFormation's shape, as its type's read handler
+    /// answers (Cloud Control GetResource: the same handler an IMPORT reads with,
+    /// https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-read.html),
+    /// or None when there is none with that identifier.
+    async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>>;
     /// How many items a table holds (a COUNT scan: exact, read-only).
     async fn count_items(&self, table: &str) -> CloudResult<u64>;
     async fn start_flow(&self, arn: &str) -> CloudResult<()>;

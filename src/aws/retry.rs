@@ -157,6 +157,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
         retried!(self, self.inner.list_tables())
     }
+    async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
+        retried!(self, self.inner.get_resource(type_name, identifier))
+    }
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
         retried!(self, self.inner.count_items(table))
     }

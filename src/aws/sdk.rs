@@ -42,6 +42,7 @@ pub struct AwsCloud {
     medialive: aws_sdk_medialive::Client,
     mediaconnect: aws_sdk_mediaconnect::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    cloudcontrol: aws_sdk_cloudcontrol::Client,
     http: HttpClient,
 }
 
@@ -159,6 +160,7 @@ impl AwsCloud {
             medialive: aws_sdk_medialive::Client::new(&conf),
             mediaconnect: aws_sdk_mediaconnect::Client::new(&conf),
             dynamodb: aws_sdk_dynamodb::Client::new(&conf),
+            cloudcontrol: aws_sdk_cloudcontrol::Client::new(&conf),
             http,
             conf,
             custom_endpoint,
@@ -950,6 +952,24 @@ impl Cloud for AwsCloud {
                 None => return Ok(names),
             }
         }
+    }
+
+    async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
+        let out = match self.cloudcontrol.get_resource().type_name(type_name).identifier(identifier).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                return match err("Cloud Control GetResource", e) {
+                    CloudError::Service { code, .. } if code == "ResourceNotFoundException" => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        let properties = out.resource_description().and_then(|d| d.properties()).unwrap_or("{}");
+        serde_json::from_str(properties).map(Some).map_err(|e| CloudError::Service {
+            operation: "Cloud Control GetResource".into(),
+            code: "InvalidResponse".into(),
+            message: format!("the properties of {type_name} {identifier} are not JSON: {e}"),
+        })
     }
 
     async fn count_items(&self, table: &str) -> CloudResult<u64> {

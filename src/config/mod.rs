@@ -85,6 +85,8 @@ pub struct MediaSettings {
     pub channel_class: ChannelClass,
     /// The input's maximum-bitrate tier in Mb/s (10, 20 or 50); default 10.
     pub input_max_mbps: u32,
+    /// The flow source's name; default `srt-ingest`.
+    pub source_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -345,6 +347,7 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             enabled: media_enabled,
             srt_port: media.as_ref().and_then(|m| m.srt_port).map_or(9998, |p| p.0),
             ingest_cidr: ingest_cidr.unwrap_or_default(),
+            source_name: media.as_ref().and_then(|m| m.source_name.clone()).unwrap_or_else(|| "srt-ingest".into()),
             ladder: media
                 .as_ref()
                 .and_then(|m| m.ladder.as_ref())

@@ -111,6 +111,9 @@ pub struct RawMedia {
     /// The contribution's maximum bitrate in Mb/s: 10, 20 or 50 (MediaLive bills the tier).
     #[serde(default)]
     pub input_max_mbps: Option<u32>,
+    /// The flow source's name (create-only: an adopted flow keeps the one it has).
+    #[serde(default)]
+    pub source_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,8 @@ pub struct SrtFlowProps {
     pub whitelist_cidr: String,
     /// SRT latency in milliseconds; default 2000.
     pub min_latency_ms: u32,
+    /// The source's name (create-only in the flow's schema: a change replaces the flow).
+    pub source_name: String,
 }
 
 /// A MediaConnect flow with an encrypted SRT listener source. The passphrase is generated into
@@ -72,7 +74,7 @@ impl SrtFlow {
             )],
         )?;
         let source = mediaconnect::flow::Source {
-            name: Some("srt-ingest".into()),
+            name: Some(props.source_name.as_str().into()),
             description: Some("SRT listener for the encoder".into()),
             protocol: Some(mediaconnect::flow::Protocol::SrtListener.into()),
             ingest_port: Some(i64::from(props.port).into()),

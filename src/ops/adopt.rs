@@ -8,16 +8,67 @@
 //! `AWS::MediaLive::Channel` has none, so it cannot be imported). Each imported resource needs a
 //! `DeletionPolicy`, its identifier in the template, and an import changes nothing else
 //! (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html).
-//! castform adopts the importable types it can compare with the live resource before importing:
-//! DynamoDB tables today (the data seed 001 says must be preserved).
+//! castform adopts the importable types it reads and compares before importing: DynamoDB tables
+//! (the data seed 001 says must be preserved), S3 buckets, MediaConnect flows (the encoder's
+//! ingest address), Lambda functions and CloudFront distributions (the URL users bookmarked).
+//!
+//! A table is compared strictly (keys, billing, stream, indexes: its data depends on them) and
+//! imported as its construct writes it. Any other type is read through Cloud Control (its read
+//! handler, in CloudFormation's shape) and imported *as it is*: the import template holds the live
+//! properties, so the import changes nothing and needs none of the stack's other resources; the
+//! deploy's ordinary change set that follows then makes it what the construct says, and the
+//! adopt step lists each property it will change. Where that change set would replace the
+//! resource (a create-only property of its registry schema differs) or drop what users reach it
+//! by (a distribution's aliases), castform refuses before any write.
 
 use crate::aws::{Cloud, ResourceToImport, TableInfo};
 use crate::config::Environment;
 use crate::template::{Adopted, App, DeletionPolicy, UpdateReplacePolicy};
 use serde_json::Value;
 
-/// The types castform compares with the live resource, and so adopts.
-const ADOPTS: &[&str] = &["AWS::DynamoDB::Table"];
+/// The types castform adopts.
+const ADOPTS: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::MediaConnect::Flow",
+    "AWS::Lambda::Function",
+    "AWS::CloudFront::Distribution",
+];
+
+/// The property a template names an adopted resource by, and its value for `identifier`: the
+/// identifier itself for tables, buckets and functions; a flow's name is the last part of its
+/// ARN (`arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>`, "MediaConnect ARNs",
+/// https://docs.aws.amazon.com/mediaconnect/latest/ug/arns.html); a distribution has none.
+fn naming(type_name: &str, identifier: &str) -> Result<Option<(&'static str, String)>, String> {
+    Ok(match type_name {
+        "AWS::DynamoDB::Table" => Some(("TableName", identifier.to_string())),
+        "AWS::S3::Bucket" => Some(("BucketName", identifier.to_string())),
+        "AWS::Lambda::Function" => Some(("FunctionName", identifier.to_string())),
+        "AWS::MediaConnect::Flow" => {
+            let parts: Vec<&str> = identifier.split(':').collect();
+            match parts.as_slice() {
+                ["arn", _, "mediaconnect", _, _, "flow", id, name] if !id.is_empty() && !name.is_empty() => {
+                    Some(("Name", (*name).to_string()))
+                }
+                _ => {
+                    return Err(format!(
+                        "is {identifier:?}, not a flow ARN (arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>, as `aws mediaconnect list-flows` shows it)"
+                    ));
+                }
+            }
+        }
+        "AWS::CloudFront::Distribution" => {
+            // an Id (E2QWRUHAPOMQZL), not the domain's first label (d35au6zpsr51nc)
+            if identifier.is_empty() || !identifier.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+                return Err(format!(
+                    "is {identifier:?}, not a distribution Id (upper-case letters and digits, e.g. E2QWRUHAPOMQZL; `aws cloudfront list-distributions` gives the Id of each domain name)"
+                ));
+            }
+            None
+        }
+        _ => None,
+    })
+}
 
 /// Defines the environment's app and applies its `adopt:` section.
 pub fn define(env: &Environment) -> anyhow::Result<App> {
@@ -32,18 +83,6 @@ pub fn importable(type_name: &str, region: &str) -> bool {
         .and_then(|s| s.get("handlers"))
         .and_then(|h| h.get("read"))
         .is_some()
-}
-
-/// The property a template names the resource by: a single primary identifier that is not
-/// read-only (`TableName`), as import needs it in the template.
-fn name_property(type_name: &str, region: &str) -> Option<String> {
-    let schema = crate::rules::registry::schema(type_name, region)?;
-    let ids = schema.get("primaryIdentifier")?.as_array()?;
-    let [only] = ids.as_slice() else { return None };
-    let pointer = only.as_str()?;
-    let read_only =
-        schema.get("readOnlyProperties").and_then(Value::as_array).is_some_and(|r| r.iter().any(|p| p == only));
-    (!read_only).then(|| pointer.strip_prefix("/properties/").map(str::to_string)).flatten()
 }
 
 /// Every resource of the app castform could adopt: `stack.LogicalId (Type)`.
@@ -64,6 +103,8 @@ fn adoptable(app: &App) -> Vec<String> {
 /// identifier, with `Retain` for both policies (an adopted resource outlives every stack).
 pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
     let can = adoptable(app);
+    // (the construct's own name, the adopted one): every other mention follows the rename
+    let mut renamed: Vec<(String, String)> = vec![];
     let listing = if can.is_empty() { "none".to_string() } else { can.join(", ") };
     for a in &env.adopt {
         let key = format!("adopt.{}.{}", a.stack, a.logical_id);
@@ -94,7 +135,7 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
                 "leave it out of adopt: and keep the existing one running outside castform, or let castform create a new one in a maintenance window (README, \"Adopting an existing account\")".into(),
             ));
         }
-        let property = match name_property(&type_name, &region) {
+        let property = match primary_identifier(&type_name, &region) {
             Some(p) if ADOPTS.contains(&type_name.as_str()) => p,
             _ => {
                 return Err(refuse(
@@ -103,7 +144,14 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
                 ));
             }
         };
-        resource.properties[&property] = Value::String(a.identifier.clone());
+        let named = naming(&type_name, &a.identifier).map_err(|e| refuse(e, format!("what can be adopted: {listing}")))?;
+        if let Some((name_property, name)) = &named {
+            let before = resource.properties.get(*name_property).and_then(Value::as_str).map(str::to_string);
+            resource.properties[*name_property] = Value::String(name.clone());
+            if let Some(before) = before.filter(|b| b != name) {
+                renamed.push((before, name.clone()));
+            }
+        }
         resource.attributes.deletion_policy = Some(DeletionPolicy::Retain);
         resource.attributes.update_replace_policy = Some(UpdateReplacePolicy::Retain);
         // said in the template itself, for the rules (L05) and for whoever reads it
@@ -119,7 +167,54 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
             at: a.at.clone(),
         });
     }
+    let adopted: Vec<(String, String)> = app.adopted.iter().map(|a| (a.stack.clone(), a.logical_id.clone())).collect();
+    for stack in &mut app.stacks {
+        for (id, resource) in stack.template.resources.iter_mut() {
+            if adopted.iter().any(|(s, l)| *s == stack.name && l == id.as_str()) {
+                continue;
+            }
+            for (before, after) in &renamed {
+                rename(&mut resource.properties, before, after);
+            }
+        }
+    }
     Ok(())
+}
+
+/// The type's single primary identifier property (`FlowArn`, `Id`), what an import names it by.
+fn primary_identifier(type_name: &str, region: &str) -> Option<String> {
+    let schema = crate::rules::registry::schema(type_name, region)?;
+    let [only] = schema.get("primaryIdentifier")?.as_array()?.as_slice() else { return None };
+    only.as_str()?.strip_prefix("/properties/").map(str::to_string)
+}
+
+/// Replaces a construct's old physical name where another resource writes it out (an alias's
+/// `FunctionName`, a URL's `TargetFunctionArn`, an ARN in a policy): whole strings, or the name
+/// between separators (`/`, `:`, `*`), never inside a longer name.
+fn rename(value: &mut Value, before: &str, after: &str) {
+    match value {
+        Value::String(s) => {
+            if !s.contains(before) {
+                return;
+            }
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(i) = rest.find(before) {
+                let end = i + before.len();
+                let left = rest[..i].chars().next_back();
+                let right = rest[end..].chars().next();
+                let bounded = |c: Option<char>| c.is_none_or(|c| matches!(c, '/' | ':' | '*' | '"'));
+                out.push_str(&rest[..i]);
+                out.push_str(if bounded(left) && bounded(right) { after } else { before });
+                rest = &rest[end..];
+            }
+            out.push_str(rest);
+            *s = out;
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| rename(v, before, after)),
+        Value::Object(m) => m.values_mut().for_each(|v| rename(v, before, after)),
+        _ => {}
+    }
 }
 
 /// What differs between the construct's table and the live one, in words; empty when the
@@ -211,9 +306,13 @@ pub struct Pending {
     pub adopted: Adopted,
     pub region: String,
     pub stack_name: String,
-    /// the resource as the synthesized template writes it (type, properties, policies)
+    /// the resource as the import writes it: a table as its construct does, any other type with
+    /// its live properties (policies and metadata from the construct)
     pub resource: Value,
-    pub live: TableInfo,
+    /// a table's description
+    pub live: Option<TableInfo>,
+    /// what the deploy's change set after the import will change, in words
+    pub changes: Vec<String>,
 }
 
 /// Reads every adopted resource (read-only calls) and refuses, naming the `adopt:` line, what
@@ -238,6 +337,10 @@ pub async fn verify<C: Cloud>(cloud: &C, app: &App) -> Result<Vec<Pending>, Stri
                 }
                 continue;
             }
+        }
+        if a.resource_type != "AWS::DynamoDB::Table" {
+            pending.push(read_and_compare(&rc, stack, a).await?);
+            continue;
         }
         let live = rc.describe_table(&a.identifier).await.map_err(|e| e.to_string())?.ok_or_else(|| {
             format!(
@@ -269,10 +372,184 @@ pub async fn verify<C: Cloud>(cloud: &C, app: &App) -> Result<Vec<Pending>, Stri
             region: stack.region.clone(),
             stack_name: stack.stack_name.clone(),
             resource,
-            live,
+            live: Some(live),
+            changes: vec![],
         });
     }
     Ok(pending)
+}
+
+/// Any type but a table: read through Cloud Control, refused where the change set after the
+/// import would replace it or drop what users reach it by; otherwise imported as it is.
+async fn read_and_compare<C: Cloud>(
+    rc: &C,
+    stack: &crate::template::Stack,
+    a: &Adopted,
+) -> Result<Pending, String> {
+    let key = format!("adopt.{}.{}", a.stack, a.logical_id);
+    let live = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(|e| e.to_string())?.ok_or_else(|| {
+        format!(
+            "{}: {key} is {}, but there is no {} with that identifier in {}\nhelp: castform adopt <env> --discover lists the ones that could be it",
+            a.at, a.identifier, a.resource_type, stack.region
+        )
+    })?;
+    let template = stack.template.to_value();
+    let construct = &template["Resources"][&a.logical_id];
+    let schema = crate::rules::registry::schema(&a.resource_type, &stack.region);
+    let (replaced, changes) = differences(&a.resource_type, schema, &construct["Properties"], &live);
+    if !replaced.is_empty() {
+        return Err(format!(
+            "{}: {key}: {} {} is not what the construct describes, and the deploy would replace it or cut off its users:\n  {}\nhelp: make the construct match the resource before adopting it",
+            a.at,
+            a.resource_type,
+            a.identifier,
+            replaced.join("\n  ")
+        ));
+    }
+    let mut resource = construct.clone();
+    resource["Properties"] = importable_properties(&a.resource_type, schema, &live);
+    Ok(Pending {
+        adopted: a.clone(),
+        region: stack.region.clone(),
+        stack_name: stack.stack_name.clone(),
+        resource,
+        live: None,
+        changes,
+    })
+}
+
+/// The pointers (`/properties/Source/SourceArn`) a schema lists under `key`.
+fn pointers<'a>(schema: Option<&'a Value>, key: &str) -> Vec<&'a str> {
+    schema
+        .and_then(|s| s.get(key))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The live properties an import template can hold: read-only ones removed (an import template,
+/// like any, writes only what can be set), required write-only ones that a read never answers
+/// filled in. A function's `Code` is the one among the adopted types ("Resource type schema",
+/// writeOnlyProperties): a placeholder that says so, which also makes the change set after the
+/// import send the construct's code.
+pub fn importable_properties(type_name: &str, schema: Option<&Value>, live: &Value) -> Value {
+    let mut props = live.clone();
+    for p in pointers(schema, "readOnlyProperties") {
+        remove_pointer(&mut props, p.strip_prefix("/properties").unwrap_or(p));
+    }
+    if type_name == "AWS::Lambda::Function" && props.get("Code").is_none() {
+        props["Code"] = serde_json::json!({"ZipFile": "// adopted by castform: the code that ran before is not known to the template"});
+    }
+    props
+}
+
+fn remove_pointer(value: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else { return };
+    if let Some(Value::Object(m)) = if parent.is_empty() { Some(value) } else { value.pointer_mut(parent) } {
+        m.remove(last);
+    }
+}
+
+/// Absent, null, empty and false are the same setting.
+fn unset(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(m)) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Numbers and their strings, and unordered tags, compare equal.
+fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    if unset(a) && unset(b) {
+        return true;
+    }
+    match (a, b) {
+        (Some(Value::Number(n)), Some(Value::String(s))) | (Some(Value::String(s)), Some(Value::Number(n))) => {
+            n.to_string() == *s
+        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.keys().chain(y.keys()).all(|k| same(x.get(k), y.get(k)))
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(Some(p), Some(q)))
+        }
+        (a, b) => a == b,
+    }
+}
+
+fn short(v: Option<&Value>) -> String {
+    let s = v.map_or("(none)".to_string(), Value::to_string);
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s }
+}
+
+/// What differs between a construct's properties and the live resource's, in two lists: what
+/// would replace the resource or cut off its users (refused), and what the change set after the
+/// import will update (said). A create-only property (the registry schema's
+/// createOnlyProperties: "a change requires replacement") that differs is the first kind, and so
+/// is a distribution alias the construct drops (the domain would stop answering). Properties
+/// the construct sets from other resources are updates ("set from ...").
+pub fn differences(type_name: &str, schema: Option<&Value>, construct: &Value, live: &Value) -> (Vec<String>, Vec<String>) {
+    let (mut replaced, mut changes) = (vec![], vec![]);
+    let read_only = pointers(schema, "readOnlyProperties");
+    let write_only = pointers(schema, "writeOnlyProperties");
+    for p in pointers(schema, "createOnlyProperties") {
+        let path = p.strip_prefix("/properties").unwrap_or(p);
+        let (want, have) = (construct.pointer(path), live.pointer(path));
+        let mut refs = vec![];
+        if let Some(w) = want {
+            references(w, &mut refs);
+        }
+        if refs.is_empty() && !same(want, have) {
+            replaced.push(format!("{}: live {}, construct {} (create-only: a change replaces it)", &path[1..].replace('/', "."), short(have), short(want)));
+        }
+    }
+    if type_name == "AWS::CloudFront::Distribution" {
+        let names = |v: &Value| -> Vec<String> {
+            v.pointer("/DistributionConfig/Aliases").and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        };
+        let kept = names(construct);
+        for alias in names(live).into_iter().filter(|a| !kept.contains(a)) {
+            replaced.push(format!("DistributionConfig.Aliases: the distribution answers for {alias}, which the construct drops (the domain would stop working)"));
+        }
+    }
+    let mut keys: Vec<&String> = construct.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    for k in live.as_object().map(|m| m.keys().collect::<Vec<_>>()).unwrap_or_default() {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.sort();
+    for k in keys {
+        let pointer = format!("/properties/{k}");
+        let nested = format!("{pointer}/");
+        if read_only.contains(&pointer.as_str())
+            || write_only.iter().any(|p| *p == pointer || p.starts_with(&nested))
+        {
+            // never answered by a read, so never compared (a function's Code: said below)
+            continue;
+        }
+        let (want, have) = (construct.get(k.as_str()), live.get(k.as_str()));
+        let mut refs = vec![];
+        if let Some(w) = want {
+            references(w, &mut refs);
+        }
+        if !refs.is_empty() {
+            refs.dedup();
+            changes.push(format!("{k}: set from {}", refs.join(", ")));
+        } else if want.is_none() && !unset(have) {
+            // left out by the construct: the update takes it back to the service's default
+            changes.push(format!("{k}: {} -> (the service's default)", short(have)));
+        } else if !same(want, have) {
+            changes.push(format!("{k}: {} -> {}", short(have), short(want)));
+        }
+    }
+    if write_only.iter().any(|p| p.starts_with("/properties/Code/")) && construct.get("Code").is_some() {
+        changes.push("Code: the construct's package replaces the running code".into());
+    }
+    (replaced, changes)
 }
 
 /// The template of an import into `stack_name`: what the stack holds now (its deployed template,
@@ -476,7 +753,8 @@ mod tests {
             region: "us-west-2".into(),
             stack_name: "lunora-player-prod-data".into(),
             resource: json!({"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": construct()}),
-            live: live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST"),
+            live: Some(live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST")),
+            changes: vec![],
         };
         let deployed = json!({"Resources": {"Sources": {"Type": "AWS::DynamoDB::Table"}}, "Outputs": {"SourcesName": {"Value": {"Ref": "Sources"}}}});
         let body: Value =
@@ -502,7 +780,69 @@ mod tests {
         assert!(importable("AWS::DynamoDB::Table", "us-west-2"));
         assert!(importable("AWS::MediaConnect::Flow", "us-west-2"));
         assert!(!importable("AWS::MediaLive::Channel", "us-west-2"));
-        assert_eq!(name_property("AWS::DynamoDB::Table", "us-west-2").as_deref(), Some("TableName"));
-        assert_eq!(name_property("AWS::MediaConnect::Flow", "us-west-2"), None, "FlowArn is read-only");
+        assert_eq!(primary_identifier("AWS::DynamoDB::Table", "us-west-2").as_deref(), Some("TableName"));
+        assert_eq!(primary_identifier("AWS::MediaConnect::Flow", "us-west-2").as_deref(), Some("FlowArn"));
+        assert_eq!(primary_identifier("AWS::CloudFront::Distribution", "us-west-2").as_deref(), Some("Id"));
+    }
+
+    #[test]
+    fn each_type_is_named_by_its_identifier_and_a_wrong_form_is_refused() {
+        let arn = "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-AbCd:lunora-player-prod-srt-router";
+        assert_eq!(naming("AWS::MediaConnect::Flow", arn).unwrap(), Some(("Name", "lunora-player-prod-srt-router".into())));
+        assert!(naming("AWS::MediaConnect::Flow", "lunora-player-prod-srt-router").unwrap_err().contains("not a flow ARN"));
+        assert_eq!(naming("AWS::Lambda::Function", "f").unwrap(), Some(("FunctionName", "f".into())));
+        assert_eq!(naming("AWS::CloudFront::Distribution", "E2QWRUHAPOMQZL").unwrap(), None);
+        let e = naming("AWS::CloudFront::Distribution", "d35au6zpsr51nc").unwrap_err();
+        assert!(e.contains("not a distribution Id"), "{e}");
+    }
+
+    #[test]
+    fn a_rename_follows_the_name_where_it_is_written_out_and_nowhere_else() {
+        let mut v = json!({"FunctionName": "app-api", "Arn": "arn:aws:lambda:r:1:function:app-api:*",
+                           "Group": "/aws/lambda/app-api", "Other": "app-api-logs", "Kept": "my-app-api"});
+        rename(&mut v, "app-api", "old-api");
+        assert_eq!(v, json!({"FunctionName": "old-api", "Arn": "arn:aws:lambda:r:1:function:old-api:*",
+                             "Group": "/aws/lambda/old-api", "Other": "app-api-logs", "Kept": "my-app-api"}));
+    }
+
+    #[test]
+    fn a_create_only_difference_or_a_dropped_alias_is_refused_and_updates_are_listed() {
+        let flow = crate::rules::registry::schema("AWS::MediaConnect::Flow", "us-west-2");
+        let construct = json!({"Name": "f", "Source": {"Name": "srt-ingest", "IngestPort": 9998,
+                               "Decryption": {"RoleArn": {"Fn::GetAtt": ["IngestSecretRole", "Arn"]}}}});
+        let live = json!({"Name": "f", "FlowArn": "arn", "Source": {"Name": "main", "IngestPort": "9998", "SourceArn": "s"}});
+        let (replaced, changes) = differences("AWS::MediaConnect::Flow", flow, &construct, &live);
+        assert_eq!(replaced.len(), 1, "{replaced:?}");
+        assert!(replaced[0].starts_with("Source.Name: live \"main\", construct \"srt-ingest\""), "{replaced:?}");
+        assert_eq!(changes, ["Source: set from IngestSecretRole"]);
+        let live = json!({"Name": "f", "Source": {"Name": "srt-ingest", "IngestPort": 9998}});
+        let (replaced, _) = differences("AWS::MediaConnect::Flow", flow, &construct, &live);
+        assert!(replaced.is_empty(), "{replaced:?}");
+
+        let dist = crate::rules::registry::schema("AWS::CloudFront::Distribution", "us-west-2");
+        let construct = json!({"DistributionConfig": {"Enabled": true, "Aliases": ["a.example.com"]}});
+        let live = json!({"Id": "E1", "DomainName": "d1.cloudfront.net",
+                          "DistributionConfig": {"Enabled": true, "Aliases": ["a.example.com", "b.example.com"]}});
+        let (replaced, _) = differences("AWS::CloudFront::Distribution", dist, &construct, &live);
+        assert_eq!(replaced.len(), 1);
+        assert!(replaced[0].contains("b.example.com"), "{replaced:?}");
+
+        let function = crate::rules::registry::schema("AWS::Lambda::Function", "us-west-2");
+        let construct = json!({"FunctionName": "f", "Runtime": "nodejs24.x", "MemorySize": 256,
+                               "Code": {"S3Bucket": "b", "S3Key": "k"}});
+        let live = json!({"FunctionName": "f", "Runtime": "nodejs18.x", "MemorySize": 256, "Arn": "arn", "Description": "old"});
+        let (replaced, changes) = differences("AWS::Lambda::Function", function, &construct, &live);
+        assert!(replaced.is_empty(), "{replaced:?}");
+        assert_eq!(changes, [
+            "Description: \"old\" -> (the service's default)",
+            "Runtime: \"nodejs18.x\" -> \"nodejs24.x\"",
+            "Code: the construct's package replaces the running code",
+        ]);
+        // what the import holds: live, without read-only properties, with Code said to be unknown
+        let held = importable_properties("AWS::Lambda::Function", function, &live);
+        assert!(held.get("Arn").is_none());
+        assert!(held["Code"]["ZipFile"].as_str().unwrap().contains("not known"));
+        let held = importable_properties("AWS::MediaConnect::Flow", flow, &json!({"FlowArn": "a", "Source": {"Name": "s", "SourceArn": "x"}}));
+        assert_eq!(held, json!({"Source": {"Name": "s"}}));
     }
 }

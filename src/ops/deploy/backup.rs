@@ -8,6 +8,7 @@ use super::state::StateStore;
 use crate::aws::Cloud;
 use crate::template::{App, sha256_hex};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +72,9 @@ pub struct AdoptedBackup {
     pub identifier: String,
     pub table: Option<crate::aws::TableInfo>,
     pub items: Option<u64>,
+    /// any other type as Cloud Control read it, environment variables' values left out
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<serde_json::Value>,
 }
 
 impl Backup {
@@ -202,16 +206,29 @@ pub async fn take<C: Cloud>(
         let region =
             app.stacks.iter().find(|s| s.name == a.stack).map_or(cloud.region().to_string(), |s| s.region.clone());
         let rc = cloud.for_region(&region);
+        let resource = format!("{}.{}", a.stack, a.logical_id);
+        if a.resource_type != "AWS::DynamoDB::Table" {
+            let mut description = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(refuse)?;
+            if let Some(Value::Object(vars)) =
+                description.as_mut().and_then(|d| d.pointer_mut("/Environment/Variables"))
+            {
+                // a function's variables may hold secrets: names kept, values never written
+                vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
+            }
+            adopted.push(AdoptedBackup { resource, identifier: a.identifier.clone(), table: None, items: None, description });
+            continue;
+        }
         let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
         let items = match &table {
             Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
             None => None,
         };
         adopted.push(AdoptedBackup {
-            resource: format!("{}.{}", a.stack, a.logical_id),
+            resource,
             identifier: a.identifier.clone(),
             table,
             items,
+            description: None,
         });
     }
     let backup = Backup {

@@ -438,7 +438,10 @@ async fn adopted_counts<C: Cloud>(
         let region = a
             .and_then(|a| app.stacks.iter().find(|s| s.name == a.stack))
             .map_or(cloud.region().to_string(), |s| s.region.clone());
-        let after = cloud.for_region(&region).count_items(&b.identifier).await.ok();
+        let after = match b.table {
+            Some(_) => cloud.for_region(&region).count_items(&b.identifier).await.ok(),
+            None => None,
+        };
         if let (Some(before), Some(after)) = (b.items, after) {
             progress.info(&format!("{} ({}): {before} items before, {after} after", b.resource, b.identifier));
             if after < before {

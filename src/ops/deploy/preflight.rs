@@ -174,6 +174,19 @@ pub async fn run<C: Cloud>(
             app.adopted.iter().map(|a| format!("import {}.{} = {}", a.stack, a.logical_id, a.identifier)).collect();
         progress
             .info(&format!("adopted (imported where not yet in their stacks, never deleted): {}", names.join(", ")));
+        // read now (read-only) so the plan confirmed below says what the deploy does to them
+        let pending = crate::ops::adopt::verify(cloud, app)
+            .await
+            .map_err(|e| DeployError::Refused(format!("{e}\nnothing in the environment was changed")))?;
+        for p in pending.iter().filter(|p| !p.changes.is_empty()) {
+            progress.info(&format!(
+                "{}.{} ({}) is imported as it is; then this deploy changes:\n    {}",
+                p.adopted.stack,
+                p.adopted.logical_id,
+                p.adopted.identifier,
+                p.changes.join("\n    ")
+            ));
+        }
     }
     // P01: confirmation
     if env.confirm && !opts.yes {
