@@ -302,3 +302,155 @@ fn lunora_adopts_seed_tables_keeps_every_item_and_destroy_leaves_them() {
         (4, 3, 2)
     );
 }
+
+/// The rest of seed 001/002's production, made the way the seeds made it: the SRT flow the
+/// encoder streams to, the old multi-destination API function and the distribution users
+/// bookmarked. Adopted into Lunora's `local`, each keeps its identity (ARN, name, domain) while
+/// the deploy after the import makes it what the constructs say; `destroy` leaves all three.
+#[test]
+fn lunora_adopts_the_seeds_flow_api_function_and_distribution() {
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let root = dir.path();
+    let aws = |args: &[&str]| emu.aws("us-west-2", args);
+    let flow = aws(&[
+        "mediaconnect",
+        "create-flow",
+        "--name",
+        "lunora-player-local-srt-router",
+        "--source",
+        "Name=router-in,Protocol=srt-listener,IngestPort=9998,WhitelistCidr=127.0.0.1/32,Description=legacy",
+    ])
+    .unwrap()["Flow"]["FlowArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    aws(&["iam", "create-role", "--role-name", "legacy-api", "--assume-role-policy-document", &trust.to_string()])
+        .unwrap();
+    let zip = root.join("legacy.zip");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+        w.start_file("index.js", zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut w, b"exports.handler = async () => ({statusCode: 200, body: 'legacy'});")
+            .unwrap();
+        w.finish().unwrap();
+    }
+    let function = "lunora-player-local-multi-destination-api";
+    aws(&[
+        "lambda",
+        "create-function",
+        "--function-name",
+        function,
+        "--runtime",
+        "nodejs20.x",
+        "--handler",
+        "index.handler",
+        "--role",
+        "arn:aws:iam::000000000000:role/legacy-api",
+        "--zip-file",
+        &format!("fileb://{}", zip.display()),
+    ])
+    .unwrap();
+    let dist = aws(&[
+        "cloudfront",
+        "create-distribution",
+        "--origin-domain-name",
+        "legacy-site.s3.amazonaws.com",
+        "--default-root-object",
+        "index.html",
+    ])
+    .unwrap();
+    let (dist_id, domain) = (
+        dist["Distribution"]["Id"].as_str().unwrap().to_string(),
+        dist["Distribution"]["DomainName"].as_str().unwrap().to_string(),
+    );
+    ok(&emu.castform(&["bootstrap", "local"], root));
+    let env_file = root.join("environments/lunora/local.yaml");
+    let base = std::fs::read_to_string(&env_file).unwrap();
+    let lines = format!("adopt:\n  media.Ingest: {flow}\n  api.Api: {function}\n  web.SiteDistribution: {dist_id}\n");
+    let nothing_written = || {
+        let stacks = aws(&["cloudformation", "list-stacks"]).unwrap();
+        stacks["StackSummaries"].as_array().unwrap().iter().all(|s| s["StackStatus"] == "DELETE_COMPLETE")
+    };
+    // refused before any write: the flow's source has another name, which is create-only (a
+    // change would replace the flow and its ingest address)
+    std::fs::write(&env_file, format!("{base}{lines}")).unwrap();
+    let out = emu.castform(&["deploy", "local"], root);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("adopt.media.Ingest") && stderr.contains("Source.Name: live \"router-in\""), "{stderr}");
+    assert!(nothing_written(), "{stderr}");
+    // a distribution named by its domain's label rather than its Id
+    let label = domain.split('.').next().unwrap();
+    std::fs::write(&env_file, format!("{base}adopt:\n  web.SiteDistribution: {label}\n")).unwrap();
+    let out = emu.castform(&["deploy", "local"], root);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a distribution Id"), "{stderr}");
+    assert!(nothing_written());
+
+    // the construct keeps the flow's source name; the plan says what the deploy then changes
+    let with_source = base
+        .replace("  channel_class: SINGLE_PIPELINE\n", "  channel_class: SINGLE_PIPELINE\n  source_name: router-in\n");
+    assert_ne!(with_source, base);
+    std::fs::write(&env_file, format!("{with_source}{lines}")).unwrap();
+    let out = emu.castform(&["deploy", "local"], root);
+    let deployed = String::from_utf8_lossy(&out.stderr).to_string();
+    ok(&out);
+    for wanted in [
+        "media.Ingest (", // the flow's line
+        "Source: set from IngestSecretRole, IngestPassphrase",
+        "Runtime: \"nodejs20.x\" -> \"nodejs24.x\"",
+        "Code: the construct's package replaces the running code",
+        "DistributionConfig: set from",
+        "IMPORT_COMPLETE",
+    ] {
+        assert!(deployed.contains(wanted), "wanted {wanted:?} in {deployed}");
+    }
+    let physical = |stack: &str, id: &str| {
+        let r = aws(&["cloudformation", "list-stack-resources", "--stack-name", stack]).unwrap();
+        r["StackResourceSummaries"].as_array().unwrap().iter().find(|r| r["LogicalResourceId"] == id).unwrap()
+            ["PhysicalResourceId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(physical("lunora-player-local-media", "Ingest"), flow);
+    assert_eq!(physical("lunora-player-local-api", "Api"), function);
+    assert_eq!(physical("lunora-player-local-web", "SiteDistribution"), dist_id);
+    // the same distribution, now serving castform's site: its domain is the site's URL
+    let outputs: Value = serde_json::from_str(&ok(&emu.castform(&["outputs", "local", "--json"], root))).unwrap();
+    assert!(outputs["web"]["SiteUrl"].as_str().unwrap().contains(&domain), "{outputs}");
+    let origins = aws(&["cloudfront", "get-distribution-config", "--id", &dist_id]).unwrap();
+    let origin = &origins["DistributionConfig"]["Origins"]["Items"];
+    assert!(origin.as_array().unwrap().iter().all(|o| o["DomainName"] != "legacy-site.s3.amazonaws.com"), "{origin}");
+    // the same function, now running castform's API with its role
+    let config = aws(&["lambda", "get-function-configuration", "--function-name", function]).unwrap();
+    assert_eq!(config["Runtime"], "nodejs24.x");
+    assert!(config["Role"].as_str().unwrap().contains("ApiRole"), "{config}");
+    let (status, body) = emu.get_url(outputs["api"]["ApiUrl"].as_str().unwrap(), "/api/presets");
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(body, "legacy");
+    // the same flow (its ARN, so the encoder's address), now with castform's SRT passphrase
+    let source = &aws(&["mediaconnect", "describe-flow", "--flow-arn", &flow]).unwrap()["Flow"]["Source"];
+    assert_eq!(source["Name"], "router-in");
+    assert_eq!(source["Decryption"]["KeyType"], "srt-password", "{source}");
+    // again: nothing to do
+    let again = ok(&emu.castform(&["deploy", "local"], root));
+    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+    // destroy leaves all three
+    let out = emu.castform(&["destroy", "local", "--yes"], root);
+    let gone = format!("{}{}", ok(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(gone.contains("left in place (adopted, never deleted by castform)"), "{gone}");
+    assert_eq!(aws(&["mediaconnect", "describe-flow", "--flow-arn", &flow]).unwrap()["Flow"]["Status"], "STANDBY");
+    assert_eq!(
+        aws(&["lambda", "get-function-configuration", "--function-name", function]).unwrap()["FunctionName"],
+        function
+    );
+    assert_eq!(
+        aws(&["cloudfront", "get-distribution", "--id", &dist_id]).unwrap()["Distribution"]["DomainName"],
+        domain
+    );
+}

@@ -68,10 +68,11 @@ def _flow(c, identifier, region):
               "Decryption": src.get("Decryption"), "SourceArn": src.get("SourceArn"),
               "IngestIp": src.get("IngestIp"), "SourceIngestPort": str(src.get("IngestPort") or "")}
     tags = c.mediaconnect.list_tags_for_resource(ResourceArn=identifier).get("Tags") or {}
-    return {"FlowArn": f["FlowArn"], "Name": f["Name"], "AvailabilityZone": f.get("AvailabilityZone"),
-            "FlowAvailabilityZone": f.get("AvailabilityZone"), "EgressIp": f.get("EgressIp"),
-            "Source": {k: v for k, v in source.items() if v not in (None, "")},
-            "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+    model = {"FlowArn": f["FlowArn"], "Name": f["Name"], "AvailabilityZone": f.get("AvailabilityZone"),
+             "FlowAvailabilityZone": f.get("AvailabilityZone"), "EgressIp": f.get("EgressIp"),
+             "Source": {k: v for k, v in source.items() if v not in (None, "")},
+             "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+    return {k: v for k, v in model.items() if v is not None}
 
 
 def _function(c, identifier, region):

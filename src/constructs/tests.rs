@@ -246,7 +246,12 @@ fn the_srt_flow_is_encrypted_with_a_secret_and_no_algorithm() {
     let flow = SrtFlow::new(
         &mut s,
         "Ingest",
-        SrtFlowProps { port: 9998, whitelist_cidr: "203.0.113.10/32".into(), min_latency_ms: 2000, source_name: "srt-ingest".into() },
+        SrtFlowProps {
+            port: 9998,
+            whitelist_cidr: "203.0.113.10/32".into(),
+            min_latency_ms: 2000,
+            source_name: "srt-ingest".into(),
+        },
     )
     .unwrap();
     let (_, f) = of_type(&s, "AWS::MediaConnect::Flow")[0];
@@ -295,7 +300,12 @@ fn an_open_srt_listener_is_refused_where_data_is_retained() {
     let e = SrtFlow::new(
         &mut s,
         "Ingest",
-        SrtFlowProps { port: 9998, whitelist_cidr: "0.0.0.0/0".into(), min_latency_ms: 2000, source_name: "srt-ingest".into() },
+        SrtFlowProps {
+            port: 9998,
+            whitelist_cidr: "0.0.0.0/0".into(),
+            min_latency_ms: 2000,
+            source_name: "srt-ingest".into(),
+        },
     )
     .unwrap_err();
     assert!(e.to_string().contains("0.0.0.0/0"));
@@ -303,7 +313,12 @@ fn an_open_srt_listener_is_refused_where_data_is_retained() {
     SrtFlow::new(
         &mut dev,
         "Ingest",
-        SrtFlowProps { port: 9998, whitelist_cidr: "0.0.0.0/0".into(), min_latency_ms: 2000, source_name: "srt-ingest".into() },
+        SrtFlowProps {
+            port: 9998,
+            whitelist_cidr: "0.0.0.0/0".into(),
+            min_latency_ms: 2000,
+            source_name: "srt-ingest".into(),
+        },
     )
     .unwrap();
 }

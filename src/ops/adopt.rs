@@ -144,7 +144,8 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
                 ));
             }
         };
-        let named = naming(&type_name, &a.identifier).map_err(|e| refuse(e, format!("what can be adopted: {listing}")))?;
+        let named =
+            naming(&type_name, &a.identifier).map_err(|e| refuse(e, format!("what can be adopted: {listing}")))?;
         if let Some((name_property, name)) = &named {
             let before = resource.properties.get(*name_property).and_then(Value::as_str).map(str::to_string);
             resource.properties[*name_property] = Value::String(name.clone());
@@ -381,11 +382,7 @@ pub async fn verify<C: Cloud>(cloud: &C, app: &App) -> Result<Vec<Pending>, Stri
 
 /// Any type but a table: read through Cloud Control, refused where the change set after the
 /// import would replace it or drop what users reach it by; otherwise imported as it is.
-async fn read_and_compare<C: Cloud>(
-    rc: &C,
-    stack: &crate::template::Stack,
-    a: &Adopted,
-) -> Result<Pending, String> {
+async fn read_and_compare<C: Cloud>(rc: &C, stack: &crate::template::Stack, a: &Adopted) -> Result<Pending, String> {
     let key = format!("adopt.{}.{}", a.stack, a.logical_id);
     let live = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(|e| e.to_string())?.ok_or_else(|| {
         format!(
@@ -407,7 +404,7 @@ async fn read_and_compare<C: Cloud>(
         ));
     }
     let mut resource = construct.clone();
-    resource["Properties"] = importable_properties(&a.resource_type, schema, &live);
+    resource["Properties"] = importable_properties(&a.resource_type, schema, &live, &construct["Properties"]);
     Ok(Pending {
         adopted: a.clone(),
         region: stack.region.clone(),
@@ -432,10 +429,20 @@ fn pointers<'a>(schema: Option<&'a Value>, key: &str) -> Vec<&'a str> {
 /// filled in. A function's `Code` is the one among the adopted types ("Resource type schema",
 /// writeOnlyProperties): a placeholder that says so, which also makes the change set after the
 /// import send the construct's code.
-pub fn importable_properties(type_name: &str, schema: Option<&Value>, live: &Value) -> Value {
+///
+/// A create-only property the construct leaves out is left out too (a `PackageType` the
+/// construct does not write): the change set after the import compares template with template,
+/// and would otherwise read its absence as a change that replaces the resource.
+pub fn importable_properties(type_name: &str, schema: Option<&Value>, live: &Value, construct: &Value) -> Value {
     let mut props = live.clone();
     for p in pointers(schema, "readOnlyProperties") {
         remove_pointer(&mut props, p.strip_prefix("/properties").unwrap_or(p));
+    }
+    for p in pointers(schema, "createOnlyProperties") {
+        let path = p.strip_prefix("/properties").unwrap_or(p);
+        if construct.pointer(path).is_none() {
+            remove_pointer(&mut props, path);
+        }
     }
     if type_name == "AWS::Lambda::Function" && props.get("Code").is_none() {
         props["Code"] = serde_json::json!({"ZipFile": "// adopted by castform: the code that ran before is not known to the template"});
@@ -470,9 +477,7 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
         (Some(Value::Number(n)), Some(Value::String(s))) | (Some(Value::String(s)), Some(Value::Number(n))) => {
             n.to_string() == *s
         }
-        (Some(Value::Object(x)), Some(Value::Object(y))) => {
-            x.keys().chain(y.keys()).all(|k| same(x.get(k), y.get(k)))
-        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => x.keys().chain(y.keys()).all(|k| same(x.get(k), y.get(k))),
         (Some(Value::Array(x)), Some(Value::Array(y))) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(Some(p), Some(q)))
         }
@@ -491,7 +496,12 @@ fn short(v: Option<&Value>) -> String {
 /// createOnlyProperties: "a change requires replacement") that differs is the first kind, and so
 /// is a distribution alias the construct drops (the domain would stop answering). Properties
 /// the construct sets from other resources are updates ("set from ...").
-pub fn differences(type_name: &str, schema: Option<&Value>, construct: &Value, live: &Value) -> (Vec<String>, Vec<String>) {
+pub fn differences(
+    type_name: &str,
+    schema: Option<&Value>,
+    construct: &Value,
+    live: &Value,
+) -> (Vec<String>, Vec<String>) {
     let (mut replaced, mut changes) = (vec![], vec![]);
     let read_only = pointers(schema, "readOnlyProperties");
     let write_only = pointers(schema, "writeOnlyProperties");
@@ -502,13 +512,22 @@ pub fn differences(type_name: &str, schema: Option<&Value>, construct: &Value, l
         if let Some(w) = want {
             references(w, &mut refs);
         }
-        if refs.is_empty() && !same(want, have) {
-            replaced.push(format!("{}: live {}, construct {} (create-only: a change replaces it)", &path[1..].replace('/', "."), short(have), short(want)));
+        // one the construct leaves out is left out of the import too: the service's value stays
+        if want.is_some() && refs.is_empty() && !same(want, have) {
+            replaced.push(format!(
+                "{}: live {}, construct {} (create-only: a change replaces it)",
+                &path[1..].replace('/', "."),
+                short(have),
+                short(want)
+            ));
         }
     }
     if type_name == "AWS::CloudFront::Distribution" {
         let names = |v: &Value| -> Vec<String> {
-            v.pointer("/DistributionConfig/Aliases").and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+            v.pointer("/DistributionConfig/Aliases")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
         };
         let kept = names(construct);
         for alias in names(live).into_iter().filter(|a| !kept.contains(a)) {
@@ -525,9 +544,7 @@ pub fn differences(type_name: &str, schema: Option<&Value>, construct: &Value, l
     for k in keys {
         let pointer = format!("/properties/{k}");
         let nested = format!("{pointer}/");
-        if read_only.contains(&pointer.as_str())
-            || write_only.iter().any(|p| *p == pointer || p.starts_with(&nested))
-        {
+        if read_only.contains(&pointer.as_str()) || write_only.iter().any(|p| *p == pointer || p.starts_with(&nested)) {
             // never answered by a read, so never compared (a function's Code: said below)
             continue;
         }
@@ -788,8 +805,13 @@ mod tests {
     #[test]
     fn each_type_is_named_by_its_identifier_and_a_wrong_form_is_refused() {
         let arn = "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-AbCd:lunora-player-prod-srt-router";
-        assert_eq!(naming("AWS::MediaConnect::Flow", arn).unwrap(), Some(("Name", "lunora-player-prod-srt-router".into())));
-        assert!(naming("AWS::MediaConnect::Flow", "lunora-player-prod-srt-router").unwrap_err().contains("not a flow ARN"));
+        assert_eq!(
+            naming("AWS::MediaConnect::Flow", arn).unwrap(),
+            Some(("Name", "lunora-player-prod-srt-router".into()))
+        );
+        assert!(
+            naming("AWS::MediaConnect::Flow", "lunora-player-prod-srt-router").unwrap_err().contains("not a flow ARN")
+        );
         assert_eq!(naming("AWS::Lambda::Function", "f").unwrap(), Some(("FunctionName", "f".into())));
         assert_eq!(naming("AWS::CloudFront::Distribution", "E2QWRUHAPOMQZL").unwrap(), None);
         let e = naming("AWS::CloudFront::Distribution", "d35au6zpsr51nc").unwrap_err();
@@ -801,8 +823,11 @@ mod tests {
         let mut v = json!({"FunctionName": "app-api", "Arn": "arn:aws:lambda:r:1:function:app-api:*",
                            "Group": "/aws/lambda/app-api", "Other": "app-api-logs", "Kept": "my-app-api"});
         rename(&mut v, "app-api", "old-api");
-        assert_eq!(v, json!({"FunctionName": "old-api", "Arn": "arn:aws:lambda:r:1:function:old-api:*",
-                             "Group": "/aws/lambda/old-api", "Other": "app-api-logs", "Kept": "my-app-api"}));
+        assert_eq!(
+            v,
+            json!({"FunctionName": "old-api", "Arn": "arn:aws:lambda:r:1:function:old-api:*",
+                             "Group": "/aws/lambda/old-api", "Other": "app-api-logs", "Kept": "my-app-api"})
+        );
     }
 
     #[test]
@@ -810,7 +835,8 @@ mod tests {
         let flow = crate::rules::registry::schema("AWS::MediaConnect::Flow", "us-west-2");
         let construct = json!({"Name": "f", "Source": {"Name": "srt-ingest", "IngestPort": 9998,
                                "Decryption": {"RoleArn": {"Fn::GetAtt": ["IngestSecretRole", "Arn"]}}}});
-        let live = json!({"Name": "f", "FlowArn": "arn", "Source": {"Name": "main", "IngestPort": "9998", "SourceArn": "s"}});
+        let live =
+            json!({"Name": "f", "FlowArn": "arn", "Source": {"Name": "main", "IngestPort": "9998", "SourceArn": "s"}});
         let (replaced, changes) = differences("AWS::MediaConnect::Flow", flow, &construct, &live);
         assert_eq!(replaced.len(), 1, "{replaced:?}");
         assert!(replaced[0].starts_with("Source.Name: live \"main\", construct \"srt-ingest\""), "{replaced:?}");
@@ -833,16 +859,27 @@ mod tests {
         let live = json!({"FunctionName": "f", "Runtime": "nodejs18.x", "MemorySize": 256, "Arn": "arn", "Description": "old"});
         let (replaced, changes) = differences("AWS::Lambda::Function", function, &construct, &live);
         assert!(replaced.is_empty(), "{replaced:?}");
-        assert_eq!(changes, [
-            "Description: \"old\" -> (the service's default)",
-            "Runtime: \"nodejs18.x\" -> \"nodejs24.x\"",
-            "Code: the construct's package replaces the running code",
-        ]);
+        assert_eq!(
+            changes,
+            [
+                "Description: \"old\" -> (the service's default)",
+                "Runtime: \"nodejs18.x\" -> \"nodejs24.x\"",
+                "Code: the construct's package replaces the running code",
+            ]
+        );
         // what the import holds: live, without read-only properties, with Code said to be unknown
-        let held = importable_properties("AWS::Lambda::Function", function, &live);
-        assert!(held.get("Arn").is_none());
+        let live = json!({"FunctionName": "f", "PackageType": "Zip", "Arn": "arn"});
+        let (replaced, _) = differences("AWS::Lambda::Function", function, &construct, &live);
+        assert!(replaced.is_empty(), "a create-only property the construct leaves out is not compared: {replaced:?}");
+        let held = importable_properties("AWS::Lambda::Function", function, &live, &construct);
+        assert!(held.get("Arn").is_none() && held.get("PackageType").is_none(), "{held}");
         assert!(held["Code"]["ZipFile"].as_str().unwrap().contains("not known"));
-        let held = importable_properties("AWS::MediaConnect::Flow", flow, &json!({"FlowArn": "a", "Source": {"Name": "s", "SourceArn": "x"}}));
+        let held = importable_properties(
+            "AWS::MediaConnect::Flow",
+            flow,
+            &json!({"FlowArn": "a", "Source": {"Name": "s", "SourceArn": "x"}}),
+            &json!({"Source": {"Name": "s"}}),
+        );
         assert_eq!(held, json!({"Source": {"Name": "s"}}));
     }
 }

@@ -215,7 +215,13 @@ pub async fn take<C: Cloud>(
                 // a function's variables may hold secrets: names kept, values never written
                 vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
             }
-            adopted.push(AdoptedBackup { resource, identifier: a.identifier.clone(), table: None, items: None, description });
+            adopted.push(AdoptedBackup {
+                resource,
+                identifier: a.identifier.clone(),
+                table: None,
+                items: None,
+                description,
+            });
             continue;
         }
         let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
@@ -223,13 +229,7 @@ pub async fn take<C: Cloud>(
             Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
             None => None,
         };
-        adopted.push(AdoptedBackup {
-            resource,
-            identifier: a.identifier.clone(),
-            table,
-            items,
-            description: None,
-        });
+        adopted.push(AdoptedBackup { resource, identifier: a.identifier.clone(), table, items, description: None });
     }
     let backup = Backup {
         deployment: id.to_string(),
