@@ -367,6 +367,20 @@ fn lunora_adopts_the_seeds_flow_api_function_and_distribution() {
         dist["Distribution"]["DomainName"].as_str().unwrap().to_string(),
     );
     ok(&emu.castform(&["bootstrap", "local"], root));
+    // discovery (read-only) finds each, by name or (the distribution) by type, and says which
+    // can be adopted and what the deploy would then change
+    let found = ok(&emu.castform(&["adopt", "local", "--discover"], root));
+    assert!(found.contains(&format!("{flow} : cannot be adopted")), "{found}");
+    assert!(found.contains("Source.Name: live \"router-in\", construct \"srt-ingest\""), "{found}");
+    assert!(found.contains(&format!("{function} : can be adopted")), "{found}");
+    assert!(found.contains(&format!("{dist_id} : can be adopted")), "{found}");
+    let changes = found.lines().find(|l| l.contains("then the deploy changes: Architectures")).unwrap_or_default();
+    assert!(
+        changes.contains("Role, Runtime") && changes.ends_with("Code") && !changes.contains("PackageType"),
+        "{found}"
+    );
+    assert!(found.contains(&format!("  api.Api: {function}\n")), "{found}");
+    assert!(!found.contains(&format!("  media.Ingest: {flow}")), "{found}");
     let env_file = root.join("environments/lunora/local.yaml");
     let base = std::fs::read_to_string(&env_file).unwrap();
     let lines = format!("adopt:\n  media.Ingest: {flow}\n  api.Api: {function}\n  web.SiteDistribution: {dist_id}\n");

@@ -155,4 +155,30 @@ def get_resource(context, request):
             "ResourceDescription": {"Identifier": identifier, "Properties": json.dumps(model, default=str)}}
 
 
-OVERRIDES = {"GetResource": get_resource}
+def _identifiers(c, type_name):
+    if type_name == "AWS::DynamoDB::Table":
+        return c.dynamodb.list_tables().get("TableNames") or []
+    if type_name == "AWS::S3::Bucket":
+        return [b["Name"] for b in c.s3.list_buckets().get("Buckets") or []]
+    if type_name == "AWS::MediaConnect::Flow":
+        return [f["FlowArn"] for f in c.mediaconnect.list_flows().get("Flows") or []]
+    if type_name == "AWS::Lambda::Function":
+        return [f["FunctionName"] for f in c.lambda_.list_functions().get("Functions") or []]
+    if type_name == "AWS::CloudFront::Distribution":
+        items = (c.cloudfront.list_distributions().get("DistributionList") or {}).get("Items") or []
+        return [d["Id"] for d in items]
+    return []
+
+
+def list_resources(context, request):
+    """ListResources: every resource of the type, as identifiers (one page: the emulator's
+    accounts hold few)."""
+    type_name = request["TypeName"]
+    if type_name not in READERS:
+        raise error("UnsupportedActionException",
+                    f"castform's emulator lists {', '.join(READERS)} through Cloud Control, not {type_name}.", 400)
+    ids = _identifiers(_clients(context.account_id, context.region), type_name)
+    return {"TypeName": type_name, "ResourceDescriptions": [{"Identifier": i} for i in ids]}
+
+
+OVERRIDES = {"GetResource": get_resource, "ListResources": list_resources}

@@ -836,6 +836,11 @@ impl Cloud for FakeCloud {
         Ok(self.world().resources.get(&(type_name.to_string(), identifier.to_string())).cloned())
     }
 
+    async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
+        self.call("Cloud Control ListResources").await?;
+        Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
+    }
+
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
         self.call("DynamoDB Scan").await?;
         self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {

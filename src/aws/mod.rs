@@ -261,6 +261,9 @@ pub trait Cloud {
     /// https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-read.html),
     /// or None when there is none with that identifier.
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>>;
+    /// The identifiers of every resource of a type in this region (Cloud Control ListResources,
+    /// https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-list.html).
+    async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>>;
     /// How many items a table holds (a COUNT scan: exact, read-only).
     async fn count_items(&self, table: &str) -> CloudResult<u64>;
     async fn start_flow(&self, arn: &str) -> CloudResult<()>;

@@ -160,6 +160,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
         retried!(self, self.inner.get_resource(type_name, identifier))
     }
+    async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
+        retried!(self, self.inner.list_resources(type_name))
+    }
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
         retried!(self, self.inner.count_items(table))
     }

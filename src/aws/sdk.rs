@@ -972,6 +972,26 @@ impl Cloud for AwsCloud {
         })
     }
 
+    async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .cloudcontrol
+                .list_resources()
+                .type_name(type_name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| err("Cloud Control ListResources", e))?;
+            out.extend(page.resource_descriptions().iter().filter_map(|d| d.identifier().map(str::to_string)));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
         let mut total = 0u64;
         let mut start = None;

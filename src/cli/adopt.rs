@@ -34,29 +34,42 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
             return Ok(0);
         }
         if found.is_empty() {
-            ui::say(&format!("no existing table in {} could be a construct of {}/{}", env.region, app.app, env.name));
+            ui::say(&format!(
+                "no existing resource in {} could be a construct of {}/{}",
+                env.region, app.app, env.name
+            ));
             return Ok(0);
         }
         ui::say(&format!(
-            "existing tables that could be {}/{}'s constructs (read-only; nothing was changed):",
+            "existing resources that could be {}/{}'s constructs (read-only; nothing was changed):",
             app.app, env.name
         ));
         let mut lines = vec![];
         let mut taken: Vec<&str> = vec![];
         for c in &found {
             let mark = if c.adopted { " (adopted)" } else { "" };
-            let verdict = if c.differences.is_empty() { "matches".to_string() } else { "differs".to_string() };
-            ui::say(&format!("  {:<28} {} : {verdict}{mark}", c.key, c.table));
+            let table = c.resource_type == "AWS::DynamoDB::Table";
+            let verdict = match (table, c.differences.is_empty()) {
+                (true, true) => "matches",
+                (true, false) => "differs",
+                (false, true) => "can be adopted",
+                (false, false) => "cannot be adopted",
+            };
+            ui::say(&format!("  {:<28} {} : {verdict}{mark}", c.key, c.identifier));
             for d in &c.differences {
                 ui::say(&format!("      {d}"));
+            }
+            if c.differences.is_empty() && !c.changes.is_empty() {
+                let what: Vec<&str> = c.changes.iter().map(|d| d.split(':').next().unwrap_or(d)).collect();
+                ui::say(&format!("      imported as it is, then the deploy changes: {}", what.join(", ")));
             }
             // the best candidate of each construct that matches, once
             if c.differences.is_empty()
                 && !taken.contains(&c.key.as_str())
-                && !lines.iter().any(|l: &String| l.ends_with(&format!(" {}", c.table)))
+                && !lines.iter().any(|l: &String| l.ends_with(&format!(" {}", c.identifier)))
             {
                 taken.push(&c.key);
-                lines.push(format!("  {}: {}", c.key, c.table));
+                lines.push(format!("  {}: {}", c.key, c.identifier));
             }
         }
         if !lines.is_empty() {
