@@ -454,6 +454,19 @@ fn lunora_adopts_the_seeds_flow_api_function_and_distribution() {
     // again: nothing to do
     let again = ok(&emu.castform(&["deploy", "local"], root));
     assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+    // a new version of the API, then `rollback`: the adopted function goes back to the code
+    // before, the flow and distribution stay in their stacks, nothing adopted is deleted
+    let index = root.join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, format!("// v2\n{code}")).unwrap();
+    ok(&emu.castform(&["deploy", "local"], root));
+    let v2 = aws(&["lambda", "get-function-configuration", "--function-name", function]).unwrap()["CodeSha256"].clone();
+    ok(&emu.castform(&["rollback", "local", "--yes"], root));
+    let back = aws(&["lambda", "get-function-configuration", "--function-name", function]).unwrap();
+    assert_ne!(back["CodeSha256"], v2, "the function runs the code before v2: {back}");
+    assert_eq!(physical("lunora-player-local-api", "Api"), function);
+    assert_eq!(physical("lunora-player-local-media", "Ingest"), flow);
+    assert_eq!(physical("lunora-player-local-web", "SiteDistribution"), dist_id);
     // destroy leaves all three
     let out = emu.castform(&["destroy", "local", "--yes"], root);
     let gone = format!("{}{}", ok(&out), String::from_utf8_lossy(&out.stderr));
