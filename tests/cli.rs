@@ -77,22 +77,32 @@ fn synth_all_writes_every_lunora_template_and_prod_has_the_whole_system() {
     let data = read_json(&prod.join("data.template.json"));
     assert_eq!(resources_of_type(&data, "AWS::DynamoDB::Table").len(), 5);
     let api = read_json(&prod.join("api.template.json"));
-    assert_eq!(resources_of_type(&api, "AWS::Lambda::Url").len(), 1);
-    let perms: Vec<String> = resources_of_type(&api, "AWS::Lambda::Permission")
-        .iter()
-        .map(|(_, p)| p["Action"].as_str().unwrap().to_string())
-        .collect();
-    assert!(
-        perms.contains(&"lambda:InvokeFunctionUrl".to_string()) && perms.contains(&"lambda:InvokeFunction".to_string())
-    );
+    let urls = resources_of_type(&api, "AWS::Lambda::Url");
+    assert_eq!(urls.len(), 1);
+    // media review L7: the URL answers only signed requests, nobody is granted it publicly
+    assert_eq!(urls[0].1["AuthType"], "AWS_IAM");
+    assert!(resources_of_type(&api, "AWS::Lambda::Permission").is_empty());
     let web = read_json(&prod.join("web.template.json"));
-    assert_eq!(resources_of_type(&web, "AWS::CloudFront::OriginAccessControl").len(), 1);
+    let oacs = resources_of_type(&web, "AWS::CloudFront::OriginAccessControl");
+    let types: Vec<&str> = oacs
+        .iter()
+        .map(|(_, o)| o["OriginAccessControlConfig"]["OriginAccessControlOriginType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["s3", "lambda"]);
     assert_eq!(resources_of_type(&web, "AWS::CloudFront::Distribution").len(), 1);
+    // CloudFront, for this distribution only, is granted both actions a URL call needs
+    let perms = resources_of_type(&web, "AWS::Lambda::Permission");
+    let mut actions: Vec<&str> = perms.iter().map(|(_, p)| p["Action"].as_str().unwrap()).collect();
+    actions.sort();
+    assert_eq!(actions, ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]);
+    assert!(perms.iter().all(|(_, p)| p["Principal"] == "cloudfront.amazonaws.com" && p.get("SourceArn").is_some()));
     // the manifest wires the api's parameters to the other stacks' outputs
     let manifest = read_json(&prod.join("manifest.json"));
     let api_stack = manifest["stacks"].as_array().unwrap().iter().find(|s| s["name"] == "api").unwrap();
     assert_eq!(api_stack["parameters"]["MediaIngestArn"]["output"], "IngestArn");
-    assert_eq!(api_stack["depends_on"], serde_json::json!(["data", "media", "web"]));
+    assert_eq!(api_stack["depends_on"], serde_json::json!(["data", "media"]));
+    let web_stack = manifest["stacks"].as_array().unwrap().iter().find(|s| s["name"] == "web").unwrap();
+    assert_eq!(web_stack["depends_on"], serde_json::json!(["api", "media"]));
     assert_eq!(api_stack["assets"][0]["key"].as_str().unwrap().len(), "assets/.zip".len() + 64);
 }
 

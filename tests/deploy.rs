@@ -63,11 +63,29 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     let (status, body) = emu.get_url(&url, "/api/destinations");
     assert_eq!(status, 200, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["count"], 0);
-    // config.js in the site bucket names that URL
+    // media review L7: the URL (AuthType AWS_IAM) refuses an anonymous caller and a wrong
+    // signature, as Lambda does
+    let (status, _) = emu.call_url_unsigned("GET", &url, "/api/destinations", None);
+    assert_eq!(status, 403);
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let forged = [("Authorization".to_string(), format!(
+        "AWS4-HMAC-SHA256 Credential=test/20261201/us-west-2/lambda/aws4_request, SignedHeaders=host, Signature={}",
+        "0".repeat(64)
+    ))];
+    assert_eq!(emu.send_with("GET", "/health", Some(host), None, &forged).unwrap().0, 403);
+    // the site reaches it through its own distribution (same origin: no CORS), reads only;
+    // CloudFront signs with the origin access control, as the function's permissions allow
+    let site = outputs["web"]["SiteUrl"].as_str().unwrap().to_string();
+    let (status, body) = emu.get_url(&site, "/api/destinations");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["count"], 0);
+    let (status, _) = emu.call_url_unsigned("POST", &site, "/api/destinations", Some("{}"));
+    assert_eq!(status, 403, "a write through the distribution is refused at the edge");
+    // config.js in the site bucket names the site itself as the API's address
     let (rt, c) = cloud(&emu);
     let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();
     let config = String::from_utf8(rt.block_on(c.get_object(bucket, "config.js")).unwrap().unwrap()).unwrap();
-    assert!(config.contains(&format!("apiUrl: \"{url}\"")), "{config}");
+    assert!(config.contains(&format!("apiUrl: \"{site}\"")), "{config}");
     assert!(rt.block_on(c.get_object(bucket, "index.html")).unwrap().is_some());
     assert_really_created(
         &rt,

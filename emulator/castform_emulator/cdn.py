@@ -32,6 +32,7 @@ What it does not model: Lambda@Edge and viewer-response functions (a behaviour w
 custom error responses, query-string and header cache keys (the key is the path), TLS versions.
 """
 import fnmatch
+import hashlib
 import json
 import os
 import subprocess
@@ -166,11 +167,13 @@ def serve_distribution(request, label, path="", server=None, **_kw):
         _, stored, status, headers, body = hit
         headers = dict(headers, **{"X-Cache": "Hit from cloudfront", "Age": str(int(now - stored))})
     else:
-        status, headers, body = _from_origin(acct_id, d, dist_id, config, behavior, path)
+        status, headers, body = _from_origin(acct_id, d, dist_id, config, behavior, path, request)
         # errors are cached for 10 s by default ("Control how long CloudFront caches errors",
         # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html)
         ttl = _ttl(behavior, headers) if status == 200 else 10
-        if ttl > 0 and status in (200, 403, 404):
+        # only GET and HEAD responses are cached ("Caching content based on request headers":
+        # CloudFront caches responses to GET and HEAD, and optionally OPTIONS)
+        if ttl > 0 and status in (200, 403, 404) and request.method in ("GET", "HEAD"):
             with LOCK:
                 CACHE[key] = (now + ttl, now, status, dict(headers), body)
         headers = dict(headers, **{"X-Cache": "Miss from cloudfront" if status < 400 else "Error from cloudfront"})
@@ -268,7 +271,7 @@ def _origin(config, behavior):
     return None
 
 
-def _from_origin(acct_id, d, dist_id, config, behavior, path):
+def _from_origin(acct_id, d, dist_id, config, behavior, path, request=None):
     origin = _origin(config, behavior)
     if origin is None:
         return 502, {"Content-Type": "text/plain"}, b"the cache behavior's origin does not exist"
@@ -281,7 +284,7 @@ def _from_origin(acct_id, d, dist_id, config, behavior, path):
         found = _mediapackage_playlist(host.split(".", 1)[0], full)
         return found
     if ".lambda-url." in host and host.endswith("localhost.localstack.cloud"):
-        return _proxy_loopback(domain, full)
+        return _to_function_url(acct_id, d, origin, behavior, domain, full, request)
     return 502, {"Content-Type": "text/plain"}, f"origin {host} is not on this emulator; castform's CDN never leaves loopback".encode()
 
 
@@ -346,7 +349,47 @@ def _from_s3(acct_id, d, origin, domain, key_path):
     return 200, headers, obj["Body"].read()
 
 
-def _proxy_loopback(domain, path):
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def _to_function_url(acct_id, d, origin, behavior, domain, path, request):
+    """A Function URL origin: the viewer's method, query and body, the viewer headers the origin
+    request policy forwards (Managed-AllViewerExceptHostHeader: all but Host; none otherwise),
+    and, with an origin access control of type lambda, CloudFront's SigV4 signature as the
+    cloudfront.amazonaws.com principal. For PUT and POST CloudFront signs the viewer's
+    x-amz-content-sha256; without it the payload is unsigned and Lambda refuses it
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html)."""
+    from castform_emulator import cloudfront, urlauth
+
+    method = request.method if request is not None else "GET"
+    body = request.get_data() if request is not None else b""
+    query = request.query_string.decode() if request is not None else ""
+    headers = {}
+    if request is not None and behavior.get("OriginRequestPolicyId") == ALL_VIEWER_EXCEPT_HOST:
+        # CloudFront's own signature replaces the viewer's (Authorization, X-Amz-Date, the
+        # payload hash it signs with, a session token)
+        skip = {"host", "authorization", "content-length", "connection", "x-forwarded-for", "x-forwarded-proto",
+                "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+    elif request is not None and request.headers.get("Content-Type"):
+        headers["Content-Type"] = request.headers["Content-Type"]
+    oac_id = origin.get("OriginAccessControlId")
+    if oac_id:
+        oac = cloudfront.account(acct_id).oacs.get(oac_id)
+        if oac is None or oac["config"].get("OriginAccessControlOriginType") != "lambda":
+            return 502, {"Content-Type": "text/plain"}, b"the origin's access control is not of type lambda"
+        region = domain.split(".lambda-url.", 1)[1].split(".", 1)[0]
+        payload = (request.headers.get("X-Amz-Content-Sha256") if request is not None else None)
+        if payload is None:
+            payload = "UNSIGNED-PAYLOAD" if method in ("PUT", "POST") else hashlib.sha256(body).hexdigest()
+        headers["X-Amz-Content-Sha256"] = payload
+        headers[urlauth.SOURCE_ARN_HEADER] = d["arn"]
+        url = f"https://{domain}{path}" + (f"?{query}" if query else "")
+        headers = urlauth.sign(method, url, headers, body, region, urlauth.CLOUDFRONT_KEY)
+    return _proxy_loopback(domain, path + (f"?{query}" if query else ""), method, headers, body)
+
+
+def _proxy_loopback(domain, path, method="GET", headers=None, body=b""):
     import http.client
 
     from localstack import config
@@ -354,7 +397,7 @@ def _proxy_loopback(domain, path):
     port = config.GATEWAY_LISTEN[0].port
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path, headers={"Host": domain})
+        conn.request(method, path, body=body or None, headers=dict(headers or {}, Host=domain))
         resp = conn.getresponse()
         headers = {k: v for k, v in resp.getheaders() if k.lower() in ("content-type", "cache-control", "etag")}
         return resp.status, headers, resp.read()

@@ -200,6 +200,9 @@ def apply():
     from castform_emulator import imports
 
     imports.install()
+    from castform_emulator import urlauth
+
+    urlauth.install()
     _composite_refs()
     _route_sigv4a()
     _tls_with_ca()

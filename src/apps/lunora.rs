@@ -11,8 +11,8 @@ use super::AppError;
 use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
-    Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel, HlsChannelProps,
-    KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps,
+    ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel, HlsChannelProps,
+    KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps, UrlAuth,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;
@@ -98,32 +98,6 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     };
     let media_out = |output: &str| OutputRef { stack: "media".into(), output: output.into() };
 
-    // web
-    let mut web = new_stack("web", "the site");
-    let (site_bucket, site_url) = if env.web.cdn {
-        let extra_origin = match &media {
-            Some(_) => {
-                let hls = web.import(&media_out("LiveHlsUrl"))?;
-                Some(ExtraOrigin {
-                    id: "hls".into(),
-                    domain: Expr::select(2, Expr::split("/", hls)),
-                    path_pattern: "/out/*".into(),
-                    cache_policy_id: crate::constructs::site::CACHING_MEDIAPACKAGE.into(),
-                })
-            }
-            None => None,
-        };
-        let domain = env.web.domain.clone().zip(env.web.certificate_arn.clone());
-        Site::new(&mut web, "Site", SiteProps { extra_origin, domain, ..SiteProps::default() })?;
-        (
-            OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
-            Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
-        )
-    } else {
-        Bucket::new(&mut web, "SiteBucket")?;
-        (OutputRef { stack: "web".into(), output: "SiteBucketName".into() }, None)
-    };
-
     // api
     let mut api = new_stack("api", "the multi-destination API");
     let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
@@ -173,17 +147,51 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
-    let mut origins: Vec<Expr<String>> = vec![];
-    if let Some(url) = &site_url {
-        origins.push(api.import(url)?);
-    }
-    origins.extend(env.api.cors_origins.iter().map(|o| Expr::from(o.as_str())));
-    FunctionUrl::new(&mut api, &function, FunctionUrlProps { allow_origins: origins, ..FunctionUrlProps::default() })?;
+    // AuthType AWS_IAM (media review L7): the site reaches the API through its own distribution
+    // (same origin, so no CORS), and operators' tooling signs its calls to the URL itself
+    let origins: Vec<Expr<String>> = env.api.cors_origins.iter().map(|o| Expr::from(o.as_str())).collect();
+    FunctionUrl::new(
+        &mut api,
+        &function,
+        FunctionUrlProps { auth: UrlAuth::Iam, allow_origins: origins, ..FunctionUrlProps::default() },
+    )?;
+    let api_out = |output: &str| OutputRef { stack: "api".into(), output: output.into() };
+
+    // web
+    let mut web = new_stack("web", "the site");
+    let (site_bucket, site_url) = if env.web.cdn {
+        let extra_origin = match &media {
+            Some(_) => {
+                let hls = web.import(&media_out("LiveHlsUrl"))?;
+                Some(ExtraOrigin {
+                    id: "hls".into(),
+                    domain: Expr::select(2, Expr::split("/", hls)),
+                    path_pattern: "/out/*".into(),
+                    cache_policy_id: crate::constructs::site::CACHING_MEDIAPACKAGE.into(),
+                })
+            }
+            None => None,
+        };
+        let api_origin = Some(ApiOrigin {
+            url: web.import(&api_out("ApiUrl"))?,
+            invoke_target: web.import(&api_out("ApiAliasArn"))?,
+            path_pattern: "/api/*".into(),
+        });
+        let domain = env.web.domain.clone().zip(env.web.certificate_arn.clone());
+        Site::new(&mut web, "Site", SiteProps { extra_origin, api_origin, domain, ..SiteProps::default() })?;
+        (
+            OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
+            Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
+        )
+    } else {
+        Bucket::new(&mut web, "SiteBucket")?;
+        (OutputRef { stack: "web".into(), output: "SiteBucketName".into() }, None)
+    };
 
     let mut stacks = vec![data];
     stacks.extend(media);
-    stacks.push(web);
     stacks.push(api);
+    stacks.push(web);
     // the API's media permissions go by these tags (media review L8), so every resource carries
     // them in its template rather than relying on CloudFormation's stack-tag propagation
     let mut tags = env.tags.clone();
@@ -204,7 +212,8 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ("app".into(), FileValue::Literal("lunora".into())),
             ("environment".into(), FileValue::Literal(env.name.clone())),
             ("region".into(), FileValue::Literal(env.region.clone())),
-            ("api_url".into(), FileValue::Output(api_url.clone())),
+            // behind the distribution the API is the site's own origin; without one, its URL
+            ("api_url".into(), FileValue::Output(site_url.clone().unwrap_or_else(|| api_url.clone()))),
             (
                 "hls_url".into(),
                 // viewers play through the distribution's /out/* behaviour, not MediaPackage's own
@@ -215,11 +224,15 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                     (false, _) => FileValue::Literal(String::new()),
                 },
             ),
-            ("site_url".into(), site_url.map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
+            ("site_url".into(), site_url.clone().map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
             ("deployment_id".into(), FileValue::DeploymentId),
         ],
     });
+    // the URL itself, signed (AuthType AWS_IAM), and through the distribution as the site calls it
     app.health_checks.push((api_url, "/health".into()));
+    if let Some(site) = &site_url {
+        app.health_checks.push((site.clone(), "/api/health".into()));
+    }
     app.check_wiring()?;
     Ok(app)
 }

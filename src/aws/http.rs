@@ -62,13 +62,21 @@ impl HttpClient {
     }
 
     pub async fn get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
+        self.get_with(url, &[]).await
+    }
+
+    /// `GET url` with extra headers (a SigV4 signature).
+    pub async fn get_with(&self, url: &str, headers: &[(String, String)]) -> CloudResult<(u16, Vec<u8>)> {
         let op = format!("GET {}", redact(url));
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| CloudError::Transport { operation: op.clone(), message: e.to_string() })?;
         let client =
             self.client_for(&parsed).map_err(|message| CloudError::Transport { operation: op.clone(), message })?;
-        let resp = client
-            .get(parsed)
+        let mut req = client.get(parsed);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| CloudError::Transport { operation: op.clone(), message: error_chain(&e.without_url()) })?;

@@ -271,4 +271,7 @@ pub trait Cloud {
 
     /// `GET url`: status and body.
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)>;
+    /// `GET url` signed with SigV4 for `service` in `region` with the credentials in use (a Function
+    /// URL with AuthType AWS_IAM, https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+    async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)>;
 }

@@ -172,6 +172,9 @@ impl<C: Cloud> Cloud for Retrying<C> {
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
         retried!(self, self.inner.invalidate(distribution_id, paths))
     }
+    async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)> {
+        retried!(self, self.inner.http_get_signed(url, service, region))
+    }
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
         retried!(self, self.inner.http_get(url))
     }

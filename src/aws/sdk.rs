@@ -1026,6 +1026,30 @@ impl Cloud for AwsCloud {
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
         self.http.get(url).await
     }
+
+    async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)> {
+        use aws_credential_types::provider::ProvideCredentials;
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let op = "SigV4 signing";
+        let fail = |message: String| CloudError::Transport { operation: op.into(), message };
+        let provider = self.conf.credentials_provider().ok_or_else(|| fail("no credentials were found".into()))?;
+        let identity = provider.provide_credentials().await.map_err(|e| fail(e.to_string()))?.into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(service)
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| fail(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new("GET", url, std::iter::empty(), SignableBody::Bytes(&[]))
+            .map_err(|e| fail(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| fail(e.to_string()))?.into_parts();
+        let headers: Vec<(String, String)> =
+            instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.http.get_with(url, &headers).await
+    }
 }
 
 #[cfg(test)]

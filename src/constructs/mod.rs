@@ -23,7 +23,7 @@ pub use function::{
 pub use iam::{Role, Statement};
 pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
 pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
-pub use site::{EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps};
+pub use site::{ApiOrigin, EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps};
 pub use table::{Gsi, KeyType, Table, TableProps};
 
 use crate::template::{Stack, StackError, TemplateError};

@@ -28,6 +28,29 @@ pub struct ExtraOrigin {
     pub cache_policy_id: String,
 }
 
+/// CloudFront's managed cache policy `Managed-CachingDisabled`.
+pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+/// CloudFront's managed origin request policy `Managed-AllViewerExceptHostHeader`: every viewer
+/// header but `Host`, which a Function URL must receive as its own name.
+pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+/// A Function URL with AuthType `AWS_IAM` served under `path_pattern` of the site's own domain:
+/// CloudFront signs each request with an origin access control of type `lambda`, and the
+/// function allows the distribution, and nothing else, to invoke it
+/// ("Restrict access to an AWS Lambda function URL origin",
+/// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
+/// Reads only (GET, HEAD, OPTIONS): a write through the distribution would be signed by
+/// CloudFront on behalf of anyone, so writes go to the URL itself, signed with an operator's own
+/// credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiOrigin {
+    /// The Function URL (`https://<id>.lambda-url.<region>.on.aws/`).
+    pub url: Expr<String>,
+    /// What the permissions name: the URL's alias ARN.
+    pub invoke_target: Expr<String>,
+    pub path_pattern: String,
+}
+
 /// A Lambda@Edge function on the default cache behavior: the ARN of a numbered version (from
 /// the edge stack in us-east-1, passed in as a parameter).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +74,7 @@ pub struct SiteProps {
     /// Default `index.html`; empty for none (a media bucket).
     pub default_root_object: String,
     pub extra_origin: Option<ExtraOrigin>,
+    pub api_origin: Option<ApiOrigin>,
     /// A custom domain and its ACM certificate (us-east-1): enables TLS 1.2 as the minimum.
     /// Without one, CloudFront's default certificate is used.
     pub domain: Option<(String, String)>,
@@ -63,6 +87,7 @@ impl Default for SiteProps {
         Self {
             default_root_object: "index.html".into(),
             extra_origin: None,
+            api_origin: None,
             domain: None,
             edge: None,
             function_behaviors: vec![],
@@ -144,6 +169,59 @@ impl Site {
                 compress: Some(true.into()),
                 ..d::CacheBehavior::new(extra.path_pattern.as_str(), extra.id.as_str(), "redirect-to-https")
             });
+        }
+        if let Some(api) = &props.api_origin {
+            let access = stack.template.add(
+                &format!("{id}ApiOriginAccess"),
+                &cloudfront::OriginAccessControl::new(oac::OriginAccessControlConfig {
+                    description: Some("castform: CloudFront calls the API's Function URL with SigV4".into()),
+                    ..oac::OriginAccessControlConfig::new(stack.physical_name("api-oac"), "lambda", "always", "sigv4")
+                }),
+            )?;
+            origins.push(d::Origin {
+                origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
+                custom_origin_config: Some(d::CustomOriginConfig {
+                    origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
+                    ..d::CustomOriginConfig::new("https-only")
+                }),
+                ..d::Origin::new(Expr::select(2, Expr::split("/", api.url.clone())), "api")
+            });
+            behaviors.push(d::CacheBehavior {
+                cache_policy_id: Some(CACHING_DISABLED.into()),
+                origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST.into()),
+                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
+                allowed_methods: Some(vec!["GET".into(), "HEAD".into(), "OPTIONS".into()]),
+                ..d::CacheBehavior::new(api.path_pattern.as_str(), "api", "https-only")
+            });
+            // both actions a Function URL needs since October 2025, for this distribution only
+            // (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)
+            let source = Expr::sub(format!(
+                "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{id}Distribution}}"
+            ));
+            stack.template.add(
+                &format!("{id}ApiInvokeUrl"),
+                &crate::cfn::lambda::Permission {
+                    source_arn: Some(source.clone()),
+                    function_url_auth_type: Some(crate::cfn::lambda::permission::FunctionUrlAuthType::AwsIam.into()),
+                    ..crate::cfn::lambda::Permission::new(
+                        "lambda:InvokeFunctionUrl",
+                        api.invoke_target.clone(),
+                        "cloudfront.amazonaws.com",
+                    )
+                },
+            )?;
+            stack.template.add(
+                &format!("{id}ApiInvokeFunction"),
+                &crate::cfn::lambda::Permission {
+                    source_arn: Some(source),
+                    invoked_via_function_url: Some(true.into()),
+                    ..crate::cfn::lambda::Permission::new(
+                        "lambda:InvokeFunction",
+                        api.invoke_target.clone(),
+                        "cloudfront.amazonaws.com",
+                    )
+                },
+            )?;
         }
         let certificate = match &props.domain {
             Some((_, arn)) => d::ViewerCertificate {

@@ -193,11 +193,26 @@ impl Emulator {
         host: Option<&str>,
         json: Option<&str>,
     ) -> std::io::Result<(u16, String)> {
+        self.send_with(method, path, host, json, &[])
+    }
+
+    /// A raw HTTP request with extra headers.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        host: Option<&str>,
+        json: Option<&str>,
+        headers: &[(String, String)],
+    ) -> std::io::Result<(u16, String)> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
         let host = host.map(str::to_string).unwrap_or_else(|| format!("127.0.0.1:{}", self.port));
         let body = json.unwrap_or("");
-        let content = if json.is_some() { "Content-Type: application/json\r\n" } else { "" };
+        let mut content = if json.is_some() { "Content-Type: application/json\r\n".to_string() } else { String::new() };
+        for (k, v) in headers {
+            content.push_str(&format!("{k}: {v}\r\n"));
+        }
         write!(
             s,
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{content}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -246,12 +261,53 @@ impl Emulator {
         self.call_url("GET", url, path, None)
     }
 
-    /// Any method on a Function URL, with an optional JSON body.
+    /// Any method on a Function URL, with an optional JSON body, signed with SigV4 as the
+    /// emulator's account (a URL with AuthType AWS_IAM answers nothing else; one with NONE
+    /// ignores the signature).
     pub fn call_url(&self, method: &str, url: &str, path: &str, json: Option<&str>) -> (u16, String) {
-        let host =
-            url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap().to_string();
-        self.send(method, path, Some(&host), json).unwrap()
+        let host = host_of(url);
+        let region = host.split(".lambda-url.").nth(1).and_then(|r| r.split('.').next()).unwrap_or("us-west-2");
+        let mut headers = sign_lambda(method, &format!("http://{host}{path}"), region, json.unwrap_or("").as_bytes());
+        headers.extend(https_of(url));
+        self.send_with(method, path, Some(&host), json, &headers).unwrap()
     }
+
+    /// Any method on a URL, unsigned (what an anonymous caller sends).
+    pub fn call_url_unsigned(&self, method: &str, url: &str, path: &str, json: Option<&str>) -> (u16, String) {
+        self.send_with(method, path, Some(&host_of(url)), json, &https_of(url)).unwrap()
+    }
+}
+
+/// An `https://` URL (a distribution's) is reached in plain HTTP on the emulator's port, saying
+/// the viewer's scheme as a TLS-terminating proxy would.
+fn https_of(url: &str) -> Vec<(String, String)> {
+    if url.starts_with("https://") { vec![("X-Forwarded-Proto".into(), "https".into())] } else { vec![] }
+}
+
+fn host_of(url: &str) -> String {
+    url.trim_start_matches("http://").trim_start_matches("https://").split('/').next().unwrap().to_string()
+}
+
+/// SigV4 headers for the `lambda` service with the emulator's credentials (test/test), the
+/// payload's hash included, as Lambda requires for a signed body.
+fn sign_lambda(method: &str, url: &str, region: &str, body: &[u8]) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign};
+    let identity = aws_credential_types::Credentials::new("test", "test", None, None, "tests").into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("lambda")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let content: Vec<(&str, &str)> = if body.is_empty() { vec![] } else { vec![("content-type", "application/json")] };
+    let signable = SignableRequest::new(method, url, content.into_iter(), SignableBody::Bytes(body)).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn dechunk(body: &str) -> String {

@@ -628,9 +628,20 @@ pub(crate) async fn verify_all<C: Cloud>(
     let mut checks = verify::health(cloud, app, outputs, progress).await;
     let site_url =
         outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
+    // the health-checked URLs a rendered file is written from (a site's config naming its API)
+    let rendered_from: Vec<&crate::template::OutputRef> = app
+        .files
+        .iter()
+        .flat_map(|f| f.values.iter())
+        .filter_map(|(_, v)| match v {
+            crate::template::FileValue::Output(o) => Some(o),
+            _ => None,
+        })
+        .collect();
     let must_name: Vec<String> = app
         .health_checks
         .iter()
+        .filter(|(o, _)| rendered_from.contains(&o))
         .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
         .collect();
     checks.extend(verify::served_files(cloud, files, site_url.as_deref(), &must_name).await);

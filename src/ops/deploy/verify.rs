@@ -31,11 +31,16 @@ pub async fn health<C: Cloud>(cloud: &C, app: &App, outputs: &Outputs, progress:
             continue;
         };
         let url = format!("{}{}", base.trim_end_matches('/'), path);
+        let signed = signing_of(app, o);
         let mut last = String::new();
         let mut ok = false;
         for (attempt, wait) in BACKOFF_MS.iter().enumerate() {
             tokio::time::sleep(Duration::from_millis(*wait)).await;
-            match cloud.http_get(&url).await {
+            let answer = match &signed {
+                Some(region) => cloud.http_get_signed(&url, "lambda", region).await,
+                None => cloud.http_get(&url).await,
+            };
+            match answer {
                 Ok((200, body)) => {
                     ok = true;
                     // the status and a digest, not the body: it is the function's to say what
@@ -46,6 +51,10 @@ pub async fn health<C: Cloud>(cloud: &C, app: &App, outputs: &Outputs, progress:
                         &crate::template::sha256_hex(&body)[..16],
                         body.len()
                     );
+                    break;
+                }
+                Ok((403, _)) if signed.is_some() => {
+                    last = "403 Forbidden to a signed request: the credentials in use may not invoke the Function URL (lambda:InvokeFunctionUrl), or the signature was refused".into();
                     break;
                 }
                 Ok((403, _)) => {
@@ -66,6 +75,19 @@ pub async fn health<C: Cloud>(cloud: &C, app: &App, outputs: &Outputs, progress:
         results.push(CheckResult { name: format!("health {url}"), ok, detail: last });
     }
     results
+}
+
+/// The region to sign a health check in, when its URL is a Function URL with AuthType AWS_IAM
+/// (the output is the `FunctionUrl` of an `AWS::Lambda::Url` that says so): such a URL answers
+/// only SigV4-signed requests (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+pub fn signing_of(app: &App, o: &crate::template::OutputRef) -> Option<String> {
+    let stack = app.stacks.iter().find(|s| s.name == o.stack)?;
+    let template = stack.template.to_value();
+    let value = &template["Outputs"][&o.output]["Value"]["Fn::GetAtt"];
+    let logical = value.get(0)?.as_str()?;
+    let resource = &template["Resources"][logical];
+    (resource["Type"] == "AWS::Lambda::Url" && resource["Properties"]["AuthType"] == "AWS_IAM")
+        .then(|| stack.region.clone())
 }
 
 /// The site serves exactly the rendered files: through its URL when it has one, else from its
