@@ -68,10 +68,13 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     let (status, _) = emu.call_url_unsigned("GET", &url, "/api/destinations", None);
     assert_eq!(status, 403);
     let host = url.trim_start_matches("http://").trim_end_matches('/');
-    let forged = [("Authorization".to_string(), format!(
-        "AWS4-HMAC-SHA256 Credential=test/20261201/us-west-2/lambda/aws4_request, SignedHeaders=host, Signature={}",
-        "0".repeat(64)
-    ))];
+    let forged = [(
+        "Authorization".to_string(),
+        format!(
+            "AWS4-HMAC-SHA256 Credential=test/20261201/us-west-2/lambda/aws4_request, SignedHeaders=host, Signature={}",
+            "0".repeat(64)
+        ),
+    )];
     assert_eq!(emu.send_with("GET", "/health", Some(host), None, &forged).unwrap().0, 403);
     // the site reaches it through its own distribution (same origin: no CORS), reads only;
     // CloudFront signs with the origin access control, as the function's permissions allow

@@ -154,10 +154,12 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     let origins = &dist["Distribution"]["DistributionConfig"]["Origins"]["Items"];
     assert!(origins[0]["OriginAccessControlId"].as_str().is_some_and(|s| !s.is_empty()), "{origins}");
     let site = outputs["web"]["SiteUrl"].as_str().unwrap().to_string();
-    let api_url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
     let (status, head, body) = emu.fetch(&format!("{site}/config.js"));
     assert_eq!(status, 200, "{head}{body}");
-    assert!(body.contains(&api_url), "{body}");
+    // the API is the site's own origin (/api/* through an origin access control of type lambda)
+    assert!(body.contains(&format!("apiUrl: \"{site}\"")), "{body}");
+    let api = origins.as_array().unwrap().iter().find(|o| o["Id"] == "api").expect("an api origin");
+    assert!(api["OriginAccessControlId"].as_str().is_some_and(|s| !s.is_empty()), "{api}");
     // viewers play the stream through the distribution, not at MediaPackage's address (review L9)
     let hls_path = &hls[hls.find("/out/").unwrap()..];
     assert!(body.contains(&format!("hlsUrl: \"{site}{hls_path}\"")), "{body}");

@@ -91,6 +91,14 @@ fn seed_000_issue_2_function_url_without_invoke_permission() {
 }
 
 #[test]
+fn a_distribution_signing_for_a_function_url_without_cloudfronts_permissions() {
+    assert_caught("L01-oac-fail.yaml", "L01", "Site", "cloudfront.amazonaws.com");
+    let (code, out) = check_template("L01-oac-pass.yaml");
+    assert!(!out.contains(" L01 "), "{out}");
+    assert_ne!(code, 2, "{out}");
+}
+
+#[test]
 fn seed_000_003_nodejs18_runtime() {
     assert_caught("L02-fail.yaml", "L02", "Executor", "supported runtime");
 }

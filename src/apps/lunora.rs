@@ -11,8 +11,8 @@ use super::AppError;
 use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
-    ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel, HlsChannelProps,
-    KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps, UrlAuth,
+    ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel,
+    HlsChannelProps, KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps, UrlAuth,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;

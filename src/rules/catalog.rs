@@ -6,7 +6,7 @@ use super::{Rule, Sees, cdn, code, hygiene, iam, lambda, media, schema, stateful
 pub static RULES: &[Rule] = &[
     Rule {
         id: "L01",
-        title: "a public Function URL has both invoke permissions",
+        title: "a Function URL has both invoke permissions: public ones, or CloudFront's for a distribution that signs for it",
         severity: Error,
         seed: "000 issue 2",
         advice: "add lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and lambda:InvokeFunction (InvokedViaFunctionUrl true) on the same function",

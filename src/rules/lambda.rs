@@ -33,9 +33,43 @@ fn function_through(t: &Target, v: &Value, seen: &mut Vec<String>) -> Option<Str
     v.as_str().map(|s| format!("literal:{s}"))
 }
 
-/// L01: a public Function URL has both resource-based permissions on the same function.
+/// L01: a public Function URL has both resource-based permissions on the same function; a
+/// distribution that signs for a Function URL origin (an origin access control of type `lambda`)
+/// is granted both actions by the function, as the cloudfront.amazonaws.com principal with an
+/// `AWS:SourceArn` naming that distribution
+/// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html;
+/// both actions since October 2025, https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
 pub fn l01(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
+    for (id, dist) in t.of_type("AWS::CloudFront::Distribution") {
+        let signs_lambda = as_list(&dist["DistributionConfig"]["Origins"]).iter().any(|o| {
+            referenced_ids(&o["OriginAccessControlId"]).iter().any(|oac| {
+                t.resource(oac).is_some_and(|r| {
+                    r["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "lambda"
+                })
+            })
+        });
+        if !signs_lambda {
+            continue;
+        }
+        let granted = |action: &str| {
+            t.of_type("AWS::Lambda::Permission").any(|(_, p)| {
+                p["Action"] == action && p["Principal"] == "cloudfront.amazonaws.com" && refers_to(&p["SourceArn"], id)
+            })
+        };
+        let missing: Vec<&str> =
+            ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"].into_iter().filter(|a| !granted(a)).collect();
+        if !missing.is_empty() {
+            hits.push(Hit::new(
+                id,
+                format!(
+                    "signs for a Function URL origin (origin access control of type lambda), but no permission grants cloudfront.amazonaws.com {} with this distribution as AWS:SourceArn: the origin answers 403",
+                    missing.join(" and ")
+                ),
+                "add AWS::Lambda::Permission resources on the URL's function for both actions, Principal cloudfront.amazonaws.com, SourceArn the distribution's ARN",
+            ));
+        }
+    }
     for (id, url) in t.of_type("AWS::Lambda::Url") {
         if url["AuthType"] != "NONE" {
             continue;
