@@ -21,6 +21,7 @@ fn env_of(t: &Value) -> Option<EnvFacts> {
         retain_data: m["retain_data"].as_bool().unwrap_or(false),
         confirm: m["confirm"].as_bool().unwrap_or(false),
         tag_keys: m["tags"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect(),
+        prefix: m["prefix"].as_str().unwrap_or_default().to_string(),
     })
 }
 
@@ -60,7 +61,7 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
 fn rule_ids_are_unique_and_complete() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
     let expected: Vec<String> =
-        (1..=26).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
+        (1..=27).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
     assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
@@ -96,6 +97,17 @@ fn a_distribution_signing_for_a_function_url_without_cloudfronts_permissions() {
     let (code, out) = check_template("L01-oac-pass.yaml");
     assert!(!out.contains(" L01 "), "{out}");
     assert_ne!(code, 2, "{out}");
+}
+
+#[test]
+fn media_review_l8_a_statement_that_reaches_another_environment() {
+    // (an environment's rule: `check --template` knows no environment, the fixture states one)
+    let hits: Vec<String> =
+        rules_fired("L27-fail.yaml").into_iter().filter(|(id, _)| id == "L27").map(|(_, m)| m).collect();
+    // both statements, each naming what it reaches
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits[0].contains("channel:*") && hits[1].contains("table/lunora-*"), "{hits:?}");
+    assert!(hits.iter().all(|h| h.contains("lunora-player-staging")), "{hits:?}");
 }
 
 #[test]

@@ -77,6 +77,7 @@ pub fn synthesized(root: &Path, selection: &Selection) -> Result<Vec<Checked>> {
             retain_data: s.env.retain_data,
             confirm: s.env.confirm,
             tag_keys: s.env.tags.keys().cloned().collect(),
+            prefix: s.env.prefix.clone(),
         };
         out.extend(s.app.stacks.iter().map(|st| stack_checked(root, &s.app, st, &facts)));
     }

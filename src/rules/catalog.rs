@@ -239,6 +239,15 @@ pub static RULES: &[Rule] = &[
         sees: Sees::Branches,
     },
     Rule {
+        id: "L27",
+        title: "an environment's permissions reach only its own resources",
+        severity: Error,
+        seed: "media review L8",
+        advice: "scope each statement to the environment: its resources' ARNs, its prefix, or an aws:ResourceTag condition on its name",
+        check: iam::l27,
+        sees: Sees::Branches,
+    },
+    Rule {
         id: "T01",
         title: "the template's sections, parameters, conditions and outputs have CloudFormation's shape",
         severity: Error,

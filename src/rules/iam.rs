@@ -1,6 +1,7 @@
-//! Permission lessons: least privilege (L13) and scheduler roles (L09).
+//! Permission lessons: least privilege (L13), scheduler roles (L09) and environments isolated in
+//! a shared account (L27).
 
-use super::util::{as_list, policy_statements, referenced_ids, refers_to};
+use super::util::{as_list, each_string, policy_statements, referenced_ids, refers_to};
 use super::{Hit, Target};
 use serde_json::Value;
 
@@ -252,6 +253,79 @@ fn medialive_logs(t: &Target) -> Vec<Hit> {
                     serde_json::to_string(&first["Resource"]).unwrap_or_default()
                 ),
                 format!("grant the log actions on log-group:{group} and log-group:{group}:*"),
+            ));
+        }
+    }
+    hits
+}
+
+/// Resources AWS makes one per account, which every environment shares by design, each with why
+/// a statement on it reaches no other environment's data.
+const SHARED: &[(&str, &str)] = &[
+    // https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+    ("log-group:ElementalMediaLive", "MediaLive writes every channel's logs to this one group"),
+    // https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-queues.html: every account
+    // has one on-demand queue named Default; CreateJob there reads and writes only what the job's
+    // own role may
+    (":queues/Default", "MediaConvert's default queue of the account"),
+];
+
+/// The statement is limited by a tag condition naming the environment
+/// (`aws:ResourceTag/<key>` or `aws:RequestTag/<key>` equal to its name), as for resources whose
+/// ids a service makes at run time ("Controlling access to AWS resources using tags",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html).
+fn tag_scoped(s: &Value, env: &str) -> bool {
+    s["Condition"].as_object().into_iter().flatten().any(|(_, test)| {
+        test.as_object().into_iter().flatten().any(|(key, value)| {
+            let key = key.to_ascii_lowercase();
+            (key.starts_with("aws:resourcetag/") || key.starts_with("aws:requesttag/"))
+                && as_list(value).iter().any(|v| v.as_str() == Some(env))
+        })
+    })
+}
+
+/// L27: every statement of an environment reaches only that environment's resources: a resource
+/// of its stacks (a reference), a name or ARN carrying its prefix, or a tag condition on its name;
+/// otherwise an environment that shares the account (Lunora's staging and prod, media review L8)
+/// can act on the other's. Actions that take no resource (`Resource: "*"` only, the Service
+/// Authorization Reference) and the account's shared resources (`SHARED`) are exempt.
+pub fn l27(t: &Target) -> Vec<Hit> {
+    let Some(env) = &t.env else { return vec![] };
+    if env.prefix.is_empty() {
+        return vec![];
+    }
+    let mut hits = vec![];
+    for (id, s) in policy_statements(t) {
+        if s["Effect"] != "Allow" || tag_scoped(&s, &env.name) {
+            continue;
+        }
+        let acts = actions(&s);
+        if !acts.is_empty() && acts.iter().all(|a| star_only(a)) {
+            continue;
+        }
+        let mut loose = vec![];
+        for r in as_list(&s["Resource"]) {
+            if referenced_ids(r).iter().any(|x| !x.starts_with("AWS::")) {
+                continue;
+            }
+            let mut text = String::new();
+            each_string(r, "", &mut |_, piece| text.push_str(piece));
+            if text.contains(&env.prefix) || SHARED.iter().any(|(p, _)| text.contains(p)) {
+                continue;
+            }
+            loose.push(format!("`{text}`"));
+        }
+        if !loose.is_empty() {
+            hits.push(Hit::new(
+                &id,
+                format!(
+                    "allows {} on {}, which names nothing of environment {} (a resource of its stacks, its prefix `{}`, or a tag condition on its name): another environment in the same account is reachable too",
+                    acts.join(", "),
+                    loose.join(", "),
+                    env.name,
+                    env.prefix
+                ),
+                "scope the statement to this environment: its resources' ARNs, its prefix in the name, or a Condition on aws:ResourceTag/castform:environment",
             ));
         }
     }

@@ -104,6 +104,7 @@ pub async fn run<C: Cloud>(
         retain_data: env.retain_data,
         confirm: env.confirm,
         tag_keys: env.tags.keys().cloned().collect(),
+        prefix: env.prefix.clone(),
     };
     let checked: Vec<Checked> =
         app.stacks.iter().map(|s| crate::ops::check::stack_checked(&env.root, app, s, &facts)).collect();
