@@ -100,6 +100,38 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
             "lunora-player-local-api",
         ],
     );
+    // every stack was deployed by CloudFormation with the environment's deploy role (bootstrap's)
+    for s in ["data", "media", "web", "api"] {
+        let d = emu
+            .aws(
+                "us-west-2",
+                &["cloudformation", "describe-stacks", "--stack-name", &format!("lunora-player-local-{s}")],
+            )
+            .unwrap();
+        assert_eq!(d["Stacks"][0]["RoleARN"], "arn:aws:iam::000000000000:role/lunora-player-local-cfn-exec", "{s}");
+    }
+    // the role is CloudFormation's alone, allowed what the handlers of the app's types call
+    let role = emu.aws("us-east-1", &["iam", "get-role", "--role-name", "lunora-player-local-cfn-exec"]).unwrap();
+    let trust = role["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains("cloudformation.amazonaws.com"), "{trust}");
+    let policy = emu
+        .aws(
+            "us-east-1",
+            &[
+                "iam",
+                "get-role-policy",
+                "--role-name",
+                "lunora-player-local-cfn-exec",
+                "--policy-name",
+                "resource-type-handlers",
+            ],
+        )
+        .unwrap();
+    let actions = policy["PolicyDocument"]["Statement"][0]["Action"].to_string();
+    for a in ["mediaconnect:CreateFlow", "lambda:CreateFunction", "dynamodb:CreateTable", "medialive:CreateChannel"] {
+        assert!(actions.contains(a), "{a} in {actions}");
+    }
+    assert!(!actions.contains("cognito-idp:") && !actions.contains("\"*\""), "only the app's types: {actions}");
     let first = &history.as_array().unwrap()[0];
     assert_eq!(first["result"], "succeeded");
     assert!(first["stacks"].as_object().unwrap().values().all(|s| s["changed"] == true));

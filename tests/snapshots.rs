@@ -36,3 +36,24 @@ fn every_template_of_every_environment() {
         }
     }
 }
+
+/// Every environment's deploy role (castform bootstrap) is derived from its app's resource types,
+/// fits IAM's size for a role's inline policies, and its deployer policy names only that
+/// environment's stacks and role.
+#[test]
+fn every_environment_has_a_deploy_role_and_a_deployer_policy_of_its_own() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    for s in &built {
+        let template = castform::ops::bootstrap::template(&s.env, &s.app)
+            .unwrap_or_else(|e| panic!("{}/{}: {e:#}", s.app.app, s.app.environment));
+        let t: serde_json::Value = serde_json::from_str(&template).unwrap();
+        let role = &t["Resources"]["ExecutionRole"]["Properties"];
+        assert_eq!(role["RoleName"], format!("{}-cfn-exec", s.env.prefix));
+        let actions = role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"].as_array().unwrap();
+        assert!(actions.len() > 20, "{}: {actions:?}", s.env.prefix);
+        let policy = castform::ops::bootstrap::deployer_policy(&s.env, &s.app).to_string();
+        assert!(policy.contains(&format!("stack/{}-*/*", s.env.prefix)), "{policy}");
+        assert!(policy.contains(&format!("role/{}-cfn-exec", s.env.prefix)), "{policy}");
+    }
+}

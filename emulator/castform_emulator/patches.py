@@ -191,6 +191,63 @@ def _tls_with_ca():
             module.create_ssl_cert = create_ssl_cert
 
 
+def _service_roles():
+    """A change set's RoleARN, which localstack-core 2026.3.0 accepts and forgets: here, as on
+    AWS, the role must exist and trust cloudformation.amazonaws.com, else CreateChangeSet is a
+    ValidationError ("Role ... is invalid or cannot be assumed"); the stack keeps it (later
+    operations without one use it, "AWS CloudFormation service role",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html) and
+    DescribeStacks answers it as RoleARN."""
+    import functools
+    import json
+    from urllib.parse import unquote
+
+    from localstack.aws.connect import connect_to
+    from localstack.services.cloudformation.engine.validations import ValidationError
+    from localstack.services.cloudformation.v2.provider import CloudformationProviderV2
+
+    roles = {}  # (account, region, stack name) -> role ARN
+
+    def assumable(account_id, arn):
+        name = arn.rsplit("/", 1)[-1]
+        try:
+            role = connect_to(aws_access_key_id=account_id, region_name="us-east-1").iam.get_role(RoleName=name)["Role"]
+        except Exception:  # noqa: BLE001 - NoSuchEntity
+            return False
+        doc = role.get("AssumeRolePolicyDocument") or {}
+        if isinstance(doc, str):
+            doc = json.loads(unquote(doc))
+        for st in doc.get("Statement") or []:
+            principal = (st.get("Principal") or {}).get("Service") if isinstance(st.get("Principal"), dict) else None
+            principals = [principal] if isinstance(principal, str) else principal or []
+            if st.get("Effect") == "Allow" and "cloudformation.amazonaws.com" in principals:
+                return True
+        return False
+
+    create = CloudformationProviderV2.create_change_set
+
+    @functools.wraps(create)
+    def create_change_set(self, context, request):
+        arn = request.get("RoleARN")
+        if arn:
+            if not assumable(context.account_id, arn):
+                raise ValidationError(f"Role {arn} is invalid or cannot be assumed")
+            roles[(context.account_id, context.region, request["StackName"])] = arn
+        return create(self, context, request)
+
+    CloudformationProviderV2.create_change_set = create_change_set
+    describe = CloudformationProviderV2._describe_stack
+
+    def _describe_stack(self, stack):
+        out = describe(self, stack)
+        arn = roles.get((stack.account_id, stack.region_name, stack.stack_name))
+        if arn:
+            out["RoleARN"] = arn
+        return out
+
+    CloudformationProviderV2._describe_stack = _describe_stack
+
+
 def apply():
     from localstack.services.lambda_.resource_providers.lambda_alias import LambdaAliasProvider
 
@@ -203,6 +260,7 @@ def apply():
     from castform_emulator import urlauth
 
     urlauth.install()
+    _service_roles()
     _composite_refs()
     _route_sigv4a()
     _tls_with_ca()

@@ -70,6 +70,8 @@ pub struct ChangeSetRequest {
     pub create: bool,
     /// Existing resources to take into the stack: with any, the change set is an `IMPORT`.
     pub imports: Vec<ResourceToImport>,
+    /// The service role CloudFormation executes it with (the environment's deploy role).
+    pub role_arn: Option<String>,
 }
 
 /// One resource of an `IMPORT` change set: where it goes and which existing resource it is.

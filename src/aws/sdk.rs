@@ -484,6 +484,7 @@ impl Cloud for AwsCloud {
             .set_parameters(Some(params))
             .set_tags(Some(tags))
             .capabilities(cfn::Capability::CapabilityIam)
+            .set_role_arn(req.role_arn.clone())
             .change_set_type(if !req.imports.is_empty() {
                 cfn::ChangeSetType::Import
             } else if req.create {

@@ -8,13 +8,17 @@ use std::path::Path;
 
 #[derive(clap::Args)]
 #[command(
-    about = "Create the state bucket (assets, backups, ledger, lock) of an environment's account and region",
-    after_help = "Example:\n  castform bootstrap local"
+    about = "Create the state bucket (assets, backups, ledger, lock) of an environment's account and region, and its deploy role",
+    after_help = "Examples:\n  castform bootstrap local\n  castform bootstrap prod --print-policy > deployer-policy.json"
 )]
 pub struct BootstrapArgs {
     pub env: String,
     #[arg(long)]
     pub app: Option<String>,
+    /// Print the IAM policy whoever deploys needs once the deploy role exists (CloudFormation on
+    /// the environment's stacks, its state buckets, iam:PassRole on the role), and change nothing
+    #[arg(long)]
+    pub print_policy: bool,
 }
 
 #[derive(clap::Args)]
@@ -69,6 +73,10 @@ pub struct UnlockArgs {
 
 pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    if args.print_policy {
+        ui::say(&serde_json::to_string_pretty(&bootstrap::deployer_policy(&env, &app))?);
+        return Ok(0);
+    }
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         for (region, bucket) in bootstrap::run(&cloud, &env, &app).await? {
@@ -77,6 +85,14 @@ pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
                 env.account
             ));
         }
+        let role = bootstrap::deploy_role(&cloud, &env, &app).await?;
+        ui::say(&format!(
+            "deploy role {role} is ready: CloudFormation runs {}/{}'s change sets with it (stack {}); `castform bootstrap {} --print-policy` prints what a deployer needs",
+            app.app,
+            env.name,
+            bootstrap::stack_name(&env),
+            env.name
+        ));
         Ok(0)
     })
 }

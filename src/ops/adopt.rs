@@ -602,6 +602,7 @@ pub fn import_request(
         parameters: Default::default(),
         tags: Default::default(),
         create,
+        role_arn: None,
         imports: resources
             .iter()
             .map(|p| ResourceToImport {
@@ -746,47 +747,16 @@ pub async fn import_stack<C: Cloud>(
     stack_name: &str,
     description: &str,
     pending: &[&Pending],
+    role_arn: Option<String>,
 ) -> Result<(), String> {
-    use std::time::{Duration, Instant};
     let existing = cloud.describe_stack(stack_name).await.map_err(|e| e.to_string())?;
     let create = existing.as_ref().is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
     let deployed = if create { None } else { Some(cloud.get_template(stack_name).await.map_err(|e| e.to_string())?) };
     let body = import_template(deployed.as_deref(), description, pending)?;
-    let req = import_request(stack_name, body, pending, create);
-    let id = cloud.create_change_set(&req).await.map_err(|e| format!("{stack_name}: the import change set: {e}"))?;
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let cs = cloud.describe_change_set(stack_name, &id).await.map_err(|e| e.to_string())?;
-        if cs.status == "CREATE_COMPLETE" {
-            break;
-        }
-        if cs.status == "FAILED" {
-            let _ = cloud.delete_change_set(stack_name, &id).await;
-            return Err(format!("{stack_name}: the import change set failed: {}", cs.reason.unwrap_or_default()));
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            return Err(format!("{stack_name}: the import change set did not finish computing within 10 minutes"));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
-    cloud.execute_change_set(stack_name, &id).await.map_err(|e| format!("{stack_name}: {e}"))?;
-    let started = Instant::now();
-    loop {
-        tokio::time::sleep(delay).await;
-        let status =
-            cloud.describe_stack(stack_name).await.map_err(|e| e.to_string())?.map(|s| s.status).unwrap_or_default();
-        match status.as_str() {
-            "IMPORT_COMPLETE" => return Ok(()),
-            s if s.ends_with("_COMPLETE") && s.contains("ROLLBACK") || s.ends_with("_FAILED") => {
-                return Err(format!("{stack_name}: the import ended {s}"));
-            }
-            _ if started.elapsed() > Duration::from_secs(3600) => {
-                return Err(format!("{stack_name}: the import did not finish within an hour"));
-            }
-            _ => {}
-        }
+    let req = crate::aws::ChangeSetRequest { role_arn, ..import_request(stack_name, body, pending, create) };
+    match crate::ops::deploy::stacks::run_change_set(cloud, &req).await? {
+        s if s == "IMPORT_COMPLETE" => Ok(()),
+        s => Err(format!("{stack_name}: the import ended {s}")),
     }
 }
 

@@ -254,6 +254,8 @@ pub async fn diff<C: Cloud>(
                 tags: info.tags.clone(),
                 create: false,
                 imports: vec![],
+                // computed, never executed: the caller's credentials suffice
+                role_arn: None,
             };
             match cloud.create_change_set(&req).await {
                 Ok(id) => {

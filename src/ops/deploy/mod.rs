@@ -190,6 +190,8 @@ pub struct Run<'a, C: Cloud> {
     pub state: StateStore,
     pub journal: &'a Mutex<Journal>,
     pub progress: &'a Progress,
+    /// The environment's deploy role, every change set's `RoleARN` (set by preflight).
+    pub execution_role: std::sync::OnceLock<String>,
 }
 
 impl<'a, C: Cloud> Run<'a, C> {
@@ -200,7 +202,7 @@ impl<'a, C: Cloud> Run<'a, C> {
         progress: &'a Progress,
         journal: &'a Mutex<Journal>,
     ) -> Self {
-        Self { cloud, env, app, state: StateStore::new(env), journal, progress }
+        Self { cloud, env, app, state: StateStore::new(env), journal, progress, execution_role: Default::default() }
     }
 
     /// The parts, for a step's body.
@@ -226,6 +228,9 @@ pub async fn deploy<C: Cloud>(
     let (pre, live) = {
         let _s = step(journal, "preflight");
         let pre = preflight::run(cloud, env, app, state, opts, progress).await?;
+        if let Some(role) = &pre.execution_role {
+            let _ = run.execution_role.set(role.clone());
+        }
         // P08: what the change does to a pipeline on air, read before anything is written
         let plan = crate::ops::media::plan(cloud, app)
             .await
@@ -419,7 +424,8 @@ async fn import_adopted<C: Cloud>(run: &Run<'_, C>, pending: &[crate::ops::adopt
             here.iter().map(|p| format!("{} as {}", p.adopted.identifier, p.adopted.logical_id)).collect();
         progress.step("import", &format!("{}: {}", s.stack_name, names.join(", ")));
         let description = s.template.description.clone().unwrap_or_default();
-        crate::ops::adopt::import_stack(&cloud.for_region(&s.region), &s.stack_name, &description, &here).await?;
+        let role = run.execution_role.get().cloned();
+        crate::ops::adopt::import_stack(&cloud.for_region(&s.region), &s.stack_name, &description, &here, role).await?;
         progress.info(&format!("{}: IMPORT_COMPLETE, nothing else changed", s.stack_name));
     }
     Ok(())
@@ -669,6 +675,7 @@ async fn apply_all<C: Cloud>(
     let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
     let tags = stack_tags(env);
     let headline = format!("{} stacks in dependency order", app.stacks.len());
+    let role = run.execution_role.get().cloned();
     let outputs = apply_stacks(run, &headline, guard, record, &|s, upstream| {
         Ok(Some(Desired {
             name: s.name.clone(),
@@ -677,6 +684,7 @@ async fn apply_all<C: Cloud>(
             body: s.template.to_json(),
             parameters: parameters(s, upstream, state)?,
             tags: tags.clone(),
+            role_arn: role.clone(),
         }))
     })
     .await?;
@@ -848,6 +856,7 @@ pub async fn restore<C: Cloud>(
                 body: String::from_utf8_lossy(&body).to_string(),
                 parameters: sb.parameters.clone(),
                 tags: sb.tags.clone(),
+                role_arn: run.execution_role.get().cloned(),
             };
             stacks::apply(
                 cloud,

@@ -19,6 +19,8 @@ pub struct Preflight {
     pub dirty: bool,
     pub who: String,
     pub host: String,
+    /// The environment's deploy role (`castform bootstrap` made it), every change set's RoleARN.
+    pub execution_role: Option<String>,
 }
 
 /// The git commit of `root` and whether the tree has changes (tracked or untracked).
@@ -169,6 +171,21 @@ pub async fn run<C: Cloud>(
             )));
         }
     }
+    // the deploy role every change set runs with (bootstrap's stack), when it exists
+    let execution_role = match cloud.describe_stack(&crate::ops::bootstrap::stack_name(env)).await {
+        Ok(Some(s)) if s.status.ends_with("_COMPLETE") && !s.status.contains("ROLLBACK") => {
+            s.outputs.get("ExecutionRoleArn").cloned()
+        }
+        Ok(_) => None,
+        Err(e) => return Err(DeployError::Refused(e.to_string())),
+    };
+    match &execution_role {
+        Some(role) => progress.info(&format!("deploy role: {role} (every change set's RoleARN)")),
+        None => progress.info(&format!(
+            "deploy role: none yet, so CloudFormation acts with your own credentials; `castform bootstrap {}` creates one",
+            env.name
+        )),
+    }
     // the plan names what is taken in rather than created (issue 13)
     if !app.adopted.is_empty() {
         let names: Vec<String> =
@@ -213,7 +230,7 @@ pub async fn run<C: Cloud>(
         }
     }
     let (who, host) = who();
-    Ok(Preflight { identity, commit, dirty, who, host })
+    Ok(Preflight { identity, commit, dirty, who, host, execution_role })
 }
 
 /// One line typed at a prompt, read off the async runtime, so that Ctrl-C (or SIGTERM) at the

@@ -64,6 +64,9 @@ pub async fn rollback<C: Cloud>(
         let _s = step(journal, "preflight");
         preflight::run(cloud, env, app, state, &opts, progress).await?
     };
+    if let Some(role) = &pre.execution_role {
+        let _ = run.execution_role.set(role.clone());
+    }
     let records = ledger::list(cloud, state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     let target = target(&records, to)?.clone();
     progress.info(&format!(
@@ -198,6 +201,7 @@ async fn rollback_locked<C: Cloud>(
         let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
         let tags = super::stack_tags(env);
         let headline = format!("back to the templates and parameters of {}", target.id);
+        let role = run.execution_role.get().cloned();
         let outputs = super::apply_stacks(run, &headline, guard, &mut record, &|s, _| {
             Ok(target.stacks.get(&s.name).zip(bodies.get(&s.name)).map(|(rec, body)| Desired {
                 name: s.name.clone(),
@@ -206,6 +210,7 @@ async fn rollback_locked<C: Cloud>(
                 body: body.clone(),
                 parameters: rec.parameters.clone(),
                 tags: tags.clone(),
+                role_arn: role.clone(),
             }))
         })
         .await?;

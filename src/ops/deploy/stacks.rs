@@ -22,6 +22,8 @@ pub struct Desired {
     pub body: String,
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
+    /// The environment's deploy role, when `castform bootstrap` made one.
+    pub role_arn: Option<String>,
 }
 
 /// Refuse replacing or deleting stateful resources (P07).
@@ -123,6 +125,7 @@ pub async fn apply<C: Cloud>(
         tags: desired.tags.clone(),
         create,
         imports: vec![],
+        role_arn: desired.role_arn.clone(),
     };
     progress.stack(name, "creating change set", "");
     let id = cloud.create_change_set(&req).await.map_err(|e| cloud_failure(name, e, true))?;
@@ -446,6 +449,47 @@ pub async fn delete<C: Cloud>(
         }
         if started.elapsed() > STACK_TIMEOUT {
             return Err(failure(name, "still deleting after an hour", false));
+        }
+    }
+}
+
+/// Runs one change set to its end (a bootstrap stack, an import): created, waited for until
+/// computed, executed, waited for until the stack settles. Errors name the stack and AWS's reason.
+pub async fn run_change_set<C: Cloud>(cloud: &C, req: &ChangeSetRequest) -> Result<String, String> {
+    let stack = &req.stack;
+    let id = cloud.create_change_set(req).await.map_err(|e| format!("{stack}: the change set: {e}"))?;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let cs = cloud.describe_change_set(stack, &id).await.map_err(|e| e.to_string())?;
+        if cs.status == "CREATE_COMPLETE" {
+            break;
+        }
+        if cs.status == "FAILED" {
+            let _ = cloud.delete_change_set(stack, &id).await;
+            return Err(format!("{stack}: the change set failed: {}", cs.reason.unwrap_or_default()));
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(format!("{stack}: the change set did not finish computing within 10 minutes"));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+    cloud.execute_change_set(stack, &id).await.map_err(|e| format!("{stack}: {e}"))?;
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(delay).await;
+        let status =
+            cloud.describe_stack(stack).await.map_err(|e| e.to_string())?.map(|s| s.status).unwrap_or_default();
+        match status.as_str() {
+            s if s.ends_with("_COMPLETE") && s.contains("ROLLBACK") || s.ends_with("_FAILED") => {
+                return Err(format!("{stack}: ended {s}"));
+            }
+            s if s.ends_with("_COMPLETE") => return Ok(status),
+            _ if started.elapsed() > Duration::from_secs(3600) => {
+                return Err(format!("{stack}: did not settle within an hour"));
+            }
+            _ => {}
         }
     }
 }
