@@ -341,6 +341,48 @@ fn the_services_refuse_what_aws_refuses_and_answer_unknown_ids_with_404s() {
     emu.aws("us-west-2", &["medialive", "update-channel", "--channel-id", &id, "--name", "renamed"]).unwrap();
     emu.aws("us-west-2", &["medialive", "delete-channel", "--channel-id", &id]).unwrap();
 
+    // CloudFormation: a change set's RoleARN must be a role CloudFormation can assume (AWS: "Role
+    // ... is invalid or cannot be assumed"); a stack keeps the one it was given
+    let template = r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#;
+    let change_set = |role: &str, name: &str| {
+        emu.aws(
+            "us-west-2",
+            &[
+                "cloudformation",
+                "create-change-set",
+                "--stack-name",
+                "roles",
+                "--change-set-name",
+                name,
+                "--change-set-type",
+                "CREATE",
+                "--template-body",
+                template,
+                "--role-arn",
+                role,
+            ],
+        )
+    };
+    let e = change_set("arn:aws:iam::000000000000:role/no-such-role", "a").unwrap_err();
+    assert!(e.contains("is invalid or cannot be assumed"), "{e}");
+    let trust = |service: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    for (name, service) in [("for-lambda", "lambda.amazonaws.com"), ("for-cfn", "cloudformation.amazonaws.com")] {
+        emu.aws(
+            "us-east-1",
+            &["iam", "create-role", "--role-name", name, "--assume-role-policy-document", &trust(service)],
+        )
+        .unwrap();
+    }
+    let e = change_set("arn:aws:iam::000000000000:role/for-lambda", "b").unwrap_err();
+    assert!(e.contains("is invalid or cannot be assumed"), "a role CloudFormation is not trusted by: {e}");
+    change_set("arn:aws:iam::000000000000:role/for-cfn", "c").unwrap();
+    let d = emu.aws("us-west-2", &["cloudformation", "describe-stacks", "--stack-name", "roles"]).unwrap();
+    assert_eq!(d["Stacks"][0]["RoleARN"], "arn:aws:iam::000000000000:role/for-cfn");
+
     // MediaConnect: an ACTIVE flow must be stopped before it is deleted
     let source = r#"{"Name":"s","Protocol":"srt-listener","IngestPort":9998,"WhitelistCidr":"127.0.0.1/32"}"#;
     let flow = emu.aws("us-west-2", &["mediaconnect", "create-flow", "--name", "rules", "--source", source]).unwrap();
