@@ -4,7 +4,7 @@
 mod common;
 
 use castform::aws::{AwsCloud, Cloud};
-use common::{Emulator, project_copy};
+use common::{Emulator, project_copy, wait_for};
 use serde_json::Value;
 use std::path::Path;
 
@@ -320,7 +320,7 @@ fn a_region_mismatch_a_check_error_and_a_missing_bootstrap_are_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("L02 Api (AWS::Lambda::Function)"), "{stderr}");
-    std::fs::write(&file, text).unwrap();
+    std::fs::write(&file, &text).unwrap();
     // AWS_REGION says another region
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_castform"));
     cmd.args(["deploy", "local", "--root"]).arg(dir.path());
@@ -334,6 +334,22 @@ fn a_region_mismatch_a_check_error_and_a_missing_bootstrap_are_refused() {
         stderr.contains("AWS_REGION is eu-west-1, but environments/lunora/local.yaml deploys to us-west-2"),
         "{stderr}"
     );
+    // an environment that asks for confirmation (production) deploys only with its deploy role
+    emu.aws("us-west-2", &["cloudformation", "delete-stack", "--stack-name", "lunora-player-local-castform-bootstrap"])
+        .unwrap();
+    wait_for("the bootstrap stack to go", || {
+        emu.aws(
+            "us-west-2",
+            &["cloudformation", "describe-stacks", "--stack-name", "lunora-player-local-castform-bootstrap"],
+        )
+        .map(|s| s["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE")
+        .unwrap_or(true)
+    });
+    std::fs::write(&file, text.replace("confirm: false", "confirm: true")).unwrap();
+    let out = emu.castform(&["deploy", "local", "--yes", "--allow-dirty"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no deploy role") && stderr.contains("castform bootstrap local"), "{stderr}");
     let (rt, c) = cloud(&emu);
     assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none());
 }

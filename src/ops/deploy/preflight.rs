@@ -181,6 +181,15 @@ pub async fn run<C: Cloud>(
     };
     match &execution_role {
         Some(role) => progress.info(&format!("deploy role: {role} (every change set's RoleARN)")),
+        // production (an environment that asks for its name) deploys only through its role
+        None if env.confirm => {
+            return Err(DeployError::Refused(format!(
+                "{} has no deploy role (stack {} is missing), and an environment that asks for confirmation deploys only with it\nhelp: run `castform bootstrap {}` first",
+                env.name,
+                crate::ops::bootstrap::stack_name(env),
+                env.name
+            )));
+        }
         None => progress.info(&format!(
             "deploy role: none yet, so CloudFormation acts with your own credentials; `castform bootstrap {}` creates one",
             env.name
