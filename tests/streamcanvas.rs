@@ -69,13 +69,31 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
         routes["Items"].as_array().unwrap().iter().map(|r| r["RouteKey"].as_str().unwrap()).collect();
     keys.sort();
     assert_eq!(keys, ["$connect", "$disconnect", "publishState", "signal"]);
+    // only $connect is authorized, by a REQUEST authorizer reading ?token=
+    let connect_route = routes["Items"].as_array().unwrap().iter().find(|r| r["RouteKey"] == "$connect").unwrap();
+    assert_eq!(connect_route["AuthorizationType"], "CUSTOM", "{connect_route}");
+    let authorizer = emu
+        .aws(
+            "us-east-1",
+            &[
+                "apigatewayv2",
+                "get-authorizer",
+                "--api-id",
+                api_id,
+                "--authorizer-id",
+                connect_route["AuthorizerId"].as_str().unwrap(),
+            ],
+        )
+        .unwrap();
+    assert_eq!(authorizer["AuthorizerType"], "REQUEST");
+    assert_eq!(authorizer["IdentitySource"], json!(["route.request.querystring.token"]));
     let functions = rt.block_on(c.list_stack_resources("streamcanvas-local-functions")).unwrap();
     let names: Vec<&str> = functions
         .iter()
         .filter(|r| r.resource_type == "AWS::Lambda::Function")
         .map(|r| r.physical_id.as_str())
         .collect();
-    assert_eq!(names.len(), 2);
+    assert_eq!(names.len(), 3, "handler, code executor, $connect authorizer: {names:?}");
     let handler = rt.block_on(c.get_function("streamcanvas-local-ws-handler")).unwrap();
     assert_eq!(handler.configuration["Timeout"], 30);
     let executor = rt.block_on(c.get_function("streamcanvas-local-code-executor")).unwrap();
@@ -126,14 +144,71 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
     let handler_fn = "streamcanvas-local-ws-handler";
     let connections_table = outputs["data"]["WebSocketConnectionsName"].as_str().unwrap().to_string();
     let states_table = outputs["data"]["SessionStatesName"].as_str().unwrap().to_string();
-    for (conn, session) in [("hostConn0001=", "s-1"), ("viewerConn01=", "s-1"), ("otherConn001=", "s-2")] {
-        hook("PUT", conn);
-        let r = emu.invoke(
+    // media review S1: $connect is authorized by the user pool. A user of the pool signs in
+    // (USER_PASSWORD_AUTH, which the app client allows) and connects with its access token; the
+    // emulator's hook runs the handshake as API Gateway does (authorizer, then $connect)
+    let pool = outputs["auth"]["UsersId"].as_str().unwrap().to_string();
+    let client_id = outputs["auth"]["UsersClientId"].as_str().unwrap().to_string();
+    let user = "host@example.com";
+    let password = "Str0ng!Passw0rd";
+    emu.aws(
+        "us-east-1",
+        &[
+            "cognito-idp",
+            "admin-create-user",
+            "--user-pool-id",
+            &pool,
+            "--username",
+            user,
+            "--message-action",
+            "SUPPRESS",
+        ],
+    )
+    .unwrap();
+    emu.aws(
+        "us-east-1",
+        &[
+            "cognito-idp",
+            "admin-set-user-password",
+            "--user-pool-id",
+            &pool,
+            "--username",
+            user,
+            "--password",
+            password,
+            "--permanent",
+        ],
+    )
+    .unwrap();
+    let signed_in = emu
+        .aws(
             "us-east-1",
-            handler_fn,
-            &event("$connect", "CONNECT", conn, json!({"queryStringParameters": {"sessionId": session}})),
-        );
-        assert_eq!(r["statusCode"], 200, "{r}");
+            &[
+                "cognito-idp",
+                "initiate-auth",
+                "--client-id",
+                &client_id,
+                "--auth-flow",
+                "USER_PASSWORD_AUTH",
+                "--auth-parameters",
+                &format!("USERNAME={user},PASSWORD={password}"),
+            ],
+        )
+        .unwrap();
+    let access = signed_in["AuthenticationResult"]["AccessToken"].as_str().unwrap().to_string();
+    let id_token = signed_in["AuthenticationResult"]["IdToken"].as_str().unwrap().to_string();
+    let connect = |conn: &str, query: &str| {
+        emu.send("PUT", &format!("/_castform/websocket/{api_id}/{conn}{query}"), None, None).unwrap()
+    };
+    // refused before the handler runs: no token (401), a forged one, and an ID token (403)
+    assert_eq!(connect("intruder0001=", "?sessionId=s-1").0, 401);
+    assert_eq!(connect("intruder0001=", "?sessionId=s-1&token=not.a.token").0, 403);
+    assert_eq!(connect("intruder0001=", &format!("?sessionId=s-1&token={id_token}")).0, 403);
+    let rows = emu.aws("us-east-1", &["dynamodb", "scan", "--table-name", &connections_table]).unwrap();
+    assert_eq!(rows["Count"], 0, "no refused connection reached $connect: {rows}");
+    for (conn, session) in [("hostConn0001=", "s-1"), ("viewerConn01=", "s-1"), ("otherConn001=", "s-2")] {
+        let (status, body) = connect(conn, &format!("?sessionId={session}&token={access}"));
+        assert_eq!(status, 200, "{body}");
     }
     let rows = emu.aws("us-east-1", &["dynamodb", "scan", "--table-name", &connections_table]).unwrap();
     assert_eq!(rows["Count"], 3, "$connect records each connection: {rows}");

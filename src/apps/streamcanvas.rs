@@ -75,6 +75,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     Bucket::new(&mut data, "FrontendConfig")?;
 
     let handler_name = format!("{}-ws-handler", env.prefix);
+    let authorizer_name = format!("{}-connect-authorizer", env.prefix);
     let mut realtime = new_stack("realtime", "WebSocket API");
     WebSocketApi::new(
         &mut realtime,
@@ -85,6 +86,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             routes: vec!["$connect".into(), "$disconnect".into(), "signal".into(), "publishState".into()],
             stage: env.name.clone(),
             handler_name: format!("{handler_name}:live"),
+            authorizer_name: Some(format!("{authorizer_name}:live")),
         },
     )?;
 
@@ -130,6 +132,34 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         &lambda::Permission {
             source_arn: Some(execute_arn),
             ..lambda::Permission::new("lambda:InvokeFunction", handler.invoke_target(), "apigateway.amazonaws.com")
+        },
+    )?;
+    // $connect's authorizer (media review S1): a caller connects only with an access token of this
+    // user pool's app client; it needs no AWS permission (Cognito's GetUser is authorized by the
+    // token itself), so its role only writes its logs
+    let mut authorizer_env: IndexMap<String, Expr<String>> = IndexMap::new();
+    authorizer_env.insert("USER_POOL_ID".into(), functions.import(&out("auth", "UsersId"))?);
+    authorizer_env.insert("USER_POOL_CLIENT_ID".into(), functions.import(&out("auth", "UsersClientId"))?);
+    let authorizer = Function::new(
+        &mut functions,
+        "ConnectAuthorizer",
+        code("assets/streamcanvas-authorizer"),
+        FunctionProps {
+            name: Some(authorizer_name),
+            description: "StreamCanvas $connect authorizer (Cognito access tokens)".into(),
+            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            memory_mb: 256,
+            timeout_s: 10,
+            environment: authorizer_env,
+            ..FunctionProps::default()
+        },
+    )?;
+    let execute_arn = functions.import(&out("realtime", "SocketExecuteArn"))?;
+    functions.template.add(
+        "ConnectAuthorizerInvokeFromApi",
+        &lambda::Permission {
+            source_arn: Some(execute_arn),
+            ..lambda::Permission::new("lambda:InvokeFunction", authorizer.invoke_target(), "apigateway.amazonaws.com")
         },
     )?;
     Function::new(

@@ -244,6 +244,96 @@ pub mod integration {
 }
 pub use integration::Integration;
 
+/// `AWS::ApiGatewayV2::Authorizer`
+pub mod authorizer {
+    #![allow(deprecated, clippy::all)]
+    #[allow(unused_imports)]
+    use crate::template::Expr;
+    #[allow(unused_imports)]
+    use indexmap::IndexMap;
+    #[allow(unused_imports)]
+    use serde::Serialize;
+
+    impl Authorizer {
+        /// `Fn::GetAtt` attribute `AuthorizerId`
+        pub const ATTR_AUTHORIZER_ID: &'static str = "AuthorizerId";
+    }
+    impl crate::cfn::CfnResource for Authorizer {
+        const TYPE_NAME: &'static str = "AWS::ApiGatewayV2::Authorizer";
+    }
+
+    /// The ``JWTConfiguration`` property specifies the configuration of a JWT authorizer.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+    pub struct JWTConfiguration {
+        /// A list of the intended recipients of the JWT.
+        #[serde(rename = "Audience", skip_serializing_if = "Option::is_none")]
+        pub audience: Option<Vec<Expr<String>>>,
+        /// The base domain of the identity provider that issues JSON Web Tokens.
+        #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
+        pub issuer: Option<Expr<String>>,
+    }
+    /// The ``AWS::ApiGatewayV2::Authorizer`` resource creates an authorizer for a WebSocket API or an HTTP API.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct Authorizer {
+        /// Required. The API identifier. Changing it replaces the resource.
+        #[serde(rename = "ApiId")]
+        pub api_id: Expr<String>,
+        /// Specifies the required credentials as an IAM role for API Gateway to invoke the authorizer.
+        #[serde(rename = "AuthorizerCredentialsArn", skip_serializing_if = "Option::is_none")]
+        pub authorizer_credentials_arn: Option<Expr<String>>,
+        /// Specifies the format of the payload sent to an HTTP API Lambda authorizer.
+        #[serde(rename = "AuthorizerPayloadFormatVersion", skip_serializing_if = "Option::is_none")]
+        pub authorizer_payload_format_version: Option<Expr<String>>,
+        /// The time to live (TTL) for cached authorizer results, in seconds.
+        #[serde(rename = "AuthorizerResultTtlInSeconds", skip_serializing_if = "Option::is_none")]
+        pub authorizer_result_ttl_in_seconds: Option<Expr<i64>>,
+        /// Required. The authorizer type.
+        #[serde(rename = "AuthorizerType")]
+        pub authorizer_type: Expr<String>,
+        /// The authorizer's Uniform Resource Identifier (URI).
+        #[serde(rename = "AuthorizerUri", skip_serializing_if = "Option::is_none")]
+        pub authorizer_uri: Option<Expr<String>>,
+        /// Specifies whether a Lambda authorizer returns a response in a simple format.
+        #[serde(rename = "EnableSimpleResponses", skip_serializing_if = "Option::is_none")]
+        pub enable_simple_responses: Option<Expr<bool>>,
+        /// The identity source for which authorization is requested.
+        #[serde(rename = "IdentitySource", skip_serializing_if = "Option::is_none")]
+        pub identity_source: Option<Vec<Expr<String>>>,
+        /// This parameter is not used.
+        #[serde(rename = "IdentityValidationExpression", skip_serializing_if = "Option::is_none")]
+        pub identity_validation_expression: Option<Expr<String>>,
+        /// The ``JWTConfiguration`` property specifies the configuration of a JWT authorizer.
+        #[serde(rename = "JwtConfiguration", skip_serializing_if = "Option::is_none")]
+        pub jwt_configuration: Option<JWTConfiguration>,
+        /// Required. The name of the authorizer.
+        #[serde(rename = "Name")]
+        pub name: Expr<String>,
+    }
+    impl Authorizer {
+        /// The required properties; set the others with struct update syntax.
+        pub fn new(
+            api_id: impl Into<Expr<String>>,
+            authorizer_type: impl Into<Expr<String>>,
+            name: impl Into<Expr<String>>,
+        ) -> Self {
+            Self {
+                api_id: api_id.into(),
+                authorizer_credentials_arn: None,
+                authorizer_payload_format_version: None,
+                authorizer_result_ttl_in_seconds: None,
+                authorizer_type: authorizer_type.into(),
+                authorizer_uri: None,
+                enable_simple_responses: None,
+                identity_source: None,
+                identity_validation_expression: None,
+                jwt_configuration: None,
+                name: name.into(),
+            }
+        }
+    }
+}
+pub use authorizer::Authorizer;
+
 /// `AWS::ApiGatewayV2::Route`
 pub mod route {
     #![allow(deprecated, clippy::all)]

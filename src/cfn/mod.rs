@@ -26,6 +26,7 @@ pub mod ssm;
 pub const SCHEMAS: &[(&str, &str)] = &[
     ("AWS::ApiGatewayV2::Api", "aws-apigatewayv2-api.json"),
     ("AWS::ApiGatewayV2::Integration", "aws-apigatewayv2-integration.json"),
+    ("AWS::ApiGatewayV2::Authorizer", "aws-apigatewayv2-authorizer.json"),
     ("AWS::ApiGatewayV2::Route", "aws-apigatewayv2-route.json"),
     ("AWS::ApiGatewayV2::Stage", "aws-apigatewayv2-stage.json"),
     ("AWS::CloudFront::CachePolicy", "aws-cloudfront-cachepolicy.json"),
@@ -68,6 +69,7 @@ pub fn tag_shape(type_name: &str) -> TagShape {
     match type_name {
         "AWS::ApiGatewayV2::Api" => TagShape::Map,
         "AWS::ApiGatewayV2::Integration" => TagShape::None,
+        "AWS::ApiGatewayV2::Authorizer" => TagShape::None,
         "AWS::ApiGatewayV2::Route" => TagShape::None,
         "AWS::ApiGatewayV2::Stage" => TagShape::Map,
         "AWS::CloudFront::CachePolicy" => TagShape::None,
@@ -112,6 +114,7 @@ pub fn schema_text(type_name: &str) -> Option<&'static str> {
     match type_name {
         "AWS::ApiGatewayV2::Api" => Some(include_str!("../../schemas/aws-apigatewayv2-api.json")),
         "AWS::ApiGatewayV2::Integration" => Some(include_str!("../../schemas/aws-apigatewayv2-integration.json")),
+        "AWS::ApiGatewayV2::Authorizer" => Some(include_str!("../../schemas/aws-apigatewayv2-authorizer.json")),
         "AWS::ApiGatewayV2::Route" => Some(include_str!("../../schemas/aws-apigatewayv2-route.json")),
         "AWS::ApiGatewayV2::Stage" => Some(include_str!("../../schemas/aws-apigatewayv2-stage.json")),
         "AWS::CloudFront::CachePolicy" => Some(include_str!("../../schemas/aws-cloudfront-cachepolicy.json")),

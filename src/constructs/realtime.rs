@@ -85,6 +85,11 @@ pub struct WebSocketApiProps {
     /// The handler, by its physical name: the integration points at it without a reference, so
     /// the API can be deployed before the function (which needs the API's id for its policy).
     pub handler_name: String,
+    /// A Lambda REQUEST authorizer on `$connect`, by its physical name as the handler: the token
+    /// comes in the query string (`?token=`), as a browser's WebSocket cannot send headers.
+    /// "We recommend that you configure an authorizer for the $connect route"
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html).
+    pub authorizer_name: Option<String>,
 }
 
 /// A WebSocket API with a Lambda proxy integration, its routes and an auto-deployed stage.
@@ -111,10 +116,23 @@ impl WebSocketApi {
                 ..Default::default()
             },
         )?;
-        let uri = Expr::sub(format!(
-            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}/invocations",
-            props.handler_name
-        ));
+        let invocation = |name: &str| {
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}/invocations"
+            ))
+        };
+        let uri = invocation(&props.handler_name);
+        let authorizer = match &props.authorizer_name {
+            Some(name) => Some(stack.template.add(
+                &format!("{id}ConnectAuthorizer"),
+                &apigatewayv2::Authorizer {
+                    authorizer_uri: Some(invocation(name)),
+                    identity_source: Some(vec!["route.request.querystring.token".into()]),
+                    ..apigatewayv2::Authorizer::new(api.reference(), "REQUEST", stack.physical_name("connect"))
+                },
+            )?),
+            None => None,
+        };
         let integration = stack.template.add(
             &format!("{id}Integration"),
             &apigatewayv2::Integration {
@@ -130,6 +148,8 @@ impl WebSocketApi {
                 &rid,
                 &apigatewayv2::Route {
                     target: Some(target.clone()),
+                    authorization_type: authorizer.as_ref().filter(|_| r == "$connect").map(|_| "CUSTOM".into()),
+                    authorizer_id: authorizer.as_ref().filter(|_| r == "$connect").map(|a| a.reference()),
                     ..apigatewayv2::Route::new(api.reference(), r.as_str())
                 },
             )?;

@@ -387,6 +387,7 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
             routes: vec!["$connect".into(), "$disconnect".into(), "signal".into(), "publishState".into()],
             stage: "prod".into(),
             handler_name: "lunora-test-ws-handler".into(),
+            authorizer_name: None,
         },
     )
     .unwrap();

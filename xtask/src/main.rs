@@ -16,6 +16,7 @@ use std::process::ExitCode;
 pub const TYPES: &[&str] = &[
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Authorizer",
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage",
     "AWS::CloudFront::CachePolicy",

@@ -22,6 +22,7 @@ PROVIDERS = {
     "AWS::ApiGatewayV2::Api": ("identity", "ApiProvider"),
     "AWS::ApiGatewayV2::Integration": ("identity", "IntegrationProvider"),
     "AWS::ApiGatewayV2::Route": ("identity", "RouteProvider"),
+    "AWS::ApiGatewayV2::Authorizer": ("identity", "AuthorizerProvider"),
     "AWS::ApiGatewayV2::Stage": ("identity", "StageProvider"),
 }
 

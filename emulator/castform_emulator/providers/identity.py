@@ -146,6 +146,32 @@ class RouteProvider(CastformProvider):
         c.apigatewayv2.delete_route(ApiId=model["ApiId"], RouteId=model["RouteId"])
 
 
+AUTHORIZER_PROPS = ["AuthorizerCredentialsArn", "AuthorizerPayloadFormatVersion", "AuthorizerResultTtlInSeconds",
+                    "AuthorizerType", "AuthorizerUri", "EnableSimpleResponses", "IdentitySource",
+                    "IdentityValidationExpression", "JwtConfiguration", "Name"]
+
+
+class AuthorizerProvider(CastformProvider):
+    TYPE = "AWS::ApiGatewayV2::Authorizer"
+    SERVICE = "AmazonApiGatewayV2"
+
+    def do_create(self, c, model):
+        out = c.apigatewayv2.create_authorizer(ApiId=model["ApiId"], **pick(model, AUTHORIZER_PROPS))
+        return {"AuthorizerId": out["AuthorizerId"]}
+
+    def do_read(self, c, model):
+        a = read_or_gone(lambda: c.apigatewayv2.get_authorizer(ApiId=model["ApiId"], AuthorizerId=model["AuthorizerId"]))
+        return {"AuthorizerId": a["AuthorizerId"]}
+
+    def do_update(self, c, model, previous):
+        c.apigatewayv2.update_authorizer(ApiId=model["ApiId"], AuthorizerId=model["AuthorizerId"],
+                                         **pick(model, AUTHORIZER_PROPS))
+        return {}
+
+    def do_delete(self, c, model):
+        c.apigatewayv2.delete_authorizer(ApiId=model["ApiId"], AuthorizerId=model["AuthorizerId"])
+
+
 STAGE_PROPS = ["AccessLogSettings", "AutoDeploy", "ClientCertificateId", "DefaultRouteSettings", "DeploymentId",
                "Description", "RouteSettings", "StageVariables", "Tags"]
 
