@@ -9,6 +9,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as destinations from './destinations.mjs';
+import { Refused, writer } from './operators.mjs';
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
@@ -54,6 +55,14 @@ export const handler = async (event) => {
   const path = event?.rawPath ?? event?.path ?? '/';
   const one = path.match(/^\/api\/destinations\/([0-9a-f-]{36})(?:\/(start|stop))?$/);
   try {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+      try {
+        await writer(event);
+      } catch (e) {
+        if (e instanceof Refused) return json(e.status, { error: e.message });
+        throw e;
+      }
+    }
     if (method === 'GET' && (path === '/health' || path === '/api/health' || path === '/')) {
       return json(200, {
         status: 'ok',

@@ -373,6 +373,12 @@ def _to_function_url(acct_id, d, origin, behavior, domain, path, request):
         headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
     elif request is not None and request.headers.get("Content-Type"):
         headers["Content-Type"] = request.headers["Content-Type"]
+    # the origin's custom headers: "If the header exists, CloudFront overwrites the header value
+    # before forwarding the request to the origin"
+    # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html)
+    for custom in (origin.get("CustomHeaders") or {}).get("Items") or []:
+        headers = {k: v for k, v in headers.items() if k.lower() != custom["HeaderName"].lower()}
+        headers[custom["HeaderName"]] = custom["HeaderValue"]
     oac_id = origin.get("OriginAccessControlId")
     if oac_id:
         oac = cloudfront.account(acct_id).oacs.get(oac_id)

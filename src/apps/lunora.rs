@@ -13,6 +13,7 @@ use crate::constructs::table::read_write;
 use crate::constructs::{
     ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel,
     HlsChannelProps, KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps, UrlAuth,
+    UserPool, UserPoolProps,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;
@@ -130,6 +131,20 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ))],
         ));
     }
+    // the dashboard's operators (media review L7): writes through the distribution need one of
+    // their access tokens; only an administrator creates them
+    let operators = UserPool::new(
+        &mut api,
+        "Operators",
+        UserPoolProps {
+            name: "operators".into(),
+            min_password_length: 12,
+            client_name: "LunoraDashboard".into(),
+            admin_only: true,
+        },
+    )?;
+    environment.insert("OPERATORS_POOL_ID".into(), operators.pool.reference());
+    environment.insert("OPERATORS_CLIENT_ID".into(), operators.client.reference());
     let api_name = api.physical_name("api");
     let function = Function::new(
         &mut api,

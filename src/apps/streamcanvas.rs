@@ -35,7 +35,12 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     UserPool::new(
         &mut auth,
         "Users",
-        UserPoolProps { name: "users".into(), min_password_length: 8, client_name: "StreamCanvasApp".into() },
+        UserPoolProps {
+            name: "users".into(),
+            min_password_length: 8,
+            client_name: "StreamCanvasApp".into(),
+            admin_only: false,
+        },
     )?;
 
     let mut data = new_stack("data", "sessions, states, connections, frontend configuration");

@@ -14,6 +14,9 @@ pub struct UserPoolProps {
     pub min_password_length: u32,
     /// The app client's name.
     pub client_name: String,
+    /// Only an administrator creates users (no self sign-up): a pool of operators, not of an
+    /// app's public users (`AdminCreateUserConfig.AllowAdminCreateUserOnly`).
+    pub admin_only: bool,
 }
 
 /// A user pool and one app client without a secret (a browser app).
@@ -49,6 +52,10 @@ impl UserPool {
                 ..Default::default()
             }),
             deletion_protection: stack.retain_data.then(|| up::DeletionProtection::Active.into()),
+            admin_create_user_config: props.admin_only.then(|| up::AdminCreateUserConfig {
+                allow_admin_create_user_only: Some(true.into()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let pool = stack.template.add_with(id, &pool, Attributes::stateful(stack.retain_data))?;

@@ -39,9 +39,11 @@ pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// function allows the distribution, and nothing else, to invoke it
 /// ("Restrict access to an AWS Lambda function URL origin",
 /// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
-/// Reads only (GET, HEAD, OPTIONS): a write through the distribution would be signed by
-/// CloudFront on behalf of anyone, so writes go to the URL itself, signed with an operator's own
-/// credentials.
+/// Every method: CloudFront signs on behalf of any viewer, so the function itself requires an
+/// operator's token for a write that comes through the distribution, which it knows by the
+/// origin header `x-castform-via: cloudfront` (CloudFront overwrites a viewer's own value,
+/// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html);
+/// a viewer's PUT or POST sends `x-amz-content-sha256`, as Lambda refuses unsigned payloads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiOrigin {
     /// The Function URL (`https://<id>.lambda-url.<region>.on.aws/`).
@@ -184,13 +186,16 @@ impl Site {
                     origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
                     ..d::CustomOriginConfig::new("https-only")
                 }),
+                origin_custom_headers: Some(vec![d::OriginCustomHeader::new("x-castform-via", "cloudfront")]),
                 ..d::Origin::new(Expr::select(2, Expr::split("/", api.url.clone())), "api")
             });
             behaviors.push(d::CacheBehavior {
                 cache_policy_id: Some(CACHING_DISABLED.into()),
                 origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST.into()),
                 response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
-                allowed_methods: Some(vec!["GET".into(), "HEAD".into(), "OPTIONS".into()]),
+                allowed_methods: Some(
+                    ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"].iter().map(|m| (*m).into()).collect(),
+                ),
                 ..d::CacheBehavior::new(api.path_pattern.as_str(), "api", "https-only")
             });
             // both actions a Function URL needs since October 2025, for this distribution only

@@ -344,7 +344,12 @@ fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
     UserPool::new(
         &mut s,
         "Users",
-        UserPoolProps { name: "users".into(), min_password_length: 8, client_name: "StreamCanvasApp".into() },
+        UserPoolProps {
+            name: "users".into(),
+            min_password_length: 8,
+            client_name: "StreamCanvasApp".into(),
+            admin_only: false,
+        },
     )
     .unwrap();
     let r = s.template.resource("Users").unwrap();
@@ -369,7 +374,7 @@ fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
         UserPool::new(
             &mut s,
             "Weak",
-            UserPoolProps { name: "w".into(), min_password_length: 4, client_name: "c".into() }
+            UserPoolProps { name: "w".into(), min_password_length: 4, client_name: "c".into(), admin_only: false }
         )
         .is_err()
     );
