@@ -103,51 +103,8 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     let pool = outputs["api"]["OperatorsId"].as_str().unwrap().to_string();
     let client_id = outputs["api"]["OperatorsClientId"].as_str().unwrap().to_string();
     let (operator, password) = ("operator@example.com", "Long3nough!Passw0rd");
-    emu.aws(
-        "us-west-2",
-        &[
-            "cognito-idp",
-            "admin-create-user",
-            "--user-pool-id",
-            &pool,
-            "--username",
-            operator,
-            "--message-action",
-            "SUPPRESS",
-        ],
-    )
-    .unwrap();
-    emu.aws(
-        "us-west-2",
-        &[
-            "cognito-idp",
-            "admin-set-user-password",
-            "--user-pool-id",
-            &pool,
-            "--username",
-            operator,
-            "--password",
-            password,
-            "--permanent",
-        ],
-    )
-    .unwrap();
-    let signed_in = emu
-        .aws(
-            "us-west-2",
-            &[
-                "cognito-idp",
-                "initiate-auth",
-                "--client-id",
-                &client_id,
-                "--auth-flow",
-                "USER_PASSWORD_AUTH",
-                "--auth-parameters",
-                &format!("USERNAME={operator},PASSWORD={password}"),
-            ],
-        )
-        .unwrap();
-    let token = signed_in["AuthenticationResult"]["AccessToken"].as_str().unwrap().to_string();
+    let signed_in = emu.sign_in("us-west-2", &pool, &client_id, operator, password);
+    let token = signed_in["AccessToken"].as_str().unwrap().to_string();
     // past the gate: the destination's own validation answers (no name, no platform)
     let (status, answer) = through_site(Some(&token));
     assert_eq!(status, 400, "{answer}");

@@ -151,52 +151,9 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
     let client_id = outputs["auth"]["UsersClientId"].as_str().unwrap().to_string();
     let user = "host@example.com";
     let password = "Str0ng!Passw0rd";
-    emu.aws(
-        "us-east-1",
-        &[
-            "cognito-idp",
-            "admin-create-user",
-            "--user-pool-id",
-            &pool,
-            "--username",
-            user,
-            "--message-action",
-            "SUPPRESS",
-        ],
-    )
-    .unwrap();
-    emu.aws(
-        "us-east-1",
-        &[
-            "cognito-idp",
-            "admin-set-user-password",
-            "--user-pool-id",
-            &pool,
-            "--username",
-            user,
-            "--password",
-            password,
-            "--permanent",
-        ],
-    )
-    .unwrap();
-    let signed_in = emu
-        .aws(
-            "us-east-1",
-            &[
-                "cognito-idp",
-                "initiate-auth",
-                "--client-id",
-                &client_id,
-                "--auth-flow",
-                "USER_PASSWORD_AUTH",
-                "--auth-parameters",
-                &format!("USERNAME={user},PASSWORD={password}"),
-            ],
-        )
-        .unwrap();
-    let access = signed_in["AuthenticationResult"]["AccessToken"].as_str().unwrap().to_string();
-    let id_token = signed_in["AuthenticationResult"]["IdToken"].as_str().unwrap().to_string();
+    let signed_in = emu.sign_in("us-east-1", &pool, &client_id, user, password);
+    let access = signed_in["AccessToken"].as_str().unwrap().to_string();
+    let id_token = signed_in["IdToken"].as_str().unwrap().to_string();
     let connect = |conn: &str, query: &str| {
         emu.send("PUT", &format!("/_castform/websocket/{api_id}/{conn}{query}"), None, None).unwrap()
     };

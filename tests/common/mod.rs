@@ -272,6 +272,38 @@ impl Emulator {
         self.send_with(method, path, Some(&host), json, &headers).unwrap()
     }
 
+    /// A user made by an administrator in a user pool, signed in with its password through the
+    /// app client (USER_PASSWORD_AUTH): the AuthenticationResult (AccessToken, IdToken ...).
+    pub fn sign_in(&self, region: &str, pool: &str, client_id: &str, user: &str, password: &str) -> serde_json::Value {
+        let idp = |args: &[&str]| {
+            let mut all = vec!["cognito-idp"];
+            all.extend_from_slice(args);
+            self.aws(region, &all).unwrap()
+        };
+        idp(&["admin-create-user", "--user-pool-id", pool, "--username", user, "--message-action", "SUPPRESS"]);
+        idp(&[
+            "admin-set-user-password",
+            "--user-pool-id",
+            pool,
+            "--username",
+            user,
+            "--password",
+            password,
+            "--permanent",
+        ]);
+        let auth = format!("USERNAME={user},PASSWORD={password}");
+        let out = idp(&[
+            "initiate-auth",
+            "--client-id",
+            client_id,
+            "--auth-flow",
+            "USER_PASSWORD_AUTH",
+            "--auth-parameters",
+            &auth,
+        ]);
+        out["AuthenticationResult"].clone()
+    }
+
     /// Any method on a URL, unsigned (what an anonymous caller sends).
     pub fn call_url_unsigned(&self, method: &str, url: &str, path: &str, json: Option<&str>) -> (u16, String) {
         self.send_with(method, path, Some(&host_of(url)), json, &https_of(url)).unwrap()
