@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-11}
 lint_runs=${LINT_RUNS:-3}
-scripts/setup-cfnlint >/dev/null
+scripts/setup-scanners >/dev/null
 cargo build --release --quiet --bin castform
 cd tests/samples/aws-cloudformation-templates
 mapfile -t templates < ../templates.txt
@@ -15,7 +15,7 @@ mapfile -t templates < ../templates.txt
 source "$(git rev-parse --show-toplevel)/benches/lib.sh"
 
 castform_us=$(for _ in $(seq "$runs"); do time_us ../../../target/release/castform check --region us-east-1 --template "${templates[@]}"; done | median)
-lint_us=$(for _ in $(seq "$lint_runs"); do time_us ../../../.venv-cfnlint/bin/cfn-lint --regions us-east-1 -- "${templates[@]}"; done | median)
+lint_us=$(for _ in $(seq "$lint_runs"); do time_us ../../../.venv-scanners/bin/cfn-lint --regions us-east-1 -- "${templates[@]}"; done | median)
 awk -v c="$castform_us" -v l="$lint_us" -v n="${#templates[@]}" -v r="$runs" -v lr="$lint_runs" 'BEGIN {
   printf "castform check: %d AWS sample templates, median %.1f ms over %d runs\n", n, c / 1000, r
   printf "cfn-lint 1.58.0: same templates, median %.1f ms over %d runs\n", l / 1000, lr

@@ -194,6 +194,37 @@ fn a_suppression_needs_a_reason_and_is_reported() {
 }
 
 #[test]
+fn a_checkov_skip_needs_a_reason_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("L12-pass.yaml")).unwrap();
+    let skip = |comment: &str| {
+        base.replace(
+            "    Type: AWS::Lambda::Function\n",
+            &format!("    Type: AWS::Lambda::Function\n    Metadata:\n      checkov:\n        skip: [{{ id: CKV_AWS_117{comment} }}]\n"),
+        )
+    };
+    let p = dir.path().join("skipped.yaml");
+    let run = |text: String| {
+        std::fs::write(&p, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_castform"))
+            .args(["check", "--json", "--template"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let l00 = |report: &Value| report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "L00").count();
+    let (_, report) = run(skip(", comment: \"reaches no VPC resource\""));
+    assert_eq!(l00(&report), 0, "{report}");
+    let (code, report) = run(skip(""));
+    assert_eq!(l00(&report), 1, "{report}");
+    assert_eq!(code, Some(2));
+    let l00 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "L00").unwrap();
+    assert!(l00["message"].as_str().unwrap().contains("CKV_AWS_117"), "{l00}");
+}
+
+#[test]
 fn json_templates_are_checked_too() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("L14-fail.yaml")).unwrap();

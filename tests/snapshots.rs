@@ -57,3 +57,37 @@ fn every_environment_has_a_deploy_role_and_a_deployer_policy_of_its_own() {
         assert!(policy.contains(&format!("role/{}-cfn-exec", s.env.prefix)), "{policy}");
     }
 }
+
+/// checkov's skips are the constructs' (Template::accept): each carries its reason, and the
+/// README's "checkov" section names every check skipped anywhere, so a new kind of skip cannot
+/// land without its explanation reaching users.
+#[test]
+fn every_checkov_skip_has_a_reason_and_the_readme_explains_each_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("### checkov").nth(1).expect("README has a `### checkov` section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut checks = std::collections::BTreeSet::new();
+    for s in &built {
+        for (path, body) in render_files(s, Format::Json) {
+            let t: serde_json::Value = serde_json::from_str(&body).unwrap();
+            for (id, r) in t["Resources"].as_object().into_iter().flatten() {
+                for skip in r["Metadata"]["checkov"]["skip"].as_array().into_iter().flatten() {
+                    let check = skip["id"].as_str().unwrap();
+                    let reason = skip["comment"].as_str().unwrap_or("");
+                    assert!(
+                        reason.len() > 40,
+                        "{}: {id} skips {check} with no real reason: {reason:?}",
+                        path.display()
+                    );
+                    checks.insert(check.to_string());
+                }
+            }
+        }
+    }
+    assert!(checks.len() >= 10, "the constructs skip the checks they answer: {checks:?}");
+    for check in &checks {
+        assert!(section.contains(check.as_str()), "README's checkov section does not explain {check}");
+    }
+}

@@ -86,10 +86,13 @@ export const handler = async (event) => {
           Item: { connectionId, sessionId, userId, connectedAt: new Date(event.requestContext.connectedAt ?? Date.now()).toISOString() },
         }),
       );
+      // the access log of the socket: the stage itself logs nothing (README, "checkov")
+      console.log(JSON.stringify({ event: 'connect', connectionId, sessionId, userId, sourceIp: event.requestContext.identity?.sourceIp ?? null }));
       return reply(200, { connected: connectionId });
     }
     case '$disconnect':
       await documents.send(new DeleteCommand({ TableName: process.env.CONNECTIONS_TABLE, Key: { connectionId } }));
+      console.log(JSON.stringify({ event: 'disconnect', connectionId }));
       return reply(200, { disconnected: connectionId });
     case 'signal': {
       // WebRTC signalling between two peers: an offer, answer or candidate for one connection

@@ -12,8 +12,8 @@ use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
     ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel,
-    HlsChannelProps, KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps, UrlAuth,
-    UserPool, UserPoolProps,
+    HlsChannelProps, Invocation, KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps,
+    UrlAuth, UserPool, UserPoolProps,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;
@@ -159,6 +159,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             timeout_s: env.api.timeout_s,
             environment,
             statements,
+            invocation: Invocation::Synchronous("its Function URL (through the distribution, or signed)".into()),
             ..FunctionProps::default()
         },
     )?;
@@ -199,7 +200,8 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
         )
     } else {
-        Bucket::new(&mut web, "SiteBucket")?;
+        Bucket::new(&mut web, "SiteBucket")?
+            .deploy_files_only(&mut web, "the site's files for an environment without a CDN")?;
         (OutputRef { stack: "web".into(), output: "SiteBucketName".into() }, None)
     };
 

@@ -16,9 +16,9 @@ use super::AppError;
 use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
-    Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi, KeyType,
-    KeyValueStore, Role, ScheduleSpec, Schedules, Site, SiteProps, Statement, StreamConsumer, StreamConsumerProps,
-    Table, TableProps, ViewerFunction,
+    Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi, Invocation,
+    KeyType, KeyValueStore, Role, ScheduleSpec, Schedules, Site, SiteProps, Statement, StreamConsumer,
+    StreamConsumerProps, Table, TableProps, ViewerFunction,
 };
 use crate::template::{App, Expr, OutputRef, Stack};
 use indexmap::IndexMap;
@@ -88,6 +88,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             timeout_s: 5,
             edge: Some(EdgeEvent::ViewerRequest),
             statements: vec![Statement::allow(&["dynamodb:GetItem"], vec![table_arn_at_edge])],
+            invocation: Invocation::Synchronous("CloudFront on each viewer request".into()),
             ..FunctionProps::default()
         },
     )?;
@@ -154,6 +155,9 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                 ],
                 vec![store_policy_arn],
             )],
+            invocation: Invocation::Synchronous(
+                "its stream's event source mapping (what still fails goes to FailedEvents)".into(),
+            ),
             ..FunctionProps::default()
         },
     )?;
@@ -169,6 +173,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             timeout_s: 300,
             environment: env_vars(vec![("TABLE_NAME", table), ("EXPIRY_INDEX", "ExpiryIndex".into())]),
             statements: vec![read_write(table_arn)],
+            invocation: Invocation::Asynchronous { dead_letters: failed.arn() },
             ..FunctionProps::default()
         },
     )?;
@@ -205,6 +210,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                 Statement::allow(&["iam:PassRole"], vec![mediaconvert_role.arn()])
                     .with_condition(json!({"StringEquals": {"iam:PassedToService": "mediaconvert.amazonaws.com"}})),
             ],
+            invocation: Invocation::Asynchronous { dead_letters: failed.arn() },
             ..FunctionProps::default()
         },
     )?;

@@ -12,8 +12,8 @@ use crate::cfn::lambda;
 use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
-    Bucket, Code, Function, FunctionProps, Gsi, KeyType, Statement, Table, TableProps, UserPool, UserPoolProps,
-    WebSocketApi, WebSocketApiProps,
+    Bucket, Code, Function, FunctionProps, Gsi, Invocation, KeyType, Statement, Table, TableProps, UserPool,
+    UserPoolProps, WebSocketApi, WebSocketApiProps,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack};
 use indexmap::IndexMap;
@@ -77,7 +77,8 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..Default::default()
         },
     )?;
-    Bucket::new(&mut data, "FrontendConfig")?;
+    Bucket::new(&mut data, "FrontendConfig")?
+        .deploy_files_only(&mut data, "the frontend's rendered .env.production")?;
 
     let handler_name = format!("{}-ws-handler", env.prefix);
     let authorizer_name = format!("{}-connect-authorizer", env.prefix);
@@ -127,6 +128,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             timeout_s: env.api.timeout_s,
             environment,
             statements,
+            invocation: Invocation::Synchronous("the WebSocket API's routes".into()),
             ..FunctionProps::default()
         },
     )?;
@@ -156,6 +158,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             memory_mb: 256,
             timeout_s: 10,
             environment: authorizer_env,
+            invocation: Invocation::Synchronous("the WebSocket API's $connect authorizer".into()),
             ..FunctionProps::default()
         },
     )?;
@@ -176,6 +179,9 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             description: "StreamCanvas code executor".into(),
             memory_mb: 512,
             timeout_s: 10,
+            invocation: Invocation::Synchronous(
+                "a caller holding lambda:InvokeFunction, which waits for the result".into(),
+            ),
             ..FunctionProps::default()
         },
     )?;

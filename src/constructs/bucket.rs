@@ -3,7 +3,7 @@
 use super::ConstructError;
 use crate::cfn::s3;
 use crate::cfn::s3::bucket as b;
-use crate::template::{Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
 use serde_json::{Value, json};
 
 /// A private bucket with its bucket policy (TLS only, plus what other constructs add).
@@ -53,6 +53,20 @@ impl Bucket {
         stack.output(&format!("{id}Name"), handle.reference(), &format!("name of bucket {id}"))?;
         stack.output(&format!("{id}Arn"), arn, &format!("ARN of bucket {id}"))?;
         Ok(Self { id: id.to_string(), handle, policy })
+    }
+
+    /// Marks a bucket that only castform's deploys write and no viewer reads (rendered config,
+    /// a site no CDN serves): S3 server access logs would record only those writes, which
+    /// CloudTrail already does, in another bucket that costs storage.
+    pub fn deploy_files_only(&self, stack: &mut Stack, holds: &str) -> Result<(), ConstructError> {
+        stack.template.accept(
+            &self.handle.id,
+            Accepted::Checkov("CKV_AWS_18"),
+            &format!(
+                "holds {holds}, written only by castform's deploys and read by no viewer; server access logs (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html) would record only those writes, which CloudTrail already records"
+            ),
+        )?;
+        Ok(())
     }
 
     pub fn name(&self) -> Expr<String> {

@@ -6,7 +6,7 @@ use super::ConstructError;
 use super::iam::{Role, Statement};
 use crate::cfn::LAMBDA_RESERVED_ENV;
 use crate::cfn::{cloudwatch, lambda, logs};
-use crate::template::{Attributes, DeletionPolicy, Expr, Handle, Stack, UpdateReplacePolicy, sha256_hex};
+use crate::template::{Accepted, Attributes, DeletionPolicy, Expr, Handle, Stack, UpdateReplacePolicy, sha256_hex};
 use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -47,6 +47,20 @@ impl EdgeEvent {
     }
 }
 
+/// How a function is called, which decides where a failed call goes
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>: a
+/// dead-letter queue receives only asynchronous invocations).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    /// The caller waits for the answer and sees any failure: a Function URL, API Gateway, an
+    /// authorizer, CloudFront, or an event source mapping with its own on-failure queue. The text
+    /// names the caller, for the reason written beside the function.
+    Synchronous(String),
+    /// Lambda queues the event and retries it (a schedule, an S3 or SNS event); what still fails
+    /// goes to this SQS queue (its ARN), which the function's role may send to.
+    Asynchronous { dead_letters: Expr<String> },
+}
+
 /// Settings of a [`Function`]. Every default is the safe choice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionProps {
@@ -77,6 +91,9 @@ pub struct FunctionProps {
     /// variables, within the event's memory and timeout limits, a role `edgelambda` may assume,
     /// and a numbered version (no alias: CloudFront takes only versions). Rules L03, L04.
     pub edge: Option<EdgeEvent>,
+    /// Who calls it; default synchronously by "its caller". An asynchronous function gets its
+    /// dead-letter queue.
+    pub invocation: Invocation,
 }
 
 impl Default for FunctionProps {
@@ -94,6 +111,7 @@ impl Default for FunctionProps {
             statements: vec![],
             errors_threshold: 5,
             edge: None,
+            invocation: Invocation::Synchronous("its caller".into()),
         }
     }
 }
@@ -206,6 +224,13 @@ impl Function {
             ),
         }];
         statements.extend(props.statements.clone());
+        let dead_letters = match &props.invocation {
+            Invocation::Asynchronous { dead_letters } => {
+                statements.push(Statement::allow(&["sqs:SendMessage"], vec![dead_letters.clone()]));
+                Some(lambda::function::DeadLetterConfig { target_arn: Some(dead_letters.clone()) })
+            }
+            Invocation::Synchronous(_) => None,
+        };
         let role = match props.edge {
             Some(_) => Role::for_services(
                 stack,
@@ -232,6 +257,7 @@ impl Function {
             memory_size: Some(i64::from(props.memory_mb).into()),
             timeout: Some(i64::from(props.timeout_s).into()),
             environment,
+            dead_letter_config: dead_letters,
             logging_config: props.edge.is_none().then(|| lambda::function::LoggingConfig {
                 log_group: Some(log_group.reference()),
                 log_format: Some(lambda::function::LogFormat::Json.into()),
@@ -251,6 +277,7 @@ impl Function {
             )?,
             None => stack.template.add(id, &function)?,
         };
+        accept_defaults(stack, &handle, &log_group, &props)?;
 
         stack.template.add(
             &format!("{id}Errors"),
@@ -347,6 +374,48 @@ impl Function {
             None => self.handle.get_att(lambda::Function::ATTR_ARN),
         }
     }
+}
+
+/// The checkov findings every function of castform's has on purpose, each with its reason.
+fn accept_defaults(
+    stack: &mut Stack,
+    function: &Handle,
+    logs: &Handle,
+    props: &FunctionProps,
+) -> Result<(), ConstructError> {
+    let t = &mut stack.template;
+    t.accept(
+        &logs.id,
+        Accepted::Checkov("CKV_AWS_158"),
+        "CloudWatch Logs encrypts every log group at rest (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer managed key would add KMS charges and a key policy the logs service must be granted, for logs that hold no secret",
+    )?;
+    t.accept(
+        &function.id,
+        Accepted::Checkov("CKV_AWS_117"),
+        "calls AWS APIs over HTTPS and nothing inside a VPC; in one it would need a NAT gateway or an endpoint per service (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html)",
+    )?;
+    t.accept(
+        &function.id,
+        Accepted::Checkov("CKV_AWS_115"),
+        "no reserved concurrency: a reservation is taken from every other function of the account, and Lambda refuses one that leaves less than 100 unreserved (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)",
+    )?;
+    if !props.environment.is_empty() {
+        t.accept(
+            &function.id,
+            Accepted::Checkov("CKV_AWS_173"),
+            "Lambda encrypts environment variables at rest with an AWS managed key (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html); these hold names and ARNs, never a secret (castform rule L15)",
+        )?;
+    }
+    if let Invocation::Synchronous(caller) = &props.invocation {
+        t.accept(
+            &function.id,
+            Accepted::Checkov("CKV_AWS_116"),
+            &format!(
+                "invoked synchronously by {caller}: the caller sees every failure, and a dead-letter queue receives only asynchronous invocations (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)"
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Lambda@Edge's rules (L03, L04), checked when the function is defined: us-east-1, a name (its

@@ -5,7 +5,7 @@ use super::ConstructError;
 use super::iam::{Role, Statement};
 use crate::cfn::medialive::channel as ch;
 use crate::cfn::{mediaconnect, medialive, mediapackage, secretsmanager};
-use crate::template::{Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
 
 /// Settings of an [`SrtFlow`].
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +58,11 @@ impl SrtFlow {
                 ..Default::default()
             },
             Attributes::stateful(stack.retain_data),
+        )?;
+        stack.template.accept(
+            &secret.id,
+            Accepted::Checkov("CKV_AWS_149"),
+            "encrypted with Secrets Manager's AWS managed key aws/secretsmanager (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html); only MediaConnect's role for this flow may read it, and a customer managed key would add a key policy MediaConnect must also be granted",
         )?;
         let role = Role::for_account_of(
             stack,

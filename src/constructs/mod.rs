@@ -18,7 +18,7 @@ pub use bucket::Bucket;
 pub use edge::{KeyValueStore, ViewerFunction};
 pub use events::{DeadLetterQueue, ScheduleSpec, Schedules, StartingPosition, StreamConsumer, StreamConsumerProps};
 pub use function::{
-    Code, DEFAULT_NODE_RUNTIME, EdgeEvent, Function, FunctionProps, FunctionUrl, FunctionUrlProps, UrlAuth,
+    Code, DEFAULT_NODE_RUNTIME, EdgeEvent, Function, FunctionProps, FunctionUrl, FunctionUrlProps, Invocation, UrlAuth,
 };
 pub use iam::{Role, Statement};
 pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};

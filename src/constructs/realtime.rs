@@ -3,7 +3,7 @@
 
 use super::ConstructError;
 use crate::cfn::{apigatewayv2, cognito};
-use crate::template::{Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
 
 /// Settings of a [`UserPool`]: email as the username, auto-verified, a strong password policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,13 +162,18 @@ impl WebSocketApi {
             )?;
             route_ids.push(rid);
         }
-        stack.template.add_with(
+        let stage = stack.template.add_with(
             &format!("{id}Stage"),
             &apigatewayv2::Stage {
                 auto_deploy: Some(true.into()),
                 ..apigatewayv2::Stage::new(api.reference(), props.stage.as_str())
             },
             Attributes { depends_on: route_ids, ..Attributes::default() },
+        )?;
+        stack.template.accept(
+            &stage.id,
+            Accepted::Checkov("CKV_AWS_95"),
+            "a WebSocket stage logs only through the account's API Gateway CloudWatch role, one per region shared by every API of the account (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html); castform does not set an account-wide setting it does not own. The handler logs each $connect and $disconnect in its own log group",
         )?;
         stack.output(&format!("{id}Id"), api.reference(), "WebSocket API id")?;
         stack.output(

@@ -10,7 +10,7 @@ use crate::cfn::cloudfront;
 use crate::cfn::cloudfront::distribution as d;
 use crate::cfn::cloudfront::origin_access_control as oac;
 use crate::cfn::cloudfront::response_headers_policy as rhp;
-use crate::template::{Expr, Handle, Stack};
+use crate::template::{Accepted, Expr, Handle, Stack};
 use serde_json::json;
 
 /// CloudFront's managed cache policy `Managed-CachingOptimized`.
@@ -82,6 +82,9 @@ pub struct SiteProps {
     pub domain: Option<(String, String)>,
     pub edge: Option<EdgeAssociation>,
     pub function_behaviors: Vec<FunctionBehavior>,
+    /// The ARN of an AWS WAF web ACL of scope CLOUDFRONT (defined in us-east-1) that filters
+    /// every request; default none.
+    pub web_acl: Option<Expr<String>>,
 }
 
 impl Default for SiteProps {
@@ -93,6 +96,7 @@ impl Default for SiteProps {
             domain: None,
             edge: None,
             function_behaviors: vec![],
+            web_acl: None,
         }
     }
 }
@@ -248,6 +252,7 @@ impl Site {
             http_version: Some(d::HttpVersion::Http2and3.into()),
             ipv6_enabled: Some(true.into()),
             price_class: Some(d::PriceClass::PriceClass100.into()),
+            web_acl_id: props.web_acl.clone(),
             ..d::DistributionConfig::new(
                 d::DefaultCacheBehavior {
                     cache_policy_id: Some(CACHING_OPTIMIZED.into()),
@@ -267,6 +272,31 @@ impl Site {
             )
         };
         let distribution = stack.template.add(&format!("{id}Distribution"), &cloudfront::Distribution::new(config))?;
+        if props.domain.is_none() {
+            stack.template.accept(
+                &distribution.id,
+                Accepted::Checkov("CKV_AWS_174"),
+                "served on CloudFront's default *.cloudfront.net certificate, with which CloudFront sets the security policy to TLSv1 whatever the template says (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cloudfront-distribution-viewercertificate.html); an environment with web.domain and web.certificate_arn gets TLSv1.2_2021",
+            )?;
+        }
+        stack.template.accept(
+            &distribution.id,
+            Accepted::Checkov("CKV_AWS_86"),
+            "no standard logs: CloudFront's S3 logs need a log bucket with ACLs enabled (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html), which castform's buckets refuse (BucketOwnerEnforced); the distribution's request and error rates are in CloudWatch at no charge",
+        )?;
+        if props.web_acl.is_none() {
+            stack.template.accept(
+                &distribution.id,
+                Accepted::Checkov("CKV_AWS_68"),
+                "no AWS WAF web ACL in this environment: one costs $5 a month plus $1 per rule and $0.60 per million requests (https://aws.amazon.com/waf/pricing/); environments that set a rate limit get one",
+            )?;
+        }
+        // the bucket is the distribution's origin, read only through the origin access control
+        stack.template.accept(
+            &bucket.handle.id,
+            Accepted::Checkov("CKV_AWS_18"),
+            "read only by this distribution, through its origin access control, and written only by castform's deploys; viewers' requests are the distribution's to log, and S3 server access logs would add a bucket recording only CloudFront's fetches",
+        )?;
         bucket.add_policy_statement(
             stack,
             json!({

@@ -6,7 +6,7 @@ use super::function::Function;
 use super::iam::Statement;
 use crate::cfn::dynamodb;
 use crate::cfn::dynamodb::table as t;
-use crate::template::{Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
 use serde_json::json;
 
 /// The type of a key attribute.
@@ -148,6 +148,11 @@ impl Table {
             ..dynamodb::Table::new(json!(schema(&props.partition_key, &props.sort_key)))
         };
         let handle = stack.template.add_with(id, &table, Attributes::stateful(stack.retain_data))?;
+        stack.template.accept(
+            &handle.id,
+            Accepted::Checkov("CKV_AWS_119"),
+            "encrypted at rest with DynamoDB's AWS owned key, its default at no charge (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html); a customer managed key adds KMS charges per request and makes the table unreadable if its key policy or key is lost",
+        )?;
         stack.output(&format!("{id}Name"), handle.reference(), &format!("name of table {id}"))?;
         stack.output(&format!("{id}Arn"), handle.get_att(dynamodb::Table::ATTR_ARN), &format!("ARN of table {id}"))?;
         if props.stream.is_some() {

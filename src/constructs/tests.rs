@@ -474,3 +474,37 @@ fn an_edge_package_over_its_event_limit_is_refused_with_the_numbers() {
     assert!(e.contains("for viewer events with a 1.4") && e.contains("CloudFront allows 1 MB compressed"), "{e}");
     assert!(edge(EdgeEvent::OriginRequest).is_ok(), "origin events allow 50 MB");
 }
+
+#[test]
+fn an_asynchronous_function_gets_its_dead_letter_queue_and_a_synchronous_one_says_why_not() {
+    let mut s = stack(false);
+    let queue = DeadLetterQueue::new(&mut s, "Failed").unwrap();
+    let props = FunctionProps { invocation: Invocation::Asynchronous { dead_letters: queue.arn() }, ..Default::default() };
+    Function::new(&mut s, "Scheduled", api_code(), props).unwrap();
+    Function::new(
+        &mut s,
+        "Served",
+        api_code(),
+        FunctionProps { invocation: Invocation::Synchronous("its Function URL".into()), ..Default::default() },
+    )
+    .unwrap();
+    let t = s.template.to_value();
+    let r = &t["Resources"];
+    assert_eq!(r["Scheduled"]["Properties"]["DeadLetterConfig"]["TargetArn"], json!({"Fn::GetAtt": ["Failed", "Arn"]}));
+    let policy = serde_json::to_string(&r["ScheduledRole"]).unwrap();
+    assert!(policy.contains("sqs:SendMessage"), "{policy}");
+    let skips = |id: &str| -> Vec<String> {
+        r[id]["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| format!("{} {}", s["id"].as_str().unwrap(), s["comment"].as_str().unwrap()))
+            .collect()
+    };
+    assert!(!skips("Scheduled").iter().any(|s| s.starts_with("CKV_AWS_116")), "{:?}", skips("Scheduled"));
+    assert!(r["Served"]["Properties"].get("DeadLetterConfig").is_none());
+    let served = skips("Served");
+    assert!(served.iter().any(|s| s.starts_with("CKV_AWS_116 invoked synchronously by its Function URL")), "{served:?}");
+    // the queue's SSE is SQS's own, which checkov does not read: said, not hidden
+    assert!(serde_json::to_string(&r["Failed"]["Metadata"]).unwrap().contains("SqsManagedSseEnabled"));
+}

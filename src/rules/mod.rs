@@ -237,6 +237,22 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 });
             }
         }
+        // checkov's skips are read from the same Metadata: each says why, like ours
+        for s in res["Metadata"]["checkov"]["skip"].as_array().into_iter().flatten() {
+            if s["comment"].as_str().unwrap_or("").trim().is_empty() {
+                out.push(Finding {
+                    rule: "L00",
+                    severity: Severity::Error,
+                    stack: target.stack.clone(),
+                    logical_id: id.to_string(),
+                    resource_type: res["Type"].as_str().unwrap_or("-").to_string(),
+                    message: format!("skips checkov's {} without a reason", s["id"].as_str().unwrap_or("check")),
+                    fix: "state why in Metadata.checkov.skip[].comment, or remove the skip".into(),
+                    suppressed: None,
+                    line: None,
+                });
+            }
+        }
     }
     out.sort_by(|a, b| (&a.stack, &a.logical_id, a.rule).cmp(&(&b.stack, &b.logical_id, b.rule)));
     out

@@ -55,6 +55,10 @@ pub enum TemplateError {
     UnknownCondition { at: String, condition: String },
     #[error("{at}: resource properties did not serialize: {message}")]
     Serialize { at: String, message: String },
+    #[error("{at}: accepts {check} without a reason; every accepted finding says why")]
+    AcceptedWithoutReason { at: String, check: String },
+    #[error("`{id}` is not a resource of this template, so no finding can be accepted on it")]
+    UnknownResource { id: String },
 }
 
 /// A checked logical id: 1 to 255 ASCII letters and digits. Renaming one replaces the resource.
@@ -179,6 +183,27 @@ impl Handle {
     }
 }
 
+/// A finding a construct accepts on purpose for one resource. Both scanners' forms are written
+/// from here, with the same reason, into the resource's `Metadata`, where each reads its own:
+/// castform's rules from `castform.suppress[{rule, reason}]`, checkov's checks from
+/// `checkov.skip[{id, comment}]` (checkov's documented CloudFormation form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// A castform rule id, such as `L13`.
+    Rule(&'static str),
+    /// A checkov check id, such as `CKV_AWS_116`.
+    Checkov(&'static str),
+}
+
+impl std::fmt::Display for Accepted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rule(id) => write!(f, "castform rule {id}"),
+            Self::Checkov(id) => write!(f, "checkov check {id}"),
+        }
+    }
+}
+
 /// A CloudFormation template under construction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Template {
@@ -219,6 +244,40 @@ impl Template {
             .map_err(|e| TemplateError::Serialize { at: id.to_string(), message: e.to_string() })?;
         self.resources.insert(id.clone(), Resource { type_name: R::TYPE_NAME.to_string(), properties, attributes });
         Ok(Handle { id, type_name: R::TYPE_NAME })
+    }
+
+    /// Records that the resource `id` deliberately does what `check` reports, and why. The
+    /// reason is written into the template, so a reviewer reads it beside the resource.
+    pub fn accept(&mut self, id: &LogicalId, check: Accepted, reason: &str) -> Result<(), TemplateError> {
+        if reason.trim().is_empty() {
+            return Err(TemplateError::AcceptedWithoutReason { at: id.to_string(), check: check.to_string() });
+        }
+        let resource =
+            self.resources.get_mut(id).ok_or_else(|| TemplateError::UnknownResource { id: id.to_string() })?;
+        let metadata = resource.attributes.metadata.get_or_insert_with(|| Value::Object(Map::new()));
+        if !metadata.is_object() {
+            *metadata = Value::Object(Map::new());
+        }
+        let (tool, list, field, key) = match check {
+            Accepted::Rule(rule) => ("castform", "suppress", "rule", rule),
+            Accepted::Checkov(id) => ("checkov", "skip", "id", id),
+        };
+        let reason_field = if field == "rule" { "reason" } else { "comment" };
+        let tool = &mut metadata[tool];
+        if !tool.is_object() {
+            *tool = Value::Object(Map::new());
+        }
+        let entries = &mut tool[list];
+        if !entries.is_array() {
+            *entries = json!([]);
+        }
+        if let Some(entries) = entries.as_array_mut() {
+            // accepting the same finding twice keeps the first reason
+            if !entries.iter().any(|e| e[field] == key) {
+                entries.push(json!({field: key, reason_field: reason}));
+            }
+        }
+        Ok(())
     }
 
     pub fn add_parameter(&mut self, id: &str, parameter: Parameter) -> Result<Expr<String>, TemplateError> {
@@ -442,6 +501,31 @@ mod tests {
         assert_eq!(t.add("Q", &Queue::default()).unwrap_err(), TemplateError::DuplicateLogicalId { id: "Q".into() });
         t.add_parameter("P", Parameter::string("p")).unwrap();
         assert!(t.add("P", &Queue::default()).is_err());
+    }
+
+    #[test]
+    fn accepted_findings_are_written_for_each_scanner_with_their_reason() {
+        let mut t = Template::new("t");
+        let attrs =
+            Attributes { metadata: Some(json!({"castform": {"edge": "viewer-request"}})), ..Attributes::default() };
+        let q = t.add_with("Q", &Queue::default(), attrs).unwrap();
+        t.accept(&q.id, Accepted::Checkov("CKV_AWS_27"), "SSE-SQS").unwrap();
+        t.accept(&q.id, Accepted::Rule("L13"), "needs *").unwrap();
+        t.accept(&q.id, Accepted::Checkov("CKV_AWS_27"), "a second reason is not added").unwrap();
+        assert_eq!(
+            t.to_value()["Resources"]["Q"]["Metadata"],
+            json!({
+                "castform": {"edge": "viewer-request", "suppress": [{"rule": "L13", "reason": "needs *"}]},
+                "checkov": {"skip": [{"id": "CKV_AWS_27", "comment": "SSE-SQS"}]}
+            })
+        );
+        let e = t.accept(&q.id, Accepted::Checkov("CKV_AWS_1"), "  ").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Q: accepts checkov check CKV_AWS_1 without a reason; every accepted finding says why"
+        );
+        let missing = LogicalId::new("Nope").unwrap();
+        assert!(t.accept(&missing, Accepted::Rule("L01"), "x").is_err());
     }
 
     #[test]
