@@ -266,8 +266,11 @@ fn completions_cover_every_command_and_an_unknown_shell_exits_2() {
 fn cost_says_which_regions_prices_it_uses() {
     let out = castform(&["cost", "prod", "--app", "podcast"], &repo());
     let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
-    assert!(first.starts_with("podcast/prod in us-east-1 + us-west-2"), "{first}");
-    assert!(first.contains("at us-west-2's prices: data/prices.json has none for us-east-1"), "{first}");
+    // the edge stack and the alarms in us-east-1, the edge log group's copies in the regional
+    // edge caches' regions, the rest in us-west-2
+    assert!(first.starts_with("podcast/prod in ap-northeast-1 + ") && first.contains(" + us-east-1 + "), "{first}");
+    let missing = first.split("at us-west-2's prices: data/prices.json has none for ").nth(1).unwrap_or_default();
+    assert!(missing.contains("us-east-1") && missing.contains("eu-west-1"), "{first}");
     let out = castform(&["cost", "prod", "--app", "lunora"], &repo());
     let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
     assert!(first.starts_with("lunora/prod in us-west-2,") && !first.contains("'s prices"), "{first}");

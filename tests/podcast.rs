@@ -11,7 +11,17 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::sync::Mutex;
 
-const STACKS: [&str; 5] = ["data", "edge", "cdn", "processing", "schedules"];
+/// local's stacks in dependency order: the edge function's log group is copied to one region
+/// besides us-east-1 there (`podcast.edge_log_regions`); dev and prod copy it to all twelve.
+const STACKS: [&str; 7] = ["data", "edge", "edge-logs-eu-west-1", "cdn", "processing", "schedules", "alarms"];
+
+/// The region a podcast stack of local is in.
+fn region_of(name: &str) -> &str {
+    match name {
+        "edge" | "alarms" => "us-east-1",
+        n => n.strip_prefix("edge-logs-").unwrap_or("us-west-2"),
+    }
+}
 
 fn ok(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -38,10 +48,21 @@ fn synth_puts_the_edge_stack_in_us_east_1_and_passes_its_version_to_the_cdn_stac
         let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
         let stacks = manifest["stacks"].as_array().unwrap();
         let names: Vec<&str> = stacks.iter().map(|s| s["name"].as_str().unwrap()).collect();
-        assert_eq!(names, STACKS, "{env}: deployed in dependency order");
+        let regional: Vec<String> = match env {
+            "local" => vec!["edge-logs-eu-west-1".into()],
+            _ => castform::config::EDGE_LOG_REGIONS.iter().map(|r| format!("edge-logs-{r}")).collect(),
+        };
+        let mut expected: Vec<String> = vec!["data".into(), "edge".into()];
+        expected.extend(regional.iter().cloned());
+        expected.extend(["cdn", "processing", "schedules", "alarms"].map(String::from));
+        assert_eq!(names, expected, "{env}: deployed in dependency order");
         for s in stacks {
-            let expected = if s["name"] == "edge" { "us-east-1" } else { "us-west-2" };
-            assert_eq!(s["region"], expected, "{env}/{}", s["name"]);
+            assert_eq!(s["region"], region_of(s["name"].as_str().unwrap()), "{env}/{}", s["name"]);
+        }
+        // the distribution runs the edge function only after every region's log group exists
+        let deps = &stacks.iter().find(|s| s["name"] == "cdn").unwrap()["depends_on"];
+        for r in &regional {
+            assert!(deps.as_array().unwrap().iter().any(|d| d == r.as_str()), "{env}: cdn after {r}: {deps}");
         }
         let cdn = stacks.iter().find(|s| s["name"] == "cdn").unwrap();
         assert_eq!(
@@ -68,6 +89,20 @@ fn synth_puts_the_edge_stack_in_us_east_1_and_passes_its_version_to_the_cdn_stac
         let f = &edge_t["Resources"]["SubscriberCheck"]["Properties"];
         assert_eq!((f["MemorySize"].as_i64(), f["Timeout"].as_i64()), (Some(128), Some(5)), "viewer limits (L04)");
         assert!(f.get("Environment").is_none(), "no environment variables at the edge (L03)");
+        // P2: a log group CloudFormation names, which the replicas use in every region; P4: the
+        // function outlives its stack (CloudFront keeps replicas for hours), under a generated name
+        assert!(f.get("FunctionName").is_none(), "{env}: a generated name");
+        assert_eq!(edge_t["Resources"]["SubscriberCheck"]["DeletionPolicy"], "Retain");
+        assert_eq!(f["LoggingConfig"]["LogGroup"], json!({"Ref": "SubscriberCheckLogs"}));
+        assert!(edge_t["Resources"]["SubscriberCheckLogs"]["Properties"].get("LogGroupName").is_none());
+        let copy = template(&regional[0]);
+        let group = &copy["Resources"]["SubscriberCheckLogs"];
+        assert_eq!(group["Properties"]["LogGroupName"], json!({"Ref": "EdgeSubscriberCheckLogGroupName"}));
+        assert_eq!(group["Properties"]["RetentionInDays"], 30);
+        let alarms = template("alarms");
+        let rate = &alarms["Resources"]["Media4xxRate"]["Properties"];
+        assert_eq!(rate["Namespace"], "AWS/CloudFront");
+        assert_eq!(rate["Dimensions"][1], json!({"Name": "Region", "Value": "Global"}));
         let trust = &edge_t["Resources"]["SubscriberCheckRole"]["Properties"]["AssumeRolePolicyDocument"];
         assert_eq!(
             trust["Statement"][0]["Principal"]["Service"],
@@ -110,8 +145,11 @@ fn synth_puts_the_edge_stack_in_us_east_1_and_passes_its_version_to_the_cdn_stac
         );
         assert_eq!(schedules["Resources"]["CleanupSchedule"]["Properties"]["FlexibleTimeWindow"]["Mode"], "FLEXIBLE");
         // a literal region appears nowhere but in the edge code's rendered config (L07)
-        for name in STACKS {
-            let text = std::fs::read_to_string(dir.join(format!("{name}.template.json"))).unwrap();
+        for name in &names {
+            // the description names the stack, which for a log group copy names its region
+            let mut t = template(name);
+            t.as_object_mut().unwrap().remove("Description");
+            let text = t.to_string();
             assert!(!text.contains("us-west-2") && !text.contains("us-east-1"), "{env}/{name} holds a literal region");
         }
     }
@@ -160,7 +198,7 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     );
     let out = run(&["deploy", "local"]);
     let stdout = ok(&out);
-    assert!(stdout.contains("(5 of 5 stacks changed)"), "{stdout}");
+    assert!(stdout.contains("(7 of 7 stacks changed)"), "{stdout}");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let west = rt.block_on(AwsCloud::with_static_credentials("us-west-2", &emu.endpoint(), "test", "test"));
     let east = west.for_region("us-east-1");
@@ -168,12 +206,12 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     let mut real = 0;
     for name in STACKS {
         let stack = format!("podcast-local-{name}");
-        let (home, other) = if name == "edge" { (&east, &west) } else { (&west, &east) };
+        let home = west.for_region(region_of(name));
+        let other = if region_of(name) == "us-west-2" { &east } else { &west };
         let info = rt.block_on(home.describe_stack(&stack)).unwrap().unwrap_or_else(|| panic!("{stack} is deployed"));
         assert_eq!(info.status, "CREATE_COMPLETE");
         assert!(rt.block_on(other.describe_stack(&stack)).unwrap().is_none(), "{stack} is not in {}", other.region());
-        let cloud = if name == "edge" { &east } else { &west };
-        let resources = rt.block_on(cloud.list_stack_resources(&stack)).unwrap();
+        let resources = rt.block_on(home.list_stack_resources(&stack)).unwrap();
         real += common::assert_all_real(&resources, &stack);
     }
     println!("podcast local: {real} resources, 0 without a real physical id");
@@ -212,10 +250,28 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     assert!(version.contains(":us-east-1:") && version.ends_with(":1"), "a numbered version in us-east-1: {version}");
     assert_eq!(&cdn.parameters["EdgeSubscriberCheckVersionArn"], version);
     // the edge function: in us-east-1, viewer limits, no variables, the table baked into its code
-    let f = rt.block_on(east.get_function("podcast-local-subscriber-check")).unwrap();
+    let edge_fn = edge.outputs["SubscriberCheckName"].clone();
+    let f = rt.block_on(east.get_function(&edge_fn)).unwrap();
     assert_eq!((f.configuration["MemorySize"].as_i64(), f.configuration["Timeout"].as_i64()), (Some(128), Some(5)));
     assert!(f.configuration["Environment"]["Variables"].as_object().is_none_or(|v| v.is_empty()));
-    assert!(rt.block_on(west.get_function("podcast-local-subscriber-check")).is_err(), "not in us-west-2");
+    assert!(rt.block_on(west.get_function(&edge_fn)).is_err(), "not in us-west-2");
+    // its log group, named by CloudFormation, holds its logs in us-east-1 and exists with the
+    // same name and retention in the other region its replicas would log in (P2, P3)
+    let group = edge.outputs["SubscriberCheckLogGroupName"].clone();
+    assert_eq!(f.configuration["LoggingConfig"]["LogGroup"], group.as_str());
+    for region in ["us-east-1", "eu-west-1"] {
+        let groups = emu.aws(region, &["logs", "describe-log-groups", "--log-group-name-prefix", &group]).unwrap();
+        assert_eq!(groups["logGroups"][0]["logGroupName"], group.as_str(), "{region}: {groups}");
+        assert_eq!(groups["logGroups"][0]["retentionInDays"], 30, "{region}");
+    }
+    // the error-rate alarms watch the distribution where CloudFront publishes its metrics
+    let alarms = emu
+        .aws("us-east-1", &["cloudwatch", "describe-alarms", "--alarm-name-prefix", "podcast-local-alarms"])
+        .unwrap();
+    let watched: Vec<&str> =
+        alarms["MetricAlarms"].as_array().unwrap().iter().map(|a| a["MetricName"].as_str().unwrap()).collect();
+    assert_eq!(watched, ["4xxErrorRate", "5xxErrorRate"], "{alarms}");
+    assert_eq!(alarms["MetricAlarms"][0]["Dimensions"][0]["Value"], dist_id);
     // it runs exactly the zip castform built with local's rendered config (Lambda's CodeSha256 is
     // the base64 of the zip's sha256)
     let e = castform::config::load(dir.path(), "podcast", "local").unwrap();
@@ -330,10 +386,10 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
         }}]})
         .to_string()
     };
-    let pass = invoke("us-east-1", "podcast-local-subscriber-check", &viewer_request("listener-1"));
+    let pass = invoke("us-east-1", &edge_fn, &viewer_request("listener-1"));
     assert_eq!(pass["uri"], "/episodes/1.mp3", "the request itself goes on: {pass}");
     for stranger in ["nobody", "lapsed-1"] {
-        let refused = invoke("us-east-1", "podcast-local-subscriber-check", &viewer_request(stranger));
+        let refused = invoke("us-east-1", &edge_fn, &viewer_request(stranger));
         assert_eq!(refused["status"], "403", "{stranger}: {refused}");
     }
     // the transcoder submits each upload without a rendition to MediaConvert, as the role castform
@@ -366,7 +422,7 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
 
     // unchanged: no change set at all
     let again = ok(&run(&["deploy", "local"]));
-    assert!(again.contains("(0 of 5 stacks changed)"), "{again}");
+    assert!(again.contains("(0 of 7 stacks changed)"), "{again}");
 
     // destroy empties the media bucket first (seed 004's autoDeleteObjects) and leaves no bucket
     let outputs: Value = serde_json::from_str(&ok(&run(&["outputs", "local", "--json"]))).unwrap();
@@ -375,16 +431,30 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
         .unwrap();
     rt.block_on(west.put_object(&media, "uploads/episode-1.wav", b"RIFF..2.WAVE".to_vec(), "audio/wav", false))
         .unwrap();
-    let gone = ok(&run(&["destroy", "local", "--yes"]));
+    let out = run(&["destroy", "local", "--yes"]);
+    let gone = ok(&out);
     assert!(gone.contains("destroyed podcast/local"), "{gone}");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!rt.block_on(west.bucket_exists(&media)).unwrap(), "the media bucket is gone, versions and all");
     for name in STACKS {
-        let cloud = if name == "edge" { &east } else { &west };
+        let cloud = west.for_region(region_of(name));
         assert!(
             rt.block_on(cloud.describe_stack(&format!("podcast-local-{name}"))).unwrap().is_none(),
             "{name} is gone"
         );
     }
+    // the edge function stays (CloudFront frees its replicas hours later, P4), and destroy says
+    // so with the command to delete it then; the log group copies went with their stacks
+    assert!(rt.block_on(east.get_function(&edge_fn)).is_ok(), "the edge function is retained");
+    assert!(said.contains(&format!("left in place: {edge_fn}")) && said.contains("delete-function"), "{said}");
+    let groups = emu.aws("eu-west-1", &["logs", "describe-log-groups", "--log-group-name-prefix", &group]).unwrap();
+    assert_eq!(groups["logGroups"].as_array().map_or(0, |g| g.len()), 0, "{groups}");
+    // and the environment deploys again beside it: nothing it left blocks a new create
+    let again = ok(&run(&["deploy", "local"]));
+    assert!(again.contains("(7 of 7 stacks changed)"), "{again}");
+    let edge = rt.block_on(east.describe_stack("podcast-local-edge")).unwrap().unwrap();
+    assert_ne!(edge.outputs["SubscriberCheckName"], edge_fn, "a new function beside the retained one");
+    ok(&run(&["destroy", "local", "--yes"]));
     // and nothing of it is left in CloudFront
     let left = emu.aws("us-east-1", &["cloudfront", "list-distributions"]).unwrap();
     assert_eq!(left["DistributionList"]["Items"].as_array().map_or(0, |a| a.len()), 0, "{left}");

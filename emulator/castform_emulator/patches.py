@@ -24,6 +24,10 @@ emulator starts.
    and the CA is written to CASTFORM_EMULATOR_CA (if set), so a client that trusts that file
    (castform with AWS_CA_BUNDLE, curl --cacert) can fetch https://<distribution domain>/.
 6. IMPORT change sets (imports.py).
+7. AWS::Logs::LogGroup: the provider created the group and dropped RetentionInDays and Tags, and
+   had no update handler. On AWS the group is created with its retention and tags and both
+   update in place (PutRetentionPolicy/DeleteRetentionPolicy, TagResource: the registry
+   schema's handler permissions), which is what castform's edge log group copies rely on.
 """
 import os
 
@@ -39,6 +43,40 @@ def _update_alias(self, request):
     result = lambda_.update_alias(**params)
     model["Id"] = result["AliasArn"]
     return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+
+def _log_group_settings(logs, model, previous=None):
+    name = model["LogGroupName"]
+    days = model.get("RetentionInDays")
+    if days:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(days))
+    elif previous and previous.get("RetentionInDays"):
+        logs.delete_retention_policy(logGroupName=name)
+    tags = {t["Key"]: t["Value"] for t in model.get("Tags") or []}
+    if tags:
+        logs.tag_log_group(logGroupName=name, tags=tags)
+
+
+def _log_groups():
+    from localstack.services.logs.resource_providers.aws_logs_loggroup import LogsLogGroupProvider
+
+    create = LogsLogGroupProvider.create
+
+    def create_with_settings(self, request):
+        event = create(self, request)
+        if event.status == OperationStatus.SUCCESS:
+            _log_group_settings(request.aws_client_factory.logs, event.resource_model)
+        return event
+
+    def update(self, request):
+        model = dict(request.desired_state)
+        model.setdefault("LogGroupName", (request.previous_state or {}).get("LogGroupName"))
+        model.setdefault("Arn", (request.previous_state or {}).get("Arn"))
+        _log_group_settings(request.aws_client_factory.logs, model, request.previous_state)
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    LogsLogGroupProvider.create = create_with_settings
+    LogsLogGroupProvider.update = update
 
 
 def _keep_state_of_failed_updates():
@@ -264,3 +302,4 @@ def apply():
     _composite_refs()
     _route_sigv4a()
     _tls_with_ca()
+    _log_groups()

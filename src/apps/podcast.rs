@@ -80,7 +80,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             generated: vec![("config.mjs".into(), baked.into_bytes())],
         },
         FunctionProps {
-            name: Some(format!("{}-subscriber-check", env.prefix)),
+            // no fixed name: the function outlives its stack (retained, media review P4)
             description: "Podcast subscriber check on viewer requests (Lambda@Edge)".into(),
             runtime: runtime.clone(),
             // viewer-request limits (rule L04): the seed's 256 MB would be refused
@@ -92,6 +92,16 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
+
+    // edge logs: the subscriber check's log group in every other region its replicas run in,
+    // with its retention, made before the distribution can run it there (media review P3)
+    let mut edge_logs = vec![];
+    for region in &env.podcast.edge_log_regions {
+        let mut s = new_stack(&format!("edge-logs-{region}"), region, "Lambda@Edge log group of this region");
+        let name = s.import(&out("edge", "SubscriberCheckLogGroupName"))?;
+        crate::constructs::edge_log_group(&mut s, "SubscriberCheckLogs", name, 30)?;
+        edge_logs.push(s);
+    }
 
     // cdn: media bucket, the KeyValueStore and the function reading it, the distribution
     let mut cdn = new_stack("cdn", &env.region, "media bucket, KeyValueStore, CloudFront distribution");
@@ -116,6 +126,17 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         },
     )?;
     site.bucket.intelligent_tiering(&mut cdn, env.podcast.tiering_after_days)?;
+    // the distribution runs the edge function only once every region's log group exists
+    cdn.after.extend(edge_logs.iter().map(|s| s.name.clone()));
+
+    // alarms: CloudFront's metrics are in us-east-1 whatever region the distribution's stack is
+    // in, with Region=Global (CloudFront Developer Guide, "Types of metrics for CloudFront").
+    // The subscriber check answers a failed lookup with 403, so an outage at the edge shows
+    // as the 4xx rate, in every region at once (media review P3)
+    let mut alarms =
+        new_stack("alarms", EDGE_REGION, "CloudFront error-rate alarms, in the region of CloudFront's metrics");
+    let distribution_id = alarms.import(&out("cdn", "MediaDistributionId"))?;
+    crate::constructs::distribution_alarms(&mut alarms, "Media", distribution_id)?;
 
     // processing: the stream into the KeyValueStore, cleanup, transcoding
     let mut processing = new_stack("processing", &env.region, "stream processor, cleanup, auto-transcoding");
@@ -243,7 +264,9 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         &missed,
     )?;
 
-    let mut stacks = vec![data, edge, cdn, processing, schedules];
+    let mut stacks = vec![data, edge];
+    stacks.extend(edge_logs);
+    stacks.extend([cdn, processing, schedules, alarms]);
     for s in &mut stacks {
         crate::constructs::tag(s, &env.tags);
     }

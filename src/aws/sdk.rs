@@ -784,6 +784,7 @@ impl Cloud for AwsCloud {
             "Version": c.and_then(|c| c.version()),
             "CodeSha256": c.and_then(|c| c.code_sha256()),
             "Environment": env,
+            "LoggingConfig": {"LogGroup": c.and_then(|c| c.logging_config()).and_then(|l| l.log_group())},
         });
         Ok(FunctionInfo {
             name: name.to_string(),

@@ -106,7 +106,31 @@ pub struct PodcastSettings {
     pub transcode_schedule: String,
     pub flexible_window_minutes: u32,
     pub tiering_after_days: u32,
+    /// Regions besides us-east-1 where the edge function's log group is created with its
+    /// retention (media review P3); default [`EDGE_LOG_REGIONS`].
+    pub edge_log_regions: Vec<String>,
 }
+
+/// The regions of CloudFront's regional edge caches besides us-east-1, where Lambda@Edge runs
+/// and logs ("Lambda@Edge automatically sends function logs to CloudWatch Logs, creating log
+/// streams in the AWS Regions where the functions are invoked":
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html>;
+/// the region list as Gruntwork's lambda-edge-log-group module keeps it, 2022). A region
+/// CloudFront adds later is one line in `podcast.edge_log_regions`.
+pub const EDGE_LOG_REGIONS: &[&str] = &[
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "sa-east-1",
+];
 
 impl Default for PodcastSettings {
     fn default() -> Self {
@@ -115,6 +139,7 @@ impl Default for PodcastSettings {
             transcode_schedule: "rate(1 hour)".into(),
             flexible_window_minutes: 15,
             tiering_after_days: 0,
+            edge_log_regions: EDGE_LOG_REGIONS.iter().map(|r| r.to_string()).collect(),
         }
     }
 }
@@ -438,7 +463,29 @@ fn podcast_settings(app: &str, raw: Option<raw::RawPodcast>) -> Result<PodcastSe
     if app != "podcast" {
         return Err(("podcast".into(), format!("is a section of the podcast app, not of {app}"), "remove it".into()));
     }
+    let edge_log_regions = match p.edge_log_regions {
+        None => d.edge_log_regions.clone(),
+        Some(list) => {
+            let mut seen: Vec<String> = vec![];
+            for r in list {
+                if r.0 == "us-east-1" || seen.contains(&r.0) {
+                    return Err((
+                        "podcast.edge_log_regions".into(),
+                        format!(
+                            "lists {} {}",
+                            r.0,
+                            if r.0 == "us-east-1" { "(the edge stack's own region)" } else { "twice" }
+                        ),
+                        "list each other region once: the edge stack already holds us-east-1's log group".into(),
+                    ));
+                }
+                seen.push(r.0);
+            }
+            seen
+        }
+    };
     Ok(PodcastSettings {
+        edge_log_regions,
         cleanup_schedule: p.cleanup_schedule.map_or(d.cleanup_schedule, |e| e.0),
         transcode_schedule: p.transcode_schedule.map_or(d.transcode_schedule, |e| e.0),
         flexible_window_minutes: p.flexible_window_minutes.map_or(d.flexible_window_minutes, |m| m.0),

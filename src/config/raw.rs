@@ -60,6 +60,10 @@ pub struct RawPodcast {
     /// Days before media objects move to S3 Intelligent-Tiering.
     #[serde(default)]
     pub tiering_after_days: Option<Bounded<0, 3650>>,
+    /// The regions besides us-east-1 where Lambda@Edge replicas log: each gets the edge log
+    /// group, with its retention, before the distribution can run the function there.
+    #[serde(default)]
+    pub edge_log_regions: Option<Vec<Region>>,
 }
 
 /// `rate(...)`, `cron(...)` or `at(...)`, as EventBridge Scheduler takes them.

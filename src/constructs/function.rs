@@ -188,17 +188,14 @@ impl Function {
             ));
         }
 
-        // Lambda@Edge writes to `/aws/lambda/us-east-1.<name>` in the region that ran it; the
-        // group here holds the us-east-1 ones with a retention
-        let edge_log_name = match (&props.edge, &props.name) {
-            // the function's region (us-east-1) prefixes the name, written as AWS::Region (L07)
-            (Some(_), Some(n)) => Some(format!("/aws/lambda/${{AWS::Region}}.{n}")),
-            _ => None,
-        };
+        // Every function logs to this group, named by CloudFormation. A Lambda@Edge function's
+        // replicas write to a group of the same name in each region that runs them (a custom log
+        // group keeps its name in every region: CloudFront Developer Guide, "Edge function
+        // logs"); a generated name means a re-created stack never meets a group left by the
+        // old one (media review P2). `edge_log_group` makes the other regions' copies.
         let log_group = stack.template.add_with(
             &format!("{id}Logs"),
             &logs::LogGroup {
-                log_group_name: edge_log_name.as_deref().map(Expr::sub),
                 retention_in_days: Some(i64::from(props.log_retention_days).into()),
                 ..Default::default()
             },
@@ -212,11 +209,13 @@ impl Function {
                 ..Attributes::default()
             },
         )?;
-        let mut statements = vec![match &edge_log_name {
-            // replicas log in every region CloudFront runs them in
-            Some(n) => Statement::allow(
+        let mut statements = vec![match &props.edge {
+            // replicas log in every region CloudFront runs them in, to the group of this name
+            Some(_) => Statement::allow(
                 &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                vec![Expr::sub(format!("arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{n}:*"))],
+                vec![Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:${{{id}Logs}}:*"
+                ))],
             ),
             None => Statement::allow(
                 &["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -258,7 +257,7 @@ impl Function {
             timeout: Some(i64::from(props.timeout_s).into()),
             environment,
             dead_letter_config: dead_letters,
-            logging_config: props.edge.is_none().then(|| lambda::function::LoggingConfig {
+            logging_config: Some(lambda::function::LoggingConfig {
                 log_group: Some(log_group.reference()),
                 log_format: Some(lambda::function::LogFormat::Json.into()),
                 ..Default::default()
@@ -267,11 +266,17 @@ impl Function {
         };
         let handle = match props.edge {
             // marks it for the edge rules where the distribution lives in another stack
+            // Retained: CloudFront deletes a replicated function's replicas only hours after the
+            // distribution lets go of it, and Lambda refuses to delete it before (media review
+            // P4; https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html).
+            // Its generated name lets a new stack create a new one beside it.
             Some(event) => stack.template.add_with(
                 id,
                 &function,
                 Attributes {
                     metadata: Some(serde_json::json!({"castform": {"edge": event.as_str()}})),
+                    deletion_policy: Some(DeletionPolicy::Retain),
+                    update_replace_policy: Some(UpdateReplacePolicy::Retain),
                     ..Attributes::default()
                 },
             )?,
@@ -327,6 +332,11 @@ impl Function {
                     version.reference(),
                     &format!("ARN of {id}'s numbered version, for CloudFront"),
                 )?;
+                stack.output(
+                    &format!("{id}LogGroupName"),
+                    log_group.reference(),
+                    &format!("the log group {id}'s replicas write to, in every region"),
+                )?;
                 None
             }
             (Some(version), None) => {
@@ -374,6 +384,44 @@ impl Function {
             None => self.handle.get_att(lambda::Function::ATTR_ARN),
         }
     }
+}
+
+/// A Lambda@Edge function's log group in another region (`name`: its `{id}LogGroupName`
+/// output), with the retention the function's own has, made before the distribution can run
+/// the function there (media review P3): without it the replicas' logs there never expire.
+/// Deleted with its stack, whatever the environment retains: its name is unique to the edge
+/// stack's creation, so a re-created stack gets a new one instead of meeting this.
+pub fn edge_log_group(
+    stack: &mut Stack,
+    id: &str,
+    name: Expr<String>,
+    retention_days: u32,
+) -> Result<Handle, ConstructError> {
+    let handle = stack.template.add_with(
+        id,
+        &logs::LogGroup {
+            log_group_name: Some(name),
+            retention_in_days: Some(i64::from(retention_days).into()),
+            ..Default::default()
+        },
+        Attributes {
+            deletion_policy: Some(DeletionPolicy::Delete),
+            update_replace_policy: Some(UpdateReplacePolicy::Delete),
+            ..Attributes::default()
+        },
+    )?;
+    stack.template.accept(
+        &handle.id,
+        Accepted::Rule("L05"),
+        "a regional copy of an edge function's log group, named after the edge stack's own; retaining it would block the next create of this stack with the same name",
+    )?;
+    stack.template.accept(
+        &handle.id,
+        Accepted::Checkov("CKV_AWS_158"),
+        "CloudWatch Logs encrypts every log group at rest (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer managed key would add KMS charges and a key policy in every region, for logs that hold no secret",
+    )?;
+    stack.output(&format!("{id}Arn"), handle.get_att(logs::LogGroup::ATTR_ARN), "ARN of the edge log group here")?;
+    Ok(handle)
 }
 
 /// The checkov findings every function of castform's has on purpose, each with its reason.
@@ -484,10 +532,10 @@ fn edge_limits(stack: &Stack, what: &str, event: EdgeEvent, props: &FunctionProp
     if !props.publish {
         return fail("is a Lambda@Edge function without a published version".into(), "set publish (rule L03)");
     }
-    if props.name.is_none() {
+    if props.name.is_some() {
         return fail(
-            "is a Lambda@Edge function without a name".into(),
-            "give it a name: its log groups are named after it",
+            "is a Lambda@Edge function with a fixed name".into(),
+            "leave name unset: the function is retained when its stack goes (CloudFront keeps replicas for hours), and a fixed name would block the stack's next create",
         );
     }
     if event.is_viewer() && props.memory_mb > 128 {

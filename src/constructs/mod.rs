@@ -19,11 +19,12 @@ pub use edge::{KeyValueStore, ViewerFunction};
 pub use events::{DeadLetterQueue, ScheduleSpec, Schedules, StartingPosition, StreamConsumer, StreamConsumerProps};
 pub use function::{
     Code, DEFAULT_NODE_RUNTIME, EdgeEvent, Function, FunctionProps, FunctionUrl, FunctionUrlProps, Invocation, UrlAuth,
+    edge_log_group,
 };
 pub use iam::{Role, Statement};
 pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
 pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
-pub use site::{ApiOrigin, EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps};
+pub use site::{ApiOrigin, EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps, distribution_alarms};
 pub use table::{Gsi, KeyType, Table, TableProps};
 
 use crate::template::{Stack, StackError, TemplateError};

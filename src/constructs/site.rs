@@ -6,10 +6,10 @@ use super::ConstructError;
 use super::bucket::Bucket;
 use super::edge::ViewerFunction;
 use super::function::EdgeEvent;
-use crate::cfn::cloudfront;
 use crate::cfn::cloudfront::distribution as d;
 use crate::cfn::cloudfront::origin_access_control as oac;
 use crate::cfn::cloudfront::response_headers_policy as rhp;
+use crate::cfn::{cloudfront, cloudwatch};
 use crate::template::{Accepted, Expr, Handle, Stack};
 use serde_json::json;
 
@@ -325,4 +325,52 @@ impl Site {
     pub fn origin(&self) -> Expr<String> {
         Expr::join("", vec!["https://".into(), self.distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME)])
     }
+}
+
+/// Alarms on a distribution's error rates, in us-east-1 where CloudFront publishes its metrics
+/// (namespace AWS/CloudFront, dimensions DistributionId and Region=Global:
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html>).
+/// 4xx above 10% for 15 minutes: viewers refused at scale (an edge check failing closed); 5xx
+/// above 5% for 10 minutes: the origin or an edge function failing.
+pub fn distribution_alarms(stack: &mut Stack, id: &str, distribution_id: Expr<String>) -> Result<(), ConstructError> {
+    if stack.region != "us-east-1" {
+        return Err(ConstructError::invalid(
+            &format!("alarms of distribution `{id}`"),
+            &format!("are in a stack in {}, where CloudFront publishes no metrics", stack.region),
+            "define them in a stack in us-east-1",
+        ));
+    }
+    for (metric, threshold, periods, what) in [
+        ("4xxErrorRate", 10.0, 3, "viewers refused"),
+        ("5xxErrorRate", 5.0, 2, "errors from the origin or an edge function"),
+    ] {
+        let alarm_id = format!("{id}{}", metric.replace("ErrorRate", "Rate"));
+        stack.template.add(
+            &alarm_id,
+            &cloudwatch::Alarm {
+                alarm_description: Some(
+                    format!(
+                        "{id}: more than {threshold}% of requests answered {} for {} minutes ({what})",
+                        &metric[..3],
+                        periods * 5
+                    )
+                    .into(),
+                ),
+                namespace: Some("AWS/CloudFront".into()),
+                metric_name: Some(metric.into()),
+                dimensions: Some(vec![
+                    cloudwatch::alarm::Dimension::new("DistributionId", distribution_id.clone()),
+                    cloudwatch::alarm::Dimension::new("Region", "Global"),
+                ]),
+                statistic: Some(cloudwatch::alarm::Statistic::Average.into()),
+                period: Some(300.into()),
+                evaluation_periods: Some(periods.into()),
+                threshold: Some(threshold.into()),
+                comparison_operator: Some(cloudwatch::alarm::ComparisonOperator::GreaterThanThreshold.into()),
+                treat_missing_data: Some(cloudwatch::alarm::TreatMissingData::NotBreaching.into()),
+                ..Default::default()
+            },
+        )?;
+    }
+    Ok(())
 }

@@ -461,7 +461,6 @@ fn an_edge_package_over_its_event_limit_is_refused_with_the_numbers() {
     let edge = |event: EdgeEvent| {
         let mut s = Stack::new("podcast-test", "edge", "us-east-1", false, "test");
         let props = FunctionProps {
-            name: Some("podcast-test-viewer".into()),
             publish: true,
             edge: Some(event),
             memory_mb: 128,
@@ -479,7 +478,8 @@ fn an_edge_package_over_its_event_limit_is_refused_with_the_numbers() {
 fn an_asynchronous_function_gets_its_dead_letter_queue_and_a_synchronous_one_says_why_not() {
     let mut s = stack(false);
     let queue = DeadLetterQueue::new(&mut s, "Failed").unwrap();
-    let props = FunctionProps { invocation: Invocation::Asynchronous { dead_letters: queue.arn() }, ..Default::default() };
+    let props =
+        FunctionProps { invocation: Invocation::Asynchronous { dead_letters: queue.arn() }, ..Default::default() };
     Function::new(&mut s, "Scheduled", api_code(), props).unwrap();
     Function::new(
         &mut s,
@@ -504,7 +504,10 @@ fn an_asynchronous_function_gets_its_dead_letter_queue_and_a_synchronous_one_say
     assert!(!skips("Scheduled").iter().any(|s| s.starts_with("CKV_AWS_116")), "{:?}", skips("Scheduled"));
     assert!(r["Served"]["Properties"].get("DeadLetterConfig").is_none());
     let served = skips("Served");
-    assert!(served.iter().any(|s| s.starts_with("CKV_AWS_116 invoked synchronously by its Function URL")), "{served:?}");
+    assert!(
+        served.iter().any(|s| s.starts_with("CKV_AWS_116 invoked synchronously by its Function URL")),
+        "{served:?}"
+    );
     // the queue's SSE is SQS's own, which checkov does not read: said, not hidden
     assert!(serde_json::to_string(&r["Failed"]["Metadata"]).unwrap().contains("SqsManagedSseEnabled"));
 }

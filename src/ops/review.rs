@@ -63,6 +63,22 @@ pub async fn status<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> anyhow
     Ok(Status { stacks, lock, last_deployment: last })
 }
 
+/// What destroy says of a resource its template retains. A Lambda@Edge function cannot be
+/// deleted until CloudFront has removed its replicas, hours after the distribution let go of it
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html>).
+fn retained_note(r: &crate::aws::StackResource, res: &crate::template::Resource, region: &str) -> String {
+    if r.resource_type == "AWS::Lambda::Function"
+        && res.attributes.metadata.as_ref().is_some_and(|m| m["castform"]["edge"].is_string())
+    {
+        format!(
+            "left in place: {} (Lambda@Edge function, DeletionPolicy: Retain): CloudFront removes its replicas hours after the distribution is gone; delete it then with `aws lambda delete-function --region {region} --function-name {}`",
+            r.physical_id, r.physical_id
+        )
+    } else {
+        format!("left in place: {} ({}, DeletionPolicy: Retain)", r.physical_id, r.resource_type)
+    }
+}
+
 /// Empties the buckets castform's stacks created and deletes the stacks in reverse dependency
 /// order; refused where the environment retains data.
 pub async fn destroy<C: Cloud>(
@@ -143,8 +159,20 @@ pub async fn destroy<C: Cloud>(
             if cloud.describe_stack(&s.stack_name).await.map_err(|e| e.to_string())?.is_none() {
                 continue;
             }
+            let resources = cloud.list_stack_resources(&s.stack_name).await.map_err(|e| e.to_string())?;
+            // what the template retains outlives the stack: said, with what to do about it
+            let retained: Vec<String> = resources
+                .iter()
+                .filter(|r| !r.physical_id.is_empty() && r.resource_type != "AWS::Lambda::Version")
+                .filter(|r| !app.adopted.iter().any(|a| a.identifier == r.physical_id))
+                .filter_map(|r| {
+                    let res = s.template.resource(&r.logical_id)?;
+                    (res.attributes.deletion_policy == Some(crate::template::DeletionPolicy::Retain))
+                        .then(|| retained_note(r, res, &s.region))
+                })
+                .collect();
             // autoDeleteObjects, done by the tool: empty every bucket of the stack first
-            for r in cloud.list_stack_resources(&s.stack_name).await.map_err(|e| e.to_string())? {
+            for r in &resources {
                 if r.resource_type == "AWS::S3::Bucket"
                     && !r.physical_id.is_empty()
                     && !app.adopted.iter().any(|a| a.identifier == r.physical_id)
@@ -156,6 +184,9 @@ pub async fn destroy<C: Cloud>(
             }
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             removed.push(s.stack_name.clone());
+            for note in &retained {
+                progress.info(note);
+            }
             // CloudFormation keeps what has DeletionPolicy Retain; castform never deletes what it adopted
             for a in app.adopted.iter().filter(|a| a.stack == s.name) {
                 progress.info(&format!(

@@ -55,6 +55,8 @@ pub struct Stack {
     pub template: Template,
     pub imports: Vec<Import>,
     pub assets: Vec<Asset>,
+    /// Stacks this one is deployed after without importing from them.
+    pub after: Vec<String>,
 }
 
 impl Stack {
@@ -68,6 +70,7 @@ impl Stack {
             template: Template::new(description),
             imports: vec![],
             assets: vec![],
+            after: vec![],
         }
     }
 
@@ -277,12 +280,21 @@ impl App {
                 }
             }
         }
+        for s in &stacks {
+            if let Some(unknown) = s.after.iter().find(|a| !stacks.iter().any(|x| &x.name == *a)) {
+                return Err(StackError::Invalid(format!(
+                    "stack `{}` is deployed after `{unknown}`, which is not a stack of this app",
+                    s.name
+                )));
+            }
+        }
         // Kahn's algorithm, keeping the definition order among ready stacks.
         let mut remaining = stacks;
         let mut ordered: Vec<Stack> = vec![];
         while !remaining.is_empty() {
-            let ready =
-                remaining.iter().position(|s| s.imports.iter().all(|i| ordered.iter().any(|o| o.name == i.stack)));
+            let ready = remaining.iter().position(|s| {
+                s.imports.iter().map(|i| &i.stack).chain(&s.after).all(|d| ordered.iter().any(|o| &o.name == d))
+            });
             match ready {
                 Some(i) => ordered.push(remaining.remove(i)),
                 None => {
@@ -342,10 +354,13 @@ impl App {
         self.stacks.iter().find(|s| s.name == name)
     }
 
-    /// The stacks a stack depends on (those it imports from), sorted.
+    /// The stacks a stack depends on (those it imports from, and those it is deployed after),
+    /// sorted.
     pub fn dependencies(&self, name: &str) -> Vec<String> {
-        let mut deps: Vec<String> =
-            self.stack(name).map(|s| s.imports.iter().map(|i| i.stack.clone()).collect()).unwrap_or_default();
+        let mut deps: Vec<String> = self
+            .stack(name)
+            .map(|s| s.imports.iter().map(|i| i.stack.clone()).chain(s.after.iter().cloned()).collect())
+            .unwrap_or_default();
         deps.sort();
         deps.dedup();
         deps

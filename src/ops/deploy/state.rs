@@ -38,10 +38,12 @@ impl StateStore {
         bucket_name(&self.account, region)
     }
 
-    /// Every state bucket an app needs: the environment's region first, then its stacks' others.
+    /// Every state bucket an app needs: the environment's region first, then the other regions
+    /// whose stacks have code (a stack without assets, such as an edge log group's copy, needs
+    /// no bucket in its region).
     pub fn buckets(&self, app: &crate::template::App) -> Vec<(String, String)> {
         let mut out = vec![(self.region.clone(), self.bucket.clone())];
-        for s in &app.stacks {
+        for s in app.stacks.iter().filter(|s| !s.assets.is_empty()) {
             if !out.iter().any(|(r, _)| *r == s.region) {
                 out.push((s.region.clone(), self.assets_bucket(&s.region)));
             }
