@@ -102,7 +102,23 @@ fn synth_all_writes_every_lunora_template_and_prod_has_the_whole_system() {
     assert_eq!(api_stack["parameters"]["MediaIngestArn"]["output"], "IngestArn");
     assert_eq!(api_stack["depends_on"], serde_json::json!(["data", "media"]));
     let web_stack = manifest["stacks"].as_array().unwrap().iter().find(|s| s["name"] == "web").unwrap();
-    assert_eq!(web_stack["depends_on"], serde_json::json!(["api", "media"]));
+    assert_eq!(web_stack["depends_on"], serde_json::json!(["api", "media", "waf"]));
+    // the rate limit: a web ACL in us-east-1 (CloudFront takes none from another region), on the
+    // distribution, 429 for an address over prod's 600 requests in 5 minutes under /api/
+    let waf = read_json(&prod.join("waf.template.json"));
+    let acl = &waf["Resources"]["ApiRateLimit"]["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    let rate = &acl["Rules"][0]["Statement"]["RateBasedStatement"];
+    assert_eq!((rate["Limit"].as_i64(), rate["EvaluationWindowSec"].as_i64()), (Some(600), Some(300)));
+    assert_eq!(rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"], "/api/");
+    assert_eq!(acl["Rules"][0]["Action"]["Block"]["CustomResponse"]["ResponseCode"], 429);
+    let waf_stack = manifest["stacks"].as_array().unwrap().iter().find(|s| s["name"] == "waf").unwrap();
+    assert_eq!(waf_stack["region"], "us-east-1");
+    let web = read_json(&prod.join("web.template.json"));
+    assert_eq!(
+        web["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["WebACLId"],
+        serde_json::json!({"Ref": "WafApiRateLimitArn"})
+    );
     assert_eq!(api_stack["assets"][0]["key"].as_str().unwrap().len(), "assets/.zip".len() + 64);
 }
 
@@ -134,7 +150,7 @@ fn no_template_holds_an_import_a_literal_region_or_account_or_a_placeholder() {
             }
         }
     }
-    assert_eq!(checked, 15, "lunora: 4 stacks in each of local, staging, prod, 3 in dev");
+    assert_eq!(checked, 18, "lunora: 5 stacks in each of local, staging, prod (waf among them), 3 in dev");
 }
 
 #[test]
@@ -272,8 +288,13 @@ fn cost_says_which_regions_prices_it_uses() {
     let missing = first.split("at us-west-2's prices: data/prices.json has none for ").nth(1).unwrap_or_default();
     assert!(missing.contains("us-east-1") && missing.contains("eu-west-1"), "{first}");
     let out = castform(&["cost", "prod", "--app", "lunora"], &repo());
-    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
-    assert!(first.starts_with("lunora/prod in us-west-2,") && !first.contains("'s prices"), "{first}");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let first = text.lines().next().unwrap_or_default().to_string();
+    // the rate limit's web ACL is in us-east-1; WAF's prices are the same in every region
+    assert!(first.starts_with("lunora/prod in us-east-1 + us-west-2,"), "{first}");
+    for what in ["web ACL", "rules", "requests inspected"] {
+        assert!(text.lines().any(|l| l.starts_with("waf") && l.contains(what)), "{what}: {text}");
+    }
 }
 
 #[test]

@@ -172,7 +172,7 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     // again, nothing changed: no change set, outputs still read, still verified
     let out = emu.castform(&["deploy", "local"], dir.path());
     let stdout = ok(&out);
-    assert!(stdout.contains("(0 of 4 stacks changed)"), "{stdout}");
+    assert!(stdout.contains("(0 of 5 stacks changed)"), "{stdout}");
     let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
     let records = history.as_array().unwrap();
     assert_eq!(records.len(), 2);
@@ -193,6 +193,29 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     assert_eq!(text.matches("deploy   succeeded").count(), 2, "{text}");
     assert_eq!(text.matches(&url).count(), 2, "{text}");
     assert_eq!(text.matches("backup ").count(), 2, "{text}");
+
+    // seed 002's rate limiting: the web ACL in front of the distribution (its own stack in
+    // us-east-1, as CloudFront requires) answers 429 once one address has sent local's
+    // web.rate_limit of 100 requests to /api/ within 60 s; the deploys' health checks and this
+    // test's calls count too, so the block comes a few requests early
+    let waf = emu
+        .aws("us-east-1", &["cloudformation", "describe-stacks", "--stack-name", "lunora-player-local-waf"])
+        .unwrap();
+    assert_eq!(waf["Stacks"][0]["RoleARN"], "arn:aws:iam::000000000000:role/lunora-player-local-cfn-exec");
+    let mut answered = vec![];
+    for _ in 0..110 {
+        let (status, _) = emu.get_url(&site, "/api/health");
+        answered.push(status);
+        if status == 429 {
+            break;
+        }
+    }
+    let blocked = answered.iter().position(|s| *s == 429).unwrap_or_else(|| panic!("never limited: {answered:?}"));
+    assert!(answered[..blocked].iter().all(|s| *s == 200), "{answered:?}");
+    assert!((85..=100).contains(&blocked), "blocked after {blocked} of this loop's requests");
+    // the limit is the API's: the site itself still loads
+    let (status, _) = emu.get_url(&site, "/config.js");
+    assert_eq!(status, 200);
 }
 
 #[test]

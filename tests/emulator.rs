@@ -117,7 +117,7 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     let root = dir.path();
     ok(&emu.castform(&["bootstrap", "local"], root));
     let first = ok(&emu.castform(&["deploy", "local"], root));
-    assert!(first.contains("(4 of 4 stacks changed)"), "{first}");
+    assert!(first.contains("(5 of 5 stacks changed)"), "{first}");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let c = rt.block_on(AwsCloud::with_static_credentials("us-west-2", &emu.endpoint(), "test", "test"));
 
@@ -169,7 +169,7 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     );
     // an unchanged redeploy makes no change set
     let again = ok(&emu.castform(&["deploy", "local"], root));
-    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+    assert!(again.contains("(0 of 5 stacks changed)"), "{again}");
 
     // on air: the flow, then the channel
     emu.aws("us-west-2", &["mediaconnect", "start-flow", "--flow-arn", flow_arn]).unwrap();
@@ -249,7 +249,7 @@ fn lunora_local_deploys_the_whole_pipeline_guards_a_live_channel_caches_until_in
     // the stack is back on its old template: castform sees nothing to do
     std::fs::write(&env_file, &yaml).unwrap();
     let again = ok(&emu.castform(&["deploy", "local"], root));
-    assert!(again.contains("(0 of 4 stacks changed)"), "{again}");
+    assert!(again.contains("(0 of 5 stacks changed)"), "{again}");
 
     // the CDN serves its cached copy until an invalidation completes (AWS: edges keep objects
     // for their TTL; an invalidation removes them once its status is Completed)

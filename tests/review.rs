@@ -159,7 +159,10 @@ fn cost_prod_for_100_hours_reproduces_the_seeds_unit_figures() {
     assert_eq!(line("flow running all month"), 115.20, "seed 002: $115.20 for the flow");
     assert_eq!(line("channels the API starts on demand, 100 hours"), 42.12, "seed 002: $42.12 per 100 hours");
     assert_eq!(line("primary HLS channel running all month"), 303.26, "720 h at the seed's own hourly rate");
-    assert_eq!(e["total"].as_f64().unwrap(), 504.76);
+    // and the rate limit's web ACL: $5 + one rule at $1 + 5 million requests at $0.60 per million
+    assert_eq!(line("web ACL"), 5.0);
+    assert_eq!(line("requests inspected"), 3.0);
+    assert_eq!(e["total"].as_f64().unwrap(), 513.76);
     let dev: Value = serde_json::from_str(&ok(&castform(&["cost", "dev", "--json"]))).unwrap();
     assert!(dev["total"].as_f64().unwrap() < 50.0, "no media pipeline in dev");
     let out = castform(&["cost", "prod", "--hours", "900"]);

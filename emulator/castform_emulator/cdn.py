@@ -24,6 +24,7 @@ What it models:
   - Custom origins: a Lambda Function URL or MediaPackage endpoint of this emulator (proxied on
     loopback); any other host is answered 502 and never contacted.
   - Response headers policies' security headers; X-Cache, Age and Via headers.
+  - AWS WAF: the web ACL of WebACLId, before the cache (waf.py: rate-based rules).
   - CloudFront Functions on viewer requests: the LIVE stage, run by node (cffunction.mjs) with
     AWS's event and the associated KeyValueStore; a response it returns goes to the viewer,
     a request goes on with its new uri; a function that fails answers 503.
@@ -138,6 +139,12 @@ def serve_distribution(request, label, path="", server=None, **_kw):
     if not config.get("Enabled"):
         return _error(403, "DistributionDisabled", "The distribution is disabled.")
     path = "/" + path
+    if config.get("WebACLId"):
+        from castform_emulator import waf
+
+        blocked = waf.evaluate(acct_id, config["WebACLId"], request.remote_addr or "127.0.0.1", path)
+        if blocked is not None:
+            return _error(blocked[0], "RequestBlocked", f"The request was blocked by AWS WAF: {blocked[1]}.")
     if path == "/" and config.get("DefaultRootObject"):
         path = "/" + config["DefaultRootObject"]
     behavior = _behavior(config, path)

@@ -99,6 +99,12 @@ def mediaconvert():
     return _service("mediaconvert", OVERRIDES, fallback_to_moto=False)
 
 
+@aws_provider(api="wafv2")
+def wafv2():
+    # web ACLs are moto's; cdn.py enforces their rate-based rules on distributions
+    return _service("wafv2", {})
+
+
 @aws_provider(api="cloudcontrol")
 def cloudcontrol():
     from castform_emulator.cloudcontrol import OVERRIDES

@@ -12,8 +12,8 @@ use crate::config::Environment;
 use crate::constructs::table::read_write;
 use crate::constructs::{
     ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel,
-    HlsChannelProps, Invocation, KeyType, Rung, Site, SiteProps, SrtFlow, SrtFlowProps, Statement, Table, TableProps,
-    UrlAuth, UserPool, UserPoolProps,
+    HlsChannelProps, Invocation, KeyType, RateLimit, RateLimitProps, Rung, Site, SiteProps, SrtFlow, SrtFlowProps,
+    Statement, Table, TableProps, UrlAuth, UserPool, UserPoolProps,
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;
@@ -173,6 +173,27 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     )?;
     let api_out = |output: &str| OutputRef { stack: "api".into(), output: output.into() };
 
+    // waf: the API's rate limit, a web ACL CloudFront takes only from us-east-1 (seed 002 asks
+    // for rate limiting; media review L7)
+    let waf = match (env.web.cdn, env.web.rate_limit) {
+        (true, Some(limit)) => {
+            let mut waf = Stack::new(
+                &env.prefix,
+                "waf",
+                "us-east-1",
+                env.retain_data,
+                "Lunora Player waf: the API's rate limit on the distribution (castform)",
+            );
+            RateLimit::new(
+                &mut waf,
+                "ApiRateLimit",
+                RateLimitProps { requests: limit.requests, window_s: limit.window_s, path_prefix: "/api/".into() },
+            )?;
+            Some(waf)
+        }
+        _ => None,
+    };
+
     // web
     let mut web = new_stack("web", "the site");
     let (site_bucket, site_url) = if env.web.cdn {
@@ -194,7 +215,11 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             path_pattern: "/api/*".into(),
         });
         let domain = env.web.domain.clone().zip(env.web.certificate_arn.clone());
-        Site::new(&mut web, "Site", SiteProps { extra_origin, api_origin, domain, ..SiteProps::default() })?;
+        let web_acl = match &waf {
+            Some(_) => Some(web.import(&OutputRef { stack: "waf".into(), output: "ApiRateLimitArn".into() })?),
+            None => None,
+        };
+        Site::new(&mut web, "Site", SiteProps { extra_origin, api_origin, domain, web_acl, ..SiteProps::default() })?;
         (
             OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
             Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
@@ -208,6 +233,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     let mut stacks = vec![data];
     stacks.extend(media);
     stacks.push(api);
+    stacks.extend(waf);
     stacks.push(web);
     // the API's media permissions go by these tags (media review L8), so every resource carries
     // them in its template rather than relying on CloudFormation's stack-tag propagation

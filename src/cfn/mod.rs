@@ -21,6 +21,7 @@ pub mod scheduler;
 pub mod secretsmanager;
 pub mod sqs;
 pub mod ssm;
+pub mod wafv2;
 
 /// Every resource type with a vendored registry schema, as `(type name, schema file)`.
 pub const SCHEMAS: &[(&str, &str)] = &[
@@ -62,6 +63,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("AWS::SecretsManager::Secret", "aws-secretsmanager-secret.json"),
     ("AWS::SQS::Queue", "aws-sqs-queue.json"),
     ("AWS::SSM::Parameter", "aws-ssm-parameter.json"),
+    ("AWS::WAFv2::WebACL", "aws-wafv2-webacl.json"),
 ];
 
 /// The shape of a type's `Tags` property, for tagging every taggable resource (rule L22).
@@ -105,6 +107,7 @@ pub fn tag_shape(type_name: &str) -> TagShape {
         "AWS::SecretsManager::Secret" => TagShape::List,
         "AWS::SQS::Queue" => TagShape::List,
         "AWS::SSM::Parameter" => TagShape::Map,
+        "AWS::WAFv2::WebACL" => TagShape::List,
         _ => TagShape::None,
     }
 }
@@ -156,6 +159,7 @@ pub fn schema_text(type_name: &str) -> Option<&'static str> {
         "AWS::SecretsManager::Secret" => Some(include_str!("../../schemas/aws-secretsmanager-secret.json")),
         "AWS::SQS::Queue" => Some(include_str!("../../schemas/aws-sqs-queue.json")),
         "AWS::SSM::Parameter" => Some(include_str!("../../schemas/aws-ssm-parameter.json")),
+        "AWS::WAFv2::WebACL" => Some(include_str!("../../schemas/aws-wafv2-webacl.json")),
         _ => None,
     }
 }

@@ -97,6 +97,15 @@ pub struct WebSettings {
     pub site: PathBuf,
     pub domain: Option<String>,
     pub certificate_arn: Option<String>,
+    /// An AWS WAF web ACL on the distribution limiting each IP address's requests to the API.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// At most `requests` from one IP address in `window_s` seconds on the API's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window_s: u32,
 }
 
 /// The podcast app's schedules and storage (seed 004).
@@ -321,6 +330,13 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         ));
     }
     let web = raw.web;
+    if web.as_ref().is_some_and(|w| w.rate_limit.is_some() && !w.cdn) {
+        return Err(at(
+            "web.rate_limit",
+            "is set, but web.cdn is false: the limit is a web ACL on the distribution".into(),
+            "set web.cdn: true, or remove web.rate_limit",
+        ));
+    }
     let has_site = web.is_some() || lunora;
     let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
     if has_site && !root.join(&site).is_dir() {
@@ -390,7 +406,16 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
             input_max_mbps,
         },
-        web: WebSettings { cdn: has_site && web.as_ref().is_none_or(|w| w.cdn), site, domain, certificate_arn },
+        web: WebSettings {
+            cdn: has_site && web.as_ref().is_none_or(|w| w.cdn),
+            site,
+            domain,
+            certificate_arn,
+            rate_limit: web
+                .as_ref()
+                .and_then(|w| w.rate_limit.as_ref())
+                .map(|r| RateLimit { requests: r.requests.0, window_s: r.window_s.map_or(300, |w| w.0) }),
+        },
         podcast: podcast_settings(app, raw.podcast).map_err(|(k, m, h)| at(&k, m, &h))?,
         adopt: adoptions(text, file, &raw.adopt)?,
     })

@@ -148,6 +148,37 @@ pub struct RawWeb {
     pub domain: Option<String>,
     #[serde(default)]
     pub certificate_arn: Option<String>,
+    /// An AWS WAF rate-based rule on the API's path of the distribution.
+    #[serde(default)]
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+/// `web.rate_limit`: at most `requests` from one IP address in `window_s` seconds under `/api/*`.
+/// AWS WAF takes a limit of 10 to 2,000,000,000 and a window of 60, 120, 300 or 600 seconds
+/// (AWS::WAFv2::WebACL's registry schema, RateLimit and EvaluationWindowSec).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub requests: Bounded<10, 2_000_000_000>,
+    #[serde(default)]
+    pub window_s: Option<EvaluationWindow>,
+}
+
+/// 60, 120, 300 or 600 seconds: the windows AWS WAF's rate-based rules offer.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluationWindow(pub u32);
+
+impl<'de> Deserialize<'de> for EvaluationWindow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if ![60, 120, 300, 600].contains(&v) {
+            return Err(fail(
+                format!("is {v}, expected 60, 120, 300 or 600"),
+                "use one of AWS WAF's evaluation windows",
+            ));
+        }
+        Ok(Self(v as u32))
+    }
 }
 
 fn yes() -> bool {

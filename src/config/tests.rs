@@ -158,3 +158,23 @@ fn adopt_lines_are_read_with_their_place_and_bad_keys_are_refused_at_their_line(
         assert!(err.contains("environments/lunora/test.yaml:16:3") && err.contains(why), "{bad}: {err}");
     }
 }
+
+#[test]
+fn a_rate_limit_takes_aws_wafs_bounds_and_needs_the_cdn() {
+    let with =
+        |limit: &str| GOOD.replace("web:\n  cdn: true\n", &format!("web:\n  cdn: true\n  rate_limit: {limit}\n"));
+    let e = parse_str(&with("{ requests: 600 }")).unwrap();
+    assert_eq!(e.web.rate_limit, Some(RateLimit { requests: 600, window_s: 300 }), "the window defaults to 5 minutes");
+    let e = parse_str(&with("{ requests: 100, window_s: 60 }")).unwrap();
+    assert_eq!(e.web.rate_limit, Some(RateLimit { requests: 100, window_s: 60 }));
+    // AWS::WAFv2::WebACL's schema: a limit of at least 10, a window of 60, 120, 300 or 600 s
+    let e = parse_str(&with("{ requests: 5 }")).unwrap_err();
+    assert!(e.key.contains("rate_limit") && e.message.contains("expected 10..=2000000000"), "{e:?}");
+    let e = parse_str(&with("{ requests: 600, window_s: 90 }")).unwrap_err();
+    assert!(e.message.contains("expected 60, 120, 300 or 600"), "{e:?}");
+    let e = parse_str(&with("{ requests: 600, burst: 3 }")).unwrap_err();
+    assert_eq!(e.key, "web.rate_limit.burst", "unknown keys are refused: {e:?}");
+    let e = parse_str(&with("{ requests: 600 }").replace("cdn: true", "cdn: false")).unwrap_err();
+    assert_eq!(e.key, "web.rate_limit");
+    assert!(e.help.contains("web.cdn: true"), "{e:?}");
+}

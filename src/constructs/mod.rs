@@ -10,6 +10,7 @@ pub mod media;
 pub mod realtime;
 pub mod site;
 pub mod table;
+pub mod waf;
 
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ pub use media::{HlsChannel, HlsChannelProps, Rung, SrtFlow, SrtFlowProps};
 pub use realtime::{UserPool, UserPoolProps, WebSocketApi, WebSocketApiProps};
 pub use site::{ApiOrigin, EdgeAssociation, ExtraOrigin, FunctionBehavior, Site, SiteProps, distribution_alarms};
 pub use table::{Gsi, KeyType, Table, TableProps};
+pub use waf::{RateLimit, RateLimitProps};
 
 use crate::template::{Stack, StackError, TemplateError};
 use indexmap::IndexMap;

@@ -511,3 +511,29 @@ fn an_asynchronous_function_gets_its_dead_letter_queue_and_a_synchronous_one_say
     // the queue's SSE is SQS's own, which checkov does not read: said, not hidden
     assert!(serde_json::to_string(&r["Failed"]["Metadata"]).unwrap().contains("SqsManagedSseEnabled"));
 }
+
+#[test]
+fn a_rate_limit_is_a_cloudfront_web_acl_in_us_east_1_within_wafs_bounds() {
+    let mut east = Stack::new("lunora-test", "waf", "us-east-1", false, "test");
+    let limit =
+        RateLimit::new(&mut east, "ApiRateLimit", RateLimitProps { requests: 100, window_s: 60, ..Default::default() })
+            .unwrap();
+    assert_eq!(limit.arn(), Expr::get_att("ApiRateLimit", "Arn"));
+    let (_, acl) = of_type(&east, "AWS::WAFv2::WebACL")[0];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    assert_eq!(acl["DefaultAction"], json!({"Allow": {}}));
+    let rule = &acl["Rules"][0];
+    assert_eq!(rule["Statement"]["RateBasedStatement"]["AggregateKeyType"], "IP");
+    assert_eq!(rule["Statement"]["RateBasedStatement"]["Limit"], 100);
+    assert_eq!(
+        rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]["ByteMatchStatement"]["PositionalConstraint"],
+        "STARTS_WITH"
+    );
+    let mut west = stack(false);
+    let e = RateLimit::new(&mut west, "L", RateLimitProps::default()).unwrap_err().to_string();
+    assert!(e.contains("in a stack in us-west-2"), "{e}");
+    for (requests, window_s) in [(9, 300), (100, 90)] {
+        let mut s = Stack::new("lunora-test", "waf", "us-east-1", false, "test");
+        assert!(RateLimit::new(&mut s, "L", RateLimitProps { requests, window_s, ..Default::default() }).is_err());
+    }
+}

@@ -24,6 +24,8 @@ pub struct Usage {
     pub table_storage_gb: f64,
     pub cdn_transfer_gb: f64,
     pub site_storage_gb: f64,
+    /// Viewer requests a distribution's web ACL inspects in a month (every one, blocked or not).
+    pub cdn_requests: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +126,12 @@ pub fn estimate(app: &App, hours: Option<f64>) -> Estimate {
                     line(&s.name, id, "transfer to viewers", u.cdn_transfer_gb, "cloudfront_transfer_gb")
                 }
                 "AWS::S3::Bucket" => line(&s.name, id, "storage", u.site_storage_gb, "s3_storage_gb"),
+                "AWS::WAFv2::WebACL" => {
+                    let rules = r["Properties"]["Rules"].as_array().map_or(0, |r| r.len()) as f64;
+                    line(&s.name, id, "web ACL", 1.0, "waf_web_acl_month");
+                    line(&s.name, id, "rules", rules, "waf_rule_month");
+                    line(&s.name, id, "requests inspected", u.cdn_requests, "waf_request");
+                }
                 _ => {}
             }
         }

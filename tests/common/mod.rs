@@ -65,7 +65,7 @@ impl Emulator {
             .env("LOCALSTACK_HOST", format!("localhost.localstack.cloud:{port}"))
             .env("API_ENDPOINT", "http://127.0.0.1:9/v1")
             .env("ANALYTICS_API", "http://127.0.0.1:9/v1")
-            .env("SERVICES", "cloudformation,s3,lambda,iam,sts,logs,sqs,ssm,secretsmanager,scheduler,cloudwatch,events,kms,dynamodb,dynamodbstreams,medialive,mediaconnect,mediapackage,mediaconvert,cloudfront,cloudfront-keyvaluestore,cognito-idp,apigatewayv2,cloudcontrol")
+            .env("SERVICES", "cloudformation,s3,lambda,iam,sts,logs,sqs,ssm,secretsmanager,scheduler,cloudwatch,events,kms,dynamodb,dynamodbstreams,medialive,mediaconnect,mediapackage,mediaconvert,cloudfront,cloudfront-keyvaluestore,cognito-idp,apigatewayv2,cloudcontrol,wafv2")
             .env("PROVIDER_OVERRIDE_DYNAMODB", "moto")
             .env("PROVIDER_OVERRIDE_DYNAMODBSTREAMS", "moto")
             .env("LAMBDA_RUNTIME_EXECUTOR", "hostnode")

@@ -52,6 +52,7 @@ pub const TYPES: &[&str] = &[
     "AWS::SecretsManager::Secret",
     "AWS::SQS::Queue",
     "AWS::SSM::Parameter",
+    "AWS::WAFv2::WebACL",
 ];
 
 /// `AWS::Lambda::Function` -> `aws-lambda-function.json`

@@ -24,6 +24,7 @@ PROVIDERS = {
     "AWS::ApiGatewayV2::Route": ("identity", "RouteProvider"),
     "AWS::ApiGatewayV2::Authorizer": ("identity", "AuthorizerProvider"),
     "AWS::ApiGatewayV2::Stage": ("identity", "StageProvider"),
+    "AWS::WAFv2::WebACL": ("waf", "WebAclProvider"),
 }
 
 
