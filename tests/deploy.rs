@@ -110,6 +110,47 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     assert_eq!(status, 400, "{answer}");
     let (status, answer) = emu.call_url("POST", &url, "/api/destinations", Some(body));
     assert_eq!(status, 400, "an IAM-signed write at the URL needs no operator token: {answer}");
+    // the dashboard's own sign-in (assets/lunora-site/app.js, run by node as the page runs it):
+    // an administrator creates the operator with a temporary password, the first sign-in must
+    // choose a new one, then a write through the distribution is accepted, and a bad one is
+    // answered by the API's validation
+    let (operator, temporary) = ("dashboard@example.com", "Temp0rary!Passw0rd");
+    emu.aws(
+        "us-west-2",
+        &[
+            "cognito-idp",
+            "admin-create-user",
+            "--user-pool-id",
+            &pool,
+            "--username",
+            operator,
+            "--temporary-password",
+            temporary,
+            "--message-action",
+            "SUPPRESS",
+        ],
+    )
+    .unwrap();
+    let port = emu.endpoint().rsplit(':').next().unwrap().to_string();
+    let page = std::process::Command::new("node")
+        .arg(common::repo().join("tests/fixtures/site/dashboard-sign-in.mjs"))
+        .env("EMU_PORT", &port)
+        .env("SITE_URL", &site)
+        .env("APP_JS", dir.path().join("assets/lunora-site/app.js"))
+        .env("EMAIL", operator)
+        .env("PASSWORD", temporary)
+        .env("NEW_PASSWORD", "N3w!Operator-Passw0rd")
+        .output()
+        .unwrap();
+    assert!(page.status.success(), "{}", String::from_utf8_lossy(&page.stderr));
+    let r: Value = serde_json::from_slice(&page.stdout).unwrap();
+    assert_eq!(r["operatorsClientId"], client_id.as_str(), "config.js names the operators' app client");
+    assert_eq!(r["unsignedWrite"], "sign in first");
+    assert!(r["firstSignIn"].as_str().unwrap().contains("choose a new password"), "{r}");
+    assert_eq!(r["signedIn"], true, "{r}");
+    assert_eq!(r["added"]["status"], 201, "{r}");
+    assert_eq!(r["invalid"]["status"], 400, "{r}");
+    assert_eq!(r["listed"]["count"], 1, "{r}");
     // config.js in the site bucket names the site itself as the API's address
     let (rt, c) = cloud(&emu);
     let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();

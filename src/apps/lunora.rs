@@ -268,6 +268,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                 },
             ),
             ("site_url".into(), site_url.clone().map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
+            ("operators_client_id".into(), FileValue::Output(api_out("OperatorsClientId"))),
             ("deployment_id".into(), FileValue::DeploymentId),
         ],
     });
