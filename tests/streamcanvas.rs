@@ -64,6 +64,12 @@ fn streamcanvas_deploys_every_resource_writes_its_env_file_rolls_back_and_is_des
     let api = emu.aws("us-east-1", &["apigatewayv2", "get-api", "--api-id", api_id]).unwrap();
     assert_eq!(api["ProtocolType"], "WEBSOCKET");
     assert!(outputs["realtime"]["SocketUrl"].as_str().unwrap().starts_with(&format!("wss://{api_id}.execute-api.")));
+    // every route is throttled at the stage (media review S2; the emulator keeps the setting,
+    // API Gateway enforces it)
+    let stage =
+        emu.aws("us-east-1", &["apigatewayv2", "get-stage", "--api-id", api_id, "--stage-name", "local"]).unwrap();
+    assert_eq!(stage["DefaultRouteSettings"]["ThrottlingBurstLimit"], 200, "{stage}");
+    assert_eq!(stage["DefaultRouteSettings"]["ThrottlingRateLimit"], 100.0, "{stage}");
     let routes = emu.aws("us-east-1", &["apigatewayv2", "get-routes", "--api-id", api_id]).unwrap();
     let mut keys: Vec<&str> =
         routes["Items"].as_array().unwrap().iter().map(|r| r["RouteKey"].as_str().unwrap()).collect();

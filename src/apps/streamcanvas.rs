@@ -93,6 +93,9 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             stage: env.name.clone(),
             handler_name: format!("{handler_name}:live"),
             authorizer_name: Some(format!("{authorizer_name}:live")),
+            // every message of every client counts: signalling and state updates of a few
+            // hundred live sessions, well under the account's 10,000 per second
+            throttle: (200, 100),
         },
     )?;
 

@@ -97,6 +97,11 @@ pub struct WebSocketApiProps {
     /// "We recommend that you configure an authorizer for the $connect route"
     /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html).
     pub authorizer_name: Option<String>,
+    /// The stage's throttle for every route: (burst, requests per second). API Gateway answers a
+    /// message over it with 429 (media review S2; seed 003 asks for rate limiting). The account's
+    /// own limit (10,000 per second) is the only one without it
+    /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html>).
+    pub throttle: (u32, u32),
 }
 
 /// A WebSocket API with a Lambda proxy integration, its routes and an auto-deployed stage.
@@ -112,6 +117,16 @@ impl WebSocketApi {
                 &format!("WebSocket API `{id}`"),
                 "has no routes",
                 "add $connect, $disconnect and the actions",
+            ));
+        }
+        if props.throttle.0 == 0 || props.throttle.1 == 0 {
+            return Err(ConstructError::invalid(
+                &format!("WebSocket API `{id}`"),
+                &format!(
+                    "has a throttle of burst {} at {} per second, which refuses every message",
+                    props.throttle.0, props.throttle.1
+                ),
+                "set both above 0",
             ));
         }
         let api = stack.template.add(
@@ -166,6 +181,11 @@ impl WebSocketApi {
             &format!("{id}Stage"),
             &apigatewayv2::Stage {
                 auto_deploy: Some(true.into()),
+                default_route_settings: Some(apigatewayv2::stage::RouteSettings {
+                    throttling_burst_limit: Some(i64::from(props.throttle.0).into()),
+                    throttling_rate_limit: Some(f64::from(props.throttle.1).into()),
+                    ..Default::default()
+                }),
                 ..apigatewayv2::Stage::new(api.reference(), props.stage.as_str())
             },
             Attributes { depends_on: route_ids, ..Attributes::default() },

@@ -393,9 +393,12 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
             stage: "prod".into(),
             handler_name: "lunora-test-ws-handler".into(),
             authorizer_name: None,
+            throttle: (100, 50),
         },
     )
     .unwrap();
+    let stage = &s.template.resource("SocketStage").unwrap().properties;
+    assert_eq!(stage["DefaultRouteSettings"], json!({"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50.0}));
     let api = &s.template.resource("Socket").unwrap().properties;
     assert_eq!(
         (api["ProtocolType"].as_str(), api["RouteSelectionExpression"].as_str()),
