@@ -150,7 +150,8 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
     assert_eq!(r["signedIn"], true, "{r}");
     assert_eq!(r["added"]["status"], 201, "{r}");
     assert_eq!(r["invalid"]["status"], 400, "{r}");
-    assert_eq!(r["listed"]["count"], 1, "{r}");
+    assert_eq!(r["addedChunked"]["status"], 201, "a chunked upload reaches the API whole: {r}");
+    assert_eq!(r["listed"]["count"], 2, "{r}");
     // config.js in the site bucket names the site itself as the API's address
     let (rt, c) = cloud(&emu);
     let bucket = outputs["web"]["SiteBucketName"].as_str().unwrap();

@@ -374,9 +374,11 @@ def _to_function_url(acct_id, d, origin, behavior, domain, path, request):
     headers = {}
     if request is not None and behavior.get("OriginRequestPolicyId") == ALL_VIEWER_EXCEPT_HOST:
         # CloudFront's own signature replaces the viewer's (Authorization, X-Amz-Date, the
-        # payload hash it signs with, a session token)
+        # payload hash it signs with, a session token); hop-by-hop headers stay with the viewer's
+        # connection (RFC 9110 7.6.1): a chunked upload reaches the origin with its length
         skip = {"host", "authorization", "content-length", "connection", "x-forwarded-for", "x-forwarded-proto",
-                "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"}
+                "x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "transfer-encoding", "keep-alive",
+                "te", "trailer", "upgrade", "proxy-connection"}
         headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
     elif request is not None and request.headers.get("Content-Type"):
         headers["Content-Type"] = request.headers["Content-Type"]
