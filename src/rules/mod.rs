@@ -218,39 +218,29 @@ pub fn check(target: &Target) -> Vec<Finding> {
             }
         }
     }
-    // a suppression without a reason is itself an error
+    // a suppression without a reason is itself an error; checkov's skips are read from the same
+    // Metadata and must say why as ours do: (list, its id key, its reason key, what it is)
+    const ACCEPTED: [(&str, &str, &str, &str, &str); 2] = [
+        ("castform", "suppress", "rule", "reason", "suppresses"),
+        ("checkov", "skip", "id", "comment", "skips checkov's"),
+    ];
     for (id, _, _) in target.resources() {
         let res = target.resource(id).unwrap();
-        for s in res["Metadata"]["castform"]["suppress"].as_array().into_iter().flatten() {
-            let reason = s["reason"].as_str().unwrap_or("").trim();
-            if reason.is_empty() {
-                out.push(Finding {
-                    rule: "L00",
-                    severity: Severity::Error,
-                    stack: target.stack.clone(),
-                    logical_id: id.to_string(),
-                    resource_type: res["Type"].as_str().unwrap_or("-").to_string(),
-                    message: format!("suppresses {} without a reason", s["rule"].as_str().unwrap_or("a rule")),
-                    fix: "state why in Metadata.castform.suppress[].reason, or remove the suppression".into(),
-                    suppressed: None,
-                    line: None,
-                });
-            }
-        }
-        // checkov's skips are read from the same Metadata: each says why, like ours
-        for s in res["Metadata"]["checkov"]["skip"].as_array().into_iter().flatten() {
-            if s["comment"].as_str().unwrap_or("").trim().is_empty() {
-                out.push(Finding {
-                    rule: "L00",
-                    severity: Severity::Error,
-                    stack: target.stack.clone(),
-                    logical_id: id.to_string(),
-                    resource_type: res["Type"].as_str().unwrap_or("-").to_string(),
-                    message: format!("skips checkov's {} without a reason", s["id"].as_str().unwrap_or("check")),
-                    fix: "state why in Metadata.checkov.skip[].comment, or remove the skip".into(),
-                    suppressed: None,
-                    line: None,
-                });
+        for (tool, list, key, why, verb) in ACCEPTED {
+            for s in res["Metadata"][tool][list].as_array().into_iter().flatten() {
+                if s[why].as_str().unwrap_or("").trim().is_empty() {
+                    out.push(Finding {
+                        rule: "L00",
+                        severity: Severity::Error,
+                        stack: target.stack.clone(),
+                        logical_id: id.to_string(),
+                        resource_type: res["Type"].as_str().unwrap_or("-").to_string(),
+                        message: format!("{verb} {} without a reason", s[key].as_str().unwrap_or("a check")),
+                        fix: format!("state why in Metadata.{tool}.{list}[].{why}, or remove it"),
+                        suppressed: None,
+                        line: None,
+                    });
+                }
             }
         }
     }
