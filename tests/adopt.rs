@@ -489,8 +489,19 @@ fn lunora_adopts_the_seeds_flow_api_function_and_distribution() {
         aws(&["lambda", "get-function-configuration", "--function-name", function]).unwrap()["FunctionName"],
         function
     );
-    assert_eq!(
-        aws(&["cloudfront", "get-distribution", "--id", &dist_id]).unwrap()["Distribution"]["DomainName"],
-        domain
-    );
+    let kept = aws(&["cloudfront", "get-distribution", "--id", &dist_id]).unwrap();
+    assert_eq!(kept["Distribution"]["DomainName"], domain);
+    // and what the distribution still uses, which CloudFront refuses to delete while it does
+    // (OriginAccessControlInUse): kept, and said
+    let oacs: Vec<String> = kept["Distribution"]["DistributionConfig"]["Origins"]["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["OriginAccessControlId"].as_str().filter(|id| !id.is_empty()).map(str::to_string))
+        .collect();
+    assert!(!oacs.is_empty(), "{kept}");
+    for id in &oacs {
+        assert!(aws(&["cloudfront", "get-origin-access-control", "--id", id]).is_ok(), "{id} kept");
+        assert!(gone.contains(&format!("left in place: {id}")), "{id}: {gone}");
+    }
 }

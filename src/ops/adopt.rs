@@ -168,6 +168,7 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
             at: a.at.clone(),
         });
     }
+    keep_what_adopted_distributions_use(app);
     let adopted: Vec<(String, String)> = app.adopted.iter().map(|a| (a.stack.clone(), a.logical_id.clone())).collect();
     for stack in &mut app.stacks {
         for (id, resource) in stack.template.resources.iter_mut() {
@@ -180,6 +181,62 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// CloudFront refuses to delete what a distribution still uses: an origin access control
+/// (`OriginAccessControlInUse`), a response headers or cache policy (`...PolicyInUse`), a
+/// function (`FunctionInUse`), and a KeyValueStore associated with such a function
+/// (CloudFront API Reference, the errors of DeleteOriginAccessControl, DeleteResponseHeadersPolicy,
+/// DeleteCachePolicy, DeleteFunction, DeleteKeyValueStore). An adopted distribution outlives its
+/// stack, so whatever of the stack it uses must too, or `destroy` would end DELETE_FAILED.
+const USED_BY_A_DISTRIBUTION: &[&str] = &[
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::OriginRequestPolicy",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::KeyValueStore",
+];
+
+/// Retains, beside each adopted distribution, the resources of its stack it uses (directly, or
+/// through a function it runs), marking each with the distribution it is kept for.
+fn keep_what_adopted_distributions_use(app: &mut App) {
+    let distributions: Vec<(String, String, String)> = app
+        .adopted
+        .iter()
+        .filter(|a| a.resource_type == "AWS::CloudFront::Distribution")
+        .map(|a| (a.stack.clone(), a.logical_id.clone(), a.identifier.clone()))
+        .collect();
+    for (stack_name, logical_id, identifier) in distributions {
+        let Some(stack) = app.stacks.iter_mut().find(|s| s.name == stack_name) else { continue };
+        let mut pending = vec![logical_id];
+        let mut seen: Vec<String> = vec![];
+        while let Some(id) = pending.pop() {
+            let Some(resource) = stack.template.resources.iter().find(|(l, _)| l.as_str() == id).map(|(_, r)| r) else {
+                continue;
+            };
+            let mut found = vec![];
+            references(&resource.properties, &mut found);
+            for r in found {
+                if seen.contains(&r) {
+                    continue;
+                }
+                seen.push(r.clone());
+                let Some((_, used)) = stack.template.resources.iter_mut().find(|(l, _)| l.as_str() == r) else {
+                    continue;
+                };
+                if !USED_BY_A_DISTRIBUTION.contains(&used.type_name.as_str()) {
+                    continue;
+                }
+                used.attributes.deletion_policy = Some(DeletionPolicy::Retain);
+                used.attributes.update_replace_policy = Some(UpdateReplacePolicy::Retain);
+                let mut metadata = used.attributes.metadata.take().unwrap_or_else(|| serde_json::json!({}));
+                metadata["castform"]["kept_for"] = Value::String(identifier.clone());
+                used.attributes.metadata = Some(metadata);
+                pending.push(r);
+            }
+        }
+    }
 }
 
 /// The type's single primary identifier property (`FlowArn`, `Id`), what an import names it by.
