@@ -595,6 +595,23 @@ fn a_deploy_whose_api_fails_its_health_check_is_restored_to_the_old_code() {
     assert!(history[1]["error"].as_str().unwrap().contains("verification failed"));
     // the lock was released
     assert!(rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().is_none());
+
+    // the same broken code as a first deploy: the restore deletes every stack the run made, and
+    // the site bucket it had filled is emptied first, as S3 deletes only an empty bucket (the
+    // emulator refuses a full one, as AWS does: without that, the web stack ends DELETE_FAILED)
+    ok(&emu.castform(&["destroy", "local", "--yes"], dir.path()));
+    let out = emu.castform(&["deploy", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("stack lunora-player-local-web (deleted: it did not exist before)"), "{stderr}");
+    assert!(stderr.contains("emptied s3://"), "{stderr}");
+    for stack in ["data", "api", "web", "waf"] {
+        let region = if stack == "waf" { "us-east-1" } else { "us-west-2" };
+        let gone = rt.block_on(c.for_region(region).describe_stack(&format!("lunora-player-local-{stack}"))).unwrap();
+        assert!(gone.is_none(), "{stack}: {gone:?}");
+    }
+    let history = json(&emu.castform(&["history", "local", "--json"], dir.path()));
+    assert_eq!(history.as_array().unwrap().last().unwrap()["result"], "rolled-back");
 }
 
 #[test]

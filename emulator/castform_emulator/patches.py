@@ -28,6 +28,14 @@ emulator starts.
    had no update handler. On AWS the group is created with its retention and tags and both
    update in place (PutRetentionPolicy/DeleteRetentionPolicy, TagResource: the registry
    schema's handler permissions), which is what castform's edge log group copies rely on.
+8. A stack whose deletion failed for a resource stays DELETE_FAILED, as on AWS (the failed
+   resource is left in it). localstack marked the stack DELETE_FAILED when the resource failed,
+   then DELETE_COMPLETE once the other deletions were done, so a destroy that AWS would stop
+   (a bucket not empty, an origin access control a distribution still uses) looked complete.
+9. AWS::S3::Bucket: the provider emptied a bucket before deleting it (its own comment calls it
+   a divergence). S3 deletes only an empty bucket, so on AWS the resource's delete fails with
+   BucketNotEmpty and the stack ends DELETE_FAILED; whoever deletes the stack empties it first
+   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-bucket.html).
 """
 import os
 
@@ -77,6 +85,44 @@ def _log_groups():
 
     LogsLogGroupProvider.create = create_with_settings
     LogsLogGroupProvider.update = update
+
+
+def _delete_failures_stay_failed():
+    from localstack.aws.api.cloudformation import StackStatus
+    from localstack.services.cloudformation.v2.entities import Stack
+
+    orig = Stack.set_stack_status
+
+    def set_stack_status(self, status, reason=None):
+        if status == StackStatus.DELETE_COMPLETE and self.status == StackStatus.DELETE_FAILED:
+            return
+        return orig(self, status, reason)
+
+    Stack.set_stack_status = set_stack_status
+
+
+def _buckets_must_be_empty():
+    from botocore.exceptions import ClientError
+    from localstack.services.s3.resource_providers.aws_s3_bucket import S3BucketProvider
+
+    def delete(self, request):
+        model = request.desired_state
+        try:
+            request.aws_client_factory.s3.delete_bucket(Bucket=model["BucketName"])
+        except ClientError as e:
+            code = e.response.get("Error", {}).get("Code")
+            if code == "NoSuchBucket":
+                return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+            return ProgressEvent(
+                status=OperationStatus.FAILED,
+                resource_model={},
+                message=f"Resource handler returned message: \"{e.response.get('Error', {}).get('Message')}\" "
+                f"(Service: S3, Status Code: 409, Error Code: {code})",
+                error_code=code,
+            )
+        return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
+
+    S3BucketProvider.delete = delete
 
 
 def _keep_state_of_failed_updates():
@@ -303,3 +349,5 @@ def apply():
     _route_sigv4a()
     _tls_with_ca()
     _log_groups()
+    _delete_failures_stay_failed()
+    _buckets_must_be_empty()

@@ -172,16 +172,7 @@ pub async fn destroy<C: Cloud>(
                 })
                 .collect();
             // autoDeleteObjects, done by the tool: empty every bucket of the stack first
-            for r in &resources {
-                if r.resource_type == "AWS::S3::Bucket"
-                    && !r.physical_id.is_empty()
-                    && !app.adopted.iter().any(|a| a.identifier == r.physical_id)
-                    && cloud.bucket_exists(&r.physical_id).await.unwrap_or(false)
-                {
-                    let n = cloud.empty_bucket(&r.physical_id).await.map_err(|e| e.to_string())?;
-                    progress.info(&format!("emptied s3://{} ({n} objects and versions)", r.physical_id));
-                }
-            }
+            crate::ops::deploy::stacks::empty_buckets(cloud, app, &resources, progress).await?;
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             removed.push(s.stack_name.clone());
             for note in &retained {

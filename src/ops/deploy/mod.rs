@@ -870,6 +870,13 @@ pub async fn restore<C: Cloud>(
             .map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (template and parameters of the backup)", s.stack_name));
         } else {
+            // this run made the stack and every bucket in it, and may have written the site
+            // into one: S3 deletes only an empty bucket, so CloudFormation's delete would end
+            // DELETE_FAILED (BucketNotEmpty) with the environment half there
+            let regional = cloud.for_region(&s.region);
+            if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
+                stacks::empty_buckets(&regional, app, &resources, progress).await?;
+            }
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
         }

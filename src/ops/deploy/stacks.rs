@@ -420,6 +420,29 @@ async fn settle_stuck<C: Cloud>(
     }
 }
 
+/// Empties every bucket among a stack's resources that castform made (not an adopted one), all
+/// versions: S3 deletes only an empty bucket
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-bucket.html>), so a stack
+/// holding a full one would end DELETE_FAILED. What `destroy` and a restore do before deleting.
+pub async fn empty_buckets<C: Cloud>(
+    cloud: &C,
+    app: &crate::template::App,
+    resources: &[crate::aws::StackResource],
+    progress: &Progress,
+) -> Result<(), String> {
+    for r in resources {
+        if r.resource_type == "AWS::S3::Bucket"
+            && !r.physical_id.is_empty()
+            && !app.adopted.iter().any(|a| a.identifier == r.physical_id)
+            && cloud.bucket_exists(&r.physical_id).await.unwrap_or(false)
+        {
+            let n = cloud.empty_bucket(&r.physical_id).await.map_err(|e| e.to_string())?;
+            progress.info(&format!("emptied s3://{} ({n} objects and versions)", r.physical_id));
+        }
+    }
+    Ok(())
+}
+
 /// Deletes a stack and waits until it is gone.
 pub async fn delete<C: Cloud>(
     cloud: &C,
