@@ -244,6 +244,29 @@ fn deploy_local_from_scratch_then_again_without_change_sets() {
         .aws("us-east-1", &["cloudformation", "describe-stacks", "--stack-name", "lunora-player-local-waf"])
         .unwrap();
     assert_eq!(waf["Stacks"][0]["RoleARN"], "arn:aws:iam::000000000000:role/lunora-player-local-cfn-exec");
+    // what WAF and CloudFront themselves say: the web ACL with local's limit, on the distribution
+    let acls = emu.aws("us-east-1", &["wafv2", "list-web-acls", "--scope", "CLOUDFRONT"]).unwrap();
+    let acl = &acls["WebACLs"][0];
+    let full = emu
+        .aws(
+            "us-east-1",
+            &[
+                "wafv2",
+                "get-web-acl",
+                "--scope",
+                "CLOUDFRONT",
+                "--name",
+                acl["Name"].as_str().unwrap(),
+                "--id",
+                acl["Id"].as_str().unwrap(),
+            ],
+        )
+        .unwrap();
+    let rate = &full["WebACL"]["Rules"][0]["Statement"]["RateBasedStatement"];
+    assert_eq!((rate["Limit"].as_i64(), rate["EvaluationWindowSec"].as_i64()), (Some(100), Some(60)), "{full}");
+    let dist_id = outputs["web"]["SiteDistributionId"].as_str().unwrap();
+    let dist = emu.aws("us-east-1", &["cloudfront", "get-distribution-config", "--id", dist_id]).unwrap();
+    assert_eq!(dist["DistributionConfig"]["WebACLId"], acl["ARN"]);
     let mut answered = vec![];
     for _ in 0..110 {
         let (status, _) = emu.get_url(&site, "/api/health");

@@ -27,9 +27,13 @@ emulator starts.
 7. AWS::Logs::LogGroup: the provider created the group and dropped RetentionInDays and Tags, and
    had no update handler. On AWS the group is created with its retention and tags and both
    update in place (PutRetentionPolicy/DeleteRetentionPolicy, TagResource: the registry
-   schema's handler permissions), which is what castform's edge log group copies rely on.
+   schema's handler permissions; RetentionInDays "Update requires: No interruption",
+   https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-loggroup.html),
+   which is what castform's edge log group copies rely on.
 8. A stack whose deletion failed for a resource stays DELETE_FAILED, as on AWS (the failed
-   resource is left in it). localstack marked the stack DELETE_FAILED when the resource failed,
+   resource is left in it, and the stack is left DELETE_FAILED until a retry deletes it or
+   retains what failed: DeleteStack's RetainResources,
+   https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html). localstack marked the stack DELETE_FAILED when the resource failed,
    then DELETE_COMPLETE once the other deletions were done, so a destroy that AWS would stop
    (a bucket not empty, an origin access control a distribution still uses) looked complete.
 9. AWS::S3::Bucket: the provider emptied a bucket before deleting it (its own comment calls it

@@ -386,6 +386,9 @@ impl Function {
     }
 }
 
+/// Why a function's log group has no customer managed key (checkov's CKV_AWS_158).
+const LOG_GROUP_ENCRYPTION: &str = "CloudWatch Logs encrypts every log group at rest (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer managed key would add KMS charges and a key policy the logs service must be granted, for logs that hold no secret";
+
 /// A Lambda@Edge function's log group in another region (`name`: its `{id}LogGroupName`
 /// output), with the retention the function's own has, made before the distribution can run
 /// the function there (media review P3): without it the replicas' logs there never expire.
@@ -415,11 +418,7 @@ pub fn edge_log_group(
         Accepted::Rule("L05"),
         "a regional copy of an edge function's log group, named after the edge stack's own; retaining it would block the next create of this stack with the same name",
     )?;
-    stack.template.accept(
-        &handle.id,
-        Accepted::Checkov("CKV_AWS_158"),
-        "CloudWatch Logs encrypts every log group at rest (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer managed key would add KMS charges and a key policy in every region, for logs that hold no secret",
-    )?;
+    stack.template.accept(&handle.id, Accepted::Checkov("CKV_AWS_158"), LOG_GROUP_ENCRYPTION)?;
     stack.output(&format!("{id}Arn"), handle.get_att(logs::LogGroup::ATTR_ARN), "ARN of the edge log group here")?;
     Ok(handle)
 }
@@ -432,11 +431,7 @@ fn accept_defaults(
     props: &FunctionProps,
 ) -> Result<(), ConstructError> {
     let t = &mut stack.template;
-    t.accept(
-        &logs.id,
-        Accepted::Checkov("CKV_AWS_158"),
-        "CloudWatch Logs encrypts every log group at rest (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); a customer managed key would add KMS charges and a key policy the logs service must be granted, for logs that hold no secret",
-    )?;
+    t.accept(&logs.id, Accepted::Checkov("CKV_AWS_158"), LOG_GROUP_ENCRYPTION)?;
     t.accept(
         &function.id,
         Accepted::Checkov("CKV_AWS_117"),

@@ -61,12 +61,14 @@ impl RateLimit {
         }
         let metric = |name: &str| w::VisibilityConfig::new(true, name, true);
         let on_path = w::Statement {
-            byte_match_statement: Some(w::ByteMatchStatement::new(
-                w::FieldToMatch { uri_path: Some(serde_json::json!({})), ..Default::default() },
-                w::PositionalConstraint::StartsWith,
-                vec![w::TextTransformation::new(0, w::TextTransformationType::None)],
-            ))
-            .map(|b| w::ByteMatchStatement { search_string: Some(props.path_prefix.as_str().into()), ..b }),
+            byte_match_statement: Some(w::ByteMatchStatement {
+                search_string: Some(props.path_prefix.as_str().into()),
+                ..w::ByteMatchStatement::new(
+                    w::FieldToMatch { uri_path: Some(serde_json::json!({})), ..Default::default() },
+                    w::PositionalConstraint::StartsWith,
+                    vec![w::TextTransformation::new(0, w::TextTransformationType::None)],
+                )
+            }),
             ..Default::default()
         };
         let rule = w::Rule {

@@ -153,12 +153,7 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
                 renamed.push((before, name.clone()));
             }
         }
-        resource.attributes.deletion_policy = Some(DeletionPolicy::Retain);
-        resource.attributes.update_replace_policy = Some(UpdateReplacePolicy::Retain);
-        // said in the template itself, for the rules (L05) and for whoever reads it
-        let mut metadata = resource.attributes.metadata.take().unwrap_or_else(|| serde_json::json!({}));
-        metadata["castform"]["adopted"] = Value::String(a.identifier.clone());
-        resource.attributes.metadata = Some(metadata);
+        retain(resource, "adopted", &a.identifier);
         app.adopted.push(Adopted {
             stack: a.stack.clone(),
             logical_id: id.as_str().to_string(),
@@ -181,6 +176,16 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `Retain` for both policies, and why, said in the template itself (`Metadata.castform.<why>`)
+/// for the rules (L05) and for whoever reads it.
+fn retain(resource: &mut crate::template::Resource, why: &str, identifier: &str) {
+    resource.attributes.deletion_policy = Some(DeletionPolicy::Retain);
+    resource.attributes.update_replace_policy = Some(UpdateReplacePolicy::Retain);
+    let mut metadata = resource.attributes.metadata.take().unwrap_or_else(|| serde_json::json!({}));
+    metadata["castform"][why] = Value::String(identifier.to_string());
+    resource.attributes.metadata = Some(metadata);
 }
 
 /// CloudFront refuses to delete what a distribution still uses: an origin access control
@@ -228,11 +233,7 @@ fn keep_what_adopted_distributions_use(app: &mut App) {
                 if !USED_BY_A_DISTRIBUTION.contains(&used.type_name.as_str()) {
                     continue;
                 }
-                used.attributes.deletion_policy = Some(DeletionPolicy::Retain);
-                used.attributes.update_replace_policy = Some(UpdateReplacePolicy::Retain);
-                let mut metadata = used.attributes.metadata.take().unwrap_or_else(|| serde_json::json!({}));
-                metadata["castform"]["kept_for"] = Value::String(identifier.clone());
-                used.attributes.metadata = Some(metadata);
+                retain(used, "kept_for", &identifier);
                 pending.push(r);
             }
         }
