@@ -192,7 +192,9 @@ fn retain(resource: &mut crate::template::Resource, why: &str, identifier: &str)
 /// (`OriginAccessControlInUse`), a response headers or cache policy (`...PolicyInUse`), a
 /// function (`FunctionInUse`), and a KeyValueStore associated with such a function
 /// (CloudFront API Reference, the errors of DeleteOriginAccessControl, DeleteResponseHeadersPolicy,
-/// DeleteCachePolicy, DeleteFunction, DeleteKeyValueStore). An adopted distribution outlives its
+/// DeleteCachePolicy, DeleteFunction, DeleteKeyValueStore:
+/// <https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteOriginAccessControl.html> and
+/// its neighbours). An adopted distribution outlives its
 /// stack, so whatever of the stack it uses must too, or `destroy` would end DELETE_FAILED.
 const USED_BY_A_DISTRIBUTION: &[&str] = &[
     "AWS::CloudFront::OriginAccessControl",
