@@ -675,10 +675,16 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     let err = restore().unwrap_err();
     assert!(err.contains(&template_key) && err.contains("sha256"), "{err}");
 
-    // restored files are invalidated where a distribution serves them
+    // restored files are invalidated where a distribution the app declares serves them
     let mut with_cdn = backup.clone();
     let web = with_cdn.stacks.iter_mut().find(|s| s.name == "web").unwrap();
     web.outputs.insert("SiteDistributionId".into(), "E2FAKEDIST".into());
+    let restored = rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
+    assert!(w.cloud.invalidations().is_empty(), "v1 has no distribution: an output is not one by its name");
+    let mut env_cdn = w.env.clone();
+    env_cdn.web.cdn = true;
+    let app_cdn = castform::apps::define(&env_cdn).unwrap();
+    let run = castform::ops::deploy::Run::new(&w.cloud, &env_cdn, &app_cdn, &progress, &journal);
     let restored = rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
     assert!(restored.iter().any(|r| r.starts_with("s3://") && r.ends_with("/config.js")), "{restored:?}");
     assert_eq!(w.cloud.invalidations(), vec!["E2FAKEDIST /*".to_string()]);

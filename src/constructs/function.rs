@@ -6,7 +6,9 @@ use super::ConstructError;
 use super::iam::{Role, Statement};
 use crate::cfn::LAMBDA_RESERVED_ENV;
 use crate::cfn::{cloudwatch, lambda, logs};
-use crate::template::{Accepted, Attributes, DeletionPolicy, Expr, Handle, Stack, UpdateReplacePolicy, sha256_hex};
+use crate::template::{
+    Accepted, Attributes, DeletionPolicy, Expr, Handle, OutputRole, Stack, UpdateReplacePolicy, sha256_hex,
+};
 use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -324,6 +326,7 @@ impl Function {
         } else {
             None
         };
+        let mut live_version = None;
         let alias = match (&version, props.edge) {
             // CloudFront takes a numbered version, never an alias
             (Some(version), Some(_)) => {
@@ -351,16 +354,20 @@ impl Function {
                 stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
                 // recorded with each deployment: a rollback or a restore moves the alias back to
                 // it first, so users get the old code in one call (time to restore service)
-                stack.output(
+                let live = stack.output(
                     &format!("{id}LiveVersion"),
                     version.get_att(lambda::Version::ATTR_VERSION),
                     &format!("the version {id}'s live alias points at"),
                 )?;
+                live_version = Some(live);
                 Some(alias)
             }
             (None, _) => None,
         };
-        stack.output(&format!("{id}Name"), handle.reference(), &format!("name of function {id}"))?;
+        let name_output = stack.output(&format!("{id}Name"), handle.reference(), &format!("name of function {id}"))?;
+        if let Some(live) = live_version {
+            stack.declare(&live, OutputRole::LiveVersion { name: name_output.output })?;
+        }
         stack.output(
             &format!("{id}Arn"),
             handle.get_att(lambda::Function::ATTR_ARN),
@@ -642,11 +649,12 @@ impl FunctionUrl {
                 Attributes::default(),
             )?;
         }
-        stack.output(
+        let url = stack.output(
             &id,
             handle.get_att(lambda::Url::ATTR_FUNCTION_URL),
             &format!("URL of function {}", function.id),
         )?;
+        stack.declare(&url, OutputRole::Url)?;
         Ok(Self { handle })
     }
 }

@@ -5,7 +5,7 @@ use super::ConstructError;
 use super::iam::{Role, Statement};
 use crate::cfn::medialive::channel as ch;
 use crate::cfn::{mediaconnect, medialive, mediapackage, secretsmanager};
-use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, OutputRole, Stack};
 
 /// Settings of an [`SrtFlow`].
 #[derive(Debug, Clone, PartialEq)]
@@ -358,11 +358,12 @@ impl HlsChannel {
         )?;
         stack.output(&format!("{id}InputId"), input.reference(), "MediaLive input id")?;
         stack.output(&format!("{id}PackageChannelId"), package.reference(), "MediaPackage channel id")?;
-        stack.output(
+        let playlist = stack.output(
             &format!("{id}HlsUrl"),
             endpoint.get_att(mediapackage::OriginEndpoint::ATTR_URL),
             "HLS playback URL at the origin",
         )?;
+        stack.declare(&playlist, OutputRole::Playlist)?;
         stack.output(&format!("{id}MediaLiveRoleArn"), medialive_role.arn(), "role MediaLive channels run with")?;
         Ok(Self { channel, endpoint, medialive_role })
     }

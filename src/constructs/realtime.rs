@@ -3,7 +3,7 @@
 
 use super::ConstructError;
 use crate::cfn::{apigatewayv2, cognito};
-use crate::template::{Accepted, Attributes, Expr, Handle, Stack};
+use crate::template::{Accepted, Attributes, Expr, Handle, OutputRole, Stack};
 
 /// Settings of a [`UserPool`]: email as the username, auto-verified, a strong password policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,11 +196,12 @@ impl WebSocketApi {
             "a WebSocket stage logs only through the account's API Gateway CloudWatch role, one per region shared by every API of the account (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html); castform does not set an account-wide setting it does not own. The handler logs each $connect and $disconnect in its own log group",
         )?;
         stack.output(&format!("{id}Id"), api.reference(), "WebSocket API id")?;
-        stack.output(
+        let url = stack.output(
             &format!("{id}Url"),
             Expr::join("", vec![api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT), format!("/{}", props.stage).into()]),
             "WebSocket URL (wss://)",
         )?;
+        stack.declare(&url, OutputRole::Url)?;
         stack.output(
             &format!("{id}ManagementEndpoint"),
             // the API's own host (wss://<id>.execute-api.<region>.amazonaws.com) over HTTPS, as

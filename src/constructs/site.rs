@@ -10,7 +10,7 @@ use crate::cfn::cloudfront::distribution as d;
 use crate::cfn::cloudfront::origin_access_control as oac;
 use crate::cfn::cloudfront::response_headers_policy as rhp;
 use crate::cfn::{cloudfront, cloudwatch};
-use crate::template::{Accepted, Expr, Handle, Stack};
+use crate::template::{Accepted, Expr, Handle, OutputRole, Stack};
 use serde_json::json;
 
 /// CloudFront's managed cache policy `Managed-CachingOptimized`.
@@ -311,13 +311,16 @@ impl Site {
             }),
         )?;
         let domain: Expr<String> = distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME);
-        stack.output(&format!("{id}DistributionId"), distribution.reference(), "CloudFront distribution id")?;
+        let id_output =
+            stack.output(&format!("{id}DistributionId"), distribution.reference(), "CloudFront distribution id")?;
+        stack.declare(&id_output, OutputRole::Distribution)?;
         stack.output(&format!("{id}DomainName"), domain.clone(), "CloudFront domain name")?;
         let url = match &props.domain {
             Some((name, _)) => Expr::from(format!("https://{name}")),
             None => Expr::join("", vec!["https://".into(), domain]),
         };
-        stack.output(&format!("{id}Url"), url, "the site's URL")?;
+        let url = stack.output(&format!("{id}Url"), url, "the site's URL")?;
+        stack.declare(&url, OutputRole::SiteUrl)?;
         Ok(Self { bucket, distribution })
     }
 

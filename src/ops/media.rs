@@ -13,9 +13,10 @@ use crate::aws::{ChannelState, Cloud, FlowState};
 use crate::config::Environment;
 use crate::ops::deploy::ledger::{self, Record};
 use crate::ops::deploy::state::StateStore;
-use crate::template::App;
+use crate::template::{App, OutputRef, OutputRole};
 use anyhow::{Context, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// What a change to a media resource does to a pipeline on air.
@@ -97,10 +98,12 @@ pub struct Pipeline {
     pub cdn_hls_url: Option<String>,
 }
 
-/// Reads the pipeline's physical ids from the deployed stacks (none when nothing is deployed).
+/// Reads the pipeline's physical ids from the deployed stacks (none when nothing is deployed):
+/// the flow and channel by resource type, the playlist by its role, and its address through the
+/// site whose stack takes the playlist as an origin.
 pub async fn locate<C: Cloud>(cloud: &C, app: &App) -> Result<Pipeline> {
     let mut p = Pipeline::default();
-    let mut site = None;
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in &app.stacks {
         let cloud = cloud.for_region(&s.region);
         let Some(info) = cloud.describe_stack(&s.stack_name).await? else { continue };
@@ -111,19 +114,22 @@ pub async fn locate<C: Cloud>(cloud: &C, app: &App) -> Result<Pipeline> {
                 _ => {}
             }
         }
-        for (k, v) in &info.outputs {
-            if k.ends_with("HlsUrl") {
-                p.hls_url = Some(v.clone());
-            }
-            if k == "SiteUrl" {
-                site = Some(v.clone());
-            }
-        }
+        outputs.insert(s.name.clone(), info.outputs.into_iter().collect());
     }
-    if let (Some(hls), Some(site)) = (&p.hls_url, &site)
-        && let Some(path) = hls.split("://").nth(1).and_then(|rest| rest.find('/').map(|i| &rest[i..]))
-    {
-        p.cdn_hls_url = Some(format!("{}{path}", site.trim_end_matches('/')));
+    let value = |o: &OutputRef| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned();
+    let playlist =
+        app.outputs_with(|r| *r == OutputRole::Playlist).into_iter().find_map(|(o, _)| Some((value(&o)?, o)));
+    if let Some((hls, from)) = playlist {
+        let site = app.outputs_with(|r| *r == OutputRole::SiteUrl).into_iter().find_map(|(o, _)| {
+            let through = app.stack(&o.stack)?.imports.iter().any(|i| i.stack == from.stack && i.output == from.output);
+            through.then(|| value(&o)).flatten()
+        });
+        if let Some(site) = site
+            && let Some(path) = hls.split("://").nth(1).and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        {
+            p.cdn_hls_url = Some(format!("{}{path}", site.trim_end_matches('/')));
+        }
+        p.hls_url = Some(hls);
     }
     Ok(p)
 }

@@ -10,7 +10,8 @@ mod yaml;
 pub use asset::{Asset, AssetError, sha256_hex, texts as asset_texts, zip_asset, zip_folder, zip_with};
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
 pub use stack::{
-    ASSETS_BUCKET_PARAMETER, Adopted, App, FileValue, Import, OutputRef, RenderedFile, Stack, StackError, Upload,
+    ASSETS_BUCKET_PARAMETER, Adopted, App, FileValue, Import, OutputRef, OutputRole, RenderedFile, Stack, StackError,
+    Upload,
 };
 pub use yaml::to_yaml;
 

@@ -57,6 +57,45 @@ pub struct Stack {
     pub assets: Vec<Asset>,
     /// Stacks this one is deployed after without importing from them.
     pub after: Vec<String>,
+    /// What the deploy engine does with some of the outputs, declared by the constructs that
+    /// add them (output id, role).
+    pub roles: Vec<(String, OutputRole)>,
+}
+
+/// What an output is to the deploy engine. Constructs declare it beside the output
+/// ([`Stack::declare`]); the engine reads roles, never output names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputRole {
+    /// A URL shown after a deploy and kept in its ledger entry (an API's, a WebSocket's).
+    Url,
+    /// The URL a site is served at: shown, and the files a deploy writes into the site's bucket
+    /// are checked through it.
+    SiteUrl,
+    /// An HLS playlist's URL: shown; `castform media` reads it, and plays it through a site
+    /// whose stack takes it as an origin.
+    Playlist,
+    /// A CloudFront distribution's id: invalidated after a deploy writes files.
+    Distribution,
+    /// The version a function's `live` alias points at; the output `name` holds the function's
+    /// name. A rollback or a restore moves the alias back to the recorded version first.
+    LiveVersion { name: String },
+}
+
+impl OutputRole {
+    /// Shown to the user after a deploy and recorded with it.
+    pub fn is_url(&self) -> bool {
+        matches!(self, Self::Url | Self::SiteUrl | Self::Playlist)
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Url => json!("url"),
+            Self::SiteUrl => json!("site_url"),
+            Self::Playlist => json!("playlist"),
+            Self::Distribution => json!("distribution"),
+            Self::LiveVersion { name } => json!({"live_version_of": name}),
+        }
+    }
 }
 
 impl Stack {
@@ -71,6 +110,7 @@ impl Stack {
             imports: vec![],
             assets: vec![],
             after: vec![],
+            roles: vec![],
         }
     }
 
@@ -87,6 +127,18 @@ impl Stack {
     pub fn output(&mut self, id: &str, value: Expr<String>, description: &str) -> Result<OutputRef, StackError> {
         self.template.add_output(id, value, description).map_err(|e| self.err(e))?;
         Ok(OutputRef { stack: self.name.clone(), output: id.to_string() })
+    }
+
+    /// Declares what an output of this stack is to the deploy engine.
+    pub fn declare(&mut self, output: &OutputRef, role: OutputRole) -> Result<(), StackError> {
+        if output.stack != self.name || !self.template.outputs.keys().any(|k| k.as_str() == output.output) {
+            return Err(StackError::Invalid(format!(
+                "stack `{}` declares a role for output `{}` of stack `{}`, which it does not have",
+                self.name, output.output, output.stack
+            )));
+        }
+        self.roles.push((output.output.clone(), role));
+        Ok(())
     }
 
     /// Takes another stack's output as a parameter of this one: `<Stack><Output>`.
@@ -350,6 +402,15 @@ impl App {
         Ok(())
     }
 
+    /// The outputs holding `role`s the predicate accepts, in stack order.
+    pub fn outputs_with(&self, accept: impl Fn(&OutputRole) -> bool) -> Vec<(OutputRef, &OutputRole)> {
+        self.stacks
+            .iter()
+            .flat_map(|s| s.roles.iter().map(|(o, r)| (OutputRef { stack: s.name.clone(), output: o.clone() }, r)))
+            .filter(|(_, r)| accept(r))
+            .collect()
+    }
+
     pub fn stack(&self, name: &str) -> Option<&Stack> {
         self.stacks.iter().find(|s| s.name == name)
     }
@@ -390,6 +451,7 @@ impl App {
                     "depends_on": self.dependencies(&s.name),
                     "parameters": params,
                     "outputs": s.template.outputs.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+                    "roles": s.roles.iter().map(|(o, r)| (o.clone(), r.to_json())).collect::<serde_json::Map<_, _>>(),
                     "assets": s.assets.iter().map(|a| json!({
                         "source": a.source.display().to_string().replace('\\', "/"),
                         "key": a.key,
@@ -454,6 +516,29 @@ mod tests {
 
     fn stack(name: &str) -> Stack {
         Stack::new("p", name, "us-west-2", false, name)
+    }
+
+    /// The engine reads what an output is from its declared role, never from its name: a role
+    /// names an output of its own stack, and the manifest carries it.
+    #[test]
+    fn an_output_role_names_an_output_of_its_stack_and_reaches_the_manifest() {
+        let mut a = stack("web");
+        let url = a.output("Anything", Expr::from("https://x"), "d").unwrap();
+        a.output("FnName", Expr::from("f"), "d").unwrap();
+        let version = a.output("FnV", Expr::from("1"), "d").unwrap();
+        a.declare(&url, OutputRole::SiteUrl).unwrap();
+        a.declare(&version, OutputRole::LiveVersion { name: "FnName".into() }).unwrap();
+        let missing = OutputRef { stack: "web".into(), output: "Nope".into() };
+        let err = a.declare(&missing, OutputRole::Distribution).unwrap_err().to_string();
+        assert!(err.contains("`Nope`") && err.contains("does not have"), "{err}");
+        let other = OutputRef { stack: "data".into(), output: "Anything".into() };
+        assert!(a.declare(&other, OutputRole::Url).is_err(), "another stack's output");
+        let app = App::new("demo", "local", vec![a]).unwrap();
+        assert_eq!(app.outputs_with(|r| *r == OutputRole::SiteUrl).len(), 1);
+        assert_eq!(app.outputs_with(OutputRole::is_url)[0].0.output, "Anything");
+        assert!(app.outputs_with(|r| *r == OutputRole::Distribution).is_empty());
+        let m = app.manifest("json");
+        assert_eq!(m["stacks"][0]["roles"], json!({"Anything": "site_url", "FnV": {"live_version_of": "FnName"}}));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod verify;
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::template::{ASSETS_BUCKET_PARAMETER, App, sha256_hex, zip_asset};
+use crate::template::{ASSETS_BUCKET_PARAMETER, App, OutputRole, sha256_hex, zip_asset};
 use crate::ui::progress::Progress;
 use backup::Backup;
 use ledger::{BackupRef, Record, StackRecord, StepTime};
@@ -585,12 +585,8 @@ pub(crate) async fn apply_stacks<C: Cloud>(
             return Err(failures.join("; "));
         }
     }
-    for (stack, o) in &outputs {
-        for (k, v) in o {
-            if k.ends_with("Url") {
-                record.urls.insert(format!("{stack}.{k}"), v.clone());
-            }
-        }
+    for (o, v) in propagate::values_with(app, &outputs, OutputRole::is_url) {
+        record.urls.insert(format!("{}.{}", o.stack, o.output), v);
     }
     Ok(outputs)
 }
@@ -611,7 +607,7 @@ pub(crate) async fn write_files<C: Cloud>(
         written.extend(propagate::write(cloud, files, journal).await.map_err(|e| e.to_string())?);
     }
     if groups.iter().any(|g| !g.is_empty()) {
-        for d in propagate::distributions(outputs) {
+        for d in propagate::distributions(run.parts().2, outputs) {
             cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
             progress.info(&format!("CloudFront {d}: invalidated /* (Completed)"));
         }
@@ -632,8 +628,12 @@ pub(crate) async fn verify_all<C: Cloud>(
     let _s = step(journal, "verify");
     progress.step("verify", "health routes and served files");
     let mut checks = verify::health(cloud, app, outputs, progress).await;
-    let site_url =
-        outputs.values().flat_map(|o| o.iter()).find(|(k, _)| k.as_str() == "SiteUrl").map(|(_, v)| v.clone());
+    // the files are checked through the site served from their bucket's stack, where there is one
+    let files_stack = app.files.first().map(|f| f.bucket.stack.clone());
+    let site_url = propagate::values_with(app, outputs, |r| *r == OutputRole::SiteUrl)
+        .into_iter()
+        .find(|(o, _)| Some(&o.stack) == files_stack.as_ref())
+        .map(|(_, v)| v);
     // the health-checked URLs a rendered file is written from (a site's config naming its API)
     let rendered_from: Vec<&crate::template::OutputRef> = app
         .files
@@ -836,7 +836,7 @@ pub async fn restore<C: Cloud>(
         }
         // viewers get the restored files, not the failed run's from the cache (code review)
         let outputs: propagate::Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
-        for d in propagate::distributions(&outputs) {
+        for d in propagate::distributions(app, &outputs) {
             cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d} after the restore: {e}"))?;
             restored.push(format!("distribution {d} (cache invalidated)"));
         }
@@ -901,10 +901,9 @@ pub(crate) async fn aliases_first<C: Cloud>(
         }
         let Some(o) = outputs.get(&s.name) else { continue };
         let regional = cloud.for_region(&s.region);
-        for (key, version) in o {
-            let Some(function) = key.strip_suffix("LiveVersion").and_then(|f| o.get(&format!("{f}Name"))) else {
-                continue;
-            };
+        for (output, role) in &s.roles {
+            let OutputRole::LiveVersion { name } = role else { continue };
+            let (Some(version), Some(function)) = (o.get(output), o.get(name)) else { continue };
             match regional.update_alias(function, "live", version).await {
                 Ok(()) => moved.push(format!("{function}:live -> version {version}")),
                 Err(e) => progress.warn(&format!("moving {function}:live back to version {version}: {e}")),

@@ -5,7 +5,7 @@
 use crate::aws::Cloud;
 use crate::render::render_file;
 use crate::rules::{credentials_in, placeholder_in};
-use crate::template::{App, FileValue};
+use crate::template::{App, FileValue, OutputRef, OutputRole};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -193,12 +193,18 @@ pub async fn write<C: Cloud>(
     Ok(written)
 }
 
-/// Distribution ids among the outputs (`*DistributionId`).
-pub fn distributions(outputs: &Outputs) -> Vec<String> {
-    outputs
-        .values()
-        .flat_map(|o| o.iter().filter(|(k, _)| k.ends_with("DistributionId")).map(|(_, v)| v.clone()))
+/// The values of the app's outputs that hold `role`s the predicate accepts, in stack order
+/// (outputs a deployment did not record are left out).
+pub fn values_with(app: &App, outputs: &Outputs, accept: impl Fn(&OutputRole) -> bool) -> Vec<(OutputRef, String)> {
+    app.outputs_with(accept)
+        .into_iter()
+        .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|s| s.get(&o.output)).cloned().map(|v| (o, v)))
         .collect()
+}
+
+/// The ids of the distributions the app declares ([`OutputRole::Distribution`]).
+pub fn distributions(app: &App, outputs: &Outputs) -> Vec<String> {
+    values_with(app, outputs, |r| *r == OutputRole::Distribution).into_iter().map(|(_, v)| v).collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::stacks::{Desired, Guard};
 use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, step};
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::template::{App, sha256_hex};
+use crate::template::{App, OutputRole, sha256_hex};
 use crate::ui::progress::Progress;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -191,9 +191,12 @@ async fn rollback_locked<C: Cloud>(
         let moved = super::aliases_first(run, &recorded, None).await;
         if !moved.is_empty() {
             // a failure from here restores these stacks, their aliases first
-            for (name, o) in &recorded {
-                if o.keys().any(|k| k.ends_with("LiveVersion")) {
-                    super::touch(journal, name);
+            // the stacks whose functions' aliases moved
+            for s in
+                app.stacks.iter().filter(|s| s.roles.iter().any(|(_, r)| matches!(r, OutputRole::LiveVersion { .. })))
+            {
+                if recorded.contains_key(&s.name) {
+                    super::touch(journal, &s.name);
                 }
             }
             record.service_restored_ms = Some(clock.elapsed().as_millis() as u64);
