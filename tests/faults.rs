@@ -679,7 +679,7 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     let mut with_cdn = backup.clone();
     let web = with_cdn.stacks.iter_mut().find(|s| s.name == "web").unwrap();
     web.outputs.insert("SiteDistributionId".into(), "E2FAKEDIST".into());
-    let restored = rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
+    rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
     assert!(w.cloud.invalidations().is_empty(), "v1 has no distribution: an output is not one by its name");
     let mut env_cdn = w.env.clone();
     env_cdn.web.cdn = true;
