@@ -1,5 +1,8 @@
 //! castform: typed Rust definitions of a media-streaming platform's AWS stacks, rendered to
 //! CloudFormation per environment and checked against the lessons of its incidents.
+//!
+//! A team's binary registers its apps and hands over the command line:
+//! `castform::run(&[&MyApp])`, each app a type implementing [`Definition`] (see `examples/`).
 
 pub mod apps;
 pub mod aws;
@@ -12,3 +15,30 @@ pub mod render;
 pub mod rules;
 pub mod template;
 pub mod ui;
+
+pub use config::{Definition, Environment, Invalid};
+
+/// The command line over the registered apps (the first is the default of `--app`): parses the
+/// arguments, runs the command, prints an error the way castform does, and returns the exit code
+/// (0 success, 1 error, 2 bad input or checks failed with nothing touched, 3 deploy failed and
+/// restored).
+pub fn run(apps: &'static [&'static dyn config::AnyApp]) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match cli::run(config::Registry::new(apps)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let debug = std::env::args().any(|a| a == "--debug");
+            let message = if debug { format!("{e:?}") } else { cli::render_error(&e) };
+            ui::error(&message);
+            let code = cli::exit_code(&e);
+            // `--json` ends with one JSON document on failure too, for the tool reading stdout
+            if std::env::args().any(|a| a == "--json") {
+                ui::out_line(
+                    &serde_json::json!({"event": "error", "error": cli::render_error(&e), "exit_code": code})
+                        .to_string(),
+                );
+            }
+            ExitCode::from(code)
+        }
+    }
+}

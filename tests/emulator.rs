@@ -44,8 +44,8 @@ fn every_resource_type_of_every_app_and_environment_has_an_emulator_provider() {
         ("podcast", &["local", "dev", "prod"][..]),
     ] {
         for env in envs {
-            let e = castform::config::load(&repo(), app, env).unwrap();
-            let defined = castform::apps::define(&e).unwrap();
+            let e = castform::config::load(&repo(), castform::apps::seeds(), app, env).unwrap();
+            let defined = e.define().unwrap();
             for stack in &defined.stacks {
                 let template: Value = serde_json::from_str(&stack.template.to_json()).unwrap();
                 for (id, r) in template["Resources"].as_object().unwrap() {
@@ -73,8 +73,8 @@ fn every_resource_type_of_every_app_and_environment_has_an_emulator_provider() {
 fn local_environments_have_every_resource_type_their_prod_has() {
     for app in ["lunora", "streamcanvas", "podcast"] {
         let types = |env: &str| -> BTreeSet<String> {
-            let e = castform::config::load(&repo(), app, env).unwrap();
-            castform::apps::define(&e)
+            let e = castform::config::load(&repo(), castform::apps::seeds(), app, env).unwrap();
+            e.define()
                 .unwrap()
                 .stacks
                 .iter()

@@ -33,12 +33,24 @@ fn rt() -> tokio::runtime::Runtime {
 /// The `local` environment and its v1 app, on a fake with the state bucket. The fake has no CDN
 /// data plane (the emulator's is tested in tests/emulator.rs), so here the site is served from its
 /// bucket and the media stack is left out: these tests are about CloudFormation's failure paths.
+/// Lunora's own keys of an environment, to change in a test.
+fn lunora(env: &mut Environment) -> &mut castform::apps::lunora::Config {
+    env.config_mut().expect("a Lunora environment")
+}
+
+/// `web.cdn: false` (the fake has no CDN data plane), and so no rate limit on a distribution.
+fn no_cdn(env: &mut Environment) {
+    let web = lunora(env).web.as_mut().expect("local has a web section");
+    web.cdn = false;
+    web.rate_limit = None;
+}
+
 fn world() -> World {
     let dir = common::project_copy();
-    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    env.web.cdn = false;
-    env.media.enabled = false;
-    let v1 = castform::apps::define(&env).unwrap();
+    let mut env = castform::config::load(dir.path(), castform::apps::seeds(), "lunora", "local").unwrap();
+    no_cdn(&mut env);
+    lunora(&mut env).media.as_mut().unwrap().enabled = false;
+    let v1 = env.define().unwrap();
     let cloud = FakeCloud::new("000000000000", "us-west-2");
     rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
     World { _dir: dir, env, v1, cloud }
@@ -51,7 +63,7 @@ fn v2(w: &World) -> App {
     std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
     let mut env2 = w.env.clone();
     env2.tags.insert("Release".into(), "2".into());
-    castform::apps::define(&env2).unwrap()
+    env2.define().unwrap()
 }
 
 /// `local` with its media stack (the CDN left out: the fake has no CDN data plane), v1 deployed;
@@ -67,9 +79,9 @@ struct MediaWorld {
 
 fn media_world() -> MediaWorld {
     let dir = common::project_copy();
-    let mut env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    env.web.cdn = false;
-    let v1 = castform::apps::define(&env).unwrap();
+    let mut env = castform::config::load(dir.path(), castform::apps::seeds(), "lunora", "local").unwrap();
+    no_cdn(&mut env);
+    let v1 = env.define().unwrap();
     let cloud = FakeCloud::new("000000000000", "us-west-2");
     rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
     run(&cloud, &env, &v1).expect("v1 deploys");
@@ -315,8 +327,8 @@ fn a_stack_left_in_rollback_complete_is_recreated_or_refused_where_data_is_kept(
     w.cloud.force_status("lunora-player-local-data", "ROLLBACK_COMPLETE", &[]);
     let mut keep = w.env.clone();
     keep.retain_data = true;
-    keep.api.cors_origins.clear();
-    let app_keep = castform::apps::define(&keep).unwrap();
+    lunora(&mut keep).api.cors_origins.clear();
+    let app_keep = keep.define().unwrap();
     let err = run(&w.cloud, &keep, &app_keep).unwrap_err();
     assert!(err.to_string().contains("pass --force to delete and create it again"), "{err}");
     assert_eq!(w.cloud.stack_state("lunora-player-local-data").unwrap().0, "ROLLBACK_COMPLETE", "untouched");
@@ -434,7 +446,7 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
         let start = code.find("const VERSION = '").unwrap();
         let next = format!("{}const VERSION = '{v}';{}", &code[..start], &code[start + "const VERSION = 'X';".len()..]);
         std::fs::write(&index, next).unwrap();
-        let app = castform::apps::define(&w.env).unwrap();
+        let app = w.env.define().unwrap();
         let r = run(&w.cloud, &w.env, &app).unwrap();
         ids.push(r.id.clone());
         assets.push(r.assets[0].clone());
@@ -446,7 +458,7 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     for _ in 0..2 {
         let mut env2 = w.env.clone();
         env2.tags.insert("Release".into(), "broken".into());
-        let app = castform::apps::define(&env2).unwrap();
+        let app = env2.define().unwrap();
         let progress = Progress::new(Mode::Plain);
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let out = rt().block_on(deploy(&w.cloud, &env2, &app, &DeployOptions::default(), &progress, &journal));
@@ -495,7 +507,7 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     // a kept deployment can still be rolled back to; a collected one cannot
     let progress = Progress::new(Mode::Plain);
     let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
-    let app = castform::apps::define(&w.env).unwrap();
+    let app = w.env.define().unwrap();
     let back = rt()
         .block_on(castform::ops::deploy::rollback::rollback(
             &w.cloud,
@@ -537,7 +549,7 @@ fn a_failed_restart_live_deploy_puts_the_old_configuration_back_on_air() {
     // v2 touches every resource, the channel included (a new tag)
     let mut env2 = env.clone();
     env2.tags.insert("Release".into(), "2".into());
-    let v2 = castform::apps::define(&env2).unwrap();
+    let v2 = env2.define().unwrap();
     match run(&cloud, &env2, &v2) {
         Err(DeployError::Refused(m)) => {
             assert!(
@@ -623,7 +635,7 @@ fn a_rollback_that_edits_a_channel_on_air_needs_restart_live_and_ends_on_air() {
     let v1_media = rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap();
     let mut env2 = env.clone();
     env2.tags.insert("Release".into(), "2".into());
-    let v2 = castform::apps::define(&env2).unwrap();
+    let v2 = env2.define().unwrap();
     run(&cloud, &env2, &v2).expect("v2 deploys while the channel is idle");
     assert_ne!(rt().block_on(cloud.get_template("lunora-player-local-media")).unwrap(), v1_media);
     cloud.set_channel(&channel, "RUNNING");
@@ -682,8 +694,8 @@ fn a_restore_checks_every_backup_item_against_its_sha256() {
     rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
     assert!(w.cloud.invalidations().is_empty(), "v1 has no distribution: an output is not one by its name");
     let mut env_cdn = w.env.clone();
-    env_cdn.web.cdn = true;
-    let app_cdn = castform::apps::define(&env_cdn).unwrap();
+    lunora(&mut env_cdn).web.as_mut().unwrap().cdn = true;
+    let app_cdn = env_cdn.define().unwrap();
     let run = castform::ops::deploy::Run::new(&w.cloud, &env_cdn, &app_cdn, &progress, &journal);
     let restored = rt().block_on(castform::ops::deploy::restore(&run, &with_cdn, &id, &[], true, &[])).unwrap();
     assert!(restored.iter().any(|r| r.starts_with("s3://") && r.ends_with("/config.js")), "{restored:?}");
@@ -709,7 +721,7 @@ fn rollback_and_restore_move_the_live_alias_back_before_the_stacks() {
     w.cloud.faults.lock().unwrap().health_status = Some(403);
     let mut env3 = w.env.clone();
     env3.tags.insert("Release".into(), "3".into());
-    let v3 = castform::apps::define(&env3).unwrap();
+    let v3 = env3.define().unwrap();
     assert!(matches!(run(&w.cloud, &env3, &v3), Err(DeployError::Restored { .. })));
     w.cloud.faults.lock().unwrap().health_status = None;
     let moves = w.cloud.alias_moves();

@@ -50,7 +50,7 @@ fn synth_puts_the_edge_stack_in_us_east_1_and_passes_its_version_to_the_cdn_stac
         let names: Vec<&str> = stacks.iter().map(|s| s["name"].as_str().unwrap()).collect();
         let regional: Vec<String> = match env {
             "local" => vec!["edge-logs-eu-west-1".into()],
-            _ => castform::config::EDGE_LOG_REGIONS.iter().map(|r| format!("edge-logs-{r}")).collect(),
+            _ => castform::apps::podcast::EDGE_LOG_REGIONS.iter().map(|r| format!("edge-logs-{r}")).collect(),
         };
         let mut expected: Vec<String> = vec!["data".into(), "edge".into()];
         expected.extend(regional.iter().cloned());
@@ -161,8 +161,8 @@ fn synth_puts_the_edge_stack_in_us_east_1_and_passes_its_version_to_the_cdn_stac
 #[test]
 fn the_edge_code_carries_each_environments_table_and_region() {
     let code_of = |env: &str| {
-        let e = castform::config::load(&repo(), "podcast", env).unwrap();
-        let app = castform::apps::define(&e).unwrap();
+        let e = castform::config::load(&repo(), castform::apps::seeds(), "podcast", env).unwrap();
+        let app = e.define().unwrap();
         let edge = app.stack("edge").unwrap();
         assert_eq!(edge.assets.len(), 1);
         let (bytes, asset) = castform::template::zip_asset(&repo(), &edge.assets[0]).unwrap();
@@ -274,8 +274,8 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
     assert_eq!(alarms["MetricAlarms"][0]["Dimensions"][0]["Value"], dist_id);
     // it runs exactly the zip castform built with local's rendered config (Lambda's CodeSha256 is
     // the base64 of the zip's sha256)
-    let e = castform::config::load(dir.path(), "podcast", "local").unwrap();
-    let app = castform::apps::define(&e).unwrap();
+    let e = castform::config::load(dir.path(), castform::apps::seeds(), "podcast", "local").unwrap();
+    let app = e.define().unwrap();
     let asset = &app.stack("edge").unwrap().assets[0];
     let sha: Vec<u8> =
         (0..asset.sha256.len()).step_by(2).map(|i| u8::from_str_radix(&asset.sha256[i..i + 2], 16).unwrap()).collect();
@@ -478,8 +478,8 @@ fn a_failed_podcast_deploy_is_restored_in_both_regions() {
     use castform::ui::progress::{Mode, Progress};
     let rt = || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
     let dir = project_copy();
-    let env = castform::config::load(dir.path(), "podcast", "dev").unwrap();
-    let v1 = castform::apps::define(&env).unwrap();
+    let env = castform::config::load(dir.path(), castform::apps::seeds(), "podcast", "dev").unwrap();
+    let v1 = env.define().unwrap();
     let cloud = FakeCloud::new("418295730164", "us-west-2");
     let run = |app: &castform::template::App| {
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
@@ -513,7 +513,7 @@ fn a_failed_podcast_deploy_is_restored_in_both_regions() {
     // v2 changes every stack; the last one fails
     let mut env2 = env.clone();
     env2.tags.insert("Release".into(), "2".into());
-    let v2 = castform::apps::define(&env2).unwrap();
+    let v2 = env2.define().unwrap();
     cloud.faults.lock().unwrap().fail_stacks.insert("podcast-dev-schedules".into());
     let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
     let err = rt()

@@ -46,8 +46,8 @@ fn diff_shows_a_property_change_and_a_stateful_replacement_first() {
     );
     assert!(stdout.contains("stack data no change"), "{stdout}");
     // a table's logical id renamed: the old table would be deleted with its data, shown first
-    let env = castform::config::load(dir.path(), "lunora", "local").unwrap();
-    let mut app = castform::apps::define(&env).unwrap();
+    let env = castform::config::load(dir.path(), castform::apps::seeds(), "lunora", "local").unwrap();
+    let mut app = env.define().unwrap();
     let data = app.stacks.iter_mut().find(|s| s.name == "data").unwrap();
     let res = std::mem::take(&mut data.template.resources);
     for (id, r) in res {

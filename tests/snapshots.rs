@@ -7,7 +7,8 @@ use std::path::Path;
 #[test]
 fn every_template_of_every_environment() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    let built =
+        build(root, &Selection::Everything(castform::apps::seeds())).expect("every shipped environment synthesizes");
     assert!(built.len() >= 4, "the four Lunora environments at least");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root.join("snapshots"));
@@ -30,7 +31,7 @@ fn every_template_of_every_environment() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if name.ends_with(".snap")
             && name.contains("__")
-            && castform::config::APPS.iter().any(|a| name.starts_with(&format!("{a}__")))
+            && castform::apps::seeds().names().iter().any(|a| name.starts_with(&format!("{a}__")))
         {
             assert!(produced.contains(&name), "snapshots/{name} belongs to no synthesized template: delete it");
         }
@@ -43,7 +44,8 @@ fn every_template_of_every_environment() {
 #[test]
 fn every_environment_has_a_deploy_role_and_a_deployer_policy_of_its_own() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    let built =
+        build(root, &Selection::Everything(castform::apps::seeds())).expect("every shipped environment synthesizes");
     for s in &built {
         let template = castform::ops::bootstrap::template(&s.env, &s.app)
             .unwrap_or_else(|e| panic!("{}/{}: {e:#}", s.app.app, s.app.environment));
@@ -64,7 +66,8 @@ fn every_environment_has_a_deploy_role_and_a_deployer_policy_of_its_own() {
 #[test]
 fn every_checkov_skip_has_a_reason_and_the_readme_explains_each_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let built = build(root, &Selection::Everything).expect("every shipped environment synthesizes");
+    let built =
+        build(root, &Selection::Everything(castform::apps::seeds())).expect("every shipped environment synthesizes");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let section = readme.split("### checkov").nth(1).expect("README has a `### checkov` section");
     let section = section.split("\n## ").next().unwrap_or(section);

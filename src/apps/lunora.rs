@@ -7,8 +7,8 @@
 //!   └────────────────────────────────────────────────────────▶ api (flow ARN, MediaLive role)
 //! ```
 
-use super::AppError;
-use crate::config::Environment;
+use super::{ApiSection, ApiSettings, AppError};
+use crate::config::{Bounded, Cidr, Definition, Environment, EvaluationWindow, Invalid};
 use crate::constructs::table::read_write;
 use crate::constructs::{
     ApiOrigin, Bucket, Code, ExtraOrigin, Function, FunctionProps, FunctionUrl, FunctionUrlProps, HlsChannel,
@@ -17,6 +17,8 @@ use crate::constructs::{
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack, Upload};
 use indexmap::IndexMap;
+use serde::Deserialize;
+use std::path::PathBuf;
 
 /// The five tables of seeds 000-002, with the keys the seeds give.
 const TABLES: &[(&str, &str, &str, &str)] = &[
@@ -28,7 +30,259 @@ const TABLES: &[(&str, &str, &str, &str)] = &[
     ("DynamicDestinations", "dynamic-destinations", "destinationId", "DYNAMIC_DESTINATIONS_TABLE"),
 ];
 
-pub fn define(env: &Environment) -> Result<App, AppError> {
+/// Lunora Player: `castform::run(&[&Lunora, ...])`.
+pub struct Lunora;
+
+/// Lunora's keys of an environment file: `api`, `media`, `web`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub api: ApiSection,
+    #[serde(default)]
+    pub media: Option<MediaSection>,
+    #[serde(default)]
+    pub web: Option<WebSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSection {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub srt_port: Option<Bounded<1024, 65535>>,
+    #[serde(default)]
+    pub ingest_cidr: Option<Cidr>,
+    #[serde(default)]
+    pub ladder: Option<Vec<RawRendition>>,
+    #[serde(default)]
+    pub channel_class: Option<ChannelClass>,
+    /// The contribution's maximum bitrate in Mb/s: 10, 20 or 50 (MediaLive bills the tier).
+    #[serde(default)]
+    pub input_max_mbps: Option<u32>,
+    /// The flow source's name (create-only: an adopted flow keeps the one it has).
+    #[serde(default)]
+    pub source_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRendition {
+    pub name: String,
+    pub width: Bounded<64, 4096>,
+    pub height: Bounded<64, 2160>,
+    pub bitrate_kbps: Bounded<100, 20000>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ChannelClass {
+    #[serde(rename = "SINGLE_PIPELINE")]
+    SinglePipeline,
+    #[serde(rename = "STANDARD")]
+    Standard,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSection {
+    #[serde(default = "yes")]
+    pub cdn: bool,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    /// An AWS WAF rate-based rule on the API's path of the distribution.
+    #[serde(default)]
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+/// `web.rate_limit`: at most `requests` from one IP address in `window_s` seconds under `/api/*`.
+/// AWS WAF takes a limit of 10 to 2,000,000,000 and a window of 60, 120, 300 or 600 seconds
+/// (AWS::WAFv2::WebACL's registry schema, RateLimit and EvaluationWindowSec).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub requests: Bounded<10, 2_000_000_000>,
+    #[serde(default)]
+    pub window_s: Option<EvaluationWindow>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate_kbps: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaSettings {
+    pub enabled: bool,
+    pub srt_port: u32,
+    pub ingest_cidr: String,
+    pub ladder: Vec<Rendition>,
+    pub channel_class: ChannelClass,
+    /// The input's maximum-bitrate tier in Mb/s (10, 20 or 50); default 10.
+    pub input_max_mbps: u32,
+    /// The flow source's name; default `srt-ingest`.
+    pub source_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSettings {
+    /// A CloudFront distribution in front of the site bucket.
+    pub cdn: bool,
+    /// Folder of the site, relative to the project root.
+    pub site: PathBuf,
+    pub domain: Option<String>,
+    pub certificate_arn: Option<String>,
+    /// An AWS WAF web ACL on the distribution limiting each IP address's requests to the API.
+    pub rate_limit: Option<RateLimitSettings>,
+}
+
+/// At most `requests` from one IP address in `window_s` seconds on the API's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    pub requests: u32,
+    pub window_s: u32,
+}
+
+/// Lunora's configuration with its defaults applied and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub api: ApiSettings,
+    pub media: MediaSettings,
+    pub web: WebSettings,
+}
+
+/// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
+pub fn default_ladder() -> Vec<Rendition> {
+    [("1080p", 1920, 1080, 5000), ("720p", 1280, 720, 3000), ("480p", 854, 480, 1200)]
+        .into_iter()
+        .map(|(n, w, h, b)| Rendition { name: n.into(), width: w, height: h, bitrate_kbps: b })
+        .collect()
+}
+
+impl Config {
+    /// The settings a deploy uses: defaults applied, the combinations checked.
+    pub fn settings(&self, env: &Environment) -> Result<Settings, Invalid> {
+        let api = self.api.settings(env, "assets/lunora-api")?;
+        let media = self.media.as_ref();
+        let media_enabled = media.is_none_or(|m| m.enabled);
+        let ingest_cidr = media.and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
+        if media_enabled && ingest_cidr.is_none() {
+            return Err(Invalid::new(
+                "media",
+                "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address",
+                "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
+            ));
+        }
+        // MediaLive's input tiers, billed by the declared maximum (media review L15):
+        // https://docs.aws.amazon.com/medialive/latest/ug/pricing.html
+        let input_max_mbps = media.and_then(|m| m.input_max_mbps).unwrap_or(10);
+        if ![10, 20, 50].contains(&input_max_mbps) {
+            return Err(Invalid::new(
+                "media.input_max_mbps",
+                format!("is {input_max_mbps}, not one of MediaLive's input tiers"),
+                "use 10, 20 or 50 (Mb/s): the smallest above what the encoder sends",
+            ));
+        }
+        let web = self.web.as_ref();
+        if web.is_some_and(|w| w.rate_limit.is_some() && !w.cdn) {
+            return Err(Invalid::new(
+                "web.rate_limit",
+                "is set, but web.cdn is false: the limit is a web ACL on the distribution",
+                "set web.cdn: true, or remove web.rate_limit",
+            ));
+        }
+        let site = PathBuf::from(web.and_then(|w| w.site.clone()).unwrap_or_else(|| "assets/lunora-site".into()));
+        if !env.root.join(&site).is_dir() {
+            return Err(Invalid::new(
+                "web.site",
+                format!("is {:?}, a folder that does not exist", site.display().to_string()),
+                "point it at the folder holding the site's index.html, relative to the project root",
+            ));
+        }
+        let domain = web.and_then(|w| w.domain.clone());
+        let certificate_arn = web.and_then(|w| w.certificate_arn.clone());
+        if domain.is_some() != certificate_arn.is_some() {
+            return Err(Invalid::new(
+                "web",
+                "needs both `domain` and `certificate_arn`, or neither",
+                "a custom domain needs its ACM certificate in us-east-1",
+            ));
+        }
+        if let Some(arn) = &certificate_arn
+            && !arn.starts_with("arn:aws:acm:us-east-1:")
+        {
+            return Err(Invalid::new(
+                "web.certificate_arn",
+                format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"),
+                "CloudFront only uses certificates from us-east-1",
+            ));
+        }
+        Ok(Settings {
+            api,
+            media: MediaSettings {
+                enabled: media_enabled,
+                srt_port: media.and_then(|m| m.srt_port).map_or(9998, |p| p.0),
+                ingest_cidr: ingest_cidr.unwrap_or_default(),
+                source_name: media.and_then(|m| m.source_name.clone()).unwrap_or_else(|| "srt-ingest".into()),
+                ladder: media
+                    .and_then(|m| m.ladder.as_ref())
+                    .map(|l| {
+                        l.iter()
+                            .map(|r| Rendition {
+                                name: r.name.clone(),
+                                width: r.width.0,
+                                height: r.height.0,
+                                bitrate_kbps: r.bitrate_kbps.0,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_else(default_ladder),
+                channel_class: media.and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
+                input_max_mbps,
+            },
+            web: WebSettings {
+                cdn: web.is_none_or(|w| w.cdn),
+                site,
+                domain,
+                certificate_arn,
+                rate_limit: web
+                    .and_then(|w| w.rate_limit.as_ref())
+                    .map(|r| RateLimitSettings { requests: r.requests.0, window_s: r.window_s.map_or(300, |w| w.0) }),
+            },
+        })
+    }
+}
+
+impl Definition for Lunora {
+    type Config = Config;
+
+    fn name(&self) -> &'static str {
+        "lunora"
+    }
+
+    fn validate(&self, env: &Environment, config: &Config) -> Result<(), Invalid> {
+        config.settings(env).map(|_| ())
+    }
+
+    fn define(&self, env: &Environment, config: &Config) -> anyhow::Result<App> {
+        Ok(define(env, &config.settings(env)?)?)
+    }
+}
+
+/// Lunora's stacks for one environment.
+pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
+    let Settings { api: api_settings, media: media_settings, web: web_settings } = settings;
     let new_stack = |name: &str, description: &str| {
         Stack::new(
             &env.prefix,
@@ -60,16 +314,16 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     }
 
     // media
-    let media = if env.media.enabled {
+    let media = if media_settings.enabled {
         let mut media = new_stack("media", "SRT ingest, MediaLive HLS channel, MediaPackage");
         let flow = SrtFlow::new(
             &mut media,
             "Ingest",
             SrtFlowProps {
-                port: env.media.srt_port,
-                whitelist_cidr: env.media.ingest_cidr.clone(),
+                port: media_settings.srt_port,
+                whitelist_cidr: media_settings.ingest_cidr.clone(),
                 min_latency_ms: 2000,
-                source_name: env.media.source_name.clone(),
+                source_name: media_settings.source_name.clone(),
             },
         )?;
         HlsChannel::new(
@@ -77,8 +331,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             "Live",
             &flow,
             HlsChannelProps {
-                ladder: env
-                    .media
+                ladder: media_settings
                     .ladder
                     .iter()
                     .map(|r| Rung {
@@ -88,9 +341,9 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                         bitrate_kbps: r.bitrate_kbps,
                     })
                     .collect(),
-                single_pipeline: env.media.channel_class == crate::config::ChannelClass::SinglePipeline,
+                single_pipeline: media_settings.channel_class == ChannelClass::SinglePipeline,
                 segment_seconds: 6,
-                input_max_mbps: env.media.input_max_mbps,
+                input_max_mbps: media_settings.input_max_mbps,
             },
         )?;
         Some(media)
@@ -149,14 +402,14 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     let function = Function::new(
         &mut api,
         "Api",
-        Code::Asset { root: env.root.clone(), path: env.api.code.clone() },
+        Code::Asset { root: env.root.clone(), path: api_settings.code.clone() },
         FunctionProps {
             name: Some(api_name),
             description: "Lunora Player multi-destination API".into(),
-            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            runtime: api_settings.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
             handler: "index.handler".into(),
-            memory_mb: env.api.memory_mb,
-            timeout_s: env.api.timeout_s,
+            memory_mb: api_settings.memory_mb,
+            timeout_s: api_settings.timeout_s,
             environment,
             statements,
             invocation: Invocation::Synchronous("its Function URL (through the distribution, or signed)".into()),
@@ -165,7 +418,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     )?;
     // AuthType AWS_IAM (media review L7): the site reaches the API through its own distribution
     // (same origin, so no CORS), and operators' tooling signs its calls to the URL itself
-    let origins: Vec<Expr<String>> = env.api.cors_origins.iter().map(|o| Expr::from(o.as_str())).collect();
+    let origins: Vec<Expr<String>> = api_settings.cors_origins.iter().map(|o| Expr::from(o.as_str())).collect();
     FunctionUrl::new(
         &mut api,
         &function,
@@ -175,7 +428,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
 
     // waf: the API's rate limit, a web ACL CloudFront takes only from us-east-1 (seed 002 asks
     // for rate limiting; media review L7)
-    let waf = match (env.web.cdn, env.web.rate_limit) {
+    let waf = match (web_settings.cdn, web_settings.rate_limit) {
         (true, Some(limit)) => {
             let mut waf = Stack::new(
                 &env.prefix,
@@ -196,7 +449,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
 
     // web
     let mut web = new_stack("web", "the site");
-    let (site_bucket, site_url) = if env.web.cdn {
+    let (site_bucket, site_url) = if web_settings.cdn {
         let extra_origin = match &media {
             Some(_) => {
                 let hls = web.import(&media_out("LiveHlsUrl"))?;
@@ -214,7 +467,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             invoke_target: web.import(&api_out("ApiAliasArn"))?,
             path_pattern: "/api/*".into(),
         });
-        let domain = env.web.domain.clone().zip(env.web.certificate_arn.clone());
+        let domain = web_settings.domain.clone().zip(web_settings.certificate_arn.clone());
         let web_acl = match &waf {
             Some(_) => Some(web.import(&OutputRef { stack: "waf".into(), output: "ApiRateLimitArn".into() })?),
             None => None,
@@ -245,7 +498,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     }
     let mut app = App::new("lunora", &env.name, stacks)?;
     let api_url = OutputRef { stack: "api".into(), output: "ApiUrl".into() };
-    app.uploads.push(Upload { source: env.web.site.display().to_string(), bucket: site_bucket.clone() });
+    app.uploads.push(Upload { source: web_settings.site.display().to_string(), bucket: site_bucket.clone() });
     app.files.push(RenderedFile {
         template: "templates/lunora/config.js.hbs".into(),
         bucket: site_bucket,
@@ -261,7 +514,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
                 "hls_url".into(),
                 // viewers play through the distribution's /out/* behaviour, not MediaPackage's own
                 // address (media review L9: caching, and the origin's request limits)
-                match (env.media.enabled, &site_url) {
+                match (media_settings.enabled, &site_url) {
                     (true, Some(site)) => FileValue::Rebased { base: site.clone(), path_of: media_out("LiveHlsUrl") },
                     (true, None) => FileValue::Output(media_out("LiveHlsUrl")),
                     (false, _) => FileValue::Literal(String::new()),

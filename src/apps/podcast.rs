@@ -14,6 +14,7 @@
 
 use super::AppError;
 use crate::config::Environment;
+use crate::config::{Bounded, Definition, Invalid, Region, ScheduleExpression};
 use crate::constructs::table::read_write;
 use crate::constructs::{
     Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi, Invocation,
@@ -22,6 +23,7 @@ use crate::constructs::{
 };
 use crate::template::{App, Expr, OutputRef, Stack};
 use indexmap::IndexMap;
+use serde::Deserialize;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -30,7 +32,138 @@ pub const EDGE_REGION: &str = "us-east-1";
 /// The template the edge function's per-environment module is rendered from.
 pub const EDGE_CONFIG_TEMPLATE: &str = "templates/podcast/edge-config.mjs.hbs";
 
-pub fn define(env: &Environment) -> Result<App, AppError> {
+/// The podcast CDN: `castform::run(&[&Podcast, ...])`.
+pub struct Podcast;
+
+/// The podcast's keys of an environment file: its `podcast` section (every key optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub podcast: Option<PodcastSection>,
+}
+
+/// The `podcast` section as written (seed 004).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodcastSection {
+    /// When the expired-subscriber cleanup runs: an EventBridge Scheduler expression.
+    #[serde(default)]
+    pub cleanup_schedule: Option<ScheduleExpression>,
+    /// When the auto-transcoding sweep runs.
+    #[serde(default)]
+    pub transcode_schedule: Option<ScheduleExpression>,
+    /// How late a schedule may start (EventBridge Scheduler's flexible time window).
+    #[serde(default)]
+    pub flexible_window_minutes: Option<Bounded<1, 1440>>,
+    /// Days before media objects move to S3 Intelligent-Tiering.
+    #[serde(default)]
+    pub tiering_after_days: Option<Bounded<0, 3650>>,
+    /// The regions besides us-east-1 where Lambda@Edge replicas log: each gets the edge log
+    /// group, with its retention, before the distribution can run the function there.
+    #[serde(default)]
+    pub edge_log_regions: Option<Vec<Region>>,
+}
+
+/// The podcast app's schedules and storage, defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodcastSettings {
+    pub cleanup_schedule: String,
+    pub transcode_schedule: String,
+    pub flexible_window_minutes: u32,
+    pub tiering_after_days: u32,
+    /// Regions besides us-east-1 where the edge function's log group is created with its
+    /// retention (media review P3); default [`EDGE_LOG_REGIONS`].
+    pub edge_log_regions: Vec<String>,
+}
+
+/// The regions of CloudFront's regional edge caches besides us-east-1, where Lambda@Edge runs
+/// and logs ("Lambda@Edge automatically sends function logs to CloudWatch Logs, creating log
+/// streams in the AWS Regions where the functions are invoked":
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html>;
+/// the region list as Gruntwork's lambda-edge-log-group module keeps it, 2022). A region
+/// CloudFront adds later is one line in `podcast.edge_log_regions`.
+pub const EDGE_LOG_REGIONS: &[&str] = &[
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "sa-east-1",
+];
+
+impl Default for PodcastSettings {
+    fn default() -> Self {
+        Self {
+            cleanup_schedule: "cron(0 3 * * ? *)".into(),
+            transcode_schedule: "rate(1 hour)".into(),
+            flexible_window_minutes: 15,
+            tiering_after_days: 0,
+            edge_log_regions: EDGE_LOG_REGIONS.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+}
+
+impl Config {
+    /// The settings with their defaults; each edge-log region listed once, us-east-1 not at all.
+    pub fn settings(&self) -> Result<PodcastSettings, Invalid> {
+        let d = PodcastSettings::default();
+        let Some(p) = &self.podcast else { return Ok(d) };
+        let edge_log_regions = match &p.edge_log_regions {
+            None => d.edge_log_regions.clone(),
+            Some(list) => {
+                let mut seen: Vec<String> = vec![];
+                for r in list {
+                    if r.0 == EDGE_REGION || seen.contains(&r.0) {
+                        return Err(Invalid::new(
+                            "podcast.edge_log_regions",
+                            format!(
+                                "lists {} {}",
+                                r.0,
+                                if r.0 == EDGE_REGION { "(the edge stack's own region)" } else { "twice" }
+                            ),
+                            "list each other region once: the edge stack already holds us-east-1's log group",
+                        ));
+                    }
+                    seen.push(r.0.clone());
+                }
+                seen
+            }
+        };
+        Ok(PodcastSettings {
+            edge_log_regions,
+            cleanup_schedule: p.cleanup_schedule.clone().map_or(d.cleanup_schedule, |e| e.0),
+            transcode_schedule: p.transcode_schedule.clone().map_or(d.transcode_schedule, |e| e.0),
+            flexible_window_minutes: p.flexible_window_minutes.map_or(d.flexible_window_minutes, |m| m.0),
+            tiering_after_days: p.tiering_after_days.map_or(d.tiering_after_days, |m| m.0),
+        })
+    }
+}
+
+impl Definition for Podcast {
+    type Config = Config;
+
+    fn name(&self) -> &'static str {
+        "podcast"
+    }
+
+    fn validate(&self, _env: &Environment, config: &Config) -> Result<(), Invalid> {
+        config.settings().map(|_| ())
+    }
+
+    fn define(&self, env: &Environment, config: &Config) -> anyhow::Result<App> {
+        Ok(define(env, &config.settings()?)?)
+    }
+}
+
+/// The podcast's stacks for one environment.
+pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppError> {
     let new_stack = |name: &str, region: &str, description: &str| {
         Stack::new(&env.prefix, name, region, env.retain_data, &format!("Podcast {name}: {description} (castform)"))
     };
@@ -96,7 +229,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     // edge logs: the subscriber check's log group in every other region its replicas run in,
     // with its retention, made before the distribution can run it there (media review P3)
     let mut edge_logs = vec![];
-    for region in &env.podcast.edge_log_regions {
+    for region in &settings.edge_log_regions {
         let mut s = new_stack(&format!("edge-logs-{region}"), region, "Lambda@Edge log group of this region");
         let name = s.import(&out("edge", "SubscriberCheckLogGroupName"))?;
         crate::constructs::edge_log_group(&mut s, "SubscriberCheckLogs", name, 30)?;
@@ -125,7 +258,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ..SiteProps::default()
         },
     )?;
-    site.bucket.intelligent_tiering(&mut cdn, env.podcast.tiering_after_days)?;
+    site.bucket.intelligent_tiering(&mut cdn, settings.tiering_after_days)?;
     // the distribution runs the edge function only once every region's log group exists
     cdn.after.extend(edge_logs.iter().map(|s| s.name.clone()));
 
@@ -248,19 +381,19 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
             ScheduleSpec {
                 id: "CleanupSchedule".into(),
                 description: "expired subscriptions".into(),
-                expression: env.podcast.cleanup_schedule.clone(),
+                expression: settings.cleanup_schedule.clone(),
                 target: cleanup_target,
                 input: json!({"source": "castform-schedule", "task": "cleanup"}).to_string(),
             },
             ScheduleSpec {
                 id: "TranscodeSchedule".into(),
                 description: "uploads waiting for MediaConvert".into(),
-                expression: env.podcast.transcode_schedule.clone(),
+                expression: settings.transcode_schedule.clone(),
                 target: transcode_target,
                 input: json!({"source": "castform-schedule", "task": "transcode"}).to_string(),
             },
         ],
-        env.podcast.flexible_window_minutes,
+        settings.flexible_window_minutes,
         &missed,
     )?;
 

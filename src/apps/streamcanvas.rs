@@ -7,9 +7,9 @@
 //! The API points at the handler by its physical name, so it deploys before the functions,
 //! which take the API's connections ARN for `execute-api:ManageConnections` on this API only.
 
-use super::AppError;
+use super::{ApiSection, ApiSettings, AppError};
 use crate::cfn::lambda;
-use crate::config::Environment;
+use crate::config::{Definition, Environment, Invalid};
 use crate::constructs::table::read_write;
 use crate::constructs::{
     Bucket, Code, Function, FunctionProps, Gsi, Invocation, KeyType, Statement, Table, TableProps, UserPool,
@@ -17,9 +17,42 @@ use crate::constructs::{
 };
 use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack};
 use indexmap::IndexMap;
+use serde::Deserialize;
 use std::path::PathBuf;
 
-pub fn define(env: &Environment) -> Result<App, AppError> {
+/// StreamCanvas: `castform::run(&[&StreamCanvas, ...])`.
+pub struct StreamCanvas;
+
+/// StreamCanvas's keys of an environment file: `api` (the WebSocket handler's code and sizes;
+/// its CORS origins are the frontend's).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub api: ApiSection,
+}
+
+impl Definition for StreamCanvas {
+    type Config = Config;
+
+    fn name(&self) -> &'static str {
+        "streamcanvas"
+    }
+
+    fn validate(&self, env: &Environment, config: &Config) -> Result<(), Invalid> {
+        config.api.settings(env, HANDLER_CODE).map(|_| ())
+    }
+
+    fn define(&self, env: &Environment, config: &Config) -> anyhow::Result<App> {
+        Ok(define(env, &config.api.settings(env, HANDLER_CODE)?)?)
+    }
+}
+
+/// The WebSocket handler's code when `api.code` is not given.
+const HANDLER_CODE: &str = "assets/streamcanvas-ws-handler";
+
+/// StreamCanvas's stacks for one environment.
+pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
     let new_stack = |name: &str, description: &str| {
         Stack::new(
             &env.prefix,
@@ -122,13 +155,13 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
     let handler = Function::new(
         &mut functions,
         "WebSocketHandler",
-        code(&env.api.code.display().to_string()),
+        code(&api.code.display().to_string()),
         FunctionProps {
             name: Some(handler_name),
             description: "StreamCanvas WebSocket handler".into(),
-            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
-            memory_mb: env.api.memory_mb,
-            timeout_s: env.api.timeout_s,
+            runtime: api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            memory_mb: api.memory_mb,
+            timeout_s: api.timeout_s,
             environment,
             statements,
             invocation: Invocation::Synchronous("the WebSocket API's routes".into()),
@@ -157,7 +190,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         FunctionProps {
             name: Some(authorizer_name),
             description: "StreamCanvas $connect authorizer (Cognito access tokens)".into(),
-            runtime: env.api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            runtime: api.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
             memory_mb: 256,
             timeout_s: 10,
             environment: authorizer_env,
@@ -202,7 +235,7 @@ pub fn define(env: &Environment) -> Result<App, AppError> {
         ("client_id".to_string(), FileValue::Output(out("auth", "UsersClientId"))),
         ("ws_url".to_string(), FileValue::Output(out("realtime", "SocketUrl"))),
         ("http_url".to_string(), FileValue::Output(out("realtime", "SocketManagementEndpoint"))),
-        ("app_url".to_string(), FileValue::Literal(env.api.cors_origins.first().cloned().unwrap_or_default())),
+        ("app_url".to_string(), FileValue::Literal(api.cors_origins.first().cloned().unwrap_or_default())),
         ("sessions_table".to_string(), FileValue::Output(out("data", "StreamSessionsName"))),
         ("states_table".to_string(), FileValue::Output(out("data", "SessionStatesName"))),
         ("deployment_id".to_string(), FileValue::DeploymentId),

@@ -1,5 +1,6 @@
 //! `castform adopt ENV --discover`: the existing resources that could be the app's constructs.
 
+use crate::config::Registry;
 use crate::ui;
 use std::path::Path;
 
@@ -19,13 +20,13 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     if !args.discover {
         return crate::config::bad_input(
             "adopt needs --discover: it only reads the account\nhelp: castform adopt prod --discover, then paste its adopt: lines into the environment file",
         );
     }
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let found = crate::ops::adopt::discover(&cloud, &env, &app).await.map_err(anyhow::Error::msg)?;

@@ -1,5 +1,6 @@
 //! `castform check [ENV] [--app APP] [--all] [--json]` and `castform check --template FILE...`
 
+use crate::config::Registry;
 use crate::ops::check::{CheckOptions, Report, Source, run as check};
 use crate::rules::{RULES, Severity};
 use crate::ui;
@@ -37,7 +38,7 @@ pub struct Args {
     pub rules: bool,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     if args.rules {
         use crate::ui::draw::Column;
         let columns = [
@@ -54,7 +55,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let source = if args.templates.is_empty() {
-        Source::Apps(super::selection(args.app, args.env, args.all)?)
+        Source::Apps(super::selection(apps, args.app, args.env, args.all)?)
     } else {
         if args.env.is_some() || args.all {
             return crate::config::bad_input(

@@ -1,5 +1,6 @@
 //! `castform checklist ENV [--app APP] [--json]`
 
+use crate::config::Registry;
 use crate::ops::checklist::{State, run as checklist};
 use crate::ui;
 use std::path::Path;
@@ -17,9 +18,9 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
-    let app = args.app.unwrap_or_else(|| crate::config::DEFAULT_APP.into());
-    let items = checklist(root, &app, &args.env, crate::rules::today())?;
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
+    let app = super::registered(apps, &super::app_or_default(apps, args.app.as_deref()))?;
+    let items = checklist(root, app, &args.env, crate::rules::today())?;
     if args.json {
         ui::say(&serde_json::to_string_pretty(&items)?);
     } else {

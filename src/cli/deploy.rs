@@ -1,6 +1,7 @@
 //! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
 
 use crate::aws::{AwsCloud, Retrying};
+use crate::config::Registry;
 use crate::ops::deploy::{DeployOptions, Journal, deploy, new_id, until_interrupted};
 use crate::ui;
 use crate::ui::progress::{Mode, Progress};
@@ -40,8 +41,8 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     let opts = DeployOptions {
         yes: args.yes,
         allow_dirty: args.allow_dirty,

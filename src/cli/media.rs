@@ -2,6 +2,7 @@
 //! taking it on or off air (recorded in the deployment ledger).
 
 use crate::aws::{AwsCloud, Retrying};
+use crate::config::Registry;
 use crate::ops::media::{self, MediaStatus};
 use crate::ui;
 use std::path::Path;
@@ -49,8 +50,8 @@ fn show(s: &MediaStatus) {
     ui::say(&format!("{air}: ${:.4}/hour while on air (flow + channel, data/prices.json)", s.cost_per_hour));
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let status = match args.action.as_str() {

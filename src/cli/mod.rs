@@ -12,6 +12,7 @@ mod rollback;
 mod state;
 mod synth;
 
+use crate::config::Registry;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -20,7 +21,7 @@ use std::path::PathBuf;
     name = "castform",
     version,
     about = "Typed AWS stacks for a media-streaming platform, rendered to CloudFormation and checked against its incidents",
-    after_help = "Examples:\n  castform deploy local               the whole deploy, against the local emulator (see README)\n  castform synth prod                 templates of the Lunora stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
+    after_help = "Examples:\n  castform deploy local               the whole deploy, against the local emulator (see README)\n  castform synth prod                 templates of the default app's stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
 )]
 pub struct Cli {
     /// Project root holding environments/, templates/ and assets/.
@@ -65,8 +66,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Runs the command line; `Ok` carries the exit code.
-pub fn run() -> anyhow::Result<u8> {
+/// Runs the command line over the registered apps; `Ok` carries the exit code.
+pub fn run(apps: Registry) -> anyhow::Result<u8> {
+    check_registry(apps)?;
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // help and version are answers, not errors
@@ -88,23 +90,23 @@ pub fn run() -> anyhow::Result<u8> {
         }
     };
     match cli.command {
-        Command::Synth(args) => synth::run(&cli.root, args),
-        Command::Check(args) => check::run(&cli.root, args),
-        Command::Checklist(args) => checklist::run(&cli.root, args),
-        Command::Bootstrap(args) => state::bootstrap(&cli.root, args),
-        Command::Deploy(args) => deploy::run(&cli.root, args),
-        Command::Gc(args) => state::gc(&cli.root, args),
-        Command::Graph(args) => review::graph(&cli.root, args),
-        Command::Media(args) => media::run(&cli.root, args),
-        Command::Cost(args) => review::cost(&cli.root, args),
-        Command::Diff(args) => review::diff(&cli.root, args),
-        Command::Status(args) => review::status(&cli.root, args),
-        Command::Destroy(args) => review::destroy(&cli.root, args),
-        Command::Adopt(args) => adopt::run(&cli.root, args),
-        Command::History(args) => state::history(&cli.root, args),
-        Command::Rollback(args) => rollback::run(&cli.root, args),
-        Command::Outputs(args) => state::outputs(&cli.root, args),
-        Command::Unlock(args) => state::unlock(&cli.root, args),
+        Command::Synth(args) => synth::run(&cli.root, apps, args),
+        Command::Check(args) => check::run(&cli.root, apps, args),
+        Command::Checklist(args) => checklist::run(&cli.root, apps, args),
+        Command::Bootstrap(args) => state::bootstrap(&cli.root, apps, args),
+        Command::Deploy(args) => deploy::run(&cli.root, apps, args),
+        Command::Gc(args) => state::gc(&cli.root, apps, args),
+        Command::Graph(args) => review::graph(&cli.root, apps, args),
+        Command::Media(args) => media::run(&cli.root, apps, args),
+        Command::Cost(args) => review::cost(&cli.root, apps, args),
+        Command::Diff(args) => review::diff(&cli.root, apps, args),
+        Command::Status(args) => review::status(&cli.root, apps, args),
+        Command::Destroy(args) => review::destroy(&cli.root, apps, args),
+        Command::Adopt(args) => adopt::run(&cli.root, apps, args),
+        Command::History(args) => state::history(&cli.root, apps, args),
+        Command::Rollback(args) => rollback::run(&cli.root, apps, args),
+        Command::Outputs(args) => state::outputs(&cli.root, apps, args),
+        Command::Unlock(args) => state::unlock(&cli.root, apps, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -148,19 +150,54 @@ pub(crate) fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result
     out
 }
 
+/// The registry is usable: at least one app, each name once and usable as a folder name.
+fn check_registry(apps: Registry) -> anyhow::Result<()> {
+    let names = apps.names();
+    if names.is_empty() {
+        anyhow::bail!("no app is registered\nhelp: pass your apps to castform::run, e.g. castform::run(&[&MyApp])");
+    }
+    for (i, n) in names.iter().enumerate() {
+        let usable = !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !usable || names[..i].contains(n) {
+            anyhow::bail!(
+                "app name {n:?} is {}\nhelp: give each Definition a distinct name of lowercase letters, digits and hyphens",
+                if usable { "registered twice" } else { "not a folder name" }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The app `--app` names, or the registry's first.
+pub(crate) fn app_or_default(apps: Registry, app: Option<&str>) -> String {
+    app.map(str::to_string).or_else(|| apps.default_app().map(str::to_string)).unwrap_or_default()
+}
+
+/// The registered app of that name, or bad input listing the registered ones.
+pub(crate) fn registered(apps: Registry, name: &str) -> anyhow::Result<&'static dyn crate::config::AnyApp> {
+    match apps.get(name) {
+        Some(a) => Ok(a),
+        None => {
+            crate::config::bad_input(format!("app `{name}` is unknown\nhelp: use one of: {}", apps.names().join(", ")))
+        }
+    }
+}
+
 /// Loads an environment and defines its app.
 pub(crate) fn load_app(
     root: &std::path::Path,
+    apps: Registry,
     app: Option<&str>,
     env: &str,
 ) -> anyhow::Result<(crate::config::Environment, crate::template::App)> {
-    let env = crate::config::load(root, app.unwrap_or(crate::config::DEFAULT_APP), env)?;
+    let env = crate::config::load(root, apps, &app_or_default(apps, app), env)?;
     let defined = crate::ops::adopt::define(&env)?;
     Ok((env, defined))
 }
 
 /// `--app`, `ENV` and `--all` into a selection.
 pub(crate) fn selection(
+    apps: Registry,
     app: Option<String>,
     env: Option<String>,
     all: bool,
@@ -173,10 +210,10 @@ pub(crate) fn selection(
             );
         }
         (Some(env), false, app) => {
-            Selection::One { app: app.unwrap_or_else(|| crate::config::DEFAULT_APP.into()), env }
+            Selection::One { app: registered(apps, &app_or_default(apps, app.as_deref()))?, env }
         }
-        (None, true, Some(app)) => Selection::AllOf { app },
-        (None, true, None) => Selection::Everything,
+        (None, true, Some(app)) => Selection::AllOf { app: registered(apps, &app)? },
+        (None, true, None) => Selection::Everything(apps),
         (None, false, _) => {
             return crate::config::bad_input(
                 "name an environment, e.g. `prod`, or pass --all\nhelp: environments are the files under environments/<app>/",

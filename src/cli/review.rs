@@ -1,6 +1,7 @@
 //! `castform graph ENV`, `castform cost ENV`, `castform status ENV`, `castform diff ENV`,
 //! `castform destroy ENV`: what a team looks at before and after a deploy.
 
+use crate::config::Registry;
 use crate::ops::graph;
 use crate::ui;
 use std::path::Path;
@@ -24,8 +25,8 @@ pub struct GraphArgs {
     pub format: GraphFormat,
 }
 
-pub fn graph(root: &Path, args: GraphArgs) -> anyhow::Result<u8> {
-    let (_, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn graph(root: &Path, apps: Registry, args: GraphArgs) -> anyhow::Result<u8> {
+    let (_, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     let g = graph::build(&app);
     ui::say(
         match args.format {
@@ -53,8 +54,8 @@ pub struct CostArgs {
     pub json: bool,
 }
 
-pub fn cost(root: &Path, args: CostArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn cost(root: &Path, apps: Registry, args: CostArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     if args.hours.is_some_and(|h| !(0.0..=744.0).contains(&h)) {
         return crate::config::bad_input(format!(
             "--hours must be between 0 and 744 (a month)\nhelp: e.g. castform cost {} --hours 100",
@@ -147,8 +148,8 @@ fn show(v: &Option<serde_json::Value>) -> String {
     }
 }
 
-pub fn diff(root: &Path, args: DiffArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn diff(root: &Path, apps: Registry, args: DiffArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let state = crate::ops::deploy::state::StateStore::new(&env);
@@ -229,8 +230,8 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-pub fn status(root: &Path, args: StatusArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn status(root: &Path, apps: Registry, args: StatusArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let s = crate::ops::review::status(&cloud, &env, &app).await?;
@@ -291,8 +292,8 @@ pub struct DestroyArgs {
     pub json: bool,
 }
 
-pub fn destroy(root: &Path, args: DestroyArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn destroy(root: &Path, apps: Registry, args: DestroyArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);

@@ -2,6 +2,7 @@
 
 use super::deploy::print_record;
 use crate::aws::{AwsCloud, Retrying};
+use crate::config::Registry;
 use crate::ops::deploy::rollback::rollback;
 use crate::ops::deploy::until_interrupted;
 use crate::ops::deploy::{DeployOptions, Journal, new_id};
@@ -33,8 +34,8 @@ pub struct Args {
     pub allow_replace: bool,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     // a rollback restores recorded templates, so the working tree does not matter
     let opts = DeployOptions {
         yes: args.yes,

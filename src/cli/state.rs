@@ -1,6 +1,7 @@
 //! `castform bootstrap ENV`, `castform history ENV`, `castform outputs ENV`, `castform unlock ENV --force`
 
 use crate::aws::{AwsCloud, Retrying};
+use crate::config::Registry;
 use crate::ops::deploy::{lock, state::StateStore};
 use crate::ops::{bootstrap, history};
 use crate::ui;
@@ -71,8 +72,8 @@ pub struct UnlockArgs {
     pub force: bool,
 }
 
-pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn bootstrap(root: &Path, apps: Registry, args: BootstrapArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     if args.print_policy {
         ui::say(&serde_json::to_string_pretty(&bootstrap::deployer_policy(&env, &app))?);
         return Ok(0);
@@ -97,8 +98,8 @@ pub fn bootstrap(root: &Path, args: BootstrapArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
-    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn history(root: &Path, apps: Registry, args: HistoryArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let records = history::history(&cloud, &env).await?;
@@ -143,8 +144,8 @@ pub fn history(root: &Path, args: HistoryArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn outputs(root: &Path, apps: Registry, args: OutputsArgs) -> anyhow::Result<u8> {
+    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let outs = history::outputs(&cloud, &app).await?;
@@ -164,8 +165,8 @@ pub fn outputs(root: &Path, args: OutputsArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
-    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn unlock(root: &Path, apps: Registry, args: UnlockArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     if !args.force {
         return crate::config::bad_input(format!(
             "unlock breaks the lock whoever holds it\nhelp: make sure no deploy of {} is running, then pass --force",
@@ -186,8 +187,8 @@ pub fn unlock(root: &Path, args: UnlockArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn gc(root: &Path, args: GcArgs) -> anyhow::Result<u8> {
-    let (env, _) = super::load_app(root, args.app.as_deref(), &args.env)?;
+pub fn gc(root: &Path, apps: Registry, args: GcArgs) -> anyhow::Result<u8> {
+    let (env, _) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let r = crate::ops::gc::run(&cloud, &env, args.dry_run).await?;

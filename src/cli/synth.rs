@@ -1,5 +1,6 @@
 //! `castform synth [ENV] [--app APP] [--all] [--out DIR] [--format json|yaml]`
 
+use crate::config::Registry;
 use crate::ops::synth::{Format, SynthOptions, run as synth};
 use crate::ui;
 use std::path::{Path, PathBuf};
@@ -31,8 +32,8 @@ pub enum FormatArg {
     Yaml,
 }
 
-pub fn run(root: &Path, args: Args) -> anyhow::Result<u8> {
-    let selection = super::selection(args.app, args.env, args.all)?;
+pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
+    let selection = super::selection(apps, args.app, args.env, args.all)?;
     let format = match args.format {
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,

@@ -1,18 +1,17 @@
 //! Environment files (`environments/<app>/<env>.yaml`): parsed strictly, validated, and turned
-//! into an [`Environment`] the apps build from. Every error names file, line, column and key.
+//! into an [`Environment`] the apps build from. The common keys are castform's; the rest of the
+//! file is the app's own, typed by its [`Definition`]. Every error names file, line, column and key.
 
+mod app;
 mod raw;
 
-pub use raw::{ChannelClass, parse_cidr};
+pub use app::{AnyApp, COMMON_KEYS, Definition, Invalid, Registry, Settings};
+pub use raw::{Bounded, Cidr, EvaluationWindow, Origin, Region, ScheduleExpression, invalid_value, parse_cidr};
 
 use indexmap::IndexMap;
 use raw::{HELP, RawEnvironment};
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// The apps castform knows; `lunora` is the default.
-pub const APPS: &[&str] = &["lunora", "streamcanvas", "podcast"];
-pub const DEFAULT_APP: &str = "lunora";
 
 /// Input a command cannot take (a flag out of range, a file that cannot be read, a combination
 /// of arguments): refused before anything is done, exit 2, with the message saying what to fix.
@@ -55,106 +54,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendition {
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-    pub bitrate_kbps: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiSettings {
-    /// Lambda runtime of the API function; `None` takes the Function construct's default, the
-    /// newest Node.js runtime.
-    pub runtime: Option<String>,
-    pub memory_mb: u32,
-    pub timeout_s: u32,
-    /// Folder of the API's code, relative to the project root.
-    pub code: PathBuf,
-    /// Origins the Function URL's CORS allows besides the site's own.
-    pub cors_origins: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MediaSettings {
-    pub enabled: bool,
-    pub srt_port: u32,
-    pub ingest_cidr: String,
-    pub ladder: Vec<Rendition>,
-    pub channel_class: ChannelClass,
-    /// The input's maximum-bitrate tier in Mb/s (10, 20 or 50); default 10.
-    pub input_max_mbps: u32,
-    /// The flow source's name; default `srt-ingest`.
-    pub source_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebSettings {
-    /// A CloudFront distribution in front of the site bucket.
-    pub cdn: bool,
-    /// Folder of the site, relative to the project root.
-    pub site: PathBuf,
-    pub domain: Option<String>,
-    pub certificate_arn: Option<String>,
-    /// An AWS WAF web ACL on the distribution limiting each IP address's requests to the API.
-    pub rate_limit: Option<RateLimit>,
-}
-
-/// At most `requests` from one IP address in `window_s` seconds on the API's path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub window_s: u32,
-}
-
-/// The podcast app's schedules and storage (seed 004).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PodcastSettings {
-    pub cleanup_schedule: String,
-    pub transcode_schedule: String,
-    pub flexible_window_minutes: u32,
-    pub tiering_after_days: u32,
-    /// Regions besides us-east-1 where the edge function's log group is created with its
-    /// retention (media review P3); default [`EDGE_LOG_REGIONS`].
-    pub edge_log_regions: Vec<String>,
-}
-
-/// The regions of CloudFront's regional edge caches besides us-east-1, where Lambda@Edge runs
-/// and logs ("Lambda@Edge automatically sends function logs to CloudWatch Logs, creating log
-/// streams in the AWS Regions where the functions are invoked":
-/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html>;
-/// the region list as Gruntwork's lambda-edge-log-group module keeps it, 2022). A region
-/// CloudFront adds later is one line in `podcast.edge_log_regions`.
-pub const EDGE_LOG_REGIONS: &[&str] = &[
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "eu-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "sa-east-1",
-];
-
-impl Default for PodcastSettings {
-    fn default() -> Self {
-        Self {
-            cleanup_schedule: "cron(0 3 * * ? *)".into(),
-            transcode_schedule: "rate(1 hour)".into(),
-            flexible_window_minutes: 15,
-            tiering_after_days: 0,
-            edge_log_regions: EDGE_LOG_REGIONS.iter().map(|r| r.to_string()).collect(),
-        }
-    }
-}
-
 /// A validated environment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Environment {
     pub app: String,
     pub name: String,
@@ -171,12 +72,32 @@ pub struct Environment {
     pub tags: IndexMap<String, String>,
     /// How many deployments' backups and assets are kept.
     pub retention: u32,
-    pub api: ApiSettings,
-    pub media: MediaSettings,
-    pub web: WebSettings,
-    pub podcast: PodcastSettings,
     /// Existing resources this environment takes into its stacks instead of creating them.
     pub adopt: Vec<Adoption>,
+    /// The app's own keys, parsed into its configuration type.
+    pub settings: Settings,
+}
+
+impl Environment {
+    /// The app's stacks for this environment (its `Definition::define`).
+    pub fn define(&self) -> anyhow::Result<crate::template::App> {
+        self.settings.definition().define_any(self)
+    }
+
+    /// The app's configuration as its type `C` (`None` for another app's type).
+    pub fn config<C: 'static>(&self) -> Option<&C> {
+        self.settings.get::<C>()
+    }
+
+    /// The app's configuration to change, as its type `C` (tests, tools).
+    pub fn config_mut<C: Clone + Send + Sync + 'static>(&mut self) -> Option<&mut C> {
+        self.settings.get_mut::<C>()
+    }
+
+    /// Another environment of the same app.
+    pub fn sibling(&self, name: &str) -> Result<Environment, ConfigError> {
+        load_with(&self.root, self.settings.definition(), name)
+    }
 }
 
 /// One `adopt:` line: the construct `<stack>.<logical_id>` is the existing resource `identifier`.
@@ -187,14 +108,6 @@ pub struct Adoption {
     pub identifier: String,
     /// where the line is, for messages: `file:line:column`
     pub at: String,
-}
-
-/// The Lunora ladder the seeds describe: 1080p, 720p and 480p H.264.
-pub fn default_ladder() -> Vec<Rendition> {
-    [("1080p", 1920, 1080, 5000), ("720p", 1280, 720, 3000), ("480p", 854, 480, 1200)]
-        .into_iter()
-        .map(|(n, w, h, b)| Rendition { name: n.into(), width: w, height: h, bitrate_kbps: b })
-        .collect()
 }
 
 /// `environments/<app>/<env>.yaml` under `root`.
@@ -214,19 +127,25 @@ pub fn list_environments(root: &Path, app: &str) -> Vec<String> {
     out
 }
 
-/// Reads and validates `environments/<app>/<env>.yaml`.
-pub fn load(root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
-    let rel = format!("environments/{app}/{env}.yaml");
-    if !APPS.contains(&app) {
-        return Err(ConfigError {
-            file: rel,
+/// Reads and validates `environments/<app>/<env>.yaml` of an app the registry knows.
+pub fn load(root: &Path, apps: Registry, app: &str, env: &str) -> Result<Environment, ConfigError> {
+    match apps.get(app) {
+        Some(definition) => load_with(root, definition, env),
+        None => Err(ConfigError {
+            file: format!("environments/{app}/{env}.yaml"),
             line: 0,
             column: 0,
             key: String::new(),
             message: format!("app `{app}` is unknown"),
-            help: format!("use one of: {}", APPS.join(", ")),
-        });
+            help: format!("use one of: {}", apps.names().join(", ")),
+        }),
     }
+}
+
+/// Reads and validates `environments/<app>/<env>.yaml` of one app.
+pub fn load_with(root: &Path, definition: &'static dyn AnyApp, env: &str) -> Result<Environment, ConfigError> {
+    let app = definition.name();
+    let rel = format!("environments/{app}/{env}.yaml");
     let path = env_path(root, app, env);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         let known = list_environments(root, app);
@@ -243,12 +162,47 @@ pub fn load(root: &Path, app: &str, env: &str) -> Result<Environment, ConfigErro
             },
         }
     })?;
-    parse(&text, &rel, root, app, env)
+    parse(&text, &rel, root, definition, env)
+}
+
+/// The text of a block-style YAML mapping split in two with every line kept in place: the
+/// common keys' lines, and the app's (the other part's lines blank), so each part is parsed on
+/// its own with the line and column of the whole file in its errors.
+fn split_common(text: &str) -> (String, String) {
+    let mut common = String::new();
+    let mut own = String::new();
+    // lines before the first key (comments, `---`) go to both; a key's block runs to the next
+    // line that starts in column one
+    let mut in_common: Option<bool> = None;
+    for line in text.lines() {
+        let starts_key = !line.starts_with([' ', '\t', '#', '-']) && !line.trim().is_empty();
+        if starts_key {
+            let key = line.split(':').next().unwrap_or_default().trim().trim_matches(|c| c == '"' || c == '\'');
+            in_common = Some(COMMON_KEYS.contains(&key));
+        }
+        let (to_common, to_own) = match in_common {
+            None => (true, true),
+            Some(c) => (c, !c),
+        };
+        common.push_str(if to_common { line } else { "" });
+        common.push('\n');
+        own.push_str(if to_own { line } else { "" });
+        own.push('\n');
+    }
+    (common, own)
 }
 
 /// Parses and validates the text of an environment file; `file` is only used in messages.
-pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Result<Environment, ConfigError> {
-    let raw: RawEnvironment = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, file))?;
+pub fn parse(
+    text: &str,
+    file: &str,
+    root: &Path,
+    definition: &'static dyn AnyApp,
+    env: &str,
+) -> Result<Environment, ConfigError> {
+    let app = definition.name();
+    let (common_text, own_text) = split_common(text);
+    let raw: RawEnvironment = serde_yaml::from_str(&common_text).map_err(|e| yaml_error(&e, text, file))?;
     let at = |key: &str, message: String, help: &str| {
         let (line, column) = locate(text, key);
         ConfigError { file: file.into(), line, column, key: key.into(), message, help: help.into() }
@@ -276,95 +230,19 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
             ));
         }
     }
-    let api = raw.api.unwrap_or(raw::RawApi {
-        runtime: None,
-        memory_mb: None,
-        timeout_s: None,
-        code: None,
-        cors_origins: vec![],
-    });
-    let runtime = api.runtime;
-    let node_version =
-        |r: &str| r.strip_prefix("nodejs").and_then(|r| r.strip_suffix(".x")).and_then(|n| n.parse::<u32>().ok());
-    if let Some(r) = runtime.as_deref().filter(|r| node_version(r).is_none()) {
-        return Err(at(
-            "api.runtime",
-            format!("is {r:?}, expected a Node.js runtime such as nodejs24.x"),
-            "the API's code is Node.js; remove the key to use the newest supported runtime",
-        ));
-    }
-    // the apps' own code folders; only Lunora has a media pipeline and a site by default
-    let lunora = app == "lunora";
-    let default_code = match app {
-        "streamcanvas" => "assets/streamcanvas-ws-handler".to_string(),
-        _ => format!("assets/{app}-api"),
-    };
-    // the podcast app's functions have their own folders; it has no API function
-    let uses_api = app != "podcast" || api.code.is_some();
-    let code = PathBuf::from(api.code.unwrap_or(default_code));
-    if uses_api && !root.join(&code).is_dir() {
-        return Err(at(
-            "api.code",
-            format!("is {:?}, a folder that does not exist", code.display().to_string()),
-            "point it at the folder holding the API's index.js, relative to the project root",
-        ));
-    }
-    let media = raw.media;
-    let media_enabled = media.as_ref().map_or(lunora, |m| m.enabled);
-    let ingest_cidr = media.as_ref().and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
-    if media_enabled && ingest_cidr.is_none() {
-        return Err(at(
-            "media",
-            "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address".into(),
-            "add media.ingest_cidr (e.g. the encoder's public IP with /32), or set media.enabled: false",
-        ));
-    }
-    // MediaLive's input tiers, billed by the declared maximum (media review L15):
-    // https://docs.aws.amazon.com/medialive/latest/ug/pricing.html
-    let input_max_mbps = media.as_ref().and_then(|m| m.input_max_mbps).unwrap_or(10);
-    if ![10, 20, 50].contains(&input_max_mbps) {
-        return Err(at(
-            "media.input_max_mbps",
-            format!("is {input_max_mbps}, not one of MediaLive's input tiers"),
-            "use 10, 20 or 50 (Mb/s): the smallest above what the encoder sends",
-        ));
-    }
-    let web = raw.web;
-    if web.as_ref().is_some_and(|w| w.rate_limit.is_some() && !w.cdn) {
-        return Err(at(
-            "web.rate_limit",
-            "is set, but web.cdn is false: the limit is a web ACL on the distribution".into(),
-            "set web.cdn: true, or remove web.rate_limit",
-        ));
-    }
-    let has_site = web.is_some() || lunora;
-    let site = PathBuf::from(web.as_ref().and_then(|w| w.site.clone()).unwrap_or_else(|| format!("assets/{app}-site")));
-    if has_site && !root.join(&site).is_dir() {
-        return Err(at(
-            "web.site",
-            format!("is {:?}, a folder that does not exist", site.display().to_string()),
-            "point it at the folder holding the site's index.html, relative to the project root",
-        ));
-    }
-    let domain = web.as_ref().and_then(|w| w.domain.clone());
-    let certificate_arn = web.as_ref().and_then(|w| w.certificate_arn.clone());
-    if domain.is_some() != certificate_arn.is_some() {
-        return Err(at(
-            "web",
-            "needs both `domain` and `certificate_arn`, or neither".into(),
-            "a custom domain needs its ACM certificate in us-east-1",
-        ));
-    }
-    if let Some(arn) = &certificate_arn
-        && !arn.starts_with("arn:aws:acm:us-east-1:")
-    {
-        return Err(at(
-            "web.certificate_arn",
-            format!("is {arn:?}, expected an ACM certificate ARN in us-east-1"),
-            "CloudFront only uses certificates from us-east-1",
-        ));
-    }
-    Ok(Environment {
+    let config = definition.parse_config(&own_text).map_err(|e| {
+        let mut err = yaml_error(&e, text, file);
+        // a key the app does not know may be a misspelt common one
+        if !err.key.contains('.') && err.message == "is not a known key" {
+            err.help = format!(
+                "remove it, or use one of: {}, {}",
+                COMMON_KEYS.join(", "),
+                err.help.replace("remove it, or use one of: ", "")
+            );
+        }
+        err
+    })?;
+    let environment = Environment {
         app: raw.app,
         name: raw.name,
         file: file.to_string(),
@@ -377,48 +255,11 @@ pub fn parse(text: &str, file: &str, root: &Path, app: &str, env: &str) -> Resul
         confirm: raw.confirm,
         tags: raw.tags,
         retention: raw.retention.map_or(10, |r| r.0),
-        api: ApiSettings {
-            runtime,
-            memory_mb: api.memory_mb.map_or(256, |m| m.0),
-            timeout_s: api.timeout_s.map_or(30, |t| t.0),
-            code,
-            cors_origins: api.cors_origins.into_iter().map(|o| o.0).collect(),
-        },
-        media: MediaSettings {
-            enabled: media_enabled,
-            srt_port: media.as_ref().and_then(|m| m.srt_port).map_or(9998, |p| p.0),
-            ingest_cidr: ingest_cidr.unwrap_or_default(),
-            source_name: media.as_ref().and_then(|m| m.source_name.clone()).unwrap_or_else(|| "srt-ingest".into()),
-            ladder: media
-                .as_ref()
-                .and_then(|m| m.ladder.as_ref())
-                .map(|l| {
-                    l.iter()
-                        .map(|r| Rendition {
-                            name: r.name.clone(),
-                            width: r.width.0,
-                            height: r.height.0,
-                            bitrate_kbps: r.bitrate_kbps.0,
-                        })
-                        .collect()
-                })
-                .unwrap_or_else(default_ladder),
-            channel_class: media.as_ref().and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
-            input_max_mbps,
-        },
-        web: WebSettings {
-            cdn: has_site && web.as_ref().is_none_or(|w| w.cdn),
-            site,
-            domain,
-            certificate_arn,
-            rate_limit: web
-                .as_ref()
-                .and_then(|w| w.rate_limit.as_ref())
-                .map(|r| RateLimit { requests: r.requests.0, window_s: r.window_s.map_or(300, |w| w.0) }),
-        },
-        podcast: podcast_settings(app, raw.podcast).map_err(|(k, m, h)| at(&k, m, &h))?,
         adopt: adoptions(text, file, &raw.adopt)?,
-    })
+        settings: Settings::new(definition, config),
+    };
+    definition.validate_any(&environment).map_err(|e| at(&e.key, e.message, &e.help))?;
+    Ok(environment)
 }
 
 /// The `adopt:` section: each key `<stack>.<LogicalId>`, each identifier non-empty. Whether the
@@ -438,7 +279,7 @@ fn adoptions(text: &str, file: &str, raw: &IndexMap<String, String>) -> Result<V
         let Some((stack, logical_id)) = key.split_once('.') else {
             return Err(err(
                 "is not `<stack>.<LogicalId>`".into(),
-                "name the stack and the construct's logical id, e.g. `data.Destinations: lunora-destinations`",
+                "name the stack and the construct's logical id, e.g. `data.Orders: orders-prod`",
             ));
         };
         let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -481,43 +322,6 @@ fn locate_adopt(text: &str, key: &str) -> (usize, usize) {
     locate(text, "adopt")
 }
 
-/// The `podcast` section: only the podcast app takes it.
-fn podcast_settings(app: &str, raw: Option<raw::RawPodcast>) -> Result<PodcastSettings, (String, String, String)> {
-    let d = PodcastSettings::default();
-    let Some(p) = raw else { return Ok(d) };
-    if app != "podcast" {
-        return Err(("podcast".into(), format!("is a section of the podcast app, not of {app}"), "remove it".into()));
-    }
-    let edge_log_regions = match p.edge_log_regions {
-        None => d.edge_log_regions.clone(),
-        Some(list) => {
-            let mut seen: Vec<String> = vec![];
-            for r in list {
-                if r.0 == "us-east-1" || seen.contains(&r.0) {
-                    return Err((
-                        "podcast.edge_log_regions".into(),
-                        format!(
-                            "lists {} {}",
-                            r.0,
-                            if r.0 == "us-east-1" { "(the edge stack's own region)" } else { "twice" }
-                        ),
-                        "list each other region once: the edge stack already holds us-east-1's log group".into(),
-                    ));
-                }
-                seen.push(r.0);
-            }
-            seen
-        }
-    };
-    Ok(PodcastSettings {
-        edge_log_regions,
-        cleanup_schedule: p.cleanup_schedule.map_or(d.cleanup_schedule, |e| e.0),
-        transcode_schedule: p.transcode_schedule.map_or(d.transcode_schedule, |e| e.0),
-        flexible_window_minutes: p.flexible_window_minutes.map_or(d.flexible_window_minutes, |m| m.0),
-        tiering_after_days: p.tiering_after_days.map_or(d.tiering_after_days, |m| m.0),
-    })
-}
-
 /// Turns a serde_yaml error into ours, naming the full key.
 fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
     let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
@@ -548,11 +352,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
         )
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        (
-            join(&path, name),
-            "is missing".to_string(),
-            "add it; see environments/lunora/prod.yaml for a complete file".to_string(),
-        )
+        (join(&path, name), "is missing".to_string(), format!("add it; the other files beside {file} show it"))
     } else if !help.is_empty() {
         // a value type refused itself: serde_yaml points at the enclosing map, so find the key
         // whose value is the one the message quotes
@@ -571,7 +371,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> ConfigError {
             _ => path.clone(),
         };
         let help = if help.is_empty() {
-            "fix the value's type; see environments/lunora/prod.yaml for an example".into()
+            format!("fix the value's type; the other files beside {file} show one")
         } else {
             help
         };

@@ -1,5 +1,6 @@
-//! The environment file as written: serde structs that refuse unknown keys, with value types
-//! that check themselves while parsing so an error carries the line and column of its key.
+//! The common keys of an environment file as written: serde structs that refuse unknown keys,
+//! and value types that check themselves while parsing so an error carries the line and column
+//! of its key (public: apps type their own keys with them).
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -9,9 +10,13 @@ use std::fmt::Display;
 /// Marks the start of a `help:` text inside a serde error message.
 pub const HELP: &str = "\u{1f}";
 
-fn fail<E: de::Error>(what: impl Display, help: impl Display) -> E {
+/// The error a value type's `Deserialize` returns for a value it refuses: what was found and
+/// expected, and what to do; the loader adds the file, line, column and key.
+pub fn invalid_value<E: de::Error>(what: impl Display, help: impl Display) -> E {
     E::custom(format!("{what}{HELP}{help}"))
 }
+
+use invalid_value as fail;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,39 +36,9 @@ pub struct RawEnvironment {
     pub tags: IndexMap<String, String>,
     #[serde(default)]
     pub retention: Option<Bounded<1, 1000>>,
-    #[serde(default)]
-    pub api: Option<RawApi>,
-    #[serde(default)]
-    pub media: Option<RawMedia>,
-    #[serde(default)]
-    pub web: Option<RawWeb>,
-    #[serde(default)]
-    pub podcast: Option<RawPodcast>,
     /// Existing resources taken into the stacks: `<stack>.<LogicalId>: <identifier>`.
     #[serde(default)]
     pub adopt: IndexMap<String, String>,
-}
-
-/// The podcast app's settings (seed 004).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPodcast {
-    /// When the expired-subscriber cleanup runs: an EventBridge Scheduler expression.
-    #[serde(default)]
-    pub cleanup_schedule: Option<ScheduleExpression>,
-    /// When the auto-transcoding sweep runs.
-    #[serde(default)]
-    pub transcode_schedule: Option<ScheduleExpression>,
-    /// How late a schedule may start (EventBridge Scheduler's flexible time window).
-    #[serde(default)]
-    pub flexible_window_minutes: Option<Bounded<1, 1440>>,
-    /// Days before media objects move to S3 Intelligent-Tiering.
-    #[serde(default)]
-    pub tiering_after_days: Option<Bounded<0, 3650>>,
-    /// The regions besides us-east-1 where Lambda@Edge replicas log: each gets the edge log
-    /// group, with its retention, before the distribution can run the function there.
-    #[serde(default)]
-    pub edge_log_regions: Option<Vec<Region>>,
 }
 
 /// `rate(...)`, `cron(...)` or `at(...)`, as EventBridge Scheduler takes them.
@@ -84,86 +59,6 @@ impl<'de> Deserialize<'de> for ScheduleExpression {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawApi {
-    #[serde(default)]
-    pub runtime: Option<String>,
-    #[serde(default)]
-    pub memory_mb: Option<Bounded<128, 10240>>,
-    #[serde(default)]
-    pub timeout_s: Option<Bounded<1, 900>>,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub cors_origins: Vec<Origin>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMedia {
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(default)]
-    pub srt_port: Option<Bounded<1024, 65535>>,
-    #[serde(default)]
-    pub ingest_cidr: Option<Cidr>,
-    #[serde(default)]
-    pub ladder: Option<Vec<RawRendition>>,
-    #[serde(default)]
-    pub channel_class: Option<ChannelClass>,
-    /// The contribution's maximum bitrate in Mb/s: 10, 20 or 50 (MediaLive bills the tier).
-    #[serde(default)]
-    pub input_max_mbps: Option<u32>,
-    /// The flow source's name (create-only: an adopted flow keeps the one it has).
-    #[serde(default)]
-    pub source_name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRendition {
-    pub name: String,
-    pub width: Bounded<64, 4096>,
-    pub height: Bounded<64, 2160>,
-    pub bitrate_kbps: Bounded<100, 20000>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum ChannelClass {
-    #[serde(rename = "SINGLE_PIPELINE")]
-    SinglePipeline,
-    #[serde(rename = "STANDARD")]
-    Standard,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWeb {
-    #[serde(default = "yes")]
-    pub cdn: bool,
-    #[serde(default)]
-    pub site: Option<String>,
-    #[serde(default)]
-    pub domain: Option<String>,
-    #[serde(default)]
-    pub certificate_arn: Option<String>,
-    /// An AWS WAF rate-based rule on the API's path of the distribution.
-    #[serde(default)]
-    pub rate_limit: Option<RawRateLimit>,
-}
-
-/// `web.rate_limit`: at most `requests` from one IP address in `window_s` seconds under `/api/*`.
-/// AWS WAF takes a limit of 10 to 2,000,000,000 and a window of 60, 120, 300 or 600 seconds
-/// (AWS::WAFv2::WebACL's registry schema, RateLimit and EvaluationWindowSec).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRateLimit {
-    pub requests: Bounded<10, 2_000_000_000>,
-    #[serde(default)]
-    pub window_s: Option<EvaluationWindow>,
-}
-
 /// 60, 120, 300 or 600 seconds: the windows AWS WAF's rate-based rules offer.
 #[derive(Debug, Clone, Copy)]
 pub struct EvaluationWindow(pub u32);
@@ -179,10 +74,6 @@ impl<'de> Deserialize<'de> for EvaluationWindow {
         }
         Ok(Self(v as u32))
     }
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// A 12-digit AWS account id, quoted or not.
@@ -246,7 +137,7 @@ impl<'de> Deserialize<'de> for Prefix {
         if !ok {
             return Err(fail(
                 format!("is {s:?}, expected 3 to 40 lowercase letters, digits and hyphens, starting with a letter"),
-                "stack, table and bucket names start with it, e.g. prefix: lunora-player-prod",
+                "stack, table and bucket names start with it, e.g. prefix: orders-prod",
             ));
         }
         Ok(Self(s))

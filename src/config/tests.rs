@@ -1,180 +1,127 @@
-use super::*;
+//! The loader with a small app of the tests' own: the common keys are castform's, the rest of
+//! the file is the app's, each error at its line and column.
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+use super::*;
+use crate::template::App;
+use serde::Deserialize;
+
+struct Shop;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopConfig {
+    #[serde(default)]
+    checkout: Option<Checkout>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    region_note: Option<String>,
 }
 
-const GOOD: &str = "app: lunora
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Checkout {
+    memory_mb: Bounded<128, 10240>,
+    #[serde(default)]
+    queue: bool,
+}
+
+impl Definition for Shop {
+    type Config = ShopConfig;
+    fn name(&self) -> &'static str {
+        "shop"
+    }
+    fn validate(&self, _env: &Environment, config: &ShopConfig) -> Result<(), Invalid> {
+        match &config.checkout {
+            Some(c) if c.queue && c.memory_mb.0 < 256 => Err(Invalid::new(
+                "checkout.queue",
+                "needs 256 MB or more",
+                "raise checkout.memory_mb, or remove checkout.queue",
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn define(&self, env: &Environment, _config: &ShopConfig) -> anyhow::Result<App> {
+        Ok(App::new("shop", &env.name, vec![])?)
+    }
+}
+
+const GOOD: &str = "# a shop
+app: shop
 name: test
-account: \"372241484305\"
-region: us-west-2
-prefix: lunora-test
-tags:
-  Project: lunora-player
-api:
+checkout:
   memory_mb: 512
-media:
-  enabled: true
-  ingest_cidr: 203.0.113.10/32
-web:
-  cdn: true
+  queue: true
+account: \"372241484305\"
+region: eu-west-1
+prefix: shop-test
+tags:
+  Project: shop
 ";
 
 fn parse_str(text: &str) -> Result<Environment, ConfigError> {
-    parse(text, "environments/lunora/test.yaml", &root(), "lunora", "test")
+    parse(text, "environments/shop/test.yaml", Path::new("."), &Shop, "test")
 }
 
 #[test]
-fn shipped_environments_all_load() {
-    for env in ["local", "dev", "staging", "prod"] {
-        let e = load(&root(), "lunora", env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(e.name, env);
-    }
-    let prod = load(&root(), "lunora", "prod").unwrap();
-    assert_eq!(prod.account, "372241484305");
-    assert_eq!(prod.region, "us-west-2");
-    assert!(prod.retain_data && prod.confirm);
-    assert_eq!(prod.media.srt_port, 9998);
-}
-
-#[test]
-fn defaults_are_the_documented_ones() {
+fn the_common_keys_are_castforms_and_the_rest_is_the_apps_typed_config() {
     let e = parse_str(GOOD).unwrap();
-    assert_eq!(e.api.runtime, None);
-    assert_eq!(e.api.memory_mb, 512);
-    assert_eq!(e.api.timeout_s, 30);
-    assert_eq!(e.media.srt_port, 9998);
-    assert_eq!(e.media.ladder, default_ladder());
-    assert_eq!(e.retention, 10);
-    assert!(!e.retain_data && !e.confirm);
+    assert_eq!((e.app.as_str(), e.region.as_str(), e.prefix.as_str()), ("shop", "eu-west-1", "shop-test"));
+    let c = e.config::<ShopConfig>().expect("the app's own type");
+    assert_eq!(c.checkout.as_ref().unwrap().memory_mb.0, 512);
+    assert!(e.config::<String>().is_none(), "another type is not the app's configuration");
+    // a file with none of the app's keys takes its defaults
+    let bare = GOOD.lines().filter(|l| !l.starts_with(' ') || l.contains("Project")).collect::<Vec<_>>().join("\n");
+    let bare = bare.replace("checkout:\n", "");
+    let e = parse_str(&bare).unwrap();
+    assert!(e.config::<ShopConfig>().unwrap().checkout.is_none(), "{bare}");
 }
 
 #[test]
-fn unknown_key_names_file_line_column_and_key() {
-    let text = GOOD.replace("  memory_mb: 512", "  memory_mb: 512\n  memroy: 3");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!((e.line, e.column), (10, 3));
-    assert_eq!(e.key, "api.memroy");
-    let shown = e.to_string();
-    assert!(shown.starts_with("environments/lunora/test.yaml:10:3: `api.memroy` is not a known key"), "{shown}");
-    assert!(shown.contains("help: remove it, or use one of:"), "{shown}");
-}
-
-#[test]
-fn wrong_type_names_the_key() {
-    let text = GOOD.replace("memory_mb: 512", "memory_mb: lots");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.key, "api.memory_mb");
-    assert_eq!(e.line, 9);
-    assert!(e.message.contains("invalid type"), "{}", e.message);
-}
-
-#[test]
-fn out_of_range_value_says_what_was_expected() {
-    let text = GOOD.replace("memory_mb: 512", "memory_mb: 64");
-    let e = parse_str(&text).unwrap_err();
+fn an_apps_errors_keep_the_files_lines_and_columns() {
+    // an app's value refused by its type, after common keys and before others
+    let e = parse_str(&GOOD.replace("memory_mb: 512", "memory_mb: 64")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "environments/lunora/test.yaml:9:3: `api.memory_mb` is 64, expected 128..=10240\nhelp: change the value, or remove the key to use the default"
+        "environments/shop/test.yaml:5:3: `checkout.memory_mb` is 64, expected 128..=10240\nhelp: change the value, or remove the key to use the default"
+    );
+    // an unknown key inside the app's section lists the section's keys
+    let e = parse_str(&GOOD.replace("  queue: true", "  queue: true\n  qeue: 1")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line, e.column), ("checkout.qeue", 7, 3));
+    assert!(e.help.contains("memory_mb") && e.help.contains("queue"), "{e}");
+    // an unknown top-level key may be a misspelt common one: both lists are offered
+    let e = parse_str(&GOOD.replace("region: eu-west-1", "region: eu-west-1\nregoin: x")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("regoin", 9));
+    assert!(e.help.contains("region,") && e.help.contains("checkout"), "{e}");
+    // a common key's error is castform's, at its line
+    let e = parse_str(&GOOD.replace("\"372241484305\"", "\"37\"")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("account", 7));
+    // the app's own validation, located in the file
+    let e = parse_str(&GOOD.replace("memory_mb: 512", "memory_mb: 128")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "environments/shop/test.yaml:6:3: `checkout.queue` needs 256 MB or more\nhelp: raise checkout.memory_mb, or remove checkout.queue"
     );
 }
 
 #[test]
-fn bad_cidr_is_refused_with_its_position() {
-    let text = GOOD.replace("203.0.113.10/32", "203.0.113.10/40");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.key, "media.ingest_cidr");
-    assert_eq!((e.line, e.column), (12, 3));
-    assert!(e.message.contains("expected an IPv4 CIDR block"), "{}", e.message);
+fn the_file_must_say_its_app_and_name_and_an_unknown_app_lists_the_registered_ones() {
+    let e = parse_str(&GOOD.replace("app: shop", "app: shoe")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("app", 2));
+    let e = parse_str(&GOOD.replace("name: test", "name: prod")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("name", 3));
+    static APPS: &[&dyn AnyApp] = &[&Shop];
+    let e = load(Path::new("."), Registry::new(APPS), "shoe", "prod").unwrap_err();
+    assert_eq!(e.message, "app `shoe` is unknown");
+    assert_eq!(e.help, "use one of: shop");
 }
 
 #[test]
-fn bad_account_id_is_refused() {
-    let text = GOOD.replace("\"372241484305\"", "\"37224148\"");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.key, "account");
-    assert_eq!(e.line, 3);
-    assert!(e.message.contains("12-digit"), "{}", e.message);
-    assert!(e.help.contains("quoted string of 12 digits"));
-}
-
-#[test]
-fn name_must_match_the_file() {
-    let text = GOOD.replace("name: test", "name: prod");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!((e.key.as_str(), e.line), ("name", 2));
-}
-
-#[test]
-fn media_without_ingest_cidr_is_refused() {
-    let text = GOOD.replace("  ingest_cidr: 203.0.113.10/32\n", "");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.key, "media");
-    assert!(e.help.contains("media.enabled: false"));
-}
-
-#[test]
-fn missing_code_folder_is_named() {
-    let text = GOOD.replace("  memory_mb: 512", "  code: assets/nope");
-    let e = parse_str(&text).unwrap_err();
-    assert_eq!(e.key, "api.code");
-    assert!(e.message.contains("does not exist"));
-}
-
-#[test]
-fn unknown_environment_lists_the_known_ones() {
-    let e = load(&root(), "lunora", "qa").unwrap_err();
-    assert!(e.help.contains("dev, local, prod, staging"), "{}", e.help);
-    let e = load(&root(), "nope", "prod").unwrap_err();
-    assert!(e.help.contains("lunora, streamcanvas, podcast"));
-}
-
-#[test]
-fn the_input_bitrate_tier_defaults_to_10_and_takes_only_medialives_tiers() {
-    assert_eq!(parse_str(GOOD).unwrap().media.input_max_mbps, 10);
-    let text = GOOD.replace("  ingest_cidr:", "  input_max_mbps: 20\n  ingest_cidr:");
-    assert_eq!(parse_str(&text).unwrap().media.input_max_mbps, 20);
-    let e = parse_str(&GOOD.replace("  ingest_cidr:", "  input_max_mbps: 15\n  ingest_cidr:")).unwrap_err();
-    assert_eq!(e.key, "media.input_max_mbps");
-    assert!(e.to_string().contains("use 10, 20 or 50"), "{e}");
-}
-
-#[test]
-fn adopt_lines_are_read_with_their_place_and_bad_keys_are_refused_at_their_line() {
-    let text = format!(
-        "{GOOD}adopt:\n  data.Destinations: lunora-destinations\n  \"media.Ingest\": arn:aws:mediaconnect:us-west-2:372241484305:flow:1-abc:router\n"
-    );
-    let e = parse_str(&text).unwrap();
-    assert_eq!(e.adopt.len(), 2);
-    assert_eq!((e.adopt[0].stack.as_str(), e.adopt[0].logical_id.as_str()), ("data", "Destinations"));
-    assert_eq!(e.adopt[0].at, "environments/lunora/test.yaml:16:3");
-    assert_eq!(e.adopt[1].identifier, "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-abc:router");
-    for (bad, why) in [
-        ("Destinations: x", "is not `<stack>.<LogicalId>`"),
-        ("data.Dest-inations: x", "is not"),
-        ("data.Presets: \"  \"", "has no identifier"),
-    ] {
-        let err = parse_str(&format!("{GOOD}adopt:\n  {bad}\n")).unwrap_err().to_string();
-        assert!(err.contains("environments/lunora/test.yaml:16:3") && err.contains(why), "{bad}: {err}");
-    }
-}
-
-#[test]
-fn a_rate_limit_takes_aws_wafs_bounds_and_needs_the_cdn() {
-    let with =
-        |limit: &str| GOOD.replace("web:\n  cdn: true\n", &format!("web:\n  cdn: true\n  rate_limit: {limit}\n"));
-    let e = parse_str(&with("{ requests: 600 }")).unwrap();
-    assert_eq!(e.web.rate_limit, Some(RateLimit { requests: 600, window_s: 300 }), "the window defaults to 5 minutes");
-    let e = parse_str(&with("{ requests: 100, window_s: 60 }")).unwrap();
-    assert_eq!(e.web.rate_limit, Some(RateLimit { requests: 100, window_s: 60 }));
-    // AWS::WAFv2::WebACL's schema: a limit of at least 10, a window of 60, 120, 300 or 600 s
-    let e = parse_str(&with("{ requests: 5 }")).unwrap_err();
-    assert!(e.key.contains("rate_limit") && e.message.contains("expected 10..=2000000000"), "{e:?}");
-    let e = parse_str(&with("{ requests: 600, window_s: 90 }")).unwrap_err();
-    assert!(e.message.contains("expected 60, 120, 300 or 600"), "{e:?}");
-    let e = parse_str(&with("{ requests: 600, burst: 3 }")).unwrap_err();
-    assert_eq!(e.key, "web.rate_limit.burst", "unknown keys are refused: {e:?}");
-    let e = parse_str(&with("{ requests: 600 }").replace("cdn: true", "cdn: false")).unwrap_err();
-    assert_eq!(e.key, "web.rate_limit");
-    assert!(e.help.contains("web.cdn: true"), "{e:?}");
+fn the_split_keeps_every_line_in_place() {
+    let (common, own) = split_common(GOOD);
+    assert_eq!(common.lines().count(), GOOD.lines().count());
+    assert_eq!(own.lines().count(), GOOD.lines().count());
+    assert_eq!(own.lines().nth(4), Some("  memory_mb: 512"));
+    assert_eq!(common.lines().nth(4), Some(""));
+    assert_eq!(common.lines().next(), Some("# a shop"), "leading comments go to both");
+    assert_eq!(own.lines().nth(9), Some(""), "a common key's block is blank in the app's part");
 }

@@ -432,8 +432,10 @@ fn environment_tags_leave_out_types_whose_tags_are_create_only() {
     assert!(crate::constructs::tags_replace("AWS::MediaPackage::Channel"));
     assert!(!crate::constructs::tags_replace("AWS::MediaLive::Channel"));
     assert!(!crate::constructs::tags_replace("AWS::DynamoDB::Table"));
-    let env = crate::config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), "lunora", "prod").unwrap();
-    let app = crate::apps::define(&env).unwrap();
+    let env =
+        crate::config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), crate::apps::seeds(), "lunora", "prod")
+            .unwrap();
+    let app = env.define().unwrap();
     let media = app.stacks.iter().find(|s| s.name == "media").unwrap().template.to_value();
     let resources = media["Resources"].as_object().unwrap();
     let tagged = |id: &str| resources[id]["Properties"]["Tags"].to_string();

@@ -72,7 +72,7 @@ fn naming(type_name: &str, identifier: &str) -> Result<Option<(&'static str, Str
 
 /// Defines the environment's app and applies its `adopt:` section.
 pub fn define(env: &Environment) -> anyhow::Result<App> {
-    let mut app = crate::apps::define(env)?;
+    let mut app = env.define()?;
     apply(env, &mut app)?;
     Ok(app)
 }

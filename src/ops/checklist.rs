@@ -2,6 +2,7 @@
 //! manual, with what verified it. Offline: synth-time items from the rules, the rest from the
 //! environment file and the synthesized app; live items are left to the deploy.
 
+use crate::config::AnyApp;
 use crate::ops::check::{check_all, synthesized};
 use crate::ops::synth::{Selection, build};
 use crate::rules::{Finding, Severity};
@@ -42,8 +43,9 @@ fn rule_state(findings: &[Finding], ids: &[&str], warnings: bool) -> (State, Str
     }
 }
 
-pub fn run(root: &Path, app: &str, env: &str, today: i64) -> Result<Vec<Item>> {
-    let selection = Selection::One { app: app.to_string(), env: env.to_string() };
+pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) -> Result<Vec<Item>> {
+    let app = definition.name();
+    let selection = Selection::One { app: definition, env: env.to_string() };
     let built = build(root, &selection)?;
     let s = &built[0];
     let report = check_all(&synthesized(root, &selection)?, today);
@@ -68,7 +70,7 @@ pub fn run(root: &Path, app: &str, env: &str, today: i64) -> Result<Vec<Item>> {
     let others: Vec<String> = crate::config::list_environments(root, app)
         .into_iter()
         .filter(|e| e != env)
-        .filter(|e| crate::config::load(root, app, e).is_ok_and(|x| !x.retain_data))
+        .filter(|e| crate::config::load_with(root, definition, e).is_ok_and(|x| !x.retain_data))
         .collect();
     push(
         "before",

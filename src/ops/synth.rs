@@ -1,7 +1,7 @@
 //! `castform synth`: environments → validated apps → templates and a manifest on disk, written
 //! all at once or not at all.
 
-use crate::config::{self, Environment};
+use crate::config::{self, AnyApp, Environment, Registry};
 use crate::template::{App, to_yaml};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -23,18 +23,18 @@ impl Format {
 }
 
 /// Which environments an operation covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Selection {
     One {
-        app: String,
+        app: &'static dyn AnyApp,
         env: String,
     },
     /// Every environment of one app.
     AllOf {
-        app: String,
+        app: &'static dyn AnyApp,
     },
-    /// Every environment of every app that has environment files.
-    Everything,
+    /// Every environment of every registered app that has environment files.
+    Everything(Registry),
 }
 
 pub struct SynthOptions {
@@ -51,15 +51,16 @@ pub struct Synthesized {
 }
 
 /// Every (app, environment) pair the selection names.
-pub fn targets(root: &Path, selection: &Selection) -> Vec<(String, String)> {
+pub fn targets(root: &Path, selection: &Selection) -> Vec<(&'static dyn AnyApp, String)> {
     match selection {
-        Selection::One { app, env } => vec![(app.clone(), env.clone())],
+        Selection::One { app, env } => vec![(*app, env.clone())],
         Selection::AllOf { app } => {
-            config::list_environments(root, app).into_iter().map(|e| (app.clone(), e)).collect()
+            config::list_environments(root, app.name()).into_iter().map(|e| (*app, e)).collect()
         }
-        Selection::Everything => config::APPS
+        Selection::Everything(apps) => apps
+            .apps()
             .iter()
-            .flat_map(|a| config::list_environments(root, a).into_iter().map(move |e| (a.to_string(), e)))
+            .flat_map(|a| config::list_environments(root, a.name()).into_iter().map(move |e| (*a, e)))
             .collect(),
     }
 }
@@ -75,7 +76,7 @@ pub fn build(root: &Path, selection: &Selection) -> Result<Vec<Synthesized>> {
     }
     let mut out = vec![];
     for (app, env) in targets {
-        let env = config::load(root, &app, &env)?;
+        let env = config::load_with(root, app, &env)?;
         let defined = crate::ops::adopt::define(&env)
             .with_context(|| format!("{}: the {} app cannot be defined", env.file, env.app))?;
         out.push(Synthesized { env, app: defined });
