@@ -193,3 +193,33 @@ fn a_rate_limit_takes_aws_wafs_bounds_and_needs_the_cdn() {
     assert_eq!(e.key, "web.rate_limit");
     assert!(e.help.contains("web.cdn: true"), "{e:?}");
 }
+
+#[test]
+fn environment_tags_leave_out_types_whose_tags_are_create_only() {
+    // MediaPackage v1 channels take Tags only at creation (registry schema): tagging one from
+    // the environment file would replace it, and with it the playback URLs
+    assert!(crate::constructs::tags_replace("AWS::MediaPackage::Channel"));
+    assert!(!crate::constructs::tags_replace("AWS::MediaLive::Channel"));
+    assert!(!crate::constructs::tags_replace("AWS::DynamoDB::Table"));
+    let env =
+        crate::config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), crate::apps::seeds(), "lunora", "prod")
+            .unwrap();
+    let app = env.define().unwrap();
+    let media = app.stacks.iter().find(|s| s.name == "media").unwrap().template.to_value();
+    let resources = media["Resources"].as_object().unwrap();
+    let tagged = |id: &str| resources[id]["Properties"]["Tags"].to_string();
+    assert!(!tagged("LivePackage").contains("Environment"), "{}", tagged("LivePackage"));
+    assert!(tagged("LiveChannel").contains("castform:environment"), "{}", tagged("LiveChannel"));
+    assert!(tagged("LiveEndpoint").contains("CostCenter"), "{}", tagged("LiveEndpoint"));
+}
+
+#[test]
+fn the_lunora_config_template_renders() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let values = serde_json::json!({"app": "lunora", "environment": "local", "region": "us-west-2", "api_url": "https://u/",
+        "hls_url": "", "site_url": "", "operators_client_id": "c1", "deployment_id": "d1"});
+    let out = crate::render::render_file(root, "templates/lunora/config.js.hbs", &values).unwrap();
+    assert!(out.contains("apiUrl: \"https://u/\""), "{out}");
+    assert!(out.contains("deploymentId: \"d1\""));
+    assert!(out.contains("operatorsClientId: \"c1\""), "{out}");
+}

@@ -79,7 +79,7 @@ pub struct ChangeSetRequest {
 pub struct ResourceToImport {
     pub logical_id: String,
     pub resource_type: String,
-    /// the type's primary identifier: property name and value (`TableName`, `lunora-presets`)
+    /// the type's primary identifier: property name and value (`TableName`, `orders-prod-items`)
     pub identifier: (String, String),
 }
 

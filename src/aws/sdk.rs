@@ -1059,7 +1059,7 @@ mod tests {
     #[test]
     fn the_state_buckets_owner_comes_from_its_name() {
         assert_eq!(super::owner_of("castform-372241484305-us-west-2").as_deref(), Some("372241484305"));
-        assert_eq!(super::owner_of("lunora-player-prod-web-sitebucket"), None);
+        assert_eq!(super::owner_of("orders-prod-web-sitebucket"), None);
         assert_eq!(super::owner_of("castform-assets-us-west-2"), None);
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 #[command(
     about = "Check templates: their structure (T01-T06), every resource against CloudFormation's registry schemas, and the lessons L01-L27 (L24-L26 read the functions' code)",
-    after_help = "Examples:\n  castform check prod                       the Lunora prod stacks\n  castform check --all                      every environment of every app\n  castform check --template stack.yaml      any CloudFormation template, JSON or YAML\n  castform check --rules                    list the rules\n\nExit codes: 0 no error, 2 an error was found, 1 castform itself failed.\nSuppress a rule for one resource with a reason in its Metadata:\n  Metadata: {castform: {suppress: [{rule: L13, reason: \"...\"}]}}"
+    after_help = "Examples:\n  castform check prod                       the default app's prod stacks\n  castform check --all                      every environment of every app\n  castform check --template stack.yaml      any CloudFormation template, JSON or YAML\n  castform check --rules                    list the rules\n\nExit codes: 0 no error, 2 an error was found, 1 castform itself failed.\nSuppress a rule for one resource with a reason in its Metadata:\n  Metadata: {castform: {suppress: [{rule: L13, reason: \"...\"}]}}"
 )]
 pub struct Args {
     /// Environment name (environments/<app>/<ENV>.yaml).

@@ -15,7 +15,7 @@ pub enum GraphFormat {
 #[derive(clap::Args)]
 #[command(
     about = "Draw the architecture from the synthesized stacks (Mermaid or Graphviz DOT)",
-    after_help = "Examples:\n  castform graph prod                       Mermaid, for a README\n  castform graph prod --format dot | dot -Tsvg > lunora.svg"
+    after_help = "Examples:\n  castform graph prod                       Mermaid, for a README\n  castform graph prod --format dot | dot -Tsvg > stacks.svg"
 )]
 pub struct GraphArgs {
     pub env: String,

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 #[command(
     about = "Write the CloudFormation templates and manifest of an environment",
-    after_help = "Examples:\n  castform synth prod\n  castform synth --app lunora --all --out build/\n  castform synth staging --format yaml"
+    after_help = "Examples:\n  castform synth prod\n  castform synth --app APP --all --out build/\n  castform synth staging --format yaml"
 )]
 pub struct Args {
     /// Environment name (a file environments/<app>/<ENV>.yaml).
     pub env: Option<String>,
-    /// App: lunora (default), streamcanvas, podcast.
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Every environment (of --app, or of every app).

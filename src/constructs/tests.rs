@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn stack(retain: bool) -> Stack {
-    Stack::new("lunora-test", "api", "us-west-2", retain, "test")
+    Stack::new("orders-test", "api", "us-west-2", retain, "test")
 }
 
 fn of_type<'a>(s: &'a Stack, t: &str) -> Vec<(&'a str, &'a Value)> {
@@ -160,7 +160,7 @@ fn tables_are_on_demand_with_pitr_and_follow_retain_data() {
         assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
         assert!(p.get("PointInTimeRecoveryEnabled").is_none());
         assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
-        assert_eq!(p["TableName"], "lunora-test-sessions");
+        assert_eq!(p["TableName"], "orders-test-sessions");
         assert!(p["GlobalSecondaryIndexes"][0].get("BillingMode").is_none(), "an index has no BillingMode");
         assert_eq!(p["AttributeDefinitions"].as_array().unwrap().len(), 3);
         let want =
@@ -347,7 +347,7 @@ fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
         UserPoolProps {
             name: "users".into(),
             min_password_length: 8,
-            client_name: "StreamCanvasApp".into(),
+            client_name: "CanvasApp".into(),
             admin_only: false,
         },
     )
@@ -367,9 +367,9 @@ fn a_user_pool_has_the_seeds_password_policy_and_a_client_without_secret() {
     assert_eq!(c["PreventUserExistenceErrors"], "ENABLED");
     assert_eq!(c["GenerateSecret"], false);
     let tags: indexmap::IndexMap<String, String> =
-        [("Project".to_string(), "streamcanvas".to_string())].into_iter().collect();
+        [("Project".to_string(), "canvas".to_string())].into_iter().collect();
     crate::constructs::tag(&mut s, &tags);
-    assert_eq!(s.template.resource("Users").unwrap().properties["UserPoolTags"], json!({"Project": "streamcanvas"}));
+    assert_eq!(s.template.resource("Users").unwrap().properties["UserPoolTags"], json!({"Project": "canvas"}));
     assert!(
         UserPool::new(
             &mut s,
@@ -391,7 +391,7 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
             route_selection: "$request.body.action".into(),
             routes: vec!["$connect".into(), "$disconnect".into(), "signal".into(), "publishState".into()],
             stage: "prod".into(),
-            handler_name: "lunora-test-ws-handler".into(),
+            handler_name: "orders-test-ws-handler".into(),
             authorizer_name: None,
             throttle: (100, 50),
         },
@@ -415,7 +415,7 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
     let (_, integ) = of_type(&s, "AWS::ApiGatewayV2::Integration")[0];
     assert_eq!(integ["IntegrationType"], "AWS_PROXY");
     assert!(
-        integ["IntegrationUri"]["Fn::Sub"].as_str().unwrap().contains(":function:lunora-test-ws-handler/invocations")
+        integ["IntegrationUri"]["Fn::Sub"].as_str().unwrap().contains(":function:orders-test-ws-handler/invocations")
     );
     let (_, stage) = of_type(&s, "AWS::ApiGatewayV2::Stage")[0];
     assert_eq!((stage["StageName"].as_str(), &stage["AutoDeploy"]), (Some("prod"), &json!(true)));
@@ -423,25 +423,6 @@ fn a_websocket_api_routes_every_action_to_one_proxy_integration_and_outputs_its_
     let v = serde_json::to_value(conn).unwrap();
     assert!(v["Fn::Sub"][0].as_str().unwrap().ends_with("${ApiId}/prod/POST/@connections/*"), "{v}");
     s.template.validate().unwrap();
-}
-
-#[test]
-fn environment_tags_leave_out_types_whose_tags_are_create_only() {
-    // MediaPackage v1 channels take Tags only at creation (registry schema): tagging one from
-    // the environment file would replace it, and with it the playback URLs
-    assert!(crate::constructs::tags_replace("AWS::MediaPackage::Channel"));
-    assert!(!crate::constructs::tags_replace("AWS::MediaLive::Channel"));
-    assert!(!crate::constructs::tags_replace("AWS::DynamoDB::Table"));
-    let env =
-        crate::config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), crate::apps::seeds(), "lunora", "prod")
-            .unwrap();
-    let app = env.define().unwrap();
-    let media = app.stacks.iter().find(|s| s.name == "media").unwrap().template.to_value();
-    let resources = media["Resources"].as_object().unwrap();
-    let tagged = |id: &str| resources[id]["Properties"]["Tags"].to_string();
-    assert!(!tagged("LivePackage").contains("Environment"), "{}", tagged("LivePackage"));
-    assert!(tagged("LiveChannel").contains("castform:environment"), "{}", tagged("LiveChannel"));
-    assert!(tagged("LiveEndpoint").contains("CostCenter"), "{}", tagged("LiveEndpoint"));
 }
 
 /// Lambda@Edge's package limits, checked at synth with the numbers: 1 MB compressed for viewer
@@ -464,7 +445,7 @@ fn an_edge_package_over_its_event_limit_is_refused_with_the_numbers() {
     }
     std::fs::write(dir.path().join("fn/data.bin"), &noise).unwrap();
     let edge = |event: EdgeEvent| {
-        let mut s = Stack::new("podcast-test", "edge", "us-east-1", false, "test");
+        let mut s = Stack::new("feeds-test", "edge", "us-east-1", false, "test");
         let props = FunctionProps {
             publish: true,
             edge: Some(event),
@@ -519,7 +500,7 @@ fn an_asynchronous_function_gets_its_dead_letter_queue_and_a_synchronous_one_say
 
 #[test]
 fn a_rate_limit_is_a_cloudfront_web_acl_in_us_east_1_within_wafs_bounds() {
-    let mut east = Stack::new("lunora-test", "waf", "us-east-1", false, "test");
+    let mut east = Stack::new("orders-test", "waf", "us-east-1", false, "test");
     let limit =
         RateLimit::new(&mut east, "ApiRateLimit", RateLimitProps { requests: 100, window_s: 60, ..Default::default() })
             .unwrap();
@@ -538,7 +519,7 @@ fn a_rate_limit_is_a_cloudfront_web_acl_in_us_east_1_within_wafs_bounds() {
     let e = RateLimit::new(&mut west, "L", RateLimitProps::default()).unwrap_err().to_string();
     assert!(e.contains("in a stack in us-west-2"), "{e}");
     for (requests, window_s) in [(9, 300), (100, 90)] {
-        let mut s = Stack::new("lunora-test", "waf", "us-east-1", false, "test");
+        let mut s = Stack::new("orders-test", "waf", "us-east-1", false, "test");
         assert!(RateLimit::new(&mut s, "L", RateLimitProps { requests, window_s, ..Default::default() }).is_err());
     }
 }

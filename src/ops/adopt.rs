@@ -691,8 +691,8 @@ pub struct Candidate {
 /// For each construct of an adoptable type, the existing resources that could be it, best
 /// first, with what differs. Tables by name (the construct's own, or without the environment's
 /// prefix, inside the table's); other types by name (the last part of a flow's ARN), a
-/// distribution's comment, or by the app's family (the prefix's first word: `lunora`) in any of
-/// them, or by a tag the environment also sets (`Project: lunora-player`); every distribution,
+/// distribution's comment, or by the app's family (the prefix's first word: `orders`) in any of
+/// them, or by a tag the environment also sets (`Project: orders`); every distribution,
 /// which often has none of these. Read-only.
 pub async fn discover<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Result<Vec<Candidate>, String> {
     let mut out = vec![];
@@ -827,8 +827,8 @@ mod tests {
 
     fn live(keys: &[(&str, &str, &str)], billing: &str) -> TableInfo {
         TableInfo {
-            name: "lunora-presets".into(),
-            arn: "arn:aws:dynamodb:us-west-2:372241484305:table/lunora-presets".into(),
+            name: "orders-items".into(),
+            arn: "arn:aws:dynamodb:us-west-2:372241484305:table/orders-items".into(),
             keys: keys.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect(),
             billing_mode: billing.into(),
             indexes: vec![],
@@ -838,7 +838,7 @@ mod tests {
     }
 
     fn construct() -> Value {
-        json!({"TableName": "lunora-presets", "BillingMode": "PAY_PER_REQUEST",
+        json!({"TableName": "orders-items", "BillingMode": "PAY_PER_REQUEST",
                "AttributeDefinitions": [{"AttributeName": "presetId", "AttributeType": "S"}],
                "KeySchema": [{"AttributeName": "presetId", "KeyType": "HASH"}],
                "SSESpecification": {"SSEEnabled": true}})
@@ -872,11 +872,11 @@ mod tests {
                 logical_id: "Presets".into(),
                 resource_type: "AWS::DynamoDB::Table".into(),
                 property: "TableName".into(),
-                identifier: "lunora-presets".into(),
-                at: "environments/lunora/prod.yaml:40:3".into(),
+                identifier: "orders-items".into(),
+                at: "environments/orders/prod.yaml:40:3".into(),
             },
             region: "us-west-2".into(),
-            stack_name: "lunora-player-prod-data".into(),
+            stack_name: "orders-prod-data".into(),
             resource: json!({"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": construct()}),
             live: Some(live(&[("presetId", "HASH", "S")], "PAY_PER_REQUEST")),
             changes: vec![],
@@ -890,8 +890,8 @@ mod tests {
         let fresh: Value = serde_json::from_str(&import_template(None, "d", &[&pending]).unwrap()).unwrap();
         assert_eq!(fresh["Resources"].as_object().unwrap().len(), 1);
         assert!(fresh.get("Outputs").is_none(), "a new stack made by import has no outputs yet");
-        let req = import_request("lunora-player-prod-data", String::new(), &[&pending], true);
-        assert_eq!(req.imports[0].identifier, ("TableName".to_string(), "lunora-presets".to_string()));
+        let req = import_request("orders-prod-data", String::new(), &[&pending], true);
+        assert_eq!(req.imports[0].identifier, ("TableName".to_string(), "orders-items".to_string()));
         let mut refs = vec![];
         references(
             &json!({"A": {"Fn::GetAtt": ["Key", "Arn"]}, "B": {"Ref": "AWS::Region"}, "C": [{"Ref": "Topic"}]}),
@@ -912,14 +912,9 @@ mod tests {
 
     #[test]
     fn each_type_is_named_by_its_identifier_and_a_wrong_form_is_refused() {
-        let arn = "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-AbCd:lunora-player-prod-srt-router";
-        assert_eq!(
-            naming("AWS::MediaConnect::Flow", arn).unwrap(),
-            Some(("Name", "lunora-player-prod-srt-router".into()))
-        );
-        assert!(
-            naming("AWS::MediaConnect::Flow", "lunora-player-prod-srt-router").unwrap_err().contains("not a flow ARN")
-        );
+        let arn = "arn:aws:mediaconnect:us-west-2:372241484305:flow:1-AbCd:orders-prod-srt-router";
+        assert_eq!(naming("AWS::MediaConnect::Flow", arn).unwrap(), Some(("Name", "orders-prod-srt-router".into())));
+        assert!(naming("AWS::MediaConnect::Flow", "orders-prod-srt-router").unwrap_err().contains("not a flow ARN"));
         assert_eq!(naming("AWS::Lambda::Function", "f").unwrap(), Some(("FunctionName", "f".into())));
         assert_eq!(naming("AWS::CloudFront::Distribution", "E2QWRUHAPOMQZL").unwrap(), None);
         let e = naming("AWS::CloudFront::Distribution", "d35au6zpsr51nc").unwrap_err();

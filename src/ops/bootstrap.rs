@@ -1,6 +1,6 @@
 //! `castform bootstrap ENV`: the state bucket of the environment's account and region
 //! (private, encrypted, versioned) that holds assets, backups, the ledger and the lock; plus
-//! one in each other region the app's stacks live in (the podcast's edge stack in us-east-1),
+//! one in each other region the app's stacks live in (an edge stack in us-east-1),
 //! for their assets: Lambda reads code only from a bucket in its own region. And the
 //! environment's deploy role: a CloudFormation service role (stack `<prefix>-castform-bootstrap`)
 //! that every change set of the environment runs with (`RoleARN`), allowed what the handlers of

@@ -286,7 +286,7 @@ fn tag_scoped(s: &Value, env: &str) -> bool {
 
 /// L27: every statement of an environment reaches only that environment's resources: a resource
 /// of its stacks (a reference), a name or ARN carrying its prefix, or a tag condition on its name;
-/// otherwise an environment that shares the account (Lunora's staging and prod, media review L8)
+/// otherwise an environment that shares the account (a staging and a prod in one account, media review L8)
 /// can act on the other's. Actions that take no resource (`Resource: "*"` only, the Service
 /// Authorization Reference) and the account's shared resources (`SHARED`) are exempt.
 pub fn l27(t: &Target) -> Vec<Hit> {

@@ -124,7 +124,7 @@ pub struct EnvFacts {
     pub confirm: bool,
     /// Cost-allocation tag keys every taggable resource must carry (L22).
     pub tag_keys: Vec<String>,
-    /// The environment's name prefix (`lunora-player-prod`): what its resources' names carry (L27).
+    /// The environment's name prefix (`orders-prod`): what its resources' names carry (L27).
     pub prefix: String,
 }
 

@@ -586,12 +586,12 @@ mod tests {
         let mut s = stack("data");
         s.template.add("Q", &Queue::default()).unwrap();
         s.template.add("P", &crate::cfn::ssm::Parameter::new(crate::cfn::ssm::parameter::Type::String, "v")).unwrap();
-        let tags: IndexMap<String, String> = [("Project".to_string(), "lunora".to_string())].into_iter().collect();
+        let tags: IndexMap<String, String> = [("Project".to_string(), "orders".to_string())].into_iter().collect();
         s.apply_tags(&tags, &crate::cfn::tag_shape);
         assert_eq!(
             s.template.resource("Q").unwrap().properties["Tags"],
-            json!([{"Key": "Project", "Value": "lunora"}])
+            json!([{"Key": "Project", "Value": "orders"}])
         );
-        assert_eq!(s.template.resource("P").unwrap().properties["Tags"], json!({"Project": "lunora"}));
+        assert_eq!(s.template.resource("P").unwrap().properties["Tags"], json!({"Project": "orders"}));
     }
 }

@@ -37,7 +37,7 @@ pub fn table_lines(columns: &[Column], rows: &[Vec<String>]) -> Vec<String> {
 
 /// One stack of a diff.
 pub struct DiffStack {
-    /// `stack api (lunora-player-prod-api)`
+    /// `stack api (orders-prod-api)`
     pub title: String,
     /// Nothing differs: drawn on one line.
     pub unchanged: bool,

@@ -222,9 +222,7 @@ mod tests {
             "NEXT_PUBLIC_COGNITO_USER_POOL_ID={{pool}}\nAWS_ACCESS_KEY_ID={{key}}\nAWS_SECRET_ACCESS_KEY={{secret}}\n",
         )
         .unwrap();
-        let env = crate::config::load(Path::new(env!("CARGO_MANIFEST_DIR")), crate::apps::seeds(), "lunora", "local")
-            .unwrap();
-        let mut app = env.define().unwrap();
+        let mut app = App::new("frontend", "local", vec![]).unwrap();
         app.files = vec![RenderedFile {
             template: "templates/env.hbs".into(),
             bucket: OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
