@@ -23,8 +23,14 @@ pub use config::{Definition, Environment, Invalid};
 /// (0 success, 1 error, 2 bad input or checks failed with nothing touched, 3 deploy failed and
 /// restored).
 pub fn run(apps: &'static [&'static dyn config::AnyApp]) -> std::process::ExitCode {
+    run_at(std::path::Path::new("."), apps)
+}
+
+/// [`run`] with the project root (its `environments/`, `assets/`, `templates/`) at `root`
+/// unless `--root` says otherwise: for a binary whose project is not the current directory.
+pub fn run_at(root: &std::path::Path, apps: &'static [&'static dyn config::AnyApp]) -> std::process::ExitCode {
     use std::process::ExitCode;
-    match cli::run(config::Registry::new(apps)) {
+    match cli::run(root, config::Registry::new(apps)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let debug = std::env::args().any(|a| a == "--debug");

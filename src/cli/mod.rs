@@ -24,9 +24,10 @@ use std::path::PathBuf;
     after_help = "Examples:\n  castform deploy local               the whole deploy, against the local emulator (see README)\n  castform synth prod                 templates of the default app's stacks for prod, into out/\n  castform check --all                the lessons as checks, over every environment\n  castform synth --all                every environment of every app\n  castform synth dev --format yaml    YAML instead of JSON"
 )]
 pub struct Cli {
-    /// Project root holding environments/, templates/ and assets/.
-    #[arg(long, global = true, default_value = ".")]
-    pub root: PathBuf,
+    /// Project root holding environments/, templates/ and assets/ (default: the current
+    /// directory, or the one the binary was built for).
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
     /// On an error, print its whole chain of causes (what failed, inside what).
     #[arg(long, global = true)]
     pub debug: bool,
@@ -66,8 +67,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Runs the command line over the registered apps; `Ok` carries the exit code.
-pub fn run(apps: Registry) -> anyhow::Result<u8> {
+/// Runs the command line over the registered apps, `--root` defaulting to `root`; `Ok` carries
+/// the exit code.
+pub fn run(root: &std::path::Path, apps: Registry) -> anyhow::Result<u8> {
     check_registry(apps)?;
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -89,24 +91,25 @@ pub fn run(apps: Registry) -> anyhow::Result<u8> {
             });
         }
     };
+    let root = cli.root.clone().unwrap_or_else(|| root.to_path_buf());
     match cli.command {
-        Command::Synth(args) => synth::run(&cli.root, apps, args),
-        Command::Check(args) => check::run(&cli.root, apps, args),
-        Command::Checklist(args) => checklist::run(&cli.root, apps, args),
-        Command::Bootstrap(args) => state::bootstrap(&cli.root, apps, args),
-        Command::Deploy(args) => deploy::run(&cli.root, apps, args),
-        Command::Gc(args) => state::gc(&cli.root, apps, args),
-        Command::Graph(args) => review::graph(&cli.root, apps, args),
-        Command::Media(args) => media::run(&cli.root, apps, args),
-        Command::Cost(args) => review::cost(&cli.root, apps, args),
-        Command::Diff(args) => review::diff(&cli.root, apps, args),
-        Command::Status(args) => review::status(&cli.root, apps, args),
-        Command::Destroy(args) => review::destroy(&cli.root, apps, args),
-        Command::Adopt(args) => adopt::run(&cli.root, apps, args),
-        Command::History(args) => state::history(&cli.root, apps, args),
-        Command::Rollback(args) => rollback::run(&cli.root, apps, args),
-        Command::Outputs(args) => state::outputs(&cli.root, apps, args),
-        Command::Unlock(args) => state::unlock(&cli.root, apps, args),
+        Command::Synth(args) => synth::run(&root, apps, args),
+        Command::Check(args) => check::run(&root, apps, args),
+        Command::Checklist(args) => checklist::run(&root, apps, args),
+        Command::Bootstrap(args) => state::bootstrap(&root, apps, args),
+        Command::Deploy(args) => deploy::run(&root, apps, args),
+        Command::Gc(args) => state::gc(&root, apps, args),
+        Command::Graph(args) => review::graph(&root, apps, args),
+        Command::Media(args) => media::run(&root, apps, args),
+        Command::Cost(args) => review::cost(&root, apps, args),
+        Command::Diff(args) => review::diff(&root, apps, args),
+        Command::Status(args) => review::status(&root, apps, args),
+        Command::Destroy(args) => review::destroy(&root, apps, args),
+        Command::Adopt(args) => adopt::run(&root, apps, args),
+        Command::History(args) => state::history(&root, apps, args),
+        Command::Rollback(args) => rollback::run(&root, apps, args),
+        Command::Outputs(args) => state::outputs(&root, apps, args),
+        Command::Unlock(args) => state::unlock(&root, apps, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();

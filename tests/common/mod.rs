@@ -163,7 +163,13 @@ impl Emulator {
     /// The `castform` command this emulator's tests run, not yet started (to spawn it and
     /// signal it while it works).
     pub fn castform_command(&self, args: &[&str], root: &Path) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_castform"));
+        self.binary_command(Path::new(env!("CARGO_BIN_EXE_castform")), args, root)
+    }
+
+    /// A castform binary of a team's own (an example's), run as [`Emulator::castform_command`]
+    /// runs castform's.
+    pub fn binary_command(&self, binary: &Path, args: &[&str], root: &Path) -> Command {
+        let mut c = Command::new(binary);
         c.args(args).arg("--root").arg(root).env("NO_COLOR", "1");
         // the pinned esbuild scripts/setup-esbuild installed (function folders with a package.json)
         c.env("CASTFORM_ESBUILD", repo().join(".tools/esbuild/node_modules/.bin/esbuild"));
