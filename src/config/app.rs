@@ -101,8 +101,8 @@ impl<D: Definition> AnyApp for D {
 
     fn parse_config(&self, text: &str) -> Result<Arc<dyn Any + Send + Sync>, serde_yaml::Error> {
         // a file with none of the app's keys is an empty mapping, not an empty document
-        let text =
-            if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) { "{}" } else { text };
+        let empty = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim_end() == "---";
+        let text = if text.lines().all(empty) { "{}" } else { text };
         Ok(Arc::new(serde_yaml::from_str::<D::Config>(text)?))
     }
 

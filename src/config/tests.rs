@@ -74,6 +74,8 @@ fn the_common_keys_are_castforms_and_the_rest_is_the_apps_typed_config() {
     let bare = bare.replace("checkout:\n", "");
     let e = parse_str(&bare).unwrap();
     assert!(e.config::<ShopConfig>().unwrap().checkout.is_none(), "{bare}");
+    let e = parse_str(&format!("---\n{bare}")).unwrap();
+    assert!(e.config::<ShopConfig>().unwrap().checkout.is_none(), "a document marker is not a key");
 }
 
 #[test]
