@@ -11,6 +11,7 @@ use std::path::Path;
 )]
 pub struct Args {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Read the account and list candidates (the only mode: nothing is ever written)

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Environment name (environments/<app>/<ENV>.yaml).
     pub env: Option<String>,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Every environment (of --app, or of every app).

@@ -12,6 +12,7 @@ use std::path::Path;
 )]
 pub struct Args {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]

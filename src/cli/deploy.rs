@@ -15,6 +15,7 @@ use std::sync::Mutex;
 )]
 pub struct Args {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Do not ask for the environment's name (environments marked `confirm`).

@@ -17,6 +17,7 @@ pub struct Args {
     #[arg(value_parser = ["status", "start", "stop"])]
     pub action: String,
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]

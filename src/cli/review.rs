@@ -19,6 +19,7 @@ pub enum GraphFormat {
 )]
 pub struct GraphArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long, value_enum, default_value = "mermaid")]
@@ -45,6 +46,7 @@ pub fn graph(root: &Path, apps: Registry, args: GraphArgs) -> anyhow::Result<u8>
 )]
 pub struct CostArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Hours the per-destination MediaLive channels run in a month.
@@ -134,6 +136,7 @@ fn format_quantity(q: f64) -> String {
 )]
 pub struct DiffArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]
@@ -224,6 +227,7 @@ pub fn diff(root: &Path, apps: Registry, args: DiffArgs) -> anyhow::Result<u8> {
 )]
 pub struct StatusArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]
@@ -284,6 +288,7 @@ pub fn status(root: &Path, apps: Registry, args: StatusArgs) -> anyhow::Result<u
 )]
 pub struct DestroyArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]

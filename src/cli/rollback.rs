@@ -17,6 +17,7 @@ use std::sync::Mutex;
 )]
 pub struct Args {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// The deployment id to go back to (see `castform history`).

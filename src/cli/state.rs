@@ -14,6 +14,7 @@ use std::path::Path;
 )]
 pub struct BootstrapArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Print the IAM policy whoever deploys needs once the deploy role exists (CloudFormation on
@@ -29,6 +30,7 @@ pub struct BootstrapArgs {
 )]
 pub struct HistoryArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]
@@ -42,6 +44,7 @@ pub struct HistoryArgs {
 )]
 pub struct OutputsArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]
@@ -55,6 +58,7 @@ pub struct OutputsArgs {
 )]
 pub struct GcArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     #[arg(long)]
@@ -65,6 +69,7 @@ pub struct GcArgs {
 #[command(about = "Break a stale deploy lock", after_help = "Example:\n  castform unlock prod --force")]
 pub struct UnlockArgs {
     pub env: String,
+    /// The app, by its registered name (default: the first registered).
     #[arg(long)]
     pub app: Option<String>,
     /// Required: breaking a lock another deploy holds can let two deploys collide.
