@@ -184,7 +184,7 @@ pub fn mermaid(app: &App, g: &Graph) -> String {
     if g.edges.iter().any(|(f, _)| f == "encoder") {
         out.push_str("    encoder([\"Encoder<br/>SRT caller\"])\n");
     }
-    out.push_str("    viewer([\"Viewer<br/>player, dashboard\"])\n");
+    out.push_str("    viewer([\"Viewer<br/>browser, player\"])\n");
     for s in &g.stacks {
         out.push_str(&format!("    subgraph {s} [\"stack {s}\"]\n"));
         for n in g.nodes.iter().filter(|n| &n.stack == s) {
@@ -206,7 +206,7 @@ pub fn dot(app: &App, g: &Graph) -> String {
     if g.edges.iter().any(|(f, _)| f == "encoder") {
         out.push_str("    encoder [label=\"Encoder\\nSRT caller\", shape=oval];\n");
     }
-    out.push_str("    viewer [label=\"Viewer\\nplayer, dashboard\", shape=oval];\n");
+    out.push_str("    viewer [label=\"Viewer\\nbrowser, player\", shape=oval];\n");
     for s in &g.stacks {
         out.push_str(&format!("    subgraph \"cluster_{s}\" {{\n        label=\"stack {s}\";\n"));
         for n in g.nodes.iter().filter(|n| &n.stack == s) {
