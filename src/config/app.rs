@@ -83,9 +83,9 @@ impl Invalid {
 /// `Definition`; not meant to be implemented by hand.
 pub trait AnyApp: Send + Sync {
     fn name(&self) -> &'static str;
-    /// Deserializes the app's part of an environment file.
+    /// Deserializes the app's part of an environment file, with the keys its type ignored.
     #[doc(hidden)]
-    fn parse_config(&self, text: &str) -> Result<Arc<dyn Any + Send + Sync>, serde_yaml::Error>;
+    fn parse_config(&self, text: &str) -> Result<(Arc<dyn Any + Send + Sync>, Vec<String>), serde_yaml::Error>;
     #[doc(hidden)]
     fn validate_any(&self, env: &Environment) -> Result<(), Invalid>;
     #[doc(hidden)]
@@ -99,11 +99,15 @@ impl<D: Definition> AnyApp for D {
         Definition::name(self)
     }
 
-    fn parse_config(&self, text: &str) -> Result<Arc<dyn Any + Send + Sync>, serde_yaml::Error> {
+    fn parse_config(&self, text: &str) -> Result<(Arc<dyn Any + Send + Sync>, Vec<String>), serde_yaml::Error> {
         // a file with none of the app's keys is an empty mapping, not an empty document
         let empty = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim_end() == "---";
         let text = if text.lines().all(empty) { "{}" } else { text };
-        Ok(Arc::new(serde_yaml::from_str::<D::Config>(text)?))
+        let mut ignored = vec![];
+        let config: D::Config = serde_ignored::deserialize(serde_yaml::Deserializer::from_str(text), |path| {
+            ignored.push(path.to_string().replace(".?", ""))
+        })?;
+        Ok((Arc::new(config), ignored))
     }
 
     fn validate_any(&self, env: &Environment) -> Result<(), Invalid> {

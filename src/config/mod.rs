@@ -230,7 +230,7 @@ pub fn parse(
             ));
         }
     }
-    let config = definition.parse_config(&own_text).map_err(|e| {
+    let (config, ignored) = definition.parse_config(&own_text).map_err(|e| {
         let mut err = yaml_error(&e, text, file);
         // a key the app does not know may be a misspelt common one
         if !err.key.contains('.') && err.message == "is not a known key" {
@@ -242,6 +242,14 @@ pub fn parse(
         }
         err
     })?;
+    // a key the app's type would skip (it does not deny unknown fields) is refused all the same
+    if let Some(key) = ignored.first() {
+        return Err(at(
+            key,
+            format!("is not a key the {app} app reads"),
+            "remove it, or correct its spelling (see the other files beside this one)",
+        ));
+    }
     let environment = Environment {
         app: raw.app,
         name: raw.name,

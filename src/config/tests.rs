@@ -127,3 +127,42 @@ fn the_split_keeps_every_line_in_place() {
     assert_eq!(common.lines().next(), Some("# a shop"), "leading comments go to both");
     assert_eq!(own.lines().nth(9), Some(""), "a common key's block is blank in the app's part");
 }
+
+/// An app whose type forgets `deny_unknown_fields`: the keys it would skip are refused anyway.
+struct Loose;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct LooseConfig {
+    #[serde(default)]
+    #[allow(dead_code)]
+    checkout: Option<LooseCheckout>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct LooseCheckout {
+    #[serde(default)]
+    #[allow(dead_code)]
+    memory_mb: u32,
+}
+
+impl Definition for Loose {
+    type Config = LooseConfig;
+    fn name(&self) -> &'static str {
+        "shop"
+    }
+    fn define(&self, env: &Environment, _config: &LooseConfig) -> anyhow::Result<App> {
+        Ok(App::new("shop", &env.name, vec![])?)
+    }
+}
+
+#[test]
+fn a_key_the_apps_type_would_ignore_is_refused_at_its_line() {
+    let text = GOOD.replace("  queue: true\n", "");
+    let parse_loose = |t: &str| parse(t, "environments/shop/test.yaml", Path::new("."), &Loose, "test");
+    assert!(parse_loose(&text).is_ok(), "every key read");
+    let e = parse_loose(&text.replace("  memory_mb: 512", "  memory_mb: 512\n  memroy_mb: 3")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line, e.column), ("checkout.memroy_mb", 6, 3), "{e}");
+    assert_eq!(e.message, "is not a key the shop app reads");
+    let e = parse_loose(&format!("{text}extra: 1\n")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line), ("extra", 11), "{e}");
+}
