@@ -276,6 +276,19 @@ fn completions_cover_every_command_and_an_unknown_shell_exits_2() {
     let out = castform(&["completions", "nosh"], &repo());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: bash"));
+    assert!(script.contains("_castform()"), "named after the running binary");
+    // `castform completions bash | head -1`: the reader goes away, the run ends quietly (the
+    // script is printed as everything else is, not by clap_complete, which panics on it)
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -46,6 +46,10 @@ fn the_example_app_synthesizes_passes_check_and_deploys_on_the_emulator() {
     assert_eq!(web["roles"]["SiteDistributionId"], "distribution");
     let check = ok(&run(&["check", "--all"]));
     assert!(check.contains("0 errors"), "{check}");
+    // the command line is the binary's own: its usage line names it
+    let usage = run(&["synth", "--bogus"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("Usage: catalog synth"), "{usage:?}");
     // the seed apps are not this binary's
     let other = run(&["synth", "--app", "lunora", "local"]);
     assert_eq!(other.status.code(), Some(2));

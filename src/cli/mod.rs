@@ -71,7 +71,11 @@ pub struct CompletionsArgs {
 /// the exit code.
 pub fn run(root: &std::path::Path, apps: Registry) -> anyhow::Result<u8> {
     check_registry(apps)?;
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    // usage and completions name the binary that runs (a team's own, or castform)
+    // once per process: clap names a command with a static string
+    let bin: &'static str = Box::leak(binary_name().into_boxed_str());
+    let cli = match Cli::command().name(bin).bin_name(bin).try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         // help and version are answers, not errors
         Err(e) if !e.use_stderr() => {
@@ -111,9 +115,11 @@ pub fn run(root: &std::path::Path, apps: Registry) -> anyhow::Result<u8> {
         Command::Outputs(args) => state::outputs(&root, apps, args),
         Command::Unlock(args) => state::unlock(&root, apps, args),
         Command::Completions(args) => {
-            use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            clap_complete::generate(args.shell, &mut cmd, "castform", &mut std::io::stdout());
+            let mut cmd = Cli::command().name(bin);
+            // into a buffer, then printed as everything is: a closed pipe ends the run quietly
+            let mut script = vec![];
+            clap_complete::generate(args.shell, &mut cmd, bin, &mut script);
+            crate::ui::say(String::from_utf8_lossy(&script).trim_end());
             Ok(0)
         }
     }
@@ -151,6 +157,15 @@ pub(crate) fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result
     let out = rt.block_on(work);
     rt.shutdown_background();
     out
+}
+
+/// The running binary's file name (`castform`, or a team's own), for usage lines and completions.
+fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| std::path::Path::new(&a).file_stem().map(|s| s.to_string_lossy().to_string()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "castform".into())
 }
 
 /// The registry is usable: at least one app, each name once and usable as a folder name.
