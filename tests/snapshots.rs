@@ -1,15 +1,26 @@
 //! Every template of every app and environment, and each manifest, as an insta snapshot in the
 //! top-level `snapshots/`: a change to infrastructure is a reviewable diff.
 
+use castform::config::{AnyApp, Registry};
 use castform::ops::synth::{Format, Selection, build, render_files};
 use std::path::Path;
+
+/// `examples/catalog`, a team's own app: its templates are snapshots like the seed apps'.
+#[path = "../examples/catalog/app.rs"]
+mod catalog;
+
+static EXAMPLE: &[&dyn AnyApp] = &[&catalog::Catalog];
 
 #[test]
 fn every_template_of_every_environment() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let built =
+    let mut built =
         build(root, &Selection::Everything(castform::apps::seeds())).expect("every shipped environment synthesizes");
     assert!(built.len() >= 4, "the four Lunora environments at least");
+    let example = build(&root.join("examples/catalog"), &Selection::Everything(Registry::new(EXAMPLE)))
+        .expect("the example's environments synthesize");
+    assert_eq!(example.len(), 2, "catalog's local and prod");
+    built.extend(example);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root.join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
@@ -31,7 +42,7 @@ fn every_template_of_every_environment() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if name.ends_with(".snap")
             && name.contains("__")
-            && castform::apps::seeds().names().iter().any(|a| name.starts_with(&format!("{a}__")))
+            && castform::apps::seeds().names().iter().chain(&["catalog"]).any(|a| name.starts_with(&format!("{a}__")))
         {
             assert!(produced.contains(&name), "snapshots/{name} belongs to no synthesized template: delete it");
         }
