@@ -262,3 +262,59 @@ pub fn render_error(e: &anyhow::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AnyApp, Definition, Environment};
+
+    struct Named(&'static str);
+
+    impl Definition for Named {
+        type Config = ();
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn define(&self, env: &Environment, _: &()) -> anyhow::Result<crate::template::App> {
+            Ok(crate::template::App::new(self.0, &env.name, vec![])?)
+        }
+    }
+
+    /// A registry the command line cannot use is refused with what to change.
+    #[test]
+    fn a_registry_needs_distinct_folder_names() {
+        static NONE: &[&dyn AnyApp] = &[];
+        static TWICE: &[&dyn AnyApp] = &[&Named("shop"), &Named("shop")];
+        static UPPER: &[&dyn AnyApp] = &[&Named("Shop")];
+        static GOOD: &[&dyn AnyApp] = &[&Named("shop"), &Named("shop-2")];
+        let err = |apps| check_registry(Registry::new(apps)).unwrap_err().to_string();
+        assert!(err(NONE).contains("no app is registered"), "{}", err(NONE));
+        assert!(err(TWICE).starts_with("app name \"shop\" is registered twice"), "{}", err(TWICE));
+        assert!(err(UPPER).contains("is not a folder name"), "{}", err(UPPER));
+        assert!(check_registry(Registry::new(GOOD)).is_ok());
+        assert_eq!(Registry::new(GOOD).default_app(), Some("shop"));
+        assert_eq!(app_or_default(Registry::new(GOOD), None), "shop");
+        assert!(registered(Registry::new(GOOD), "shoe").unwrap_err().to_string().contains("use one of: shop, shop-2"));
+        // an app with no keys of its own: `type Config = ()` reads a file of common keys only
+        let text = "app: shop\nname: test\naccount: \"372241484305\"\nregion: eu-west-1\nprefix: shop-test\n";
+        let env = crate::config::parse(
+            text,
+            "environments/shop/test.yaml",
+            std::path::Path::new("."),
+            &Named("shop"),
+            "test",
+        )
+        .unwrap();
+        assert_eq!(env.define().unwrap().app, "shop");
+        let extra = format!("{text}memory: 3\n");
+        let e = crate::config::parse(
+            &extra,
+            "environments/shop/test.yaml",
+            std::path::Path::new("."),
+            &Named("shop"),
+            "test",
+        )
+        .unwrap_err();
+        assert_eq!((e.key.as_str(), e.line), ("memory", 6), "{e}");
+    }
+}

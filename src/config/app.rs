@@ -102,7 +102,12 @@ impl<D: Definition> AnyApp for D {
     fn parse_config(&self, text: &str) -> Result<(Arc<dyn Any + Send + Sync>, Vec<String>), serde_yaml::Error> {
         // a file with none of the app's keys is an empty mapping, not an empty document
         let empty = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim_end() == "---";
-        let text = if text.lines().all(empty) { "{}" } else { text };
+        if text.lines().all(empty) {
+            // an app with no keys of its own may say so with `type Config = ()`
+            let config =
+                serde_yaml::from_str::<D::Config>("{}").or_else(|e| serde_yaml::from_str("null").map_err(|_| e))?;
+            return Ok((Arc::new(config), vec![]));
+        }
         let mut ignored = vec![];
         let config: D::Config = serde_ignored::deserialize(serde_yaml::Deserializer::from_str(text), |path| {
             ignored.push(path.to_string().replace(".?", ""))

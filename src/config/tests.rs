@@ -166,3 +166,23 @@ fn a_key_the_apps_type_would_ignore_is_refused_at_its_line() {
     let e = parse_loose(&format!("{text}extra: 1\n")).unwrap_err();
     assert_eq!((e.key.as_str(), e.line), ("extra", 11), "{e}");
 }
+
+/// An app's `define` must name its App after itself: the engine files state under that name.
+#[test]
+fn an_app_defined_under_another_name_is_an_error() {
+    struct Misnamed;
+    impl Definition for Misnamed {
+        type Config = ShopConfig;
+        fn name(&self) -> &'static str {
+            "shop"
+        }
+        fn define(&self, env: &Environment, _: &ShopConfig) -> anyhow::Result<App> {
+            Ok(App::new("store", &env.name, vec![])?)
+        }
+    }
+    let e = parse(GOOD, "environments/shop/test.yaml", Path::new("."), &Misnamed, "test").unwrap();
+    let err = e.define().unwrap_err().to_string();
+    assert!(err.contains("app `shop` defined an App named `store`"), "{err}");
+    let e = parse_str(GOOD).unwrap();
+    assert_eq!(e.define().unwrap().app, "shop");
+}
