@@ -546,8 +546,8 @@ const SCOPE_ENV_TAG: &str = "castform:environment";
 /// share an account cannot touch each other's (ABAC with `aws:ResourceTag` / `aws:RequestTag`,
 /// which MediaLive's channel and input resources support, and `Create*` needs the tags on the
 /// request); a deny keeps the API from re-tagging another environment's channel into its own.
-/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html
-/// https://docs.aws.amazon.com/medialive/latest/ug/setup-emx-flows.html
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html>
+/// <https://docs.aws.amazon.com/medialive/latest/ug/setup-emx-flows.html>
 fn media_api_statements(env_name: &str, flow_arn: Expr<String>) -> Vec<Statement> {
     let medialive = |kind: &str| {
         Expr::sub(format!("arn:${{AWS::Partition}}:medialive:${{AWS::Region}}:${{AWS::AccountId}}:{kind}:*"))

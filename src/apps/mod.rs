@@ -1,4 +1,4 @@
-//! The seeds' systems, each one type implementing [`Definition`] with castform's public API
+//! The seeds' systems, each one type implementing [`Definition`](crate::config::Definition) with castform's public API
 //! only, as a team's own app would: [`Lunora`], [`StreamCanvas`], [`Podcast`].
 
 pub mod lunora;

@@ -241,12 +241,12 @@ impl FakeCloud {
         self.world().file_puts
     }
 
-    /// The alias moves made so far, as "<function>:<alias> -> <version>".
+    /// The alias moves made so far, as `<function>:<alias> -> <version>`.
     pub fn alias_moves(&self) -> Vec<String> {
         self.world().aliases.clone()
     }
 
-    /// The invalidations made so far, as "<distribution> <paths>".
+    /// The invalidations made so far, as `<distribution> <paths>`.
     pub fn invalidations(&self) -> Vec<String> {
         self.world().invalidations.clone()
     }

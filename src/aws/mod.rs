@@ -213,7 +213,7 @@ pub trait Cloud {
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()>;
     /// Deletes every version and delete marker of exactly `key`: in a versioned bucket a plain
     /// DeleteObject only adds a delete marker and frees nothing
-    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+    /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html>).
     /// Returns how many versions were removed.
     async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize>;
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>>;
@@ -239,7 +239,7 @@ pub trait Cloud {
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
     /// The resources a failed change set's pre-deployment validation named, with AWS's reasons
     /// (DescribeEvents, failed events of the change set's operation):
-    /// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/validate-stack-deployments.html
+    /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/validate-stack-deployments.html>
     async fn change_set_failures(&self, stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>>;
     /// Points a function's alias at a published version (Lambda UpdateAlias): the one call that
     /// puts old code back in front of users, before the stacks catch up.
@@ -260,11 +260,11 @@ pub trait Cloud {
     async fn list_tables(&self) -> CloudResult<Vec<String>>;
     /// Any resource's current properties in CloudFormation's shape, as its type's read handler
     /// answers (Cloud Control GetResource: the same handler an IMPORT reads with,
-    /// https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-read.html),
+    /// <https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-read.html>),
     /// or None when there is none with that identifier.
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>>;
     /// The identifiers of every resource of a type in this region (Cloud Control ListResources,
-    /// https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-list.html).
+    /// <https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-list.html>).
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>>;
     /// How many items a table holds (a COUNT scan: exact, read-only).
     async fn count_items(&self, table: &str) -> CloudResult<u64>;
@@ -274,6 +274,6 @@ pub trait Cloud {
     /// `GET url`: status and body.
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)>;
     /// `GET url` signed with SigV4 for `service` in `region` with the credentials in use (a Function
-    /// URL with AuthType AWS_IAM, https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+    /// URL with AuthType AWS_IAM, <https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html>).
     async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)>;
 }

@@ -215,7 +215,7 @@ pub mod event_source_mapping {
         #[serde(rename = "Metrics", skip_serializing_if = "Option::is_none")]
         pub metrics: Option<Vec<Expr<Metrics>>>,
     }
-    /// The [provisioned mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode) configuration for the event source.
+    /// The provisioned mode configuration for the event source.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct ProvisionedPollerConfig {
         /// The maximum number of event pollers this event source can scale up to.
@@ -271,7 +271,7 @@ pub mod event_source_mapping {
         #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
         pub uri: Option<Expr<String>>,
     }
-    /// A [tag](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the event source mapping.
+    /// A tag to apply to the event source mapping.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct Tag {
         /// Required. The key for this tag.
@@ -320,7 +320,7 @@ pub mod event_source_mapping {
         /// (Kinesis, DynamoDB Streams, and SQS) A list of current response type enums applied to the event source mapping.
         #[serde(rename = "FunctionResponseTypes", skip_serializing_if = "Option::is_none")]
         pub function_response_types: Option<Vec<Expr<FunctionResponseTypes>>>,
-        /// The ARN of the KMSlong (KMS) customer managed key that Lambda uses to encrypt your function's [filter criteria](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-basics).
+        /// The ARN of the KMSlong (KMS) customer managed key that Lambda uses to encrypt your function's filter criteria.
         #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<Expr<String>>,
         /// (Amazon MSK, and self-managed Apache Kafka only) The logging configuration for your event source.
@@ -782,10 +782,10 @@ pub mod function {
             Self { lambda_managed_instances_capacity_provider_config }
         }
     }
-    /// The [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) for a Lambda function.
+    /// The deployment package for a Lambda function.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct Code {
-        /// URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the Amazon ECR registry.
+        /// URI of a container image in the Amazon ECR registry.
         #[serde(rename = "ImageUri", skip_serializing_if = "Option::is_none")]
         pub image_uri: Option<Expr<String>>,
         /// An Amazon S3 bucket in the same AWS-Region as your function.
@@ -807,14 +807,14 @@ pub mod function {
         #[serde(rename = "ZipFile", skip_serializing_if = "Option::is_none")]
         pub zip_file: Option<Expr<String>>,
     }
-    /// The [dead-letter queue](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq) for failed asynchronous invocations.
+    /// The dead-letter queue for failed asynchronous invocations.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct DeadLetterConfig {
         /// The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
         #[serde(rename = "TargetArn", skip_serializing_if = "Option::is_none")]
         pub target_arn: Option<Expr<String>>,
     }
-    /// Configuration settings for [durable functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer mana
+    /// Configuration settings for durable functions, including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's payload data,
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct DurableConfig {
         /// Required. The maximum time (in seconds) that a durable execution can run before timing out.
@@ -860,7 +860,7 @@ pub mod function {
         #[serde(rename = "DirectS3Read", skip_serializing_if = "Option::is_none")]
         pub direct_s3_read: Option<Expr<DirectS3Read>>,
     }
-    /// Details about the connection between a Lambda function and an [Amazon EFS file system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) or an [Amazon S3 file system](https://docs.aws.amazon.com/lambda/latest/dg/co
+    /// Details about the connection between a Lambda function and an Amazon EFS file system or an Amazon S3 file system.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct FileSystemConfig {
         /// Required. The Amazon Resource Name (ARN) of the Amazon EFS or Amazon S3 Files access point that provides access to the file system.
@@ -934,7 +934,7 @@ pub mod function {
             Self { runtime_version_arn: None, update_runtime_on: update_runtime_on.into() }
         }
     }
-    /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
+    /// The function's SnapStart setting.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct SnapStart {
         /// Required. Set ``ApplyOn`` to ``PublishedVersions`` to create a snapshot of the initialized execution environment when you publish a function version.
@@ -947,7 +947,7 @@ pub mod function {
             Self { apply_on: apply_on.into() }
         }
     }
-    /// A [tag](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function.
+    /// A tag to apply to the function.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct Tag {
         /// Required. The key for this tag.
@@ -976,7 +976,7 @@ pub mod function {
             Self { tenant_isolation_mode: tenant_isolation_mode.into() }
         }
     }
-    /// The function's [](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing configuration.
+    /// The function's  tracing configuration.
     #[derive(Debug, Clone, PartialEq, Default, Serialize)]
     pub struct TracingConfig {
         /// The tracing mode.
@@ -1017,7 +1017,7 @@ pub mod function {
         /// A description of the function.
         #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
         pub description: Option<Expr<String>>,
-        /// Configuration settings for [durable functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html), including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer mana
+        /// Configuration settings for durable functions, including execution timeout, retention period for execution history, and an optional ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's payload data,
         #[serde(rename = "DurableConfig", skip_serializing_if = "Option::is_none")]
         pub durable_config: Option<DurableConfig>,
         /// Environment variables that are accessible from function code during execution.
@@ -1044,13 +1044,13 @@ pub mod function {
         /// The ARN of the KMSlong (KMS) customer managed key that's used to encrypt the following resources:
         #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<Expr<String>>,
-        /// A list of [function layers](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) to add to the function's execution environment.
+        /// A list of function layers to add to the function's execution environment.
         #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
         pub layers: Option<Vec<Expr<String>>>,
         /// The function's Amazon CloudWatch Logs configuration settings.
         #[serde(rename = "LoggingConfig", skip_serializing_if = "Option::is_none")]
         pub logging_config: Option<LoggingConfig>,
-        /// The amount of [memory available to the function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console) at runtime.
+        /// The amount of memory available to the function at runtime.
         #[serde(rename = "MemorySize", skip_serializing_if = "Option::is_none")]
         pub memory_size: Option<Expr<i64>>,
         /// The type of deployment package. Changing it replaces the resource.
@@ -1067,16 +1067,16 @@ pub mod function {
         /// Required. The Amazon Resource Name (ARN) of the function's execution role.
         #[serde(rename = "Role")]
         pub role: Expr<String>,
-        /// The identifier of the function's [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+        /// The identifier of the function's runtime.
         #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
         pub runtime: Option<Expr<Runtime>>,
         /// Sets the runtime management configuration for a function's version.
         #[serde(rename = "RuntimeManagementConfig", skip_serializing_if = "Option::is_none")]
         pub runtime_management_config: Option<RuntimeManagementConfig>,
-        /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
+        /// The function's SnapStart setting.
         #[serde(rename = "SnapStart", skip_serializing_if = "Option::is_none")]
         pub snap_start: Option<SnapStart>,
-        /// A list of [tags](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the function.
+        /// A list of tags to apply to the function.
         #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<Tag>>,
         /// The function's tenant isolation configuration settings. Changing it replaces the resource.
@@ -1085,7 +1085,7 @@ pub mod function {
         /// The amount of time (in seconds) that Lambda allows a function to run before stopping it.
         #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
         pub timeout: Option<Expr<i64>>,
-        /// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html).
+        /// Set ``Mode`` to ``Active`` to sample and trace a subset of incoming requests with X-Ray.
         #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
         pub tracing_config: Option<TracingConfig>,
         /// For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in the VPC.

@@ -629,7 +629,7 @@ pub mod bucket {
             Self { table_bucket_arn: table_bucket_arn.into(), table_name: table_name.into() }
         }
     }
-    /// We recommend that you create your S3 Metadata configurations by using the V2 [MetadataConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-metadataconfiguration.html) resource type.
+    /// We recommend that you create your S3 Metadata configurations by using the V2 MetadataConfiguration resource type.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct MetadataTableConfiguration {
         /// Required. The destination information for the metadata table configuration.
@@ -664,7 +664,7 @@ pub mod bucket {
             Self { access_point_arn: None, id: id.into(), prefix: None, tag_filters: None }
         }
     }
-    /// Amazon S3 can send events to Amazon EventBridge whenever certain events happen in your bucket, see [Using EventBridge](https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html) in the *Amazon S3 User Guide*.
+    /// Amazon S3 can send events to Amazon EventBridge whenever certain events happen in your bucket, see Using EventBridge in the *Amazon S3 User Guide*.
     #[derive(Debug, Clone, PartialEq, Serialize)]
     pub struct EventBridgeConfiguration {
         /// Required. Enables delivery of events to Amazon EventBridge.

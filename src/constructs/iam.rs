@@ -86,8 +86,8 @@ impl Role {
 
     /// A role `service` assumes only on behalf of this account's resources (`aws:SourceAccount`
     /// in the trust policy): for services that document the key against the confused deputy,
-    /// MediaConnect (https://docs.aws.amazon.com/mediaconnect/latest/ug/cross-service-confused-deputy-prevention.html)
-    /// and MediaConvert (https://docs.aws.amazon.com/mediaconvert/latest/ug/cross-service-confused-deputy-prevention.html).
+    /// MediaConnect (<https://docs.aws.amazon.com/mediaconnect/latest/ug/cross-service-confused-deputy-prevention.html>)
+    /// and MediaConvert (<https://docs.aws.amazon.com/mediaconvert/latest/ug/cross-service-confused-deputy-prevention.html>).
     pub fn for_account_of(
         stack: &mut Stack,
         id: &str,

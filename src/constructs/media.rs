@@ -136,7 +136,7 @@ pub struct HlsChannelProps {
 
 /// The log group MediaLive writes every channel's logs to, account-wide: castform grants it
 /// but does not create it, as all channels of the account (and other environments) share it.
-/// https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+/// <https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html>
 const MEDIALIVE_LOG_GROUP_ARN: &str =
     "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:ElementalMediaLive";
 

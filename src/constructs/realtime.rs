@@ -95,7 +95,7 @@ pub struct WebSocketApiProps {
     /// A Lambda REQUEST authorizer on `$connect`, by its physical name as the handler: the token
     /// comes in the query string (`?token=`), as a browser's WebSocket cannot send headers.
     /// "We recommend that you configure an authorizer for the $connect route"
-    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html).
+    /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html>).
     pub authorizer_name: Option<String>,
     /// The stage's throttle for every route: (burst, requests per second). API Gateway answers a
     /// message over it with 429 (media review S2; seed 003 asks for rate limiting). The account's

@@ -38,11 +38,11 @@ pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// CloudFront signs each request with an origin access control of type `lambda`, and the
 /// function allows the distribution, and nothing else, to invoke it
 /// ("Restrict access to an AWS Lambda function URL origin",
-/// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html).
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html>).
 /// Every method: CloudFront signs on behalf of any viewer, so the function itself requires an
 /// operator's token for a write that comes through the distribution, which it knows by the
 /// origin header `x-castform-via: cloudfront` (CloudFront overwrites a viewer's own value,
-/// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html);
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html>);
 /// a viewer's PUT or POST sends `x-amz-content-sha256`, as Lambda refuses unsigned payloads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiOrigin {

@@ -4,10 +4,10 @@
 //!
 //! What AWS can import: the types whose registry schema has a read handler, the types Cloud
 //! Control serves ("Resource type support",
-//! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import-supported-resources.html;
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import-supported-resources.html>;
 //! `AWS::MediaLive::Channel` has none, so it cannot be imported). Each imported resource needs a
 //! `DeletionPolicy`, its identifier in the template, and an import changes nothing else
-//! (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html).
+//! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/import-resources-automatically.html>).
 //! castform adopts the importable types it reads and compares before importing: DynamoDB tables
 //! (the data seed 001 says must be preserved), S3 buckets, MediaConnect flows (the encoder's
 //! ingest address), Lambda functions and CloudFront distributions (the URL users bookmarked).
@@ -38,7 +38,7 @@ const ADOPTS: &[&str] = &[
 /// The property a template names an adopted resource by, and its value for `identifier`: the
 /// identifier itself for tables, buckets and functions; a flow's name is the last part of its
 /// ARN (`arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>`, "MediaConnect ARNs",
-/// https://docs.aws.amazon.com/mediaconnect/latest/ug/arns.html); a distribution has none.
+/// <https://docs.aws.amazon.com/mediaconnect/latest/ug/arns.html>); a distribution has none.
 fn naming(type_name: &str, identifier: &str) -> Result<Option<(&'static str, String)>, String> {
     Ok(match type_name {
         "AWS::DynamoDB::Table" => Some(("TableName", identifier.to_string())),

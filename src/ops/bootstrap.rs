@@ -7,7 +7,7 @@
 //! the app's resource types need and nothing else, so whoever deploys needs only CloudFormation,
 //! the state bucket and `iam:PassRole` on that role (`--print-policy`).
 //! "AWS CloudFormation service role",
-//! https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+//! <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html>
 
 use crate::aws::Cloud;
 use crate::config::Environment;
@@ -48,7 +48,7 @@ pub fn role_name(env: &Environment) -> String {
 
 /// What CloudFormation needs for a type that has no handlers in the registry (MediaLive's
 /// channel, a legacy type), from the Service Authorization Reference's MediaLive actions
-/// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html).
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html>).
 const LEGACY_TYPES: &[(&str, &[&str])] = &[(
     "AWS::MediaLive::Channel",
     &[

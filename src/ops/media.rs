@@ -3,9 +3,9 @@
 //!
 //! AWS's rules this relies on:
 //! - a MediaLive channel can be edited or deleted only while it is idle ("Summary of actions",
-//!   https://docs.aws.amazon.com/medialive/latest/ug/multiplex-create-delete-edit-summary.html);
+//!   <https://docs.aws.amazon.com/medialive/latest/ug/multiplex-create-delete-edit-summary.html>);
 //! - a MediaConnect flow's source can be updated "even while the flow is running"
-//!   (https://docs.aws.amazon.com/mediaconnect/latest/ug/source-update.html), an active flow must
+//!   (<https://docs.aws.amazon.com/mediaconnect/latest/ug/source-update.html>), an active flow must
 //!   be stopped before it is deleted (DeleteFlow), and a new flow has a new ingest address;
 //! - a new MediaPackage origin endpoint or CloudFront distribution has a new URL.
 

@@ -65,7 +65,7 @@ const NO_RESOURCE_LEVEL: &[&str] = &[
 ];
 
 /// The log group MediaLive writes every channel's logs to.
-/// https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+/// <https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html>
 const MEDIALIVE_LOG_GROUP: &str = "ElementalMediaLive";
 
 /// Managed policies too broad for a workload role.
@@ -186,7 +186,7 @@ pub fn l09(t: &Target) -> Vec<Hit> {
 /// (`channel:*`, `input:*`, `flow:*`) with no tag condition: an environment sharing the account
 /// can stop or change another's channel (media review L8). MediaLive's channel and input support
 /// `aws:ResourceTag` and `aws:RequestTag`:
-/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselementalmedialive.html>
 fn media_scope(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     for (id, s) in policy_statements(t) {
@@ -221,7 +221,7 @@ fn media_scope(t: &Target) -> Vec<Hit> {
 
 /// A role MediaLive assumes that grants CloudWatch Logs actions, but not on the log group
 /// MediaLive writes to (`ElementalMediaLive`): the channel's logs, the as-run log included, are
-/// lost (media review L4). https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+/// lost (media review L4). <https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html>
 fn medialive_logs(t: &Target) -> Vec<Hit> {
     let group = MEDIALIVE_LOG_GROUP;
     let mut hits = vec![];
@@ -273,7 +273,7 @@ const SHARED: &[(&str, &str)] = &[
 /// The statement is limited by a tag condition naming the environment
 /// (`aws:ResourceTag/<key>` or `aws:RequestTag/<key>` equal to its name), as for resources whose
 /// ids a service makes at run time ("Controlling access to AWS resources using tags",
-/// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html>).
 fn tag_scoped(s: &Value, env: &str) -> bool {
     s["Condition"].as_object().into_iter().flatten().any(|(_, test)| {
         test.as_object().into_iter().flatten().any(|(key, value)| {

@@ -37,8 +37,8 @@ fn function_through(t: &Target, v: &Value, seen: &mut Vec<String>) -> Option<Str
 /// distribution that signs for a Function URL origin (an origin access control of type `lambda`)
 /// is granted both actions by the function, as the cloudfront.amazonaws.com principal with an
 /// `AWS:SourceArn` naming that distribution
-/// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html;
-/// both actions since October 2025, https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html>;
+/// both actions since October 2025, <https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html>).
 pub fn l01(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     for (id, dist) in t.of_type("AWS::CloudFront::Distribution") {

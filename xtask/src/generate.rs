@@ -574,11 +574,28 @@ fn emit_enum(name: &str, values: &[String]) -> String {
 }
 
 fn first_sentence(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
+    let line = unlink(text.lines().next().unwrap_or("").trim());
+    let line = line.as_str();
     let end = line.find(". ").map(|i| i + 1).unwrap_or(line.len());
     let mut s: String = line[..end].chars().take(240).collect();
     s = s.replace('\\', "\\\\");
     s
+}
+
+/// Markdown links `[text](url)` as their text: a first sentence cut at 240 characters must not
+/// end inside a link (rustdoc would read the rest of the file as its URL).
+fn unlink(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let Some(mid) = rest[open..].find("](").map(|i| open + i) else { break };
+        let Some(close) = rest[mid..].find(')').map(|i| mid + i) else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..mid]);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn snake(name: &str) -> String {

@@ -79,7 +79,7 @@ pub async fn health<C: Cloud>(cloud: &C, app: &App, outputs: &Outputs, progress:
 
 /// The region to sign a health check in, when its URL is a Function URL with AuthType AWS_IAM
 /// (the output is the `FunctionUrl` of an `AWS::Lambda::Url` that says so): such a URL answers
-/// only SigV4-signed requests (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+/// only SigV4-signed requests (<https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html>).
 pub fn signing_of(app: &App, o: &crate::template::OutputRef) -> Option<String> {
     let stack = app.stacks.iter().find(|s| s.name == o.stack)?;
     let template = stack.template.to_value();
