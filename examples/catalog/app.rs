@@ -12,7 +12,7 @@ use castform::constructs::{
     ApiOrigin, Code, Function, FunctionProps, FunctionUrl, FunctionUrlProps, Invocation, KeyType, Site, SiteProps,
     Table, TableProps, UrlAuth,
 };
-use castform::template::{App, FileValue, OutputRef, RenderedFile, Stack, Upload};
+use castform::template::{App, FileValue, OutputRef, RenderedFile, Upload};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -83,9 +83,7 @@ impl Definition for Catalog {
     }
 
     fn define(&self, env: &Environment, config: &Config) -> anyhow::Result<App> {
-        let stack = |name: &str, description: &str| {
-            Stack::new(&env.prefix, name, &env.region, env.retain_data, &format!("Catalog {name}: {description}"))
-        };
+        let stack = |name: &str, description: &str| env.stack(name, &format!("Catalog {name}: {description}"));
         let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
 
         let mut data = stack("data", "the items table");

@@ -94,6 +94,12 @@ impl Environment {
         self.settings.get_mut::<C>()
     }
 
+    /// A stack of this environment: named `<prefix>-<name>`, in its region, keeping data where
+    /// the environment does (`retain_data`).
+    pub fn stack(&self, name: &str, description: &str) -> crate::template::Stack {
+        crate::template::Stack::new(&self.prefix, name, &self.region, self.retain_data, description)
+    }
+
     /// Another environment of the same app.
     pub fn sibling(&self, name: &str) -> Result<Environment, ConfigError> {
         load_with(&self.root, self.settings.definition(), name)
