@@ -82,7 +82,8 @@ impl Invalid {
 /// A [`Definition`] behind a pointer: what the registry holds. Implemented for every
 /// `Definition`; not meant to be implemented by hand.
 pub trait AnyApp: Send + Sync {
-    fn name(&self) -> &'static str;
+    /// The app's name ([`Definition::name`]; named apart so that both traits can be in scope).
+    fn app_name(&self) -> &'static str;
     /// Deserializes the app's part of an environment file, with the keys its type ignored.
     #[doc(hidden)]
     fn parse_config(&self, text: &str) -> Result<(Arc<dyn Any + Send + Sync>, Vec<String>), serde_yaml::Error>;
@@ -95,7 +96,7 @@ pub trait AnyApp: Send + Sync {
 }
 
 impl<D: Definition> AnyApp for D {
-    fn name(&self) -> &'static str {
+    fn app_name(&self) -> &'static str {
         Definition::name(self)
     }
 
@@ -183,7 +184,7 @@ impl Settings {
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.definition.name(), self.definition.debug_config(self.value.as_ref()))
+        write!(f, "{} {}", self.definition.app_name(), self.definition.debug_config(self.value.as_ref()))
     }
 }
 
@@ -197,11 +198,11 @@ impl Registry {
     }
 
     pub fn get(&self, name: &str) -> Option<&'static dyn AnyApp> {
-        self.0.iter().find(|a| a.name() == name).copied()
+        self.0.iter().find(|a| a.app_name() == name).copied()
     }
 
     pub fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|a| a.name()).collect()
+        self.0.iter().map(|a| a.app_name()).collect()
     }
 
     pub fn apps(&self) -> &'static [&'static dyn AnyApp] {
@@ -210,7 +211,7 @@ impl Registry {
 
     /// The app `--app` names when it is not given: the first registered.
     pub fn default_app(&self) -> Option<&'static str> {
-        self.0.first().map(|a| a.name())
+        self.0.first().map(|a| a.app_name())
     }
 }
 
@@ -222,6 +223,6 @@ impl fmt::Debug for Registry {
 
 impl fmt::Debug for dyn AnyApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.name())
+        write!(f, "{}", self.app_name())
     }
 }

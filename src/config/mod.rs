@@ -150,7 +150,7 @@ pub fn load(root: &Path, apps: Registry, app: &str, env: &str) -> Result<Environ
 
 /// Reads and validates `environments/<app>/<env>.yaml` of one app.
 pub fn load_with(root: &Path, definition: &'static dyn AnyApp, env: &str) -> Result<Environment, ConfigError> {
-    let app = definition.name();
+    let app = definition.app_name();
     let rel = format!("environments/{app}/{env}.yaml");
     let path = env_path(root, app, env);
     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -206,7 +206,7 @@ pub fn parse(
     definition: &'static dyn AnyApp,
     env: &str,
 ) -> Result<Environment, ConfigError> {
-    let app = definition.name();
+    let app = definition.app_name();
     let (common_text, own_text) = split_common(text);
     let raw: RawEnvironment = serde_yaml::from_str(&common_text).map_err(|e| yaml_error(&e, text, file))?;
     let at = |key: &str, message: String, help: &str| {

@@ -44,7 +44,7 @@ fn rule_state(findings: &[Finding], ids: &[&str], warnings: bool) -> (State, Str
 }
 
 pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) -> Result<Vec<Item>> {
-    let app = definition.name();
+    let app = definition.app_name();
     let selection = Selection::One { app: definition, env: env.to_string() };
     let built = build(root, &selection)?;
     let s = &built[0];

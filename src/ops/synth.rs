@@ -55,12 +55,12 @@ pub fn targets(root: &Path, selection: &Selection) -> Vec<(&'static dyn AnyApp, 
     match selection {
         Selection::One { app, env } => vec![(*app, env.clone())],
         Selection::AllOf { app } => {
-            config::list_environments(root, app.name()).into_iter().map(|e| (*app, e)).collect()
+            config::list_environments(root, app.app_name()).into_iter().map(|e| (*app, e)).collect()
         }
         Selection::Everything(apps) => apps
             .apps()
             .iter()
-            .flat_map(|a| config::list_environments(root, a.name()).into_iter().map(move |e| (*a, e)))
+            .flat_map(|a| config::list_environments(root, a.app_name()).into_iter().map(move |e| (*a, e)))
             .collect(),
     }
 }
