@@ -208,7 +208,33 @@ pub fn parse(
 ) -> Result<Environment, ConfigError> {
     let app = definition.app_name();
     let (common_text, own_text) = split_common(text);
-    let raw: RawEnvironment = serde_yaml::from_str(&common_text).map_err(|e| yaml_error(&e, text, file))?;
+    // the app's part first: a misspelt common key is unknown there, and that says more than
+    // the common key it leaves missing
+    let own_config = definition.parse_config(&own_text).map_err(|e| {
+        let mut err = yaml_error(&e, text, file);
+        // a key the app does not know may be a misspelt common one
+        if !err.key.contains('.') && err.message == "is not a known key" {
+            let common: Vec<String> = COMMON_KEYS.iter().map(|k| format!("`{k}`")).collect();
+            err.help = format!(
+                "remove it, or use one of: {}, {}",
+                common.join(", "),
+                err.help.replace("remove it, or use one of: ", "")
+            );
+        }
+        err
+    });
+    let raw: RawEnvironment = match serde_yaml::from_str(&common_text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let err = yaml_error(&e, text, file);
+            return Err(match &own_config {
+                Err(unknown) if err.message == "is missing" && unknown.message == "is not a known key" => {
+                    unknown.clone()
+                }
+                _ => err,
+            });
+        }
+    };
     let at = |key: &str, message: String, help: &str| {
         let (line, column) = locate(text, key);
         ConfigError { file: file.into(), line, column, key: key.into(), message, help: help.into() }
@@ -236,18 +262,7 @@ pub fn parse(
             ));
         }
     }
-    let (config, ignored) = definition.parse_config(&own_text).map_err(|e| {
-        let mut err = yaml_error(&e, text, file);
-        // a key the app does not know may be a misspelt common one
-        if !err.key.contains('.') && err.message == "is not a known key" {
-            err.help = format!(
-                "remove it, or use one of: {}, {}",
-                COMMON_KEYS.join(", "),
-                err.help.replace("remove it, or use one of: ", "")
-            );
-        }
-        err
-    })?;
+    let (config, ignored) = own_config?;
     // a key the app's type would skip (it does not deny unknown fields) is refused all the same
     if let Some(key) = ignored.first() {
         return Err(at(

@@ -93,7 +93,10 @@ fn an_apps_errors_keep_the_files_lines_and_columns() {
     // an unknown top-level key may be a misspelt common one: both lists are offered
     let e = parse_str(&GOOD.replace("region: eu-west-1", "region: eu-west-1\nregoin: x")).unwrap_err();
     assert_eq!((e.key.as_str(), e.line), ("regoin", 9));
-    assert!(e.help.contains("region,") && e.help.contains("checkout"), "{e}");
+    assert!(e.help.contains("`region`,") && e.help.contains("`checkout`"), "{e}");
+    // misspelt instead of added: the unknown key is named, not the common one it leaves missing
+    let e = parse_str(&GOOD.replace("region: eu-west-1", "regoin: eu-west-1")).unwrap_err();
+    assert_eq!((e.key.as_str(), e.line, e.message.as_str()), ("regoin", 8, "is not a known key"), "{e}");
     // a common key's error is castform's, at its line
     let e = parse_str(&GOOD.replace("\"372241484305\"", "\"37\"")).unwrap_err();
     assert_eq!((e.key.as_str(), e.line), ("account", 7));
