@@ -1,5 +1,7 @@
 //! The `castform` binary as a user runs it: synth output, errors and exit codes.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -279,14 +281,7 @@ fn completions_cover_every_command_and_an_unknown_shell_exits_2() {
     assert!(script.contains("_castform()"), "named after the running binary");
     // `castform completions bash | head -1`: the reader goes away, the run ends quietly (the
     // script is printed as everything else is, not by clap_complete, which panics on it)
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_castform"))
-        .args(["completions", "bash"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let out = common::into_closed_pipe(["completions", "bash"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }

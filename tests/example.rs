@@ -66,6 +66,17 @@ fn the_example_app_synthesizes_passes_check_and_deploys_on_the_emulator() {
     let outputs: Value = serde_json::from_str(&ok(&run(&["outputs", "local", "--json"]))).unwrap();
     let site = outputs["web"]["SiteUrl"].as_str().unwrap().to_string();
     let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    // what the services themselves say: CloudFront completed an invalidation of the
+    // distribution the Site declared, and Lambda serves the URL with IAM auth only
+    let distribution = outputs["web"]["SiteDistributionId"].as_str().unwrap().to_string();
+    let invalidations =
+        emu.aws("us-east-1", &["cloudfront", "list-invalidations", "--distribution-id", &distribution]).unwrap();
+    let items = invalidations["InvalidationList"]["Items"].as_array().cloned().unwrap_or_default();
+    assert!(items.iter().any(|i| i["Status"] == "Completed"), "{invalidations}");
+    let function = outputs["api"]["ApiName"].as_str().unwrap().to_string();
+    let config = emu
+        .aws("us-west-2", &["lambda", "get-function-url-config", "--function-name", &function, "--qualifier", "live"]);
+    assert_eq!(config.unwrap()["AuthType"], "AWS_IAM");
     let history: Value = serde_json::from_str(&ok(&run(&["history", "local", "--json"]))).unwrap();
     let checks = history[0]["checks"].as_array().unwrap();
     assert!(checks.iter().any(|c| c["ok"] == true && c["name"].as_str().unwrap().contains("config.js")), "{checks:?}");
@@ -82,6 +93,11 @@ fn the_example_app_synthesizes_passes_check_and_deploys_on_the_emulator() {
     assert_eq!(status, 200, "{body}");
     let items: Value = serde_json::from_str(&body).unwrap();
     assert_eq!((items["count"].clone(), items["items"][0]["title"].clone()), (1.into(), "first".into()));
+    // the item is in the table, as DynamoDB itself reports it
+    let table = emu.aws("us-west-2", &["dynamodb", "scan", "--table-name", "catalog-local-items"]).unwrap();
+    assert_eq!(table["Count"], 1, "{table}");
+    assert_eq!(table["Items"][0]["itemId"]["S"], "a1");
+    assert_eq!(table["Items"][0]["title"]["S"], "first");
     // the site and its rendered configuration, through the distribution
     let (status, _, page) = emu.fetch(&format!("{site}/index.html"));
     assert_eq!(status, 200);

@@ -294,15 +294,9 @@ fn an_unreadable_template_is_one_finding_and_the_others_are_still_checked() {
 #[test]
 fn output_into_a_closed_pipe_ends_quietly() {
     // `castform check --rules | head -1`: the reader goes away after one line
-    let mut child = Command::new(env!("CARGO_BIN_EXE_castform"))
-        .args(["check", "--template"])
-        .args((0..200).map(|_| fixture("T03-fail.yaml")))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec!["check".into(), "--template".into()];
+    args.extend((0..200).map(|_| fixture("T03-fail.yaml").into_os_string()));
+    let out = common::into_closed_pipe(args);
     assert_ne!(out.status.code(), Some(101), "panicked: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }

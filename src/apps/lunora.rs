@@ -283,15 +283,8 @@ impl Definition for Lunora {
 /// Lunora's stacks for one environment.
 pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
     let Settings { api: api_settings, media: media_settings, web: web_settings } = settings;
-    let new_stack = |name: &str, description: &str| {
-        Stack::new(
-            &env.prefix,
-            name,
-            &env.region,
-            env.retain_data,
-            &format!("Lunora Player {name}: {description} (castform)"),
-        )
-    };
+    let new_stack =
+        |name: &str, description: &str| env.stack(name, &format!("Lunora Player {name}: {description} (castform)"));
 
     // data
     let mut data = new_stack("data", "DynamoDB tables");

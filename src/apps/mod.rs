@@ -33,8 +33,6 @@ pub enum AppError {
     Template(#[from] TemplateError),
     #[error("{0}\nhelp: restore the template from the repository, or fix the variable it names")]
     Render(#[from] crate::render::RenderError),
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
 }
 
 /// The `api:` section of an app with one function of its own code.

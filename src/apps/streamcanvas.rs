@@ -15,7 +15,7 @@ use crate::constructs::{
     Bucket, Code, Function, FunctionProps, Gsi, Invocation, KeyType, Statement, Table, TableProps, UserPool,
     UserPoolProps, WebSocketApi, WebSocketApiProps,
 };
-use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack};
+use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -53,15 +53,8 @@ const HANDLER_CODE: &str = "assets/streamcanvas-ws-handler";
 
 /// StreamCanvas's stacks for one environment.
 pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
-    let new_stack = |name: &str, description: &str| {
-        Stack::new(
-            &env.prefix,
-            name,
-            &env.region,
-            env.retain_data,
-            &format!("StreamCanvas {name}: {description} (castform)"),
-        )
-    };
+    let new_stack =
+        |name: &str, description: &str| env.stack(name, &format!("StreamCanvas {name}: {description} (castform)"));
     let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
 
     let mut auth = new_stack("auth", "Cognito user pool and app client");

@@ -99,11 +99,6 @@ impl Environment {
     pub fn stack(&self, name: &str, description: &str) -> crate::template::Stack {
         crate::template::Stack::new(&self.prefix, name, &self.region, self.retain_data, description)
     }
-
-    /// Another environment of the same app.
-    pub fn sibling(&self, name: &str) -> Result<Environment, ConfigError> {
-        load_with(&self.root, self.settings.definition(), name)
-    }
 }
 
 /// One `adopt:` line: the construct `<stack>.<logical_id>` is the existing resource `identifier`.

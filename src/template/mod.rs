@@ -259,11 +259,10 @@ impl Template {
         if !metadata.is_object() {
             *metadata = Value::Object(Map::new());
         }
-        let (tool, list, field, key) = match check {
-            Accepted::Rule(rule) => ("castform", "suppress", "rule", rule),
-            Accepted::Checkov(id) => ("checkov", "skip", "id", id),
+        let (tool, list, field, reason_field, key) = match check {
+            Accepted::Rule(rule) => ("castform", "suppress", "rule", "reason", rule),
+            Accepted::Checkov(id) => ("checkov", "skip", "id", "comment", id),
         };
-        let reason_field = if field == "rule" { "reason" } else { "comment" };
         let tool = &mut metadata[tool];
         if !tool.is_object() {
             *tool = Value::Object(Map::new());
