@@ -13,6 +13,7 @@ pub mod constructs;
 pub mod ops;
 pub mod render;
 pub mod rules;
+pub mod state;
 pub mod template;
 pub mod ui;
 

@@ -2,7 +2,8 @@
 
 use crate::aws::{AwsCloud, Retrying};
 use crate::config::Registry;
-use crate::ops::deploy::{DeployOptions, Journal, deploy, new_id, until_interrupted};
+use crate::ops::deploy::{DeployOptions, Journal, deploy, until_interrupted};
+use crate::state::clock::new_id;
 use crate::ui;
 use crate::ui::progress::{Mode, Progress};
 use std::path::Path;
@@ -72,7 +73,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
 pub(super) fn print_record(
     progress: &Progress,
     env: &crate::config::Environment,
-    record: &crate::ops::deploy::ledger::Record,
+    record: &crate::state::ledger::Record,
 ) -> anyhow::Result<()> {
     if progress.mode() == Mode::Json {
         ui::say(&serde_json::to_string(&serde_json::json!({"event": "record", "record": record}))?);

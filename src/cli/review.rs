@@ -155,7 +155,7 @@ pub fn diff(root: &Path, apps: Registry, args: DiffArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
-        let state = crate::ops::deploy::state::StateStore::new(&env);
+        let state = crate::state::StateStore::new(&env);
         let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
         let differs = diffs.iter().any(|d| !d.is_empty());
         if args.json {

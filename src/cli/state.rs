@@ -2,8 +2,8 @@
 
 use crate::aws::{AwsCloud, Retrying};
 use crate::config::Registry;
-use crate::ops::deploy::{lock, state::StateStore};
 use crate::ops::{bootstrap, history};
+use crate::state::{StateStore, lock};
 use crate::ui;
 use std::path::Path;
 

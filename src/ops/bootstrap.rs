@@ -11,7 +11,7 @@
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::ops::deploy::state::StateStore;
+use crate::state::StateStore;
 use crate::template::App;
 use anyhow::{Result, bail};
 
@@ -179,7 +179,7 @@ pub async fn deploy_role<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> R
     let create = existing.as_ref().is_none_or(|s| s.status == "REVIEW_IN_PROGRESS" || s.status == "DELETE_COMPLETE");
     let req = crate::aws::ChangeSetRequest {
         stack: name.clone(),
-        name: format!("castform-bootstrap-{}", crate::ops::deploy::new_id()),
+        name: format!("castform-bootstrap-{}", crate::state::clock::new_id()),
         template_body: body,
         parameters: Default::default(),
         tags: [("castform:app".to_string(), app.app.clone()), ("castform:environment".to_string(), env.name.clone())]
@@ -190,7 +190,7 @@ pub async fn deploy_role<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> R
         // the bootstrap stack itself runs with the caller's credentials: the role is what it makes
         role_arn: None,
     };
-    crate::ops::deploy::stacks::run_change_set(cloud, &req).await.map_err(anyhow::Error::msg)?;
+    crate::ops::changeset::run_change_set(cloud, &req).await.map_err(anyhow::Error::msg)?;
     let s = cloud.describe_stack(&name).await?.ok_or_else(|| anyhow::anyhow!("stack {name} is gone"))?;
     s.outputs
         .get("ExecutionRoleArn")

@@ -34,7 +34,7 @@ pub struct ResourceDiff {
     pub data_loss: bool,
     /// For a media resource: what the change does to a pipeline on air (`castform media`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub live: Option<crate::ops::media::LiveClass>,
+    pub live: Option<LiveClass>,
 }
 
 /// Whether a change replaces the resource, judged from the template alone: removed, or a
@@ -56,7 +56,7 @@ pub fn replaces(r: &ResourceDiff) -> bool {
 pub fn classify_live(resources: &mut [ResourceDiff]) {
     for r in resources.iter_mut() {
         if r.action != "add" {
-            r.live = crate::ops::media::classify(&r.resource_type, replaces(r)).map(|c| c.0);
+            r.live = classify(&r.resource_type, replaces(r)).map(|c| c.0);
         }
     }
 }
@@ -184,11 +184,7 @@ pub fn compare(old: &Value, new: &Value) -> Vec<ResourceDiff> {
 }
 
 /// The diff of every stack of the app against what is deployed.
-pub async fn diff<C: Cloud>(
-    cloud: &C,
-    app: &App,
-    state: &crate::ops::deploy::state::StateStore,
-) -> anyhow::Result<Vec<StackDiff>> {
+pub async fn diff<C: Cloud>(cloud: &C, app: &App, state: &crate::state::StateStore) -> anyhow::Result<Vec<StackDiff>> {
     let mut out = vec![];
     let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in &app.stacks {
@@ -248,7 +244,7 @@ pub async fn diff<C: Cloud>(
             // ask CloudFormation what it would replace; the change set is deleted unexecuted
             let req = ChangeSetRequest {
                 stack: s.stack_name.clone(),
-                name: format!("castform-diff-{}", crate::ops::deploy::new_id().replace(['.', 'Z'], "")),
+                name: format!("castform-diff-{}", crate::state::clock::new_id().replace(['.', 'Z'], "")),
                 template_body: s.template.to_json(),
                 parameters: desired.clone(),
                 tags: info.tags.clone(),
@@ -305,4 +301,72 @@ pub async fn diff<C: Cloud>(
         });
     }
     Ok(out)
+}
+
+/// What a change to a media resource does to a pipeline on air.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LiveClass {
+    /// Applied while the stream runs.
+    SafeWhileLive,
+    /// The channel must be stopped: a minute or two without output.
+    NeedsChannelStopped,
+    /// A new ingest address for the encoder, or new playback URLs for viewers.
+    ReplacesEndpoint,
+}
+
+impl LiveClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            LiveClass::SafeWhileLive => "safe while live",
+            LiveClass::NeedsChannelStopped => "needs the channel stopped",
+            LiveClass::ReplacesEndpoint => "replaces an endpoint",
+        }
+    }
+}
+
+pub const MEDIA_TYPES: &[&str] = &[
+    "AWS::MediaConnect::Flow",
+    "AWS::MediaLive::Input",
+    "AWS::MediaLive::Channel",
+    "AWS::MediaPackage::Channel",
+    "AWS::MediaPackage::OriginEndpoint",
+    "AWS::CloudFront::Distribution",
+];
+
+/// The class of one resource change, with the reason in the user's terms. `replaced` is true
+/// when the resource is removed or replaced (CloudFormation's answer, or a create-only property
+/// changed). `None` for resources that are not part of the media path.
+pub fn classify(resource_type: &str, replaced: bool) -> Option<(LiveClass, &'static str)> {
+    use LiveClass::*;
+    Some(match (resource_type, replaced) {
+        ("AWS::MediaLive::Channel", false) => (NeedsChannelStopped, "MediaLive edits a channel only while it is idle"),
+        ("AWS::MediaLive::Channel", true) => {
+            (NeedsChannelStopped, "the old channel is deleted, and MediaLive deletes a channel only while it is idle")
+        }
+        // The input is attached to the channel; a new or changed input changes the channel's
+        // attachment (an edit of the channel). Treated as needing the channel idle.
+        ("AWS::MediaLive::Input", _) => {
+            (NeedsChannelStopped, "the channel's input attachment changes, an edit of the channel")
+        }
+        ("AWS::MediaConnect::Flow", false) => (SafeWhileLive, "MediaConnect updates a flow's source while it runs"),
+        ("AWS::MediaConnect::Flow", true) => {
+            (ReplacesEndpoint, "a new flow has a new ingest address: the encoder must be pointed at it")
+        }
+        ("AWS::MediaPackage::Channel", false) => (SafeWhileLive, "only the description changes"),
+        ("AWS::MediaPackage::Channel", true) => {
+            (ReplacesEndpoint, "a new packaging channel has new endpoints: new playback URLs")
+        }
+        ("AWS::MediaPackage::OriginEndpoint", false) => {
+            (SafeWhileLive, "MediaPackage updates an endpoint in place; its URL stays")
+        }
+        ("AWS::MediaPackage::OriginEndpoint", true) => {
+            (ReplacesEndpoint, "a new origin endpoint has a new playback URL")
+        }
+        ("AWS::CloudFront::Distribution", false) => (SafeWhileLive, "CloudFront deploys the change while serving"),
+        ("AWS::CloudFront::Distribution", true) => {
+            (ReplacesEndpoint, "a new distribution has a new domain: viewers' URLs change")
+        }
+        _ => return None,
+    })
 }

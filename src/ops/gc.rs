@@ -7,8 +7,8 @@
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::ops::deploy::ledger;
-use crate::ops::deploy::state::StateStore;
+use crate::state::StateStore;
+use crate::state::ledger;
 use anyhow::Result;
 use std::collections::BTreeSet;
 
@@ -28,22 +28,22 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
             state.bucket, env.name
         ));
     }
-    let lock_id = crate::ops::deploy::new_id();
+    let lock_id = crate::state::clock::new_id();
     if !dry_run {
-        let (owner, host) = crate::ops::deploy::preflight::who();
-        let info = crate::ops::deploy::lock::LockInfo {
+        let (owner, host) = crate::state::who();
+        let info = crate::state::lock::LockInfo {
             deployment: lock_id.clone(),
             owner,
             host,
-            started: crate::ops::deploy::now(),
+            started: crate::state::clock::now(),
             command: "gc".into(),
             pid: std::process::id(),
         };
-        crate::ops::deploy::lock::acquire(cloud, &state, &env.name, &info).await?;
+        crate::state::lock::acquire(cloud, &state, &env.name, &info).await?;
     }
     let result = collect(cloud, env, &state, dry_run).await;
     if !dry_run {
-        crate::ops::deploy::lock::release(cloud, &state, &lock_id).await?;
+        crate::state::lock::release(cloud, &state, &lock_id).await?;
     }
     result
 }

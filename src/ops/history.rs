@@ -2,8 +2,8 @@
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::ops::deploy::ledger::{self, Record};
-use crate::ops::deploy::state::StateStore;
+use crate::state::StateStore;
+use crate::state::ledger::{self, Record};
 use crate::template::App;
 use anyhow::Result;
 use std::collections::BTreeMap;

@@ -11,81 +11,14 @@
 
 use crate::aws::{ChannelState, Cloud, FlowState};
 use crate::config::Environment;
-use crate::ops::deploy::ledger::{self, Record};
-use crate::ops::deploy::state::StateStore;
+use crate::ops::diff::{LiveClass, MEDIA_TYPES, classify, replaces};
+use crate::state::StateStore;
+use crate::state::ledger::{self, Record};
 use crate::template::{App, OutputRef, OutputRole};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// What a change to a media resource does to a pipeline on air.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LiveClass {
-    /// Applied while the stream runs.
-    SafeWhileLive,
-    /// The channel must be stopped: a minute or two without output.
-    NeedsChannelStopped,
-    /// A new ingest address for the encoder, or new playback URLs for viewers.
-    ReplacesEndpoint,
-}
-
-impl LiveClass {
-    pub fn label(self) -> &'static str {
-        match self {
-            LiveClass::SafeWhileLive => "safe while live",
-            LiveClass::NeedsChannelStopped => "needs the channel stopped",
-            LiveClass::ReplacesEndpoint => "replaces an endpoint",
-        }
-    }
-}
-
-pub const MEDIA_TYPES: &[&str] = &[
-    "AWS::MediaConnect::Flow",
-    "AWS::MediaLive::Input",
-    "AWS::MediaLive::Channel",
-    "AWS::MediaPackage::Channel",
-    "AWS::MediaPackage::OriginEndpoint",
-    "AWS::CloudFront::Distribution",
-];
-
-/// The class of one resource change, with the reason in the user's terms. `replaced` is true
-/// when the resource is removed or replaced (CloudFormation's answer, or a create-only property
-/// changed). `None` for resources that are not part of the media path.
-pub fn classify(resource_type: &str, replaced: bool) -> Option<(LiveClass, &'static str)> {
-    use LiveClass::*;
-    Some(match (resource_type, replaced) {
-        ("AWS::MediaLive::Channel", false) => (NeedsChannelStopped, "MediaLive edits a channel only while it is idle"),
-        ("AWS::MediaLive::Channel", true) => {
-            (NeedsChannelStopped, "the old channel is deleted, and MediaLive deletes a channel only while it is idle")
-        }
-        // The input is attached to the channel; a new or changed input changes the channel's
-        // attachment (an edit of the channel). Treated as needing the channel idle.
-        ("AWS::MediaLive::Input", _) => {
-            (NeedsChannelStopped, "the channel's input attachment changes, an edit of the channel")
-        }
-        ("AWS::MediaConnect::Flow", false) => (SafeWhileLive, "MediaConnect updates a flow's source while it runs"),
-        ("AWS::MediaConnect::Flow", true) => {
-            (ReplacesEndpoint, "a new flow has a new ingest address: the encoder must be pointed at it")
-        }
-        ("AWS::MediaPackage::Channel", false) => (SafeWhileLive, "only the description changes"),
-        ("AWS::MediaPackage::Channel", true) => {
-            (ReplacesEndpoint, "a new packaging channel has new endpoints: new playback URLs")
-        }
-        ("AWS::MediaPackage::OriginEndpoint", false) => {
-            (SafeWhileLive, "MediaPackage updates an endpoint in place; its URL stays")
-        }
-        ("AWS::MediaPackage::OriginEndpoint", true) => {
-            (ReplacesEndpoint, "a new origin endpoint has a new playback URL")
-        }
-        ("AWS::CloudFront::Distribution", false) => (SafeWhileLive, "CloudFront deploys the change while serving"),
-        ("AWS::CloudFront::Distribution", true) => {
-            (ReplacesEndpoint, "a new distribution has a new domain: viewers' URLs change")
-        }
-        _ => return None,
-    })
-}
 
 /// Where the pipeline of a deployed environment is: its flow, channel and playback URLs.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -292,8 +225,8 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
         ));
     }
     let identity = cloud.caller_identity().await?;
-    let (who, host) = crate::ops::deploy::preflight::who();
-    let id = crate::ops::deploy::new_id();
+    let (who, host) = crate::state::who();
+    let id = crate::state::clock::new_id();
     let kind = if start { "media-start" } else { "media-stop" };
     let mut record = Record::new(
         &id,
@@ -301,19 +234,19 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
         &app.app,
         &env.name,
         &env.region,
-        &crate::ops::deploy::now(),
+        &crate::state::clock::now(),
         (&who, &host),
         &identity.account,
     );
     let outcome =
         if start { start_pipeline(cloud, &pipeline).await } else { stop_pipeline(cloud, &pipeline, true).await };
-    record.finished = crate::ops::deploy::now();
+    record.finished = crate::state::clock::now();
     match &outcome {
         Ok(done) => {
             record.result = "succeeded".into();
             record.checks = done
                 .iter()
-                .map(|d| crate::ops::deploy::verify::CheckResult { name: kind.into(), ok: true, detail: d.clone() })
+                .map(|d| crate::state::ledger::CheckResult { name: kind.into(), ok: true, detail: d.clone() })
                 .collect();
         }
         Err(e) => record.error = Some(format!("{e:#}")),
@@ -382,7 +315,7 @@ pub async fn plan_against<C: Cloud>(
             if r.action == "add" {
                 continue;
             }
-            if let Some((class, why)) = classify(&r.resource_type, crate::ops::diff::replaces(&r)) {
+            if let Some((class, why)) = classify(&r.resource_type, replaces(&r)) {
                 out.changes.push(LiveChange {
                     stack: s.name.clone(),
                     logical_id: r.logical_id.clone(),
@@ -499,7 +432,7 @@ mod tests {
             data_loss: false,
             live: None,
         };
-        classify(resource_type, crate::ops::diff::replaces(&r)).expect("a media type").0
+        classify(resource_type, replaces(&r)).expect("a media type").0
     }
 
     #[test]

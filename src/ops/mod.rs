@@ -2,6 +2,7 @@
 
 pub mod adopt;
 pub mod bootstrap;
+pub mod changeset;
 pub mod check;
 pub mod checklist;
 pub mod cost;

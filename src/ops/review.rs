@@ -3,14 +3,17 @@
 
 use crate::aws::Cloud;
 use crate::config::Environment;
-use crate::ops::deploy::ledger::{self, Record};
-use crate::ops::deploy::state::StateStore;
-use crate::ops::deploy::{DeployError, lock, new_id, now, preflight, stacks};
+use crate::ops::changeset as stacks;
+use crate::ops::deploy::DeployError;
+use crate::state::StateStore;
+use crate::state::clock::{new_id, now};
+use crate::state::ledger::{self, Record};
+use crate::state::lock;
 use crate::template::App;
 use crate::ui::progress::Progress;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 #[derive(Debug, Serialize)]
 pub struct StackStatus {
@@ -127,9 +130,7 @@ pub async fn destroy<C: Cloud>(
                 env.name
             )));
         }
-        let _ = write!(std::io::stderr(), "type the environment's name ({}) to destroy it: ", env.name);
-        let _ = std::io::stderr().flush();
-        let line = preflight::read_answer().await;
+        let line = crate::ui::ask(&format!("type the environment's name ({}) to destroy it: ", env.name)).await;
         if line.trim() != env.name {
             return Err(DeployError::Refused(format!(
                 "confirmation did not match `{}`; nothing was destroyed",
@@ -138,7 +139,7 @@ pub async fn destroy<C: Cloud>(
         }
     }
     let id = new_id();
-    let (who, host) = preflight::who();
+    let (who, host) = crate::state::who();
     let started = now();
     let has_state = cloud.bucket_exists(&state.bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     if has_state {
@@ -172,7 +173,7 @@ pub async fn destroy<C: Cloud>(
                 })
                 .collect();
             // autoDeleteObjects, done by the tool: empty every bucket of the stack first
-            crate::ops::deploy::stacks::empty_buckets(cloud, app, &resources, progress).await?;
+            crate::ops::changeset::empty_buckets(cloud, app, &resources, progress).await?;
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             removed.push(s.stack_name.clone());
             for note in &retained {
@@ -196,7 +197,7 @@ pub async fn destroy<C: Cloud>(
         kind: "destroy".into(),
         started,
         finished: now(),
-        commit: preflight::git_state(&env.root).0,
+        commit: crate::state::git_state(&env.root).0,
         dirty: false,
         who,
         host,

@@ -79,3 +79,22 @@ pub fn warn(message: &str) {
 }
 pub mod draw;
 pub mod progress;
+
+/// Asks on stderr (`prompt`, where not empty) and returns the line typed, read off the async
+/// runtime so that Ctrl-C (or SIGTERM) at the prompt ends the run at once instead of waiting for
+/// Enter.
+pub async fn ask(prompt: &str) -> String {
+    use std::io::{BufRead, Write};
+    if !prompt.is_empty() {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{prompt}");
+        let _ = err.flush();
+    }
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        line
+    })
+    .await
+    .unwrap_or_default()
+}

@@ -4,8 +4,8 @@
 //! mirrored under `.castform/backups/`.
 
 use super::DeployError;
-use super::state::StateStore;
 use crate::aws::Cloud;
+use crate::state::StateStore;
 use crate::template::{App, sha256_hex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -112,7 +112,7 @@ impl<C: Cloud> Writer<'_, C> {
     async fn put(&mut self, key: &str, body: Vec<u8>) -> Result<String, DeployError> {
         let full = format!("{}{key}", self.state.backup_prefix(self.id));
         let path = self.local.join(key);
-        super::state::write_private(&path, &body)
+        crate::state::write_private(&path, &body)
             .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
         self.items.push(Item { key: key.to_string(), sha256: sha256_hex(&body), size: body.len() });
         self.cloud
@@ -233,7 +233,7 @@ pub async fn take<C: Cloud>(
     }
     let backup = Backup {
         deployment: id.to_string(),
-        created: super::now(),
+        created: crate::state::clock::now(),
         stacks,
         functions,
         files,
@@ -241,7 +241,7 @@ pub async fn take<C: Cloud>(
         adopted,
     };
     let manifest = serde_json::to_vec_pretty(&backup).unwrap_or_default();
-    super::state::write_private(&state.local_backup(id).join("backup.json"), &manifest)
+    crate::state::write_private(&state.local_backup(id).join("backup.json"), &manifest)
         .map_err(|e| DeployError::Refused(format!("cannot write the local backup: {e}")))?;
     cloud
         .put_object(

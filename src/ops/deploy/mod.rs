@@ -5,24 +5,21 @@
 //! verified backup, in reverse order (D03), then records and unlocks.
 
 pub mod backup;
-pub mod ledger;
-pub mod lock;
 pub mod preflight;
 pub mod propagate;
 pub mod rollback;
-pub mod stacks;
-pub mod state;
 pub mod verify;
 
 use crate::aws::Cloud;
 use crate::config::Environment;
+use crate::ops::changeset::{self as stacks, Desired, Guard};
+use crate::state::clock::now;
+use crate::state::ledger::{self, BackupRef, Record, StackRecord, StepTime};
+use crate::state::{StateStore, lock};
 use crate::template::{ASSETS_BUCKET_PARAMETER, App, OutputRole, sha256_hex, zip_asset};
 use crate::ui::progress::Progress;
 use backup::Backup;
-use ledger::{BackupRef, Record, StackRecord, StepTime};
 use propagate::{Outputs, Rendered};
-use stacks::{Desired, Guard};
-use state::StateStore;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -53,44 +50,6 @@ pub enum DeployError {
         "deployment {id} failed: {failure}\nthe restore failed too: {restore_error}\nhelp: the backup is {backup}; run `castform rollback {env}` once the cause is fixed"
     )]
     Unrestored { id: String, env: String, failure: String, restore_error: String, backup: String },
-}
-
-/// UTC now, ISO 8601.
-pub fn now() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, dd) = civil(days);
-    format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// A deployment id, sortable by time to the millisecond and increasing within a process:
-/// `20261122T061530123Z-3f2a`.
-pub fn new_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now_ms =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    let next = |last: u64| if now_ms > last { now_ms } else { last + 1 };
-    let ms = LAST.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(next(last))).map(next).unwrap_or(now_ms);
-    let secs = (ms / 1000) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil(days);
-    let salt = sha256_hex(format!("{ms}{}", std::process::id()).as_bytes());
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}{:03}Z-{}", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000, &salt[..4])
 }
 
 /// What a deployment has done so far; kept outside the deploy future so that an interrupted
@@ -1087,7 +1046,7 @@ pub async fn interrupted<C: Cloud>(
     }
     if !matches!(outcome, DeployError::Refused(_)) {
         // the ledger says what happened to this run
-        let (who, host) = preflight::who();
+        let (who, host) = crate::state::who();
         let mut record =
             Record::new(&id, "deploy", &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
         record.finished = now();

@@ -8,9 +8,7 @@ use crate::ops::check::{Checked, check_all};
 use crate::rules::{EnvFacts, Severity};
 use crate::template::App;
 use crate::ui::progress::Progress;
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
-use std::process::Command;
+use std::io::IsTerminal;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preflight {
@@ -23,58 +21,15 @@ pub struct Preflight {
     pub execution_role: Option<String>,
 }
 
-/// The git commit of `root` and whether the tree has changes (tracked or untracked).
-pub fn git_state(root: &Path) -> (String, bool) {
-    let run = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match run(&["rev-parse", "HEAD"]) {
-        Some(commit) => {
-            let dirty = run(&["status", "--porcelain"]).is_none_or(|s| !s.is_empty());
-            (commit, dirty)
-        }
-        None => ("unknown".into(), true),
-    }
-}
-
-pub fn who() -> (String, String) {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .or_else(|| {
-            Command::new("id")
-                .arg("-un")
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into());
-    (user, host)
-}
-
 pub async fn run<C: Cloud>(
     cloud: &C,
     env: &Environment,
     app: &App,
-    state: &super::state::StateStore,
+    state: &crate::state::StateStore,
     opts: &DeployOptions,
     progress: &Progress,
 ) -> Result<Preflight, DeployError> {
-    let (commit, dirty) = git_state(&env.root);
+    let (commit, dirty) = crate::state::git_state(&env.root);
     let short = commit.chars().take(12).collect::<String>();
     progress.step(
         "preflight",
@@ -223,14 +178,11 @@ pub async fn run<C: Cloud>(
                 env.file, env.name, env.account
             )));
         }
-        let _ = write!(
-            std::io::stderr(),
+        let line = crate::ui::ask(&format!(
             "type the environment's name ({}) to deploy to account {}: ",
-            env.name,
-            env.account
-        );
-        let _ = std::io::stderr().flush();
-        let line = read_answer().await;
+            env.name, env.account
+        ))
+        .await;
         if line.trim() != env.name {
             return Err(DeployError::Refused(format!(
                 "confirmation did not match `{}`; nothing was deployed",
@@ -238,18 +190,6 @@ pub async fn run<C: Cloud>(
             )));
         }
     }
-    let (who, host) = who();
+    let (who, host) = crate::state::who();
     Ok(Preflight { identity, commit, dirty, who, host, execution_role })
-}
-
-/// One line typed at a prompt, read off the async runtime, so that Ctrl-C (or SIGTERM) at the
-/// prompt ends the run at once instead of waiting for Enter (code review).
-pub async fn read_answer() -> String {
-    tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        line
-    })
-    .await
-    .unwrap_or_default()
 }

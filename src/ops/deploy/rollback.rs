@@ -3,12 +3,13 @@
 //! files, and with them the `live` alias; then verify and record. The current state is backed up
 //! first, and a failed rollback restores it like a failed deploy.
 
-use super::ledger::{self, Record};
 use super::propagate::Rendered;
-use super::stacks::{Desired, Guard};
-use super::{DeployError, DeployOptions, Journal, backup, lock, lock_journal, now, preflight, step};
+use super::{DeployError, DeployOptions, Journal, backup, lock_journal, preflight, step};
 use crate::aws::Cloud;
 use crate::config::Environment;
+use crate::ops::changeset::{Desired, Guard};
+use crate::state::ledger::{self, Record};
+use crate::state::{clock::now, lock};
 use crate::template::{App, OutputRole, sha256_hex};
 use crate::ui::progress::Progress;
 use std::collections::BTreeMap;

@@ -4,17 +4,10 @@
 
 use super::propagate::{Outputs, Rendered};
 use crate::aws::Cloud;
+use crate::state::ledger::CheckResult;
 use crate::template::App;
 use crate::ui::progress::Progress;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckResult {
-    pub name: String,
-    pub ok: bool,
-    pub detail: String,
-}
 
 /// Waits between attempts of a health check.
 pub const BACKOFF_MS: &[u64] = &[0, 500, 1000, 2000, 4000, 8000];

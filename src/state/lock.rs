@@ -1,6 +1,6 @@
 //! The deploy lock (P06): an S3 object written with `If-None-Match: *`.
 
-use super::state::StateStore;
+use super::StateStore;
 use crate::aws::{Cloud, CloudError};
 use serde::{Deserialize, Serialize};
 

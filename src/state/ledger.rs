@@ -1,11 +1,18 @@
 //! The deployment ledger (V02, V03): one record per deployment in the state bucket, mirrored
 //! under `.castform/ledger/`.
 
-use super::state::StateStore;
-use super::verify::CheckResult;
+use super::StateStore;
 use crate::aws::{Cloud, CloudError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// One check of a run (a health route, a served file, the stream), as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackRecord {
@@ -137,7 +144,7 @@ pub struct BackupRef {
 /// Writes the record to the state bucket and the local mirror.
 pub async fn write<C: Cloud>(cloud: &C, state: &StateStore, record: &Record) -> Result<(), CloudError> {
     let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-    let _ = super::state::write_private(&state.local_ledger().join(format!("{}.json", record.id)), &body);
+    let _ = super::write_private(&state.local_ledger().join(format!("{}.json", record.id)), &body);
     cloud.put_object(&state.bucket, &state.ledger_key(&record.id), body, "application/json", false).await
 }
 
