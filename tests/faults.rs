@@ -9,8 +9,9 @@ mod common;
 use castform::aws::fake::FakeCloud;
 use castform::aws::{Cloud, Retrying};
 use castform::config::Environment;
-use castform::ops::deploy::ledger::Record;
-use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy, new_id};
+use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy};
+use castform::state::clock::new_id;
+use castform::state::ledger::Record;
 use castform::template::App;
 use castform::ui::progress::{Mode, Progress};
 use std::collections::BTreeMap;
@@ -163,9 +164,8 @@ fn assert_restored(w: &World, good: &Record, before: &Snapshot, err: DeployError
     assert_eq!(after.config, before.config, "config.js back byte for byte");
     assert_eq!(after.code, before.code, "the API answers with the last good code");
     assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "unlocked");
-    let records = rt()
-        .block_on(castform::ops::deploy::ledger::list(&w.cloud, &castform::ops::deploy::state::StateStore::new(&w.env)))
-        .unwrap();
+    let records =
+        rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
     assert_eq!(records.last().unwrap().result, "rolled-back");
 }
 
@@ -379,12 +379,8 @@ fn a_deploy_killed_after_each_step_is_recovered_by_the_next_run() {
         // before deploying v2
         let r = run(&w.cloud, &w.env, &v2(&w)).unwrap_or_else(|e| panic!("after a kill at step {steps}: {e}"));
         assert_eq!(r.result, "succeeded", "step {steps}");
-        let records = rt()
-            .block_on(castform::ops::deploy::ledger::list(
-                &w.cloud,
-                &castform::ops::deploy::state::StateStore::new(&w.env),
-            ))
-            .unwrap();
+        let records =
+            rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
         if steps >= 3 {
             assert!(records.iter().any(|x| x.result == "rolled-back" && x.error.as_deref().is_some_and(|e| e.contains("interrupted"))), "step {steps}: the killed run is recorded");
         }
@@ -416,7 +412,7 @@ fn a_killed_deploy_is_restored_to_its_backup_by_the_next_run() {
     let w = world();
     let (r, before) = good(&w);
     killed_after(&w, 5); // stacks done, propagation under way
-    let state = castform::ops::deploy::state::StateStore::new(&w.env);
+    let state = castform::state::StateStore::new(&w.env);
     // the next run with the same version restores first, then deploys it; with v1 it ends at v1
     let progress = Progress::new(Mode::Plain);
     let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
@@ -428,7 +424,7 @@ fn a_killed_deploy_is_restored_to_its_backup_by_the_next_run() {
         assert_eq!(&after.stacks[name].2, params, "{name}");
     }
     assert_eq!(after.code, before.code);
-    let records = rt().block_on(castform::ops::deploy::ledger::list(&w.cloud, &state)).unwrap();
+    let records = rt().block_on(castform::state::ledger::list(&w.cloud, &state)).unwrap();
     let killed = records.iter().find(|x| x.result == "rolled-back").expect("the killed run is recorded");
     assert!(!killed.restored.is_empty(), "{killed:?}");
 }
@@ -467,8 +463,8 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     }
     w.cloud.faults.lock().unwrap().health_status = None;
     // gc takes the environment's lock: refused while another run holds it
-    let state = castform::ops::deploy::state::StateStore::new(&w.env);
-    let holder = castform::ops::deploy::lock::LockInfo {
+    let state = castform::state::StateStore::new(&w.env);
+    let holder = castform::state::lock::LockInfo {
         deployment: "someone-else".into(),
         owner: "ci".into(),
         host: "ci".into(),
@@ -476,10 +472,10 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
         command: "deploy".into(),
         pid: 0,
     };
-    rt().block_on(castform::ops::deploy::lock::acquire(&w.cloud, &state, &w.env.name, &holder)).unwrap();
+    rt().block_on(castform::state::lock::acquire(&w.cloud, &state, &w.env.name, &holder)).unwrap();
     let busy = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap_err();
     assert!(format!("{busy:#}").contains("lock"), "{busy:#}");
-    rt().block_on(castform::ops::deploy::lock::release(&w.cloud, &state, "someone-else")).unwrap();
+    rt().block_on(castform::state::lock::release(&w.cloud, &state, "someone-else")).unwrap();
 
     let bucket_keys = |prefix: &str| w.cloud.stored_keys(BUCKET, prefix);
     let report = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap();
@@ -670,7 +666,7 @@ fn a_rollback_that_edits_a_channel_on_air_needs_restart_live_and_ends_on_air() {
 fn a_restore_checks_every_backup_item_against_its_sha256() {
     let w = world();
     run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
-    let state = castform::ops::deploy::state::StateStore::new(&w.env);
+    let state = castform::state::StateStore::new(&w.env);
     let id = new_id();
     let backup = rt().block_on(castform::ops::deploy::backup::take(&w.cloud, &w.v1, &state, &id, &w.env.root)).unwrap();
     let template_key = backup.stack("api").unwrap().template.clone().unwrap();

@@ -474,7 +474,8 @@ fn podcast_deploys_across_two_regions_of_the_emulator_and_destroy_leaves_no_buck
 #[test]
 fn a_failed_podcast_deploy_is_restored_in_both_regions() {
     use castform::aws::fake::FakeCloud;
-    use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy, new_id};
+    use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy};
+    use castform::state::clock::new_id;
     use castform::ui::progress::{Mode, Progress};
     let rt = || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
     let dir = project_copy();

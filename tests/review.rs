@@ -56,9 +56,7 @@ fn diff_shows_a_property_change_and_a_stateful_replacement_first() {
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let cloud = rt.block_on(AwsCloud::with_static_credentials("us-west-2", &emu.endpoint(), "test", "test"));
-    let diffs = rt
-        .block_on(castform::ops::diff::diff(&cloud, &app, &castform::ops::deploy::state::StateStore::new(&env)))
-        .unwrap();
+    let diffs = rt.block_on(castform::ops::diff::diff(&cloud, &app, &castform::state::StateStore::new(&env))).unwrap();
     let d = diffs.iter().find(|d| d.stack == "data").unwrap();
     let first = &d.resources[0];
     assert_eq!(

@@ -32,7 +32,7 @@ pub struct StepTime {
     pub ms: u128,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub id: String,
     pub app: String,

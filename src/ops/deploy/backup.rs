@@ -326,6 +326,39 @@ pub fn without_values(configuration: &serde_json::Value) -> serde_json::Value {
     c
 }
 
+/// Stores a deployment's templates and rendered files under `<app>/<env>/deployments/<id>/`.
+pub async fn snapshot<C: Cloud>(
+    cloud: &C,
+    state: &StateStore,
+    id: &str,
+    bodies: &[(String, String)],
+    files: &[super::propagate::Rendered],
+) -> Result<(), crate::aws::CloudError> {
+    for (name, body) in bodies {
+        cloud
+            .put_object(
+                &state.bucket,
+                &state.snapshot_key(id, &format!("stacks/{name}.template.json")),
+                body.clone().into_bytes(),
+                "application/json",
+                false,
+            )
+            .await?;
+    }
+    for f in files {
+        cloud
+            .put_object(
+                &state.bucket,
+                &state.snapshot_key(id, &format!("files/{}/{}", f.bucket, f.key)),
+                f.body.clone(),
+                &f.content_type,
+                false,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -2,9 +2,11 @@
 //! checked (no placeholder, no old URL) before any is written; then the configuration files,
 //! then the site, then the CDN invalidation (D01).
 
+use super::{Run, lock_journal};
 use crate::aws::Cloud;
 use crate::render::render_file;
 use crate::rules::{credentials_in, placeholder_in};
+use crate::state::ledger::Record;
 use crate::template::{App, FileValue, OutputRef, OutputRole};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -205,6 +207,31 @@ pub fn values_with(app: &App, outputs: &Outputs, accept: impl Fn(&OutputRole) ->
 /// The ids of the distributions the app declares ([`OutputRole::Distribution`]).
 pub fn distributions(app: &App, outputs: &Outputs) -> Vec<String> {
     values_with(app, outputs, |r| *r == OutputRole::Distribution).into_iter().map(|(_, v)| v).collect()
+}
+
+/// The writing half of the propagate step of every run: each group of files in order
+/// (configuration first, then the frontend: D01), then an invalidation of every distribution
+/// serving them.
+pub(crate) async fn write_files<C: Cloud>(
+    run: &Run<'_, C>,
+    outputs: &Outputs,
+    groups: &[&[Rendered]],
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, _, _, _, journal, progress) = run.parts();
+    lock_journal(journal).files_written = true;
+    let mut written = vec![];
+    for files in groups {
+        written.extend(write(cloud, files, journal).await.map_err(|e| e.to_string())?);
+    }
+    if groups.iter().any(|g| !g.is_empty()) {
+        for d in distributions(run.app, outputs) {
+            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d}: {e}"))?;
+            progress.info(&format!("CloudFront {d}: invalidated /* (Completed)"));
+        }
+    }
+    record.files = written;
+    Ok(())
 }
 
 #[cfg(test)]

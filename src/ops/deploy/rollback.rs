@@ -3,13 +3,14 @@
 //! files, and with them the `live` alias; then verify and record. The current state is backed up
 //! first, and a failed rollback restores it like a failed deploy.
 
+use super::backup::Backup;
+use super::preflight::Preflight;
 use super::propagate::Rendered;
-use super::{DeployError, DeployOptions, Journal, backup, lock_journal, preflight, step};
+use super::{DeployError, DeployOptions, Journal, Run, Steps, execute, step};
 use crate::aws::Cloud;
 use crate::config::Environment;
 use crate::ops::changeset::{Desired, Guard};
 use crate::state::ledger::{self, Record};
-use crate::state::{clock::now, lock};
 use crate::template::{App, OutputRole, sha256_hex};
 use crate::ui::progress::Progress;
 use std::collections::BTreeMap;
@@ -56,57 +57,150 @@ pub async fn rollback<C: Cloud>(
     journal: &Mutex<Journal>,
 ) -> Result<Record, DeployError> {
     let run = super::Run::new(cloud, env, app, progress, journal);
-    let state = &run.state;
-    let started = now();
-    let clock = std::time::Instant::now();
-    let id = lock_journal(journal).id.clone();
+    // rollback restores recorded templates: the synth-time checks are not theirs
     let opts = DeployOptions { skip_checks: true, ..opts.clone() };
-    let pre = {
-        let _s = step(journal, "preflight");
-        preflight::run(cloud, env, app, state, &opts, progress).await?
-    };
-    if let Some(role) = &pre.execution_role {
-        let _ = run.execution_role.set(role.clone());
-    }
-    let records = ledger::list(cloud, state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
-    let target = target(&records, to)?.clone();
-    progress.info(&format!(
-        "rolling back to {} (commit {}, {})",
-        target.id,
-        target.commit.chars().take(12).collect::<String>(),
-        target.finished
-    ));
-    {
-        let _s = step(journal, "lock");
-        let info = lock::LockInfo {
-            deployment: id.clone(),
-            owner: pre.who.clone(),
-            host: pre.host.clone(),
-            started: started.clone(),
-            command: format!("rollback --to {}", target.id),
-            pid: std::process::id(),
-        };
-        lock::acquire(cloud, state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
-        lock_journal(journal).locked = true;
-    }
-    let result = rollback_locked(&run, &opts, &target, &pre, &started, clock).await;
-    let _ = lock::release(cloud, state, &id).await;
-    lock_journal(journal).locked = false;
-    result
+    let mut steps = Back { opts, to: to.map(str::to_string), ..Default::default() };
+    execute(&run, &mut steps).await
 }
 
-async fn rollback_locked<C: Cloud>(
-    run: &super::Run<'_, C>,
-    opts: &DeployOptions,
+/// A rollback's own steps, and what they read.
+#[derive(Default)]
+struct Back {
+    opts: DeployOptions,
+    to: Option<String>,
+    /// The deployment it goes back to.
+    target: Record,
+    /// Its stored templates, by stack, checked against their recorded sha256.
+    bodies: BTreeMap<String, String>,
+    /// Its rendered files.
+    files: Vec<Rendered>,
+    /// P08 for the recorded templates.
+    live: crate::ops::media::LivePlan,
+}
+
+impl Steps for Back {
+    const KIND: &'static str = "rollback";
+
+    fn options(&self) -> DeployOptions {
+        self.opts.clone()
+    }
+
+    fn command(&self) -> String {
+        format!("rollback --to {}", self.target.id)
+    }
+
+    /// The deployment to go back to, from the ledger.
+    async fn plan<C: Cloud>(&mut self, run: &Run<'_, C>, _pre: &Preflight) -> Result<(), DeployError> {
+        let records = ledger::list(run.cloud, &run.state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        self.target = target(&records, self.to.as_deref())?.clone();
+        run.progress.info(&format!(
+            "rolling back to {} (commit {}, {})",
+            self.target.id,
+            self.target.commit.chars().take(12).collect::<String>(),
+            self.target.finished
+        ));
+        Ok(())
+    }
+
+    /// The target's snapshot, complete before anything is touched, and P08 for its templates:
+    /// a rollback that edits a channel on air is refused, or done off air with --restart-live,
+    /// like a deploy.
+    async fn read<C: Cloud>(&mut self, run: &Run<'_, C>) -> Result<(), DeployError> {
+        let (cloud, env, app, state, _, _) = run.parts();
+        self.bodies = stored_templates(run, &self.target).await?;
+        for key in &self.target.assets {
+            if !cloud.object_exists(&state.bucket, key).await.map_err(|e| DeployError::Refused(e.to_string()))? {
+                return Err(DeployError::Refused(format!(
+                    "asset {key} of deployment {} is gone from the state bucket; it cannot be restored",
+                    self.target.id
+                )));
+            }
+        }
+        self.files = stored_files(run, &self.target).await?;
+        let recorded: BTreeMap<String, serde_json::Value> =
+            self.bodies.iter().filter_map(|(n, b)| serde_json::from_str(b).ok().map(|v| (n.clone(), v))).collect();
+        let plan = crate::ops::media::plan_against(cloud, app, &|s| recorded.get(&s.name).cloned())
+            .await
+            .map_err(|e| DeployError::Refused(format!("P08 live media: reading the pipeline's state: {e:#}")))?;
+        self.live = crate::ops::media::decide(plan, env, self.opts.restart_live, self.opts.allow_replace)
+            .map_err(DeployError::Refused)?;
+        Ok(())
+    }
+
+    fn fill(&self, record: &mut Record, _pre: &Preflight) {
+        record.commit = self.target.commit.clone();
+        record.dirty = self.target.dirty;
+        record.assets = self.target.assets.clone();
+        record.restored_to = Some(self.target.id.clone());
+    }
+
+    /// A rollback's code is in the state bucket already.
+    async fn prepare<C: Cloud>(&self, _run: &Run<'_, C>, _record: &mut Record) -> Result<(), DeployError> {
+        Ok(())
+    }
+
+    async fn change<C: Cloud>(&self, run: &Run<'_, C>, _backup: &Backup, record: &mut Record) -> Result<(), String> {
+        let (_, env, app, _, journal, progress) = run.parts();
+        let target = &self.target;
+        super::off_air(run, &self.live).await?;
+        // time to restore service: the old code answers once the aliases are back, before the
+        // stacks (and everything else) are
+        let recorded: BTreeMap<String, BTreeMap<String, String>> =
+            target.stacks.iter().map(|(n, s)| (n.clone(), s.outputs.clone())).collect();
+        let moved = super::aliases_first(run, &recorded, None).await;
+        if !moved.is_empty() {
+            // a failure from here restores the stacks whose functions' aliases moved, aliases first
+            for s in
+                app.stacks.iter().filter(|s| s.roles.iter().any(|(_, r)| matches!(r, OutputRole::LiveVersion { .. })))
+            {
+                if recorded.contains_key(&s.name) {
+                    super::touch(journal, &s.name);
+                }
+            }
+            record.service_restored_ms = Some(run.clock.elapsed().as_millis() as u64);
+        }
+        let guard =
+            Guard { retain_data: env.retain_data, allow_replace: self.opts.allow_replace, force: self.opts.force };
+        let tags = super::stack_tags(env);
+        let headline = format!("back to the templates and parameters of {}", target.id);
+        let role = run.execution_role.get().cloned();
+        let outputs = super::apply_stacks(run, &headline, guard, record, &|s, _| {
+            Ok(target.stacks.get(&s.name).zip(self.bodies.get(&s.name)).map(|(rec, body)| Desired {
+                name: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                region: s.region.clone(),
+                body: body.clone(),
+                parameters: rec.parameters.clone(),
+                tags: tags.clone(),
+                role_arn: role.clone(),
+            }))
+        })
+        .await?;
+        {
+            let _s = step(journal, "propagate");
+            progress.step("propagate", &format!("the files of {}", target.id));
+            super::write_files(run, &outputs, &[&self.files], record).await?;
+        }
+        super::verify_all(run, &outputs, &self.files, record).await?;
+        super::on_air(run, &self.live, record).await
+    }
+
+    /// The rolled-back state is itself a deployment one can return to.
+    async fn finish<C: Cloud>(&self, run: &Run<'_, C>, _backup: &Backup, _record: &mut Record, ok: bool) {
+        if ok {
+            let bodies: Vec<(String, String)> = self.bodies.clone().into_iter().collect();
+            let _ = super::snapshot(run.cloud, &run.state, &run.id(), &bodies, &self.files).await;
+        }
+    }
+}
+
+/// The templates of a recorded deployment, each checked against its recorded sha256.
+async fn stored_templates<C: Cloud>(
+    run: &Run<'_, C>,
     target: &Record,
-    pre: &preflight::Preflight,
-    started: &str,
-    clock: std::time::Instant,
-) -> Result<Record, DeployError> {
-    let (cloud, env, app, state, journal, progress) = run.parts();
-    let id = lock_journal(journal).id.clone();
-    // the target's snapshot must be complete before anything is touched
-    let mut bodies: BTreeMap<String, String> = BTreeMap::new();
+) -> Result<BTreeMap<String, String>, DeployError> {
+    let (cloud, _, _, state, _, _) = run.parts();
+    let mut bodies = BTreeMap::new();
     for (name, s) in &target.stacks {
         let key = state.snapshot_key(&target.id, &format!("stacks/{name}.template.json"));
         let body =
@@ -126,15 +220,13 @@ async fn rollback_locked<C: Cloud>(
         }
         bodies.insert(name.clone(), String::from_utf8_lossy(&body).to_string());
     }
-    for key in &target.assets {
-        if !cloud.object_exists(&state.bucket, key).await.map_err(|e| DeployError::Refused(e.to_string()))? {
-            return Err(DeployError::Refused(format!(
-                "asset {key} of deployment {} is gone from the state bucket; it cannot be restored",
-                target.id
-            )));
-        }
-    }
-    let mut files: Vec<Rendered> = vec![];
+    Ok(bodies)
+}
+
+/// The rendered files a recorded deployment stored.
+async fn stored_files<C: Cloud>(run: &Run<'_, C>, target: &Record) -> Result<Vec<Rendered>, DeployError> {
+    let (cloud, _, app, state, _, _) = run.parts();
+    let mut files = vec![];
     for f in &app.files {
         let Some(bucket) = target.stacks.get(&f.bucket.stack).and_then(|s| s.outputs.get(&f.bucket.output)) else {
             continue;
@@ -151,96 +243,5 @@ async fn rollback_locked<C: Cloud>(
             });
         }
     }
-    // P08 for the recorded templates: a rollback that edits a channel on air is refused, or
-    // done off air with --restart-live, like a deploy
-    let live = {
-        let recorded: BTreeMap<String, serde_json::Value> =
-            bodies.iter().filter_map(|(n, b)| serde_json::from_str(b).ok().map(|v| (n.clone(), v))).collect();
-        let plan = crate::ops::media::plan_against(cloud, app, &|s| recorded.get(&s.name).cloned())
-            .await
-            .map_err(|e| DeployError::Refused(format!("P08 live media: reading the pipeline's state: {e:#}")))?;
-        crate::ops::media::decide(plan, env, opts.restart_live, opts.allow_replace).map_err(DeployError::Refused)?
-    };
-    let backup = {
-        let _s = step(journal, "backup");
-        progress.step("backup", &format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)));
-        let b = backup::take(cloud, app, state, &id, &env.root).await?;
-        lock_journal(journal).backup = Some(b.clone());
-        b
-    };
-    let mut record = Record::new(
-        &id,
-        "rollback",
-        &app.app,
-        &env.name,
-        &env.region,
-        started,
-        (&pre.who, &pre.host),
-        &pre.identity.account,
-    );
-    record.commit = target.commit.clone();
-    record.dirty = target.dirty;
-    record.assets = target.assets.clone();
-    record.backup = Some(super::backup_ref(env, state, &id, &backup));
-    record.restored_to = Some(target.id.clone());
-    let outcome: Result<(), String> = async {
-        super::off_air(run, &live).await?;
-        // time to restore service: the old code answers once the aliases are back, before the
-        // stacks (and everything else) are
-        let recorded: BTreeMap<String, BTreeMap<String, String>> =
-            target.stacks.iter().map(|(n, s)| (n.clone(), s.outputs.clone())).collect();
-        let moved = super::aliases_first(run, &recorded, None).await;
-        if !moved.is_empty() {
-            // a failure from here restores these stacks, their aliases first
-            // the stacks whose functions' aliases moved
-            for s in
-                app.stacks.iter().filter(|s| s.roles.iter().any(|(_, r)| matches!(r, OutputRole::LiveVersion { .. })))
-            {
-                if recorded.contains_key(&s.name) {
-                    super::touch(journal, &s.name);
-                }
-            }
-            record.service_restored_ms = Some(clock.elapsed().as_millis() as u64);
-        }
-        let guard = Guard { retain_data: env.retain_data, allow_replace: opts.allow_replace, force: opts.force };
-        let tags = super::stack_tags(env);
-        let headline = format!("back to the templates and parameters of {}", target.id);
-        let role = run.execution_role.get().cloned();
-        let outputs = super::apply_stacks(run, &headline, guard, &mut record, &|s, _| {
-            Ok(target.stacks.get(&s.name).zip(bodies.get(&s.name)).map(|(rec, body)| Desired {
-                name: s.name.clone(),
-                stack_name: s.stack_name.clone(),
-                region: s.region.clone(),
-                body: body.clone(),
-                parameters: rec.parameters.clone(),
-                tags: tags.clone(),
-                role_arn: role.clone(),
-            }))
-        })
-        .await?;
-        {
-            let _s = step(journal, "propagate");
-            progress.step("propagate", &format!("the files of {}", target.id));
-            super::write_files(run, &outputs, &[&files], &mut record).await?;
-        }
-        super::verify_all(run, &outputs, &files, &mut record).await?;
-        super::on_air(run, &live, &mut record).await
-    }
-    .await;
-    record.finished = now();
-    record.total_ms = Some(clock.elapsed().as_millis() as u64);
-    record.steps = lock_journal(journal).step_times.clone();
-    match outcome {
-        Ok(()) => {
-            record.result = "succeeded".into();
-            // the rolled-back state is itself a deployment one can return to
-            let bodies: Vec<(String, String)> = bodies.into_iter().collect();
-            let _ = super::snapshot(cloud, state, &id, &bodies, &files).await;
-            ledger::write(cloud, state, &record)
-                .await
-                .map_err(|e| DeployError::Refused(format!("rolled back, but the record could not be written: {e}")))?;
-            Ok(record)
-        }
-        Err(failure) => Err(super::fail_and_restore_on_air(run, &backup, record, failure).await),
-    }
+    Ok(files)
 }

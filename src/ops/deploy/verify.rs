@@ -3,8 +3,10 @@
 //! current URLs.
 
 use super::propagate::{Outputs, Rendered};
+use super::{Run, step};
 use crate::aws::Cloud;
 use crate::state::ledger::CheckResult;
+use crate::state::ledger::Record;
 use crate::template::App;
 use crate::ui::progress::Progress;
 use std::time::Duration;
@@ -176,4 +178,49 @@ pub async fn stream<C: Cloud>(cloud: &C, p: &crate::ops::media::Pipeline) -> Vec
         out.push(CheckResult { name: "stream".into(), ok, detail: format!("{url}: {last}") });
     }
     out
+}
+
+/// The verify step of every run: the health routes, and the served files (through the site's
+/// URL where it has one); the checks go into the record, a failed one fails the run.
+pub(crate) async fn verify_all<C: Cloud>(
+    run: &Run<'_, C>,
+    outputs: &Outputs,
+    files: &[Rendered],
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, _, app, _, journal, progress) = run.parts();
+    let _s = step(journal, "verify");
+    progress.step("verify", "health routes and served files");
+    let mut checks = health(cloud, app, outputs, progress).await;
+    // the files are checked through the site served from their bucket's stack, where there is one
+    let files_stack = app.files.first().map(|f| f.bucket.stack.clone());
+    let site_url = super::propagate::values_with(app, outputs, |r| *r == crate::template::OutputRole::SiteUrl)
+        .into_iter()
+        .find(|(o, _)| Some(&o.stack) == files_stack.as_ref())
+        .map(|(_, v)| v);
+    // the health-checked URLs a rendered file is written from (a site's config naming its API)
+    let rendered_from: Vec<&crate::template::OutputRef> = app
+        .files
+        .iter()
+        .flat_map(|f| f.values.iter())
+        .filter_map(|(_, v)| match v {
+            crate::template::FileValue::Output(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let must_name: Vec<String> = app
+        .health_checks
+        .iter()
+        .filter(|(o, _)| rendered_from.contains(&o))
+        .filter_map(|(o, _)| outputs.get(&o.stack).and_then(|x| x.get(&o.output)).cloned())
+        .collect();
+    checks.extend(served_files(cloud, files, site_url.as_deref(), &must_name).await);
+    for c in &checks {
+        progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+    }
+    record.checks = checks.clone();
+    match checks.iter().find(|c| !c.ok) {
+        Some(bad) => Err(format!("verification failed: {}: {}", bad.name, bad.detail)),
+        None => Ok(()),
+    }
 }

@@ -1,0 +1,62 @@
+//! Live media around a change (P08): a pipeline taken off air for a change MediaLive makes only
+//! while idle (`--restart-live`) is started again after it, and after any failure.
+
+use super::*;
+
+/// `--restart-live` (media review L1): the pipeline goes off air for a change MediaLive makes
+/// only while idle; the journal remembers it so a failure or an interruption starts it again.
+pub(crate) async fn off_air<C: Cloud>(run: &Run<'_, C>, live: &crate::ops::media::LivePlan) -> Result<(), String> {
+    let (cloud, _, _, _, journal, progress) = run.parts();
+    if !live.restart {
+        return Ok(());
+    }
+    let _s = step(journal, "off air");
+    progress.step("off air", "stopping the pipeline for a change MediaLive makes only while idle");
+    lock_journal(journal).stopped_live = Some(live.pipeline.clone());
+    for d in crate::ops::media::stop_pipeline(cloud, &live.pipeline, live.stop_flow)
+        .await
+        .map_err(|e| format!("taking the pipeline off air: {e:#}"))?
+    {
+        progress.info(&d);
+    }
+    Ok(())
+}
+
+/// After the change: the pipeline [`off_air`] stopped is started again, and the stream checked
+/// (flow ACTIVE, channel RUNNING, HLS answering); the checks go into the record.
+pub(crate) async fn on_air<C: Cloud>(
+    run: &Run<'_, C>,
+    live: &crate::ops::media::LivePlan,
+    record: &mut Record,
+) -> Result<(), String> {
+    let (cloud, _, app, _, journal, progress) = run.parts();
+    if !live.restart {
+        return Ok(());
+    }
+    let _s = step(journal, "on air");
+    progress.step("on air", "starting the pipeline again and checking the stream");
+    let pipeline = crate::ops::media::locate(cloud, app).await.map_err(|e| format!("{e:#}"))?;
+    for d in crate::ops::media::start_pipeline(cloud, &pipeline).await.map_err(|e| format!("back on air: {e:#}"))? {
+        progress.info(&d);
+    }
+    let checks = verify::stream(cloud, &pipeline).await;
+    for c in &checks {
+        progress.info(&format!("{} {}: {}", if c.ok { "ok" } else { "FAILED" }, c.name, c.detail));
+    }
+    record.checks.extend(checks.clone());
+    if let Some(bad) = checks.iter().find(|c| !c.ok) {
+        return Err(format!("the stream is not back: {}: {}", bad.name, bad.detail));
+    }
+    Ok(())
+}
+
+/// A failed or interrupted deploy never leaves the stream off: the pipeline this run took off air
+/// is started again (or the user is told the command that does it).
+pub(super) async fn back_on_air<C: Cloud>(run: &Run<'_, C>, p: &crate::ops::media::Pipeline) {
+    let (cloud, env, _, _, _, progress) = run.parts();
+    match crate::ops::media::start_pipeline(cloud, p).await {
+        Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
+        Err(e) => progress
+            .warn(&format!("the pipeline could not be started again: {e:#}; run `castform media start {}`", env.name)),
+    }
+}

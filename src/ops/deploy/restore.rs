@@ -1,0 +1,247 @@
+//! Restore: a failed, interrupted or killed run put back to its verified backup, in reverse
+//! order and service first (the `live` aliases before the stacks), then recorded (D03).
+
+use super::*;
+
+/// Where to find a run's backup, for its record.
+pub(crate) fn backup_ref(env: &Environment, state: &StateStore, id: &str, backup: &Backup) -> BackupRef {
+    let local = state.local_backup(id);
+    BackupRef {
+        location: format!("s3://{}/{}", state.bucket, state.backup_prefix(id)),
+        local: local.strip_prefix(&env.root).unwrap_or(&local).display().to_string(),
+        items: backup.items.len(),
+        verified: true,
+    }
+}
+
+/// A run failed after writing: restore what it touched from its backup, record the outcome,
+/// and say what happened.
+pub(crate) async fn fail_and_restore<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    mut record: Record,
+    failure: String,
+) -> DeployError {
+    let (cloud, env, _, state, journal, _) = run.parts();
+    let (touched, files_written, written) = {
+        let j = lock_journal(journal);
+        (j.touched.clone(), j.files_written, j.written.clone())
+    };
+    let id = record.id.clone();
+    record.error = Some(failure.clone());
+    record.finished = now();
+    let outcome = restore(run, backup, &id, &touched, files_written && !written.is_empty(), &written).await;
+    match outcome {
+        Ok(restored) => {
+            record.result = "rolled-back".into();
+            record.restored = restored.clone();
+            let _ = ledger::write(cloud, state, &record).await;
+            DeployError::Restored { id, env: env.name.clone(), failure, restored }
+        }
+        Err(e) => {
+            let _ = ledger::write(cloud, state, &record).await;
+            DeployError::Unrestored {
+                id: id.clone(),
+                env: env.name.clone(),
+                failure,
+                restore_error: e,
+                backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+            }
+        }
+    }
+}
+
+/// A deployment of this host was killed while it held the lock: put the environment back to
+/// the backup it took (every stack of the app, every file castform writes; the restore is
+/// idempotent, so what the killed run never reached is left as it is), record it, and release
+/// its lock. Without a verified backup it had not written anything yet: the lock is released.
+pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo) -> Result<(), DeployError> {
+    let (cloud, env, app, state, _, progress) = run.parts();
+    progress.warn(&format!(
+        "deployment {} (pid {} on {}, since {}) was interrupted while it held the lock",
+        holder.deployment, holder.pid, holder.host, holder.started
+    ));
+    let failed = |e: String| DeployError::Unrestored {
+        id: holder.deployment.clone(),
+        env: env.name.clone(),
+        failure: "interrupted".into(),
+        restore_error: e,
+        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
+    };
+    match backup::verify(cloud, state, &holder.deployment).await {
+        Ok(b) => {
+            let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
+            let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await.map_err(failed)?;
+            let mut record = Record::new(
+                &holder.deployment,
+                "deploy",
+                &app.app,
+                &env.name,
+                &env.region,
+                &holder.started,
+                (&holder.owner, &holder.host),
+                &env.account,
+            );
+            record.finished = now();
+            record.result = "rolled-back".into();
+            record.error = Some("interrupted: the process was killed; restored by the next run".into());
+            record.backup = Some(BackupRef {
+                location: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
+                local: String::new(),
+                items: b.items.len(),
+                verified: true,
+            });
+            record.restored = restored.clone();
+            if let Ok(Some(body)) = cloud.get_object(&state.bucket, &state.ledger_key(&holder.deployment)).await
+                && let Ok(existing) = serde_json::from_slice::<Record>(&body)
+            {
+                record.commit = existing.commit;
+            }
+            ledger::write(cloud, state, &record).await.map_err(|e| failed(e.to_string()))?;
+            progress.info(&format!(
+                "restored from its backup: {}",
+                if restored.is_empty() { "nothing had changed".to_string() } else { restored.join(", ") }
+            ));
+        }
+        Err(_) => progress.info("it had no verified backup yet, so it had written nothing"),
+    }
+    lock::force_release(cloud, state).await.map_err(|e| failed(e.to_string()))?;
+    Ok(())
+}
+
+/// Restores the stacks this deployment touched and the files it wrote, from the backup.
+pub async fn restore<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    id: &str,
+    touched: &[String],
+    files_written: bool,
+    journal_written: &[(String, String)],
+) -> Result<Vec<String>, String> {
+    let (cloud, env, app, state, _, progress) = run.parts();
+    progress.step("restore", &format!("back to the backup taken by {id}, in reverse order"));
+    let before: BTreeMap<String, BTreeMap<String, String>> =
+        backup.stacks.iter().filter(|s| s.existed).map(|s| (s.name.clone(), s.outputs.clone())).collect();
+    let mut restored: Vec<String> =
+        aliases_first(run, &before, Some(touched)).await.into_iter().map(|m| format!("alias {m}")).collect();
+    let only: Vec<(String, String)> = journal_written.to_vec();
+    if files_written {
+        for f in
+            backup.files.iter().filter(|f| only.is_empty() || only.iter().any(|(b, k)| *b == f.bucket && *k == f.key))
+        {
+            match &f.item {
+                Some(item) => {
+                    let body = backup::read_item(cloud, state, backup, item).await?;
+                    cloud
+                        .put_object(&f.bucket, &f.key, body, &f.content_type, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    restored.push(format!("s3://{}/{}", f.bucket, f.key));
+                }
+                None => {
+                    let _ = cloud.delete_object(&f.bucket, &f.key).await;
+                }
+            }
+        }
+        // viewers get the restored files, not the failed run's from the cache (code review)
+        let outputs: propagate::Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
+        for d in propagate::distributions(app, &outputs) {
+            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d} after the restore: {e}"))?;
+            restored.push(format!("distribution {d} (cache invalidated)"));
+        }
+    }
+    for s in app.stacks.iter().rev() {
+        if !touched.contains(&s.name) {
+            continue;
+        }
+        let Some(sb) = backup.stack(&s.name) else { continue };
+        if sb.existed {
+            let item = sb.template.clone().ok_or_else(|| format!("the backup of stack {} has no template", s.name))?;
+            let body = backup::read_item(cloud, state, backup, &item).await?;
+            let desired = Desired {
+                name: s.name.clone(),
+                stack_name: s.stack_name.clone(),
+                region: s.region.clone(),
+                body: String::from_utf8_lossy(&body).to_string(),
+                parameters: sb.parameters.clone(),
+                tags: sb.tags.clone(),
+                role_arn: run.execution_role.get().cloned(),
+            };
+            stacks::apply(
+                cloud,
+                &desired,
+                Guard { retain_data: env.retain_data, allow_replace: true, force: true },
+                &format!("castform-restore-{id}"),
+                progress,
+                &|| {},
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            restored.push(format!("stack {} (template and parameters of the backup)", s.stack_name));
+        } else {
+            // this run made the stack and every bucket in it, and may have written the site
+            // into one: S3 deletes only an empty bucket, so CloudFormation's delete would end
+            // DELETE_FAILED (BucketNotEmpty) with the environment half there
+            let regional = cloud.for_region(&s.region);
+            if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
+                stacks::empty_buckets(&regional, app, &resources, progress).await?;
+            }
+            stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
+            restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
+        }
+    }
+    Ok(restored)
+}
+
+/// Time to restore service: every function's `live` alias is pointed back at the version the
+/// given outputs recorded (`<Fn>LiveVersion` beside `<Fn>Name`), one Lambda call each, before
+/// the stacks are restored; the stacks then agree with it again. A move that fails is only
+/// reported: the stack restore that follows sets the alias anyway. Returns the moves made.
+pub(crate) async fn aliases_first<C: Cloud>(
+    run: &Run<'_, C>,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    only: Option<&[String]>,
+) -> Vec<String> {
+    let (cloud, _, app, _, _, progress) = run.parts();
+    let mut moved = vec![];
+    for s in &app.stacks {
+        if only.is_some_and(|o| !o.contains(&s.name)) {
+            continue;
+        }
+        let Some(o) = outputs.get(&s.name) else { continue };
+        let regional = cloud.for_region(&s.region);
+        for (output, role) in &s.roles {
+            let OutputRole::LiveVersion { name } = role else { continue };
+            let (Some(version), Some(function)) = (o.get(output), o.get(name)) else { continue };
+            match regional.update_alias(function, "live", version).await {
+                Ok(()) => moved.push(format!("{function}:live -> version {version}")),
+                Err(e) => progress.warn(&format!("moving {function}:live back to version {version}: {e}")),
+            }
+        }
+    }
+    if !moved.is_empty() {
+        progress.info(&format!("service first: {}", moved.join(", ")));
+    }
+    moved
+}
+
+/// [`fail_and_restore`] for a run that may have taken the pipeline off air: the restore edits
+/// the channel too, so it is stopped for it whatever state the failure left, and started again
+/// after, so a failed run never leaves the stream off.
+pub(crate) async fn fail_and_restore_on_air<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    record: Record,
+    failure: String,
+) -> DeployError {
+    let (cloud, _, _, _, journal, _) = run.parts();
+    let stopped = lock_journal(journal).stopped_live.clone();
+    if let Some(p) = &stopped {
+        let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+    }
+    let err = fail_and_restore(run, backup, record, failure).await;
+    if let Some(p) = &stopped {
+        back_on_air(run, p).await;
+    }
+    err
+}
