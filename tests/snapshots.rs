@@ -72,15 +72,15 @@ fn every_environment_has_a_deploy_role_and_a_deployer_policy_of_its_own() {
 }
 
 /// checkov's skips are the constructs' (Template::accept): each carries its reason, and the
-/// README's "checkov" section names every check skipped anywhere, so a new kind of skip cannot
+/// checkov section of docs/rules.md names every check skipped anywhere, so a new kind of skip cannot
 /// land without its explanation reaching users.
 #[test]
 fn every_checkov_skip_has_a_reason_and_the_readme_explains_each_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let built =
         build(root, &Selection::Everything(castform::apps::seeds())).expect("every shipped environment synthesizes");
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = readme.split("### checkov").nth(1).expect("README has a `### checkov` section");
+    let readme = std::fs::read_to_string(root.join("docs/rules.md")).unwrap();
+    let section = readme.split("### checkov").nth(1).expect("docs/rules.md has a `### checkov` section");
     let section = section.split("\n## ").next().unwrap_or(section);
     let mut checks = std::collections::BTreeSet::new();
     for s in &built {
@@ -102,6 +102,6 @@ fn every_checkov_skip_has_a_reason_and_the_readme_explains_each_check() {
     }
     assert!(checks.len() >= 10, "the constructs skip the checks they answer: {checks:?}");
     for check in &checks {
-        assert!(section.contains(check.as_str()), "README's checkov section does not explain {check}");
+        assert!(section.contains(check.as_str()), "docs/rules.md's checkov section does not explain {check}");
     }
 }

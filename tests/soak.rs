@@ -3,7 +3,7 @@
 //! and deploys its own version. After every round the environment is byte for byte a recorded
 //! deployment: the API answers that deployment's code, `diff` finds nothing, and `config.js` is
 //! the deployment's stored copy. `CASTFORM_SOAK_KILLS` sets the number of kills (default 3 in
-//! the test suite; the README's figures are from a run with 30). The media stack and the CDN are
+//! the test suite; benches/README.md has the figures of a run with 30). The media stack and the CDN are
 //! left out to keep each deploy short: what is soaked is the engine's recovery.
 
 mod common;

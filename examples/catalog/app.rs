@@ -1,5 +1,5 @@
-//! Catalog: a team's own app on castform, written with its public API only (the README's
-//! "Adding an app"): a table of items, an API function behind a URL, and a site whose
+//! Catalog: a team's own app on castform, written with its public API only
+//! (docs/adding-an-app.md): a table of items, an API function behind a URL, and a site whose
 //! distribution serves the API under `/api/*`.
 //!
 //! ```text

@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --example catalog -- synth --all
 //! cargo run --example catalog -- check --all
-//! cargo run --example catalog -- deploy local     # against the local emulator, see README
+//! cargo run --example catalog -- deploy local     # against the local emulator, see docs/emulator.md
 //! ```
 
 mod app;
