@@ -43,7 +43,7 @@ pub fn apply(env: &Environment, app: &mut App) -> anyhow::Result<()> {
                 format!(
                     "is a {type_name}, which CloudFormation cannot import (no read handler in its registry schema)"
                 ),
-                "leave it out of adopt: and keep the existing one running outside castform, or let castform create a new one in a maintenance window (README, \"Adopting an existing account\")".into(),
+                "leave it out of adopt: and keep the existing one running outside castform, or let castform create a new one in a maintenance window (docs/adopt.md)".into(),
             ));
         }
         let property = match primary_identifier(&type_name, &region) {
