@@ -608,7 +608,7 @@ fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
     let MediaWorld { _dir: _keep, env, v1, cloud, channel, .. } = media_world();
     cloud.set_channel(&channel, "RUNNING");
     let progress = Progress::new(Mode::Plain);
-    let err = rt().block_on(castform::ops::review::destroy(&cloud, &env, &v1, true, &progress)).unwrap_err();
+    let err = rt().block_on(castform::ops::destroy::destroy(&cloud, &env, &v1, true, &progress)).unwrap_err();
     let DeployError::Refused(m) = err else { panic!("refused, not {err}") };
     assert!(m.contains(&format!("channel {channel}")) && m.contains("RUNNING"), "{m}");
     assert!(m.contains("castform media stop local --app lunora"), "{m}");
@@ -616,7 +616,7 @@ fn destroy_refuses_a_pipeline_on_air_and_deletes_nothing() {
         assert!(rt().block_on(cloud.describe_stack(&s.stack_name)).unwrap().is_some(), "{} kept", s.stack_name);
     }
     cloud.set_channel(&channel, "IDLE");
-    rt().block_on(castform::ops::review::destroy(&cloud, &env, &v1, true, &progress)).expect("off air, it goes");
+    rt().block_on(castform::ops::destroy::destroy(&cloud, &env, &v1, true, &progress)).expect("off air, it goes");
     for s in &v1.stacks {
         assert!(rt().block_on(cloud.describe_stack(&s.stack_name)).unwrap().is_none(), "{} deleted", s.stack_name);
     }

@@ -238,7 +238,7 @@ pub fn status(root: &Path, apps: Registry, args: StatusArgs) -> anyhow::Result<u
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
-        let s = crate::ops::review::status(&cloud, &env, &app).await?;
+        let s = crate::ops::status::status(&cloud, &env, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&s)?);
             return Ok(0);
@@ -302,7 +302,7 @@ pub fn destroy(root: &Path, apps: Registry, args: DestroyArgs) -> anyhow::Result
     let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
-        let record = crate::ops::review::destroy(&cloud, &env, &app, args.yes, &progress).await?;
+        let record = crate::ops::destroy::destroy(&cloud, &env, &app, args.yes, &progress).await?;
         ui::say(&format!(
             "destroyed {}/{}: {}",
             app.app,

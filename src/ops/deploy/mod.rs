@@ -16,6 +16,7 @@ mod restore;
 pub mod rollback;
 pub mod verify;
 
+pub use crate::ops::error::DeployError;
 pub use apply::stack_tags;
 use apply::*;
 use backup::snapshot;
@@ -53,21 +54,6 @@ pub struct DeployOptions {
     pub force: bool,
     /// Stop a channel on air for a change that needs it idle, then start it again.
     pub restart_live: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DeployError {
-    /// Refused before anything in the environment was written: exit 2.
-    #[error("{0}")]
-    Refused(String),
-    /// Failed and restored to the backup: exit 3.
-    #[error("deployment {id} failed: {failure}\nrestored from the backup: {}\nhelp: fix the cause and deploy again; `castform history {env}` has the record", restored.join(", "))]
-    Restored { id: String, env: String, failure: String, restored: Vec<String> },
-    /// Failed, and the restore failed too: exit 1, with what to do.
-    #[error(
-        "deployment {id} failed: {failure}\nthe restore failed too: {restore_error}\nhelp: the backup is {backup}; run `castform rollback {env}` once the cause is fixed"
-    )]
-    Unrestored { id: String, env: String, failure: String, restore_error: String, backup: String },
 }
 
 /// What a deployment has done so far; kept outside the deploy future so that an interrupted

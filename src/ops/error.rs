@@ -1,0 +1,18 @@
+//! How a command that writes an environment ends when it does not succeed (deploy, rollback,
+//! destroy): refused with nothing touched, restored, or neither, each with its exit code.
+
+/// The outcome of a run that did not succeed, in the user's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Refused before anything in the environment was written: exit 2.
+    #[error("{0}")]
+    Refused(String),
+    /// Failed and restored to the backup: exit 3.
+    #[error("deployment {id} failed: {failure}\nrestored from the backup: {}\nhelp: fix the cause and deploy again; `castform history {env}` has the record", restored.join(", "))]
+    Restored { id: String, env: String, failure: String, restored: Vec<String> },
+    /// Failed, and the restore failed too: exit 1, with what to do.
+    #[error(
+        "deployment {id} failed: {failure}\nthe restore failed too: {restore_error}\nhelp: the backup is {backup}; run `castform rollback {env}` once the cause is fixed"
+    )]
+    Unrestored { id: String, env: String, failure: String, restore_error: String, backup: String },
+}
