@@ -45,23 +45,16 @@ const RESOURCE_KEYS: &[&str] = &[
 /// Parameter types (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html>).
 const PARAMETER_TYPES: &[&str] = &["String", "Number", "List<Number>", "CommaDelimitedList"];
 
-/// The closest of `names` to `word` when it is a likely misspelling (an edit distance of 1 or 2).
+/// The closest of `names` to `word` when it is a likely misspelling (an edit distance of 1 or 2,
+/// letter case aside).
 fn suggest<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut prev = row[0];
-            row[0] = i;
-            for j in 1..=b.len() {
-                let cur = row[j];
-                row[j] = (row[j] + 1).min(row[j - 1] + 1).min(prev + usize::from(a[i - 1] != b[j - 1]));
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-    names.iter().map(|n| (distance(word, n), *n)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n)
+    let word = word.to_lowercase();
+    names
+        .iter()
+        .map(|n| (strsim::levenshtein(&word, &n.to_lowercase()), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
 }
 
 fn did_you_mean(word: &str, names: &[&str]) -> String {
@@ -683,5 +676,14 @@ mod tests {
         assert_eq!(suggest("Propertes", RESOURCE_KEYS), Some("Properties"));
         assert_eq!(suggest("Retian", &["Delete", "Retain", "Snapshot"]), Some("Retain"));
         assert_eq!(suggest("Zzzzzz", RESOURCE_KEYS), None);
+    }
+
+    #[test]
+    fn letter_case_costs_nothing_and_a_swap_costs_two() {
+        assert_eq!(suggest("PROPERTES", RESOURCE_KEYS), Some("Properties"));
+        assert_eq!(suggest("dependson", RESOURCE_KEYS), Some("DependsOn"));
+        // Levenshtein, not Damerau: a swapped pair is two edits, within reach; two swaps are not
+        assert_eq!(suggest("Retian", &["Retain"]), Some("Retain"));
+        assert_eq!(suggest("Rteian", &["Retain"]), None);
     }
 }
