@@ -5,6 +5,7 @@
 //! of the folder (its files outside `node_modules`, the lock file included) and esbuild's version,
 //! so the same sources give the same bytes, and a second synth does not build again.
 
+use super::folder::{files, sha256_hex};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,7 +55,7 @@ fn esbuild(root: &Path, folder: &str) -> Result<PathBuf, BundleError> {
 
 /// Files of the folder outside `node_modules`, sorted, with their bytes.
 fn sources(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    super::asset::files(dir)?
+    files(dir)?
         .into_iter()
         .filter(|(name, _)| !name.starts_with("node_modules/") && !name.contains("/node_modules/"))
         .map(|(name, path)| Ok((name, std::fs::read(path)?)))
@@ -102,10 +103,10 @@ pub fn package_dir(root: &Path, source: &Path) -> Result<PathBuf, BundleError> {
         for (name, content) in &files {
             bytes.extend_from_slice(name.as_bytes());
             bytes.push(0);
-            bytes.extend_from_slice(super::sha256_hex(content).as_bytes());
+            bytes.extend_from_slice(sha256_hex(content).as_bytes());
             bytes.push(b'\n');
         }
-        super::sha256_hex(&bytes)
+        sha256_hex(&bytes)
     };
     let build = root.join(".castform/build").join(&address);
     let out = build.join("out");

@@ -447,7 +447,7 @@ impl App {
                     "stack_name": s.stack_name,
                     "region": s.region,
                     "template": format!("{}.template.{format}", s.name),
-                    "template_sha256": super::asset::sha256_hex(body.as_bytes()),
+                    "template_sha256": super::folder::sha256_hex(body.as_bytes()),
                     "depends_on": self.dependencies(&s.name),
                     "parameters": params,
                     "outputs": s.template.outputs.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
