@@ -32,6 +32,13 @@ pub struct OutputRef {
     pub output: String,
 }
 
+impl OutputRef {
+    /// The output `output` of the stack `stack`.
+    pub fn new(stack: &str, output: &str) -> Self {
+        Self { stack: stack.to_string(), output: output.to_string() }
+    }
+}
+
 /// A parameter of this stack filled from another stack's output by the deploy engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
