@@ -174,10 +174,19 @@ impl Config {
     /// The settings a deploy uses: defaults applied, the combinations checked.
     pub fn settings(&self, env: &Environment) -> Result<Settings, Invalid> {
         let api = self.api.settings(env, "assets/lunora-api")?;
-        let media = self.media.as_ref();
-        let media_enabled = media.is_none_or(|m| m.enabled);
+        let media = MediaSettings::of(self.media.as_ref())?;
+        let web = WebSettings::of(env, self.web.as_ref())?;
+        Ok(Settings { api, media, web })
+    }
+}
+
+impl MediaSettings {
+    /// The `media:` section with its defaults; a listener open to any address and an input tier
+    /// MediaLive does not have are refused.
+    fn of(media: Option<&MediaSection>) -> Result<Self, Invalid> {
+        let enabled = media.is_none_or(|m| m.enabled);
         let ingest_cidr = media.and_then(|m| m.ingest_cidr.clone()).map(|c| c.0);
-        if media_enabled && ingest_cidr.is_none() {
+        if enabled && ingest_cidr.is_none() {
             return Err(Invalid::new(
                 "media",
                 "has no `ingest_cidr`, and the SRT listener must only accept the encoder's address",
@@ -194,7 +203,34 @@ impl Config {
                 "use 10, 20 or 50 (Mb/s): the smallest above what the encoder sends",
             ));
         }
-        let web = self.web.as_ref();
+        Ok(Self {
+            enabled,
+            srt_port: media.and_then(|m| m.srt_port).map_or(9998, |p| p.0),
+            ingest_cidr: ingest_cidr.unwrap_or_default(),
+            source_name: media.and_then(|m| m.source_name.clone()).unwrap_or_else(|| "srt-ingest".into()),
+            ladder: media
+                .and_then(|m| m.ladder.as_ref())
+                .map(|l| {
+                    l.iter()
+                        .map(|r| Rendition {
+                            name: r.name.clone(),
+                            width: r.width.0,
+                            height: r.height.0,
+                            bitrate_kbps: r.bitrate_kbps.0,
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(default_ladder),
+            channel_class: media.and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
+            input_max_mbps,
+        })
+    }
+}
+
+impl WebSettings {
+    /// The `web:` section with its defaults; a rate limit needs the distribution, the site's
+    /// folder must exist, and a custom domain comes with its certificate from us-east-1.
+    fn of(env: &Environment, web: Option<&WebSection>) -> Result<Self, Invalid> {
         if web.is_some_and(|w| w.rate_limit.is_some() && !w.cdn) {
             return Err(Invalid::new(
                 "web.rate_limit",
@@ -228,38 +264,14 @@ impl Config {
                 "CloudFront only uses certificates from us-east-1",
             ));
         }
-        Ok(Settings {
-            api,
-            media: MediaSettings {
-                enabled: media_enabled,
-                srt_port: media.and_then(|m| m.srt_port).map_or(9998, |p| p.0),
-                ingest_cidr: ingest_cidr.unwrap_or_default(),
-                source_name: media.and_then(|m| m.source_name.clone()).unwrap_or_else(|| "srt-ingest".into()),
-                ladder: media
-                    .and_then(|m| m.ladder.as_ref())
-                    .map(|l| {
-                        l.iter()
-                            .map(|r| Rendition {
-                                name: r.name.clone(),
-                                width: r.width.0,
-                                height: r.height.0,
-                                bitrate_kbps: r.bitrate_kbps.0,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_else(default_ladder),
-                channel_class: media.and_then(|m| m.channel_class).unwrap_or(ChannelClass::SinglePipeline),
-                input_max_mbps,
-            },
-            web: WebSettings {
-                cdn: web.is_none_or(|w| w.cdn),
-                site,
-                domain,
-                certificate_arn,
-                rate_limit: web
-                    .and_then(|w| w.rate_limit.as_ref())
-                    .map(|r| RateLimitSettings { requests: r.requests.0, window_s: r.window_s.map_or(300, |w| w.0) }),
-            },
+        Ok(Self {
+            cdn: web.is_none_or(|w| w.cdn),
+            site,
+            domain,
+            certificate_arn,
+            rate_limit: web
+                .and_then(|w| w.rate_limit.as_ref())
+                .map(|r| RateLimitSettings { requests: r.requests.0, window_s: r.window_s.map_or(300, |w| w.0) }),
         })
     }
 }
@@ -283,13 +295,44 @@ impl Definition for Lunora {
 /// Lunora's stacks for one environment.
 pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
     let Settings { api: api_settings, media: media_settings, web: web_settings } = settings;
-    let new_stack =
-        |name: &str, description: &str| env.stack(name, &format!("Lunora Player {name}: {description} (castform)"));
+    let mut stacks = vec![data(env)?];
+    stacks.extend(if media_settings.enabled { Some(media(env, media_settings)?) } else { None });
+    stacks.push(api(env, api_settings, media_settings.enabled)?);
+    let waf = waf(env, web_settings)?;
+    let with_waf = waf.is_some();
+    stacks.extend(waf);
+    let (web, site_bucket, site_url) = web(env, web_settings, media_settings.enabled, with_waf)?;
+    stacks.push(web);
+    // the API's media permissions go by these tags (media review L8), so every resource carries
+    // them in its template rather than relying on CloudFormation's stack-tag propagation
+    let mut tags = env.tags.clone();
+    tags.insert(SCOPE_APP_TAG.into(), "lunora".into());
+    tags.insert(SCOPE_ENV_TAG.into(), env.name.clone());
+    for s in &mut stacks {
+        crate::constructs::tag(s, &tags);
+    }
+    let mut app = App::new("lunora", &env.name, stacks)?;
+    let api_url = OutputRef::new("api", "ApiUrl");
+    app.uploads.push(Upload { source: web_settings.site.display().to_string(), bucket: site_bucket.clone() });
+    app.files.push(config_js(env, media_settings.enabled, site_bucket, site_url.clone()));
+    // the URL itself, signed (AuthType AWS_IAM), and through the distribution as the site calls it
+    app.health_checks.push((api_url, "/health".into()));
+    if let Some(site) = &site_url {
+        app.health_checks.push((site.clone(), "/api/health".into()));
+    }
+    app.check_wiring()?;
+    Ok(app)
+}
 
-    // data
-    let mut data = new_stack("data", "DynamoDB tables");
-    let mut table_outputs = vec![];
-    for (id, suffix, key, var) in TABLES {
+/// One of Lunora's stacks in the environment's region.
+fn new_stack(env: &Environment, name: &str, description: &str) -> Stack {
+    env.stack(name, &format!("Lunora Player {name}: {description} (castform)"))
+}
+
+/// data: the five tables.
+fn data(env: &Environment) -> Result<Stack, AppError> {
+    let mut data = new_stack(env, "data", "DynamoDB tables");
+    for (id, suffix, key, _) in TABLES {
         Table::new(
             &mut data,
             id,
@@ -299,84 +342,45 @@ pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
                 ..Default::default()
             },
         )?;
-        table_outputs.push((
-            OutputRef { stack: "data".into(), output: format!("{id}Name") },
-            OutputRef { stack: "data".into(), output: format!("{id}Arn") },
-            *var,
-        ));
     }
+    Ok(data)
+}
 
-    // media
-    let media = if media_settings.enabled {
-        let mut media = new_stack("media", "SRT ingest, MediaLive HLS channel, MediaPackage");
-        let flow = SrtFlow::new(
-            &mut media,
-            "Ingest",
-            SrtFlowProps {
-                port: media_settings.srt_port,
-                whitelist_cidr: media_settings.ingest_cidr.clone(),
-                min_latency_ms: 2000,
-                source_name: media_settings.source_name.clone(),
-            },
-        )?;
-        HlsChannel::new(
-            &mut media,
-            "Live",
-            &flow,
-            HlsChannelProps {
-                ladder: media_settings
-                    .ladder
-                    .iter()
-                    .map(|r| Rung {
-                        name: r.name.clone(),
-                        width: r.width,
-                        height: r.height,
-                        bitrate_kbps: r.bitrate_kbps,
-                    })
-                    .collect(),
-                single_pipeline: media_settings.channel_class == ChannelClass::SinglePipeline,
-                segment_seconds: 6,
-                input_max_mbps: media_settings.input_max_mbps,
-            },
-        )?;
-        Some(media)
-    } else {
-        None
-    };
-    let media_out = |output: &str| OutputRef { stack: "media".into(), output: output.into() };
+/// media: the SRT ingest flow into the HLS channel.
+fn media(env: &Environment, settings: &MediaSettings) -> Result<Stack, AppError> {
+    let mut media = new_stack(env, "media", "SRT ingest, MediaLive HLS channel, MediaPackage");
+    let flow = SrtFlow::new(
+        &mut media,
+        "Ingest",
+        SrtFlowProps {
+            port: settings.srt_port,
+            whitelist_cidr: settings.ingest_cidr.clone(),
+            min_latency_ms: 2000,
+            source_name: settings.source_name.clone(),
+        },
+    )?;
+    HlsChannel::new(
+        &mut media,
+        "Live",
+        &flow,
+        HlsChannelProps {
+            ladder: settings
+                .ladder
+                .iter()
+                .map(|r| Rung { name: r.name.clone(), width: r.width, height: r.height, bitrate_kbps: r.bitrate_kbps })
+                .collect(),
+            single_pipeline: settings.channel_class == ChannelClass::SinglePipeline,
+            segment_seconds: 6,
+            input_max_mbps: settings.input_max_mbps,
+        },
+    )?;
+    Ok(media)
+}
 
-    // api
-    let mut api = new_stack("api", "the multi-destination API");
-    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
-    let mut statements = vec![];
-    for (name, arn, var) in &table_outputs {
-        environment.insert(var.to_string(), api.import(name)?);
-        statements.push(read_write(api.import(arn)?));
-    }
-    environment.insert("CASTFORM_ENVIRONMENT".into(), env.name.as_str().into());
-    if media.is_some() {
-        let flow_arn = api.import(&media_out("IngestArn"))?;
-        let role_arn = api.import(&media_out("LiveMediaLiveRoleArn"))?;
-        environment.insert("MEDIACONNECT_FLOW_ARN".into(), flow_arn.clone());
-        environment.insert("MEDIALIVE_ROLE_ARN".into(), role_arn.clone());
-        environment.insert("MEDIALIVE_CHANNEL_ID".into(), api.import(&media_out("LiveChannelId"))?);
-        environment.insert("MEDIALIVE_INPUT_ID".into(), api.import(&media_out("LiveInputId"))?);
-        // names of what the API makes per destination: channels, inputs, /<prefix>/stream-keys/<id>
-        environment.insert("RESOURCE_PREFIX".into(), env.prefix.as_str().into());
-        statements.extend(media_api_statements(&env.name, flow_arn));
-        statements.push(
-            Statement::allow(&["iam:PassRole"], vec![role_arn]).with_condition(
-                serde_json::json!({"StringEquals": {"iam:PassedToService": "medialive.amazonaws.com"}}),
-            ),
-        );
-        statements.push(Statement::allow(
-            &["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
-            vec![Expr::sub(format!(
-                "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
-                env.prefix
-            ))],
-        ));
-    }
+/// api: the multi-destination API behind its Function URL, and the operators' user pool.
+fn api(env: &Environment, settings: &ApiSettings, media: bool) -> Result<Stack, AppError> {
+    let mut api = new_stack(env, "api", "the multi-destination API");
+    let (mut environment, statements) = api_access(&mut api, env, media)?;
     // the dashboard's operators (media review L7): writes through the distribution need one of
     // their access tokens; only an administrator creates them
     let operators = UserPool::new(
@@ -395,14 +399,14 @@ pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
     let function = Function::new(
         &mut api,
         "Api",
-        Code::Asset { root: env.root.clone(), path: api_settings.code.clone() },
+        Code::Asset { root: env.root.clone(), path: settings.code.clone() },
         FunctionProps {
             name: Some(api_name),
             description: "Lunora Player multi-destination API".into(),
-            runtime: api_settings.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
+            runtime: settings.runtime.clone().unwrap_or_else(|| crate::constructs::DEFAULT_NODE_RUNTIME.into()),
             handler: "index.handler".into(),
-            memory_mb: api_settings.memory_mb,
-            timeout_s: api_settings.timeout_s,
+            memory_mb: settings.memory_mb,
+            timeout_s: settings.timeout_s,
             environment,
             statements,
             invocation: Invocation::Synchronous("its Function URL (through the distribution, or signed)".into()),
@@ -411,88 +415,118 @@ pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
     )?;
     // AuthType AWS_IAM (media review L7): the site reaches the API through its own distribution
     // (same origin, so no CORS), and operators' tooling signs its calls to the URL itself
-    let origins: Vec<Expr<String>> = api_settings.cors_origins.iter().map(|o| Expr::from(o.as_str())).collect();
+    let origins: Vec<Expr<String>> = settings.cors_origins.iter().map(|o| Expr::from(o.as_str())).collect();
     FunctionUrl::new(
         &mut api,
         &function,
         FunctionUrlProps { auth: UrlAuth::Iam, allow_origins: origins, ..FunctionUrlProps::default() },
     )?;
-    let api_out = |output: &str| OutputRef { stack: "api".into(), output: output.into() };
+    Ok(api)
+}
 
-    // waf: the API's rate limit, a web ACL CloudFront takes only from us-east-1 (seed 002 asks
-    // for rate limiting; media review L7)
-    let waf = match (web_settings.cdn, web_settings.rate_limit) {
-        (true, Some(limit)) => {
-            let mut waf = Stack::new(
-                &env.prefix,
-                "waf",
-                "us-east-1",
-                env.retain_data,
-                "Lunora Player waf: the API's rate limit on the distribution (castform)",
-            );
-            RateLimit::new(
-                &mut waf,
-                "ApiRateLimit",
-                RateLimitProps { requests: limit.requests, window_s: limit.window_s, path_prefix: "/api/".into() },
-            )?;
-            Some(waf)
-        }
-        _ => None,
-    };
+/// The API's environment and permissions: every table, and with media the flow, the channel and
+/// input it was deployed with, MediaLive's role to pass, and the stream keys.
+fn api_access(
+    api: &mut Stack,
+    env: &Environment,
+    media: bool,
+) -> Result<(IndexMap<String, Expr<String>>, Vec<Statement>), AppError> {
+    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
+    let mut statements = vec![];
+    for (id, _, _, var) in TABLES {
+        environment.insert(var.to_string(), api.import(&OutputRef::new("data", &format!("{id}Name")))?);
+        statements.push(read_write(api.import(&OutputRef::new("data", &format!("{id}Arn")))?));
+    }
+    environment.insert("CASTFORM_ENVIRONMENT".into(), env.name.as_str().into());
+    if !media {
+        return Ok((environment, statements));
+    }
+    let media_out = |output: &str| OutputRef::new("media", output);
+    let flow_arn = api.import(&media_out("IngestArn"))?;
+    let role_arn = api.import(&media_out("LiveMediaLiveRoleArn"))?;
+    environment.insert("MEDIACONNECT_FLOW_ARN".into(), flow_arn.clone());
+    environment.insert("MEDIALIVE_ROLE_ARN".into(), role_arn.clone());
+    environment.insert("MEDIALIVE_CHANNEL_ID".into(), api.import(&media_out("LiveChannelId"))?);
+    environment.insert("MEDIALIVE_INPUT_ID".into(), api.import(&media_out("LiveInputId"))?);
+    // names of what the API makes per destination: channels, inputs, /<prefix>/stream-keys/<id>
+    environment.insert("RESOURCE_PREFIX".into(), env.prefix.as_str().into());
+    statements.extend(media_api_statements(&env.name, flow_arn));
+    statements.push(
+        Statement::allow(&["iam:PassRole"], vec![role_arn])
+            .with_condition(serde_json::json!({"StringEquals": {"iam:PassedToService": "medialive.amazonaws.com"}})),
+    );
+    statements.push(Statement::allow(
+        &["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+        vec![Expr::sub(format!(
+            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
+            env.prefix
+        ))],
+    ));
+    Ok((environment, statements))
+}
 
-    // web
-    let mut web = new_stack("web", "the site");
-    let (site_bucket, site_url) = if web_settings.cdn {
-        let extra_origin = match &media {
-            Some(_) => {
-                let hls = web.import(&media_out("LiveHlsUrl"))?;
-                Some(ExtraOrigin {
-                    id: "hls".into(),
-                    domain: Expr::select(2, Expr::split("/", hls)),
-                    path_pattern: "/out/*".into(),
-                    cache_policy_id: crate::constructs::site::CACHING_MEDIAPACKAGE.into(),
-                })
-            }
-            None => None,
-        };
-        let api_origin = Some(ApiOrigin {
-            url: web.import(&api_out("ApiUrl"))?,
-            invoke_target: web.import(&api_out("ApiAliasArn"))?,
-            path_pattern: "/api/*".into(),
-        });
-        let domain = web_settings.domain.clone().zip(web_settings.certificate_arn.clone());
-        let web_acl = match &waf {
-            Some(_) => Some(web.import(&OutputRef { stack: "waf".into(), output: "ApiRateLimitArn".into() })?),
-            None => None,
-        };
-        Site::new(&mut web, "Site", SiteProps { extra_origin, api_origin, domain, web_acl, ..SiteProps::default() })?;
-        (
-            OutputRef { stack: "web".into(), output: "SiteBucketName".into() },
-            Some(OutputRef { stack: "web".into(), output: "SiteUrl".into() }),
-        )
-    } else {
+/// waf: the API's rate limit, a web ACL CloudFront takes only from us-east-1 (seed 002 asks for
+/// rate limiting; media review L7); none without a distribution or a limit.
+fn waf(env: &Environment, web: &WebSettings) -> Result<Option<Stack>, AppError> {
+    let (true, Some(limit)) = (web.cdn, web.rate_limit) else { return Ok(None) };
+    let mut waf = Stack::new(
+        &env.prefix,
+        "waf",
+        "us-east-1",
+        env.retain_data,
+        "Lunora Player waf: the API's rate limit on the distribution (castform)",
+    );
+    RateLimit::new(
+        &mut waf,
+        "ApiRateLimit",
+        RateLimitProps { requests: limit.requests, window_s: limit.window_s, path_prefix: "/api/".into() },
+    )?;
+    Ok(Some(waf))
+}
+
+/// web: the site behind its distribution, with the HLS stream and the API as its origins; or,
+/// without a CDN, the bucket its files go to. Gives the stack, the bucket's output and the site's
+/// URL (with a distribution).
+fn web(
+    env: &Environment,
+    settings: &WebSettings,
+    media: bool,
+    waf: bool,
+) -> Result<(Stack, OutputRef, Option<OutputRef>), AppError> {
+    let mut web = new_stack(env, "web", "the site");
+    let bucket = OutputRef::new("web", "SiteBucketName");
+    if !settings.cdn {
         Bucket::new(&mut web, "SiteBucket")?
             .deploy_files_only(&mut web, "the site's files for an environment without a CDN")?;
-        (OutputRef { stack: "web".into(), output: "SiteBucketName".into() }, None)
-    };
-
-    let mut stacks = vec![data];
-    stacks.extend(media);
-    stacks.push(api);
-    stacks.extend(waf);
-    stacks.push(web);
-    // the API's media permissions go by these tags (media review L8), so every resource carries
-    // them in its template rather than relying on CloudFormation's stack-tag propagation
-    let mut tags = env.tags.clone();
-    tags.insert(SCOPE_APP_TAG.into(), "lunora".into());
-    tags.insert(SCOPE_ENV_TAG.into(), env.name.clone());
-    for s in &mut stacks {
-        crate::constructs::tag(s, &tags);
+        return Ok((web, bucket, None));
     }
-    let mut app = App::new("lunora", &env.name, stacks)?;
-    let api_url = OutputRef { stack: "api".into(), output: "ApiUrl".into() };
-    app.uploads.push(Upload { source: web_settings.site.display().to_string(), bucket: site_bucket.clone() });
-    app.files.push(RenderedFile {
+    let extra_origin = if media {
+        let hls = web.import(&OutputRef::new("media", "LiveHlsUrl"))?;
+        Some(ExtraOrigin {
+            id: "hls".into(),
+            domain: Expr::select(2, Expr::split("/", hls)),
+            path_pattern: "/out/*".into(),
+            cache_policy_id: crate::constructs::site::CACHING_MEDIAPACKAGE.into(),
+        })
+    } else {
+        None
+    };
+    let api_origin = Some(ApiOrigin {
+        url: web.import(&OutputRef::new("api", "ApiUrl"))?,
+        invoke_target: web.import(&OutputRef::new("api", "ApiAliasArn"))?,
+        path_pattern: "/api/*".into(),
+    });
+    let domain = settings.domain.clone().zip(settings.certificate_arn.clone());
+    let web_acl = if waf { Some(web.import(&OutputRef::new("waf", "ApiRateLimitArn"))?) } else { None };
+    Site::new(&mut web, "Site", SiteProps { extra_origin, api_origin, domain, web_acl, ..SiteProps::default() })?;
+    Ok((web, bucket, Some(OutputRef::new("web", "SiteUrl"))))
+}
+
+/// The site's `config.js`: where the API and the stream are, for this environment and deployment.
+fn config_js(env: &Environment, media: bool, site_bucket: OutputRef, site_url: Option<OutputRef>) -> RenderedFile {
+    let media_out = |output: &str| OutputRef::new("media", output);
+    let api_url = OutputRef::new("api", "ApiUrl");
+    RenderedFile {
         template: "templates/lunora/config.js.hbs".into(),
         bucket: site_bucket,
         key: "config.js".into(),
@@ -502,29 +536,22 @@ pub fn define(env: &Environment, settings: &Settings) -> Result<App, AppError> {
             ("environment".into(), FileValue::Literal(env.name.clone())),
             ("region".into(), FileValue::Literal(env.region.clone())),
             // behind the distribution the API is the site's own origin; without one, its URL
-            ("api_url".into(), FileValue::Output(site_url.clone().unwrap_or_else(|| api_url.clone()))),
+            ("api_url".into(), FileValue::Output(site_url.clone().unwrap_or(api_url))),
             (
                 "hls_url".into(),
                 // viewers play through the distribution's /out/* behaviour, not MediaPackage's own
                 // address (media review L9: caching, and the origin's request limits)
-                match (media_settings.enabled, &site_url) {
+                match (media, &site_url) {
                     (true, Some(site)) => FileValue::Rebased { base: site.clone(), path_of: media_out("LiveHlsUrl") },
                     (true, None) => FileValue::Output(media_out("LiveHlsUrl")),
                     (false, _) => FileValue::Literal(String::new()),
                 },
             ),
-            ("site_url".into(), site_url.clone().map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
-            ("operators_client_id".into(), FileValue::Output(api_out("OperatorsClientId"))),
+            ("site_url".into(), site_url.map(FileValue::Output).unwrap_or(FileValue::Literal(String::new()))),
+            ("operators_client_id".into(), FileValue::Output(OutputRef::new("api", "OperatorsClientId"))),
             ("deployment_id".into(), FileValue::DeploymentId),
         ],
-    });
-    // the URL itself, signed (AuthType AWS_IAM), and through the distribution as the site calls it
-    app.health_checks.push((api_url, "/health".into()));
-    if let Some(site) = &site_url {
-        app.health_checks.push((site.clone(), "/api/health".into()));
     }
-    app.check_wiring()?;
-    Ok(app)
 }
 
 /// The tags that scope the API's MediaLive permissions to its own environment; the same keys

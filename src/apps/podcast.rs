@@ -15,6 +15,7 @@
 use super::AppError;
 use crate::config::Environment;
 use crate::config::{Bounded, Definition, Invalid, Region, ScheduleExpression};
+use crate::constructs::DEFAULT_NODE_RUNTIME;
 use crate::constructs::table::read_write;
 use crate::constructs::{
     Code, DeadLetterQueue, EdgeAssociation, EdgeEvent, Function, FunctionBehavior, FunctionProps, Gsi, Invocation,
@@ -164,15 +165,42 @@ impl Definition for Podcast {
 
 /// The podcast's stacks for one environment.
 pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppError> {
-    let new_stack = |name: &str, region: &str, description: &str| {
-        Stack::new(&env.prefix, name, region, env.retain_data, &format!("Podcast {name}: {description} (castform)"))
-    };
-    let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
-    let code = |dir: &str| Code::Asset { root: env.root.clone(), path: PathBuf::from(dir) };
-    let runtime = crate::constructs::DEFAULT_NODE_RUNTIME.to_string();
+    let data = data(env)?;
+    let edge = edge(env, &data.physical_name("subscribers"))?;
+    let edge_logs =
+        settings.edge_log_regions.iter().map(|region| edge_logs(env, region)).collect::<Result<Vec<_>, _>>()?;
+    let cdn = cdn(env, settings, &edge_logs)?;
+    let alarms = alarms(env)?;
+    let processing = processing(env)?;
+    let schedules = schedules(env, settings)?;
+    let mut stacks = vec![data, edge];
+    stacks.extend(edge_logs);
+    stacks.extend([cdn, processing, schedules, alarms]);
+    for s in &mut stacks {
+        crate::constructs::tag(s, &env.tags);
+    }
+    let app = App::new("podcast", &env.name, stacks)?;
+    app.check_wiring()?;
+    Ok(app)
+}
 
-    // data: subscribers, their changes as a stream, an index to find the expired ones
-    let mut data = new_stack("data", &env.region, "subscriber table with stream and expiry index");
+/// One of the podcast's stacks, in `region`.
+fn new_stack(env: &Environment, name: &str, region: &str, description: &str) -> Stack {
+    Stack::new(&env.prefix, name, region, env.retain_data, &format!("Podcast {name}: {description} (castform)"))
+}
+
+/// A function's code: a folder of the project.
+fn code(env: &Environment, dir: &str) -> Code {
+    Code::Asset { root: env.root.clone(), path: PathBuf::from(dir) }
+}
+
+fn env_vars(pairs: Vec<(&str, Expr<String>)>) -> IndexMap<String, Expr<String>> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// data: subscribers, their changes as a stream, an index to find the expired ones.
+fn data(env: &Environment) -> Result<Stack, AppError> {
+    let mut data = new_stack(env, "data", &env.region, "subscriber table with stream and expiry index");
     Table::new(
         &mut data,
         "Subscribers",
@@ -188,10 +216,13 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
             ..Default::default()
         },
     )?;
-    let table_name = data.physical_name("subscribers");
+    Ok(data)
+}
 
-    // edge: the subscriber check, in us-east-1 whatever the environment's region
-    let mut edge = new_stack("edge", EDGE_REGION, "Lambda@Edge subscriber check");
+/// edge: the subscriber check, in us-east-1 whatever the environment's region, with the table's
+/// name (`table_name`) and region rendered into its code.
+fn edge(env: &Environment, table_name: &str) -> Result<Stack, AppError> {
+    let mut edge = new_stack(env, "edge", EDGE_REGION, "Lambda@Edge subscriber check");
     let baked = crate::render::render_file(
         &env.root,
         EDGE_CONFIG_TEMPLATE,
@@ -203,7 +234,7 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
             "expiry_index": "ExpiryIndex",
         }),
     )?;
-    let table_arn_at_edge = edge.import(&out("data", "SubscribersArn"))?;
+    let table_arn_at_edge = edge.import(&OutputRef::new("data", "SubscribersArn"))?;
     Function::new(
         &mut edge,
         "SubscriberCheck",
@@ -215,7 +246,7 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
         FunctionProps {
             // no fixed name: the function outlives its stack (retained, media review P4)
             description: "Podcast subscriber check on viewer requests (Lambda@Edge)".into(),
-            runtime: runtime.clone(),
+            runtime: DEFAULT_NODE_RUNTIME.into(),
             // viewer-request limits (rule L04): the seed's 256 MB would be refused
             memory_mb: 128,
             timeout_s: 5,
@@ -225,19 +256,22 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
             ..FunctionProps::default()
         },
     )?;
+    Ok(edge)
+}
 
-    // edge logs: the subscriber check's log group in every other region its replicas run in,
-    // with its retention, made before the distribution can run it there (media review P3)
-    let mut edge_logs = vec![];
-    for region in &settings.edge_log_regions {
-        let mut s = new_stack(&format!("edge-logs-{region}"), region, "Lambda@Edge log group of this region");
-        let name = s.import(&out("edge", "SubscriberCheckLogGroupName"))?;
-        crate::constructs::edge_log_group(&mut s, "SubscriberCheckLogs", name, 30)?;
-        edge_logs.push(s);
-    }
+/// edge logs: the subscriber check's log group in another region its replicas run in, with its
+/// retention, made before the distribution can run it there (media review P3).
+fn edge_logs(env: &Environment, region: &str) -> Result<Stack, AppError> {
+    let mut s = new_stack(env, &format!("edge-logs-{region}"), region, "Lambda@Edge log group of this region");
+    let name = s.import(&OutputRef::new("edge", "SubscriberCheckLogGroupName"))?;
+    crate::constructs::edge_log_group(&mut s, "SubscriberCheckLogs", name, 30)?;
+    Ok(s)
+}
 
-    // cdn: media bucket, the KeyValueStore and the function reading it, the distribution
-    let mut cdn = new_stack("cdn", &env.region, "media bucket, KeyValueStore, CloudFront distribution");
+/// cdn: media bucket, the KeyValueStore and the function reading it, the distribution, which
+/// runs the edge function only once every region's log group (`edge_logs`) exists.
+fn cdn(env: &Environment, settings: &PodcastSettings, edge_logs: &[Stack]) -> Result<Stack, AppError> {
+    let mut cdn = new_stack(env, "cdn", &env.region, "media bucket, KeyValueStore, CloudFront distribution");
     let store = KeyValueStore::new(&mut cdn, "SubscriberStore", "subscribers", "subscriber tiers for feed access")?;
     let feed_code = std::fs::read_to_string(env.root.join("assets/podcast-feed-access/index.js")).map_err(|e| {
         crate::constructs::ConstructError::invalid(
@@ -247,7 +281,7 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
         )
     })?;
     let feed_access = ViewerFunction::new(&mut cdn, "FeedAccess", "feed-access", &feed_code, Some(&store))?;
-    let version_arn = cdn.import(&out("edge", "SubscriberCheckVersionArn"))?;
+    let version_arn = cdn.import(&OutputRef::new("edge", "SubscriberCheckVersionArn"))?;
     let site = Site::new(
         &mut cdn,
         "Media",
@@ -259,48 +293,52 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
         },
     )?;
     site.bucket.intelligent_tiering(&mut cdn, settings.tiering_after_days)?;
-    // the distribution runs the edge function only once every region's log group exists
     cdn.after.extend(edge_logs.iter().map(|s| s.name.clone()));
+    Ok(cdn)
+}
 
-    // alarms: CloudFront's metrics are in us-east-1 whatever region the distribution's stack is
-    // in, with Region=Global (CloudFront Developer Guide, "Types of metrics for CloudFront").
-    // The subscriber check answers a failed lookup with 403, so an outage at the edge shows
-    // as the 4xx rate, in every region at once (media review P3)
+/// alarms: CloudFront's metrics are in us-east-1 whatever region the distribution's stack is in,
+/// with Region=Global (CloudFront Developer Guide, "Types of metrics for CloudFront"). The
+/// subscriber check answers a failed lookup with 403, so an outage at the edge shows as the 4xx
+/// rate, in every region at once (media review P3).
+fn alarms(env: &Environment) -> Result<Stack, AppError> {
     let mut alarms =
-        new_stack("alarms", EDGE_REGION, "CloudFront error-rate alarms, in the region of CloudFront's metrics");
-    let distribution_id = alarms.import(&out("cdn", "MediaDistributionId"))?;
+        new_stack(env, "alarms", EDGE_REGION, "CloudFront error-rate alarms, in the region of CloudFront's metrics");
+    let distribution_id = alarms.import(&OutputRef::new("cdn", "MediaDistributionId"))?;
     crate::constructs::distribution_alarms(&mut alarms, "Media", distribution_id)?;
+    Ok(alarms)
+}
 
-    // processing: the stream into the KeyValueStore, cleanup, transcoding
-    let mut processing = new_stack("processing", &env.region, "stream processor, cleanup, auto-transcoding");
+/// processing: the stream into the KeyValueStore, cleanup, transcoding; what fails of them goes
+/// to one dead-letter queue.
+fn processing(env: &Environment) -> Result<Stack, AppError> {
+    let mut processing = new_stack(env, "processing", &env.region, "stream processor, cleanup, auto-transcoding");
     let failed = DeadLetterQueue::new(&mut processing, "FailedEvents")?;
-    let table_arn = processing.import(&out("data", "SubscribersArn"))?;
-    let table = processing.import(&out("data", "SubscribersName"))?;
-    let stream_arn = processing.import(&out("data", "SubscribersStreamArn"))?;
-    let store_arn = processing.import(&out("cdn", "SubscriberStoreArn"))?;
+    let data_out = |output: &str| OutputRef::new("data", output);
+    let cdn_out = |output: &str| OutputRef::new("cdn", output);
+    let table_arn = processing.import(&data_out("SubscribersArn"))?;
+    let table = processing.import(&data_out("SubscribersName"))?;
+    let stream_arn = processing.import(&data_out("SubscribersStreamArn"))?;
+    let store_arn = processing.import(&cdn_out("SubscriberStoreArn"))?;
     // the policy names the store by the ARN built from its id (the form AWS documents): the same
     // ARN on AWS, and still an ARN on the emulator, whose skipped KeyValueStore has no `Arn`
-    let store_id = processing.import(&out("cdn", "SubscriberStoreId"))?;
+    let store_id = processing.import(&cdn_out("SubscriberStoreId"))?;
     let store_policy_arn = Expr::sub_with(
         "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:key-value-store/${StoreId}",
         vec![("StoreId", store_id)],
     );
-    let bucket = processing.import(&out("cdn", "MediaBucketName"))?;
-    let bucket_arn = processing.import(&out("cdn", "MediaBucketArn"))?;
-    let objects = |prefix: &str| Expr::join("", vec![bucket_arn.clone(), format!("/{prefix}").into()]);
-    let env_vars = |pairs: Vec<(&str, Expr<String>)>| -> IndexMap<String, Expr<String>> {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    };
+    let bucket = processing.import(&cdn_out("MediaBucketName"))?;
+    let bucket_arn = processing.import(&cdn_out("MediaBucketArn"))?;
     let processor = Function::new(
         &mut processing,
         "StreamProcessor",
-        code("assets/podcast-stream-processor"),
+        code(env, "assets/podcast-stream-processor"),
         FunctionProps {
             name: Some(format!("{}-stream-processor", env.prefix)),
             description: "Podcast subscriber changes into the CloudFront KeyValueStore".into(),
-            runtime: runtime.clone(),
+            runtime: DEFAULT_NODE_RUNTIME.into(),
             timeout_s: 60,
-            environment: env_vars(vec![("KVS_ARN", store_arn.clone())]),
+            environment: env_vars(vec![("KVS_ARN", store_arn)]),
             statements: vec![Statement::allow(
                 &[
                     "cloudfront-keyvaluestore:DescribeKeyValueStore",
@@ -319,11 +357,11 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
     Function::new(
         &mut processing,
         "SubscriberCleanup",
-        code("assets/podcast-cleanup"),
+        code(env, "assets/podcast-cleanup"),
         FunctionProps {
             name: Some(format!("{}-subscriber-cleanup", env.prefix)),
             description: "Podcast expired subscriptions, found through the expiry index".into(),
-            runtime: runtime.clone(),
+            runtime: DEFAULT_NODE_RUNTIME.into(),
             timeout_s: 300,
             environment: env_vars(vec![("TABLE_NAME", table), ("EXPIRY_INDEX", "ExpiryIndex".into())]),
             statements: vec![read_write(table_arn)],
@@ -331,9 +369,22 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
             ..FunctionProps::default()
         },
     )?;
-    // the role MediaConvert assumes to read uploads and write renditions
+    transcoding(&mut processing, env, &failed, bucket, bucket_arn)?;
+    Ok(processing)
+}
+
+/// The role MediaConvert assumes to read uploads and write renditions, and the function that
+/// submits the uploads to it.
+fn transcoding(
+    processing: &mut Stack,
+    env: &Environment,
+    failed: &DeadLetterQueue,
+    bucket: Expr<String>,
+    bucket_arn: Expr<String>,
+) -> Result<(), AppError> {
+    let objects = |prefix: &str| Expr::join("", vec![bucket_arn.clone(), format!("/{prefix}").into()]);
     let mediaconvert_role = Role::for_account_of(
-        &mut processing,
+        processing,
         "MediaConvertRole",
         "mediaconvert.amazonaws.com",
         vec![
@@ -344,13 +395,13 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
     processing.output("MediaConvertRoleArn", mediaconvert_role.arn(), "role MediaConvert jobs run as")?;
     let queue_arn = Expr::sub("arn:${AWS::Partition}:mediaconvert:${AWS::Region}:${AWS::AccountId}:queues/Default");
     Function::new(
-        &mut processing,
+        processing,
         "AutoTranscoding",
-        code("assets/podcast-transcoder"),
+        code(env, "assets/podcast-transcoder"),
         FunctionProps {
             name: Some(format!("{}-auto-transcoding", env.prefix)),
             description: "Podcast uploads submitted to MediaConvert".into(),
-            runtime,
+            runtime: DEFAULT_NODE_RUNTIME.into(),
             timeout_s: 120,
             environment: env_vars(vec![
                 ("MEDIA_BUCKET", bucket),
@@ -368,11 +419,14 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
             ..FunctionProps::default()
         },
     )?;
+    Ok(())
+}
 
-    // schedules: cleanup and transcoding, a role that may invoke exactly those two
-    let mut schedules = new_stack("schedules", &env.region, "EventBridge Scheduler for cleanup and transcoding");
-    let cleanup_target = schedules.import(&out("processing", "SubscriberCleanupAliasArn"))?;
-    let transcode_target = schedules.import(&out("processing", "AutoTranscodingAliasArn"))?;
+/// schedules: cleanup and transcoding, a role that may invoke exactly those two.
+fn schedules(env: &Environment, settings: &PodcastSettings) -> Result<Stack, AppError> {
+    let mut schedules = new_stack(env, "schedules", &env.region, "EventBridge Scheduler for cleanup and transcoding");
+    let cleanup_target = schedules.import(&OutputRef::new("processing", "SubscriberCleanupAliasArn"))?;
+    let transcode_target = schedules.import(&OutputRef::new("processing", "AutoTranscodingAliasArn"))?;
     let missed = DeadLetterQueue::new(&mut schedules, "MissedSchedules")?;
     Schedules::new(
         &mut schedules,
@@ -396,14 +450,5 @@ pub fn define(env: &Environment, settings: &PodcastSettings) -> Result<App, AppE
         settings.flexible_window_minutes,
         &missed,
     )?;
-
-    let mut stacks = vec![data, edge];
-    stacks.extend(edge_logs);
-    stacks.extend([cdn, processing, schedules, alarms]);
-    for s in &mut stacks {
-        crate::constructs::tag(s, &env.tags);
-    }
-    let app = App::new("podcast", &env.name, stacks)?;
-    app.check_wiring()?;
-    Ok(app)
+    Ok(schedules)
 }

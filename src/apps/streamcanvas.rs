@@ -15,7 +15,7 @@ use crate::constructs::{
     Bucket, Code, Function, FunctionProps, Gsi, Invocation, KeyType, Statement, Table, TableProps, UserPool,
     UserPoolProps, WebSocketApi, WebSocketApiProps,
 };
-use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile};
+use crate::template::{App, Expr, FileValue, OutputRef, RenderedFile, Stack};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -53,11 +53,31 @@ const HANDLER_CODE: &str = "assets/streamcanvas-ws-handler";
 
 /// StreamCanvas's stacks for one environment.
 pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
-    let new_stack =
-        |name: &str, description: &str| env.stack(name, &format!("StreamCanvas {name}: {description} (castform)"));
-    let out = |stack: &str, output: &str| OutputRef { stack: stack.into(), output: output.into() };
+    let handler_name = format!("{}-ws-handler", env.prefix);
+    let authorizer_name = format!("{}-connect-authorizer", env.prefix);
+    let mut stacks = vec![
+        auth(env)?,
+        data(env)?,
+        realtime(env, &handler_name, &authorizer_name)?,
+        functions(env, api, handler_name, authorizer_name)?,
+    ];
+    for s in &mut stacks {
+        crate::constructs::tag(s, &env.tags);
+    }
+    let mut app = App::new("streamcanvas", &env.name, stacks)?;
+    app.files.push(env_production(env, api));
+    app.check_wiring()?;
+    Ok(app)
+}
 
-    let mut auth = new_stack("auth", "Cognito user pool and app client");
+/// One of StreamCanvas's stacks in the environment's region.
+fn new_stack(env: &Environment, name: &str, description: &str) -> Stack {
+    env.stack(name, &format!("StreamCanvas {name}: {description} (castform)"))
+}
+
+/// auth: the users' pool and the app's client.
+fn auth(env: &Environment) -> Result<Stack, AppError> {
+    let mut auth = new_stack(env, "auth", "Cognito user pool and app client");
     UserPool::new(
         &mut auth,
         "Users",
@@ -68,8 +88,13 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
             admin_only: false,
         },
     )?;
+    Ok(auth)
+}
 
-    let mut data = new_stack("data", "sessions, states, connections, frontend configuration");
+/// data: the sessions, their states and the open connections, and the bucket of the frontend's
+/// configuration.
+fn data(env: &Environment) -> Result<Stack, AppError> {
+    let mut data = new_stack(env, "data", "sessions, states, connections, frontend configuration");
     Table::new(
         &mut data,
         "StreamSessions",
@@ -105,10 +130,12 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
     )?;
     Bucket::new(&mut data, "FrontendConfig")?
         .deploy_files_only(&mut data, "the frontend's rendered .env.production")?;
+    Ok(data)
+}
 
-    let handler_name = format!("{}-ws-handler", env.prefix);
-    let authorizer_name = format!("{}-connect-authorizer", env.prefix);
-    let mut realtime = new_stack("realtime", "WebSocket API");
+/// realtime: the WebSocket API, pointing at the handler and the authorizer by their names.
+fn realtime(env: &Environment, handler_name: &str, authorizer_name: &str) -> Result<Stack, AppError> {
+    let mut realtime = new_stack(env, "realtime", "WebSocket API");
     WebSocketApi::new(
         &mut realtime,
         "Socket",
@@ -124,26 +151,19 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
             throttle: (200, 100),
         },
     )?;
+    Ok(realtime)
+}
 
-    let mut functions = new_stack("functions", "WebSocket handler and code executor");
-    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
-    let mut statements = vec![];
-    for (id, var) in [
-        ("WebSocketConnections", "CONNECTIONS_TABLE"),
-        ("StreamSessions", "SESSIONS_TABLE"),
-        ("SessionStates", "STATES_TABLE"),
-    ] {
-        environment.insert(var.into(), functions.import(&out("data", &format!("{id}Name")))?);
-        statements.push(read_write(functions.import(&out("data", &format!("{id}Arn")))?));
-    }
-    environment.insert(
-        "WEBSOCKET_MANAGEMENT_ENDPOINT".into(),
-        functions.import(&out("realtime", "SocketManagementEndpoint"))?,
-    );
-    statements.push(Statement::allow(
-        &["execute-api:ManageConnections"],
-        vec![functions.import(&out("realtime", "SocketConnectionsArn"))?],
-    ));
+/// functions: the WebSocket handler and the `$connect` authorizer, each invoked by this API
+/// only, and the code executor.
+fn functions(
+    env: &Environment,
+    api: &ApiSettings,
+    handler_name: String,
+    authorizer_name: String,
+) -> Result<Stack, AppError> {
+    let mut functions = new_stack(env, "functions", "WebSocket handler and code executor");
+    let (environment, statements) = handler_access(&mut functions)?;
     let code = |dir: &str| Code::Asset { root: env.root.clone(), path: PathBuf::from(dir) };
     let handler = Function::new(
         &mut functions,
@@ -162,20 +182,13 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
         },
     )?;
     // API Gateway may invoke the handler's live alias, from this API only
-    let execute_arn = functions.import(&out("realtime", "SocketExecuteArn"))?;
-    functions.template.add(
-        "WebSocketHandlerInvokeFromApi",
-        &lambda::Permission {
-            source_arn: Some(execute_arn),
-            ..lambda::Permission::new("lambda:InvokeFunction", handler.invoke_target(), "apigateway.amazonaws.com")
-        },
-    )?;
+    invoke_from_api(&mut functions, "WebSocketHandlerInvokeFromApi", &handler)?;
     // $connect's authorizer (media review S1): a caller connects only with an access token of this
     // user pool's app client; it needs no AWS permission (Cognito's GetUser is authorized by the
     // token itself), so its role only writes its logs
     let mut authorizer_env: IndexMap<String, Expr<String>> = IndexMap::new();
-    authorizer_env.insert("USER_POOL_ID".into(), functions.import(&out("auth", "UsersId"))?);
-    authorizer_env.insert("USER_POOL_CLIENT_ID".into(), functions.import(&out("auth", "UsersClientId"))?);
+    authorizer_env.insert("USER_POOL_ID".into(), functions.import(&OutputRef::new("auth", "UsersId"))?);
+    authorizer_env.insert("USER_POOL_CLIENT_ID".into(), functions.import(&OutputRef::new("auth", "UsersClientId"))?);
     let authorizer = Function::new(
         &mut functions,
         "ConnectAuthorizer",
@@ -191,14 +204,7 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
-    let execute_arn = functions.import(&out("realtime", "SocketExecuteArn"))?;
-    functions.template.add(
-        "ConnectAuthorizerInvokeFromApi",
-        &lambda::Permission {
-            source_arn: Some(execute_arn),
-            ..lambda::Permission::new("lambda:InvokeFunction", authorizer.invoke_target(), "apigateway.amazonaws.com")
-        },
-    )?;
+    invoke_from_api(&mut functions, "ConnectAuthorizerInvokeFromApi", &authorizer)?;
     Function::new(
         &mut functions,
         "CodeExecutor",
@@ -214,12 +220,49 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
             ..FunctionProps::default()
         },
     )?;
+    Ok(functions)
+}
 
-    let mut stacks = vec![auth, data, realtime, functions];
-    for s in &mut stacks {
-        crate::constructs::tag(s, &env.tags);
+/// The handler's environment and permissions: the three tables, and the API's connections.
+fn handler_access(functions: &mut Stack) -> Result<(IndexMap<String, Expr<String>>, Vec<Statement>), AppError> {
+    let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
+    let mut statements = vec![];
+    for (id, var) in [
+        ("WebSocketConnections", "CONNECTIONS_TABLE"),
+        ("StreamSessions", "SESSIONS_TABLE"),
+        ("SessionStates", "STATES_TABLE"),
+    ] {
+        environment.insert(var.into(), functions.import(&OutputRef::new("data", &format!("{id}Name")))?);
+        statements.push(read_write(functions.import(&OutputRef::new("data", &format!("{id}Arn")))?));
     }
-    let mut app = App::new("streamcanvas", &env.name, stacks)?;
+    environment.insert(
+        "WEBSOCKET_MANAGEMENT_ENDPOINT".into(),
+        functions.import(&OutputRef::new("realtime", "SocketManagementEndpoint"))?,
+    );
+    statements.push(Statement::allow(
+        &["execute-api:ManageConnections"],
+        vec![functions.import(&OutputRef::new("realtime", "SocketConnectionsArn"))?],
+    ));
+    Ok((environment, statements))
+}
+
+/// Lets API Gateway invoke `function`'s live alias, from the realtime stack's API only.
+fn invoke_from_api(functions: &mut Stack, id: &str, function: &Function) -> Result<(), AppError> {
+    let execute_arn = functions.import(&OutputRef::new("realtime", "SocketExecuteArn"))?;
+    functions.template.add(
+        id,
+        &lambda::Permission {
+            source_arn: Some(execute_arn),
+            ..lambda::Permission::new("lambda:InvokeFunction", function.invoke_target(), "apigateway.amazonaws.com")
+        },
+    )?;
+    Ok(())
+}
+
+/// The frontend's `.env.production`: the pool, the API's URLs and the tables, for this
+/// deployment.
+fn env_production(env: &Environment, api: &ApiSettings) -> RenderedFile {
+    let out = OutputRef::new;
     let values = vec![
         ("app".to_string(), FileValue::Literal("streamcanvas".into())),
         ("environment".to_string(), FileValue::Literal(env.name.clone())),
@@ -233,13 +276,11 @@ pub fn define(env: &Environment, api: &ApiSettings) -> Result<App, AppError> {
         ("states_table".to_string(), FileValue::Output(out("data", "SessionStatesName"))),
         ("deployment_id".to_string(), FileValue::DeploymentId),
     ];
-    app.files.push(RenderedFile {
+    RenderedFile {
         template: "templates/streamcanvas/env.production.hbs".into(),
         bucket: out("data", "FrontendConfigName"),
         key: ".env.production".into(),
         content_type: "text/plain".into(),
         values,
-    });
-    app.check_wiring()?;
-    Ok(app)
+    }
 }

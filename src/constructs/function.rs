@@ -146,233 +146,71 @@ pub const DEFAULT_NODE_RUNTIME: &str = "nodejs24.x";
 const LOG_RETENTIONS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-impl Function {
-    pub fn new(stack: &mut Stack, id: &str, code: Code, props: FunctionProps) -> Result<Self, ConstructError> {
-        let what = format!("function `{id}`");
-        let runtime = lambda::function::Runtime::from_str(&props.runtime).map_err(|_| {
+impl FunctionProps {
+    /// Checks the settings against Lambda's limits (and Lambda@Edge's, for an edge function in
+    /// `stack`) before anything is added; gives the runtime it read.
+    fn validate(&self, stack: &Stack, what: &str) -> Result<lambda::function::Runtime, ConstructError> {
+        let runtime = lambda::function::Runtime::from_str(&self.runtime).map_err(|_| {
             ConstructError::invalid(
-                &what,
-                &format!("has runtime {:?}, which Lambda does not know", props.runtime),
+                what,
+                &format!("has runtime {:?}, which Lambda does not know", self.runtime),
                 "use a runtime such as nodejs24.x",
             )
         })?;
-        if !(128..=10240).contains(&props.memory_mb) {
+        if !(128..=10240).contains(&self.memory_mb) {
             return Err(ConstructError::invalid(
-                &what,
-                &format!("has memory {} MB, expected 128..=10240", props.memory_mb),
+                what,
+                &format!("has memory {} MB, expected 128..=10240", self.memory_mb),
                 "set memory_mb",
             ));
         }
-        if !(1..=900).contains(&props.timeout_s) {
+        if !(1..=900).contains(&self.timeout_s) {
             return Err(ConstructError::invalid(
-                &what,
-                &format!("has timeout {} s, expected 1..=900", props.timeout_s),
+                what,
+                &format!("has timeout {} s, expected 1..=900", self.timeout_s),
                 "set timeout_s",
             ));
         }
-        for key in props.environment.keys() {
+        for key in self.environment.keys() {
             if LAMBDA_RESERVED_ENV.contains(&key.as_str()) {
                 return Err(ConstructError::invalid(
-                    &what,
+                    what,
                     &format!("sets the reserved environment variable {key}"),
                     "remove it: Lambda sets it itself (rule L14); read the region from AWS_REGION at run time",
                 ));
             }
         }
-        if let Some(event) = props.edge {
-            edge_limits(stack, &what, event, &props)?;
+        if let Some(event) = self.edge {
+            edge_limits(stack, what, event, self)?;
         }
-        if !LOG_RETENTIONS.contains(&props.log_retention_days) {
+        if !LOG_RETENTIONS.contains(&self.log_retention_days) {
             return Err(ConstructError::invalid(
-                &what,
-                &format!("has log retention {} days, which CloudWatch Logs does not offer", props.log_retention_days),
+                what,
+                &format!("has log retention {} days, which CloudWatch Logs does not offer", self.log_retention_days),
                 "use 1, 3, 5, 7, 14, 30, 60, 90, 180, 365 ...",
             ));
         }
+        Ok(runtime)
+    }
+}
 
-        // Every function logs to this group, named by CloudFormation. A Lambda@Edge function's
-        // replicas write to a group of the same name in each region that runs them (a custom log
-        // group keeps its name in every region: CloudFront Developer Guide, "Edge function
-        // logs"); a generated name means a re-created stack never meets a group left by the
-        // old one (media review P2). `edge_log_group` makes the other regions' copies.
-        let log_group = stack.template.add_with(
-            &format!("{id}Logs"),
-            &logs::LogGroup {
-                retention_in_days: Some(i64::from(props.log_retention_days).into()),
-                ..Default::default()
-            },
-            Attributes {
-                deletion_policy: Some(if stack.retain_data { DeletionPolicy::Retain } else { DeletionPolicy::Delete }),
-                update_replace_policy: Some(if stack.retain_data {
-                    UpdateReplacePolicy::Retain
-                } else {
-                    UpdateReplacePolicy::Delete
-                }),
-                ..Attributes::default()
-            },
-        )?;
-        let mut statements = vec![match &props.edge {
-            // replicas log in every region CloudFront runs them in, to the group of this name
-            Some(_) => Statement::allow(
-                &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                vec![Expr::sub(format!(
-                    "arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:${{{id}Logs}}:*"
-                ))],
-            ),
-            None => Statement::allow(
-                &["logs:CreateLogStream", "logs:PutLogEvents"],
-                vec![log_group.get_att(logs::LogGroup::ATTR_ARN)],
-            ),
-        }];
-        statements.extend(props.statements.clone());
-        let dead_letters = match &props.invocation {
-            Invocation::Asynchronous { dead_letters } => {
-                statements.push(Statement::allow(&["sqs:SendMessage"], vec![dead_letters.clone()]));
-                Some(lambda::function::DeadLetterConfig { target_arn: Some(dead_letters.clone()) })
-            }
-            Invocation::Synchronous(_) => None,
-        };
-        let role = match props.edge {
-            Some(_) => Role::for_services(
-                stack,
-                &format!("{id}Role"),
-                &["lambda.amazonaws.com", "edgelambda.amazonaws.com"],
-                statements,
-            )?,
-            None => Role::new(stack, &format!("{id}Role"), "lambda.amazonaws.com", statements)?,
-        };
-
+impl Function {
+    pub fn new(stack: &mut Stack, id: &str, code: Code, props: FunctionProps) -> Result<Self, ConstructError> {
+        let what = format!("function `{id}`");
+        let runtime = props.validate(stack, &what)?;
+        let log_group = add_log_group(stack, id, &props)?;
+        let role = add_role(stack, id, &props, &log_group)?;
         let (bucket, key) = match &code {
             Code::Asset { root, path } => stack.asset(root, path)?,
             Code::Rendered { root, path, generated } => stack.asset_with(root, path, generated)?,
         };
         package_limits(stack, &what, &key, props.edge)?;
         let code = lambda::function::Code { s3_bucket: Some(bucket), s3_key: Some(key), ..Default::default() };
-        let environment = (!props.environment.is_empty())
-            .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
-        let function = lambda::Function {
-            function_name: props.name.as_deref().map(Expr::from),
-            description: (!props.description.is_empty()).then(|| props.description.clone().into()),
-            runtime: Some(runtime.into()),
-            handler: Some(props.handler.clone().into()),
-            memory_size: Some(i64::from(props.memory_mb).into()),
-            timeout: Some(i64::from(props.timeout_s).into()),
-            environment,
-            dead_letter_config: dead_letters,
-            logging_config: Some(lambda::function::LoggingConfig {
-                log_group: Some(log_group.reference()),
-                log_format: Some(lambda::function::LogFormat::Json.into()),
-                ..Default::default()
-            }),
-            ..lambda::Function::new(code, role.arn())
-        };
-        let handle = match props.edge {
-            // marks it for the edge rules where the distribution lives in another stack
-            // Retained: CloudFront deletes a replicated function's replicas only hours after the
-            // distribution lets go of it, and Lambda refuses to delete it before (media review
-            // P4; https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html).
-            // Its generated name lets a new stack create a new one beside it.
-            Some(event) => stack.template.add_with(
-                id,
-                &function,
-                Attributes {
-                    metadata: Some(serde_json::json!({"castform": {"edge": event.as_str()}})),
-                    deletion_policy: Some(DeletionPolicy::Retain),
-                    update_replace_policy: Some(UpdateReplacePolicy::Retain),
-                    ..Attributes::default()
-                },
-            )?,
-            None => stack.template.add(id, &function)?,
-        };
+        let handle = add_function(stack, id, &props, lambda_function(&props, runtime, code, &role, &log_group))?;
         accept_defaults(stack, &handle, &log_group, &props)?;
-
-        stack.template.add(
-            &format!("{id}Errors"),
-            &cloudwatch::Alarm {
-                alarm_description: Some(
-                    format!("{id}: more than {} errors in 5 minutes", props.errors_threshold).into(),
-                ),
-                namespace: Some("AWS/Lambda".into()),
-                metric_name: Some("Errors".into()),
-                dimensions: Some(vec![cloudwatch::alarm::Dimension::new("FunctionName", handle.reference())]),
-                statistic: Some(cloudwatch::alarm::Statistic::Sum.into()),
-                period: Some(300.into()),
-                evaluation_periods: Some(1.into()),
-                threshold: Some(f64::from(props.errors_threshold).into()),
-                comparison_operator: Some(cloudwatch::alarm::ComparisonOperator::GreaterThanThreshold.into()),
-                treat_missing_data: Some(cloudwatch::alarm::TreatMissingData::NotBreaching.into()),
-                ..Default::default()
-            },
-        )?;
-
-        // A new version whenever the function's configuration or code changes; old versions are
-        // retained so a rollback can point the alias back at them.
-        let version = if props.publish {
-            let body =
-                serde_json::to_string(&stack.template.resource(id).map(|r| r.properties.clone())).unwrap_or_default();
-            let hash = &sha256_hex(body.as_bytes())[..10];
-            Some(stack.template.add_with(
-                &format!("{id}Version{hash}"),
-                &lambda::Version {
-                    description: Some(format!("configuration {hash}").into()),
-                    ..lambda::Version::new(handle.reference())
-                },
-                Attributes {
-                    deletion_policy: Some(DeletionPolicy::Retain),
-                    update_replace_policy: Some(UpdateReplacePolicy::Retain),
-                    ..Attributes::default()
-                },
-            )?)
-        } else {
-            None
-        };
-        let mut live_version = None;
-        let alias = match (&version, props.edge) {
-            // CloudFront takes a numbered version, never an alias
-            (Some(version), Some(_)) => {
-                stack.output(
-                    &format!("{id}VersionArn"),
-                    version.reference(),
-                    &format!("ARN of {id}'s numbered version, for CloudFront"),
-                )?;
-                stack.output(
-                    &format!("{id}LogGroupName"),
-                    log_group.reference(),
-                    &format!("the log group {id}'s replicas write to, in every region"),
-                )?;
-                None
-            }
-            (Some(version), None) => {
-                let alias = stack.template.add(
-                    &format!("{id}Live"),
-                    &lambda::Alias::new(
-                        name_of(&handle, &props),
-                        version.get_att(lambda::Version::ATTR_VERSION),
-                        "live",
-                    ),
-                )?;
-                stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
-                // recorded with each deployment: a rollback or a restore moves the alias back to
-                // it first, so users get the old code in one call (time to restore service)
-                let live = stack.output(
-                    &format!("{id}LiveVersion"),
-                    version.get_att(lambda::Version::ATTR_VERSION),
-                    &format!("the version {id}'s live alias points at"),
-                )?;
-                live_version = Some(live);
-                Some(alias)
-            }
-            (None, _) => None,
-        };
-        let name_output = stack.output(&format!("{id}Name"), handle.reference(), &format!("name of function {id}"))?;
-        if let Some(live) = live_version {
-            stack.declare(&live, OutputRole::LiveVersion { name: name_output.output })?;
-        }
-        stack.output(
-            &format!("{id}Arn"),
-            handle.get_att(lambda::Function::ATTR_ARN),
-            &format!("ARN of function {id}"),
-        )?;
+        add_errors_alarm(stack, id, &handle, props.errors_threshold)?;
+        let version = if props.publish { Some(add_version(stack, id, &handle)?) } else { None };
+        let alias = add_outputs(stack, id, &props, &handle, &log_group, version.as_ref())?;
         Ok(Self { id: id.to_string(), handle, role, alias, name: props.name.clone(), version })
     }
 
@@ -391,6 +229,213 @@ impl Function {
             None => self.handle.get_att(lambda::Function::ATTR_ARN),
         }
     }
+}
+
+/// The group every function logs to, named by CloudFormation. A Lambda@Edge function's replicas
+/// write to a group of the same name in each region that runs them (a custom log group keeps its
+/// name in every region: CloudFront Developer Guide, "Edge function logs"); a generated name
+/// means a re-created stack never meets a group left by the old one (media review P2).
+/// `edge_log_group` makes the other regions' copies.
+fn add_log_group(stack: &mut Stack, id: &str, props: &FunctionProps) -> Result<Handle, ConstructError> {
+    Ok(stack.template.add_with(
+        &format!("{id}Logs"),
+        &logs::LogGroup { retention_in_days: Some(i64::from(props.log_retention_days).into()), ..Default::default() },
+        Attributes {
+            deletion_policy: Some(if stack.retain_data { DeletionPolicy::Retain } else { DeletionPolicy::Delete }),
+            update_replace_policy: Some(if stack.retain_data {
+                UpdateReplacePolicy::Retain
+            } else {
+                UpdateReplacePolicy::Delete
+            }),
+            ..Attributes::default()
+        },
+    )?)
+}
+
+/// The execution role: writing its logs, the props' statements, sending to its dead-letter queue
+/// when it is called asynchronously; `edgelambda` may assume it too for an edge function.
+fn add_role(stack: &mut Stack, id: &str, props: &FunctionProps, log_group: &Handle) -> Result<Role, ConstructError> {
+    let mut statements = vec![match &props.edge {
+        // replicas log in every region CloudFront runs them in, to the group of this name
+        Some(_) => Statement::allow(
+            &["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Expr::sub(format!("arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:${{{id}Logs}}:*"))],
+        ),
+        None => Statement::allow(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.get_att(logs::LogGroup::ATTR_ARN)],
+        ),
+    }];
+    statements.extend(props.statements.clone());
+    if let Invocation::Asynchronous { dead_letters } = &props.invocation {
+        statements.push(Statement::allow(&["sqs:SendMessage"], vec![dead_letters.clone()]));
+    }
+    match props.edge {
+        Some(_) => Role::for_services(
+            stack,
+            &format!("{id}Role"),
+            &["lambda.amazonaws.com", "edgelambda.amazonaws.com"],
+            statements,
+        ),
+        None => Role::new(stack, &format!("{id}Role"), "lambda.amazonaws.com", statements),
+    }
+}
+
+/// The `AWS::Lambda::Function` of the props, logging as JSON to its group.
+fn lambda_function(
+    props: &FunctionProps,
+    runtime: lambda::function::Runtime,
+    code: lambda::function::Code,
+    role: &Role,
+    log_group: &Handle,
+) -> lambda::Function {
+    let environment = (!props.environment.is_empty())
+        .then(|| lambda::function::Environment { variables: Some(props.environment.clone()) });
+    let dead_letter_config = match &props.invocation {
+        Invocation::Asynchronous { dead_letters } => {
+            Some(lambda::function::DeadLetterConfig { target_arn: Some(dead_letters.clone()) })
+        }
+        Invocation::Synchronous(_) => None,
+    };
+    lambda::Function {
+        function_name: props.name.as_deref().map(Expr::from),
+        description: (!props.description.is_empty()).then(|| props.description.clone().into()),
+        runtime: Some(runtime.into()),
+        handler: Some(props.handler.clone().into()),
+        memory_size: Some(i64::from(props.memory_mb).into()),
+        timeout: Some(i64::from(props.timeout_s).into()),
+        environment,
+        dead_letter_config,
+        logging_config: Some(lambda::function::LoggingConfig {
+            log_group: Some(log_group.reference()),
+            log_format: Some(lambda::function::LogFormat::Json.into()),
+            ..Default::default()
+        }),
+        ..lambda::Function::new(code, role.arn())
+    }
+}
+
+fn add_function(
+    stack: &mut Stack,
+    id: &str,
+    props: &FunctionProps,
+    function: lambda::Function,
+) -> Result<Handle, ConstructError> {
+    Ok(match props.edge {
+        // marks it for the edge rules where the distribution lives in another stack
+        // Retained: CloudFront deletes a replicated function's replicas only hours after the
+        // distribution lets go of it, and Lambda refuses to delete it before (media review
+        // P4; https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html).
+        // Its generated name lets a new stack create a new one beside it.
+        Some(event) => stack.template.add_with(
+            id,
+            &function,
+            Attributes {
+                metadata: Some(serde_json::json!({"castform": {"edge": event.as_str()}})),
+                deletion_policy: Some(DeletionPolicy::Retain),
+                update_replace_policy: Some(UpdateReplacePolicy::Retain),
+                ..Attributes::default()
+            },
+        )?,
+        None => stack.template.add(id, &function)?,
+    })
+}
+
+/// An alarm when the function errs more than `threshold` times in 5 minutes (rule L20).
+fn add_errors_alarm(stack: &mut Stack, id: &str, function: &Handle, threshold: u32) -> Result<(), ConstructError> {
+    stack.template.add(
+        &format!("{id}Errors"),
+        &cloudwatch::Alarm {
+            alarm_description: Some(format!("{id}: more than {threshold} errors in 5 minutes").into()),
+            namespace: Some("AWS/Lambda".into()),
+            metric_name: Some("Errors".into()),
+            dimensions: Some(vec![cloudwatch::alarm::Dimension::new("FunctionName", function.reference())]),
+            statistic: Some(cloudwatch::alarm::Statistic::Sum.into()),
+            period: Some(300.into()),
+            evaluation_periods: Some(1.into()),
+            threshold: Some(f64::from(threshold).into()),
+            comparison_operator: Some(cloudwatch::alarm::ComparisonOperator::GreaterThanThreshold.into()),
+            treat_missing_data: Some(cloudwatch::alarm::TreatMissingData::NotBreaching.into()),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
+/// A new version whenever the function's configuration or code changes, named by a hash of its
+/// properties; old versions are retained so a rollback can point the alias back at them.
+fn add_version(stack: &mut Stack, id: &str, function: &Handle) -> Result<Handle, ConstructError> {
+    let body = serde_json::to_string(&stack.template.resource(id).map(|r| r.properties.clone())).unwrap_or_default();
+    let hash = &sha256_hex(body.as_bytes())[..10];
+    Ok(stack.template.add_with(
+        &format!("{id}Version{hash}"),
+        &lambda::Version {
+            description: Some(format!("configuration {hash}").into()),
+            ..lambda::Version::new(function.reference())
+        },
+        Attributes {
+            deletion_policy: Some(DeletionPolicy::Retain),
+            update_replace_policy: Some(UpdateReplacePolicy::Retain),
+            ..Attributes::default()
+        },
+    )?)
+}
+
+/// The `live` alias of a published function that is not an edge function, and the outputs: the
+/// version (and log group) CloudFront needs for an edge function, the alias and the version it
+/// points at otherwise, then the name and ARN. Gives the alias.
+fn add_outputs(
+    stack: &mut Stack,
+    id: &str,
+    props: &FunctionProps,
+    function: &Handle,
+    log_group: &Handle,
+    version: Option<&Handle>,
+) -> Result<Option<Handle>, ConstructError> {
+    let mut live_version = None;
+    let alias = match (version, props.edge) {
+        // CloudFront takes a numbered version, never an alias
+        (Some(version), Some(_)) => {
+            stack.output(
+                &format!("{id}VersionArn"),
+                version.reference(),
+                &format!("ARN of {id}'s numbered version, for CloudFront"),
+            )?;
+            stack.output(
+                &format!("{id}LogGroupName"),
+                log_group.reference(),
+                &format!("the log group {id}'s replicas write to, in every region"),
+            )?;
+            None
+        }
+        (Some(version), None) => {
+            let alias = stack.template.add(
+                &format!("{id}Live"),
+                &lambda::Alias::new(name_of(function, props), version.get_att(lambda::Version::ATTR_VERSION), "live"),
+            )?;
+            stack.output(&format!("{id}AliasArn"), alias.reference(), &format!("ARN of {id}'s live alias"))?;
+            // recorded with each deployment: a rollback or a restore moves the alias back to
+            // it first, so users get the old code in one call (time to restore service)
+            let live = stack.output(
+                &format!("{id}LiveVersion"),
+                version.get_att(lambda::Version::ATTR_VERSION),
+                &format!("the version {id}'s live alias points at"),
+            )?;
+            live_version = Some(live);
+            Some(alias)
+        }
+        (None, _) => None,
+    };
+    let name_output = stack.output(&format!("{id}Name"), function.reference(), &format!("name of function {id}"))?;
+    if let Some(live) = live_version {
+        stack.declare(&live, OutputRole::LiveVersion { name: name_output.output })?;
+    }
+    stack.output(
+        &format!("{id}Arn"),
+        function.get_att(lambda::Function::ATTR_ARN),
+        &format!("ARN of function {id}"),
+    )?;
+    Ok(alias)
 }
 
 /// Why a function's log group has no customer managed key (checkov's CKV_AWS_158).

@@ -151,86 +151,29 @@ pub struct HlsChannel {
     pub medialive_role: Role,
 }
 
-impl HlsChannel {
-    pub fn new(stack: &mut Stack, id: &str, flow: &SrtFlow, props: HlsChannelProps) -> Result<Self, ConstructError> {
-        let what = format!("HLS channel `{id}`");
-        if props.ladder.is_empty() {
-            return Err(ConstructError::invalid(&what, "has an empty ladder", "give at least one rendition"));
+impl HlsChannelProps {
+    fn validate(&self, what: &str) -> Result<(), ConstructError> {
+        if self.ladder.is_empty() {
+            return Err(ConstructError::invalid(what, "has an empty ladder", "give at least one rendition"));
         }
-        for r in &props.ladder {
+        for r in &self.ladder {
             if r.width % 2 != 0 || r.height % 2 != 0 {
                 return Err(ConstructError::invalid(
-                    &what,
+                    what,
                     &format!("rendition {} is {}x{}", r.name, r.width, r.height),
                     "H.264 needs even dimensions",
                 ));
             }
         }
-        let package = stack.template.add(
-            &format!("{id}Package"),
-            &mediapackage::Channel {
-                description: Some("castform HLS packaging".into()),
-                ..mediapackage::Channel::new(stack.physical_name("hls"))
-            },
-        )?;
-        let endpoint = stack.template.add(
-            &format!("{id}Endpoint"),
-            &mediapackage::OriginEndpoint {
-                description: Some("HLS for the player".into()),
-                hls_package: Some(mediapackage::origin_endpoint::HlsPackage {
-                    segment_duration_seconds: Some(i64::from(props.segment_seconds).into()),
-                    playlist_window_seconds: Some(60.into()),
-                    ..Default::default()
-                }),
-                manifest_name: Some("index".into()),
-                origination: Some(mediapackage::origin_endpoint::Origination::Allow.into()),
-                ..mediapackage::OriginEndpoint::new(package.reference(), stack.physical_name("hls-endpoint"))
-            },
-        )?;
-        let medialive_role = Role::new(
-            stack,
-            &format!("{id}MediaLiveRole"),
-            "medialive.amazonaws.com",
-            vec![
-                // MediaLive adds and removes its own output on the flow. These Managed* actions
-                // are not in the Service Authorization Reference, so whether they take a flow ARN
-                // is undocumented; AWS's trusted-entity table grants them on all resources, as
-                // here (media review L6: a flow-ARN scope may fail the input's CREATE in prod).
-                // https://docs.aws.amazon.com/medialive/latest/ug/trusted-entity-requirements.html
-                Statement::any_resource(&[
-                    "mediaconnect:ManagedDescribeFlow",
-                    "mediaconnect:ManagedAddOutput",
-                    "mediaconnect:ManagedRemoveOutput",
-                ]),
-                Statement::allow(
-                    &["mediapackage:DescribeChannel"],
-                    vec![package.get_att(mediapackage::Channel::ATTR_ARN)],
-                ),
-                Statement::allow(
-                    &["ssm:GetParameters", "ssm:GetParameter"],
-                    vec![Expr::sub(format!(
-                        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
-                        stack.prefix
-                    ))],
-                ),
-                // MediaLive writes channel logs (the as-run log always) to the log group
-                // `ElementalMediaLive`, whatever the role allows (media review L4):
-                // https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
-                // The actions are those of the trusted-entity table (CloudWatch Logs row).
-                Statement::allow(
-                    &[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:PutRetentionPolicy",
-                        "logs:PutMetricFilter",
-                        "logs:DescribeLogStreams",
-                    ],
-                    vec![Expr::sub(MEDIALIVE_LOG_GROUP_ARN), Expr::sub(format!("{MEDIALIVE_LOG_GROUP_ARN}:*"))],
-                ),
-                Statement::any_resource(&["logs:DescribeLogGroups"]),
-            ],
-        )?;
+        Ok(())
+    }
+}
+
+impl HlsChannel {
+    pub fn new(stack: &mut Stack, id: &str, flow: &SrtFlow, props: HlsChannelProps) -> Result<Self, ConstructError> {
+        props.validate(&format!("HLS channel `{id}`"))?;
+        let (package, endpoint) = add_packaging(stack, id, props.segment_seconds)?;
+        let medialive_role = add_medialive_role(stack, id, &package)?;
         let input = stack.template.add(
             &format!("{id}Input"),
             &medialive::Input {
@@ -241,63 +184,6 @@ impl HlsChannel {
                 ..Default::default()
             },
         )?;
-        let audio = ch::AudioDescription {
-            name: Some("audio_aac".into()),
-            audio_selector_name: Some("default".into()),
-            codec_settings: Some(ch::AudioCodecSettings {
-                aac_settings: Some(ch::AacSettings {
-                    bitrate: Some(128_000.0.into()),
-                    coding_mode: Some("CODING_MODE_2_0".into()),
-                    sample_rate: Some(48_000.0.into()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let videos: Vec<ch::VideoDescription> = props
-            .ladder
-            .iter()
-            .map(|r| ch::VideoDescription {
-                name: Some(format!("video_{}", r.name).into()),
-                width: Some(i64::from(r.width).into()),
-                height: Some(i64::from(r.height).into()),
-                codec_settings: Some(ch::VideoCodecSettings {
-                    h264_settings: Some(ch::H264Settings {
-                        bitrate: Some(i64::from(r.bitrate_kbps * 1000).into()),
-                        rate_control_mode: Some("CBR".into()),
-                        framerate_control: Some("SPECIFIED".into()),
-                        framerate_numerator: Some(30.into()),
-                        framerate_denominator: Some(1.into()),
-                        gop_size: Some(2.0.into()),
-                        gop_size_units: Some("SECONDS".into()),
-                        profile: Some("HIGH".into()),
-                        level: Some("H264_LEVEL_AUTO".into()),
-                        scan_type: Some("PROGRESSIVE".into()),
-                        par_control: Some("SPECIFIED".into()),
-                        par_numerator: Some(1.into()),
-                        par_denominator: Some(1.into()),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-            .collect();
-        let outputs: Vec<ch::Output> = props
-            .ladder
-            .iter()
-            .map(|r| ch::Output {
-                output_name: Some(r.name.as_str().into()),
-                video_description_name: Some(format!("video_{}", r.name).into()),
-                audio_description_names: Some(vec!["audio_aac".into()]),
-                output_settings: Some(ch::OutputSettings {
-                    media_package_output_settings: Some(serde_json::json!({})),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
-            .collect();
         let channel = stack.template.add(
             &format!("{id}Channel"),
             &medialive::Channel {
@@ -322,31 +208,7 @@ impl HlsChannel {
                     }]),
                     ..Default::default()
                 }]),
-                encoder_settings: Some(ch::EncoderSettings {
-                    audio_descriptions: Some(vec![audio]),
-                    video_descriptions: Some(videos),
-                    output_groups: Some(vec![ch::OutputGroup {
-                        name: Some("mediapackage".into()),
-                        output_group_settings: Some(ch::OutputGroupSettings {
-                            media_package_group_settings: Some(ch::MediaPackageGroupSettings {
-                                destination: Some(ch::OutputLocationRef {
-                                    destination_ref_id: Some("mediapackage".into()),
-                                }),
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        }),
-                        outputs: Some(outputs),
-                    }]),
-                    // an SRT contribution carries no timecode; the system clock (UTC) gives MediaPackage a
-                    // correct program date-time (media review L14; sources EMBEDDED, SYSTEMCLOCK,
-                    // ZEROBASED: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-medialive-channel-timecodeconfig.html)
-                    timecode_config: Some(ch::TimecodeConfig {
-                        source: Some("SYSTEMCLOCK".into()),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
+                encoder_settings: Some(encoder_settings(&props.ladder)),
                 ..Default::default()
             },
         )?;
@@ -371,5 +233,158 @@ impl HlsChannel {
     /// The HLS endpoint's URL.
     pub fn hls_url(&self) -> Expr<String> {
         self.endpoint.get_att(mediapackage::OriginEndpoint::ATTR_URL)
+    }
+}
+
+/// The MediaPackage channel and its HLS origin endpoint.
+fn add_packaging(stack: &mut Stack, id: &str, segment_seconds: u32) -> Result<(Handle, Handle), ConstructError> {
+    let package = stack.template.add(
+        &format!("{id}Package"),
+        &mediapackage::Channel {
+            description: Some("castform HLS packaging".into()),
+            ..mediapackage::Channel::new(stack.physical_name("hls"))
+        },
+    )?;
+    let endpoint = stack.template.add(
+        &format!("{id}Endpoint"),
+        &mediapackage::OriginEndpoint {
+            description: Some("HLS for the player".into()),
+            hls_package: Some(mediapackage::origin_endpoint::HlsPackage {
+                segment_duration_seconds: Some(i64::from(segment_seconds).into()),
+                playlist_window_seconds: Some(60.into()),
+                ..Default::default()
+            }),
+            manifest_name: Some("index".into()),
+            origination: Some(mediapackage::origin_endpoint::Origination::Allow.into()),
+            ..mediapackage::OriginEndpoint::new(package.reference(), stack.physical_name("hls-endpoint"))
+        },
+    )?;
+    Ok((package, endpoint))
+}
+
+/// The role MediaLive channels run with: the flow's output, the package channel, the stream keys
+/// and MediaLive's own log group.
+fn add_medialive_role(stack: &mut Stack, id: &str, package: &Handle) -> Result<Role, ConstructError> {
+    Role::new(
+        stack,
+        &format!("{id}MediaLiveRole"),
+        "medialive.amazonaws.com",
+        vec![
+            // MediaLive adds and removes its own output on the flow. These Managed* actions
+            // are not in the Service Authorization Reference, so whether they take a flow ARN
+            // is undocumented; AWS's trusted-entity table grants them on all resources, as
+            // here (media review L6: a flow-ARN scope may fail the input's CREATE in prod).
+            // https://docs.aws.amazon.com/medialive/latest/ug/trusted-entity-requirements.html
+            Statement::any_resource(&[
+                "mediaconnect:ManagedDescribeFlow",
+                "mediaconnect:ManagedAddOutput",
+                "mediaconnect:ManagedRemoveOutput",
+            ]),
+            Statement::allow(&["mediapackage:DescribeChannel"], vec![package.get_att(mediapackage::Channel::ATTR_ARN)]),
+            Statement::allow(
+                &["ssm:GetParameters", "ssm:GetParameter"],
+                vec![Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/stream-keys/*",
+                    stack.prefix
+                ))],
+            ),
+            // MediaLive writes channel logs (the as-run log always) to the log group
+            // `ElementalMediaLive`, whatever the role allows (media review L4):
+            // https://docs.aws.amazon.com/medialive/latest/ug/working-with-logs.html
+            // The actions are those of the trusted-entity table (CloudWatch Logs row).
+            Statement::allow(
+                &[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:PutRetentionPolicy",
+                    "logs:PutMetricFilter",
+                    "logs:DescribeLogStreams",
+                ],
+                vec![Expr::sub(MEDIALIVE_LOG_GROUP_ARN), Expr::sub(format!("{MEDIALIVE_LOG_GROUP_ARN}:*"))],
+            ),
+            Statement::any_resource(&["logs:DescribeLogGroups"]),
+        ],
+    )
+}
+
+/// AAC audio and an H.264 rendition per rung, each an output to MediaPackage, on the system clock.
+fn encoder_settings(ladder: &[Rung]) -> ch::EncoderSettings {
+    let audio = ch::AudioDescription {
+        name: Some("audio_aac".into()),
+        audio_selector_name: Some("default".into()),
+        codec_settings: Some(ch::AudioCodecSettings {
+            aac_settings: Some(ch::AacSettings {
+                bitrate: Some(128_000.0.into()),
+                coding_mode: Some("CODING_MODE_2_0".into()),
+                sample_rate: Some(48_000.0.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let videos: Vec<ch::VideoDescription> = ladder.iter().map(h264).collect();
+    let outputs: Vec<ch::Output> = ladder
+        .iter()
+        .map(|r| ch::Output {
+            output_name: Some(r.name.as_str().into()),
+            video_description_name: Some(format!("video_{}", r.name).into()),
+            audio_description_names: Some(vec!["audio_aac".into()]),
+            output_settings: Some(ch::OutputSettings {
+                media_package_output_settings: Some(serde_json::json!({})),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    ch::EncoderSettings {
+        audio_descriptions: Some(vec![audio]),
+        video_descriptions: Some(videos),
+        output_groups: Some(vec![ch::OutputGroup {
+            name: Some("mediapackage".into()),
+            output_group_settings: Some(ch::OutputGroupSettings {
+                media_package_group_settings: Some(ch::MediaPackageGroupSettings {
+                    destination: Some(ch::OutputLocationRef { destination_ref_id: Some("mediapackage".into()) }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            outputs: Some(outputs),
+        }]),
+        // an SRT contribution carries no timecode; the system clock (UTC) gives MediaPackage a
+        // correct program date-time (media review L14; sources EMBEDDED, SYSTEMCLOCK,
+        // ZEROBASED: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-medialive-channel-timecodeconfig.html)
+        timecode_config: Some(ch::TimecodeConfig { source: Some("SYSTEMCLOCK".into()), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A rung of the ladder as H.264 at 30 fps, CBR, a keyframe every 2 s.
+fn h264(r: &Rung) -> ch::VideoDescription {
+    ch::VideoDescription {
+        name: Some(format!("video_{}", r.name).into()),
+        width: Some(i64::from(r.width).into()),
+        height: Some(i64::from(r.height).into()),
+        codec_settings: Some(ch::VideoCodecSettings {
+            h264_settings: Some(ch::H264Settings {
+                bitrate: Some(i64::from(r.bitrate_kbps * 1000).into()),
+                rate_control_mode: Some("CBR".into()),
+                framerate_control: Some("SPECIFIED".into()),
+                framerate_numerator: Some(30.into()),
+                framerate_denominator: Some(1.into()),
+                gop_size: Some(2.0.into()),
+                gop_size_units: Some("SECONDS".into()),
+                profile: Some("HIGH".into()),
+                level: Some("H264_LEVEL_AUTO".into()),
+                scan_type: Some("PROGRESSIVE".into()),
+                par_control: Some("SPECIFIED".into()),
+                par_numerator: Some(1.into()),
+                par_denominator: Some(1.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }

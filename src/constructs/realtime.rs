@@ -110,25 +110,28 @@ pub struct WebSocketApi {
     pub api: Handle,
 }
 
-impl WebSocketApi {
-    pub fn new(stack: &mut Stack, id: &str, props: WebSocketApiProps) -> Result<Self, ConstructError> {
-        if props.routes.is_empty() {
-            return Err(ConstructError::invalid(
-                &format!("WebSocket API `{id}`"),
-                "has no routes",
-                "add $connect, $disconnect and the actions",
-            ));
+impl WebSocketApiProps {
+    fn validate(&self, what: &str) -> Result<(), ConstructError> {
+        if self.routes.is_empty() {
+            return Err(ConstructError::invalid(what, "has no routes", "add $connect, $disconnect and the actions"));
         }
-        if props.throttle.0 == 0 || props.throttle.1 == 0 {
+        if self.throttle.0 == 0 || self.throttle.1 == 0 {
             return Err(ConstructError::invalid(
-                &format!("WebSocket API `{id}`"),
+                what,
                 &format!(
                     "has a throttle of burst {} at {} per second, which refuses every message",
-                    props.throttle.0, props.throttle.1
+                    self.throttle.0, self.throttle.1
                 ),
                 "set both above 0",
             ));
         }
+        Ok(())
+    }
+}
+
+impl WebSocketApi {
+    pub fn new(stack: &mut Stack, id: &str, props: WebSocketApiProps) -> Result<Self, ConstructError> {
+        props.validate(&format!("WebSocket API `{id}`"))?;
         let api = stack.template.add(
             id,
             &apigatewayv2::Api {
@@ -138,45 +141,7 @@ impl WebSocketApi {
                 ..Default::default()
             },
         )?;
-        let invocation = |name: &str| {
-            Expr::sub(format!(
-                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}/invocations"
-            ))
-        };
-        let uri = invocation(&props.handler_name);
-        let authorizer = match &props.authorizer_name {
-            Some(name) => Some(stack.template.add(
-                &format!("{id}ConnectAuthorizer"),
-                &apigatewayv2::Authorizer {
-                    authorizer_uri: Some(invocation(name)),
-                    identity_source: Some(vec!["route.request.querystring.token".into()]),
-                    ..apigatewayv2::Authorizer::new(api.reference(), "REQUEST", stack.physical_name("connect"))
-                },
-            )?),
-            None => None,
-        };
-        let integration = stack.template.add(
-            &format!("{id}Integration"),
-            &apigatewayv2::Integration {
-                integration_uri: Some(uri),
-                ..apigatewayv2::Integration::new(api.reference(), "AWS_PROXY")
-            },
-        )?;
-        let target = Expr::join("/", vec!["integrations".into(), integration.reference()]);
-        let mut route_ids = vec![];
-        for (i, r) in props.routes.iter().enumerate() {
-            let rid = format!("{id}Route{}", route_logical(r, i));
-            stack.template.add(
-                &rid,
-                &apigatewayv2::Route {
-                    target: Some(target.clone()),
-                    authorization_type: authorizer.as_ref().filter(|_| r == "$connect").map(|_| "CUSTOM".into()),
-                    authorizer_id: authorizer.as_ref().filter(|_| r == "$connect").map(|a| a.reference()),
-                    ..apigatewayv2::Route::new(api.reference(), r.as_str())
-                },
-            )?;
-            route_ids.push(rid);
-        }
+        let route_ids = add_routes(stack, id, &api, &props)?;
         let stage = stack.template.add_with(
             &format!("{id}Stage"),
             &apigatewayv2::Stage {
@@ -195,41 +160,98 @@ impl WebSocketApi {
             Accepted::Checkov("CKV_AWS_95"),
             "a WebSocket stage logs only through the account's API Gateway CloudWatch role, one per region shared by every API of the account (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html); castform does not set an account-wide setting it does not own. The handler logs each $connect and $disconnect in its own log group",
         )?;
-        stack.output(&format!("{id}Id"), api.reference(), "WebSocket API id")?;
-        let url = stack.output(
-            &format!("{id}Url"),
-            Expr::join("", vec![api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT), format!("/{}", props.stage).into()]),
-            "WebSocket URL (wss://)",
-        )?;
-        stack.declare(&url, OutputRole::Url)?;
-        stack.output(
-            &format!("{id}ManagementEndpoint"),
-            // the API's own host (wss://<id>.execute-api.<region>.amazonaws.com) over HTTPS, as
-            // AWS gives it: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
-            Expr::sub_with(
-                format!("https://${{Host}}/{}", props.stage),
-                vec![("Host", Expr::select(2, Expr::split("/", api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT))))],
-            ),
-            "HTTPS endpoint of the @connections management API",
-        )?;
-        stack.output(
-            &format!("{id}ConnectionsArn"),
-            Expr::sub_with(
-                format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{ApiId}}/{}/POST/@connections/*", props.stage),
-                vec![("ApiId", api.reference())],
-            ),
-            "the ARN of this API's connections, for execute-api:ManageConnections",
-        )?;
-        stack.output(
-            &format!("{id}ExecuteArn"),
-            Expr::sub_with(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
-                vec![("ApiId", api.reference())],
-            ),
-            "the ARN API Gateway invokes the handler with",
-        )?;
+        add_outputs(stack, id, &api, &props.stage)?;
         Ok(Self { api })
     }
+}
+
+/// The Lambda proxy integration, the `$connect` authorizer when there is one, and a route per
+/// name to the integration; gives the routes' logical ids.
+fn add_routes(
+    stack: &mut Stack,
+    id: &str,
+    api: &Handle,
+    props: &WebSocketApiProps,
+) -> Result<Vec<String>, ConstructError> {
+    let invocation = |name: &str| {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}/invocations"
+        ))
+    };
+    let uri = invocation(&props.handler_name);
+    let authorizer = match &props.authorizer_name {
+        Some(name) => Some(stack.template.add(
+            &format!("{id}ConnectAuthorizer"),
+            &apigatewayv2::Authorizer {
+                authorizer_uri: Some(invocation(name)),
+                identity_source: Some(vec!["route.request.querystring.token".into()]),
+                ..apigatewayv2::Authorizer::new(api.reference(), "REQUEST", stack.physical_name("connect"))
+            },
+        )?),
+        None => None,
+    };
+    let integration = stack.template.add(
+        &format!("{id}Integration"),
+        &apigatewayv2::Integration {
+            integration_uri: Some(uri),
+            ..apigatewayv2::Integration::new(api.reference(), "AWS_PROXY")
+        },
+    )?;
+    let target = Expr::join("/", vec!["integrations".into(), integration.reference()]);
+    let mut route_ids = vec![];
+    for (i, r) in props.routes.iter().enumerate() {
+        let rid = format!("{id}Route{}", route_logical(r, i));
+        stack.template.add(
+            &rid,
+            &apigatewayv2::Route {
+                target: Some(target.clone()),
+                authorization_type: authorizer.as_ref().filter(|_| r == "$connect").map(|_| "CUSTOM".into()),
+                authorizer_id: authorizer.as_ref().filter(|_| r == "$connect").map(|a| a.reference()),
+                ..apigatewayv2::Route::new(api.reference(), r.as_str())
+            },
+        )?;
+        route_ids.push(rid);
+    }
+    Ok(route_ids)
+}
+
+/// The API's id, its `wss://` URL, the HTTPS endpoint and ARN of its `@connections` management
+/// API, and the ARN API Gateway invokes the handler with.
+fn add_outputs(stack: &mut Stack, id: &str, api: &Handle, stage: &str) -> Result<(), ConstructError> {
+    stack.output(&format!("{id}Id"), api.reference(), "WebSocket API id")?;
+    let url = stack.output(
+        &format!("{id}Url"),
+        Expr::join("", vec![api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT), format!("/{stage}").into()]),
+        "WebSocket URL (wss://)",
+    )?;
+    stack.declare(&url, OutputRole::Url)?;
+    stack.output(
+        &format!("{id}ManagementEndpoint"),
+        // the API's own host (wss://<id>.execute-api.<region>.amazonaws.com) over HTTPS, as
+        // AWS gives it: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+        Expr::sub_with(
+            format!("https://${{Host}}/{stage}"),
+            vec![("Host", Expr::select(2, Expr::split("/", api.get_att(apigatewayv2::Api::ATTR_API_ENDPOINT))))],
+        ),
+        "HTTPS endpoint of the @connections management API",
+    )?;
+    stack.output(
+        &format!("{id}ConnectionsArn"),
+        Expr::sub_with(
+            format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{ApiId}}/{stage}/POST/@connections/*"),
+            vec![("ApiId", api.reference())],
+        ),
+        "the ARN of this API's connections, for execute-api:ManageConnections",
+    )?;
+    stack.output(
+        &format!("{id}ExecuteArn"),
+        Expr::sub_with(
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+            vec![("ApiId", api.reference())],
+        ),
+        "the ARN API Gateway invokes the handler with",
+    )?;
+    Ok(())
 }
 
 fn route_logical(route: &str, i: usize) -> String {

@@ -118,185 +118,20 @@ impl Site {
                 ..oac::OriginAccessControlConfig::new(stack.physical_name("site-oac"), "s3", "always", "sigv4")
             }),
         )?;
-        let headers = stack.template.add(
-            &format!("{id}SecurityHeaders"),
-            &cloudfront::ResponseHeadersPolicy::new(rhp::ResponseHeadersPolicyConfig {
-                comment: Some("castform: HSTS, nosniff, frame deny, strict referrer".into()),
-                security_headers_config: Some(rhp::SecurityHeadersConfig {
-                    strict_transport_security: Some(rhp::StrictTransportSecurity {
-                        include_subdomains: Some(true.into()),
-                        preload: Some(true.into()),
-                        ..rhp::StrictTransportSecurity::new(63_072_000, true)
-                    }),
-                    content_type_options: Some(rhp::ContentTypeOptions::new(true)),
-                    frame_options: Some(rhp::FrameOptions::new("DENY", true)),
-                    referrer_policy: Some(rhp::ReferrerPolicy::new(true, "strict-origin-when-cross-origin")),
-                    xss_protection: Some(rhp::XSSProtection {
-                        mode_block: Some(true.into()),
-                        ..rhp::XSSProtection::new(true, true)
-                    }),
-                    ..Default::default()
-                }),
-                ..rhp::ResponseHeadersPolicyConfig::new(stack.physical_name("security-headers"))
-            }),
-        )?;
-        let site_origin = "site";
-        let mut origins = vec![d::Origin {
-            origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
-            s3_origin_config: Some(d::S3OriginConfig { origin_access_identity: Some("".into()), ..Default::default() }),
-            ..d::Origin::new(bucket.handle.get_att(crate::cfn::s3::Bucket::ATTR_REGIONAL_DOMAIN_NAME), site_origin)
-        }];
-        let mut behaviors = vec![];
+        let headers = add_security_headers(stack, id)?;
+        let mut routes = Routes::new(&bucket, &access, &headers);
         for fb in &props.function_behaviors {
-            behaviors.push(d::CacheBehavior {
-                cache_policy_id: Some(CACHING_OPTIMIZED.into()),
-                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
-                allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
-                compress: Some(true.into()),
-                function_associations: Some(vec![d::FunctionAssociation {
-                    event_type: Some("viewer-request".into()),
-                    function_arn: Some(fb.function.arn()),
-                }]),
-                ..d::CacheBehavior::new(fb.path_pattern.as_str(), site_origin, "redirect-to-https")
-            });
+            routes.function_behavior(fb);
         }
         if let Some(extra) = &props.extra_origin {
-            origins.push(d::Origin {
-                custom_origin_config: Some(d::CustomOriginConfig {
-                    origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
-                    ..d::CustomOriginConfig::new("https-only")
-                }),
-                ..d::Origin::new(extra.domain.clone(), extra.id.as_str())
-            });
-            behaviors.push(d::CacheBehavior {
-                cache_policy_id: Some(extra.cache_policy_id.as_str().into()),
-                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
-                allowed_methods: Some(vec!["GET".into(), "HEAD".into(), "OPTIONS".into()]),
-                compress: Some(true.into()),
-                ..d::CacheBehavior::new(extra.path_pattern.as_str(), extra.id.as_str(), "redirect-to-https")
-            });
+            routes.extra_origin(extra);
         }
         if let Some(api) = &props.api_origin {
-            let access = stack.template.add(
-                &format!("{id}ApiOriginAccess"),
-                &cloudfront::OriginAccessControl::new(oac::OriginAccessControlConfig {
-                    description: Some("castform: CloudFront calls the API's Function URL with SigV4".into()),
-                    ..oac::OriginAccessControlConfig::new(stack.physical_name("api-oac"), "lambda", "always", "sigv4")
-                }),
-            )?;
-            origins.push(d::Origin {
-                origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
-                custom_origin_config: Some(d::CustomOriginConfig {
-                    origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
-                    ..d::CustomOriginConfig::new("https-only")
-                }),
-                origin_custom_headers: Some(vec![d::OriginCustomHeader::new("x-castform-via", "cloudfront")]),
-                ..d::Origin::new(Expr::select(2, Expr::split("/", api.url.clone())), "api")
-            });
-            behaviors.push(d::CacheBehavior {
-                cache_policy_id: Some(CACHING_DISABLED.into()),
-                origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST.into()),
-                response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
-                allowed_methods: Some(
-                    ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"].iter().map(|m| (*m).into()).collect(),
-                ),
-                ..d::CacheBehavior::new(api.path_pattern.as_str(), "api", "https-only")
-            });
-            // both actions a Function URL needs since October 2025, for this distribution only
-            // (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)
-            let source = Expr::sub(format!(
-                "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{id}Distribution}}"
-            ));
-            stack.template.add(
-                &format!("{id}ApiInvokeUrl"),
-                &crate::cfn::lambda::Permission {
-                    source_arn: Some(source.clone()),
-                    function_url_auth_type: Some(crate::cfn::lambda::permission::FunctionUrlAuthType::AwsIam.into()),
-                    ..crate::cfn::lambda::Permission::new(
-                        "lambda:InvokeFunctionUrl",
-                        api.invoke_target.clone(),
-                        "cloudfront.amazonaws.com",
-                    )
-                },
-            )?;
-            stack.template.add(
-                &format!("{id}ApiInvokeFunction"),
-                &crate::cfn::lambda::Permission {
-                    source_arn: Some(source),
-                    invoked_via_function_url: Some(true.into()),
-                    ..crate::cfn::lambda::Permission::new(
-                        "lambda:InvokeFunction",
-                        api.invoke_target.clone(),
-                        "cloudfront.amazonaws.com",
-                    )
-                },
-            )?;
+            routes.api_origin(stack, id, api)?;
         }
-        let certificate = match &props.domain {
-            Some((_, arn)) => d::ViewerCertificate {
-                acm_certificate_arn: Some(arn.as_str().into()),
-                minimum_protocol_version: Some(d::MinimumProtocolVersion::TLSv1_2_2021.into()),
-                ssl_support_method: Some(d::SslSupportMethod::SniOnly.into()),
-                ..Default::default()
-            },
-            None => d::ViewerCertificate { cloud_front_default_certificate: Some(true.into()), ..Default::default() },
-        };
-        let config = d::DistributionConfig {
-            comment: Some(stack.physical_name("site").into()),
-            default_root_object: (!props.default_root_object.is_empty())
-                .then(|| props.default_root_object.as_str().into()),
-            origins: Some(origins),
-            cache_behaviors: (!behaviors.is_empty()).then_some(behaviors),
-            aliases: props.domain.as_ref().map(|(name, _)| vec![name.as_str().into()]),
-            viewer_certificate: Some(certificate),
-            http_version: Some(d::HttpVersion::Http2and3.into()),
-            ipv6_enabled: Some(true.into()),
-            price_class: Some(d::PriceClass::PriceClass100.into()),
-            web_acl_id: props.web_acl.clone(),
-            ..d::DistributionConfig::new(
-                d::DefaultCacheBehavior {
-                    cache_policy_id: Some(CACHING_OPTIMIZED.into()),
-                    response_headers_policy_id: Some(headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID)),
-                    compress: Some(true.into()),
-                    allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
-                    lambda_function_associations: props.edge.as_ref().map(|e| {
-                        vec![d::LambdaFunctionAssociation {
-                            event_type: Some(e.event.as_str().into()),
-                            lambda_function_arn: Some(e.version_arn.clone()),
-                            include_body: None,
-                        }]
-                    }),
-                    ..d::DefaultCacheBehavior::new(site_origin, d::ViewerProtocolPolicy::RedirectToHttps)
-                },
-                true,
-            )
-        };
+        let config = distribution_config(stack, &props, routes);
         let distribution = stack.template.add(&format!("{id}Distribution"), &cloudfront::Distribution::new(config))?;
-        if props.domain.is_none() {
-            stack.template.accept(
-                &distribution.id,
-                Accepted::Checkov("CKV_AWS_174"),
-                "served on CloudFront's default *.cloudfront.net certificate, with which CloudFront sets the security policy to TLSv1 whatever the template says (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cloudfront-distribution-viewercertificate.html); an environment with web.domain and web.certificate_arn gets TLSv1.2_2021",
-            )?;
-        }
-        stack.template.accept(
-            &distribution.id,
-            Accepted::Checkov("CKV_AWS_86"),
-            "no standard logs: CloudFront's S3 logs need a log bucket with ACLs enabled (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html), which castform's buckets refuse (BucketOwnerEnforced); the distribution's request and error rates are in CloudWatch at no charge",
-        )?;
-        if props.web_acl.is_none() {
-            stack.template.accept(
-                &distribution.id,
-                Accepted::Checkov("CKV_AWS_68"),
-                "no AWS WAF web ACL in this environment: one costs $5 a month plus $1 per rule and $0.60 per million requests (https://aws.amazon.com/waf/pricing/); environments that set a rate limit get one",
-            )?;
-        }
-        // the bucket is the distribution's origin, read only through the origin access control
-        stack.template.accept(
-            &bucket.handle.id,
-            Accepted::Checkov("CKV_AWS_18"),
-            "read only by this distribution, through its origin access control, and written only by castform's deploys; viewers' requests are the distribution's to log, and S3 server access logs would add a bucket recording only CloudFront's fetches",
-        )?;
+        accept_distribution_defaults(stack, &distribution, &bucket, &props)?;
         bucket.add_policy_statement(
             stack,
             json!({
@@ -305,9 +140,7 @@ impl Site {
                 "Principal": {"Service": "cloudfront.amazonaws.com"},
                 "Action": "s3:GetObject",
                 "Resource": bucket.objects_arn(),
-                "Condition": {"StringEquals": {"AWS:SourceArn": Expr::sub(format!(
-                    "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{id}Distribution}}"
-                ))}}
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn(id)}}
             }),
         )?;
         let domain: Expr<String> = distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME);
@@ -328,6 +161,232 @@ impl Site {
     pub fn origin(&self) -> Expr<String> {
         Expr::join("", vec!["https://".into(), self.distribution.get_att(cloudfront::Distribution::ATTR_DOMAIN_NAME)])
     }
+}
+
+/// The response headers every behavior sends: HSTS with preload, nosniff, frame deny, a strict
+/// referrer policy.
+fn add_security_headers(stack: &mut Stack, id: &str) -> Result<Handle, ConstructError> {
+    Ok(stack.template.add(
+        &format!("{id}SecurityHeaders"),
+        &cloudfront::ResponseHeadersPolicy::new(rhp::ResponseHeadersPolicyConfig {
+            comment: Some("castform: HSTS, nosniff, frame deny, strict referrer".into()),
+            security_headers_config: Some(rhp::SecurityHeadersConfig {
+                strict_transport_security: Some(rhp::StrictTransportSecurity {
+                    include_subdomains: Some(true.into()),
+                    preload: Some(true.into()),
+                    ..rhp::StrictTransportSecurity::new(63_072_000, true)
+                }),
+                content_type_options: Some(rhp::ContentTypeOptions::new(true)),
+                frame_options: Some(rhp::FrameOptions::new("DENY", true)),
+                referrer_policy: Some(rhp::ReferrerPolicy::new(true, "strict-origin-when-cross-origin")),
+                xss_protection: Some(rhp::XSSProtection {
+                    mode_block: Some(true.into()),
+                    ..rhp::XSSProtection::new(true, true)
+                }),
+                ..Default::default()
+            }),
+            ..rhp::ResponseHeadersPolicyConfig::new(stack.physical_name("security-headers"))
+        }),
+    )?)
+}
+
+/// The site bucket's origin (`site`), and the distribution's further origins and cache behaviors
+/// in the order they are added.
+struct Routes {
+    origins: Vec<d::Origin>,
+    behaviors: Vec<d::CacheBehavior>,
+    /// The security headers policy's id, for every behavior.
+    headers: Expr<String>,
+}
+
+/// The id of the site bucket's origin.
+const SITE_ORIGIN: &str = "site";
+
+impl Routes {
+    fn new(bucket: &Bucket, access: &Handle, headers: &Handle) -> Self {
+        let site = d::Origin {
+            origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
+            s3_origin_config: Some(d::S3OriginConfig { origin_access_identity: Some("".into()), ..Default::default() }),
+            ..d::Origin::new(bucket.handle.get_att(crate::cfn::s3::Bucket::ATTR_REGIONAL_DOMAIN_NAME), SITE_ORIGIN)
+        };
+        let headers = headers.get_att(cloudfront::ResponseHeadersPolicy::ATTR_ID);
+        Self { origins: vec![site], behaviors: vec![], headers }
+    }
+
+    /// A CloudFront Function on viewer requests under a path of the site's bucket.
+    fn function_behavior(&mut self, fb: &FunctionBehavior) {
+        self.behaviors.push(d::CacheBehavior {
+            cache_policy_id: Some(CACHING_OPTIMIZED.into()),
+            response_headers_policy_id: Some(self.headers.clone()),
+            allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
+            compress: Some(true.into()),
+            function_associations: Some(vec![d::FunctionAssociation {
+                event_type: Some("viewer-request".into()),
+                function_arn: Some(fb.function.arn()),
+            }]),
+            ..d::CacheBehavior::new(fb.path_pattern.as_str(), SITE_ORIGIN, "redirect-to-https")
+        });
+    }
+
+    /// A second origin over HTTPS, cached by its own policy.
+    fn extra_origin(&mut self, extra: &ExtraOrigin) {
+        self.origins.push(d::Origin {
+            custom_origin_config: Some(d::CustomOriginConfig {
+                origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
+                ..d::CustomOriginConfig::new("https-only")
+            }),
+            ..d::Origin::new(extra.domain.clone(), extra.id.as_str())
+        });
+        self.behaviors.push(d::CacheBehavior {
+            cache_policy_id: Some(extra.cache_policy_id.as_str().into()),
+            response_headers_policy_id: Some(self.headers.clone()),
+            allowed_methods: Some(vec!["GET".into(), "HEAD".into(), "OPTIONS".into()]),
+            compress: Some(true.into()),
+            ..d::CacheBehavior::new(extra.path_pattern.as_str(), extra.id.as_str(), "redirect-to-https")
+        });
+    }
+
+    /// The API's Function URL, signed by its own origin access control, uncached, with both
+    /// permissions it needs for this distribution.
+    fn api_origin(&mut self, stack: &mut Stack, id: &str, api: &ApiOrigin) -> Result<(), ConstructError> {
+        let access = stack.template.add(
+            &format!("{id}ApiOriginAccess"),
+            &cloudfront::OriginAccessControl::new(oac::OriginAccessControlConfig {
+                description: Some("castform: CloudFront calls the API's Function URL with SigV4".into()),
+                ..oac::OriginAccessControlConfig::new(stack.physical_name("api-oac"), "lambda", "always", "sigv4")
+            }),
+        )?;
+        self.origins.push(d::Origin {
+            origin_access_control_id: Some(access.get_att(cloudfront::OriginAccessControl::ATTR_ID)),
+            custom_origin_config: Some(d::CustomOriginConfig {
+                origin_ssl_protocols: Some(vec!["TLSv1.2".into()]),
+                ..d::CustomOriginConfig::new("https-only")
+            }),
+            origin_custom_headers: Some(vec![d::OriginCustomHeader::new("x-castform-via", "cloudfront")]),
+            ..d::Origin::new(Expr::select(2, Expr::split("/", api.url.clone())), "api")
+        });
+        self.behaviors.push(d::CacheBehavior {
+            cache_policy_id: Some(CACHING_DISABLED.into()),
+            origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST.into()),
+            response_headers_policy_id: Some(self.headers.clone()),
+            allowed_methods: Some(
+                ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"].iter().map(|m| (*m).into()).collect(),
+            ),
+            ..d::CacheBehavior::new(api.path_pattern.as_str(), "api", "https-only")
+        });
+        // both actions a Function URL needs since October 2025, for this distribution only
+        // (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)
+        let source = distribution_arn(id);
+        stack.template.add(
+            &format!("{id}ApiInvokeUrl"),
+            &crate::cfn::lambda::Permission {
+                source_arn: Some(source.clone()),
+                function_url_auth_type: Some(crate::cfn::lambda::permission::FunctionUrlAuthType::AwsIam.into()),
+                ..crate::cfn::lambda::Permission::new(
+                    "lambda:InvokeFunctionUrl",
+                    api.invoke_target.clone(),
+                    "cloudfront.amazonaws.com",
+                )
+            },
+        )?;
+        stack.template.add(
+            &format!("{id}ApiInvokeFunction"),
+            &crate::cfn::lambda::Permission {
+                source_arn: Some(source),
+                invoked_via_function_url: Some(true.into()),
+                ..crate::cfn::lambda::Permission::new(
+                    "lambda:InvokeFunction",
+                    api.invoke_target.clone(),
+                    "cloudfront.amazonaws.com",
+                )
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// The distribution: the routes, the certificate (the custom domain's, or CloudFront's own), HTTP/2
+/// and 3, IPv6, the cheapest price class, the web ACL, and the site's bucket by default.
+fn distribution_config(stack: &Stack, props: &SiteProps, routes: Routes) -> d::DistributionConfig {
+    let Routes { origins, behaviors, headers } = routes;
+    let certificate = match &props.domain {
+        Some((_, arn)) => d::ViewerCertificate {
+            acm_certificate_arn: Some(arn.as_str().into()),
+            minimum_protocol_version: Some(d::MinimumProtocolVersion::TLSv1_2_2021.into()),
+            ssl_support_method: Some(d::SslSupportMethod::SniOnly.into()),
+            ..Default::default()
+        },
+        None => d::ViewerCertificate { cloud_front_default_certificate: Some(true.into()), ..Default::default() },
+    };
+    d::DistributionConfig {
+        comment: Some(stack.physical_name("site").into()),
+        default_root_object: (!props.default_root_object.is_empty()).then(|| props.default_root_object.as_str().into()),
+        origins: Some(origins),
+        cache_behaviors: (!behaviors.is_empty()).then_some(behaviors),
+        aliases: props.domain.as_ref().map(|(name, _)| vec![name.as_str().into()]),
+        viewer_certificate: Some(certificate),
+        http_version: Some(d::HttpVersion::Http2and3.into()),
+        ipv6_enabled: Some(true.into()),
+        price_class: Some(d::PriceClass::PriceClass100.into()),
+        web_acl_id: props.web_acl.clone(),
+        ..d::DistributionConfig::new(
+            d::DefaultCacheBehavior {
+                cache_policy_id: Some(CACHING_OPTIMIZED.into()),
+                response_headers_policy_id: Some(headers),
+                compress: Some(true.into()),
+                allowed_methods: Some(vec!["GET".into(), "HEAD".into()]),
+                lambda_function_associations: props.edge.as_ref().map(|e| {
+                    vec![d::LambdaFunctionAssociation {
+                        event_type: Some(e.event.as_str().into()),
+                        lambda_function_arn: Some(e.version_arn.clone()),
+                        include_body: None,
+                    }]
+                }),
+                ..d::DefaultCacheBehavior::new(SITE_ORIGIN, d::ViewerProtocolPolicy::RedirectToHttps)
+            },
+            true,
+        )
+    }
+}
+
+/// The checkov findings a site has on purpose, each with its reason.
+fn accept_distribution_defaults(
+    stack: &mut Stack,
+    distribution: &Handle,
+    bucket: &Bucket,
+    props: &SiteProps,
+) -> Result<(), ConstructError> {
+    if props.domain.is_none() {
+        stack.template.accept(
+            &distribution.id,
+            Accepted::Checkov("CKV_AWS_174"),
+            "served on CloudFront's default *.cloudfront.net certificate, with which CloudFront sets the security policy to TLSv1 whatever the template says (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cloudfront-distribution-viewercertificate.html); an environment with web.domain and web.certificate_arn gets TLSv1.2_2021",
+        )?;
+    }
+    stack.template.accept(
+        &distribution.id,
+        Accepted::Checkov("CKV_AWS_86"),
+        "no standard logs: CloudFront's S3 logs need a log bucket with ACLs enabled (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html), which castform's buckets refuse (BucketOwnerEnforced); the distribution's request and error rates are in CloudWatch at no charge",
+    )?;
+    if props.web_acl.is_none() {
+        stack.template.accept(
+            &distribution.id,
+            Accepted::Checkov("CKV_AWS_68"),
+            "no AWS WAF web ACL in this environment: one costs $5 a month plus $1 per rule and $0.60 per million requests (https://aws.amazon.com/waf/pricing/); environments that set a rate limit get one",
+        )?;
+    }
+    // the bucket is the distribution's origin, read only through the origin access control
+    stack.template.accept(
+        &bucket.handle.id,
+        Accepted::Checkov("CKV_AWS_18"),
+        "read only by this distribution, through its origin access control, and written only by castform's deploys; viewers' requests are the distribution's to log, and S3 server access logs would add a bucket recording only CloudFront's fetches",
+    )?;
+    Ok(())
+}
+
+/// The distribution's ARN, before it exists (for the permissions and policies that name it).
+fn distribution_arn(id: &str) -> Expr<String> {
+    Expr::sub(format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{id}Distribution}}"))
 }
 
 /// Alarms on a distribution's error rates, in us-east-1 where CloudFront publishes its metrics

@@ -69,17 +69,18 @@ pub struct Table {
     pub handle: Handle,
 }
 
-impl Table {
-    pub fn new(stack: &mut Stack, id: &str, props: TableProps) -> Result<Self, ConstructError> {
-        let what = format!("table `{id}`");
-        if props.name.is_empty() {
-            return Err(ConstructError::invalid(&what, "has no name", "set TableProps::name"));
+impl TableProps {
+    /// The key attributes of the table and its indexes, each once; a table without a name, or a
+    /// key attribute with two types, is refused.
+    fn validate(&self, what: &str) -> Result<Vec<(String, KeyType)>, ConstructError> {
+        if self.name.is_empty() {
+            return Err(ConstructError::invalid(what, "has no name", "set TableProps::name"));
         }
         let mut attributes: Vec<(String, KeyType)> = vec![];
         let mut add = |k: &(String, KeyType)| -> Result<(), ConstructError> {
             match attributes.iter().find(|(n, _)| *n == k.0) {
                 Some((_, ty)) if *ty != k.1 => Err(ConstructError::invalid(
-                    &what,
+                    what,
                     &format!("uses key attribute `{}` with two types", k.0),
                     "give a key attribute one type across the table and its indexes",
                 )),
@@ -90,43 +91,51 @@ impl Table {
                 }
             }
         };
-        add(&props.partition_key)?;
-        if let Some(k) = &props.sort_key {
+        add(&self.partition_key)?;
+        if let Some(k) = &self.sort_key {
             add(k)?;
         }
-        for g in &props.indexes {
+        for g in &self.indexes {
             add(&g.partition_key)?;
             if let Some(k) = &g.sort_key {
                 add(k)?;
             }
         }
-        let schema = |pk: &(String, KeyType), sk: &Option<(String, KeyType)>| {
-            let mut v = vec![json!({"AttributeName": pk.0, "KeyType": "HASH"})];
-            if let Some(k) = sk {
-                v.push(json!({"AttributeName": k.0, "KeyType": "RANGE"}));
-            }
-            v
-        };
-        let gsis: Vec<t::GlobalSecondaryIndex> = props
-            .indexes
-            .iter()
-            .map(|g| {
-                let keys = schema(&g.partition_key, &g.sort_key)
-                    .into_iter()
-                    .map(|k| {
-                        t::KeySchema::new(
-                            k["AttributeName"].as_str().unwrap_or_default(),
-                            k["KeyType"].as_str().unwrap_or_default(),
-                        )
-                    })
-                    .collect();
-                t::GlobalSecondaryIndex::new(
-                    g.name.as_str(),
-                    keys,
-                    t::Projection { projection_type: Some(t::ProjectionType::All.into()), ..Default::default() },
-                )
-            })
-            .collect();
+        Ok(attributes)
+    }
+}
+
+/// A key schema: the partition key, and the sort key when there is one.
+fn key_schema(pk: &(String, KeyType), sk: &Option<(String, KeyType)>) -> Vec<serde_json::Value> {
+    let mut v = vec![json!({"AttributeName": pk.0, "KeyType": "HASH"})];
+    if let Some(k) = sk {
+        v.push(json!({"AttributeName": k.0, "KeyType": "RANGE"}));
+    }
+    v
+}
+
+/// An index projecting every attribute.
+fn gsi(g: &Gsi) -> t::GlobalSecondaryIndex {
+    let keys = key_schema(&g.partition_key, &g.sort_key)
+        .into_iter()
+        .map(|k| {
+            t::KeySchema::new(
+                k["AttributeName"].as_str().unwrap_or_default(),
+                k["KeyType"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    t::GlobalSecondaryIndex::new(
+        g.name.as_str(),
+        keys,
+        t::Projection { projection_type: Some(t::ProjectionType::All.into()), ..Default::default() },
+    )
+}
+
+impl Table {
+    pub fn new(stack: &mut Stack, id: &str, props: TableProps) -> Result<Self, ConstructError> {
+        let attributes = props.validate(&format!("table `{id}`"))?;
+        let gsis: Vec<t::GlobalSecondaryIndex> = props.indexes.iter().map(gsi).collect();
         let table = dynamodb::Table {
             table_name: Some(stack.physical_name(&props.name).into()),
             billing_mode: Some(t::BillingMode::PayPerRequest.into()),
@@ -145,7 +154,7 @@ impl Table {
                 ..t::TimeToLiveSpecification::new(true)
             }),
             deletion_protection_enabled: stack.retain_data.then(|| true.into()),
-            ..dynamodb::Table::new(json!(schema(&props.partition_key, &props.sort_key)))
+            ..dynamodb::Table::new(json!(key_schema(&props.partition_key, &props.sort_key)))
         };
         let handle = stack.template.add_with(id, &table, Attributes::stateful(stack.retain_data))?;
         stack.template.accept(

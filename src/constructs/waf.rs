@@ -32,33 +32,40 @@ pub struct RateLimit {
     pub handle: Handle,
 }
 
-impl RateLimit {
-    pub fn new(stack: &mut Stack, id: &str, props: RateLimitProps) -> Result<Self, ConstructError> {
-        let what = format!("rate limit `{id}`");
+impl RateLimitProps {
+    /// A limit AWS WAF takes, on a path, for a web ACL CloudFront takes (one in us-east-1).
+    fn validate(&self, stack: &Stack, what: &str) -> Result<(), ConstructError> {
         if stack.region != "us-east-1" {
             return Err(ConstructError::invalid(
-                &what,
+                what,
                 &format!("is a CloudFront web ACL in a stack in {}", stack.region),
                 "define it in a stack in us-east-1 and pass its ARN to the distribution's stack",
             ));
         }
-        if !(10..=2_000_000_000).contains(&props.requests) {
+        if !(10..=2_000_000_000).contains(&self.requests) {
             return Err(ConstructError::invalid(
-                &what,
-                &format!("allows {} requests, expected 10..=2000000000", props.requests),
+                what,
+                &format!("allows {} requests, expected 10..=2000000000", self.requests),
                 "set requests",
             ));
         }
-        if ![60, 120, 300, 600].contains(&props.window_s) {
+        if ![60, 120, 300, 600].contains(&self.window_s) {
             return Err(ConstructError::invalid(
-                &what,
-                &format!("has a {} s window, not one of AWS WAF's", props.window_s),
+                what,
+                &format!("has a {} s window, not one of AWS WAF's", self.window_s),
                 "use 60, 120, 300 or 600 seconds",
             ));
         }
-        if !props.path_prefix.starts_with('/') {
-            return Err(ConstructError::invalid(&what, "has a path that does not start with /", "set path_prefix"));
+        if !self.path_prefix.starts_with('/') {
+            return Err(ConstructError::invalid(what, "has a path that does not start with /", "set path_prefix"));
         }
+        Ok(())
+    }
+}
+
+impl RateLimit {
+    pub fn new(stack: &mut Stack, id: &str, props: RateLimitProps) -> Result<Self, ConstructError> {
+        props.validate(stack, &format!("rate limit `{id}`"))?;
         let metric = |name: &str| w::VisibilityConfig::new(true, name, true);
         let on_path = w::Statement {
             byte_match_statement: Some(w::ByteMatchStatement {

@@ -258,25 +258,20 @@ fn suppression(resource: &Value, rule: &str) -> Option<String> {
 
 /// Today as days since 1970-01-01 (UTC).
 pub fn today() -> i64 {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    (secs / 86_400) as i64
+    days_since_1970(time::OffsetDateTime::now_utc().date())
 }
 
-/// `YYYY-MM-DD` to days since 1970-01-01.
+/// `YYYY-MM-DD` to days since 1970-01-01; `None` for a date the calendar does not have (month 13,
+/// February 30) or a year outside -9999..=9999.
 pub fn parse_date(s: &str) -> Option<i64> {
     let mut it = s.split('-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // days from civil (Howard Hinnant)
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    let year: i32 = it.next()?.parse().ok()?;
+    let month: u8 = it.next()?.parse().ok()?;
+    let day: u8 = it.next()?.parse().ok()?;
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    Some(days_since_1970(date))
+}
+
+fn days_since_1970(date: time::Date) -> i64 {
+    (date - time::OffsetDateTime::UNIX_EPOCH.date()).whole_days()
 }

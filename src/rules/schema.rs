@@ -6,7 +6,7 @@
 use super::util::is_intrinsic;
 use super::{Hit, Target};
 use regex::Regex;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -123,25 +123,8 @@ impl<'a> Validator<'a> {
         if node.is_null() {
             return;
         }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(alts) = node.get(key).and_then(Value::as_array) {
-                let mut best: Option<Vec<String>> = None;
-                for alt in alts {
-                    let mut sub = Validator { root: self.root, errors: vec![] };
-                    sub.validate(alt, v, path, depth + 1);
-                    if sub.errors.is_empty() {
-                        best = None;
-                        break;
-                    }
-                    if best.as_ref().is_none_or(|b| sub.errors.len() < b.len()) {
-                        best = Some(sub.errors);
-                    }
-                }
-                if let Some(errs) = best {
-                    self.errors.extend(errs);
-                    return;
-                }
-            }
+        if !self.alternatives(node, v, path, depth) {
+            return;
         }
         if let Some(all) = node.get("allOf").and_then(Value::as_array) {
             for alt in all {
@@ -159,148 +142,189 @@ impl<'a> Validator<'a> {
         {
             self.errors.push(format!("{path}: {v} must be {c}"));
         }
+        self.enumeration(node, v, path);
+        match v {
+            Value::String(s) => self.string(node, s, path),
+            Value::Number(n) => self.number(node, n, path),
+            Value::Array(items) => self.array(node, items, path, depth),
+            Value::Object(m) => {
+                self.object_keys(node, m, path);
+                self.object_values(node, m, path, depth);
+            }
+            _ => {}
+        }
+    }
+
+    /// `oneOf` and `anyOf`: when no alternative fits, the errors of the one that came closest
+    /// (the fewest), and `false`: nothing more is checked of the value.
+    fn alternatives(&mut self, node: &'a Value, v: &Value, path: &str, depth: usize) -> bool {
+        for key in ["oneOf", "anyOf"] {
+            if let Some(alts) = node.get(key).and_then(Value::as_array) {
+                let mut best: Option<Vec<String>> = None;
+                for alt in alts {
+                    let mut sub = Validator { root: self.root, errors: vec![] };
+                    sub.validate(alt, v, path, depth + 1);
+                    if sub.errors.is_empty() {
+                        best = None;
+                        break;
+                    }
+                    if best.as_ref().is_none_or(|b| sub.errors.len() < b.len()) {
+                        best = Some(sub.errors);
+                    }
+                }
+                if let Some(errs) = best {
+                    self.errors.extend(errs);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// `enum`, or `enumCaseInsensitive`; a number may be written as a string.
+    fn enumeration(&mut self, node: &Value, v: &Value, path: &str) {
         let (values, caseless) = match (node.get("enum"), node.get("enumCaseInsensitive")) {
             (Some(e), _) => (e.as_array(), false),
             (None, Some(e)) => (e.as_array(), true),
             _ => (None, false),
         };
-        if let Some(values) = values {
-            let same = |e: &Value| match (e.as_str(), v.as_str()) {
-                (Some(a), Some(b)) => {
-                    if caseless {
-                        a.eq_ignore_ascii_case(b)
-                    } else {
-                        a == b
-                    }
+        let Some(values) = values else { return };
+        let same = |e: &Value| match (e.as_str(), v.as_str()) {
+            (Some(a), Some(b)) => {
+                if caseless {
+                    a.eq_ignore_ascii_case(b)
+                } else {
+                    a == b
                 }
-                _ => {
-                    e == v
-                        || (e.is_number()
-                            && v.as_str().and_then(|b| b.parse::<f64>().ok()).is_some_and(|b| e.as_f64() == Some(b)))
-                }
-            };
-            let found = values.iter().any(same);
-            if !found && !values.is_empty() {
-                let list: Vec<String> = values.iter().take(12).map(|e| e.to_string()).collect();
-                self.errors.push(format!(
-                    "{path}: {v} is not one of {}{}",
-                    list.join(", "),
-                    if values.len() > 12 { ", ..." } else { "" }
-                ));
+            }
+            _ => {
+                e == v
+                    || (e.is_number()
+                        && v.as_str().and_then(|b| b.parse::<f64>().ok()).is_some_and(|b| e.as_f64() == Some(b)))
+            }
+        };
+        let found = values.iter().any(same);
+        if !found && !values.is_empty() {
+            let list: Vec<String> = values.iter().take(12).map(|e| e.to_string()).collect();
+            self.errors.push(format!(
+                "{path}: {v} is not one of {}{}",
+                list.join(", "),
+                if values.len() > 12 { ", ..." } else { "" }
+            ));
+        }
+    }
+
+    /// `pattern`, `format`, `maxLength` and `minLength`.
+    fn string(&mut self, node: &Value, s: &str, path: &str) {
+        if let Some(p) = node.get("pattern").and_then(Value::as_str).and_then(pattern)
+            && !p.is_match(s)
+        {
+            self.errors.push(format!("{path}: {s:?} does not match the pattern {}", p.as_str()));
+        }
+        if let Some(f) = node.get("format").and_then(Value::as_str)
+            && let Some(why) = format_error(f, s)
+        {
+            self.errors.push(format!("{path}: {s:?} is not {why}"));
+        }
+        let len = s.chars().count() as u64;
+        if let Some(max) = node.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
+            self.errors.push(format!("{path}: is {len} characters long, at most {max} allowed"));
+        }
+        if let Some(min) = node.get("minLength").and_then(Value::as_u64).filter(|m| len < *m) {
+            self.errors.push(format!("{path}: is {len} characters long, at least {min} required"));
+        }
+    }
+
+    /// `maximum`, `minimum` and `multipleOf`.
+    fn number(&mut self, node: &Value, n: &serde_json::Number, path: &str) {
+        let x = n.as_f64().unwrap_or(0.0);
+        if let Some(max) = node.get("maximum").and_then(Value::as_f64).filter(|m| x > *m) {
+            self.errors.push(format!("{path}: {n} is above the maximum {max}"));
+        }
+        if let Some(min) = node.get("minimum").and_then(Value::as_f64).filter(|m| x < *m) {
+            self.errors.push(format!("{path}: {n} is below the minimum {min}"));
+        }
+        if let Some(m) = node.get("multipleOf").and_then(Value::as_f64).filter(|m| *m > 0.0 && (x / m).fract() != 0.0) {
+            self.errors.push(format!("{path}: {n} is not a multiple of {m}"));
+        }
+    }
+
+    /// Each item against `items`, then `maxItems` and `minItems`.
+    fn array(&mut self, node: &'a Value, items: &[Value], path: &str, depth: usize) {
+        if let Some(item) = node.get("items") {
+            for (i, x) in items.iter().enumerate() {
+                self.validate(item, x, &format!("{path}[{i}]"), depth + 1);
             }
         }
-        match v {
-            Value::String(s) => {
-                if let Some(p) = node.get("pattern").and_then(Value::as_str).and_then(pattern)
-                    && !p.is_match(s)
-                {
-                    self.errors.push(format!("{path}: {s:?} does not match the pattern {}", p.as_str()));
-                }
-                if let Some(f) = node.get("format").and_then(Value::as_str)
-                    && let Some(why) = format_error(f, s)
-                {
-                    self.errors.push(format!("{path}: {s:?} is not {why}"));
-                }
-                let len = s.chars().count() as u64;
-                if let Some(max) = node.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
-                    self.errors.push(format!("{path}: is {len} characters long, at most {max} allowed"));
-                }
-                if let Some(min) = node.get("minLength").and_then(Value::as_u64).filter(|m| len < *m) {
-                    self.errors.push(format!("{path}: is {len} characters long, at least {min} required"));
-                }
+        if let Some(max) = node.get("maxItems").and_then(Value::as_u64).filter(|m| items.len() as u64 > *m) {
+            self.errors.push(format!("{path}: has {} items, at most {max} allowed", items.len()));
+        }
+        // a list built by a function (Fn::Split, Fn::GetAZs ...) has a length only known at deploy time
+        if let Some(min) = node.get("minItems").and_then(Value::as_u64).filter(|m| (items.len() as u64) < *m) {
+            self.errors.push(format!("{path}: has {} items, at least {min} required", items.len()));
+        }
+    }
+
+    /// Which keys an object has: `required`, `requiredXor`, `dependencies` (and
+    /// `dependentRequired`), `dependentExcluded`, `maxProperties`.
+    fn object_keys(&mut self, node: &Value, m: &Map<String, Value>, path: &str) {
+        for req in node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            if !m.contains_key(req) {
+                self.errors.push(format!("{path}: the required property {req} is missing"));
             }
-            Value::Number(n) => {
-                let x = n.as_f64().unwrap_or(0.0);
-                if let Some(max) = node.get("maximum").and_then(Value::as_f64).filter(|m| x > *m) {
-                    self.errors.push(format!("{path}: {n} is above the maximum {max}"));
-                }
-                if let Some(min) = node.get("minimum").and_then(Value::as_f64).filter(|m| x < *m) {
-                    self.errors.push(format!("{path}: {n} is below the minimum {min}"));
-                }
-                if let Some(m) =
-                    node.get("multipleOf").and_then(Value::as_f64).filter(|m| *m > 0.0 && (x / m).fract() != 0.0)
-                {
-                    self.errors.push(format!("{path}: {n} is not a multiple of {m}"));
-                }
+        }
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+        };
+        // exactly one of (cfn-lint's requiredXor, from the resource's documentation)
+        if let Some(xor) = node.get("requiredXor") {
+            let set = names(xor);
+            let given: Vec<&String> = set.iter().filter(|k| m.contains_key(k.as_str())).collect();
+            if given.len() != 1 {
+                self.errors.push(format!("{path}: give exactly one of {} ({} given)", set.join(", "), given.len()));
             }
-            Value::Array(items) => {
-                if let Some(item) = node.get("items") {
-                    for (i, x) in items.iter().enumerate() {
-                        self.validate(item, x, &format!("{path}[{i}]"), depth + 1);
-                    }
-                }
-                if let Some(max) = node.get("maxItems").and_then(Value::as_u64).filter(|m| items.len() as u64 > *m) {
-                    self.errors.push(format!("{path}: has {} items, at most {max} allowed", items.len()));
-                }
-                // a list built by a function (Fn::Split, Fn::GetAZs ...) has a length only known at deploy time
-                if let Some(min) = node.get("minItems").and_then(Value::as_u64).filter(|m| (items.len() as u64) < *m) {
-                    self.errors.push(format!("{path}: has {} items, at least {min} required", items.len()));
-                }
-            }
-            Value::Object(m) => {
-                let props = node.get("properties").and_then(Value::as_object);
-                let patterns = node.get("patternProperties").and_then(Value::as_object);
-                for req in
-                    node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
-                {
-                    if !m.contains_key(req) {
-                        self.errors.push(format!("{path}: the required property {req} is missing"));
-                    }
-                }
-                let names = |v: &Value| -> Vec<String> {
-                    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
-                };
-                // exactly one of (cfn-lint's requiredXor, from the resource's documentation)
-                if let Some(xor) = node.get("requiredXor") {
-                    let set = names(xor);
-                    let given: Vec<&String> = set.iter().filter(|k| m.contains_key(k.as_str())).collect();
-                    if given.len() != 1 {
-                        self.errors.push(format!(
-                            "{path}: give exactly one of {} ({} given)",
-                            set.join(", "),
-                            given.len()
-                        ));
-                    }
-                }
-                for key in ["dependencies", "dependentRequired"] {
-                    for (k, needs) in node.get(key).and_then(Value::as_object).into_iter().flatten() {
-                        if m.contains_key(k) {
-                            for n in names(needs).iter().filter(|n| !m.contains_key(n.as_str())) {
-                                self.errors.push(format!("{path}: {k} needs {n} as well"));
-                            }
-                        }
-                    }
-                }
-                for (k, excluded) in node.get("dependentExcluded").and_then(Value::as_object).into_iter().flatten() {
-                    if m.contains_key(k) {
-                        for n in names(excluded).iter().filter(|n| m.contains_key(n.as_str())) {
-                            self.errors.push(format!("{path}: {k} and {n} cannot be given together"));
-                        }
-                    }
-                }
-                if let Some(max) = node.get("maxProperties").and_then(Value::as_u64).filter(|x| m.len() as u64 > *x) {
-                    self.errors.push(format!("{path}: has {} keys, at most {max} allowed", m.len()));
-                }
-                for (k, x) in m {
-                    let child = format!("{path}.{k}");
-                    if let Some(s) = props.and_then(|p| p.get(k)) {
-                        self.validate(s, x, &child, depth + 1);
-                    } else if let Some((_, s)) =
-                        patterns.and_then(|p| p.iter().find(|(re, _)| pattern(re).is_none_or(|r| r.is_match(k))))
-                    {
-                        self.validate(s, x, &child, depth + 1);
-                    } else if node.get("additionalProperties") == Some(&Value::Bool(false)) {
-                        let mut allowed: Vec<&str> =
-                            props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                        allowed.sort();
-                        self.errors
-                            .push(format!("{child}: {k} is not a property here (allowed: {})", allowed.join(", ")));
-                    } else if let Some(s) = node.get("additionalProperties").filter(|s| s.is_object()) {
-                        self.validate(s, x, &child, depth + 1);
+        }
+        for key in ["dependencies", "dependentRequired"] {
+            for (k, needs) in node.get(key).and_then(Value::as_object).into_iter().flatten() {
+                if m.contains_key(k) {
+                    for n in names(needs).iter().filter(|n| !m.contains_key(n.as_str())) {
+                        self.errors.push(format!("{path}: {k} needs {n} as well"));
                     }
                 }
             }
-            _ => {}
+        }
+        for (k, excluded) in node.get("dependentExcluded").and_then(Value::as_object).into_iter().flatten() {
+            if m.contains_key(k) {
+                for n in names(excluded).iter().filter(|n| m.contains_key(n.as_str())) {
+                    self.errors.push(format!("{path}: {k} and {n} cannot be given together"));
+                }
+            }
+        }
+        if let Some(max) = node.get("maxProperties").and_then(Value::as_u64).filter(|x| m.len() as u64 > *x) {
+            self.errors.push(format!("{path}: has {} keys, at most {max} allowed", m.len()));
+        }
+    }
+
+    /// Each value of an object against its schema: `properties`, else the first matching
+    /// `patternProperties`, else `additionalProperties` (refused when `false`).
+    fn object_values(&mut self, node: &'a Value, m: &Map<String, Value>, path: &str, depth: usize) {
+        let props = node.get("properties").and_then(Value::as_object);
+        let patterns = node.get("patternProperties").and_then(Value::as_object);
+        for (k, x) in m {
+            let child = format!("{path}.{k}");
+            if let Some(s) = props.and_then(|p| p.get(k)) {
+                self.validate(s, x, &child, depth + 1);
+            } else if let Some((_, s)) =
+                patterns.and_then(|p| p.iter().find(|(re, _)| pattern(re).is_none_or(|r| r.is_match(k))))
+            {
+                self.validate(s, x, &child, depth + 1);
+            } else if node.get("additionalProperties") == Some(&Value::Bool(false)) {
+                let mut allowed: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+                allowed.sort();
+                self.errors.push(format!("{child}: {k} is not a property here (allowed: {})", allowed.join(", ")));
+            } else if let Some(s) = node.get("additionalProperties").filter(|s| s.is_object()) {
+                self.validate(s, x, &child, depth + 1);
+            }
         }
     }
 }

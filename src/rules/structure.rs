@@ -45,23 +45,16 @@ const RESOURCE_KEYS: &[&str] = &[
 /// Parameter types (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html>).
 const PARAMETER_TYPES: &[&str] = &["String", "Number", "List<Number>", "CommaDelimitedList"];
 
-/// The closest of `names` to `word` when it is a likely misspelling (an edit distance of 1 or 2).
+/// The closest of `names` to `word` when it is a likely misspelling (an edit distance of 1 or 2,
+/// letter case aside).
 fn suggest<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut prev = row[0];
-            row[0] = i;
-            for j in 1..=b.len() {
-                let cur = row[j];
-                row[j] = (row[j] + 1).min(row[j - 1] + 1).min(prev + usize::from(a[i - 1] != b[j - 1]));
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-    names.iter().map(|n| (distance(word, n), *n)).filter(|(d, _)| *d <= 2).min().map(|(_, n)| n)
+    let word = word.to_lowercase();
+    names
+        .iter()
+        .map(|n| (strsim::levenshtein(&word, &n.to_lowercase()), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
 }
 
 fn did_you_mean(word: &str, names: &[&str]) -> String {
@@ -72,76 +65,10 @@ fn did_you_mean(word: &str, names: &[&str]) -> String {
 pub fn t01(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     let Some(top) = t.template.as_object() else { return hits };
-    // the SAM transform adds a Globals section
-    let sam = transforms(t.template).iter().any(|n| n.starts_with("AWS::Serverless"));
-    for k in top.keys().filter(|k| !(SECTIONS.contains(&k.as_str()) || (sam && *k == "Globals"))) {
-        hits.push(Hit::new(
-            k,
-            format!("{k} is not a template section{}", did_you_mean(k, SECTIONS)),
-            format!("use one of {}", SECTIONS.join(", ")),
-        ));
-    }
-    match top.get("Resources") {
-        Some(Value::Object(m)) if !m.is_empty() => {}
-        Some(Value::Object(_)) => {
-            hits.push(Hit::new("Resources", "declares no resource", "declare at least one resource"))
-        }
-        Some(_) => {
-            hits.push(Hit::new("Resources", "is not a mapping of logical ids to resources", "make Resources a mapping"))
-        }
-        None => hits.push(Hit::new(
-            "Resources",
-            "the template has no Resources section, which CloudFormation requires",
-            "declare at least one resource under Resources, or check only CloudFormation templates",
-        )),
-    }
-    if let Some(v) = top.get("AWSTemplateFormatVersion")
-        && v.as_str() != Some("2010-09-09")
-    {
-        hits.push(Hit::new(
-            "AWSTemplateFormatVersion",
-            format!("is {v}; the only version is 2010-09-09"),
-            "write '2010-09-09' (quoted)",
-        ));
-    }
-    if let Some(v) = top.get("Description") {
-        match v.as_str() {
-            Some(s) if s.len() > 1024 => {
-                hits.push(Hit::new("Description", format!("is {} bytes, at most 1024", s.len()), "shorten it"))
-            }
-            Some(_) => {}
-            None => hits.push(Hit::new("Description", "is not a string", "write the description as text")),
-        }
-    }
+    sections(t.template, top, &mut hits);
+    format_version_and_description(top, &mut hits);
     for (name, p) in top.get("Parameters").and_then(Value::as_object).into_iter().flatten() {
-        let id = format!("Parameters.{name}");
-        let Some(ty) = p["Type"].as_str() else {
-            hits.push(Hit::new(&id, "has no Type", "give it a Type such as String or AWS::EC2::VPC::Id"));
-            continue;
-        };
-        let known = PARAMETER_TYPES.contains(&ty)
-            || ty.starts_with("AWS::SSM::Parameter::")
-            || (ty.starts_with("AWS::") && ty.matches("::").count() >= 2)
-            || (ty.starts_with("List<AWS::") && ty.ends_with('>'));
-        if !known {
-            hits.push(Hit::new(
-                &id,
-                format!("{ty} is not a parameter type{}", did_you_mean(ty, PARAMETER_TYPES)),
-                "use String, Number, List<Number>, CommaDelimitedList, an AWS-specific type or an SSM parameter type",
-            ));
-        }
-        if let (Some(allowed), Some(default)) = (p["AllowedValues"].as_array(), p.get("Default"))
-            && ty == "String"
-            && !allowed
-                .iter()
-                .any(|a| a == default || a.to_string().trim_matches('"') == default.to_string().trim_matches('"'))
-        {
-            hits.push(Hit::new(
-                &id,
-                format!("its Default {default} is not one of its AllowedValues"),
-                "make the default one of the allowed values",
-            ));
-        }
+        parameter(name, p, &mut hits);
     }
     for (name, c) in top.get("Conditions").and_then(Value::as_object).into_iter().flatten() {
         let ok = c.as_object().is_some_and(|m| {
@@ -172,29 +99,115 @@ pub fn t01(t: &Target) -> Vec<Hit> {
         .flatten()
         .filter(|(n, _)| !n.starts_with("Fn::ForEach::"))
     {
-        let id = format!("Outputs.{name}");
-        let Some(m) = o.as_object() else {
-            hits.push(Hit::new(&id, "is not a mapping with a Value", "write Value: (and Description, Export)"));
-            continue;
-        };
-        if !m.contains_key("Value") {
-            hits.push(Hit::new(&id, "has no Value", "give the output a Value"));
-        }
-        for k in m.keys().filter(|k| !["Value", "Description", "Export", "Condition"].contains(&k.as_str())) {
-            hits.push(Hit::new(
-                &id,
-                format!(
-                    "{k} is not an output attribute{}",
-                    did_you_mean(k, &["Value", "Description", "Export", "Condition"])
-                ),
-                "use Value, Description, Export or Condition",
-            ));
-        }
-        if m.get("Export").is_some_and(|e| e.get("Name").is_none()) {
-            hits.push(Hit::new(&id, "exports without a Name", "write Export: {Name: ...}"));
-        }
+        output(name, o, &mut hits);
     }
     hits
+}
+
+/// T01: only CloudFormation's sections (and SAM's Globals under its transform), and a Resources
+/// section with at least one resource.
+fn sections(template: &Value, top: &serde_json::Map<String, Value>, hits: &mut Vec<Hit>) {
+    // the SAM transform adds a Globals section
+    let sam = transforms(template).iter().any(|n| n.starts_with("AWS::Serverless"));
+    for k in top.keys().filter(|k| !(SECTIONS.contains(&k.as_str()) || (sam && *k == "Globals"))) {
+        hits.push(Hit::new(
+            k,
+            format!("{k} is not a template section{}", did_you_mean(k, SECTIONS)),
+            format!("use one of {}", SECTIONS.join(", ")),
+        ));
+    }
+    match top.get("Resources") {
+        Some(Value::Object(m)) if !m.is_empty() => {}
+        Some(Value::Object(_)) => {
+            hits.push(Hit::new("Resources", "declares no resource", "declare at least one resource"))
+        }
+        Some(_) => {
+            hits.push(Hit::new("Resources", "is not a mapping of logical ids to resources", "make Resources a mapping"))
+        }
+        None => hits.push(Hit::new(
+            "Resources",
+            "the template has no Resources section, which CloudFormation requires",
+            "declare at least one resource under Resources, or check only CloudFormation templates",
+        )),
+    }
+}
+
+/// T01: the only format version, and a description that is text of at most 1024 bytes.
+fn format_version_and_description(top: &serde_json::Map<String, Value>, hits: &mut Vec<Hit>) {
+    if let Some(v) = top.get("AWSTemplateFormatVersion")
+        && v.as_str() != Some("2010-09-09")
+    {
+        hits.push(Hit::new(
+            "AWSTemplateFormatVersion",
+            format!("is {v}; the only version is 2010-09-09"),
+            "write '2010-09-09' (quoted)",
+        ));
+    }
+    if let Some(v) = top.get("Description") {
+        match v.as_str() {
+            Some(s) if s.len() > 1024 => {
+                hits.push(Hit::new("Description", format!("is {} bytes, at most 1024", s.len()), "shorten it"))
+            }
+            Some(_) => {}
+            None => hits.push(Hit::new("Description", "is not a string", "write the description as text")),
+        }
+    }
+}
+
+/// T01: a parameter has a type CloudFormation knows, and a String's default is one of its
+/// allowed values.
+fn parameter(name: &str, p: &Value, hits: &mut Vec<Hit>) {
+    let id = format!("Parameters.{name}");
+    let Some(ty) = p["Type"].as_str() else {
+        hits.push(Hit::new(&id, "has no Type", "give it a Type such as String or AWS::EC2::VPC::Id"));
+        return;
+    };
+    let known = PARAMETER_TYPES.contains(&ty)
+        || ty.starts_with("AWS::SSM::Parameter::")
+        || (ty.starts_with("AWS::") && ty.matches("::").count() >= 2)
+        || (ty.starts_with("List<AWS::") && ty.ends_with('>'));
+    if !known {
+        hits.push(Hit::new(
+            &id,
+            format!("{ty} is not a parameter type{}", did_you_mean(ty, PARAMETER_TYPES)),
+            "use String, Number, List<Number>, CommaDelimitedList, an AWS-specific type or an SSM parameter type",
+        ));
+    }
+    if let (Some(allowed), Some(default)) = (p["AllowedValues"].as_array(), p.get("Default"))
+        && ty == "String"
+        && !allowed
+            .iter()
+            .any(|a| a == default || a.to_string().trim_matches('"') == default.to_string().trim_matches('"'))
+    {
+        hits.push(Hit::new(
+            &id,
+            format!("its Default {default} is not one of its AllowedValues"),
+            "make the default one of the allowed values",
+        ));
+    }
+}
+
+/// T01: an output is a mapping with a Value and only an output's attributes; an export has a Name.
+fn output(name: &str, o: &Value, hits: &mut Vec<Hit>) {
+    const ATTRIBUTES: [&str; 4] = ["Value", "Description", "Export", "Condition"];
+    let id = format!("Outputs.{name}");
+    let Some(m) = o.as_object() else {
+        hits.push(Hit::new(&id, "is not a mapping with a Value", "write Value: (and Description, Export)"));
+        return;
+    };
+    if !m.contains_key("Value") {
+        hits.push(Hit::new(&id, "has no Value", "give the output a Value"));
+    }
+    for k in m.keys().filter(|k| !ATTRIBUTES.contains(&k.as_str())) {
+        hits.push(Hit::new(
+            &id,
+            format!("{k} is not an output attribute{}", did_you_mean(k, &ATTRIBUTES)),
+            "use Value, Description, Export or Condition",
+        ));
+    }
+    if m.get("Export").is_some_and(|e| e.get("Name").is_none()) {
+        hits.push(Hit::new(&id, "exports without a Name", "write Export: {Name: ...}"));
+    }
 }
 
 /// T02: every resource has a Type and only CloudFormation's resource attributes, with values
@@ -213,28 +226,7 @@ pub fn t02(t: &Target) -> Vec<Hit> {
             hits.push(Hit::new(id, "is not a mapping with a Type", "write Type: and Properties:"));
             continue;
         };
-        match m.get("Type") {
-            None => hits.push(Hit::new(id, "has no Type", "give the resource a Type such as AWS::S3::Bucket")),
-            Some(Value::String(ty)) => {
-                let parts: Vec<&str> = ty.split("::").collect();
-                let shaped = (parts.len() == 3
-                    || (parts.len() == 4 && parts[3] == "MODULE")
-                    || (parts.len() == 2 && parts[0] == "Custom"))
-                    && parts.iter().all(|p| !p.is_empty());
-                if !shaped {
-                    hits.push(Hit::new(
-                        id,
-                        format!("Type {ty} is not of the form Service::Resource (AWS::S3::Bucket, Custom::Name)"),
-                        "write the type's full name",
-                    ));
-                }
-            }
-            Some(other) => hits.push(Hit::new(
-                id,
-                format!("Type is {} where CloudFormation wants a type name{}", brief(other), preprocessor_hint(other)),
-                "write the resource type as a string",
-            )),
-        }
+        resource_type(id, m.get("Type"), &mut hits);
         // custom resources also take a Version (the old custom resource syntax)
         let custom = m
             .get("Type")
@@ -283,6 +275,33 @@ pub fn t02(t: &Target) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// T02: a resource's Type is a string of the form `Service::Resource` (or a module's, or a custom
+/// resource's).
+fn resource_type(id: &str, ty: Option<&Value>, hits: &mut Vec<Hit>) {
+    match ty {
+        None => hits.push(Hit::new(id, "has no Type", "give the resource a Type such as AWS::S3::Bucket")),
+        Some(Value::String(ty)) => {
+            let parts: Vec<&str> = ty.split("::").collect();
+            let shaped = (parts.len() == 3
+                || (parts.len() == 4 && parts[3] == "MODULE")
+                || (parts.len() == 2 && parts[0] == "Custom"))
+                && parts.iter().all(|p| !p.is_empty());
+            if !shaped {
+                hits.push(Hit::new(
+                    id,
+                    format!("Type {ty} is not of the form Service::Resource (AWS::S3::Bucket, Custom::Name)"),
+                    "write the type's full name",
+                ));
+            }
+        }
+        Some(other) => hits.push(Hit::new(
+            id,
+            format!("Type is {} where CloudFormation wants a type name{}", brief(other), preprocessor_hint(other)),
+            "write the resource type as a string",
+        )),
+    }
 }
 
 fn brief(v: &Value) -> String {
@@ -338,19 +357,170 @@ fn attributes(ty: &str) -> Option<Vec<String>> {
 pub fn t03(t: &Target) -> Vec<Hit> {
     let mut hits = vec![];
     let tpl = t.template;
-    let resources = tpl["Resources"].as_object();
-    let names = |section: &str| -> Vec<String> {
-        tpl[section].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
-    };
-    let params = names("Parameters");
-    let conditions = names("Conditions");
-    let mappings = names("Mappings");
-    let is_resource = |n: &str| resources.is_some_and(|r| r.contains_key(n));
-    let refable = |n: &str| is_resource(n) || params.iter().any(|p| p == n) || PSEUDO_PARAMETERS.contains(&n);
-    let type_of = |n: &str| resources.and_then(|r| r[n]["Type"].as_str()).unwrap_or_default().to_string();
-    let check_attr = |owner: &str, res: &str, attr: &str, hits: &mut Vec<Hit>| {
-        if !is_resource(res) {
-            let why = if params.iter().any(|p| p == res) { " (it is a parameter: use Ref)" } else { "" };
+    let declared = Declared::of(tpl);
+    for (id, r) in declared.resources.into_iter().flatten() {
+        declared.scan(id, &r["Properties"], &mut hits);
+        declared.scan(id, &r["Metadata"], &mut hits);
+        for d in super::util::as_list(&r["DependsOn"]).into_iter().filter_map(Value::as_str) {
+            if !declared.is_resource(d) {
+                hits.push(Hit::new(
+                    id,
+                    format!("DependsOn {d}: no resource of that name"),
+                    "name a resource of this template",
+                ));
+            }
+        }
+        if let Some(c) = r["Condition"].as_str()
+            && !declared.is_condition(c)
+        {
+            hits.push(Hit::new(
+                id,
+                format!("Condition {c} is not declared under Conditions"),
+                "declare it, or remove the resource's Condition",
+            ));
+        }
+    }
+    for (name, o) in tpl["Outputs"].as_object().into_iter().flatten() {
+        let id = format!("Outputs.{name}");
+        declared.scan(&id, o, &mut hits);
+        if let Some(c) = o["Condition"].as_str()
+            && !declared.is_condition(c)
+        {
+            hits.push(Hit::new(
+                &id,
+                format!("Condition {c} is not declared under Conditions"),
+                "declare it under Conditions",
+            ));
+        }
+    }
+    for (name, c) in tpl["Conditions"].as_object().into_iter().flatten() {
+        let id = format!("Conditions.{name}");
+        each_node(c, &mut |node| {
+            if let Some(Value::String(other)) = node.get("Condition")
+                && !declared.is_condition(other)
+            {
+                hits.push(Hit::new(
+                    &id,
+                    format!("refers to the condition {other}, which is not declared"),
+                    "declare it under Conditions",
+                ));
+            }
+        });
+        declared.scan(&id, c, &mut hits);
+    }
+    hits.dedup();
+    hits
+}
+
+/// What a template declares, by name: what T03 resolves references against.
+struct Declared<'a> {
+    resources: Option<&'a serde_json::Map<String, Value>>,
+    params: Vec<String>,
+    conditions: Vec<String>,
+    mappings: Vec<String>,
+}
+
+impl<'a> Declared<'a> {
+    fn of(tpl: &'a Value) -> Self {
+        let names = |section: &str| -> Vec<String> {
+            tpl[section].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        };
+        Self {
+            resources: tpl["Resources"].as_object(),
+            params: names("Parameters"),
+            conditions: names("Conditions"),
+            mappings: names("Mappings"),
+        }
+    }
+
+    fn is_resource(&self, n: &str) -> bool {
+        self.resources.is_some_and(|r| r.contains_key(n))
+    }
+
+    fn is_condition(&self, n: &str) -> bool {
+        self.conditions.iter().any(|x| x == n)
+    }
+
+    /// A name `Ref` may take: a resource, a parameter or a pseudo parameter.
+    fn refable(&self, n: &str) -> bool {
+        self.is_resource(n) || self.params.iter().any(|p| p == n) || PSEUDO_PARAMETERS.contains(&n)
+    }
+
+    fn type_of(&self, n: &str) -> String {
+        self.resources.and_then(|r| r[n]["Type"].as_str()).unwrap_or_default().to_string()
+    }
+
+    /// Every function under `v` that names something, checked against what is declared.
+    fn scan(&self, owner: &str, v: &Value, hits: &mut Vec<Hit>) {
+        each_node(v, &mut |node| {
+            let Some(m) = node.as_object() else { return };
+            if let Some(Value::String(r)) = m.get("Ref")
+                && !self.refable(r)
+            {
+                hits.push(Hit::new(
+                    owner,
+                    format!(
+                        "Ref {r}: no parameter, resource or pseudo parameter of that name{}",
+                        did_you_mean(r, &self.params.iter().map(String::as_str).collect::<Vec<_>>())
+                    ),
+                    "refer to a declared parameter or resource",
+                ));
+            }
+            if let Some(v) = m.get("Fn::GetAtt") {
+                self.get_att(owner, v, hits);
+            }
+            self.sub(owner, m, hits);
+            if let Some(Value::Array(a)) = m.get("Fn::If")
+                && let Some(c) = a.first().and_then(Value::as_str)
+                && !self.is_condition(c)
+            {
+                hits.push(Hit::new(
+                    owner,
+                    format!("Fn::If names the condition {c}, which Conditions does not declare"),
+                    "declare it under Conditions",
+                ));
+            }
+            if let Some(Value::Array(a)) = m.get("Fn::FindInMap")
+                && let Some(name) = a.first().and_then(Value::as_str)
+                && !self.mappings.iter().any(|x| x == name)
+            {
+                hits.push(Hit::new(
+                    owner,
+                    format!("Fn::FindInMap reads the mapping {name}, which Mappings does not declare"),
+                    "declare it under Mappings",
+                ));
+            }
+        });
+    }
+
+    /// `Fn::GetAtt` as `[Resource, Attribute]` or `Resource.Attribute`.
+    fn get_att(&self, owner: &str, v: &Value, hits: &mut Vec<Hit>) {
+        match v {
+            Value::Array(a) if a.len() == 2 => {
+                if let (Some(res), Some(attr)) = (a[0].as_str(), a[1].as_str()) {
+                    self.attribute(owner, res, attr, hits);
+                }
+            }
+            Value::String(s) => match s.split_once('.') {
+                Some((res, attr)) => self.attribute(owner, res, attr, hits),
+                None => hits.push(Hit::new(
+                    owner,
+                    format!("Fn::GetAtt {s}: expected Resource.Attribute"),
+                    "write !GetAtt Resource.Attribute",
+                )),
+            },
+            other => hits.push(Hit::new(
+                owner,
+                format!("Fn::GetAtt {other}: expected [Resource, Attribute]"),
+                "write !GetAtt Resource.Attribute",
+            )),
+        }
+    }
+
+    /// `res.attr` names a resource of the template and an attribute its type has.
+    fn attribute(&self, owner: &str, res: &str, attr: &str, hits: &mut Vec<Hit>) {
+        if !self.is_resource(res) {
+            let why = if self.params.iter().any(|p| p == res) { " (it is a parameter: use Ref)" } else { "" };
             hits.push(Hit::new(
                 owner,
                 format!("Fn::GetAtt reads {res}.{attr}, and no resource {res} exists{why}"),
@@ -358,7 +528,7 @@ pub fn t03(t: &Target) -> Vec<Hit> {
             ));
             return;
         }
-        let ty = type_of(res);
+        let ty = self.type_of(res);
         if attr.starts_with("Outputs.") && ty == "AWS::CloudFormation::Stack" {
             return;
         }
@@ -374,149 +544,39 @@ pub fn t03(t: &Target) -> Vec<Hit> {
                 format!("use one of {}", list.join(", ")),
             ));
         }
-    };
-    let scan = |owner: &str, v: &Value, hits: &mut Vec<Hit>| {
-        each_node(v, &mut |node| {
-            let Some(m) = node.as_object() else { return };
-            if let Some(Value::String(r)) = m.get("Ref")
-                && !refable(r)
-            {
-                hits.push(Hit::new(
-                    owner,
-                    format!(
-                        "Ref {r}: no parameter, resource or pseudo parameter of that name{}",
-                        did_you_mean(r, &params.iter().map(String::as_str).collect::<Vec<_>>())
-                    ),
-                    "refer to a declared parameter or resource",
-                ));
+    }
+
+    /// Every `${...}` of an `Fn::Sub` is one of its variables, a declared name, a pseudo parameter
+    /// or a resource's attribute.
+    fn sub(&self, owner: &str, m: &serde_json::Map<String, Value>, hits: &mut Vec<Hit>) {
+        let (text, vars) = match m.get("Fn::Sub") {
+            Some(Value::String(s)) => (Some(s.as_str()), None),
+            Some(Value::Array(a)) => (a.first().and_then(Value::as_str), a.get(1).and_then(Value::as_object)),
+            _ => (None, None),
+        };
+        let Some(text) = text else { return };
+        let found = match sub_placeholders(text) {
+            Ok(found) => found,
+            Err(rest) => {
+                hits.push(Hit::new(owner, format!("Fn::Sub: {rest} is never closed"), "close the variable with }"));
+                return;
             }
-            match m.get("Fn::GetAtt") {
-                Some(Value::Array(a)) if a.len() == 2 => {
-                    if let (Some(res), Some(attr)) = (a[0].as_str(), a[1].as_str()) {
-                        check_attr(owner, res, attr, hits);
-                    }
-                }
-                Some(Value::String(s)) => match s.split_once('.') {
-                    Some((res, attr)) => check_attr(owner, res, attr, hits),
-                    None => hits.push(Hit::new(
-                        owner,
-                        format!("Fn::GetAtt {s}: expected Resource.Attribute"),
-                        "write !GetAtt Resource.Attribute",
-                    )),
-                },
-                Some(other) => hits.push(Hit::new(
+        };
+        for p in found {
+            if vars.is_some_and(|v| v.contains_key(p)) {
+                continue;
+            }
+            match p.split_once('.') {
+                Some((res, attr)) if !PSEUDO_PARAMETERS.contains(&p) => self.attribute(owner, res, attr, hits),
+                _ if self.refable(p) => {}
+                _ => hits.push(Hit::new(
                     owner,
-                    format!("Fn::GetAtt {other}: expected [Resource, Attribute]"),
-                    "write !GetAtt Resource.Attribute",
+                    format!("Fn::Sub uses ${{{p}}}: no parameter, resource or variable of that name"),
+                    "declare it, add it to the Sub's variables, or write ${!Literal} for a literal",
                 )),
-                None => {}
-            }
-            let (text, vars) = match m.get("Fn::Sub") {
-                Some(Value::String(s)) => (Some(s.as_str()), None),
-                Some(Value::Array(a)) => (a.first().and_then(Value::as_str), a.get(1).and_then(Value::as_object)),
-                _ => (None, None),
-            };
-            if let Some(text) = text {
-                match sub_placeholders(text) {
-                    Err(rest) => hits.push(Hit::new(
-                        owner,
-                        format!("Fn::Sub: {rest} is never closed"),
-                        "close the variable with }",
-                    )),
-                    Ok(found) => {
-                        for p in found {
-                            if vars.is_some_and(|v| v.contains_key(p)) {
-                                continue;
-                            }
-                            match p.split_once('.') {
-                                Some((res, attr)) if !PSEUDO_PARAMETERS.contains(&p) => {
-                                    check_attr(owner, res, attr, hits)
-                                }
-                                _ if refable(p) => {}
-                                _ => hits.push(Hit::new(
-                                    owner,
-                                    format!("Fn::Sub uses ${{{p}}}: no parameter, resource or variable of that name"),
-                                    "declare it, add it to the Sub's variables, or write ${!Literal} for a literal",
-                                )),
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(Value::Array(a)) = m.get("Fn::If")
-                && let Some(c) = a.first().and_then(Value::as_str)
-                && !conditions.iter().any(|x| x == c)
-            {
-                hits.push(Hit::new(
-                    owner,
-                    format!("Fn::If names the condition {c}, which Conditions does not declare"),
-                    "declare it under Conditions",
-                ));
-            }
-            if let Some(Value::Array(a)) = m.get("Fn::FindInMap")
-                && let Some(name) = a.first().and_then(Value::as_str)
-                && !mappings.iter().any(|x| x == name)
-            {
-                hits.push(Hit::new(
-                    owner,
-                    format!("Fn::FindInMap reads the mapping {name}, which Mappings does not declare"),
-                    "declare it under Mappings",
-                ));
-            }
-        });
-    };
-    for (id, r) in resources.into_iter().flatten() {
-        scan(id, &r["Properties"], &mut hits);
-        scan(id, &r["Metadata"], &mut hits);
-        for d in super::util::as_list(&r["DependsOn"]).into_iter().filter_map(Value::as_str) {
-            if !is_resource(d) {
-                hits.push(Hit::new(
-                    id,
-                    format!("DependsOn {d}: no resource of that name"),
-                    "name a resource of this template",
-                ));
             }
         }
-        if let Some(c) = r["Condition"].as_str()
-            && !conditions.iter().any(|x| x == c)
-        {
-            hits.push(Hit::new(
-                id,
-                format!("Condition {c} is not declared under Conditions"),
-                "declare it, or remove the resource's Condition",
-            ));
-        }
     }
-    for (name, o) in tpl["Outputs"].as_object().into_iter().flatten() {
-        let id = format!("Outputs.{name}");
-        scan(&id, o, &mut hits);
-        if let Some(c) = o["Condition"].as_str()
-            && !conditions.iter().any(|x| x == c)
-        {
-            hits.push(Hit::new(
-                &id,
-                format!("Condition {c} is not declared under Conditions"),
-                "declare it under Conditions",
-            ));
-        }
-    }
-    for (name, c) in tpl["Conditions"].as_object().into_iter().flatten() {
-        let id = format!("Conditions.{name}");
-        each_node(c, &mut |node| {
-            if let Some(Value::String(other)) = node.get("Condition")
-                && !conditions.iter().any(|x| x == other)
-            {
-                hits.push(Hit::new(
-                    &id,
-                    format!("refers to the condition {other}, which is not declared"),
-                    "declare it under Conditions",
-                ));
-            }
-        });
-        scan(&id, c, &mut hits);
-    }
-    hits.dedup();
-    hits
 }
 
 /// T04: every function is one CloudFormation knows, used where it may be.
@@ -683,5 +743,14 @@ mod tests {
         assert_eq!(suggest("Propertes", RESOURCE_KEYS), Some("Properties"));
         assert_eq!(suggest("Retian", &["Delete", "Retain", "Snapshot"]), Some("Retain"));
         assert_eq!(suggest("Zzzzzz", RESOURCE_KEYS), None);
+    }
+
+    #[test]
+    fn letter_case_costs_nothing_and_a_swap_costs_two() {
+        assert_eq!(suggest("PROPERTES", RESOURCE_KEYS), Some("Properties"));
+        assert_eq!(suggest("dependson", RESOURCE_KEYS), Some("DependsOn"));
+        // Levenshtein, not Damerau: a swapped pair is two edits, within reach; two swaps are not
+        assert_eq!(suggest("Retian", &["Retain"]), Some("Retain"));
+        assert_eq!(suggest("Rteian", &["Retain"]), None);
     }
 }

@@ -11,6 +11,30 @@ fn dates_count_days_since_1970() {
 }
 
 #[test]
+fn dates_the_calendar_does_not_have_are_none() {
+    assert_eq!(parse_date("2026-01-32"), None);
+    assert_eq!(parse_date("2026-00-10"), None);
+    assert_eq!(parse_date("2026-04-31"), None);
+    // February 30 was once read as March 2; the time crate refuses it, as the calendar does
+    assert_eq!(parse_date("2026-02-30"), None);
+    assert_eq!(parse_date("2026-02-29"), None);
+    assert_eq!(parse_date("2028-02-29").unwrap() + 1, parse_date("2028-03-01").unwrap());
+    assert_eq!(parse_date("1969-12-31"), Some(-1));
+    assert_eq!(parse_date("2026-11"), None);
+    assert_eq!(parse_date("not a date"), None);
+}
+
+#[test]
+fn today_counts_whole_days_of_the_system_clock() {
+    let days = || {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        (secs / 86_400) as i64
+    };
+    let (before, t, after) = (days(), today(), days());
+    assert!(before <= t && t <= after, "{before} {t} {after}");
+}
+
+#[test]
 fn schema_names_the_property_path_for_each_kind_of_mistake() {
     let errs = validate_properties(
         "AWS::Lambda::Function",

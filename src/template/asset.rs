@@ -1,7 +1,7 @@
 //! Content-addressed assets: a folder zipped deterministically (sorted entries, fixed
 //! timestamps and modes), named by the sha256 of the zip's bytes.
 
-use sha2::{Digest, Sha256};
+use super::folder::{files, sha256_hex};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -47,28 +47,6 @@ pub fn texts(root: &Path, asset: &Asset) -> Option<Vec<(String, String)>> {
     out.extend(asset.generated.iter().filter_map(|(n, b)| Some((n.clone(), String::from_utf8(b.clone()).ok()?))));
     out.sort();
     (!out.is_empty()).then_some(out)
-}
-
-/// Every regular file under `dir`, as sorted relative paths with `/` separators.
-pub(super) fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
-    let mut out = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let path = entry.path();
-            let ft = entry.file_type()?;
-            if ft.is_dir() {
-                stack.push(path);
-            } else if ft.is_file() {
-                let rel = path.strip_prefix(dir).unwrap_or(&path);
-                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                out.push((rel, path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Zips `root/source` deterministically: the same files give the same bytes on any machine.
@@ -117,7 +95,7 @@ pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> 
         w.write_all(&bytes).map_err(|e| AssetError::Zip { path: shown.clone(), message: e.to_string() })?;
     }
     let bytes = w.finish().map_err(zerr)?.into_inner();
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = sha256_hex(&bytes);
     let asset = Asset {
         source: source.to_path_buf(),
         key: format!("assets/{sha256}.zip"),
@@ -127,16 +105,6 @@ pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> 
         unzipped,
     };
     Ok((bytes, asset))
-}
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// sha256 of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]

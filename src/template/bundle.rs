@@ -5,6 +5,7 @@
 //! of the folder (its files outside `node_modules`, the lock file included) and esbuild's version,
 //! so the same sources give the same bytes, and a second synth does not build again.
 
+use super::folder::{files, sha256_hex};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,7 +55,7 @@ fn esbuild(root: &Path, folder: &str) -> Result<PathBuf, BundleError> {
 
 /// Files of the folder outside `node_modules`, sorted, with their bytes.
 fn sources(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    super::asset::files(dir)?
+    files(dir)?
         .into_iter()
         .filter(|(name, _)| !name.starts_with("node_modules/") && !name.contains("/node_modules/"))
         .map(|(name, path)| Ok((name, std::fs::read(path)?)))
@@ -75,39 +76,10 @@ pub fn package_dir(root: &Path, source: &Path) -> Result<PathBuf, BundleError> {
         return Ok(dir);
     }
     let folder = source.display().to_string();
-    let pkg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("package.json")).unwrap_or_default())
-            .map_err(|e| refused(&folder, format!("package.json is not valid JSON: {e}"), "fix package.json"))?;
-    if !dir.join("package-lock.json").is_file() {
-        return Err(refused(
-            &folder,
-            "has a package.json without a package-lock.json: castform installs exactly what the lock file names (npm ci)",
-            format!("run `npm install` in {folder} and commit package-lock.json"),
-        ));
-    }
-    let entry = ["index.mjs", "index.js", "index.cjs", "index.ts"]
-        .into_iter()
-        .find(|e| dir.join(e).is_file())
-        .ok_or_else(|| {
-            refused(
-                &folder,
-                "has a package.json but no index.mjs, index.js, index.cjs or index.ts to bundle",
-                "name the handler's file index.* (Handler: index.handler)",
-            )
-        })?;
+    let package = Package::read(&dir, &folder)?;
     let files = sources(&dir)
         .map_err(|e| refused(&folder, format!("cannot be read: {e}"), "check the folder's permissions"))?;
-    let address = {
-        let mut bytes = format!("esbuild {ESBUILD_VERSION}\n").into_bytes();
-        for (name, content) in &files {
-            bytes.extend_from_slice(name.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(super::sha256_hex(content).as_bytes());
-            bytes.push(b'\n');
-        }
-        super::sha256_hex(&bytes)
-    };
-    let build = root.join(".castform/build").join(&address);
+    let build = root.join(".castform/build").join(address(&files));
     let out = build.join("out");
     if build.join("done").is_file() {
         return Ok(out);
@@ -125,36 +97,103 @@ pub fn package_dir(root: &Path, source: &Path) -> Result<PathBuf, BundleError> {
         }
         std::fs::write(&path, content).map_err(io)?;
     }
-    // dependencies exactly as the lock file names them, without dev dependencies or install scripts
-    let has_dependencies = pkg["dependencies"].as_object().is_some_and(|d| !d.is_empty());
-    if has_dependencies {
-        let npm = Command::new("npm")
-            .args(["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&work)
-            .output()
-            .map_err(|e| {
-                refused(
-                    &folder,
-                    format!("npm cannot be run ({e}): its package.json has dependencies to install"),
-                    "install Node.js 20 or later with npm",
-                )
-            })?;
-        if !npm.status.success() {
+    if package.has_dependencies() {
+        npm_ci(&work, &folder)?;
+    }
+    std::fs::create_dir_all(&out).map_err(io)?;
+    bundle(&esbuild, &package, &work, &out, &folder)?;
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::write(build.join("done"), b"").map_err(io)?;
+    Ok(out)
+}
+
+/// A function folder's `package.json` and the handler's file esbuild starts from.
+struct Package {
+    json: serde_json::Value,
+    entry: &'static str,
+}
+
+impl Package {
+    /// The folder's `package.json`, which must parse, sit beside a lock file and name a handler
+    /// file castform can find.
+    fn read(dir: &Path, folder: &str) -> Result<Self, BundleError> {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("package.json")).unwrap_or_default())
+                .map_err(|e| refused(folder, format!("package.json is not valid JSON: {e}"), "fix package.json"))?;
+        if !dir.join("package-lock.json").is_file() {
             return Err(refused(
-                &folder,
-                format!("npm ci failed:\n  {}", tail(&npm.stderr)),
-                format!(
-                    "run `npm install` in {folder} to bring package-lock.json up to date with package.json, and commit it"
-                ),
+                folder,
+                "has a package.json without a package-lock.json: castform installs exactly what the lock file names (npm ci)",
+                format!("run `npm install` in {folder} and commit package-lock.json"),
             ));
         }
+        let entry = ["index.mjs", "index.js", "index.cjs", "index.ts"]
+            .into_iter()
+            .find(|e| dir.join(e).is_file())
+            .ok_or_else(|| {
+                refused(
+                    folder,
+                    "has a package.json but no index.mjs, index.js, index.cjs or index.ts to bundle",
+                    "name the handler's file index.* (Handler: index.handler)",
+                )
+            })?;
+        Ok(Self { json, entry })
     }
-    // ESM stays ESM (index.mjs, or "type": "module"); CommonJS stays CommonJS
-    let esm = entry.ends_with(".mjs") || pkg["type"] == "module";
+
+    fn has_dependencies(&self) -> bool {
+        self.json["dependencies"].as_object().is_some_and(|d| !d.is_empty())
+    }
+
+    /// ESM stays ESM (index.mjs, or "type": "module"); CommonJS stays CommonJS.
+    fn is_esm(&self) -> bool {
+        self.entry.ends_with(".mjs") || self.json["type"] == "module"
+    }
+}
+
+/// The build's content address: esbuild's version and each source file's name and sha256.
+fn address(files: &[(String, Vec<u8>)]) -> String {
+    let mut bytes = format!("esbuild {ESBUILD_VERSION}\n").into_bytes();
+    for (name, content) in files {
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(sha256_hex(content).as_bytes());
+        bytes.push(b'\n');
+    }
+    sha256_hex(&bytes)
+}
+
+/// Installs the dependencies in `work` exactly as the lock file names them, without dev
+/// dependencies or install scripts.
+fn npm_ci(work: &Path, folder: &str) -> Result<(), BundleError> {
+    let npm = Command::new("npm")
+        .args(["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(work)
+        .output()
+        .map_err(|e| {
+            refused(
+                folder,
+                format!("npm cannot be run ({e}): its package.json has dependencies to install"),
+                "install Node.js 20 or later with npm",
+            )
+        })?;
+    if !npm.status.success() {
+        return Err(refused(
+            folder,
+            format!("npm ci failed:\n  {}", tail(&npm.stderr)),
+            format!(
+                "run `npm install` in {folder} to bring package-lock.json up to date with package.json, and commit it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bundles the handler in `work` into `out` (`index.mjs` or `index.js`, with its source map).
+fn bundle(esbuild: &Path, package: &Package, work: &Path, out: &Path, folder: &str) -> Result<(), BundleError> {
+    let esm = package.is_esm();
     let outfile = if esm { "index.mjs" } else { "index.js" };
-    std::fs::create_dir_all(&out).map_err(io)?;
-    let bundled = Command::new(&esbuild)
-        .arg(entry)
+    let bundled = Command::new(esbuild)
+        .arg(package.entry)
         .args([
             "--bundle",
             "--platform=node",
@@ -167,17 +206,15 @@ pub fn package_dir(root: &Path, source: &Path) -> Result<PathBuf, BundleError> {
             "--log-level=error",
         ])
         .arg(format!("--outfile={}", out.join(outfile).display()))
-        .current_dir(&work)
+        .current_dir(work)
         .output()
-        .map_err(|e| refused(&folder, format!("esbuild cannot be run: {e}"), "run scripts/setup-esbuild"))?;
+        .map_err(|e| refused(folder, format!("esbuild cannot be run: {e}"), "run scripts/setup-esbuild"))?;
     if !bundled.status.success() {
         return Err(refused(
-            &folder,
+            folder,
             format!("esbuild failed:\n  {}", tail(&bundled.stderr)),
             format!("fix the code in {folder} (esbuild's message above)"),
         ));
     }
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::write(build.join("done"), b"").map_err(io)?;
-    Ok(out)
+    Ok(())
 }

@@ -4,11 +4,13 @@
 mod asset;
 pub mod bundle;
 mod expr;
+mod folder;
 mod stack;
 mod yaml;
 
-pub use asset::{Asset, AssetError, sha256_hex, texts as asset_texts, zip_asset, zip_folder, zip_with};
+pub use asset::{Asset, AssetError, texts as asset_texts, zip_asset, zip_folder, zip_with};
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
+pub use folder::sha256_hex;
 pub use stack::{
     ASSETS_BUCKET_PARAMETER, Adopted, App, FileValue, Import, OutputRef, OutputRole, RenderedFile, Stack, StackError,
     Upload,

@@ -32,6 +32,13 @@ pub struct OutputRef {
     pub output: String,
 }
 
+impl OutputRef {
+    /// The output `output` of the stack `stack`.
+    pub fn new(stack: &str, output: &str) -> Self {
+        Self { stack: stack.to_string(), output: output.to_string() }
+    }
+}
+
 /// A parameter of this stack filled from another stack's output by the deploy engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
@@ -447,7 +454,7 @@ impl App {
                     "stack_name": s.stack_name,
                     "region": s.region,
                     "template": format!("{}.template.{format}", s.name),
-                    "template_sha256": super::asset::sha256_hex(body.as_bytes()),
+                    "template_sha256": super::folder::sha256_hex(body.as_bytes()),
                     "depends_on": self.dependencies(&s.name),
                     "parameters": params,
                     "outputs": s.template.outputs.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
