@@ -100,119 +100,18 @@ pub async fn apply<C: Cloud>(
     }
     if let Some(info) = &existing
         && SUCCESS.contains(&info.status.as_str())
+        && deployed_as_desired(cloud, desired, info).await?
     {
-        let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
-        let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
-            && info.parameters.len() == desired.parameters.len();
-        if deployed == desired.body && same_params {
-            progress.stack_done(name, "unchanged");
-            return Ok(Applied {
-                changed: false,
-                change_set: None,
-                changes: vec![],
-                outputs: info.outputs.clone(),
-                status: info.status.clone(),
-                not_created: vec![],
-            });
-        }
+        progress.stack_done(name, "unchanged");
+        return Ok(unchanged(info.outputs.clone(), &info.status));
     }
-    let create = existing.is_none() || existing.as_ref().is_some_and(|i| i.status == "REVIEW_IN_PROGRESS");
-    let req = ChangeSetRequest {
-        stack: desired.stack_name.clone(),
-        name: change_set_name.to_string(),
-        template_body: desired.body.clone(),
-        parameters: desired.parameters.clone(),
-        tags: desired.tags.clone(),
-        create,
-        imports: vec![],
-        role_arn: desired.role_arn.clone(),
-    };
-    progress.stack(name, "creating change set", "");
-    let id = cloud.create_change_set(&req).await.map_err(|e| cloud_failure(name, e, true))?;
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(200);
-    let cs = loop {
-        let cs = cloud.describe_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
-        if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" {
-            break cs;
-        }
-        if started.elapsed() > CHANGE_SET_TIMEOUT {
-            return Err(failure(name, "the change set did not finish computing within 10 minutes", true));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    };
+    let create = existing.as_ref().is_none_or(|i| i.status == "REVIEW_IN_PROGRESS");
+    let (id, cs) = create_change_set(cloud, desired, change_set_name, create, progress).await?;
     if cs.status == "FAILED" {
-        let reason = cs.reason.clone().unwrap_or_default();
-        let no_changes = reason.contains("didn't contain changes") || reason.contains("No updates are to be performed");
-        // early validation: each resource and AWS's reason, read before the change set is
-        // deleted (the emulator has no DescribeEvents: there the summary alone is shown)
-        let details = if no_changes {
-            String::new()
-        } else {
-            match cloud.change_set_failures(&desired.stack_name, &id).await {
-                Ok(found) => found
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "\n  {} ({}){}: {}: {}",
-                            f.logical_id,
-                            f.resource_type,
-                            f.path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default(),
-                            f.validation,
-                            f.reason
-                        )
-                    })
-                    .collect::<String>(),
-                Err(_) => String::new(),
-            }
-        };
-        let _ = cloud.delete_change_set(&desired.stack_name, &id).await;
-        if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
-            let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
-            progress.stack_done(name, "unchanged");
-            return Ok(Applied {
-                changed: false,
-                change_set: None,
-                changes: vec![],
-                outputs: info.map(|i| i.outputs).unwrap_or_default(),
-                status: "UPDATE_COMPLETE".into(),
-                not_created: vec![],
-            });
-        }
-        return Err(failure(name, format!("the change set failed: {reason}{details}"), true));
+        return failed_change_set(cloud, desired, &id, cs.reason.unwrap_or_default(), progress).await;
     }
     // read before executing (P07)
-    let blocked: Vec<String> = cs
-        .changes
-        .iter()
-        .filter(|c| STATEFUL_TYPES.contains(&c.resource_type.as_str()))
-        .filter(|c| c.action == "Remove" || matches!(c.replacement.as_deref(), Some("True") | Some("Conditional")))
-        .map(|c| {
-            format!(
-                "{} ({}): {}",
-                c.logical_id,
-                c.resource_type,
-                if c.action == "Remove" {
-                    "deleted".to_string()
-                } else {
-                    format!("replaced (Replacement: {})", c.replacement.clone().unwrap_or_default())
-                }
-            )
-        })
-        .collect();
-    if !blocked.is_empty() && guard.retain_data && !guard.allow_replace {
-        let _ = cloud.delete_change_set(&desired.stack_name, &id).await;
-        return Err(StackFailure {
-            stack: name.clone(),
-            message: format!(
-                "the change set would delete or replace data: {}\nhelp: this environment retains data; pass --allow-replace if losing it is intended",
-                blocked.join("; ")
-            ),
-            resources: blocked,
-            untouched: true,
-        });
-    }
+    refuse_data_loss(cloud, desired, &id, &cs.changes, guard).await?;
     for c in &cs.changes {
         progress.info(&format!(
             "{name}: {} {} ({}){}",
@@ -230,75 +129,17 @@ pub async fn apply<C: Cloud>(
     // from here the stack may change: an interruption must restore it, even mid-execution
     executing();
     cloud.execute_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(250);
-    let mut settle = 0;
-    let final_status = loop {
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(3));
-        let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
-        let status = info.map(|i| i.status).unwrap_or_else(|| "DELETE_COMPLETE".into());
-        let newest = cloud
-            .stack_events(&desired.stack_name)
-            .await
-            .ok()
-            .and_then(|ev| ev.into_iter().find(|e| !seen_before.contains(&e.id)))
-            .map(|e| event_line(&e))
-            .unwrap_or_default();
-        progress.stack(name, &status, &newest);
-        if settled(&status) {
-            // a failed status can be a passing phase of the operation: look again before
-            // believing it
-            if SUCCESS.contains(&status.as_str()) || settle >= 3 {
-                break status;
-            }
-            settle += 1;
-            delay = Duration::from_millis(700);
-            continue;
-        }
-        settle = 0;
-        if started.elapsed() > STACK_TIMEOUT {
-            return Err(failure(name, format!("still {status} after an hour"), false));
-        }
-    };
+    let final_status = wait_for_operation(cloud, desired, &seen_before, progress).await?;
     let events: Vec<StackEvent> = cloud
         .stack_events(&desired.stack_name)
         .await
         .map(|ev| ev.into_iter().filter(|e| !seen_before.contains(&e.id)).collect())
         .unwrap_or_default();
     if !SUCCESS.contains(&final_status.as_str()) {
-        let resources: Vec<String> = events
-            .iter()
-            .filter(|e| e.status.ends_with("_FAILED") && e.logical_id != desired.stack_name)
-            .map(|e| {
-                format!(
-                    "{} ({}): {}",
-                    e.logical_id,
-                    e.physical_id.clone().unwrap_or_default(),
-                    e.reason.clone().unwrap_or_default()
-                )
-            })
-            .collect();
         progress.stack_done(name, &final_status);
-        return Err(StackFailure {
-            stack: name.clone(),
-            message: format!(
-                "ended {final_status}{}",
-                if resources.is_empty() { String::new() } else { format!(": {}", resources.join("; ")) }
-            ),
-            resources,
-            untouched: false,
-        });
+        return Err(operation_failure(desired, &final_status, &events));
     }
-    let not_created: Vec<String> = events
-        .iter()
-        .filter(|e| e.status == "CREATE_COMPLETE" && e.logical_id != desired.stack_name)
-        .filter(|e| {
-            e.physical_id.as_deref() == Some("unknown")
-                || e.reason.as_deref().is_some_and(|r| r.contains("deployed as a fallback"))
-        })
-        .map(|e| format!("{} ({})", e.logical_id, e.resource_type))
-        .collect();
+    let not_created = reported_but_not_created(desired, &events);
     for r in &not_created {
         progress
             .warn(&format!("{name}: {r} was reported created but has no physical id: the service did not create it"));
@@ -313,6 +154,226 @@ pub async fn apply<C: Cloud>(
         status: final_status,
         not_created,
     })
+}
+
+/// A stack left as it is, with its outputs.
+fn unchanged(outputs: BTreeMap<String, String>, status: &str) -> Applied {
+    Applied {
+        changed: false,
+        change_set: None,
+        changes: vec![],
+        outputs,
+        status: status.to_string(),
+        not_created: vec![],
+    }
+}
+
+/// Whether the deployed template and parameters are the desired ones already: then no change
+/// set is made at all.
+async fn deployed_as_desired<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    info: &crate::aws::StackInfo,
+) -> Result<bool, StackFailure> {
+    let deployed = cloud.get_template(&desired.stack_name).await.map_err(|e| cloud_failure(&desired.name, e, true))?;
+    let same_params = desired.parameters.iter().all(|(k, v)| info.parameters.get(k) == Some(v))
+        && info.parameters.len() == desired.parameters.len();
+    Ok(deployed == desired.body && same_params)
+}
+
+/// Creates the change set and waits until CloudFormation has computed it (or failed to).
+async fn create_change_set<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    change_set_name: &str,
+    create: bool,
+    progress: &Progress,
+) -> Result<(String, crate::aws::ChangeSetInfo), StackFailure> {
+    let name = &desired.name;
+    let req = ChangeSetRequest {
+        stack: desired.stack_name.clone(),
+        name: change_set_name.to_string(),
+        template_body: desired.body.clone(),
+        parameters: desired.parameters.clone(),
+        tags: desired.tags.clone(),
+        create,
+        imports: vec![],
+        role_arn: desired.role_arn.clone(),
+    };
+    progress.stack(name, "creating change set", "");
+    let id = cloud.create_change_set(&req).await.map_err(|e| cloud_failure(name, e, true))?;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let cs = cloud.describe_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
+        if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" {
+            return Ok((id, cs));
+        }
+        if started.elapsed() > CHANGE_SET_TIMEOUT {
+            return Err(failure(name, "the change set did not finish computing within 10 minutes", true));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// A change set CloudFormation could not make: "no changes" leaves the stack as it is; anything
+/// else fails the stack untouched, with each resource's reason from early validation.
+async fn failed_change_set<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    id: &str,
+    reason: String,
+    progress: &Progress,
+) -> Result<Applied, StackFailure> {
+    let name = &desired.name;
+    if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
+        let _ = cloud.delete_change_set(&desired.stack_name, id).await;
+        let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+        progress.stack_done(name, "unchanged");
+        return Ok(unchanged(info.map(|i| i.outputs).unwrap_or_default(), "UPDATE_COMPLETE"));
+    }
+    // early validation: each resource and AWS's reason, read before the change set is deleted
+    // (the emulator has no DescribeEvents: there the summary alone is shown)
+    let details = match cloud.change_set_failures(&desired.stack_name, id).await {
+        Ok(found) => found
+            .iter()
+            .map(|f| {
+                format!(
+                    "\n  {} ({}){}: {}: {}",
+                    f.logical_id,
+                    f.resource_type,
+                    f.path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default(),
+                    f.validation,
+                    f.reason
+                )
+            })
+            .collect::<String>(),
+        Err(_) => String::new(),
+    };
+    let _ = cloud.delete_change_set(&desired.stack_name, id).await;
+    Err(failure(name, format!("the change set failed: {reason}{details}"), true))
+}
+
+/// P07: a change set that deletes or replaces a stateful resource where data is retained is
+/// deleted unexecuted, unless `--allow-replace`.
+async fn refuse_data_loss<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    id: &str,
+    changes: &[ResourceChange],
+    guard: Guard,
+) -> Result<(), StackFailure> {
+    let blocked: Vec<String> = changes
+        .iter()
+        .filter(|c| STATEFUL_TYPES.contains(&c.resource_type.as_str()))
+        .filter(|c| c.action == "Remove" || matches!(c.replacement.as_deref(), Some("True") | Some("Conditional")))
+        .map(|c| {
+            format!(
+                "{} ({}): {}",
+                c.logical_id,
+                c.resource_type,
+                if c.action == "Remove" {
+                    "deleted".to_string()
+                } else {
+                    format!("replaced (Replacement: {})", c.replacement.clone().unwrap_or_default())
+                }
+            )
+        })
+        .collect();
+    if blocked.is_empty() || !guard.retain_data || guard.allow_replace {
+        return Ok(());
+    }
+    let _ = cloud.delete_change_set(&desired.stack_name, id).await;
+    Err(StackFailure {
+        stack: desired.name.clone(),
+        message: format!(
+            "the change set would delete or replace data: {}\nhelp: this environment retains data; pass --allow-replace if losing it is intended",
+            blocked.join("; ")
+        ),
+        resources: blocked,
+        untouched: true,
+    })
+}
+
+/// Waits for the executing operation to settle, showing the newest event as it goes; returns the
+/// stack's final status. A failed status is looked at again before it is believed: it can be a
+/// passing phase of the operation.
+async fn wait_for_operation<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    seen_before: &[String],
+    progress: &Progress,
+) -> Result<String, StackFailure> {
+    let name = &desired.name;
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    let mut settle = 0;
+    loop {
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(3));
+        let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
+        let status = info.map(|i| i.status).unwrap_or_else(|| "DELETE_COMPLETE".into());
+        let newest = cloud
+            .stack_events(&desired.stack_name)
+            .await
+            .ok()
+            .and_then(|ev| ev.into_iter().find(|e| !seen_before.contains(&e.id)))
+            .map(|e| event_line(&e))
+            .unwrap_or_default();
+        progress.stack(name, &status, &newest);
+        if settled(&status) {
+            if SUCCESS.contains(&status.as_str()) || settle >= 3 {
+                return Ok(status);
+            }
+            settle += 1;
+            delay = Duration::from_millis(700);
+            continue;
+        }
+        settle = 0;
+        if started.elapsed() > STACK_TIMEOUT {
+            return Err(failure(name, format!("still {status} after an hour"), false));
+        }
+    }
+}
+
+/// An operation that ended in failure: `LogicalId (PhysicalId): reason` of each failed resource.
+fn operation_failure(desired: &Desired, final_status: &str, events: &[StackEvent]) -> StackFailure {
+    let resources: Vec<String> = events
+        .iter()
+        .filter(|e| e.status.ends_with("_FAILED") && e.logical_id != desired.stack_name)
+        .map(|e| {
+            format!(
+                "{} ({}): {}",
+                e.logical_id,
+                e.physical_id.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    StackFailure {
+        stack: desired.name.clone(),
+        message: format!(
+            "ended {final_status}{}",
+            if resources.is_empty() { String::new() } else { format!(": {}", resources.join("; ")) }
+        ),
+        resources,
+        untouched: false,
+    }
+}
+
+/// Resources the service reported created without creating them: no physical id, or (LocalStack)
+/// "deployed as a fallback".
+fn reported_but_not_created(desired: &Desired, events: &[StackEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.status == "CREATE_COMPLETE" && e.logical_id != desired.stack_name)
+        .filter(|e| {
+            e.physical_id.as_deref() == Some("unknown")
+                || e.reason.as_deref().is_some_and(|r| r.contains("deployed as a fallback"))
+        })
+        .map(|e| format!("{} ({})", e.logical_id, e.resource_type))
+        .collect()
 }
 
 /// Waits for a running operation to end, and clears the states a stack cannot be updated from:

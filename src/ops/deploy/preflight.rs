@@ -21,6 +21,7 @@ pub struct Preflight {
     pub execution_role: Option<String>,
 }
 
+/// Every check of a run before anything is written, in order; each refusal names what to do.
 pub async fn run<C: Cloud>(
     cloud: &C,
     env: &Environment,
@@ -43,7 +44,32 @@ pub async fn run<C: Cloud>(
             if dirty { " (dirty)" } else { "" }
         ),
     );
-    // P01: region of the client is the environment file's
+    region_is_the_environments(env)?;
+    checks_pass(env, app, opts, progress)?;
+    let identity = account_is_the_environments(cloud, env, progress).await?;
+    // P02: a dirty tree is refused where the environment asks for confirmation
+    if dirty && env.confirm && !opts.allow_dirty {
+        return Err(DeployError::Refused(format!(
+            "the working tree has uncommitted changes, and {} deploys only committed code\nhelp: commit them, or pass --allow-dirty to deploy them anyway",
+            env.name
+        )));
+    }
+    state_buckets_exist(cloud, env, app, state).await?;
+    let execution_role = deploy_role(cloud, env, progress).await?;
+    // the plan names what is taken in rather than created
+    if !app.adopted.is_empty() {
+        adopted_plan(cloud, app, progress).await?;
+    }
+    // P01: confirmation
+    if env.confirm && !opts.yes {
+        confirm(env).await?;
+    }
+    let (who, host) = crate::state::who();
+    Ok(Preflight { identity, commit, dirty, who, host, execution_role })
+}
+
+/// P01: the region the SDK would use is the environment file's.
+fn region_is_the_environments(env: &Environment) -> Result<(), DeployError> {
     for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         if let Ok(r) = std::env::var(var)
             && !r.is_empty()
@@ -55,7 +81,11 @@ pub async fn run<C: Cloud>(
             )));
         }
     }
-    // P03: every synth-time error check passes (a rollback restores recorded templates instead)
+    Ok(())
+}
+
+/// P03: every synth-time error check passes (a rollback restores recorded templates instead).
+fn checks_pass(env: &Environment, app: &App, opts: &DeployOptions, progress: &Progress) -> Result<(), DeployError> {
     let facts = EnvFacts {
         name: env.name.clone(),
         retain_data: env.retain_data,
@@ -90,7 +120,15 @@ pub async fn run<C: Cloud>(
         report.templates,
         report.summary.warnings
     ));
-    // P01: the credentials' account
+    Ok(())
+}
+
+/// P01: the credentials are the environment's account.
+async fn account_is_the_environments<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<Identity, DeployError> {
     let identity = cloud
         .caller_identity()
         .await
@@ -108,14 +146,16 @@ pub async fn run<C: Cloud>(
         )));
     }
     progress.info(&format!("credentials: {} in account {} (matches {})", identity.arn, identity.account, env.file));
-    // P02: a dirty tree is refused where the environment asks for confirmation
-    if dirty && env.confirm && !opts.allow_dirty {
-        return Err(DeployError::Refused(format!(
-            "the working tree has uncommitted changes, and {} deploys only committed code\nhelp: commit them, or pass --allow-dirty to deploy them anyway",
-            env.name
-        )));
-    }
-    // P04: the bootstrap buckets, one per region the app's stacks live in
+    Ok(identity)
+}
+
+/// P04: the bootstrap buckets, one per region the app's stacks live in.
+async fn state_buckets_exist<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    app: &App,
+    state: &crate::state::StateStore,
+) -> Result<(), DeployError> {
     for (region, bucket) in state.buckets(app) {
         let exists =
             cloud.for_region(&region).bucket_exists(&bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
@@ -126,7 +166,16 @@ pub async fn run<C: Cloud>(
             )));
         }
     }
-    // the deploy role every change set runs with (bootstrap's stack), when it exists
+    Ok(())
+}
+
+/// The deploy role every change set runs with (bootstrap's stack), when it exists; required
+/// where the environment asks for confirmation.
+async fn deploy_role<C: Cloud>(
+    cloud: &C,
+    env: &Environment,
+    progress: &Progress,
+) -> Result<Option<String>, DeployError> {
     let execution_role = match cloud.describe_stack(&crate::ops::bootstrap::stack_name(env)).await {
         Ok(Some(s)) if s.status.ends_with("_COMPLETE") && !s.status.contains("ROLLBACK") => {
             s.outputs.get("ExecutionRoleArn").cloned()
@@ -150,46 +199,44 @@ pub async fn run<C: Cloud>(
             env.name
         )),
     }
-    // the plan names what is taken in rather than created (issue 13)
-    if !app.adopted.is_empty() {
-        let names: Vec<String> =
-            app.adopted.iter().map(|a| format!("import {}.{} = {}", a.stack, a.logical_id, a.identifier)).collect();
-        progress
-            .info(&format!("adopted (imported where not yet in their stacks, never deleted): {}", names.join(", ")));
-        // read now (read-only) so the plan confirmed below says what the deploy does to them
-        let pending = crate::ops::adopt::verify(cloud, app)
-            .await
-            .map_err(|e| DeployError::Refused(format!("{e}\nnothing in the environment was changed")))?;
-        for p in pending.iter().filter(|p| !p.changes.is_empty()) {
-            progress.info(&format!(
-                "{}.{} ({}) is imported as it is; then this deploy changes:\n    {}",
-                p.adopted.stack,
-                p.adopted.logical_id,
-                p.adopted.identifier,
-                p.changes.join("\n    ")
-            ));
-        }
+    Ok(execution_role)
+}
+
+/// What is adopted, read now (read-only) so the plan confirmed after says what the deploy does
+/// to each.
+async fn adopted_plan<C: Cloud>(cloud: &C, app: &App, progress: &Progress) -> Result<(), DeployError> {
+    let names: Vec<String> =
+        app.adopted.iter().map(|a| format!("import {}.{} = {}", a.stack, a.logical_id, a.identifier)).collect();
+    progress.info(&format!("adopted (imported where not yet in their stacks, never deleted): {}", names.join(", ")));
+    // read now (read-only) so the plan confirmed below says what the deploy does to them
+    let pending = crate::ops::adopt::verify(cloud, app)
+        .await
+        .map_err(|e| DeployError::Refused(format!("{e}\nnothing in the environment was changed")))?;
+    for p in pending.iter().filter(|p| !p.changes.is_empty()) {
+        progress.info(&format!(
+            "{}.{} ({}) is imported as it is; then this deploy changes:\n    {}",
+            p.adopted.stack,
+            p.adopted.logical_id,
+            p.adopted.identifier,
+            p.changes.join("\n    ")
+        ));
     }
-    // P01: confirmation
-    if env.confirm && !opts.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(DeployError::Refused(format!(
-                "{} asks for confirmation and this run is not interactive\nhelp: pass --yes to deploy {} to account {}",
-                env.file, env.name, env.account
-            )));
-        }
-        let line = crate::ui::ask(&format!(
-            "type the environment's name ({}) to deploy to account {}: ",
-            env.name, env.account
-        ))
-        .await;
-        if line.trim() != env.name {
-            return Err(DeployError::Refused(format!(
-                "confirmation did not match `{}`; nothing was deployed",
-                env.name
-            )));
-        }
+    Ok(())
+}
+
+/// The environment's name, typed at the terminal.
+async fn confirm(env: &Environment) -> Result<(), DeployError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(DeployError::Refused(format!(
+            "{} asks for confirmation and this run is not interactive\nhelp: pass --yes to deploy {} to account {}",
+            env.file, env.name, env.account
+        )));
     }
-    let (who, host) = crate::state::who();
-    Ok(Preflight { identity, commit, dirty, who, host, execution_role })
+    let line =
+        crate::ui::ask(&format!("type the environment's name ({}) to deploy to account {}: ", env.name, env.account))
+            .await;
+    if line.trim() != env.name {
+        return Err(DeployError::Refused(format!("confirmation did not match `{}`; nothing was deployed", env.name)));
+    }
+    Ok(())
 }
