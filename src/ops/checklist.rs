@@ -4,7 +4,7 @@
 
 use crate::config::AnyApp;
 use crate::ops::check::{check_all, synthesized};
-use crate::ops::synth::{Selection, build};
+use crate::ops::synth::{Selection, Synthesized, build};
 use crate::rules::{Finding, Severity};
 use crate::template::FileValue;
 use anyhow::Result;
@@ -50,10 +50,24 @@ pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) 
     let s = &built[0];
     let report = check_all(&synthesized(root, &selection)?, today);
     let f = &report.findings;
+    let others: Vec<String> = crate::config::list_environments(root, app)
+        .into_iter()
+        .filter(|e| e != env)
+        .filter(|e| crate::config::load_with(root, definition, e).is_ok_and(|x| !x.retain_data))
+        .collect();
     let mut items = vec![];
     let mut push = |phase, text, (state, by): (State, String)| items.push(Item { phase, text, state, by });
+    before_deploying(&mut push, s, app, &others);
+    during_the_deploy(&mut push, s, f);
+    after_the_deploy(&mut push, s, f);
+    Ok(items)
+}
 
-    // Before starting deployment
+/// What a step of the checklist says: the phase, the seed's words, and its state with why.
+type Push<'a> = dyn FnMut(&'static str, &'static str, (State, String)) + 'a;
+
+/// The seed's "Before starting deployment".
+fn before_deploying(push: &mut Push<'_>, s: &Synthesized, app: &str, others: &[String]) {
     push(
         "before",
         "Create complete backup of current working state",
@@ -67,11 +81,6 @@ pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) 
             "V02: the deployment record holds the outputs; offline, castform outputs cannot be read".into(),
         ),
     );
-    let others: Vec<String> = crate::config::list_environments(root, app)
-        .into_iter()
-        .filter(|e| e != env)
-        .filter(|e| crate::config::load_with(root, definition, e).is_ok_and(|x| !x.retain_data))
-        .collect();
     push(
         "before",
         "Test all changes in development environment first",
@@ -95,8 +104,10 @@ pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) 
             ),
         ),
     );
+}
 
-    // During deployment
+/// The seed's "During deployment".
+fn during_the_deploy(push: &mut Push<'_>, s: &Synthesized, f: &[Finding]) {
     let order: Vec<&str> = s.app.stacks.iter().map(|x| x.name.as_str()).collect();
     push(
         "during",
@@ -150,8 +161,10 @@ pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) 
         },
     );
     push("during", "Verify API connectivity before frontend deployment", rule_state(f, &["L01", "L21"], false));
+}
 
-    // After deployment
+/// The seed's "After deployment".
+fn after_the_deploy(push: &mut Push<'_>, s: &Synthesized, f: &[Finding]) {
     push(
         "after",
         "Test complete end-to-end functionality",
@@ -169,5 +182,4 @@ pub fn run(root: &Path, definition: &'static dyn AnyApp, env: &str, today: i64) 
             other => other,
         },
     );
-    Ok(items)
 }

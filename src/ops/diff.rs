@@ -191,21 +191,12 @@ pub async fn diff<C: Cloud>(cloud: &C, app: &App, state: &crate::state::StateSto
         let cloud = &cloud.for_region(&s.region);
         let info = cloud.describe_stack(&s.stack_name).await?;
         let new = s.template.to_value();
-        // an adopted resource not yet in its stack is imported, not created
-        let imported = |mut resources: Vec<ResourceDiff>| {
-            for r in &mut resources {
-                if r.action == "add" && app.adopted.iter().any(|a| a.stack == s.name && a.logical_id == r.logical_id) {
-                    r.action = "import".into();
-                }
-            }
-            resources
-        };
         let Some(info) = info else {
             out.push(StackDiff {
                 stack: s.name.clone(),
                 stack_name: s.stack_name.clone(),
                 deployed: false,
-                resources: imported(compare(&Value::Null, &new)),
+                resources: imported(app, s, compare(&Value::Null, &new)),
                 parameters: vec![],
                 change_set_note: Some("not deployed: every resource is new".into()),
             });
@@ -214,73 +205,14 @@ pub async fn diff<C: Cloud>(cloud: &C, app: &App, state: &crate::state::StateSto
         outputs.insert(s.name.clone(), info.outputs.clone());
         let body = cloud.get_template(&s.stack_name).await?;
         let old: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let mut resources = imported(compare(&old, &new));
-        // the parameters a deploy would pass now
-        let mut desired = BTreeMap::new();
-        for i in &s.imports {
-            if let Some(v) = outputs.get(&i.stack).and_then(|o| o.get(&i.output)) {
-                desired.insert(i.parameter.clone(), v.clone());
-            }
-        }
-        if !s.assets.is_empty() {
-            desired.insert(ASSETS_BUCKET_PARAMETER.to_string(), state.assets_bucket(&s.region));
-        }
-        let mut parameters = vec![];
-        let mut names: Vec<&String> = desired.keys().chain(info.parameters.keys()).collect();
-        names.sort();
-        names.dedup();
-        for k in names {
-            let (a, b) = (info.parameters.get(k), desired.get(k));
-            if a != b {
-                parameters.push(PropertyChange {
-                    path: k.clone(),
-                    old: a.map(|x| Value::String(x.clone())),
-                    new: b.map(|x| Value::String(x.clone())),
-                });
-            }
-        }
-        let mut note = None;
-        if !resources.is_empty() || !parameters.is_empty() {
-            // ask CloudFormation what it would replace; the change set is deleted unexecuted
-            let req = ChangeSetRequest {
-                stack: s.stack_name.clone(),
-                name: format!("castform-diff-{}", crate::state::clock::new_id().replace(['.', 'Z'], "")),
-                template_body: s.template.to_json(),
-                parameters: desired.clone(),
-                tags: info.tags.clone(),
-                create: false,
-                imports: vec![],
-                // computed, never executed: the caller's credentials suffice
-                role_arn: None,
-            };
-            match cloud.create_change_set(&req).await {
-                Ok(id) => {
-                    let mut answer = None;
-                    for _ in 0..120 {
-                        match cloud.describe_change_set(&s.stack_name, &id).await {
-                            Ok(cs) if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" => {
-                                answer = Some(cs);
-                                break;
-                            }
-                            Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
-                            Err(e) => {
-                                note = Some(e.to_string());
-                                break;
-                            }
-                        }
-                    }
-                    let _ = cloud.delete_change_set(&s.stack_name, &id).await;
-                    if let Some(cs) = answer {
-                        for c in cs.changes {
-                            if let Some(r) = resources.iter_mut().find(|r| r.logical_id == c.logical_id) {
-                                r.replacement = c.replacement.clone();
-                            }
-                        }
-                    }
-                }
-                Err(e) => note = Some(format!("no change set could be made: {e}")),
-            }
-        }
+        let mut resources = imported(app, s, compare(&old, &new));
+        let desired = desired_parameters(s, &outputs, state);
+        let parameters = parameter_changes(&info.parameters, &desired);
+        let note = if !resources.is_empty() || !parameters.is_empty() {
+            replacements(cloud, s, &info, desired, &mut resources).await
+        } else {
+            None
+        };
         for r in &mut resources {
             if r.action == "modify"
                 && STATEFUL_TYPES.contains(&r.resource_type.as_str())
@@ -301,6 +233,98 @@ pub async fn diff<C: Cloud>(cloud: &C, app: &App, state: &crate::state::StateSto
         });
     }
     Ok(out)
+}
+
+/// An adopted resource not yet in its stack is imported, not created.
+fn imported(app: &App, s: &crate::template::Stack, mut resources: Vec<ResourceDiff>) -> Vec<ResourceDiff> {
+    for r in &mut resources {
+        if r.action == "add" && app.adopted.iter().any(|a| a.stack == s.name && a.logical_id == r.logical_id) {
+            r.action = "import".into();
+        }
+    }
+    resources
+}
+
+/// The parameters a deploy would pass now: the upstream stacks' deployed outputs, the state bucket.
+fn desired_parameters(
+    s: &crate::template::Stack,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    state: &crate::state::StateStore,
+) -> BTreeMap<String, String> {
+    let mut desired = BTreeMap::new();
+    for i in &s.imports {
+        if let Some(v) = outputs.get(&i.stack).and_then(|o| o.get(&i.output)) {
+            desired.insert(i.parameter.clone(), v.clone());
+        }
+    }
+    if !s.assets.is_empty() {
+        desired.insert(ASSETS_BUCKET_PARAMETER.to_string(), state.assets_bucket(&s.region));
+    }
+    desired
+}
+
+/// Each parameter whose value would change, by name.
+fn parameter_changes(deployed: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Vec<PropertyChange> {
+    let mut names: Vec<&String> = desired.keys().chain(deployed.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|k| deployed.get(*k) != desired.get(*k))
+        .map(|k| PropertyChange {
+            path: k.clone(),
+            old: deployed.get(k).map(|x| Value::String(x.clone())),
+            new: desired.get(k).map(|x| Value::String(x.clone())),
+        })
+        .collect()
+}
+
+/// Asks CloudFormation what it would replace, through a change set deleted unexecuted, and marks
+/// the resources; returns a note where no answer came.
+async fn replacements<C: Cloud>(
+    cloud: &C,
+    s: &crate::template::Stack,
+    info: &crate::aws::StackInfo,
+    desired: BTreeMap<String, String>,
+    resources: &mut [ResourceDiff],
+) -> Option<String> {
+    let req = ChangeSetRequest {
+        stack: s.stack_name.clone(),
+        name: format!("castform-diff-{}", crate::state::clock::new_id().replace(['.', 'Z'], "")),
+        template_body: s.template.to_json(),
+        parameters: desired,
+        tags: info.tags.clone(),
+        create: false,
+        imports: vec![],
+        // computed, never executed: the caller's credentials suffice
+        role_arn: None,
+    };
+    let id = match cloud.create_change_set(&req).await {
+        Ok(id) => id,
+        Err(e) => return Some(format!("no change set could be made: {e}")),
+    };
+    let mut note = None;
+    let mut answer = None;
+    for _ in 0..120 {
+        match cloud.describe_change_set(&s.stack_name, &id).await {
+            Ok(cs) if cs.status == "CREATE_COMPLETE" || cs.status == "FAILED" => {
+                answer = Some(cs);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            Err(e) => {
+                note = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let _ = cloud.delete_change_set(&s.stack_name, &id).await;
+    for c in answer.map(|cs| cs.changes).unwrap_or_default() {
+        if let Some(r) = resources.iter_mut().find(|r| r.logical_id == c.logical_id) {
+            r.replacement = c.replacement.clone();
+        }
+    }
+    note
 }
 
 /// What a change to a media resource does to a pipeline on air.

@@ -131,105 +131,18 @@ pub async fn take<C: Cloud>(
     id: &str,
     root: &std::path::Path,
 ) -> Result<Backup, DeployError> {
-    let refuse = |e: crate::aws::CloudError| DeployError::Refused(format!("backup: {e}"));
     let mut w = Writer { cloud, state, id, items: vec![], local: state.local_backup(id) };
     let mut stacks = vec![];
     let mut functions = vec![];
-    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for s in &app.stacks {
-        let rc = cloud.for_region(&s.region);
-        let info = rc.describe_stack(&s.stack_name).await.map_err(refuse)?;
-        let Some(info) = info else {
-            stacks.push(StackBackup {
-                name: s.name.clone(),
-                stack_name: s.stack_name.clone(),
-                existed: false,
-                status: None,
-                parameters: BTreeMap::new(),
-                outputs: BTreeMap::new(),
-                tags: BTreeMap::new(),
-                template: None,
-            });
-            continue;
-        };
-        let body = rc.get_template(&s.stack_name).await.map_err(refuse)?;
-        let template = w.put(&format!("stacks/{}/template.json", s.name), body.into_bytes()).await?;
-        outputs.insert(s.name.clone(), info.outputs.clone());
-        for r in rc.list_stack_resources(&s.stack_name).await.map_err(refuse)? {
-            if r.resource_type != "AWS::Lambda::Function" || r.physical_id.is_empty() {
-                continue;
-            }
-            let f = rc.get_function(&r.physical_id).await.map_err(refuse)?;
-            let (status, code) = rc.http_get(&f.code_location).await.map_err(refuse)?;
-            if status != 200 {
-                return Err(DeployError::Refused(format!(
-                    "backup: the code of function {} could not be downloaded (HTTP {status})",
-                    r.physical_id
-                )));
-            }
-            let code_item = w.put(&format!("functions/{}/{}/code.zip", s.name, r.logical_id), code).await?;
-            let conf = serde_json::to_vec_pretty(&without_values(&f.configuration)).unwrap_or_default();
-            let conf_item = w.put(&format!("functions/{}/{}/configuration.json", s.name, r.logical_id), conf).await?;
-            functions.push(FunctionBackup {
-                stack: s.name.clone(),
-                logical_id: r.logical_id.clone(),
-                physical_id: r.physical_id.clone(),
-                code_sha256: f.code_sha256.clone(),
-                code: code_item,
-                configuration: conf_item,
-            });
-        }
-        stacks.push(StackBackup {
-            name: s.name.clone(),
-            stack_name: s.stack_name.clone(),
-            existed: true,
-            status: Some(info.status.clone()),
-            parameters: info.parameters.clone(),
-            outputs: info.outputs.clone(),
-            tags: info.tags.clone(),
-            template: Some(template),
-        });
+        stacks.push(stack(&mut w, s, &mut functions).await?);
     }
-    let mut files = vec![];
-    for (bucket_ref, key, content_type) in written_files(app, root) {
-        let Some(bucket) = outputs.get(&bucket_ref.stack).and_then(|o| o.get(&bucket_ref.output)).cloned() else {
-            continue;
-        };
-        let item = match cloud.get_object(&bucket, &key).await.map_err(refuse)? {
-            Some(body) => Some(w.put(&format!("files/{bucket}/{key}"), body).await?),
-            None => None,
-        };
-        files.push(FileBackup { bucket, key, content_type, item });
-    }
+    let outputs: BTreeMap<String, BTreeMap<String, String>> =
+        stacks.iter().filter(|s| s.existed).map(|s| (s.name.clone(), s.outputs.clone())).collect();
+    let files = files(&mut w, app, root, &outputs).await?;
     let mut adopted = vec![];
     for a in &app.adopted {
-        let region =
-            app.stacks.iter().find(|s| s.name == a.stack).map_or(cloud.region().to_string(), |s| s.region.clone());
-        let rc = cloud.for_region(&region);
-        let resource = format!("{}.{}", a.stack, a.logical_id);
-        if a.resource_type != "AWS::DynamoDB::Table" {
-            let mut description = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(refuse)?;
-            if let Some(Value::Object(vars)) =
-                description.as_mut().and_then(|d| d.pointer_mut("/Environment/Variables"))
-            {
-                // a function's variables may hold secrets: names kept, values never written
-                vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
-            }
-            adopted.push(AdoptedBackup {
-                resource,
-                identifier: a.identifier.clone(),
-                table: None,
-                items: None,
-                description,
-            });
-            continue;
-        }
-        let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
-        let items = match &table {
-            Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
-            None => None,
-        };
-        adopted.push(AdoptedBackup { resource, identifier: a.identifier.clone(), table, items, description: None });
+        adopted.push(adopted_resource(cloud, app, a).await?);
     }
     let backup = Backup {
         deployment: id.to_string(),
@@ -255,6 +168,127 @@ pub async fn take<C: Cloud>(
         .map_err(refuse)?;
     verify(cloud, state, id).await?;
     Ok(backup)
+}
+
+fn refuse(e: crate::aws::CloudError) -> DeployError {
+    DeployError::Refused(format!("backup: {e}"))
+}
+
+/// One stack: its template, parameters, outputs and tags, and the code and configuration of
+/// each of its functions (into `functions`); a stack not deployed is recorded as such.
+async fn stack<C: Cloud>(
+    w: &mut Writer<'_, C>,
+    s: &crate::template::Stack,
+    functions: &mut Vec<FunctionBackup>,
+) -> Result<StackBackup, DeployError> {
+    let rc = w.cloud.for_region(&s.region);
+    let Some(info) = rc.describe_stack(&s.stack_name).await.map_err(refuse)? else {
+        return Ok(StackBackup {
+            name: s.name.clone(),
+            stack_name: s.stack_name.clone(),
+            existed: false,
+            status: None,
+            parameters: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            template: None,
+        });
+    };
+    let body = rc.get_template(&s.stack_name).await.map_err(refuse)?;
+    let template = w.put(&format!("stacks/{}/template.json", s.name), body.into_bytes()).await?;
+    for r in rc.list_stack_resources(&s.stack_name).await.map_err(refuse)? {
+        if r.resource_type != "AWS::Lambda::Function" || r.physical_id.is_empty() {
+            continue;
+        }
+        functions.push(function(w, &rc, &s.name, &r).await?);
+    }
+    Ok(StackBackup {
+        name: s.name.clone(),
+        stack_name: s.stack_name.clone(),
+        existed: true,
+        status: Some(info.status.clone()),
+        parameters: info.parameters.clone(),
+        outputs: info.outputs.clone(),
+        tags: info.tags.clone(),
+        template: Some(template),
+    })
+}
+
+/// One function's running code (downloaded from Lambda) and its configuration, variables'
+/// values left out.
+async fn function<C: Cloud, R: Cloud>(
+    w: &mut Writer<'_, C>,
+    rc: &R,
+    stack: &str,
+    r: &crate::aws::StackResource,
+) -> Result<FunctionBackup, DeployError> {
+    let f = rc.get_function(&r.physical_id).await.map_err(refuse)?;
+    let (status, code) = rc.http_get(&f.code_location).await.map_err(refuse)?;
+    if status != 200 {
+        return Err(DeployError::Refused(format!(
+            "backup: the code of function {} could not be downloaded (HTTP {status})",
+            r.physical_id
+        )));
+    }
+    let code_item = w.put(&format!("functions/{stack}/{}/code.zip", r.logical_id), code).await?;
+    let conf = serde_json::to_vec_pretty(&without_values(&f.configuration)).unwrap_or_default();
+    let conf_item = w.put(&format!("functions/{stack}/{}/configuration.json", r.logical_id), conf).await?;
+    Ok(FunctionBackup {
+        stack: stack.to_string(),
+        logical_id: r.logical_id.clone(),
+        physical_id: r.physical_id.clone(),
+        code_sha256: f.code_sha256.clone(),
+        code: code_item,
+        configuration: conf_item,
+    })
+}
+
+/// Every file a run may write, as it is now (or that it is absent), in the buckets the deployed
+/// stacks' outputs name.
+async fn files<C: Cloud>(
+    w: &mut Writer<'_, C>,
+    app: &App,
+    root: &std::path::Path,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Vec<FileBackup>, DeployError> {
+    let mut files = vec![];
+    for (bucket_ref, key, content_type) in written_files(app, root) {
+        let Some(bucket) = outputs.get(&bucket_ref.stack).and_then(|o| o.get(&bucket_ref.output)).cloned() else {
+            continue;
+        };
+        let item = match w.cloud.get_object(&bucket, &key).await.map_err(refuse)? {
+            Some(body) => Some(w.put(&format!("files/{bucket}/{key}"), body).await?),
+            None => None,
+        };
+        files.push(FileBackup { bucket, key, content_type, item });
+    }
+    Ok(files)
+}
+
+/// An adopted resource as it is: a table's description and item count, any other type's
+/// description through Cloud Control (a function's variables' values never written).
+async fn adopted_resource<C: Cloud>(
+    cloud: &C,
+    app: &App,
+    a: &crate::template::Adopted,
+) -> Result<AdoptedBackup, DeployError> {
+    let region = app.stacks.iter().find(|s| s.name == a.stack).map_or(cloud.region().to_string(), |s| s.region.clone());
+    let rc = cloud.for_region(&region);
+    let resource = format!("{}.{}", a.stack, a.logical_id);
+    if a.resource_type != "AWS::DynamoDB::Table" {
+        let mut description = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(refuse)?;
+        if let Some(Value::Object(vars)) = description.as_mut().and_then(|d| d.pointer_mut("/Environment/Variables")) {
+            // a function's variables may hold secrets: names kept, values never written
+            vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
+        }
+        return Ok(AdoptedBackup { resource, identifier: a.identifier.clone(), table: None, items: None, description });
+    }
+    let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
+    let items = match &table {
+        Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
+        None => None,
+    };
+    Ok(AdoptedBackup { resource, identifier: a.identifier.clone(), table, items, description: None })
 }
 
 /// Reads a stored backup back and checks every item's sha256.
