@@ -30,22 +30,5 @@ pub fn run(apps: &'static [&'static dyn config::AnyApp]) -> std::process::ExitCo
 /// [`run`] with the project root (its `environments/`, `assets/`, `templates/`) at `root`
 /// unless `--root` says otherwise: for a binary whose project is not the current directory.
 pub fn run_at(root: &std::path::Path, apps: &'static [&'static dyn config::AnyApp]) -> std::process::ExitCode {
-    use std::process::ExitCode;
-    match cli::run(root, config::Registry::new(apps)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let debug = std::env::args().any(|a| a == "--debug");
-            let message = if debug { format!("{e:?}") } else { cli::render_error(&e) };
-            ui::error(&message);
-            let code = cli::exit_code(&e);
-            // `--json` ends with one JSON document on failure too, for the tool reading stdout
-            if std::env::args().any(|a| a == "--json") {
-                ui::out_line(
-                    &serde_json::json!({"event": "error", "error": cli::render_error(&e), "exit_code": code})
-                        .to_string(),
-                );
-            }
-            ExitCode::from(code)
-        }
-    }
+    std::process::ExitCode::from(cli::run(root, config::Registry::new(apps)))
 }

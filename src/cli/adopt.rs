@@ -10,10 +10,8 @@ use std::path::Path;
     after_help = "Examples:\n  castform adopt prod --discover\n  castform adopt prod --discover --json"
 )]
 pub struct Args {
-    pub env: String,
-    /// The app, by its registered name (default: the first registered).
-    #[arg(long)]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: super::Target,
     /// Read the account and list candidates (the only mode: nothing is ever written)
     #[arg(long)]
     pub discover: bool,
@@ -27,7 +25,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
             "adopt needs --discover: it only reads the account\nhelp: castform adopt prod --discover, then paste its adopt: lines into the environment file",
         );
     }
-    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
         let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let found = crate::ops::adopt::discover(&cloud, &env, &app).await.map_err(anyhow::Error::msg)?;

@@ -11,17 +11,15 @@ use std::path::Path;
     after_help = "Examples:\n  castform checklist prod\n  castform checklist dev --json"
 )]
 pub struct Args {
-    pub env: String,
-    /// The app, by its registered name (default: the first registered).
-    #[arg(long)]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: super::Target,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
-    let app = super::registered(apps, &super::app_or_default(apps, args.app.as_deref()))?;
-    let items = checklist(root, app, &args.env, crate::rules::today())?;
+    let app = super::registered(apps, &super::app_or_default(apps, args.target.app.as_deref()))?;
+    let items = checklist(root, app, &args.target.env, crate::rules::today())?;
     if args.json {
         ui::say(&serde_json::to_string_pretty(&items)?);
     } else {

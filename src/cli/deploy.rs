@@ -15,10 +15,8 @@ use std::sync::Mutex;
     after_help = "Examples:\n  castform deploy local\n  castform deploy prod --yes           non-interactive (prod asks for its name otherwise)\n  castform deploy dev --json           one JSON event per line, the record at the end\n\nExit codes: 0 deployed (or nothing to change), 1 error, 2 refused before any write,\n3 failed and restored to the backup."
 )]
 pub struct Args {
-    pub env: String,
-    /// The app, by its registered name (default: the first registered).
-    #[arg(long)]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: super::Target,
     /// Do not ask for the environment's name (environments marked `confirm`).
     #[arg(long)]
     pub yes: bool,
@@ -44,7 +42,7 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     let opts = DeployOptions {
         yes: args.yes,
         allow_dirty: args.allow_dirty,

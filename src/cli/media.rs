@@ -16,10 +16,8 @@ pub struct Args {
     /// status, start or stop
     #[arg(value_parser = ["status", "start", "stop"])]
     pub action: String,
-    pub env: String,
-    /// The app, by its registered name (default: the first registered).
-    #[arg(long)]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: super::Target,
     #[arg(long)]
     pub json: bool,
 }
@@ -52,7 +50,7 @@ fn show(s: &MediaStatus) {
 }
 
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
         let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
         let status = match args.action.as_str() {

@@ -3,14 +3,22 @@
 //! touched, 3 deploy failed and the environment was restored.
 
 mod adopt;
+mod bootstrap;
 mod check;
 mod checklist;
+mod cost;
 mod deploy;
+mod destroy;
+mod diff;
+mod gc;
+mod graph;
+mod history;
 mod media;
-mod review;
+mod outputs;
 mod rollback;
-mod state;
+mod status;
 mod synth;
+mod unlock;
 
 use crate::config::Registry;
 use clap::{Parser, Subcommand};
@@ -40,21 +48,31 @@ pub enum Command {
     Synth(synth::Args),
     Check(check::Args),
     Checklist(checklist::Args),
-    Bootstrap(state::BootstrapArgs),
+    Bootstrap(bootstrap::Args),
     Deploy(deploy::Args),
-    Gc(state::GcArgs),
-    Graph(review::GraphArgs),
+    Gc(gc::Args),
+    Graph(graph::Args),
     Media(media::Args),
-    Cost(review::CostArgs),
-    Diff(review::DiffArgs),
-    Status(review::StatusArgs),
-    Destroy(review::DestroyArgs),
+    Cost(cost::Args),
+    Diff(diff::Args),
+    Status(status::Args),
+    Destroy(destroy::Args),
     Adopt(adopt::Args),
-    History(state::HistoryArgs),
+    History(history::Args),
     Rollback(rollback::Args),
-    Outputs(state::OutputsArgs),
-    Unlock(state::UnlockArgs),
+    Outputs(outputs::Args),
+    Unlock(unlock::Args),
     Completions(CompletionsArgs),
+}
+
+/// The environment a command works on, and its app: every command that takes one says it alike.
+#[derive(clap::Args)]
+pub struct Target {
+    /// The environment, by its file's name under environments/<app>/ (`prod` for prod.yaml).
+    pub env: String,
+    /// The app, by its registered name (default: the first registered).
+    #[arg(long)]
+    pub app: Option<String>,
 }
 
 /// `castform completions SHELL`: the shell's completion script, from clap's own generator.
@@ -67,15 +85,68 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Runs the command line over the registered apps, `--root` defaulting to `root`; `Ok` carries
-/// the exit code.
-pub fn run(root: &std::path::Path, apps: Registry) -> anyhow::Result<u8> {
-    check_registry(apps)?;
+/// Runs the command line over the registered apps, `--root` defaulting to `root`, and returns the
+/// exit code; an error is printed the way castform prints errors (its whole chain with
+/// `--debug`, and a last JSON document with `--json`).
+pub fn run(root: &std::path::Path, apps: Registry) -> u8 {
+    let mut output = Output::default();
+    match parse_and_run(root, apps, &mut output) {
+        Ok(code) => code,
+        Err(e) => report(&e, output),
+    }
+}
+
+/// How a run reports: `--debug` and `--json` as clap parsed them.
+#[derive(Clone, Copy, Default)]
+struct Output {
+    debug: bool,
+    json: bool,
+}
+
+impl Output {
+    /// The flags of the matched command and its subcommands (`media start … --json`).
+    fn of(matches: &clap::ArgMatches) -> Self {
+        let flag = |m: &clap::ArgMatches, id: &str| m.try_get_one::<bool>(id).ok().flatten().copied().unwrap_or(false);
+        let mut out = Output { debug: flag(matches, "debug"), json: false };
+        let mut m = matches;
+        while let Some((_, sub)) = m.subcommand() {
+            out.debug |= flag(sub, "debug");
+            out.json |= flag(sub, "json");
+            m = sub;
+        }
+        out
+    }
+}
+
+/// Prints an error as castform does and returns its exit code.
+fn report(e: &anyhow::Error, output: Output) -> u8 {
+    let message = if output.debug { format!("{e:?}") } else { render_error(e) };
+    crate::ui::error(&message);
+    let code = exit_code(e);
+    // `--json` ends with one JSON document on failure too, for the tool reading stdout
+    if output.json {
+        crate::ui::out_line(
+            &serde_json::json!({"event": "error", "error": render_error(e), "exit_code": code}).to_string(),
+        );
+    }
+    code
+}
+
+fn parse_and_run(root: &std::path::Path, apps: Registry, output: &mut Output) -> anyhow::Result<u8> {
     use clap::{CommandFactory, FromArgMatches};
     // usage and completions name the binary that runs (a team's own, or castform)
     // once per process: clap names a command with a static string
     let bin: &'static str = Box::leak(binary_name().into_boxed_str());
-    let cli = match Cli::command().name(bin).bin_name(bin).try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+    let command = || Cli::command().name(bin).bin_name(bin);
+    // a command line clap refuses still says how to report: its best-effort parse
+    if let Ok(m) = command().ignore_errors(true).try_get_matches() {
+        *output = Output::of(&m);
+    }
+    check_registry(apps)?;
+    let cli = match command().try_get_matches().and_then(|m| {
+        *output = Output::of(&m);
+        Cli::from_arg_matches(&m)
+    }) {
         Ok(cli) => cli,
         // help and version are answers, not errors
         Err(e) if !e.use_stderr() => {
@@ -100,20 +171,20 @@ pub fn run(root: &std::path::Path, apps: Registry) -> anyhow::Result<u8> {
         Command::Synth(args) => synth::run(&root, apps, args),
         Command::Check(args) => check::run(&root, apps, args),
         Command::Checklist(args) => checklist::run(&root, apps, args),
-        Command::Bootstrap(args) => state::bootstrap(&root, apps, args),
+        Command::Bootstrap(args) => bootstrap::run(&root, apps, args),
         Command::Deploy(args) => deploy::run(&root, apps, args),
-        Command::Gc(args) => state::gc(&root, apps, args),
-        Command::Graph(args) => review::graph(&root, apps, args),
+        Command::Gc(args) => gc::run(&root, apps, args),
+        Command::Graph(args) => graph::run(&root, apps, args),
         Command::Media(args) => media::run(&root, apps, args),
-        Command::Cost(args) => review::cost(&root, apps, args),
-        Command::Diff(args) => review::diff(&root, apps, args),
-        Command::Status(args) => review::status(&root, apps, args),
-        Command::Destroy(args) => review::destroy(&root, apps, args),
+        Command::Cost(args) => cost::run(&root, apps, args),
+        Command::Diff(args) => diff::run(&root, apps, args),
+        Command::Status(args) => status::run(&root, apps, args),
+        Command::Destroy(args) => destroy::run(&root, apps, args),
         Command::Adopt(args) => adopt::run(&root, apps, args),
-        Command::History(args) => state::history(&root, apps, args),
+        Command::History(args) => history::run(&root, apps, args),
         Command::Rollback(args) => rollback::run(&root, apps, args),
-        Command::Outputs(args) => state::outputs(&root, apps, args),
-        Command::Unlock(args) => state::unlock(&root, apps, args),
+        Command::Outputs(args) => outputs::run(&root, apps, args),
+        Command::Unlock(args) => unlock::run(&root, apps, args),
         Command::Completions(args) => {
             let mut cmd = Cli::command().name(bin);
             // into a buffer, then printed as everything is: a closed pipe ends the run quietly

@@ -17,10 +17,8 @@ use std::sync::Mutex;
     after_help = "Examples:\n  castform rollback local                        back to the deployment before the current one\n  castform rollback prod --to 20261122T061530Z-3f2a --yes\n\nExit codes: 0 rolled back, 1 error, 2 refused before any write, 3 failed and restored."
 )]
 pub struct Args {
-    pub env: String,
-    /// The app, by its registered name (default: the first registered).
-    #[arg(long)]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: super::Target,
     /// The deployment id to go back to (see `castform history`).
     #[arg(long)]
     pub to: Option<String>,
@@ -37,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
-    let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
+    let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     // a rollback restores recorded templates, so the working tree does not matter
     let opts = DeployOptions {
         yes: args.yes,
