@@ -1,0 +1,48 @@
+//! Cloud Control: any resource's properties in CloudFormation's shape, and the resources of a type.
+
+use super::err;
+use crate::aws::*;
+
+pub(super) async fn get_resource(
+    cloudcontrol: &aws_sdk_cloudcontrol::Client,
+    type_name: &str,
+    identifier: &str,
+) -> CloudResult<Option<serde_json::Value>> {
+    let out = match cloudcontrol.get_resource().type_name(type_name).identifier(identifier).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            return match err("Cloud Control GetResource", e) {
+                CloudError::Service { code, .. } if code == "ResourceNotFoundException" => Ok(None),
+                other => Err(other),
+            };
+        }
+    };
+    let properties = out.resource_description().and_then(|d| d.properties()).unwrap_or("{}");
+    serde_json::from_str(properties).map(Some).map_err(|e| CloudError::Service {
+        operation: "Cloud Control GetResource".into(),
+        code: "InvalidResponse".into(),
+        message: format!("the properties of {type_name} {identifier} are not JSON: {e}"),
+    })
+}
+
+pub(super) async fn list_resources(
+    cloudcontrol: &aws_sdk_cloudcontrol::Client,
+    type_name: &str,
+) -> CloudResult<Vec<String>> {
+    let mut out = vec![];
+    let mut token: Option<String> = None;
+    loop {
+        let page = cloudcontrol
+            .list_resources()
+            .type_name(type_name)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| err("Cloud Control ListResources", e))?;
+        out.extend(page.resource_descriptions().iter().filter_map(|d| d.identifier().map(str::to_string)));
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
