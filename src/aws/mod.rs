@@ -225,7 +225,8 @@ pub trait Cloud {
     async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo>;
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
     async fn delete_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
-    /// Newest first, as CloudFormation returns them.
+    /// Newest first, as CloudFormation returns them: every event of the stack's latest operation
+    /// (however many pages), back to and including the event that ended the operation before.
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>>;
     async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
     /// `ContinueUpdateRollback`, skipping the named resources.

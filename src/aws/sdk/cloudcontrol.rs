@@ -2,9 +2,10 @@
 
 use super::err;
 use crate::aws::*;
+use aws_sdk_cloudcontrol::Client;
 
 pub(super) async fn get_resource(
-    cloudcontrol: &aws_sdk_cloudcontrol::Client,
+    cloudcontrol: &Client,
     type_name: &str,
     identifier: &str,
 ) -> CloudResult<Option<serde_json::Value>> {
@@ -25,24 +26,15 @@ pub(super) async fn get_resource(
     })
 }
 
-pub(super) async fn list_resources(
-    cloudcontrol: &aws_sdk_cloudcontrol::Client,
-    type_name: &str,
-) -> CloudResult<Vec<String>> {
-    let mut out = vec![];
-    let mut token: Option<String> = None;
-    loop {
-        let page = cloudcontrol
-            .list_resources()
-            .type_name(type_name)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| err("Cloud Control ListResources", e))?;
-        out.extend(page.resource_descriptions().iter().filter_map(|d| d.identifier().map(str::to_string)));
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
-        }
-    }
+pub(super) async fn list_resources(cloudcontrol: &Client, type_name: &str) -> CloudResult<Vec<String>> {
+    let resources = cloudcontrol
+        .list_resources()
+        .type_name(type_name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("Cloud Control ListResources", e))?;
+    Ok(resources.iter().filter_map(|d| d.identifier().map(str::to_string)).collect())
 }

@@ -1,9 +1,10 @@
-//! DynamoDB: tables as DescribeTable answers them, and their item counts.
+//! DynamoDB: tables as DescribeTable answers them, the account's tables, and their item counts.
 
 use super::err;
 use crate::aws::*;
+use aws_sdk_dynamodb::Client;
 
-pub(super) async fn describe_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str) -> CloudResult<Option<TableInfo>> {
+pub(super) async fn describe_table(dynamodb: &Client, name: &str) -> CloudResult<Option<TableInfo>> {
     let out = match dynamodb.describe_table().table_name(name).send().await {
         Ok(out) => out,
         Err(e) => {
@@ -45,40 +46,24 @@ pub(super) async fn describe_table(dynamodb: &aws_sdk_dynamodb::Client, name: &s
     }))
 }
 
-pub(super) async fn list_tables(dynamodb: &aws_sdk_dynamodb::Client) -> CloudResult<Vec<String>> {
-    let mut names = vec![];
-    let mut start: Option<String> = None;
-    loop {
-        let out = dynamodb
-            .list_tables()
-            .set_exclusive_start_table_name(start.clone())
-            .send()
-            .await
-            .map_err(|e| err("DynamoDB ListTables", e))?;
-        names.extend(out.table_names().iter().cloned());
-        match out.last_evaluated_table_name() {
-            Some(last) => start = Some(last.to_string()),
-            None => return Ok(names),
-        }
-    }
+pub(super) async fn list_tables(dynamodb: &Client) -> CloudResult<Vec<String>> {
+    dynamodb
+        .list_tables()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err("DynamoDB ListTables", e))
 }
 
-pub(super) async fn count_items(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> CloudResult<u64> {
+/// A COUNT scan, page after page (each page counts up to 1 MB of the table).
+pub(super) async fn count_items(dynamodb: &Client, table: &str) -> CloudResult<u64> {
+    let mut pages =
+        dynamodb.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).into_paginator().send();
     let mut total = 0u64;
-    let mut start = None;
-    loop {
-        let out = dynamodb
-            .scan()
-            .table_name(table)
-            .select(aws_sdk_dynamodb::types::Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| err("DynamoDB Scan", e))?;
-        total += u64::try_from(out.count()).unwrap_or(0);
-        match out.last_evaluated_key() {
-            Some(k) if !k.is_empty() => start = Some(k.clone()),
-            _ => return Ok(total),
-        }
+    while let Some(page) = pages.try_next().await.map_err(|e| err("DynamoDB Scan", e))? {
+        total += u64::try_from(page.count()).unwrap_or(0);
     }
+    Ok(total)
 }

@@ -3,12 +3,13 @@
 
 use super::err;
 use crate::aws::*;
+use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types as s3t;
 
-/// `empty_bucket` deletes up to 1,000 versions a round: a bucket still not empty after this many
-/// rounds has a writer.
-const EMPTY_BUCKET_MAX_ROUNDS: usize = 1_000;
+/// [`delete_versions`] deletes up to 1,000 versions a round: a bucket or key that still has
+/// versions after this many rounds has a writer.
+const DELETE_MAX_ROUNDS: usize = 1_000;
 
 /// The account that must own a castform state bucket, read from its name
 /// (`castform-<account>-<region>`): every call on it says so (`ExpectedBucketOwner`), so a
@@ -19,7 +20,7 @@ fn owner_of(bucket: &str) -> Option<String> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_string())
 }
 
-pub(super) async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> CloudResult<bool> {
+pub(super) async fn bucket_exists(s3: &Client, bucket: &str) -> CloudResult<bool> {
     match s3.head_bucket().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).send().await {
         Ok(_) => Ok(true),
         Err(e) => {
@@ -29,7 +30,7 @@ pub(super) async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> Clou
     }
 }
 
-pub(super) async fn create_state_bucket(s3: &aws_sdk_s3::Client, region: &str, bucket: &str) -> CloudResult<()> {
+pub(super) async fn create_state_bucket(s3: &Client, region: &str, bucket: &str) -> CloudResult<()> {
     if !bucket_exists(s3, bucket).await? {
         let mut req = s3.create_bucket().bucket(bucket);
         if region != "us-east-1" {
@@ -83,7 +84,7 @@ pub(super) async fn create_state_bucket(s3: &aws_sdk_s3::Client, region: &str, b
 }
 
 pub(super) async fn put_object(
-    s3: &aws_sdk_s3::Client,
+    s3: &Client,
     bucket: &str,
     key: &str,
     body: Vec<u8>,
@@ -104,7 +105,7 @@ pub(super) async fn put_object(
     Ok(())
 }
 
-pub(super) async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
+pub(super) async fn get_object(s3: &Client, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
     match s3.get_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
         Ok(out) => {
             let bytes = out.body.collect().await.map_err(|e| CloudError::Transport {
@@ -118,7 +119,7 @@ pub(super) async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str)
     }
 }
 
-pub(super) async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> CloudResult<bool> {
+pub(super) async fn object_exists(s3: &Client, bucket: &str, key: &str) -> CloudResult<bool> {
     match s3.head_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
         Ok(_) => Ok(true),
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
@@ -126,7 +127,7 @@ pub(super) async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &s
     }
 }
 
-pub(super) async fn delete_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> CloudResult<()> {
+pub(super) async fn delete_object(s3: &Client, bucket: &str, key: &str) -> CloudResult<()> {
     s3.delete_object()
         .bucket(bucket)
         .set_expected_bucket_owner(owner_of(bucket))
@@ -137,149 +138,93 @@ pub(super) async fn delete_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &s
     Ok(())
 }
 
-pub(super) async fn delete_object_versions(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> CloudResult<usize> {
-    let mut versions: Vec<Option<String>> = vec![];
-    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-    loop {
-        let out = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .set_expected_bucket_owner(owner_of(bucket))
-            .prefix(key)
-            .set_key_marker(key_marker.clone())
-            .set_version_id_marker(version_marker.clone())
-            .send()
-            .await
-            .map_err(|e| err(&format!("S3 ListObjectVersions s3://{bucket}/{key}"), e))?;
-        versions
-            .extend(out.versions().iter().filter(|v| v.key() == Some(key)).map(|v| v.version_id().map(str::to_string)));
-        versions.extend(
-            out.delete_markers().iter().filter(|m| m.key() == Some(key)).map(|m| m.version_id().map(str::to_string)),
-        );
-        if !out.is_truncated().unwrap_or(false) {
-            break;
-        }
-        key_marker = out.next_key_marker().map(str::to_string);
-        version_marker = out.next_version_id_marker().map(str::to_string);
-    }
-    for v in &versions {
-        s3.delete_object()
-            .bucket(bucket)
-            .set_expected_bucket_owner(owner_of(bucket))
-            .key(key)
-            .set_version_id(v.clone())
-            .send()
-            .await
-            .map_err(|e| err(&format!("S3 DeleteObject s3://{bucket}/{key} (a version)"), e))?;
-    }
-    Ok(versions.len())
+pub(super) async fn delete_object_versions(s3: &Client, bucket: &str, key: &str) -> CloudResult<usize> {
+    delete_versions(s3, bucket, Some(key)).await
 }
 
-pub(super) async fn list_objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
-    let mut keys = vec![];
-    let mut token: Option<String> = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .set_expected_bucket_owner(owner_of(bucket))
-            .prefix(prefix)
-            .set_continuation_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| err(&format!("S3 ListObjectsV2 s3://{bucket}/{prefix}"), e))?;
-        keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
-        match out.next_continuation_token() {
-            Some(t) if out.is_truncated().unwrap_or(false) => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
+pub(super) async fn list_objects(s3: &Client, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
+    // ListObjectsV2's paginator has pages only (S3's model names no items)
+    let pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner_of(bucket))
+        .prefix(prefix)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| err(&format!("S3 ListObjectsV2 s3://{bucket}/{prefix}"), e))?;
+    let mut keys: Vec<String> =
+        pages.iter().flat_map(|page| page.contents()).filter_map(|o| o.key().map(str::to_string)).collect();
     keys.sort();
     Ok(keys)
 }
 
-pub(super) async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> CloudResult<usize> {
+pub(super) async fn empty_bucket(s3: &Client, bucket: &str) -> CloudResult<usize> {
+    delete_versions(s3, bucket, None).await
+}
+
+/// Deletes every version and delete marker of exactly `key`, or of the whole bucket without one;
+/// returns how many. ListObjectVersions has no paginator in the SDK (S3's model gives it none:
+/// awslabs/aws-sdk-rust#1450), and none is needed: each round deletes what the first page lists
+/// and lists again, until a page lists nothing to delete. Listed with the key as prefix, the key's
+/// own versions come first (S3 lists keys in binary order, and a key sorts before every longer key
+/// it begins), so a page without them means none are left.
+async fn delete_versions(s3: &Client, bucket: &str, key: Option<&str>) -> CloudResult<usize> {
+    let place = key.map_or_else(|| bucket.to_string(), |k| format!("s3://{bucket}/{k}"));
+    let fail = |message: String| CloudError::Transport { operation: format!("S3 DeleteObjects {place}"), message };
     let mut deleted = 0;
-    let mut rounds = 0;
-    loop {
-        let out = s3
+    for _ in 0..DELETE_MAX_ROUNDS {
+        let page = s3
             .list_object_versions()
             .bucket(bucket)
             .set_expected_bucket_owner(owner_of(bucket))
+            .set_prefix(key.map(str::to_string))
             .send()
             .await
-            .map_err(|e| err(&format!("S3 ListObjectVersions {bucket}"), e))?;
-        let mut ids: Vec<s3t::ObjectIdentifier> = vec![];
-        for v in out.versions() {
-            if let Some(k) = v.key() {
-                ids.push(
-                    s3t::ObjectIdentifier::builder()
-                        .key(k)
-                        .set_version_id(v.version_id().map(str::to_string))
-                        .build()
-                        .map_err(|e| CloudError::Transport {
-                            operation: "S3 DeleteObjects".into(),
-                            message: e.to_string(),
-                        })?,
-                );
-            }
-        }
-        for m in out.delete_markers() {
-            if let Some(k) = m.key() {
-                ids.push(
-                    s3t::ObjectIdentifier::builder()
-                        .key(k)
-                        .set_version_id(m.version_id().map(str::to_string))
-                        .build()
-                        .map_err(|e| CloudError::Transport {
-                            operation: "S3 DeleteObjects".into(),
-                            message: e.to_string(),
-                        })?,
-                );
-            }
-        }
+            .map_err(|e| err(&format!("S3 ListObjectVersions {place}"), e))?;
+        let listed = (page.versions().iter().map(|v| (v.key(), v.version_id())))
+            .chain(page.delete_markers().iter().map(|m| (m.key(), m.version_id())));
+        let ids = listed
+            .filter(|(k, _)| k.is_some_and(|k| key.is_none_or(|key| k == key)))
+            .map(|(k, version)| {
+                s3t::ObjectIdentifier::builder()
+                    .set_key(k.map(str::to_string))
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+                    .map_err(|e| fail(e.to_string()))
+            })
+            .collect::<CloudResult<Vec<_>>>()?;
         if ids.is_empty() {
             return Ok(deleted);
         }
         deleted += ids.len();
-        let del = s3t::Delete::builder()
-            .set_objects(Some(ids))
-            .quiet(true)
-            .build()
-            .map_err(|e| CloudError::Transport { operation: "S3 DeleteObjects".into(), message: e.to_string() })?;
+        let delete =
+            s3t::Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| fail(e.to_string()))?;
         let out = s3
             .delete_objects()
             .bucket(bucket)
             .set_expected_bucket_owner(owner_of(bucket))
-            .delete(del)
+            .delete(delete)
             .send()
             .await
-            .map_err(|e| err(&format!("S3 DeleteObjects {bucket}"), e))?;
+            .map_err(|e| err(&format!("S3 DeleteObjects {place}"), e))?;
         // a version S3 will not delete (object lock, access denied) would make this loop
         // forever (code review): stop and say which
         if let Some(e) = out.errors().first() {
-            return Err(CloudError::Transport {
-                operation: format!("S3 DeleteObjects {bucket}"),
-                message: format!(
-                    "{} of {} versions could not be deleted; first: {} ({}): {}",
-                    out.errors().len(),
-                    deleted,
-                    e.key().unwrap_or("?"),
-                    e.code().unwrap_or("?"),
-                    e.message().unwrap_or("")
-                ),
-            });
-        }
-        rounds += 1;
-        if rounds >= EMPTY_BUCKET_MAX_ROUNDS {
-            return Err(CloudError::Transport {
-                operation: format!("S3 DeleteObjects {bucket}"),
-                message: format!(
-                    "still not empty after {rounds} rounds ({deleted} versions deleted): something keeps writing to it"
-                ),
-            });
+            return Err(fail(format!(
+                "{} of {} versions could not be deleted; first: {} ({}): {}",
+                out.errors().len(),
+                deleted,
+                e.key().unwrap_or("?"),
+                e.code().unwrap_or("?"),
+                e.message().unwrap_or("")
+            )));
         }
     }
+    Err(fail(format!(
+        "still not empty after {DELETE_MAX_ROUNDS} rounds ({deleted} versions deleted): something keeps writing to it"
+    )))
 }
 
 #[cfg(test)]
