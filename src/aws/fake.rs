@@ -25,8 +25,6 @@ pub struct Faults {
     pub deny_writes: HashSet<String>,
     /// Reads of objects whose key contains this text return altered bytes.
     pub corrupt_reads: Option<String>,
-    /// Every call is throttled once before it succeeds.
-    pub throttle: bool,
     /// Stacks whose next change set fails pre-deployment validation on these resources
     /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
     pub validation: HashMap<String, Vec<(String, String, String, String)>>,
@@ -68,8 +66,6 @@ struct World {
     stacks: BTreeMap<String, FakeStack>,
     change_sets: HashMap<String, FakeChangeSet>,
     next: u64,
-    calls: u64,
-    throttled: u64,
     continued: Vec<(String, Vec<String>)>,
     /// MediaLive channels (id -> state, class) and MediaConnect flows (arn -> status), as a
     /// test sets them; starts and stops move them at once.
@@ -155,32 +151,15 @@ impl FakeCloud {
         self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Counts a call; with `throttle`, every other attempt fails with `Throttling`.
-    fn count(&self, op: &str) -> CloudResult<()> {
-        let throttle = self.faults().throttle;
-        let mut w = self.world();
-        w.calls += 1;
-        if throttle && w.calls % 2 == 1 {
-            w.throttled += 1;
-            return Err(svc(op, "Throttling", "Rate exceeded"));
-        }
-        Ok(())
-    }
-
     /// Every call yields once, like a network round trip, so a test can stop the engine between
-    /// any two calls.
-    async fn call(&self, op: &str) -> CloudResult<()> {
+    /// any two calls. (No throttling: the SDK client retries it, below the engine; tests/faults.rs
+    /// throttles that client itself.)
+    async fn call(&self) {
         tokio::task::yield_now().await;
         let frozen = self.freeze.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f());
         if frozen {
             std::future::pending::<()>().await;
         }
-        self.count(op)
-    }
-
-    /// How many calls were throttled.
-    pub fn throttled(&self) -> u64 {
-        self.world().throttled
     }
 
     /// `(stack, skipped resources)` of each ContinueUpdateRollback.
@@ -386,24 +365,24 @@ impl Cloud for FakeCloud {
     }
 
     async fn caller_identity(&self) -> CloudResult<Identity> {
-        self.call("STS GetCallerIdentity").await?;
+        self.call().await;
         Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
     }
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
-        self.call("S3 HeadBucket").await?;
+        self.call().await;
         Ok(self.world().buckets.contains(bucket))
     }
 
     async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
-        self.call("S3 CreateBucket").await?;
+        self.call().await;
         self.world().buckets.insert(bucket.to_string());
         Ok(())
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
-        self.call(&op).await?;
+        self.call().await;
         if self.faults().deny_writes.contains(bucket) {
             return Err(svc(&op, "AccessDenied", "Access Denied"));
         }
@@ -421,7 +400,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
-        self.call("S3 GetObject").await?;
+        self.call().await;
         let corrupt = self.faults().corrupt_reads;
         let got = self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned();
         Ok(got.map(|mut b| {
@@ -433,12 +412,12 @@ impl Cloud for FakeCloud {
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
-        self.call("S3 HeadObject").await?;
+        self.call().await;
         Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
-        self.call("S3 DeleteObject").await?;
+        self.call().await;
         let mut w = self.world();
         let k = (bucket.to_string(), key.to_string());
         if w.objects.remove(&k).is_some() {
@@ -448,7 +427,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
-        self.call("S3 DeleteObject versions").await?;
+        self.call().await;
         let mut w = self.world();
         let k = (bucket.to_string(), key.to_string());
         let current = usize::from(w.objects.remove(&k).is_some());
@@ -456,7 +435,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
-        self.call("S3 ListObjectsV2").await?;
+        self.call().await;
         let mut keys: Vec<String> = self
             .world()
             .objects
@@ -469,7 +448,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
-        self.call("CloudFormation DescribeStacks").await?;
+        self.call().await;
         let mut w = self.world();
         let region = self.region.clone();
         let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
@@ -509,14 +488,14 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_template(&self, stack: &str) -> CloudResult<String> {
-        self.call("CloudFormation GetTemplate").await?;
+        self.call().await;
         self.world().stacks.get(stack).filter(|s| s.region == self.region).map(|s| s.template.clone()).ok_or_else(
             || svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")),
         )
     }
 
     async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
-        self.call("CloudFormation ListStackResources").await?;
+        self.call().await;
         let w = self.world();
         let Some(s) = w.stacks.get(stack).filter(|s| s.region == self.region) else { return Ok(vec![]) };
         let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -533,7 +512,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
-        self.call("CloudFormation CreateChangeSet").await?;
+        self.call().await;
         let mut w = self.world();
         w.next += 1;
         let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
@@ -599,7 +578,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_change_set(&self, _stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
-        self.call("CloudFormation DescribeChangeSet").await?;
+        self.call().await;
         let mut w = self.world();
         let cs = w.change_sets.get_mut(id).ok_or_else(|| {
             svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist"))
@@ -617,7 +596,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation ExecuteChangeSet").await?;
+        self.call().await;
         let faults = self.faults();
         let mut w = self.world();
         w.executed += 1;
@@ -666,13 +645,13 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_change_set(&self, _stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteChangeSet").await?;
+        self.call().await;
         self.world().change_sets.remove(id);
         Ok(())
     }
 
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
-        self.call("CloudFormation DescribeStackEvents").await?;
+        self.call().await;
         Ok(self
             .world()
             .stacks
@@ -683,7 +662,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteStack").await?;
+        self.call().await;
         if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
             s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
         }
@@ -691,7 +670,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
-        self.call("CloudFormation ContinueUpdateRollback").await?;
+        self.call().await;
         let mut w = self.world();
         w.continued.push((stack.to_string(), skip.to_vec()));
         let s = w
@@ -710,12 +689,12 @@ impl Cloud for FakeCloud {
     }
 
     async fn detect_drift(&self, _stack: &str) -> CloudResult<String> {
-        self.call("CloudFormation DetectStackDrift").await?;
+        self.call().await;
         Ok("IN_SYNC".into())
     }
 
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
-        self.call("S3 DeleteObjects").await?;
+        self.call().await;
         let mut w = self.world();
         let before = w.objects.len();
         w.objects.retain(|(b, _), _| b != bucket);
@@ -723,7 +702,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
-        self.call("Lambda UpdateAlias").await?;
+        self.call().await;
         let mut w = self.world();
         let executed = w.executed;
         w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
@@ -731,7 +710,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn change_set_failures(&self, _stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
-        self.call("CloudFormation DescribeEvents").await?;
+        self.call().await;
         let w = self.world();
         let cs = w.change_sets.get(change_set);
         let type_of = |logical: &str| {
@@ -754,7 +733,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
-        self.call("Lambda GetFunction").await?;
+        self.call().await;
         let w = self.world();
         for (stack, s) in &w.stacks {
             let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -776,13 +755,13 @@ impl Cloud for FakeCloud {
     }
 
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
-        self.call("CloudFront CreateInvalidation").await?;
+        self.call().await;
         self.world().invalidations.push(format!("{distribution_id} {}", paths.join(" ")));
         Ok(())
     }
 
     async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
-        self.call("MediaLive DescribeChannel").await?;
+        self.call().await;
         Ok(self.world().channels.get(id).map(|(state, class)| ChannelState {
             id: id.into(),
             name: format!("channel-{id}"),
@@ -792,7 +771,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_channel(&self, id: &str) -> CloudResult<()> {
-        self.call("MediaLive StartChannel").await?;
+        self.call().await;
         let mut w = self.world();
         match w.channels.get_mut(id) {
             Some((state, _)) if state == "IDLE" => {
@@ -807,7 +786,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn stop_channel(&self, id: &str) -> CloudResult<()> {
-        self.call("MediaLive StopChannel").await?;
+        self.call().await;
         let mut w = self.world();
         match w.channels.get_mut(id) {
             Some((state, _)) if state == "RUNNING" => {
@@ -822,27 +801,27 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
-        self.call("DynamoDB DescribeTable").await?;
+        self.call().await;
         Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
     }
 
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
-        self.call("DynamoDB ListTables").await?;
+        self.call().await;
         Ok(self.world().tables.keys().cloned().collect())
     }
 
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
-        self.call("Cloud Control GetResource").await?;
+        self.call().await;
         Ok(self.world().resources.get(&(type_name.to_string(), identifier.to_string())).cloned())
     }
 
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
-        self.call("Cloud Control ListResources").await?;
+        self.call().await;
         Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
     }
 
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        self.call("DynamoDB Scan").await?;
+        self.call().await;
         self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
             svc(
                 "DynamoDB Scan",
@@ -853,7 +832,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
-        self.call("MediaConnect DescribeFlow").await?;
+        self.call().await;
         Ok(self.world().flows.get(arn).map(|status| FlowState {
             arn: arn.into(),
             name: arn.rsplit(':').next().unwrap_or_default().into(),
@@ -864,7 +843,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call("MediaConnect StartFlow").await?;
+        self.call().await;
         match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "ACTIVE".into();
@@ -875,7 +854,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call("MediaConnect StopFlow").await?;
+        self.call().await;
         match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "STANDBY".into();
@@ -891,7 +870,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
-        self.call(&format!("GET {url}")).await?;
+        self.call().await;
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {

@@ -1,14 +1,13 @@
 //! The one place AWS is called: the [`Cloud`] interface the deploy engine drives, its
-//! implementation over the AWS SDK for Rust ([`AwsCloud`]), and the conversion of SDK errors
-//! into messages that carry AWS's own words.
+//! implementation over the AWS SDK for Rust ([`AwsCloud`], retrying and timing out as [`limits`]
+//! says), and the conversion of SDK errors into messages that carry AWS's own words.
 
 pub mod fake;
 mod http;
-mod retry;
+pub mod limits;
 mod sdk;
 
 pub use http::{HttpClient, resolve_overrides};
-pub use retry::Retrying;
 pub use sdk::AwsCloud;
 
 use std::collections::BTreeMap;

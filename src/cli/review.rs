@@ -154,7 +154,7 @@ fn show(v: &Option<serde_json::Value>) -> String {
 pub fn diff(root: &Path, apps: Registry, args: DiffArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let state = crate::ops::deploy::state::StateStore::new(&env);
         let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
         let differs = diffs.iter().any(|d| !d.is_empty());
@@ -237,7 +237,7 @@ pub struct StatusArgs {
 pub fn status(root: &Path, apps: Registry, args: StatusArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let s = crate::ops::review::status(&cloud, &env, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&s)?);
@@ -301,7 +301,7 @@ pub fn destroy(root: &Path, apps: Registry, args: DestroyArgs) -> anyhow::Result
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let record = crate::ops::review::destroy(&cloud, &env, &app, args.yes, &progress).await?;
         ui::say(&format!(
             "destroyed {}/{}: {}",

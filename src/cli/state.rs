@@ -1,6 +1,6 @@
 //! `castform bootstrap ENV`, `castform history ENV`, `castform outputs ENV`, `castform unlock ENV --force`
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::deploy::{lock, state::StateStore};
 use crate::ops::{bootstrap, history};
@@ -84,7 +84,7 @@ pub fn bootstrap(root: &Path, apps: Registry, args: BootstrapArgs) -> anyhow::Re
         return Ok(0);
     }
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         for (region, bucket) in bootstrap::run(&cloud, &env, &app).await? {
             ui::say(&format!(
                 "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {region}",
@@ -106,7 +106,7 @@ pub fn bootstrap(root: &Path, apps: Registry, args: BootstrapArgs) -> anyhow::Re
 pub fn history(root: &Path, apps: Registry, args: HistoryArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let records = history::history(&cloud, &env).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&records)?);
@@ -152,7 +152,7 @@ pub fn history(root: &Path, apps: Registry, args: HistoryArgs) -> anyhow::Result
 pub fn outputs(root: &Path, apps: Registry, args: OutputsArgs) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let outs = history::outputs(&cloud, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&outs)?);
@@ -179,7 +179,7 @@ pub fn unlock(root: &Path, apps: Registry, args: UnlockArgs) -> anyhow::Result<u
         ));
     }
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let state = StateStore::new(&env);
         match lock::force_release(&cloud, &state).await? {
             Some(h) => ui::say(&format!(
@@ -195,7 +195,7 @@ pub fn unlock(root: &Path, apps: Registry, args: UnlockArgs) -> anyhow::Result<u
 pub fn gc(root: &Path, apps: Registry, args: GcArgs) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, apps, args.app.as_deref(), &args.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let r = crate::ops::gc::run(&cloud, &env, args.dry_run).await?;
         let verb = if args.dry_run { "would remove" } else { "removed" };
         ui::say(&format!(

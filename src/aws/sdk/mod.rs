@@ -17,12 +17,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// Clients for one region.
-/// Timeouts for every SDK call: connecting, one attempt (large asset uploads included), and the
-/// whole call with the SDK's retries.
-const SDK_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-const SDK_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-const SDK_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// Clients for one region, retrying and timing out as [`limits`] says.
 #[derive(Clone)]
 pub struct AwsCloud {
     region: String,
@@ -110,16 +105,10 @@ impl AwsCloud {
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        // no call hangs a deploy: the SDK's only default is a connect timeout (code review); an
-        // attempt that stalls is retried, and a call gives up after SDK_OPERATION_TIMEOUT
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(SDK_CONNECT_TIMEOUT)
-            .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
-            .operation_timeout(SDK_OPERATION_TIMEOUT)
-            .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
-            .timeout_config(timeouts)
+            .retry_config(limits::retries())
+            .timeout_config(limits::api_timeouts())
             .region(Region::new(region.to_string()));
         // a profile from the environment file, unless the user chose one for this shell
         if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
@@ -140,9 +129,22 @@ impl AwsCloud {
         Self::clients(region, conf, custom_endpoint, HttpClient::default())
     }
 
+    /// The same clients with the retries' first wait `initial` (and each later one twice the one
+    /// before, capped at the SDK's 20 s, with jitter) instead of the SDK's 1 s: tests shorten it
+    /// so a call throttled to the last attempt fails in milliseconds. The attempts, the errors
+    /// retried and everything else stay what users run.
+    pub fn with_retry_backoff(&self, initial: std::time::Duration) -> Self {
+        let retries = limits::retries().with_initial_backoff(initial);
+        let conf = self.conf.to_builder().retry_config(retries).build();
+        Self::clients(&self.region, conf, self.custom_endpoint, self.http.clone())
+    }
+
     fn clients(region: &str, conf: aws_config::SdkConfig, custom_endpoint: bool, http: HttpClient) -> Self {
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&conf).force_path_style(custom_endpoint).build(),
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(custom_endpoint)
+                .timeout_config(limits::object_timeouts())
+                .build(),
         );
         Self {
             region: region.to_string(),
