@@ -2,6 +2,7 @@
 //! implementation over the AWS SDK for Rust ([`AwsCloud`], retrying and timing out as [`limits`]
 //! says), and the conversion of SDK errors into messages that carry AWS's own words.
 
+#[cfg(any(test, feature = "fake-cloud"))]
 pub mod fake;
 mod http;
 pub mod limits;
