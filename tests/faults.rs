@@ -1,13 +1,14 @@
 //! The fault-injection suite: the deploy engine (the same code `castform deploy` runs) driven
 //! against `FakeCloud`, which models CloudFormation's failure lifecycle that the emulator does not
-//! (CloudFormation's own rollbacks, UPDATE_ROLLBACK_FAILED, ROLLBACK_COMPLETE, throttling). Every
+//! (CloudFormation's own rollbacks, UPDATE_ROLLBACK_FAILED, ROLLBACK_COMPLETE); and throttling,
+//! answered by a loopback endpoint to the SDK client castform builds, which retries it. Every
 //! fault ends with the environment at its last good deployment (templates, parameters, code and
 //! config.js compared byte for byte) or refused before any write.
 
 mod common;
 
 use castform::aws::fake::FakeCloud;
-use castform::aws::{Cloud, Retrying};
+use castform::aws::{AwsCloud, Cloud};
 use castform::config::Environment;
 use castform::ops::deploy::{DeployError, DeployOptions, Journal, deploy};
 use castform::state::clock::new_id;
@@ -15,7 +16,9 @@ use castform::state::ledger::Record;
 use castform::template::App;
 use castform::ui::progress::{Mode, Progress};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BUCKET: &str = "castform-000000000000-us-west-2";
@@ -271,18 +274,160 @@ fn a_missing_asset_is_refused_before_any_write() {
     assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none());
 }
 
+// Throttling is the SDK's to retry: castform configures it (aws::limits, standard mode, eight
+// attempts) and has no retry loop of its own. These tests prove it on the client castform builds,
+// through the constructor the emulator tests use, against an AWS endpoint on 127.0.0.1 that throttles
+// as AWS does (HTTP 400 with the error code `Throttling`). FakeCloud cannot: it is not the SDK.
+
+/// An AWS endpoint on 127.0.0.1: it answers the n-th request (from 0) with `answer(n, request)`
+/// and keeps every request it was sent, one HTTP/1.1 connection after another, as the SDK's client
+/// talks (keep-alive).
+struct Endpoint {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+type Answer = dyn Fn(usize, &str) -> (u16, String) + Send + Sync;
+
+impl Endpoint {
+    fn start(answer: impl Fn(usize, &str) -> (u16, String) + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(vec![]));
+        let (seen, answer): (_, Arc<Answer>) = (requests.clone(), Arc::new(answer));
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (seen, answer) = (seen.clone(), answer.clone());
+                std::thread::spawn(move || Self::serve(conn, &seen, &*answer));
+            }
+        });
+        Endpoint { url, requests }
+    }
+
+    fn serve(conn: TcpStream, seen: &Mutex<Vec<String>>, answer: &Answer) {
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut conn = conn;
+        loop {
+            let (mut head, mut length) = (String::new(), 0);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let request = format!("{head}\r\n{}", String::from_utf8_lossy(&body));
+            let n = {
+                let mut seen = seen.lock().unwrap();
+                seen.push(request.clone());
+                seen.len() - 1
+            };
+            let (status, body) = answer(n, &request);
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if conn.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// castform's client for this endpoint, as the emulator tests build it, with the retries'
+    /// first wait 1 ms instead of 1 s (the only difference from what users run).
+    fn cloud(&self, rt: &tokio::runtime::Runtime) -> AwsCloud {
+        rt.block_on(AwsCloud::with_static_credentials("us-west-2", &self.url, "test", "test"))
+            .with_retry_backoff(Duration::from_millis(1))
+    }
+}
+
+/// A real clock: the SDK's backoff and timeouts run on it, against a real socket.
+fn real_time() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// What AWS answers a throttled Query-protocol call (STS, CloudFormation).
+fn throttled() -> (u16, String) {
+    (
+        400,
+        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
+         <RequestId>r</RequestId></ErrorResponse>"
+            .into(),
+    )
+}
+
+fn identity() -> (u16, String) {
+    (
+        200,
+        "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/ci</Arn>\
+         <UserId>AIDA</UserId><Account>000000000000</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+            .into(),
+    )
+}
+
 #[test]
-fn throttling_on_every_call_slows_the_deploy_but_does_not_fail_it() {
-    let w = world();
-    let (_, _) = good(&w);
-    let next = v2(&w);
-    w.cloud.faults.lock().unwrap().throttle = true;
-    let env = w.env.clone();
-    let retrying = Retrying { inner: w.cloud, attempts: 4, base: Duration::from_millis(1) };
-    let r = run(&retrying, &env, &next).expect("deploys through the throttling");
-    assert_eq!(r.result, "succeeded");
-    assert!(retrying.inner.throttled() > 50, "{} calls were throttled", retrying.inner.throttled());
-    assert!(r.stacks.values().all(|s| s.changed));
+fn a_call_throttled_twice_succeeds_on_the_sdks_third_attempt() {
+    let aws = Endpoint::start(|n, _| if n < 2 { throttled() } else { identity() });
+    let rt = real_time();
+    let who = rt.block_on(aws.cloud(&rt).caller_identity()).expect("the third attempt succeeds");
+    assert_eq!(who.account, "000000000000");
+    let requests = aws.requests();
+    assert_eq!(requests.len(), 3, "two throttled attempts and the one that succeeded");
+    assert!(requests.iter().all(|r| r.contains("Action=GetCallerIdentity")), "{requests:?}");
+}
+
+#[test]
+fn a_call_throttled_on_every_attempt_fails_after_eight_with_awss_words() {
+    let aws = Endpoint::start(|_, _| throttled());
+    let rt = real_time();
+    let err = rt.block_on(aws.cloud(&rt).caller_identity()).unwrap_err();
+    assert_eq!(aws.requests().len(), castform::aws::limits::MAX_ATTEMPTS as usize);
+    assert_eq!(castform::aws::limits::MAX_ATTEMPTS, 8);
+    // castform's message, with AWS's code and words: no SDK debug dump
+    assert_eq!(err.to_string(), "STS GetCallerIdentity: Throttling: Rate exceeded");
+    assert_eq!(err.code(), Some("Throttling"));
+}
+
+#[test]
+fn every_page_of_a_listing_is_retried_on_its_own() {
+    // ListStackResources in two pages, each throttled once before it is answered
+    let page = |resource: &str, next: &str| {
+        (
+            200,
+            format!(
+                "<ListStackResourcesResponse><ListStackResourcesResult><StackResourceSummaries><member>\
+                 <LogicalResourceId>{resource}</LogicalResourceId><PhysicalResourceId>{resource}-1</PhysicalResourceId>\
+                 <ResourceType>AWS::SQS::Queue</ResourceType><LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp>\
+                 <ResourceStatus>CREATE_COMPLETE</ResourceStatus></member></StackResourceSummaries>{next}\
+                 </ListStackResourcesResult></ListStackResourcesResponse>"
+            ),
+        )
+    };
+    let aws = Endpoint::start(move |n, _| match n {
+        1 => page("First", "<NextToken>page-2</NextToken>"),
+        3 => page("Second", ""),
+        _ => throttled(),
+    });
+    let rt = real_time();
+    let resources = rt.block_on(aws.cloud(&rt).list_stack_resources("orders")).expect("both pages, each retried");
+    let ids: Vec<&str> = resources.iter().map(|r| r.logical_id.as_str()).collect();
+    assert_eq!(ids, ["First", "Second"]);
+    let requests = aws.requests();
+    assert_eq!(requests.len(), 4);
+    assert!(!requests[1].contains("NextToken") && requests[2].contains("NextToken=page-2"), "{requests:?}");
+    assert!(requests[3].contains("NextToken=page-2"), "the throttled page is asked for again: {requests:?}");
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! Plain HTTPS for health checks, served files and code downloads, with optional host-name
 //! overrides (`CASTFORM_RESOLVE=suffix=ip,...`, like curl's `--resolve`) for networks without
 //! DNS for a name, and extra trusted certificate authorities from `AWS_CA_BUNDLE` (the variable
-//! the AWS CLI and SDKs read for the same purpose: a proxy's or a private endpoint's CA).
+//! the AWS CLI and SDKs read for the same purpose: a proxy's or a private endpoint's CA). How long
+//! a GET may take is [`super::limits`]'s to say: a download from a presigned URL gets longer than a
+//! check.
 
+use super::limits::{self, HttpLimits};
 use super::{CloudError, CloudResult};
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 /// `CASTFORM_RESOLVE`: `suffix=ip` pairs separated by commas; a host equal to or ending in
 /// `.suffix` resolves to `ip`.
@@ -35,18 +37,30 @@ pub fn extra_roots() -> Result<Vec<reqwest::Certificate>, String> {
 pub struct HttpClient {
     overrides: Vec<(String, IpAddr)>,
     roots: Result<Vec<reqwest::Certificate>, String>,
-    timeout: Duration,
 }
 
 impl Default for HttpClient {
     fn default() -> Self {
-        Self { overrides: resolve_overrides(), roots: extra_roots(), timeout: Duration::from_secs(20) }
+        Self { overrides: resolve_overrides(), roots: extra_roots() }
     }
+}
+
+/// A presigned URL (S3 handing out an object, as Lambda's `Code.Location` does) is a download;
+/// any other GET is a check (a health route, a served file).
+fn limits_for(url: &reqwest::Url) -> HttpLimits {
+    if url.query_pairs().any(|(k, _)| k == "X-Amz-Signature") { limits::DOWNLOAD } else { limits::CHECK }
 }
 
 impl HttpClient {
     fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::Client, String> {
-        let mut b = reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::limited(3));
+        let limits = limits_for(url);
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(limits.connect)
+            .timeout(limits.total)
+            .redirect(reqwest::redirect::Policy::limited(3));
+        if let Some(stall) = limits.stall {
+            b = b.read_timeout(stall);
+        }
         for root in self.roots.clone()? {
             b = b.add_root_certificate(root);
         }
@@ -120,5 +134,16 @@ mod tests {
         assert!(e.contains("https://127.0.0.1:9/code.zip"), "{e}");
         assert!(!e.contains("SECRETTOKEN") && !e.contains("abc123"), "{e}");
         assert_eq!(redact("https://h/p"), "https://h/p");
+    }
+
+    #[test]
+    fn a_presigned_url_is_a_download_and_anything_else_a_check() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let code = "https://awslambda-us-west-2-tasks.s3.us-west-2.amazonaws.com/snapshots/1/fn?versionId=v\
+                    &X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=k&X-Amz-Signature=abc";
+        assert_eq!(limits_for(&url(code)), limits::DOWNLOAD);
+        assert_eq!(limits_for(&url("https://abc.lambda-url.us-west-2.on.aws/health")), limits::CHECK);
+        assert_eq!(limits_for(&url("https://d1.cloudfront.net/config.js?v=2")), limits::CHECK);
+        assert!(limits::DOWNLOAD.total > limits::CHECK.total && limits::DOWNLOAD.stall.is_some());
     }
 }

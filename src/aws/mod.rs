@@ -1,14 +1,14 @@
 //! The one place AWS is called: the [`Cloud`] interface the deploy engine drives, its
-//! implementation over the AWS SDK for Rust ([`AwsCloud`]), and the conversion of SDK errors
-//! into messages that carry AWS's own words.
+//! implementation over the AWS SDK for Rust ([`AwsCloud`], retrying and timing out as [`limits`]
+//! says), and the conversion of SDK errors into messages that carry AWS's own words.
 
+#[cfg(any(test, feature = "fake-cloud"))]
 pub mod fake;
 mod http;
-mod retry;
+pub mod limits;
 mod sdk;
 
 pub use http::{HttpClient, resolve_overrides};
-pub use retry::Retrying;
 pub use sdk::AwsCloud;
 
 use std::collections::BTreeMap;
@@ -225,7 +225,8 @@ pub trait Cloud {
     async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo>;
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
     async fn delete_change_set(&self, stack: &str, id: &str) -> CloudResult<()>;
-    /// Newest first, as CloudFormation returns them.
+    /// Newest first, as CloudFormation returns them: every event of the stack's latest operation
+    /// (however many pages), back to and including the event that ended the operation before.
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>>;
     async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
     /// `ContinueUpdateRollback`, skipping the named resources.

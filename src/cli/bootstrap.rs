@@ -1,6 +1,6 @@
 //! `castform bootstrap ENV`: the state bucket and the deploy role of an environment's account and region.
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::bootstrap;
 use crate::ui;
@@ -27,7 +27,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         for (region, bucket) in bootstrap::run(&cloud, &env, &app).await? {
             ui::say(&format!(
                 "state bucket {bucket} is ready (private, encrypted, versioned) in account {} {region}",

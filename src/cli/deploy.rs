@@ -1,6 +1,6 @@
 //! `castform deploy ENV [--app APP] [--yes] [--json] [--allow-dirty] [--allow-replace]`
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::deploy::{DeployOptions, Journal, deploy, until_interrupted};
 use crate::state::clock::new_id;
@@ -53,7 +53,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     };
     let progress = Progress::new(Mode::detect(args.json));
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let work = deploy(&cloud, &env, &app, &opts, &progress, &journal);
         let result = until_interrupted(&cloud, &env, &app, &progress, &journal, work).await;

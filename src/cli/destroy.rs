@@ -22,7 +22,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     let progress = crate::ui::progress::Progress::new(crate::ui::progress::Mode::detect(args.json));
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let record = crate::ops::destroy::destroy(&cloud, &env, &app, args.yes, &progress).await?;
         ui::say(&format!(
             "destroyed {}/{}: {}",

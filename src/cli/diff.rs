@@ -27,7 +27,7 @@ fn show(v: &Option<serde_json::Value>) -> String {
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let state = crate::state::StateStore::new(&env);
         let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
         let differs = diffs.iter().any(|d| !d.is_empty());

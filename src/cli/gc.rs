@@ -1,6 +1,6 @@
 //! `castform gc ENV`: the backups, snapshots and assets of deployments past the retention, removed.
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ui;
 use std::path::Path;
@@ -20,7 +20,7 @@ pub struct Args {
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, _) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let r = crate::ops::gc::run(&cloud, &env, args.dry_run).await?;
         let verb = if args.dry_run { "would remove" } else { "removed" };
         ui::say(&format!(

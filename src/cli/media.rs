@@ -1,7 +1,7 @@
 //! `castform media status|start|stop ENV`: the live pipeline as its services report it, and
 //! taking it on or off air (recorded in the deployment ledger).
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::media::{self, MediaStatus};
 use crate::ui;
@@ -52,7 +52,7 @@ fn show(s: &MediaStatus) {
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let status = match args.action.as_str() {
             "status" => media::status(&cloud, &app).await?,
             action => {

@@ -1,6 +1,6 @@
 //! `castform outputs ENV`: the deployed stacks' outputs.
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::history;
 use crate::ui;
@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let outs = history::outputs(&cloud, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&outs)?);

@@ -1,7 +1,7 @@
 //! `castform rollback ENV [--to ID] [--yes] [--json] [--restart-live] [--allow-replace]`
 
 use super::deploy::print_record;
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::ops::deploy::rollback::rollback;
 use crate::ops::deploy::until_interrupted;
@@ -46,7 +46,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     };
     let progress = Progress::new(Mode::detect(args.json));
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
         let work = rollback(&cloud, &env, &app, args.to.as_deref(), &opts, &progress, &journal);
         let result = until_interrupted(&cloud, &env, &app, &progress, &journal, work).await;

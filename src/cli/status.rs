@@ -19,7 +19,7 @@ pub struct Args {
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
-        let cloud = crate::aws::Retrying::new(crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let s = crate::ops::status::status(&cloud, &env, &app).await?;
         if args.json {
             ui::say(&serde_json::to_string_pretty(&s)?);

@@ -1,6 +1,6 @@
 //! `castform unlock ENV --force`: a lock left by a run that cannot release it, released.
 
-use crate::aws::{AwsCloud, Retrying};
+use crate::aws::AwsCloud;
 use crate::config::Registry;
 use crate::state::{StateStore, lock};
 use crate::ui;
@@ -25,7 +25,7 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
         ));
     }
     super::block_on(async {
-        let cloud = Retrying::new(AwsCloud::new(&env.region, env.profile.as_deref()).await);
+        let cloud = AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let state = StateStore::new(&env);
         match lock::force_release(&cloud, &state).await? {
             Some(h) => ui::say(&format!(

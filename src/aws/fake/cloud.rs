@@ -1,374 +1,7 @@
-//! `FakeCloud`: an in-process fake of the [`Cloud`] interface for fault-injection tests. It
-//! models CloudFormation's documented lifecycle, which no local emulator reproduces: operations
-//! that advance one state per poll, per-resource events, an update that fails and is rolled back
-//! by CloudFormation itself (`UPDATE_ROLLBACK_COMPLETE`, the previous template and parameters
-//! back), a create that fails (`ROLLBACK_COMPLETE`), a rollback that fails
-//! (`UPDATE_ROLLBACK_FAILED`, cleared by `ContinueUpdateRollback`); plus S3 with conditional
-//! writes, Function URLs that answer with the code they run, and injectable faults. A fake, named
-//! as one: nothing outside tests uses it.
+//! The fake's answers to every [`Cloud`] call.
 
+use super::template::{diff, event, outputs_of, physical, resolve};
 use super::*;
-use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
-
-/// Faults to inject.
-#[derive(Debug, Default, Clone)]
-pub struct Faults {
-    /// Stacks whose next executed change set fails (CloudFormation rolls them back).
-    pub fail_stacks: HashSet<String>,
-    /// Stacks whose rollback after a failure fails too (`UPDATE_ROLLBACK_FAILED`).
-    pub rollback_fails: HashSet<String>,
-    /// Function URLs answer with this status instead of 200.
-    pub health_status: Option<u16>,
-    /// Writes into these buckets are refused (AccessDenied).
-    pub deny_writes: HashSet<String>,
-    /// Reads of objects whose key contains this text return altered bytes.
-    pub corrupt_reads: Option<String>,
-    /// Every call is throttled once before it succeeds.
-    pub throttle: bool,
-    /// Stacks whose next change set fails pre-deployment validation on these resources
-    /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
-    pub validation: HashMap<String, Vec<(String, String, String, String)>>,
-}
-
-/// Template, parameters and tags a running operation applies when it completes.
-type Target = (String, BTreeMap<String, String>, BTreeMap<String, String>);
-
-#[derive(Debug, Clone)]
-struct FakeStack {
-    id: String,
-    /// The region it was created in: other regions do not see it.
-    region: String,
-    status: String,
-    template: String,
-    params: BTreeMap<String, String>,
-    tags: BTreeMap<String, String>,
-    outputs: BTreeMap<String, String>,
-    events: Vec<StackEvent>,
-    /// Statuses still to pass through, one per poll, then what to apply at the end.
-    pending: VecDeque<String>,
-    apply_at_end: Option<Target>,
-    updated: u32,
-}
-
-#[derive(Debug, Clone)]
-struct FakeChangeSet {
-    req: ChangeSetRequest,
-    status: String,
-    reason: Option<String>,
-    changes: Vec<ResourceChange>,
-    polls: u32,
-}
-
-#[derive(Debug, Default)]
-struct World {
-    buckets: HashSet<String>,
-    objects: HashMap<(String, String), Vec<u8>>,
-    stacks: BTreeMap<String, FakeStack>,
-    change_sets: HashMap<String, FakeChangeSet>,
-    next: u64,
-    calls: u64,
-    throttled: u64,
-    continued: Vec<(String, Vec<String>)>,
-    /// MediaLive channels (id -> state, class) and MediaConnect flows (arn -> status), as a
-    /// test sets them; starts and stops move them at once.
-    channels: BTreeMap<String, (String, String)>,
-    flows: BTreeMap<String, String>,
-    /// DynamoDB tables that exist outside any stack (adoption tests): description and item count
-    tables: BTreeMap<String, (TableInfo, u64)>,
-    /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
-    resources: BTreeMap<(String, String), serde_json::Value>,
-    /// Change sets executed so far (a test can stop the engine right after one).
-    executed: usize,
-    /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
-    /// noncurrent version (counted per key), until its versions are deleted.
-    noncurrent: HashMap<(String, String), usize>,
-    /// Invalidations made, as "<distribution> <paths>".
-    invalidations: Vec<String>,
-    /// Objects written to buckets other than castform's state bucket (a site's files).
-    file_puts: usize,
-    /// Failed validations of change sets, by change set id.
-    validation_events: HashMap<String, Vec<(String, String, String, String)>>,
-    /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
-    /// change sets" (how many had been executed when it moved).
-    aliases: Vec<String>,
-}
-
-/// A condition under which every further call hangs, as in a process that was killed.
-pub type Freeze = Box<dyn Fn() -> bool + Send + Sync>;
-
-pub struct FakeCloud {
-    region: String,
-    account: String,
-    /// Shared by the handles [`Cloud::for_region`] returns: one account, many regions.
-    world: Arc<Mutex<World>>,
-    pub faults: Arc<Mutex<Faults>>,
-    freeze: Arc<Mutex<Option<Freeze>>>,
-}
-
-fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
-    CloudError::Service { operation: op.into(), code: code.into(), message: message.into() }
-}
-
-impl FakeCloud {
-    pub fn new(account: &str, region: &str) -> Self {
-        Self {
-            region: region.into(),
-            account: account.into(),
-            world: Arc::new(Mutex::new(World::default())),
-            faults: Arc::new(Mutex::new(Faults::default())),
-            freeze: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    /// How many change sets have been executed.
-    pub fn executed(&self) -> usize {
-        self.world().executed
-    }
-
-    /// A MediaLive channel in `state` (the fake does not create media resources with stacks).
-    pub fn set_channel(&self, id: &str, state: &str) {
-        self.world().channels.insert(id.into(), (state.into(), "SINGLE_PIPELINE".into()));
-    }
-
-    /// A MediaConnect flow in `status`.
-    pub fn set_flow(&self, arn: &str, status: &str) {
-        self.world().flows.insert(arn.into(), status.into());
-    }
-
-    /// A resource outside any stack, as Cloud Control would read it.
-    pub fn put_resource(&self, type_name: &str, identifier: &str, properties: serde_json::Value) {
-        self.world().resources.insert((type_name.into(), identifier.into()), properties);
-    }
-
-    /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
-    pub fn freeze_when(&self, when: Option<Freeze>) {
-        *self.freeze.lock().unwrap_or_else(|p| p.into_inner()) = when;
-    }
-
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn faults(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Counts a call; with `throttle`, every other attempt fails with `Throttling`.
-    fn count(&self, op: &str) -> CloudResult<()> {
-        let throttle = self.faults().throttle;
-        let mut w = self.world();
-        w.calls += 1;
-        if throttle && w.calls % 2 == 1 {
-            w.throttled += 1;
-            return Err(svc(op, "Throttling", "Rate exceeded"));
-        }
-        Ok(())
-    }
-
-    /// Every call yields once, like a network round trip, so a test can stop the engine between
-    /// any two calls.
-    async fn call(&self, op: &str) -> CloudResult<()> {
-        tokio::task::yield_now().await;
-        let frozen = self.freeze.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f());
-        if frozen {
-            std::future::pending::<()>().await;
-        }
-        self.count(op)
-    }
-
-    /// How many calls were throttled.
-    pub fn throttled(&self) -> u64 {
-        self.world().throttled
-    }
-
-    /// `(stack, skipped resources)` of each ContinueUpdateRollback.
-    pub fn continued(&self) -> Vec<(String, Vec<String>)> {
-        self.world().continued.clone()
-    }
-
-    /// The region a stack lives in.
-    pub fn stack_region(&self, stack: &str) -> Option<String> {
-        self.world().stacks.get(stack).map(|s| s.region.clone())
-    }
-
-    /// The deployed template and parameters of a stack, as the fake holds them.
-    pub fn stack_state(&self, stack: &str) -> Option<(String, String, BTreeMap<String, String>)> {
-        self.world().stacks.get(stack).map(|s| (s.status.clone(), s.template.clone(), s.params.clone()))
-    }
-
-    /// Puts a stack into a given state (a stuck stack left by an earlier run).
-    pub fn force_status(&self, stack: &str, status: &str, then: &[&str]) {
-        if let Some(s) = self.world().stacks.get_mut(stack) {
-            s.status = status.to_string();
-            s.pending = then.iter().map(|x| x.to_string()).collect();
-            if status == "UPDATE_ROLLBACK_FAILED" {
-                s.events.insert(
-                    0,
-                    event(
-                        stack,
-                        "Api",
-                        "AWS::Lambda::Function",
-                        "UPDATE_FAILED",
-                        Some("Resource handler returned message: internal failure"),
-                        Some("fn"),
-                    ),
-                );
-            }
-        }
-    }
-
-    /// Keys of `bucket` under `prefix` that still hold bytes: current objects and noncurrent
-    /// versions a plain delete left behind.
-    pub fn stored_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
-        let w = self.world();
-        let mut keys: Vec<String> = w
-            .objects
-            .keys()
-            .chain(w.noncurrent.keys())
-            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
-            .map(|(_, k)| k.clone())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys
-    }
-
-    /// How many objects have been written to buckets other than the state bucket (the site's
-    /// files): a test can freeze the engine after the n-th.
-    pub fn file_puts(&self) -> usize {
-        self.world().file_puts
-    }
-
-    /// The alias moves made so far, as `<function>:<alias> -> <version>`.
-    pub fn alias_moves(&self) -> Vec<String> {
-        self.world().aliases.clone()
-    }
-
-    /// The invalidations made so far, as `<distribution> <paths>`.
-    pub fn invalidations(&self) -> Vec<String> {
-        self.world().invalidations.clone()
-    }
-
-    /// An object's bytes as stored (no fault applied).
-    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()
-    }
-}
-
-fn event(
-    stack: &str,
-    logical: &str,
-    ty: &str,
-    status: &str,
-    reason: Option<&str>,
-    physical: Option<&str>,
-) -> StackEvent {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    StackEvent {
-        id: format!("{stack}-{n}"),
-        timestamp: format!("{n:08}"),
-        logical_id: logical.into(),
-        resource_type: ty.into(),
-        status: status.into(),
-        reason: reason.map(str::to_string),
-        physical_id: physical.map(str::to_string),
-    }
-}
-
-/// The physical id of a resource in a template.
-fn physical(stack: &str, logical: &str, resource: &Value) -> String {
-    let p = &resource["Properties"];
-    for key in ["FunctionName", "TableName", "BucketName", "Name"] {
-        if let Some(s) = p[key].as_str() {
-            return s.to_string();
-        }
-    }
-    format!("{}-{}", stack, logical.to_ascii_lowercase())
-}
-
-fn resolve(v: &Value, stack: &str, t: &Value, params: &BTreeMap<String, String>) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(m) if m.contains_key("Ref") => {
-            let id = m["Ref"].as_str().unwrap_or_default();
-            params.get(id).cloned().unwrap_or_else(|| physical(stack, id, &t["Resources"][id]))
-        }
-        Value::Object(m) if m.contains_key("Fn::GetAtt") => {
-            let a = &m["Fn::GetAtt"];
-            let (id, attr) = (a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default());
-            let ty = t["Resources"][id]["Type"].as_str().unwrap_or_default();
-            match (ty, attr) {
-                ("AWS::Lambda::Url", "FunctionUrl") => {
-                    format!("https://{stack}-{}.lambda-url.fake.test/", id.to_ascii_lowercase())
-                }
-                (_, "Arn") => format!("arn:fake:{stack}:{}", physical(stack, id, &t["Resources"][id])),
-                _ => format!("{}.{attr}", physical(stack, id, &t["Resources"][id])),
-            }
-        }
-        Value::Object(m) if m.contains_key("Fn::Join") => {
-            let a = &m["Fn::Join"];
-            let d = a[0].as_str().unwrap_or_default();
-            a[1].as_array().into_iter().flatten().map(|x| resolve(x, stack, t, params)).collect::<Vec<_>>().join(d)
-        }
-        Value::Object(m) if m.contains_key("Fn::Sub") => m["Fn::Sub"].as_str().unwrap_or_default().to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn outputs_of(stack: &str, template: &str, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let t: Value = serde_json::from_str(template).unwrap_or(Value::Null);
-    t["Outputs"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, o)| (k.clone(), resolve(&o["Value"], stack, &t, params)))
-        .collect()
-}
-
-fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
-    let old: Value = old.and_then(|o| serde_json::from_str(o).ok()).unwrap_or(Value::Null);
-    let new: Value = serde_json::from_str(new).unwrap_or(Value::Null);
-    let mut out = vec![];
-    let empty = serde_json::Map::new();
-    let (o, n) = (old["Resources"].as_object().unwrap_or(&empty), new["Resources"].as_object().unwrap_or(&empty));
-    for (id, r) in n {
-        let ty = r["Type"].as_str().unwrap_or_default().to_string();
-        match o.get(id) {
-            None => out.push(ResourceChange {
-                action: "Add".into(),
-                logical_id: id.clone(),
-                resource_type: ty,
-                replacement: None,
-            }),
-            Some(prev) if prev != r => {
-                let replace = ty == "AWS::DynamoDB::Table"
-                    && (prev["Properties"]["KeySchema"] != r["Properties"]["KeySchema"]
-                        || prev["Properties"]["TableName"] != r["Properties"]["TableName"]);
-                out.push(ResourceChange {
-                    action: "Modify".into(),
-                    logical_id: id.clone(),
-                    resource_type: ty,
-                    replacement: Some(if replace { "True" } else { "False" }.into()),
-                })
-            }
-            _ => {}
-        }
-    }
-    for (id, r) in o {
-        if !n.contains_key(id) {
-            out.push(ResourceChange {
-                action: "Remove".into(),
-                logical_id: id.clone(),
-                resource_type: r["Type"].as_str().unwrap_or_default().into(),
-                replacement: None,
-            });
-        }
-    }
-    out
-}
 
 impl Cloud for FakeCloud {
     fn region(&self) -> &str {
@@ -386,24 +19,24 @@ impl Cloud for FakeCloud {
     }
 
     async fn caller_identity(&self) -> CloudResult<Identity> {
-        self.call("STS GetCallerIdentity").await?;
+        self.call().await;
         Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
     }
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
-        self.call("S3 HeadBucket").await?;
+        self.call().await;
         Ok(self.world().buckets.contains(bucket))
     }
 
     async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
-        self.call("S3 CreateBucket").await?;
+        self.call().await;
         self.world().buckets.insert(bucket.to_string());
         Ok(())
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
-        self.call(&op).await?;
+        self.call().await;
         if self.faults().deny_writes.contains(bucket) {
             return Err(svc(&op, "AccessDenied", "Access Denied"));
         }
@@ -421,7 +54,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
-        self.call("S3 GetObject").await?;
+        self.call().await;
         let corrupt = self.faults().corrupt_reads;
         let got = self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned();
         Ok(got.map(|mut b| {
@@ -433,12 +66,12 @@ impl Cloud for FakeCloud {
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
-        self.call("S3 HeadObject").await?;
+        self.call().await;
         Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
-        self.call("S3 DeleteObject").await?;
+        self.call().await;
         let mut w = self.world();
         let k = (bucket.to_string(), key.to_string());
         if w.objects.remove(&k).is_some() {
@@ -448,7 +81,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
-        self.call("S3 DeleteObject versions").await?;
+        self.call().await;
         let mut w = self.world();
         let k = (bucket.to_string(), key.to_string());
         let current = usize::from(w.objects.remove(&k).is_some());
@@ -456,7 +89,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
-        self.call("S3 ListObjectsV2").await?;
+        self.call().await;
         let mut keys: Vec<String> = self
             .world()
             .objects
@@ -469,7 +102,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
-        self.call("CloudFormation DescribeStacks").await?;
+        self.call().await;
         let mut w = self.world();
         let region = self.region.clone();
         let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
@@ -509,14 +142,14 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_template(&self, stack: &str) -> CloudResult<String> {
-        self.call("CloudFormation GetTemplate").await?;
+        self.call().await;
         self.world().stacks.get(stack).filter(|s| s.region == self.region).map(|s| s.template.clone()).ok_or_else(
             || svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")),
         )
     }
 
     async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
-        self.call("CloudFormation ListStackResources").await?;
+        self.call().await;
         let w = self.world();
         let Some(s) = w.stacks.get(stack).filter(|s| s.region == self.region) else { return Ok(vec![]) };
         let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -533,7 +166,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
-        self.call("CloudFormation CreateChangeSet").await?;
+        self.call().await;
         let mut w = self.world();
         w.next += 1;
         let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
@@ -599,7 +232,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_change_set(&self, _stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
-        self.call("CloudFormation DescribeChangeSet").await?;
+        self.call().await;
         let mut w = self.world();
         let cs = w.change_sets.get_mut(id).ok_or_else(|| {
             svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist"))
@@ -617,7 +250,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation ExecuteChangeSet").await?;
+        self.call().await;
         let faults = self.faults();
         let mut w = self.world();
         w.executed += 1;
@@ -666,13 +299,13 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_change_set(&self, _stack: &str, id: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteChangeSet").await?;
+        self.call().await;
         self.world().change_sets.remove(id);
         Ok(())
     }
 
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
-        self.call("CloudFormation DescribeStackEvents").await?;
+        self.call().await;
         Ok(self
             .world()
             .stacks
@@ -683,7 +316,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
-        self.call("CloudFormation DeleteStack").await?;
+        self.call().await;
         if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
             s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
         }
@@ -691,7 +324,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
-        self.call("CloudFormation ContinueUpdateRollback").await?;
+        self.call().await;
         let mut w = self.world();
         w.continued.push((stack.to_string(), skip.to_vec()));
         let s = w
@@ -710,12 +343,12 @@ impl Cloud for FakeCloud {
     }
 
     async fn detect_drift(&self, _stack: &str) -> CloudResult<String> {
-        self.call("CloudFormation DetectStackDrift").await?;
+        self.call().await;
         Ok("IN_SYNC".into())
     }
 
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
-        self.call("S3 DeleteObjects").await?;
+        self.call().await;
         let mut w = self.world();
         let before = w.objects.len();
         w.objects.retain(|(b, _), _| b != bucket);
@@ -723,7 +356,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
-        self.call("Lambda UpdateAlias").await?;
+        self.call().await;
         let mut w = self.world();
         let executed = w.executed;
         w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
@@ -731,7 +364,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn change_set_failures(&self, _stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
-        self.call("CloudFormation DescribeEvents").await?;
+        self.call().await;
         let w = self.world();
         let cs = w.change_sets.get(change_set);
         let type_of = |logical: &str| {
@@ -754,7 +387,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
-        self.call("Lambda GetFunction").await?;
+        self.call().await;
         let w = self.world();
         for (stack, s) in &w.stacks {
             let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -776,13 +409,13 @@ impl Cloud for FakeCloud {
     }
 
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
-        self.call("CloudFront CreateInvalidation").await?;
+        self.call().await;
         self.world().invalidations.push(format!("{distribution_id} {}", paths.join(" ")));
         Ok(())
     }
 
     async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
-        self.call("MediaLive DescribeChannel").await?;
+        self.call().await;
         Ok(self.world().channels.get(id).map(|(state, class)| ChannelState {
             id: id.into(),
             name: format!("channel-{id}"),
@@ -792,7 +425,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_channel(&self, id: &str) -> CloudResult<()> {
-        self.call("MediaLive StartChannel").await?;
+        self.call().await;
         let mut w = self.world();
         match w.channels.get_mut(id) {
             Some((state, _)) if state == "IDLE" => {
@@ -807,7 +440,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn stop_channel(&self, id: &str) -> CloudResult<()> {
-        self.call("MediaLive StopChannel").await?;
+        self.call().await;
         let mut w = self.world();
         match w.channels.get_mut(id) {
             Some((state, _)) if state == "RUNNING" => {
@@ -822,27 +455,27 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
-        self.call("DynamoDB DescribeTable").await?;
+        self.call().await;
         Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
     }
 
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
-        self.call("DynamoDB ListTables").await?;
+        self.call().await;
         Ok(self.world().tables.keys().cloned().collect())
     }
 
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
-        self.call("Cloud Control GetResource").await?;
+        self.call().await;
         Ok(self.world().resources.get(&(type_name.to_string(), identifier.to_string())).cloned())
     }
 
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
-        self.call("Cloud Control ListResources").await?;
+        self.call().await;
         Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
     }
 
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        self.call("DynamoDB Scan").await?;
+        self.call().await;
         self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
             svc(
                 "DynamoDB Scan",
@@ -853,7 +486,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
-        self.call("MediaConnect DescribeFlow").await?;
+        self.call().await;
         Ok(self.world().flows.get(arn).map(|status| FlowState {
             arn: arn.into(),
             name: arn.rsplit(':').next().unwrap_or_default().into(),
@@ -864,7 +497,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call("MediaConnect StartFlow").await?;
+        self.call().await;
         match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "ACTIVE".into();
@@ -875,7 +508,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call("MediaConnect StopFlow").await?;
+        self.call().await;
         match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "STANDBY".into();
@@ -891,7 +524,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
-        self.call(&format!("GET {url}")).await?;
+        self.call().await;
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {

@@ -1,0 +1,242 @@
+//! `FakeCloud`: an in-process fake of the [`Cloud`] interface for fault-injection tests. It
+//! models CloudFormation's documented lifecycle, which no local emulator reproduces: operations
+//! that advance one state per poll, per-resource events, an update that fails and is rolled back
+//! by CloudFormation itself (`UPDATE_ROLLBACK_COMPLETE`, the previous template and parameters
+//! back), a create that fails (`ROLLBACK_COMPLETE`), a rollback that fails
+//! (`UPDATE_ROLLBACK_FAILED`, cleared by `ContinueUpdateRollback`); plus S3 with conditional
+//! writes, Function URLs that answer with the code they run, and injectable faults. A fake, named
+//! as one: compiled only for tests and for a team's own tests that ask for it (the `fake-cloud`
+//! feature), never into a `castform` binary.
+
+mod cloud;
+mod template;
+
+use super::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use template::event;
+
+/// Faults to inject.
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// Stacks whose next executed change set fails (CloudFormation rolls them back).
+    pub fail_stacks: HashSet<String>,
+    /// Stacks whose rollback after a failure fails too (`UPDATE_ROLLBACK_FAILED`).
+    pub rollback_fails: HashSet<String>,
+    /// Function URLs answer with this status instead of 200.
+    pub health_status: Option<u16>,
+    /// Writes into these buckets are refused (AccessDenied).
+    pub deny_writes: HashSet<String>,
+    /// Reads of objects whose key contains this text return altered bytes.
+    pub corrupt_reads: Option<String>,
+    /// Stacks whose next change set fails pre-deployment validation on these resources
+    /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
+    pub validation: HashMap<String, Vec<(String, String, String, String)>>,
+}
+
+/// Template, parameters and tags a running operation applies when it completes.
+type Target = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+
+#[derive(Debug, Clone)]
+struct FakeStack {
+    id: String,
+    /// The region it was created in: other regions do not see it.
+    region: String,
+    status: String,
+    template: String,
+    params: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
+    outputs: BTreeMap<String, String>,
+    events: Vec<StackEvent>,
+    /// Statuses still to pass through, one per poll, then what to apply at the end.
+    pending: VecDeque<String>,
+    apply_at_end: Option<Target>,
+    updated: u32,
+}
+
+#[derive(Debug, Clone)]
+struct FakeChangeSet {
+    req: ChangeSetRequest,
+    status: String,
+    reason: Option<String>,
+    changes: Vec<ResourceChange>,
+    polls: u32,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    buckets: HashSet<String>,
+    objects: HashMap<(String, String), Vec<u8>>,
+    stacks: BTreeMap<String, FakeStack>,
+    change_sets: HashMap<String, FakeChangeSet>,
+    next: u64,
+    continued: Vec<(String, Vec<String>)>,
+    /// MediaLive channels (id -> state, class) and MediaConnect flows (arn -> status), as a
+    /// test sets them; starts and stops move them at once.
+    channels: BTreeMap<String, (String, String)>,
+    flows: BTreeMap<String, String>,
+    /// DynamoDB tables that exist outside any stack (adoption tests): description and item count
+    tables: BTreeMap<String, (TableInfo, u64)>,
+    /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
+    resources: BTreeMap<(String, String), serde_json::Value>,
+    /// Change sets executed so far (a test can stop the engine right after one).
+    executed: usize,
+    /// The state bucket is versioned: a plain delete leaves the object's old bytes behind as a
+    /// noncurrent version (counted per key), until its versions are deleted.
+    noncurrent: HashMap<(String, String), usize>,
+    /// Invalidations made, as "<distribution> <paths>".
+    invalidations: Vec<String>,
+    /// Objects written to buckets other than castform's state bucket (a site's files).
+    file_puts: usize,
+    /// Failed validations of change sets, by change set id.
+    validation_events: HashMap<String, Vec<(String, String, String, String)>>,
+    /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
+    /// change sets" (how many had been executed when it moved).
+    aliases: Vec<String>,
+}
+
+/// A condition under which every further call hangs, as in a process that was killed.
+pub type Freeze = Box<dyn Fn() -> bool + Send + Sync>;
+
+pub struct FakeCloud {
+    region: String,
+    account: String,
+    /// Shared by the handles [`Cloud::for_region`] returns: one account, many regions.
+    world: Arc<Mutex<World>>,
+    pub faults: Arc<Mutex<Faults>>,
+    freeze: Arc<Mutex<Option<Freeze>>>,
+}
+
+fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
+    CloudError::Service { operation: op.into(), code: code.into(), message: message.into() }
+}
+
+impl FakeCloud {
+    pub fn new(account: &str, region: &str) -> Self {
+        Self {
+            region: region.into(),
+            account: account.into(),
+            world: Arc::new(Mutex::new(World::default())),
+            faults: Arc::new(Mutex::new(Faults::default())),
+            freeze: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// How many change sets have been executed.
+    pub fn executed(&self) -> usize {
+        self.world().executed
+    }
+
+    /// A MediaLive channel in `state` (the fake does not create media resources with stacks).
+    pub fn set_channel(&self, id: &str, state: &str) {
+        self.world().channels.insert(id.into(), (state.into(), "SINGLE_PIPELINE".into()));
+    }
+
+    /// A MediaConnect flow in `status`.
+    pub fn set_flow(&self, arn: &str, status: &str) {
+        self.world().flows.insert(arn.into(), status.into());
+    }
+
+    /// A resource outside any stack, as Cloud Control would read it.
+    pub fn put_resource(&self, type_name: &str, identifier: &str, properties: serde_json::Value) {
+        self.world().resources.insert((type_name.into(), identifier.into()), properties);
+    }
+
+    /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
+    pub fn freeze_when(&self, when: Option<Freeze>) {
+        *self.freeze.lock().unwrap_or_else(|p| p.into_inner()) = when;
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Every call yields once, like a network round trip, so a test can stop the engine between
+    /// any two calls. (No throttling: the SDK client retries it, below the engine; tests/faults.rs
+    /// throttles that client itself.)
+    async fn call(&self) {
+        tokio::task::yield_now().await;
+        let frozen = self.freeze.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f());
+        if frozen {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// `(stack, skipped resources)` of each ContinueUpdateRollback.
+    pub fn continued(&self) -> Vec<(String, Vec<String>)> {
+        self.world().continued.clone()
+    }
+
+    /// The region a stack lives in.
+    pub fn stack_region(&self, stack: &str) -> Option<String> {
+        self.world().stacks.get(stack).map(|s| s.region.clone())
+    }
+
+    /// The deployed template and parameters of a stack, as the fake holds them.
+    pub fn stack_state(&self, stack: &str) -> Option<(String, String, BTreeMap<String, String>)> {
+        self.world().stacks.get(stack).map(|s| (s.status.clone(), s.template.clone(), s.params.clone()))
+    }
+
+    /// Puts a stack into a given state (a stuck stack left by an earlier run).
+    pub fn force_status(&self, stack: &str, status: &str, then: &[&str]) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.status = status.to_string();
+            s.pending = then.iter().map(|x| x.to_string()).collect();
+            if status == "UPDATE_ROLLBACK_FAILED" {
+                s.events.insert(
+                    0,
+                    event(
+                        stack,
+                        "Api",
+                        "AWS::Lambda::Function",
+                        "UPDATE_FAILED",
+                        Some("Resource handler returned message: internal failure"),
+                        Some("fn"),
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Keys of `bucket` under `prefix` that still hold bytes: current objects and noncurrent
+    /// versions a plain delete left behind.
+    pub fn stored_keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let w = self.world();
+        let mut keys: Vec<String> = w
+            .objects
+            .keys()
+            .chain(w.noncurrent.keys())
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// How many objects have been written to buckets other than the state bucket (the site's
+    /// files): a test can freeze the engine after the n-th.
+    pub fn file_puts(&self) -> usize {
+        self.world().file_puts
+    }
+
+    /// The alias moves made so far, as `<function>:<alias> -> <version>`.
+    pub fn alias_moves(&self) -> Vec<String> {
+        self.world().aliases.clone()
+    }
+
+    /// The invalidations made so far, as `<distribution> <paths>`.
+    pub fn invalidations(&self) -> Vec<String> {
+        self.world().invalidations.clone()
+    }
+
+    /// An object's bytes as stored (no fault applied).
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()
+    }
+}

@@ -1,0 +1,119 @@
+//! What the fake reads from a template: physical ids, resolved outputs, the changes between two
+//! templates, and the events a resource's progress writes.
+
+use crate::aws::{ResourceChange, StackEvent};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub(super) fn event(
+    stack: &str,
+    logical: &str,
+    ty: &str,
+    status: &str,
+    reason: Option<&str>,
+    physical: Option<&str>,
+) -> StackEvent {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    StackEvent {
+        id: format!("{stack}-{n}"),
+        timestamp: format!("{n:08}"),
+        logical_id: logical.into(),
+        resource_type: ty.into(),
+        status: status.into(),
+        reason: reason.map(str::to_string),
+        physical_id: physical.map(str::to_string),
+    }
+}
+
+/// The physical id of a resource in a template.
+pub(super) fn physical(stack: &str, logical: &str, resource: &Value) -> String {
+    let p = &resource["Properties"];
+    for key in ["FunctionName", "TableName", "BucketName", "Name"] {
+        if let Some(s) = p[key].as_str() {
+            return s.to_string();
+        }
+    }
+    format!("{}-{}", stack, logical.to_ascii_lowercase())
+}
+
+pub(super) fn resolve(v: &Value, stack: &str, t: &Value, params: &BTreeMap<String, String>) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) if m.contains_key("Ref") => {
+            let id = m["Ref"].as_str().unwrap_or_default();
+            params.get(id).cloned().unwrap_or_else(|| physical(stack, id, &t["Resources"][id]))
+        }
+        Value::Object(m) if m.contains_key("Fn::GetAtt") => {
+            let a = &m["Fn::GetAtt"];
+            let (id, attr) = (a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default());
+            let ty = t["Resources"][id]["Type"].as_str().unwrap_or_default();
+            match (ty, attr) {
+                ("AWS::Lambda::Url", "FunctionUrl") => {
+                    format!("https://{stack}-{}.lambda-url.fake.test/", id.to_ascii_lowercase())
+                }
+                (_, "Arn") => format!("arn:fake:{stack}:{}", physical(stack, id, &t["Resources"][id])),
+                _ => format!("{}.{attr}", physical(stack, id, &t["Resources"][id])),
+            }
+        }
+        Value::Object(m) if m.contains_key("Fn::Join") => {
+            let a = &m["Fn::Join"];
+            let d = a[0].as_str().unwrap_or_default();
+            a[1].as_array().into_iter().flatten().map(|x| resolve(x, stack, t, params)).collect::<Vec<_>>().join(d)
+        }
+        Value::Object(m) if m.contains_key("Fn::Sub") => m["Fn::Sub"].as_str().unwrap_or_default().to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn outputs_of(stack: &str, template: &str, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let t: Value = serde_json::from_str(template).unwrap_or(Value::Null);
+    t["Outputs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, o)| (k.clone(), resolve(&o["Value"], stack, &t, params)))
+        .collect()
+}
+
+pub(super) fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
+    let old: Value = old.and_then(|o| serde_json::from_str(o).ok()).unwrap_or(Value::Null);
+    let new: Value = serde_json::from_str(new).unwrap_or(Value::Null);
+    let mut out = vec![];
+    let empty = serde_json::Map::new();
+    let (o, n) = (old["Resources"].as_object().unwrap_or(&empty), new["Resources"].as_object().unwrap_or(&empty));
+    for (id, r) in n {
+        let ty = r["Type"].as_str().unwrap_or_default().to_string();
+        match o.get(id) {
+            None => out.push(ResourceChange {
+                action: "Add".into(),
+                logical_id: id.clone(),
+                resource_type: ty,
+                replacement: None,
+            }),
+            Some(prev) if prev != r => {
+                let replace = ty == "AWS::DynamoDB::Table"
+                    && (prev["Properties"]["KeySchema"] != r["Properties"]["KeySchema"]
+                        || prev["Properties"]["TableName"] != r["Properties"]["TableName"]);
+                out.push(ResourceChange {
+                    action: "Modify".into(),
+                    logical_id: id.clone(),
+                    resource_type: ty,
+                    replacement: Some(if replace { "True" } else { "False" }.into()),
+                })
+            }
+            _ => {}
+        }
+    }
+    for (id, r) in o {
+        if !n.contains_key(id) {
+            out.push(ResourceChange {
+                action: "Remove".into(),
+                logical_id: id.clone(),
+                resource_type: r["Type"].as_str().unwrap_or_default().into(),
+                replacement: None,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,79 @@
+//! How often and how long castform waits on AWS, in one place: the SDK's retries and timeouts for
+//! API calls, and the plain HTTP client's for health checks and code downloads.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// Attempts per API call, the first included: the eight castform's own throttling retry made
+/// before this (it wrapped them around the SDK's three, so one call could become 24 requests).
+///
+/// With the SDK's backoff (full jitter over 1 s doubling up to 20 s,
+/// <https://docs.aws.amazon.com/sdk-for-rust/latest/dg/retries.html>) the seven waits come to at
+/// most 71 s and about 35 s on average: a throttled account slows a deploy down for about as long as
+/// the old 0.2 s … 12.8 s ladder did (25 s), rather than failing it halfway. The SDK retries what
+/// castform's list did: aws-runtime 1.10.2's `retries::classifiers::THROTTLING_ERRORS` holds all
+/// six of its codes (`Throttling`, `ThrottlingException`, `TooManyRequestsException`,
+/// `RequestLimitExceeded`, `SlowDown`, `RequestThrottled`), and eight more; it also retries
+/// transient errors (5xx, timeouts), which now get eight attempts too.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Standard mode, not adaptive: AWS recommends standard unless a client is certain adaptive suits
+/// it; adaptive's client-side rate limiting assumes one client per throttled resource and is
+/// experimental (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>),
+/// while castform calls many services and stacks at once through one configuration. Standard mode
+/// has a retry quota too (a token bucket per service), so a storm that never clears
+/// stops being retried instead of being hammered. Set here, it overrides `AWS_MAX_ATTEMPTS` and
+/// `AWS_RETRY_MODE`.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+/// Every API call (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/timeouts.html>, where the
+/// SDK's only default is a 3.1 s connect timeout): connecting; the first byte of the answer (an
+/// attempt that stalls is retried); one attempt, large uploads included; and the whole call with
+/// its retries, so no call hangs a deploy. Bodies read after the call returns (S3 GetObject) are
+/// not covered by these; the SDK's stalled-stream protection, on by default, fails one that sends
+/// nothing for 20 s.
+const CONNECT: Duration = Duration::from_secs(10);
+const FIRST_BYTE: Duration = Duration::from_secs(60);
+const ATTEMPT: Duration = Duration::from_secs(120);
+const OPERATION: Duration = Duration::from_secs(600);
+
+pub fn api_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT)
+        .read_timeout(FIRST_BYTE)
+        .operation_attempt_timeout(ATTEMPT)
+        .operation_timeout(OPERATION)
+        .build()
+}
+
+/// S3's: the SDK's read timeout counts from when the request starts, so for PutObject it includes
+/// sending the body; an asset upload is bounded by the attempt timeout alone, as before.
+pub fn object_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT)
+        .read_timeout(ATTEMPT)
+        .operation_attempt_timeout(ATTEMPT)
+        .operation_timeout(OPERATION)
+        .build()
+}
+
+/// Bounds of one plain HTTPS GET.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HttpLimits {
+    pub connect: Duration,
+    /// How long the answer may pause between two reads (none: only `total` bounds it).
+    pub stall: Option<Duration>,
+    pub total: Duration,
+}
+
+/// A health check or a served file: small answers, bounded whole.
+pub const CHECK: HttpLimits = HttpLimits { connect: CONNECT, stall: None, total: Duration::from_secs(20) };
+
+/// A download from a presigned URL (a function's code, from Lambda's `Code.Location`, for the
+/// backup): up to a deployment package's 250 MB, so bounded by a stall rather than a check's
+/// 20 s (review S3-33), and by ten minutes in all.
+pub const DOWNLOAD: HttpLimits =
+    HttpLimits { connect: CONNECT, stall: Some(Duration::from_secs(30)), total: Duration::from_secs(600) };

@@ -1,0 +1,308 @@
+//! [`Cloud`] over the AWS SDK for Rust: clients built once from the standard chain (profiles,
+//! SSO, environment, `AWS_ENDPOINT_URL`), with the region and profile of the environment file.
+//! Each service's calls live in its own file; the `Cloud` impl here says which answers what.
+
+mod cloudcontrol;
+mod cloudformation;
+mod cloudfront;
+mod dynamodb;
+mod identity;
+mod lambda;
+mod media;
+mod s3;
+
+use super::http::HttpClient;
+use super::*;
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// Clients for one region, retrying and timing out as [`limits`] says.
+#[derive(Clone)]
+pub struct AwsCloud {
+    region: String,
+    conf: aws_config::SdkConfig,
+    custom_endpoint: bool,
+    cfn: aws_sdk_cloudformation::Client,
+    s3: aws_sdk_s3::Client,
+    lambda: aws_sdk_lambda::Client,
+    sts: aws_sdk_sts::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
+    medialive: aws_sdk_medialive::Client,
+    mediaconnect: aws_sdk_mediaconnect::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    cloudcontrol: aws_sdk_cloudcontrol::Client,
+    http: HttpClient,
+}
+
+/// Turns an SDK error into ours, keeping AWS's code and message.
+fn err<E, R>(operation: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    match &e {
+        SdkError::ServiceError(se) => {
+            let inner = se.err();
+            let code = inner.code().unwrap_or("Unknown").to_string();
+            if code == "PreconditionFailed" {
+                return CloudError::PreconditionFailed { operation: operation.into() };
+            }
+            let message = inner.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(inner).to_string());
+            CloudError::Service { operation: operation.into(), code, message }
+        }
+        _ => {
+            let text = chain(&e);
+            let message = if text.contains("no credentials") || text.contains("credentials provider") {
+                format!(
+                    "no usable AWS credentials ({text}); set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID"
+                )
+            } else if text.contains("Connection refused") || text.contains("dns error") {
+                format!("cannot reach AWS ({text}); check the network, or AWS_ENDPOINT_URL if you set one")
+            } else {
+                text
+            };
+            CloudError::Transport { operation: operation.into(), message }
+        }
+    }
+}
+
+/// An error and its sources, by their Display only (no debug dumps).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+impl AwsCloud {
+    /// Clients for `region`, with the named profile if given.
+    pub async fn new(region: &str, profile: Option<&str>) -> Self {
+        Self::with_endpoint(region, profile, None).await
+    }
+
+    /// Clients for `region` talking to `endpoint` instead of AWS's (what `AWS_ENDPOINT_URL`
+    /// does for the whole process).
+    pub async fn with_endpoint(region: &str, profile: Option<&str>, endpoint: Option<&str>) -> Self {
+        Self::build(region, profile, endpoint, None).await
+    }
+
+    /// Clients for an endpoint with static credentials (an S3-compatible store, an emulator).
+    pub async fn with_static_credentials(region: &str, endpoint: &str, access_key: &str, secret: &str) -> Self {
+        Self::build(region, None, Some(endpoint), Some((access_key, secret))).await
+    }
+
+    async fn build(region: &str, profile: Option<&str>, endpoint: Option<&str>, keys: Option<(&str, &str)>) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(limits::retries())
+            .timeout_config(limits::api_timeouts())
+            .region(Region::new(region.to_string()));
+        // a profile from the environment file, unless the user chose one for this shell
+        if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
+            loader = loader.profile_name(p);
+        }
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        if let Some((key, secret)) = keys {
+            loader =
+                loader.credentials_provider(aws_sdk_sts::config::Credentials::new(key, secret, None, None, "static"));
+        }
+        let conf = loader.load().await;
+        // path-style addressing when an endpoint is configured (virtual hosts need DNS for it)
+        let custom_endpoint = endpoint.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Self::clients(region, conf, custom_endpoint, HttpClient::default())
+    }
+
+    /// The same clients with the retries' first wait `initial` (and each later one twice the one
+    /// before, capped at the SDK's 20 s, with jitter) instead of the SDK's 1 s: tests shorten it
+    /// so a call throttled to the last attempt fails in milliseconds. The attempts, the errors
+    /// retried and everything else stay what users run.
+    pub fn with_retry_backoff(&self, initial: std::time::Duration) -> Self {
+        let retries = limits::retries().with_initial_backoff(initial);
+        let conf = self.conf.to_builder().retry_config(retries).build();
+        Self::clients(&self.region, conf, self.custom_endpoint, self.http.clone())
+    }
+
+    fn clients(region: &str, conf: aws_config::SdkConfig, custom_endpoint: bool, http: HttpClient) -> Self {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(custom_endpoint)
+                .timeout_config(limits::object_timeouts())
+                .build(),
+        );
+        Self {
+            region: region.to_string(),
+            cfn: aws_sdk_cloudformation::Client::new(&conf),
+            s3,
+            lambda: aws_sdk_lambda::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
+            cloudfront: aws_sdk_cloudfront::Client::new(&conf),
+            medialive: aws_sdk_medialive::Client::new(&conf),
+            mediaconnect: aws_sdk_mediaconnect::Client::new(&conf),
+            dynamodb: aws_sdk_dynamodb::Client::new(&conf),
+            cloudcontrol: aws_sdk_cloudcontrol::Client::new(&conf),
+            http,
+            conf,
+            custom_endpoint,
+        }
+    }
+}
+
+impl Cloud for AwsCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn for_region(&self, region: &str) -> Self {
+        if region == self.region {
+            return self.clone();
+        }
+        let conf = self.conf.to_builder().region(Region::new(region.to_string())).build();
+        Self::clients(region, conf, self.custom_endpoint, self.http.clone())
+    }
+
+    async fn caller_identity(&self) -> CloudResult<Identity> {
+        identity::caller_identity(&self.sts).await
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
+        s3::bucket_exists(&self.s3, bucket).await
+    }
+    async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
+        s3::create_state_bucket(&self.s3, &self.region, bucket).await
+    }
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        if_absent: bool,
+    ) -> CloudResult<()> {
+        s3::put_object(&self.s3, bucket, key, body, content_type, if_absent).await
+    }
+    async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
+        s3::get_object(&self.s3, bucket, key).await
+    }
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
+        s3::object_exists(&self.s3, bucket, key).await
+    }
+    async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
+        s3::delete_object(&self.s3, bucket, key).await
+    }
+    async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
+        s3::delete_object_versions(&self.s3, bucket, key).await
+    }
+    async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
+        s3::list_objects(&self.s3, bucket, prefix).await
+    }
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
+        s3::empty_bucket(&self.s3, bucket).await
+    }
+
+    async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
+        cloudformation::describe_stack(&self.cfn, stack).await
+    }
+    async fn get_template(&self, stack: &str) -> CloudResult<String> {
+        cloudformation::get_template(&self.cfn, stack).await
+    }
+    async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
+        cloudformation::list_stack_resources(&self.cfn, stack).await
+    }
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
+        cloudformation::create_change_set(&self.cfn, req).await
+    }
+    async fn describe_change_set(&self, stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
+        cloudformation::describe_change_set(&self.cfn, stack, id).await
+    }
+    async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
+        cloudformation::execute_change_set(&self.cfn, stack, id).await
+    }
+    async fn delete_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
+        cloudformation::delete_change_set(&self.cfn, stack, id).await
+    }
+    async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
+        cloudformation::stack_events(&self.cfn, stack).await
+    }
+    async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
+        cloudformation::delete_stack(&self.cfn, stack).await
+    }
+    async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
+        cloudformation::continue_update_rollback(&self.cfn, stack, skip).await
+    }
+    async fn detect_drift(&self, stack: &str) -> CloudResult<String> {
+        cloudformation::detect_drift(&self.cfn, stack).await
+    }
+    async fn change_set_failures(&self, stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
+        cloudformation::change_set_failures(&self.cfn, stack, change_set).await
+    }
+
+    async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
+        lambda::get_function(&self.lambda, name).await
+    }
+    async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
+        lambda::update_alias(&self.lambda, function, alias, version).await
+    }
+    async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
+        cloudfront::invalidate(&self.cloudfront, distribution_id, paths).await
+    }
+
+    async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
+        media::describe_channel(&self.medialive, id).await
+    }
+    async fn start_channel(&self, id: &str) -> CloudResult<()> {
+        media::start_channel(&self.medialive, id).await
+    }
+    async fn stop_channel(&self, id: &str) -> CloudResult<()> {
+        media::stop_channel(&self.medialive, id).await
+    }
+    async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
+        media::describe_flow(&self.mediaconnect, arn).await
+    }
+    async fn start_flow(&self, arn: &str) -> CloudResult<()> {
+        media::start_flow(&self.mediaconnect, arn).await
+    }
+    async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
+        media::stop_flow(&self.mediaconnect, arn).await
+    }
+
+    async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
+        dynamodb::describe_table(&self.dynamodb, name).await
+    }
+    async fn list_tables(&self) -> CloudResult<Vec<String>> {
+        dynamodb::list_tables(&self.dynamodb).await
+    }
+    async fn count_items(&self, table: &str) -> CloudResult<u64> {
+        dynamodb::count_items(&self.dynamodb, table).await
+    }
+    async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
+        cloudcontrol::get_resource(&self.cloudcontrol, type_name, identifier).await
+    }
+    async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
+        cloudcontrol::list_resources(&self.cloudcontrol, type_name).await
+    }
+
+    async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
+        self.http.get(url).await
+    }
+    async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)> {
+        let headers = identity::signed_get(&self.conf, url, service, region).await?;
+        self.http.get_with(url, &headers).await
+    }
+}
