@@ -400,6 +400,21 @@ fn a_call_throttled_on_every_attempt_fails_after_eight_with_awss_words() {
     assert_eq!(err.code(), Some("Throttling"));
 }
 
+/// A throttled account slows a run down and does not fail it half-way: 150 calls in a row, each
+/// throttled twice, all succeed. (Standard mode's default retry quota, 500 tokens less 5 a retry,
+/// would refuse to retry after about fifty of them: castform's clients draw on an unlimited
+/// bucket, see aws::limits::retry_partition.)
+#[test]
+fn a_storm_of_throttled_calls_never_exhausts_the_retries() {
+    let aws = Endpoint::start(|n, _| if n % 3 < 2 { throttled() } else { identity() });
+    let rt = real_time();
+    let cloud = aws.cloud(&rt);
+    for call in 0..150 {
+        rt.block_on(cloud.caller_identity()).unwrap_or_else(|e| panic!("call {call}: {e}"));
+    }
+    assert_eq!(aws.requests().len(), 450, "every call took its three attempts");
+}
+
 #[test]
 fn every_page_of_a_listing_is_retried_on_its_own() {
     // ListStackResources in two pages, each throttled once before it is answered
@@ -574,6 +589,41 @@ fn a_killed_deploy_is_restored_to_its_backup_by_the_next_run() {
     assert!(!killed.restored.is_empty(), "{killed:?}");
 }
 
+/// A rollback finds the lock of a deploy this host's killed process left, and recovers it first
+/// as a deploy would: the killed run restored from its backup and recorded as the deploy it was,
+/// then the rollback (a rollback used to be refused by the lock until `castform unlock`).
+#[test]
+fn a_rollback_recovers_a_killed_deploy_first() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let v2_record = run(&w.cloud, &w.env, &v2(&w)).expect("v2 deploys");
+    killed_after(&w, 5);
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let back = rt()
+        .block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &v2(&w),
+            Some(&good_record.id),
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        ))
+        .expect("the killed run recovered, then rolled back");
+    assert_eq!((back.kind.as_str(), back.restored_to.as_deref()), ("rollback", Some(good_record.id.as_str())));
+    let after = snapshot(&w, &good_record);
+    for (name, (_, template, params)) in &before.stacks {
+        assert_eq!(&after.stacks[name].1, template, "{name}");
+        assert_eq!(&after.stacks[name].2, params, "{name}");
+    }
+    let records =
+        rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
+    let killed = records.iter().find(|r| r.result == "rolled-back").expect("the killed run is recorded");
+    assert_eq!(killed.kind, "deploy", "recorded as the deploy it was");
+    assert_ne!(killed.id, v2_record.id);
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();
@@ -680,6 +730,35 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
 /// restore puts the old configuration back and the channel is started again, so a failed deploy
 /// never leaves the stream off. Without the flag the change is refused before anything is
 /// written. (FakeCloud: the emulator cannot make a stack update fail at that moment on demand.)
+/// A `--restart-live` run that took the pipeline off air and was then refused by CloudFormation
+/// before any stack changed (every stack's change set fails validation) is not "nothing
+/// changed": the pipeline is put back on air, and the run says it restored (exit 3), not refused
+/// (expert review: the refusal path left the stream off).
+#[test]
+fn a_restart_live_run_refused_after_going_off_air_puts_the_pipeline_back_on_air() {
+    let MediaWorld { _dir: _keep, env, cloud, channel, flow, .. } = media_world();
+    cloud.set_channel(&channel, "RUNNING");
+    cloud.set_flow(&flow, "ACTIVE");
+    let mut env2 = env.clone();
+    env2.tags.insert("Release".into(), "2".into());
+    let v2 = env2.define().unwrap();
+    for stack in ["data", "media", "api", "web"] {
+        cloud.faults.lock().unwrap().validation.insert(
+            format!("lunora-player-local-{stack}"),
+            vec![("Anything".into(), "PermissionCheck".into(), "not allowed".into(), "/Properties".into())],
+        );
+    }
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let opts = DeployOptions { restart_live: true, ..DeployOptions::default() };
+    let out = rt().block_on(deploy(&cloud, &env2, &v2, &opts, &progress, &journal));
+    assert!(matches!(out, Err(DeployError::Restored { .. })), "{out:?}");
+    let j = journal.lock().unwrap();
+    assert!(j.stopped_live.is_some() && j.touched.is_empty(), "off air, and no stack changed");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING", "back on air");
+    assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "ACTIVE");
+}
+
 #[test]
 fn a_failed_restart_live_deploy_puts_the_old_configuration_back_on_air() {
     let MediaWorld { _dir: _keep, env, cloud, channel, flow, .. } = media_world();

@@ -21,12 +21,23 @@ pub const MAX_ATTEMPTS: u32 = 8;
 /// Standard mode, not adaptive: AWS recommends standard unless a client is certain adaptive suits
 /// it; adaptive's client-side rate limiting assumes one client per throttled resource and is
 /// experimental (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>),
-/// while castform calls many services and stacks at once through one configuration. Standard mode
-/// has a retry quota too (a token bucket per service), so a storm that never clears
-/// stops being retried instead of being hammered. Set here, it overrides `AWS_MAX_ATTEMPTS` and
-/// `AWS_RETRY_MODE`.
+/// while castform calls many services and stacks at once through one configuration. Set here, it
+/// overrides `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`.
 pub fn retries() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+/// Every client's retries draw on an unlimited token bucket. Standard mode's default quota (500
+/// tokens per service and region shared by the whole process, 5 per throttled retry, one back
+/// per first-attempt success: "Retry behavior",
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>) empties after
+/// about a hundred calls throttled twice, and from then on every throttled call fails on its first
+/// attempt: a deploy in a busy account would fail half-way, and the restore after it would draw
+/// on the same empty bucket. A run's calls are few and bounded by [`MAX_ATTEMPTS`] each and by the
+/// operation timeouts below, so castform waits out a throttled account rather than give up.
+pub fn retry_partition() -> aws_sdk_sts::config::retry::RetryPartition {
+    use aws_sdk_sts::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("castform").token_bucket(TokenBucket::unlimited()).build()
 }
 
 /// Every API call (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/timeouts.html>, where the
@@ -50,13 +61,19 @@ pub fn api_timeouts() -> TimeoutConfig {
 }
 
 /// S3's: the SDK's read timeout counts from when the request starts, so for PutObject it includes
-/// sending the body; an asset upload is bounded by the attempt timeout alone, as before.
+/// sending the body. An asset (a deployment package, up to 250 MB unzipped) may take long on a
+/// slow uplink: an attempt is bounded at 15 minutes and the call at 30, and an upload that makes
+/// no progress fails sooner through the SDK's stalled-stream protection
+/// (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/stalled-stream-protection.html>).
+const OBJECT_ATTEMPT: Duration = Duration::from_secs(900);
+const OBJECT_OPERATION: Duration = Duration::from_secs(1800);
+
 pub fn object_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT)
-        .read_timeout(ATTEMPT)
-        .operation_attempt_timeout(ATTEMPT)
-        .operation_timeout(OPERATION)
+        .read_timeout(OBJECT_ATTEMPT)
+        .operation_attempt_timeout(OBJECT_ATTEMPT)
+        .operation_timeout(OBJECT_OPERATION)
         .build()
 }
 

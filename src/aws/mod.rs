@@ -228,6 +228,11 @@ pub trait Cloud {
     /// Newest first, as CloudFormation returns them: every event of the stack's latest operation
     /// (however many pages), back to and including the event that ended the operation before.
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>>;
+    /// The stack's newest event alone, for a progress line while an operation runs: one page,
+    /// however long the operation's history.
+    async fn newest_stack_event(&self, stack: &str) -> CloudResult<Option<StackEvent>> {
+        Ok(self.stack_events(stack).await?.into_iter().next())
+    }
     async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
     /// `ContinueUpdateRollback`, skipping the named resources.
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()>;

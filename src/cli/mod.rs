@@ -209,7 +209,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         match c.downcast_ref::<DeployError>() {
             Some(DeployError::Refused(_)) => return 2,
             Some(DeployError::Restored { .. }) => return 3,
-            Some(DeployError::Unrestored { .. }) => return 1,
+            Some(DeployError::Unrestored { .. } | DeployError::Unrecorded { .. }) => return 1,
             None => {}
         }
     }

@@ -314,11 +314,13 @@ async fn wait_for_operation<C: Cloud>(
         delay = (delay * 2).min(Duration::from_secs(3));
         let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
         let status = info.map(|i| i.status).unwrap_or_else(|| "DELETE_COMPLETE".into());
+        // the newest event, where it is this operation's (events come newest first)
         let newest = cloud
-            .stack_events(&desired.stack_name)
+            .newest_stack_event(&desired.stack_name)
             .await
             .ok()
-            .and_then(|ev| ev.into_iter().find(|e| !seen_before.contains(&e.id)))
+            .flatten()
+            .filter(|e| !seen_before.contains(&e.id))
             .map(|e| event_line(&e))
             .unwrap_or_default();
         progress.stack(name, &status, &newest);

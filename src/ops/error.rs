@@ -15,4 +15,10 @@ pub enum DeployError {
         "deployment {id} failed: {failure}\nthe restore failed too: {restore_error}\nhelp: the backup is {backup}; run `castform rollback {env}` once the cause is fixed"
     )]
     Unrestored { id: String, env: String, failure: String, restore_error: String, backup: String },
+    /// Succeeded, but its record could not be written to the ledger: exit 1, the environment is
+    /// at the new version.
+    #[error(
+        "the {kind} {id} succeeded, but its record could not be written: {error}\nthe environment is at the new version; `castform history {env}` will not list this run\nhelp: check access to the state bucket, then `castform status {env}`"
+    )]
+    Unrecorded { id: String, kind: String, env: String, error: String },
 }

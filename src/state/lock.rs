@@ -53,6 +53,10 @@ pub async fn acquire<C: Cloud>(
                 command: String::new(),
                 pid: 0,
             });
+            // the SDK retried a conditional PUT whose first answer was lost: the lock is ours
+            if holder == *info {
+                return Ok(());
+            }
             Err(LockError::Held { env: state.prefix.clone(), env_name: env_name.to_string(), holder })
         }
         Err(e) => Err(e.into()),
@@ -77,4 +81,39 @@ pub async fn force_release<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Op
     let holder = current(cloud, state).await?;
     cloud.delete_object(&state.bucket, &state.lock_key()).await?;
     Ok(holder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::FakeCloud;
+
+    /// The SDK may send a conditional PUT again after losing its first answer: the lock it finds
+    /// is its own, so acquiring it succeeds; anyone else's is held.
+    #[tokio::test]
+    async fn acquiring_a_lock_twice_is_ours_and_another_run_finds_it_held() {
+        let cloud = FakeCloud::new("000000000000", "us-west-2");
+        let state = StateStore {
+            bucket: "castform-000000000000-us-west-2".into(),
+            account: "000000000000".into(),
+            region: "us-west-2".into(),
+            prefix: "orders/test".into(),
+            local: std::env::temp_dir(),
+        };
+        cloud.create_state_bucket(&state.bucket).await.unwrap();
+        let info = |deployment: &str| LockInfo {
+            deployment: deployment.into(),
+            owner: "ci".into(),
+            host: "runner".into(),
+            started: "2026-12-06T00:00:00Z".into(),
+            command: "deploy".into(),
+            pid: 1,
+        };
+        acquire(&cloud, &state, "test", &info("a")).await.unwrap();
+        acquire(&cloud, &state, "test", &info("a")).await.expect("its own lock, put again");
+        match acquire(&cloud, &state, "test", &info("b")).await {
+            Err(LockError::Held { holder, .. }) => assert_eq!(holder.deployment, "a"),
+            other => panic!("held, not {other:?}"),
+        }
+    }
 }

@@ -193,15 +193,7 @@ pub(super) async fn stack_events(cfn: &Client, stack: &str) -> CloudResult<Vec<S
     let mut latest = LatestOperation::default();
     let mut out = vec![];
     while let Some(e) = events.try_next().await.map_err(|e| err("CloudFormation DescribeStackEvents", e))? {
-        let event = StackEvent {
-            id: e.event_id().unwrap_or_default().into(),
-            timestamp: time(e.timestamp()),
-            logical_id: e.logical_resource_id().unwrap_or_default().into(),
-            resource_type: e.resource_type().unwrap_or_default().into(),
-            status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            reason: e.resource_status_reason().map(str::to_string),
-            physical_id: e.physical_resource_id().map(str::to_string),
-        };
+        let event = stack_event(&e);
         let last = latest.ends_with(stack, &event);
         out.push(event);
         if last {
@@ -209,6 +201,29 @@ pub(super) async fn stack_events(cfn: &Client, stack: &str) -> CloudResult<Vec<S
         }
     }
     Ok(out)
+}
+
+/// The first page's first event: the newest.
+pub(super) async fn newest_stack_event(cfn: &Client, stack: &str) -> CloudResult<Option<StackEvent>> {
+    let page = cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| err("CloudFormation DescribeStackEvents", e))?;
+    Ok(page.stack_events().first().map(stack_event))
+}
+
+fn stack_event(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
+    StackEvent {
+        id: e.event_id().unwrap_or_default().into(),
+        timestamp: time(e.timestamp()),
+        logical_id: e.logical_resource_id().unwrap_or_default().into(),
+        resource_type: e.resource_type().unwrap_or_default().into(),
+        status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        reason: e.resource_status_reason().map(str::to_string),
+        physical_id: e.physical_resource_id().map(str::to_string),
+    }
 }
 
 /// Reads a stack's events newest first and finds where the latest operation's history ends: at

@@ -133,6 +133,7 @@ impl AwsCloud {
     /// before, capped at the SDK's 20 s, with jitter) instead of the SDK's 1 s: tests shorten it
     /// so a call throttled to the last attempt fails in milliseconds. The attempts, the errors
     /// retried and everything else stay what users run.
+    #[doc(hidden)]
     pub fn with_retry_backoff(&self, initial: std::time::Duration) -> Self {
         let retries = limits::retries().with_initial_backoff(initial);
         let conf = self.conf.to_builder().retry_config(retries).build();
@@ -144,19 +145,28 @@ impl AwsCloud {
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(custom_endpoint)
                 .timeout_config(limits::object_timeouts())
+                .retry_partition(limits::retry_partition())
                 .build(),
         );
+        // every client with castform's retry partition (limits::retry_partition)
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&conf).retry_partition(limits::retry_partition()).build(),
+                )
+            };
+        }
         Self {
             region: region.to_string(),
-            cfn: aws_sdk_cloudformation::Client::new(&conf),
+            cfn: client!(aws_sdk_cloudformation),
             s3,
-            lambda: aws_sdk_lambda::Client::new(&conf),
-            sts: aws_sdk_sts::Client::new(&conf),
-            cloudfront: aws_sdk_cloudfront::Client::new(&conf),
-            medialive: aws_sdk_medialive::Client::new(&conf),
-            mediaconnect: aws_sdk_mediaconnect::Client::new(&conf),
-            dynamodb: aws_sdk_dynamodb::Client::new(&conf),
-            cloudcontrol: aws_sdk_cloudcontrol::Client::new(&conf),
+            lambda: client!(aws_sdk_lambda),
+            sts: client!(aws_sdk_sts),
+            cloudfront: client!(aws_sdk_cloudfront),
+            medialive: client!(aws_sdk_medialive),
+            mediaconnect: client!(aws_sdk_mediaconnect),
+            dynamodb: client!(aws_sdk_dynamodb),
+            cloudcontrol: client!(aws_sdk_cloudcontrol),
             http,
             conf,
             custom_endpoint,
@@ -239,6 +249,9 @@ impl Cloud for AwsCloud {
     }
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
         cloudformation::stack_events(&self.cfn, stack).await
+    }
+    async fn newest_stack_event(&self, stack: &str) -> CloudResult<Option<StackEvent>> {
+        cloudformation::newest_stack_event(&self.cfn, stack).await
     }
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
         cloudformation::delete_stack(&self.cfn, stack).await

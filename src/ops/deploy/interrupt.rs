@@ -53,9 +53,10 @@ pub async fn interrupted<C: Cloud>(
     journal: &Mutex<Journal>,
 ) -> DeployError {
     progress.warn("interrupted: restoring what this run changed");
-    let (id, backup, touched, files, written, locked, stopped) = {
+    let (kind, id, backup, touched, files, written, locked, stopped) = {
         let j = lock_journal(journal);
         (
+            if j.kind.is_empty() { "deploy" } else { j.kind },
             j.id.clone(),
             j.backup.clone(),
             j.touched.clone(),
@@ -96,8 +97,7 @@ pub async fn interrupted<C: Cloud>(
     if !matches!(outcome, DeployError::Refused(_)) {
         // the ledger says what happened to this run
         let (who, host) = crate::state::who();
-        let mut record =
-            Record::new(&id, "deploy", &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
+        let mut record = Record::new(&id, kind, &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
         record.finished = now();
         record.error = Some("interrupted (Ctrl-C, SIGTERM or SIGHUP)".into());
         if let DeployError::Restored { restored, .. } = &outcome {

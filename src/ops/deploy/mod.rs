@@ -17,7 +17,6 @@ pub mod rollback;
 pub mod verify;
 
 pub use crate::ops::error::DeployError;
-pub use apply::stack_tags;
 use apply::*;
 use backup::snapshot;
 pub use forward::deploy;
@@ -68,7 +67,8 @@ pub struct Journal {
     pub files_written: bool,
     /// `(bucket, key)` of each file this run wrote: a restore puts back exactly these.
     pub written: Vec<(String, String)>,
-    pub record: Option<Record>,
+    /// What kind of run this is (`deploy`, `rollback`), for the record an interruption writes.
+    pub kind: &'static str,
     pub step_times: Vec<StepTime>,
     /// The live pipeline this run took off air (`--restart-live`): a failure starts it again.
     pub stopped_live: Option<crate::ops::media::Pipeline>,
@@ -177,9 +177,12 @@ pub(crate) trait Steps {
 }
 
 /// The pipeline of every run that changes an environment: preflight ▶ plan ▶ lock ▶ read ▶
-/// backup ▶ prepare ▶ change ▶ record ▶ unlock. A failure before the first write is refused
-/// and recorded; after it, everything the run touched is restored from the verified backup.
+/// backup ▶ prepare ▶ change ▶ record ▶ unlock. A failure before the change is refused with
+/// nothing written (a change refused by CloudFormation before any stack changed is recorded as
+/// refused); after the change began, everything the run touched is restored from the verified
+/// backup, and a pipeline it took off air is put back on air.
 pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S) -> Result<Record, DeployError> {
+    lock_journal(run.journal).kind = S::KIND;
     let started = now();
     let pre = {
         let _s = step(run.journal, "preflight");
@@ -290,20 +293,19 @@ async fn take_backup<C: Cloud>(run: &Run<'_, C>) -> Result<Backup, DeployError> 
 
 /// The record step of a run that succeeded: written to the ledger, or the run says it could not.
 async fn record_success<C: Cloud>(run: &Run<'_, C>, mut record: Record) -> Result<Record, DeployError> {
-    let (cloud, env, _, state, journal, _) = run.parts();
+    let (cloud, env, _, state, _, _) = run.parts();
     record.result = "succeeded".into();
-    ledger::write(cloud, state, &record).await.map_err(|e| DeployError::Unrestored {
+    ledger::write(cloud, state, &record).await.map_err(|e| DeployError::Unrecorded {
         id: record.id.clone(),
+        kind: record.kind.clone(),
         env: env.name.clone(),
-        failure: format!("the {} succeeded but its record could not be written: {e}", record.kind),
-        restore_error: "not attempted: the environment is at the new version".into(),
-        backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&record.id)),
+        error: e.to_string(),
     })?;
-    lock_journal(journal).record = Some(record.clone());
     Ok(record)
 }
 
-/// The record step of a run that failed: refused where it wrote nothing, else restored.
+/// The record step of a run that failed: refused where it changed nothing, else restored. A
+/// pipeline the run took off air is a change: the restore puts it back on air.
 async fn record_failure<C: Cloud>(
     run: &Run<'_, C>,
     backup: &Backup,
@@ -312,7 +314,7 @@ async fn record_failure<C: Cloud>(
 ) -> DeployError {
     let untouched = {
         let j = lock_journal(run.journal);
-        j.touched.is_empty() && !j.files_written
+        j.touched.is_empty() && !j.files_written && j.stopped_live.is_none()
     };
     if untouched {
         record.result = "refused".into();

@@ -72,9 +72,11 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
         Ok(b) => {
             let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
             let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await.map_err(failed)?;
+            // the killed run's kind, as its lock names it (`deploy`, `rollback --to …`)
+            let kind = holder.command.split_whitespace().next().unwrap_or("deploy");
             let mut record = Record::new(
                 &holder.deployment,
-                "deploy",
+                kind,
                 &app.app,
                 &env.name,
                 &env.region,
