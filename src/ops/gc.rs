@@ -48,14 +48,46 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
     result
 }
 
-/// Which runs are kept: from the N-th newest successful one on (failed and refused runs do not
-/// count toward retention, so they can never push out the deployment that is live).
+/// Which runs are kept: from the N-th newest release on (a successful deploy or rollback; failed
+/// and refused runs, media start and stop, destroys do not count toward retention, so they can
+/// never push out the deployment that is live).
 fn keep_from(records: &[ledger::Record], retention: usize) -> usize {
-    let successful: Vec<usize> =
-        records.iter().enumerate().filter(|(_, r)| r.result == "succeeded").map(|(i, _)| i).collect();
+    let successful: Vec<usize> = records.iter().enumerate().filter(|(_, r)| r.is_release()).map(|(i, _)| i).collect();
     match successful.len().checked_sub(retention.max(1)) {
         Some(skip) => successful[skip],
         None => 0,
+    }
+}
+
+/// The assets (`S3Key`s of the state bucket's `assets/`) the templates deployed now name, for
+/// every stack any record of this environment names that exists in the state bucket's region.
+async fn deployed_assets<C: Cloud>(cloud: &C, records: &[ledger::Record]) -> Result<BTreeSet<String>> {
+    let stacks: BTreeSet<&String> = records.iter().flat_map(|r| r.stacks.values().map(|s| &s.stack_name)).collect();
+    let mut out = BTreeSet::new();
+    for stack in stacks {
+        if cloud.describe_stack(stack).await?.is_none() {
+            continue;
+        }
+        let template: serde_json::Value = serde_json::from_str(&cloud.get_template(stack).await?).unwrap_or_default();
+        s3_keys(&template, &mut out);
+    }
+    Ok(out)
+}
+
+fn s3_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("S3Key", serde_json::Value::String(key)) if key.starts_with("assets/") => {
+                        out.insert(key.clone());
+                    }
+                    _ => s3_keys(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| s3_keys(v, out)),
+        _ => {}
     }
 }
 
@@ -65,6 +97,8 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
     let mut report = GcReport { kept: kept.iter().map(|r| r.id.clone()).collect(), ..GcReport::default() };
     // assets still needed: those of kept deployments here, and of every deployment elsewhere
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
+    // and every asset a stack deployed now runs, whatever the ledger says (its template's S3Key)
+    needed.extend(deployed_assets(cloud, &records).await?);
     for key in cloud.list_objects(&state.bucket, "").await? {
         if key.contains("/ledger/")
             && !key.starts_with(&format!("{}/", state.prefix))
@@ -100,4 +134,41 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, kind: &str, result: &str) -> ledger::Record {
+        ledger::Record { id: id.into(), kind: kind.into(), result: result.into(), ..Default::default() }
+    }
+
+    /// Review S3-01: a week of daily `media start`/`stop` after the last deploy (and a destroy)
+    /// fills no retention: the live deployment is kept, with every release before it up to N.
+    #[test]
+    fn media_operations_and_destroys_never_push_the_live_deployment_out_of_retention() {
+        let mut records = vec![record("d1", "deploy", "succeeded"), record("d2", "deploy", "succeeded")];
+        for day in 0..7 {
+            records.push(record(&format!("s{day}"), "media-start", "succeeded"));
+            records.push(record(&format!("t{day}"), "media-stop", "succeeded"));
+        }
+        records.push(record("x", "destroy", "failed"));
+        assert_eq!(records[keep_from(&records, 1)].id, "d2", "retention 1 keeps the live deploy");
+        assert_eq!(keep_from(&records, 2), 0, "retention 2 keeps both releases");
+        records.push(record("r1", "rollback", "succeeded"));
+        assert_eq!(records[keep_from(&records, 1)].id, "r1", "a rollback is a release");
+    }
+
+    #[test]
+    fn the_assets_a_deployed_template_names_are_found_wherever_they_sit() {
+        let t = serde_json::json!({"Resources": {
+            "Fn": {"Properties": {"Code": {"S3Bucket": {"Ref": "AssetsBucket"}, "S3Key": "assets/aa.zip"}}},
+            "Layer": {"Properties": {"Content": [{"S3Key": "assets/bb.zip"}, {"S3Key": {"Ref": "X"}}]}},
+            "Other": {"Properties": {"S3Key": "not-an-asset.zip"}}
+        }});
+        let mut out = BTreeSet::new();
+        s3_keys(&t, &mut out);
+        assert_eq!(out.into_iter().collect::<Vec<_>>(), ["assets/aa.zip", "assets/bb.zip"]);
+    }
 }

@@ -90,6 +90,14 @@ pub struct AdoptedRecord {
 }
 
 impl Record {
+    /// Whether this run put a release in place that is still what the environment runs until the
+    /// next one: a successful deploy or rollback. Media operations, destroys, failed and refused
+    /// runs are not releases: they never count toward retention nor are rolled back to (review
+    /// S3-01, S3-05).
+    pub fn is_release(&self) -> bool {
+        self.result == "succeeded" && (self.kind == "deploy" || self.kind == "rollback")
+    }
+
     /// A record in progress: `result` stays `failed` until the run says otherwise.
     #[allow(clippy::too_many_arguments)]
     pub fn new(

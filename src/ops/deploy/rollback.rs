@@ -16,10 +16,13 @@ use crate::ui::progress::Progress;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// The deployment a rollback goes back to: `to` if given, else the last successful one before
-/// the current state (the newest successful deployment or rollback).
+/// The deployment a rollback goes back to: `to` if given, else the newest successful deploy
+/// before the current release (the newest successful deploy or rollback; media operations and
+/// destroys are not releases, review S3-05) whose templates or parameters differ from it. After a
+/// rollback, "before" means before the deployment it went back to: rolling back twice goes further
+/// back, never forward again to the release just rolled back (review S3-06).
 pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record, DeployError> {
-    let good: Vec<&Record> = records.iter().filter(|r| r.result == "succeeded").collect();
+    let good: Vec<&Record> = records.iter().filter(|r| r.is_release()).collect();
     match to {
         Some(id) => {
             let r = records.iter().find(|r| r.id == id).ok_or_else(|| {
@@ -36,10 +39,15 @@ pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record,
         None => {
             let current =
                 good.last().ok_or_else(|| DeployError::Refused("no successful deployment is recorded".into()))?;
-            // the newest successful deploy whose templates differ from the current state
-            good.iter()
+            // where to look back from: the current release, or what a rollback went back to
+            let from = match (current.kind.as_str(), current.restored_to.as_deref()) {
+                ("rollback", Some(to)) => good.iter().position(|r| r.id == to).unwrap_or(good.len() - 1),
+                _ => good.len() - 1,
+            };
+            // the newest successful deploy before it whose templates differ from the current state
+            good[..from]
+                .iter()
                 .rev()
-                .skip(1)
                 .find(|r| r.kind == "deploy" && r.stacks.iter().any(|(n, s)| current.stacks.get(n).is_none_or(|c| c.template_sha256 != s.template_sha256 || c.parameters != s.parameters)))
                 .copied()
                 .ok_or_else(|| DeployError::Refused("there is no earlier successful deployment that differs from the current one\nhelp: `castform history` lists them".into()))
@@ -244,4 +252,70 @@ async fn stored_files<C: Cloud>(run: &Run<'_, C>, target: &Record) -> Result<Vec
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ledger::StackRecord;
+
+    fn release(id: &str, kind: &str, sha: &str, to: Option<&str>) -> Record {
+        let stack = StackRecord {
+            stack_name: "orders-api".into(),
+            template_sha256: sha.into(),
+            parameters: Default::default(),
+            outputs: Default::default(),
+            status: "UPDATE_COMPLETE".into(),
+            changed: true,
+            change_set: None,
+        };
+        Record {
+            id: id.into(),
+            kind: kind.into(),
+            result: "succeeded".into(),
+            stacks: [("api".to_string(), stack)].into(),
+            restored_to: to.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    fn media(id: &str) -> Record {
+        Record { id: id.into(), kind: "media-start".into(), result: "succeeded".into(), ..Default::default() }
+    }
+
+    /// Review S3-05: a media start after the live deploy is not the current release; a bare
+    /// rollback goes to the deploy before the live one, not to the live one again.
+    #[test]
+    fn a_bare_rollback_after_a_media_start_goes_to_the_release_before_the_live_one() {
+        let records = [release("d1", "deploy", "a", None), release("d2", "deploy", "b", None), media("m1")];
+        assert_eq!(target(&records, None).unwrap().id, "d1");
+    }
+
+    /// Review S3-06: after rolling back from d3 to d2, a second bare rollback goes to d1, never
+    /// forward to d3.
+    #[test]
+    fn a_second_rollback_goes_further_back_not_forward_to_the_release_rolled_back() {
+        let records = [
+            release("d1", "deploy", "a", None),
+            release("d2", "deploy", "b", None),
+            release("d3", "deploy", "c", None),
+            release("r1", "rollback", "b", Some("d2")),
+        ];
+        assert_eq!(target(&records, None).unwrap().id, "d1");
+        // with nothing older that differs, it says so
+        let records = [
+            release("d2", "deploy", "b", None),
+            release("d3", "deploy", "c", None),
+            release("r1", "rollback", "b", Some("d2")),
+        ];
+        let err = target(&records, None).unwrap_err().to_string();
+        assert!(err.contains("no earlier successful deployment"), "{err}");
+    }
+
+    #[test]
+    fn a_media_record_is_not_a_deployment_to_roll_back_to() {
+        let records = [release("d1", "deploy", "a", None), media("m1")];
+        let err = target(&records, Some("m1")).unwrap_err().to_string();
+        assert!(err.contains("is a media-start that succeeded; only a successful deploy"), "{err}");
+    }
 }
