@@ -665,7 +665,7 @@ fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
         host: "ci".into(),
         started: "now".into(),
         command: "deploy".into(),
-        pid: 0,
+        ..Default::default()
     };
     rt().block_on(castform::state::lock::acquire(&w.cloud, &state, &w.env.name, &holder)).unwrap();
     let busy = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap_err();

@@ -52,14 +52,7 @@ pub async fn destroy<C: Cloud>(
     let started = now();
     let has_state = cloud.bucket_exists(&state.bucket).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     if has_state {
-        let info = lock::LockInfo {
-            deployment: id.clone(),
-            owner: who.clone(),
-            host: host.clone(),
-            started: started.clone(),
-            command: "destroy".into(),
-            pid: std::process::id(),
-        };
+        let info = lock::LockInfo::of_this_process(&id, &who, &host, &started, "destroy");
         lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     }
     let mut removed = vec![];

@@ -31,14 +31,8 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
     let lock_id = crate::state::clock::new_id();
     if !dry_run {
         let (owner, host) = crate::state::who();
-        let info = crate::state::lock::LockInfo {
-            deployment: lock_id.clone(),
-            owner,
-            host,
-            started: crate::state::clock::now(),
-            command: "gc".into(),
-            pid: std::process::id(),
-        };
+        let info =
+            crate::state::lock::LockInfo::of_this_process(&lock_id, &owner, &host, &crate::state::clock::now(), "gc");
         crate::state::lock::acquire(cloud, &state, &env.name, &info).await?;
     }
     let result = collect(cloud, env, &state, dry_run).await;

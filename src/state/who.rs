@@ -48,3 +48,32 @@ pub fn git_state(root: &Path) -> (String, bool) {
         None => ("unknown".into(), true),
     }
 }
+
+/// A process as the lock names it: what tells it apart from every other process that may share
+/// its host name. Empty where the system does not say (no `/proc`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Process {
+    pub boot_id: String,
+    pub pid_ns: String,
+    pub start: Option<u64>,
+}
+
+impl Process {
+    pub fn this() -> Self {
+        Process {
+            boot_id: std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+            pid_ns: std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string()).unwrap_or_default(),
+            start: Self::start_of(std::process::id()),
+        }
+    }
+
+    /// When process `pid` of this namespace started (field 22 of `/proc/<pid>/stat`, clock ticks
+    /// since boot), or `None` where there is no such process.
+    pub fn start_of(pid: u32) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // the command name (field 2) is in parentheses and may hold spaces: count after it
+        stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()
+    }
+}

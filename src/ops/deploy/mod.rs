@@ -211,19 +211,16 @@ async fn take_lock<C: Cloud>(
     let (cloud, env, _, state, journal, progress) = run.parts();
     let _s = step(journal, "lock");
     progress.step("lock", &format!("s3://{}/{}", state.bucket, state.lock_key()));
-    let info = lock::LockInfo {
-        deployment: run.id(),
-        owner: pre.who.clone(),
-        host: pre.host.clone(),
-        started: started.to_string(),
-        command,
-        pid: std::process::id(),
-    };
+    let info = lock::LockInfo::of_this_process(&run.id(), &pre.who, &pre.host, started, &command);
+    let refused = |e: lock::LockError| DeployError::Refused(e.to_string());
     match lock::acquire(cloud, state, &env.name, &info).await {
         Ok(()) => {}
         Err(lock::LockError::Held { holder, .. }) if holder.is_orphaned(&pre.host) => {
+            // one recoverer: the run that claims the orphan's lock
+            lock::claim(cloud, state, &env.name, &holder, &info).await.map_err(refused)?;
             recover(run, &holder).await?;
-            lock::acquire(cloud, state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+            lock::acquire(cloud, state, &env.name, &info).await.map_err(refused)?;
+            let _ = lock::unclaim(cloud, state, &holder).await;
         }
         Err(e) => return Err(DeployError::Refused(e.to_string())),
     }
