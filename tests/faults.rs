@@ -624,6 +624,33 @@ fn a_rollback_recovers_a_killed_deploy_first() {
     assert_ne!(killed.id, v2_record.id);
 }
 
+/// Review S3-08: the backup of a killed run whose items were altered in the state bucket is not
+/// taken for "no backup" (which released the lock and left the half-applied stacks as the next
+/// run's baseline): the recovery restores from the local copy and records it.
+#[test]
+fn a_killed_runs_backup_altered_in_the_bucket_is_restored_from_the_local_copy() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    killed_after(&w, 5);
+    let lock: serde_json::Value =
+        serde_json::from_slice(&w.cloud.object(BUCKET, "lunora/local/lock.json").expect("left locked")).unwrap();
+    let killed = lock["deployment"].as_str().unwrap().to_string();
+    w.cloud.faults.lock().unwrap().corrupt_reads = Some(format!("{killed}/stacks/"));
+    let again = run(&w.cloud, &w.env, &w.v1).expect("recovered, then deployed");
+    w.cloud.faults.lock().unwrap().corrupt_reads = None;
+    assert_eq!(again.result, "succeeded");
+    let records =
+        rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
+    let recovered = records.iter().find(|r| r.id == killed).expect("the killed run is recorded");
+    assert_eq!(recovered.result, "rolled-back");
+    assert!(recovered.restored.iter().any(|x| x.starts_with("stack ")), "{:?}", recovered.restored);
+    let after = snapshot(&w, &good_record);
+    for (name, (_, template, params)) in &before.stacks {
+        assert_eq!(&after.stacks[name].1, template, "{name}");
+        assert_eq!(&after.stacks[name].2, params, "{name}");
+    }
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

@@ -318,7 +318,25 @@ pub async fn verify<C: Cloud>(cloud: &C, state: &StateStore, id: &str) -> Result
     Ok(backup)
 }
 
-/// An item's bytes from a verified backup.
+/// A killed run's backup, for its recovery: `None` only where its manifest does not exist (the
+/// run was killed before its backup was complete, so before it wrote anything); every item read
+/// and checked as a restore reads it, from the state bucket or else from the local copy. Any other
+/// failure is an error: never taken for "no backup" (review S3-08).
+pub async fn of_killed_run<C: Cloud>(cloud: &C, state: &StateStore, id: &str) -> Result<Option<Backup>, String> {
+    let key = format!("{}backup.json", state.backup_prefix(id));
+    let Some(manifest) =
+        cloud.get_object(&state.bucket, &key).await.map_err(|e| format!("reading s3://{}/{key}: {e}", state.bucket))?
+    else {
+        return Ok(None);
+    };
+    let backup: Backup =
+        serde_json::from_slice(&manifest).map_err(|e| format!("backup {id}: backup.json is unreadable: {e}"))?;
+    for item in &backup.items {
+        read_item(cloud, state, &backup, &item.key).await?;
+    }
+    Ok(Some(backup))
+}
+
 /// One item of a backup, as its manifest recorded it: read from the state bucket, or from the
 /// local copy where the bucket's is gone or altered, and only if its sha256 matches. A missing
 /// or altered item is an error, never an empty file put back (code review).

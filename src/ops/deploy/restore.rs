@@ -68,8 +68,10 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
         restore_error: e,
         backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
     };
-    match backup::verify(cloud, state, &holder.deployment).await {
-        Ok(b) => {
+    match backup::of_killed_run(cloud, state, &holder.deployment).await.map_err(|e| {
+        failed(format!("{e}; its lock is kept until its backup can be read (`castform unlock` breaks it)"))
+    })? {
+        Some(b) => {
             let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
             let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await.map_err(failed)?;
             // the killed run's kind, as its lock names it (`deploy`, `rollback --to …`)
@@ -105,7 +107,7 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
                 if restored.is_empty() { "nothing had changed".to_string() } else { restored.join(", ") }
             ));
         }
-        Err(_) => progress.info("it had no verified backup yet, so it had written nothing"),
+        None => progress.info("it had no complete backup yet, so it had written nothing"),
     }
     lock::force_release(cloud, state).await.map_err(|e| failed(e.to_string()))?;
     Ok(())
