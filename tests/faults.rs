@@ -651,6 +651,29 @@ fn a_killed_runs_backup_altered_in_the_bucket_is_restored_from_the_local_copy() 
     }
 }
 
+/// Review S3-42: destroy empties only the buckets the deployed template lets CloudFormation delete:
+/// one it retains keeps every object, even when today's definition no longer retains it.
+#[test]
+fn destroy_never_empties_a_bucket_the_deployed_template_retains() {
+    let w = world();
+    let mut retained = w.v1.clone();
+    let web = retained.stacks.iter_mut().find(|s| s.name == "web").unwrap();
+    let site_bucket = web.template.resource_mut("SiteBucket").unwrap();
+    site_bucket.attributes.deletion_policy = Some(castform::template::DeletionPolicy::Retain);
+    // a team's own choice, said as castform asks (L05 would refuse it unexplained)
+    site_bucket.attributes.metadata = Some(serde_json::json!({"castform": {"suppress": [
+        {"rule": "L05", "reason": "the site's files are kept when a test environment is destroyed"}
+    ]}}));
+    let r = run(&w.cloud, &w.env, &retained).expect("deploys");
+    let bucket = r.stacks["web"].outputs["SiteBucketName"].clone();
+    let site = w.cloud.stored_keys(&bucket, "");
+    assert!(!site.is_empty(), "the site is in its bucket");
+    let progress = Progress::new(Mode::Plain);
+    rt().block_on(castform::ops::destroy::destroy(&w.cloud, &w.env, &w.v1, true, &progress)).expect("destroyed");
+    assert!(rt().block_on(w.cloud.describe_stack("lunora-player-local-web")).unwrap().is_none(), "the stack is gone");
+    assert_eq!(w.cloud.stored_keys(&bucket, ""), site, "the retained bucket keeps every object");
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

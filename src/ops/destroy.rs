@@ -155,7 +155,7 @@ async fn delete_stacks<C: Cloud>(
             })
             .collect();
         // autoDeleteObjects, done by the tool: empty every bucket of the stack first
-        changeset::empty_buckets(cloud, app, &resources, progress).await?;
+        changeset::empty_buckets(cloud, app, &s.stack_name, &resources, progress).await?;
         changeset::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
         removed.push(s.stack_name.clone());
         for note in &retained {

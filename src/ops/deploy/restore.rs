@@ -188,7 +188,7 @@ pub async fn restore<C: Cloud>(
             // DELETE_FAILED (BucketNotEmpty) with the environment half there
             let regional = cloud.for_region(&s.region);
             if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
-                stacks::empty_buckets(&regional, app, &resources, progress).await?;
+                stacks::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
             }
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
