@@ -674,6 +674,25 @@ fn destroy_never_empties_a_bucket_the_deployed_template_retains() {
     assert_eq!(w.cloud.stored_keys(&bucket, ""), site, "the retained bucket keeps every object");
 }
 
+/// Review S3-11: `media start` on a channel that cannot start (UPDATE_FAILED) is a failure, said
+/// and recorded as one, not "succeeded" with exit 0; a start that works is recorded as such.
+#[test]
+fn media_start_fails_and_says_so_when_a_part_does_not_start() {
+    let MediaWorld { _dir: _keep, env, v1, cloud, channel, flow } = media_world();
+    cloud.set_flow(&flow, "STANDBY");
+    cloud.set_channel(&channel, "UPDATE_FAILED");
+    let err = rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, true)).unwrap_err();
+    assert!(format!("{err:#}").contains(&format!("channel {channel} is UPDATE_FAILED, not RUNNING")), "{err:#}");
+    let state = castform::state::StateStore::new(&env);
+    let records = rt().block_on(castform::state::ledger::list(&cloud, &state)).unwrap();
+    let last = records.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.result.as_str()), ("media-start", "failed"));
+    cloud.set_channel(&channel, "IDLE");
+    let (record, _) = rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, true)).expect("starts");
+    assert_eq!(record.result, "succeeded");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING");
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

@@ -214,6 +214,34 @@ pub async fn stop_pipeline<C: Cloud>(cloud: &C, p: &Pipeline, flow_too: bool) ->
     Ok(done)
 }
 
+/// Whether the pipeline is now what `media start` (flow ACTIVE, channel RUNNING) or `media stop`
+/// (channel IDLE, flow STANDBY) asked: a part in any other state (a channel STOPPING or
+/// UPDATE_FAILED, a flow in ERROR) was not started or stopped, and the operation failed (review
+/// S3-11).
+async fn ended_as_asked<C: Cloud>(cloud: &C, p: &Pipeline, start: bool) -> Result<()> {
+    let (flow_want, channel_want) = if start { ("ACTIVE", "RUNNING") } else { ("STANDBY", "IDLE") };
+    let mut wrong = vec![];
+    if let Some(arn) = &p.flow_arn {
+        let status = cloud.describe_flow(arn).await?.map(|f| f.status).unwrap_or_else(|| "DELETED".into());
+        if status != flow_want {
+            wrong.push(format!("flow {arn} is {status}, not {flow_want}"));
+        }
+    }
+    if let Some(id) = &p.channel_id {
+        let state = cloud.describe_channel(id).await?.map(|c| c.state).unwrap_or_else(|| "DELETED".into());
+        if state != channel_want {
+            wrong.push(format!("channel {id} is {state}, not {channel_want}"));
+        }
+    }
+    if !wrong.is_empty() {
+        anyhow::bail!(
+            "{}\nhelp: `castform media status` shows each part; a part in a failed state needs a deploy or the console",
+            wrong.join("; ")
+        );
+    }
+    Ok(())
+}
+
 /// `castform media start|stop`: the operation, recorded in the deployment ledger.
 pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: bool) -> Result<(Record, MediaStatus)> {
     let state = StateStore::new(env);
@@ -238,8 +266,13 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
         (&who, &host),
         &identity.account,
     );
-    let outcome =
-        if start { start_pipeline(cloud, &pipeline).await } else { stop_pipeline(cloud, &pipeline, true).await };
+    let outcome: Result<Vec<String>> = async {
+        let done =
+            if start { start_pipeline(cloud, &pipeline).await? } else { stop_pipeline(cloud, &pipeline, true).await? };
+        ended_as_asked(cloud, &pipeline, start).await?;
+        Ok(done)
+    }
+    .await;
     record.finished = crate::state::clock::now();
     match &outcome {
         Ok(done) => {
