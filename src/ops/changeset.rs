@@ -495,8 +495,14 @@ pub async fn empty_buckets<C: Cloud>(
     resources: &[crate::aws::StackResource],
     progress: &Progress,
 ) -> Result<(), String> {
+    // a stack whose create failed may have no template to read: then the app's own says
     let deployed: serde_json::Value = match cloud.get_template(stack_name).await {
-        Ok(body) => serde_json::from_str(&body).map_err(|e| format!("the deployed template of {stack_name}: {e}"))?,
+        Ok(body) if !body.trim().is_empty() => {
+            serde_json::from_str(&body).map_err(|e| format!("the deployed template of {stack_name}: {e}"))?
+        }
+        Ok(_) => {
+            app.stacks.iter().find(|s| s.stack_name == stack_name).map(|s| s.template.to_value()).unwrap_or_default()
+        }
         Err(e) => return Err(format!("reading the deployed template of {stack_name}: {e}")),
     };
     for r in resources {
