@@ -177,6 +177,12 @@ pub fn site_files(app: &App, root: &Path, outputs: &Outputs) -> Result<Vec<Rende
 }
 
 /// Writes the files in order; returns the keys written.
+/// S3's answers to a PutObject it did not carry out ("Error responses",
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>): client errors about the
+/// request itself, as opposed to a 5xx, a timeout or a lost answer after which it may have landed.
+const REFUSED: &[&str] =
+    &["AccessDenied", "NoSuchBucket", "InvalidBucketName", "InvalidArgument", "EntityTooLarge", "InvalidRequest"];
+
 pub async fn write<C: Cloud>(
     cloud: &C,
     files: &[Rendered],
@@ -184,12 +190,16 @@ pub async fn write<C: Cloud>(
 ) -> Result<Vec<String>, PropagateError> {
     let mut written = vec![];
     for f in files {
-        cloud
-            .put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false)
-            .await
-            .map_err(|e| PropagateError(format!("writing {}: {e}", f.key)))?;
-        // a PutObject lands whole or not at all: restore exactly what landed
+        // recorded before the PUT: one whose answer is lost (a timeout, a 500, Ctrl-C) may have
+        // landed all the same, and putting back an unchanged file is harmless (review S3-09)
         super::lock_journal(journal).written.push((f.bucket.clone(), f.key.clone()));
+        if let Err(e) = cloud.put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false).await {
+            // S3 refused it outright: it did not land, so there is nothing of it to put back
+            if e.code().is_some_and(|c| REFUSED.contains(&c)) {
+                super::lock_journal(journal).written.pop();
+            }
+            return Err(PropagateError(format!("writing {}: {e}", f.key)));
+        }
         written.push(format!("s3://{}/{}", f.bucket, f.key));
     }
     Ok(written)
