@@ -1044,6 +1044,41 @@ fn rollback_and_restore_move_the_live_alias_back_before_the_stacks() {
 
 /// The ledger keeps a health check's status and a digest of the body, never the body (code
 /// review: the first 160 bytes went into the record and the output).
+/// Ctrl-C after a rollback moved a `live` alias: the stacks whose aliases moved are restored, the
+/// alias put back first, and the run is recorded as the rollback it was. (Review S3-13's own case,
+/// Ctrl-C between two functions' moves, needs an app with two aliased functions or the fake's
+/// lost-answer hook; the stacks are now touched before the first move.)
+#[test]
+fn an_interrupted_rollback_is_restored_aliases_first_and_recorded_as_a_rollback() {
+    let w = world();
+    let first = run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
+    let next = v2(&w);
+    run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    let v2_version =
+        rt().block_on(w.cloud.describe_stack("lunora-player-local-api")).unwrap().unwrap().outputs["ApiLiveVersion"]
+            .clone();
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let watcher = w.cloud.for_region("us-west-2");
+    w.cloud.freeze_when(Some(Box::new(move || !watcher.alias_moves().is_empty())));
+    rt().block_on(async {
+        let opts = DeployOptions::default();
+        tokio::select! {
+            r = castform::ops::deploy::rollback::rollback(&w.cloud, &w.env, &next, Some(&first.id), &opts, &progress, &journal) => panic!("finished before Ctrl-C: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+    assert_eq!(w.cloud.alias_moves().len(), 1, "the alias moved to v1's version, then Ctrl-C");
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
+    assert!(matches!(err, DeployError::Restored { .. }), "{err}");
+    let moves = w.cloud.alias_moves();
+    assert!(moves.last().unwrap().contains(&format!(":live -> {v2_version} after")), "{moves:?}");
+    let state = castform::state::StateStore::new(&w.env);
+    let last = rt().block_on(castform::state::ledger::list(&w.cloud, &state)).unwrap().pop().unwrap();
+    assert_eq!((last.kind.as_str(), last.result.as_str()), ("rollback", "rolled-back"));
+}
+
 #[test]
 fn the_record_keeps_a_digest_of_the_health_body_not_the_body() {
     let w = world();

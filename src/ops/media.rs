@@ -218,7 +218,7 @@ pub async fn stop_pipeline<C: Cloud>(cloud: &C, p: &Pipeline, flow_too: bool) ->
 /// (channel IDLE, flow STANDBY) asked: a part in any other state (a channel STOPPING or
 /// UPDATE_FAILED, a flow in ERROR) was not started or stopped, and the operation failed (review
 /// S3-11).
-async fn ended_as_asked<C: Cloud>(cloud: &C, p: &Pipeline, start: bool) -> Result<()> {
+pub(crate) async fn ended_as_asked<C: Cloud>(cloud: &C, p: &Pipeline, start: bool) -> Result<()> {
     let (flow_want, channel_want) = if start { ("ACTIVE", "RUNNING") } else { ("STANDBY", "IDLE") };
     let mut wrong = vec![];
     if let Some(arn) = &p.flow_arn {

@@ -69,7 +69,7 @@ pub async fn interrupted<C: Cloud>(
     let run = Run::new(cloud, env, app, progress, journal);
     let state = &run.state;
     if let Some(p) = &stopped {
-        let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+        let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(&run, p).await, false).await;
     }
     let outcome = match backup {
         Some(b) if !touched.is_empty() || files => match restore(&run, &b, &id, &touched, files, &written).await {

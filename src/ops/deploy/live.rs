@@ -50,13 +50,31 @@ pub(crate) async fn on_air<C: Cloud>(
     Ok(())
 }
 
-/// A failed or interrupted deploy never leaves the stream off: the pipeline this run took off air
-/// is started again (or the user is told the command that does it).
-pub(super) async fn back_on_air<C: Cloud>(run: &Run<'_, C>, p: &crate::ops::media::Pipeline) {
+/// The pipeline as it is now, for a restore to stop and then start: located again, since a
+/// failed run may have replaced the channel or the flow it stopped (review S3-10); the ids the run
+/// began with where it cannot be located.
+pub(super) async fn pipeline_now<C: Cloud>(
+    run: &Run<'_, C>,
+    stopped: &crate::ops::media::Pipeline,
+) -> crate::ops::media::Pipeline {
+    crate::ops::media::locate(run.cloud, run.app).await.unwrap_or_else(|_| stopped.clone())
+}
+
+/// A failed or interrupted run never leaves the stream off without saying so: the pipeline as it
+/// now is (located again) is started, and checked; what is not on air is named, with the command
+/// that puts it back.
+pub(super) async fn back_on_air<C: Cloud>(run: &Run<'_, C>, stopped: &crate::ops::media::Pipeline) {
     let (cloud, env, _, _, _, progress) = run.parts();
-    match crate::ops::media::start_pipeline(cloud, p).await {
+    let p = pipeline_now(run, stopped).await;
+    let help = format!("run `castform media start {}`", env.name);
+    match crate::ops::media::start_pipeline(cloud, &p).await {
         Ok(done) => done.iter().for_each(|d| progress.info(&format!("back on air: {d}"))),
-        Err(e) => progress
-            .warn(&format!("the pipeline could not be started again: {e:#}; run `castform media start {}`", env.name)),
+        Err(e) => progress.warn(&format!("the pipeline could not be started again: {e:#}; {help}")),
+    }
+    if let Err(e) = crate::ops::media::ended_as_asked(cloud, &p, true).await {
+        progress.warn(&format!(
+            "the pipeline is not back on air: {}; {help}",
+            format!("{e:#}").lines().next().unwrap_or_default()
+        ));
     }
 }

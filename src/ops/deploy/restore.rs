@@ -241,7 +241,8 @@ pub(crate) async fn fail_and_restore_on_air<C: Cloud>(
     let (cloud, _, _, _, journal, _) = run.parts();
     let stopped = lock_journal(journal).stopped_live.clone();
     if let Some(p) = &stopped {
-        let _ = crate::ops::media::stop_pipeline(cloud, p, false).await;
+        // what runs now: the run may have started a new channel that replaced the stopped one
+        let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(run, p).await, false).await;
     }
     let err = fail_and_restore(run, backup, record, failure).await;
     if let Some(p) = &stopped {

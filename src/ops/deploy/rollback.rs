@@ -155,16 +155,16 @@ impl Steps for Back {
         // stacks (and everything else) are
         let recorded: BTreeMap<String, BTreeMap<String, String>> =
             target.stacks.iter().map(|(n, s)| (n.clone(), s.outputs.clone())).collect();
+        // the stacks whose aliases move count as changed before the first move: a failure or
+        // Ctrl-C from here restores them, aliases first (review S3-13)
+        for s in app.stacks.iter().filter(|s| s.roles.iter().any(|(_, r)| matches!(r, OutputRole::LiveVersion { .. })))
+        {
+            if recorded.contains_key(&s.name) {
+                super::touch(journal, &s.name);
+            }
+        }
         let moved = super::aliases_first(run, &recorded, None).await;
         if !moved.is_empty() {
-            // a failure from here restores the stacks whose functions' aliases moved, aliases first
-            for s in
-                app.stacks.iter().filter(|s| s.roles.iter().any(|(_, r)| matches!(r, OutputRole::LiveVersion { .. })))
-            {
-                if recorded.contains_key(&s.name) {
-                    super::touch(journal, &s.name);
-                }
-            }
             record.service_restored_ms = Some(run.clock.elapsed().as_millis() as u64);
         }
         let guard =
