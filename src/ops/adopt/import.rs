@@ -207,6 +207,14 @@ pub fn importable_properties(type_name: &str, schema: Option<&Value>, live: &Val
             remove_pointer(&mut props, path);
         }
     }
+    // a function's variables may hold secrets: an import needs none of them (the deploy's update
+    // that follows sets the construct's), and a template is readable by anyone with GetTemplate
+    // and is copied into every backup (review S3-16)
+    if type_name == "AWS::Lambda::Function"
+        && let Some(p) = props.as_object_mut()
+    {
+        p.remove("Environment");
+    }
     if type_name == "AWS::Lambda::Function" && props.get("Code").is_none() {
         props["Code"] = serde_json::json!({"ZipFile": "// adopted by castform: the code that ran before is not known to the template"});
     }

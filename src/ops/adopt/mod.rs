@@ -317,4 +317,15 @@ mod tests {
         );
         assert_eq!(held, json!({"Source": {"Name": "s"}}));
     }
+
+    /// Review S3-16: an adopted function's variables (secrets among them) never reach the import
+    /// template, which anyone with GetTemplate reads and every backup copies.
+    #[test]
+    fn an_imported_functions_variables_stay_out_of_the_template() {
+        let live = json!({"FunctionName": "f", "Environment": {"Variables": {"DB_PASSWORD": "hunter2"}}});
+        let held = importable_properties("AWS::Lambda::Function", None, &live, &json!({}));
+        assert!(held.get("Environment").is_none(), "{held}");
+        assert!(!held.to_string().contains("hunter2"));
+        assert_eq!(held["FunctionName"], "f");
+    }
 }

@@ -36,8 +36,13 @@ pub fn upload_files(root: &Path, source: &str) -> std::io::Result<Vec<(String, P
         for e in std::fs::read_dir(&d)? {
             let e = e?;
             let p = e.path();
-            if e.file_type()?.is_dir() {
+            let kind = e.file_type()?;
+            if kind.is_dir() {
                 stack.push(p);
+            } else if kind.is_symlink() {
+                // a link in the site folder (to ~/.aws/credentials, a .env) is never published, as
+                // the asset zipper never packs one (review S3-36)
+                continue;
             } else {
                 let rel = p
                     .strip_prefix(&base)
@@ -248,6 +253,21 @@ pub(crate) async fn write_files<C: Cloud>(
 mod tests {
     use super::*;
     use crate::template::{OutputRef, RenderedFile};
+
+    /// Review S3-36: a symbolic link in the site folder (to credentials, a .env) is never
+    /// published; the files beside it are.
+    #[cfg(unix)]
+    #[test]
+    fn site_uploads_skip_symbolic_links() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("site/js")).unwrap();
+        std::fs::write(dir.path().join("site/index.html"), "<html>").unwrap();
+        std::fs::write(dir.path().join("site/js/app.js"), "1").unwrap();
+        std::fs::write(dir.path().join("secret"), "aws_secret_access_key=x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), dir.path().join("site/credentials")).unwrap();
+        let keys: Vec<String> = upload_files(dir.path(), "site").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["index.html", "js/app.js"]);
+    }
 
     /// Seed 003 wrote AWS keys into the frontend's env file; castform refuses such a file.
     #[test]

@@ -175,7 +175,8 @@ pub async fn restore<C: Cloud>(
                 cloud,
                 &desired,
                 Guard { retain_data: env.retain_data, allow_replace: true, force: true },
-                &format!("castform-restore-{id}"),
+                // a name of this attempt's own: an earlier attempt's leftover change set never blocks it
+                &format!("castform-restore-{id}-{}", crate::state::clock::new_id()),
                 progress,
                 &|| {},
             )
