@@ -331,3 +331,13 @@ fn json_runs_end_with_one_json_document_on_failure_too() {
         assert!(!doc["error"].as_str().unwrap().is_empty());
     }
 }
+
+/// Review S3-32: `media stop` takes an environment marked `confirm` off air only with its name
+/// typed, or `--yes`; a run without a terminal is refused (exit 2) before any call to AWS.
+#[test]
+fn media_stop_on_a_confirm_environment_asks_or_needs_yes() {
+    let out = castform(&["media", "stop", "prod"], &repo());
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("takes prod off air") && err.contains("pass --yes"), "{err}");
+}

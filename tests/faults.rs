@@ -693,6 +693,26 @@ fn media_start_fails_and_says_so_when_a_part_does_not_start() {
     assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING");
 }
 
+/// Review S3-32: `media start` and `stop` hold the environment's lock: refused while a deploy
+/// holds it, leaving the pipeline as it was.
+#[test]
+fn media_operations_wait_their_turn_behind_the_lock() {
+    let MediaWorld { _dir: _keep, env, v1, cloud, channel, flow } = media_world();
+    cloud.set_flow(&flow, "ACTIVE");
+    cloud.set_channel(&channel, "RUNNING");
+    let state = castform::state::StateStore::new(&env);
+    let deploying =
+        castform::state::lock::LockInfo::of_this_process("a-deploy", "ci", "runner", "2026-12-06T00:00:00Z", "deploy");
+    rt().block_on(castform::state::lock::acquire(&cloud, &state, &env.name, &deploying)).unwrap();
+    let err = rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, false)).unwrap_err();
+    assert!(format!("{err:#}").contains("nothing was started or stopped"), "{err:#}");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING", "still on air");
+    rt().block_on(castform::state::lock::release(&cloud, &state, "a-deploy")).unwrap();
+    rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, false)).expect("its turn: stopped");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "IDLE");
+    assert!(cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "and the lock released");
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

@@ -18,6 +18,9 @@ pub struct Args {
     pub action: String,
     #[command(flatten)]
     pub target: super::Target,
+    /// Stop without typing the environment's name (environments marked `confirm`).
+    #[arg(long)]
+    pub yes: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -49,6 +52,26 @@ fn show(s: &MediaStatus) {
     ui::say(&format!("{air}: ${:.4}/hour while on air (flow + channel, data/prices.json)", s.cost_per_hour));
 }
 
+/// The environment's name typed at the terminal before a stop takes it off air.
+async fn confirm_stop(env: &crate::config::Environment) -> anyhow::Result<()> {
+    use crate::ops::error::DeployError;
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(DeployError::Refused(format!(
+            "`media stop` takes {} off air, and {} asks for confirmation; this run is not interactive\nhelp: pass --yes to stop it",
+            env.name, env.file
+        ))
+        .into());
+    }
+    let line = ui::ask(&format!("type the environment's name ({}) to take it off air: ", env.name)).await;
+    if line.trim() != env.name {
+        return Err(
+            DeployError::Refused(format!("confirmation did not match `{}`; nothing was stopped", env.name)).into()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     let (env, app) = super::load_app(root, apps, args.target.app.as_deref(), &args.target.env)?;
     super::block_on(async {
@@ -57,6 +80,10 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
             "status" => media::status(&cloud, &app).await?,
             action => {
                 let start = action == "start";
+                // taking a production stream off air is asked for like a deploy (review S3-32)
+                if !start && env.confirm && !args.yes {
+                    confirm_stop(&env).await?;
+                }
                 if !args.json {
                     ui::say(&format!(
                         "{} {}/{}: {}",

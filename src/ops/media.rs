@@ -266,6 +266,11 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
         (&who, &host),
         &identity.account,
     );
+    // one writer: a start or stop never runs beside a deploy or another start or stop (S3-32)
+    let info = crate::state::lock::LockInfo::of_this_process(&id, &who, &host, &record.started, kind);
+    crate::state::lock::acquire(cloud, &state, &env.name, &info)
+        .await
+        .map_err(|e| crate::ops::error::DeployError::Refused(format!("{e}\nnothing was started or stopped")))?;
     let outcome: Result<Vec<String>> = async {
         let done =
             if start { start_pipeline(cloud, &pipeline).await? } else { stop_pipeline(cloud, &pipeline, true).await? };
@@ -284,7 +289,9 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
         }
         Err(e) => record.error = Some(format!("{e:#}")),
     }
-    ledger::write(cloud, &state, &record).await.context("recording it in the deployment ledger")?;
+    let recorded = ledger::write(cloud, &state, &record).await;
+    let _ = crate::state::lock::release(cloud, &state, &id).await;
+    recorded.context("recording it in the deployment ledger")?;
     outcome?;
     let now = status(cloud, app).await?;
     Ok((record, now))
