@@ -713,6 +713,34 @@ fn media_operations_wait_their_turn_behind_the_lock() {
     assert!(cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "and the lock released");
 }
 
+/// Review S3-14: a rollback puts back the site's own files too, not only its rendered config: a
+/// bad frontend release is rolled back.
+#[test]
+fn a_rollback_puts_back_the_sites_own_files() {
+    let w = world();
+    let first = run(&w.cloud, &w.env, &w.v1).expect("v1 deploys");
+    let bucket = first.stacks["web"].outputs["SiteBucketName"].clone();
+    let v1_page = w.cloud.object(&bucket, "index.html").expect("the site's page");
+    let page = w.env.root.join("assets/lunora-site/index.html");
+    std::fs::write(&page, "<html>a bad release</html>").unwrap();
+    let next = v2(&w);
+    run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    assert_eq!(w.cloud.object(&bucket, "index.html").unwrap(), b"<html>a bad release</html>");
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    rt().block_on(castform::ops::deploy::rollback::rollback(
+        &w.cloud,
+        &w.env,
+        &next,
+        Some(&first.id),
+        &DeployOptions::default(),
+        &progress,
+        &journal,
+    ))
+    .expect("rolled back");
+    assert_eq!(w.cloud.object(&bucket, "index.html").unwrap(), v1_page, "the page of v1 again");
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

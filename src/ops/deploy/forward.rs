@@ -183,7 +183,7 @@ async fn apply_all<C: Cloud>(
         }))
     })
     .await?;
-    let rendered = {
+    let (rendered, site) = {
         let _s = step(journal, "propagate");
         progress.step("propagate", "files rendered from the new outputs, written as one unit");
         let rendered = propagate::render_all(app, &env.root, &outputs, previous, &id).map_err(|e| e.to_string())?;
@@ -193,12 +193,14 @@ async fn apply_all<C: Cloud>(
             progress.info(&format!("s3://{}/{} ({} bytes)", f.bucket, f.key, f.body.len()));
         }
         progress.info(&format!("{} site files", site.len()));
-        rendered
+        (rendered, site)
     };
     verify_all(run, &outputs, &rendered, record).await?;
-    // what `castform rollback --to <id>` puts back: the templates and the rendered files
+    // what `castform rollback --to <id>` puts back: the templates, the rendered files and the
+    // site's own files (review S3-14: a bad frontend release is rolled back too)
     let bodies: Vec<(String, String)> = app.stacks.iter().map(|s| (s.name.clone(), s.template.to_json())).collect();
-    snapshot(cloud, state, &id, &bodies, &rendered)
+    let files: Vec<propagate::Rendered> = rendered.into_iter().chain(site).collect();
+    snapshot(cloud, state, &id, &bodies, &files)
         .await
         .map_err(|e| format!("storing the deployment's snapshot: {e}"))?;
     Ok(())

@@ -181,13 +181,13 @@ pub fn site_files(app: &App, root: &Path, outputs: &Outputs) -> Result<Vec<Rende
     Ok(out)
 }
 
-/// Writes the files in order; returns the keys written.
 /// S3's answers to a PutObject it did not carry out ("Error responses",
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>): client errors about the
 /// request itself, as opposed to a 5xx, a timeout or a lost answer after which it may have landed.
 const REFUSED: &[&str] =
     &["AccessDenied", "NoSuchBucket", "InvalidBucketName", "InvalidArgument", "EntityTooLarge", "InvalidRequest"];
 
+/// Writes the files in order; returns the keys written.
 pub async fn write<C: Cloud>(
     cloud: &C,
     files: &[Rendered],

@@ -82,6 +82,8 @@ struct Back {
     bodies: BTreeMap<String, String>,
     /// Its rendered files.
     files: Vec<Rendered>,
+    /// Its site's own files, where its snapshot has them (deployments since they are kept).
+    site: Vec<Rendered>,
     /// P08 for the recorded templates.
     live: crate::ops::media::LivePlan,
 }
@@ -125,6 +127,7 @@ impl Steps for Back {
             }
         }
         self.files = stored_files(run, &self.target).await?;
+        self.site = stored_site(run, &self.target, &self.files).await?;
         let recorded: BTreeMap<String, serde_json::Value> =
             self.bodies.iter().filter_map(|(n, b)| serde_json::from_str(b).ok().map(|v| (n.clone(), v))).collect();
         let plan = crate::ops::media::plan_against(cloud, app, &|s| recorded.get(&s.name).cloned())
@@ -187,7 +190,8 @@ impl Steps for Back {
         {
             let _s = step(journal, "propagate");
             progress.step("propagate", &format!("the files of {}", target.id));
-            super::write_files(run, &outputs, &[&self.files], record).await?;
+            super::write_files(run, &outputs, &[&self.files, &self.site], record).await?;
+            progress.info(&format!("{} rendered files, {} site files", self.files.len(), self.site.len()));
         }
         super::verify_all(run, &outputs, &self.files, record).await?;
         super::on_air(run, &self.live, record).await
@@ -197,7 +201,8 @@ impl Steps for Back {
     async fn finish<C: Cloud>(&self, run: &Run<'_, C>, _backup: &Backup, _record: &mut Record, ok: bool) {
         if ok {
             let bodies: Vec<(String, String)> = self.bodies.clone().into_iter().collect();
-            let _ = super::snapshot(run.cloud, &run.state, &run.id(), &bodies, &self.files).await;
+            let files: Vec<Rendered> = self.files.iter().chain(&self.site).cloned().collect();
+            let _ = super::snapshot(run.cloud, &run.state, &run.id(), &bodies, &files).await;
         }
     }
 }
@@ -229,6 +234,35 @@ async fn stored_templates<C: Cloud>(
         bodies.insert(name.clone(), String::from_utf8_lossy(&body).to_string());
     }
     Ok(bodies)
+}
+
+/// The site's own files a recorded deployment stored (every file of its snapshot that is not a
+/// rendered one), with their content types.
+async fn stored_site<C: Cloud>(
+    run: &Run<'_, C>,
+    target: &Record,
+    rendered: &[Rendered],
+) -> Result<Vec<Rendered>, DeployError> {
+    let (cloud, _, _, state, _, _) = run.parts();
+    let prefix = state.snapshot_key(&target.id, "files/");
+    let mut site = vec![];
+    for full in cloud.list_objects(&state.bucket, &prefix).await.map_err(|e| DeployError::Refused(e.to_string()))? {
+        let Some((bucket, key)) = full.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')) else { continue };
+        if rendered.iter().any(|f| f.bucket == bucket && f.key == key) {
+            continue;
+        }
+        let body =
+            cloud.get_object(&state.bucket, &full).await.map_err(|e| DeployError::Refused(e.to_string()))?.ok_or_else(
+                || DeployError::Refused(format!("deployment {}: s3://{}/{full} is gone", target.id, state.bucket)),
+            )?;
+        site.push(Rendered {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            content_type: super::propagate::content_type(key).into(),
+            body,
+        });
+    }
+    Ok(site)
 }
 
 /// The rendered files a recorded deployment stored.
