@@ -741,6 +741,30 @@ fn a_rollback_puts_back_the_sites_own_files() {
     assert_eq!(w.cloud.object(&bucket, "index.html").unwrap(), v1_page, "the page of v1 again");
 }
 
+/// Review S3-19: a file the restore cannot put back does not stop it: every stack is restored all
+/// the same, and the run says which file was not.
+#[test]
+fn a_file_the_restore_cannot_write_does_not_stop_the_stacks_restore() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let next = v2(&w);
+    let puts_before = w.cloud.file_puts();
+    let progress = Progress::new(Mode::Plain);
+    let watcher = w.cloud.for_region("us-west-2");
+    let journal = deploy_until(&w, &next, &progress, Box::new(move || watcher.file_puts() > puts_before));
+    let site = good_record.stacks["web"].outputs["SiteBucketName"].clone();
+    w.cloud.faults.lock().unwrap().deny_writes.insert(site);
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
+    w.cloud.faults.lock().unwrap().deny_writes.clear();
+    let DeployError::Unrestored { restore_error, .. } = &err else { panic!("not restored whole: {err}") };
+    assert!(restore_error.contains("not restored: ") && restore_error.contains("the stacks were restored"), "{err}");
+    let after = snapshot(&w, &good_record);
+    for (name, (_, template, params)) in &before.stacks {
+        assert_eq!(&after.stacks[name].1, template, "{name}: restored all the same");
+        assert_eq!(&after.stacks[name].2, params, "{name}");
+    }
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

@@ -128,31 +128,11 @@ pub async fn restore<C: Cloud>(
         backup.stacks.iter().filter(|s| s.existed).map(|s| (s.name.clone(), s.outputs.clone())).collect();
     let mut restored: Vec<String> =
         aliases_first(run, &before, Some(touched)).await.into_iter().map(|m| format!("alias {m}")).collect();
-    let only: Vec<(String, String)> = journal_written.to_vec();
+    // a file or an invalidation that fails does not stop the stacks' restore: every error is
+    // collected and said at the end (review S3-19)
+    let mut errors: Vec<String> = vec![];
     if files_written {
-        for f in
-            backup.files.iter().filter(|f| only.is_empty() || only.iter().any(|(b, k)| *b == f.bucket && *k == f.key))
-        {
-            match &f.item {
-                Some(item) => {
-                    let body = backup::read_item(cloud, state, backup, item).await?;
-                    cloud
-                        .put_object(&f.bucket, &f.key, body, &f.content_type, false)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    restored.push(format!("s3://{}/{}", f.bucket, f.key));
-                }
-                None => {
-                    let _ = cloud.delete_object(&f.bucket, &f.key).await;
-                }
-            }
-        }
-        // viewers get the restored files, not the failed run's from the cache (code review)
-        let outputs: propagate::Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
-        for d in propagate::distributions(app, &outputs) {
-            cloud.invalidate(&d, &["/*"]).await.map_err(|e| format!("invalidating {d} after the restore: {e}"))?;
-            restored.push(format!("distribution {d} (cache invalidated)"));
-        }
+        restore_files(run, backup, journal_written, &mut restored, &mut errors).await;
     }
     for s in app.stacks.iter().rev() {
         if !touched.contains(&s.name) {
@@ -195,7 +175,56 @@ pub async fn restore<C: Cloud>(
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
         }
     }
+    if !errors.is_empty() {
+        return Err(format!(
+            "{}; the stacks were restored: {}",
+            errors.join("; "),
+            restored.iter().filter(|r| r.starts_with("stack ")).cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     Ok(restored)
+}
+
+/// The files a run wrote, put back from the backup (or deleted, where they did not exist before),
+/// then every distribution serving them invalidated; what fails goes into `errors`.
+async fn restore_files<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    written: &[(String, String)],
+    restored: &mut Vec<String>,
+    errors: &mut Vec<String>,
+) {
+    let (cloud, _, app, state, _, _) = run.parts();
+    for f in
+        backup.files.iter().filter(|f| written.is_empty() || written.iter().any(|(b, k)| *b == f.bucket && *k == f.key))
+    {
+        match &f.item {
+            Some(item) => {
+                let put = match backup::read_item(cloud, state, backup, item).await {
+                    Ok(body) => cloud
+                        .put_object(&f.bucket, &f.key, body, &f.content_type, false)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                match put {
+                    Ok(()) => restored.push(format!("s3://{}/{}", f.bucket, f.key)),
+                    Err(e) => errors.push(format!("s3://{}/{} not restored: {e}", f.bucket, f.key)),
+                }
+            }
+            None => {
+                let _ = cloud.delete_object(&f.bucket, &f.key).await;
+            }
+        }
+    }
+    // viewers get the restored files, not the failed run's from the cache
+    let outputs: propagate::Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
+    for d in propagate::distributions(app, &outputs) {
+        match cloud.invalidate(&d, &["/*"]).await {
+            Ok(()) => restored.push(format!("distribution {d} (cache invalidated)")),
+            Err(e) => errors.push(format!("invalidating {d} after the restore: {e}")),
+        }
+    }
 }
 
 /// Time to restore service: every function's `live` alias is pointed back at the version the
