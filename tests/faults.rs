@@ -765,6 +765,30 @@ fn a_file_the_restore_cannot_write_does_not_stop_the_stacks_restore() {
     }
 }
 
+/// Review S3-27: another environment's ledger record that this castform cannot read may name
+/// assets it needs: gc stops, and removes nothing.
+#[test]
+fn gc_stops_at_a_record_it_cannot_read_and_removes_nothing() {
+    let w = world();
+    for _ in 0..3 {
+        run(&w.cloud, &w.env, &w.v1).expect("deploys");
+    }
+    let mut env = w.env.clone();
+    env.retention = 1;
+    rt().block_on(w.cloud.put_object(
+        BUCKET,
+        "lunora/prod/ledger/x.json",
+        b"{\"a newer format\": 1}".to_vec(),
+        "application/json",
+        false,
+    ))
+    .unwrap();
+    let before = w.cloud.stored_keys(BUCKET, "");
+    let err = rt().block_on(castform::ops::gc::run(&w.cloud, &env, false)).unwrap_err();
+    assert!(format!("{err:#}").contains("lunora/prod/ledger/x.json is not a record this castform reads"), "{err:#}");
+    assert_eq!(w.cloud.stored_keys(BUCKET, ""), before, "nothing removed");
+}
+
 #[test]
 fn gc_keeps_the_last_n_deployments_and_every_asset_they_use() {
     let mut w = world();

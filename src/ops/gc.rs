@@ -93,12 +93,19 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
     // and every asset a stack deployed now runs, whatever the ledger says (its template's S3Key)
     needed.extend(deployed_assets(cloud, &records).await?);
+    // every other environment's records, read strictly: one this castform cannot read may name
+    // assets it still needs, so gc stops rather than guess (review S3-27)
     for key in cloud.list_objects(&state.bucket, "").await? {
         if key.contains("/ledger/")
             && !key.starts_with(&format!("{}/", state.prefix))
             && let Some(body) = cloud.get_object(&state.bucket, &key).await?
-            && let Ok(r) = serde_json::from_slice::<ledger::Record>(&body)
         {
+            let r = serde_json::from_slice::<ledger::Record>(&body).map_err(|e| {
+                anyhow::anyhow!(
+                    "s3://{}/{key} is not a record this castform reads ({e}); nothing was removed\nhelp: run gc with the castform that wrote it",
+                    state.bucket
+                )
+            })?;
             needed.extend(r.assets);
         }
     }
