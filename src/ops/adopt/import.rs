@@ -360,18 +360,26 @@ pub fn import_template(deployed: Option<&str>, description: &str, resources: &[&
 }
 
 /// The import request of one stack.
+/// The import request of one stack. Into a stack that exists, its parameters and tags are passed
+/// as they are: a template whose parameters have no default cannot be changed without their
+/// values, and an import changes nothing else (review S3-24).
 pub fn import_request(
     stack_name: &str,
     body: String,
     resources: &[&Pending],
-    create: bool,
+    existing: Option<&crate::aws::StackInfo>,
 ) -> crate::aws::ChangeSetRequest {
+    let create = existing.is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
+    let (parameters, tags) = match existing.filter(|_| !create) {
+        Some(s) => (s.parameters.clone(), s.tags.clone()),
+        None => Default::default(),
+    };
     crate::aws::ChangeSetRequest {
         stack: stack_name.to_string(),
         name: format!("castform-import-{}", crate::state::clock::new_id()),
         template_body: body,
-        parameters: Default::default(),
-        tags: Default::default(),
+        parameters,
+        tags,
         create,
         role_arn: None,
         imports: resources
@@ -398,7 +406,7 @@ pub async fn import_stack<C: Cloud>(
     let create = existing.as_ref().is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
     let deployed = if create { None } else { Some(cloud.get_template(stack_name).await.map_err(|e| e.to_string())?) };
     let body = import_template(deployed.as_deref(), description, pending)?;
-    let req = crate::aws::ChangeSetRequest { role_arn, ..import_request(stack_name, body, pending, create) };
+    let req = crate::aws::ChangeSetRequest { role_arn, ..import_request(stack_name, body, pending, existing.as_ref()) };
     match crate::ops::changeset::run_change_set(cloud, &req).await? {
         s if s == "IMPORT_COMPLETE" => Ok(()),
         s => Err(format!("{stack_name}: the import ended {s}")),

@@ -222,8 +222,20 @@ mod tests {
         let fresh: Value = serde_json::from_str(&import_template(None, "d", &[&pending]).unwrap()).unwrap();
         assert_eq!(fresh["Resources"].as_object().unwrap().len(), 1);
         assert!(fresh.get("Outputs").is_none(), "a new stack made by import has no outputs yet");
-        let req = import_request("orders-prod-data", String::new(), &[&pending], true);
+        let req = import_request("orders-prod-data", String::new(), &[&pending], None);
         assert_eq!(req.imports[0].identifier, ("TableName".to_string(), "orders-items".to_string()));
+        assert!(req.create && req.parameters.is_empty());
+        // into a deployed stack: its parameters and tags as they are (review S3-24)
+        let deployed_stack = crate::aws::StackInfo {
+            status: "UPDATE_COMPLETE".into(),
+            parameters: [("DataSourcesName".to_string(), "orders-prod-sources".to_string())].into(),
+            tags: [("castform:app".to_string(), "orders".to_string())].into(),
+            ..Default::default()
+        };
+        let req = import_request("orders-prod-data", String::new(), &[&pending], Some(&deployed_stack));
+        assert!(!req.create);
+        assert_eq!(req.parameters, deployed_stack.parameters);
+        assert_eq!(req.tags, deployed_stack.tags);
         let mut refs = vec![];
         references(
             &json!({"A": {"Fn::GetAtt": ["Key", "Arn"]}, "B": {"Ref": "AWS::Region"}, "C": [{"Ref": "Topic"}]}),
