@@ -455,6 +455,35 @@ fn a_stack_left_in_update_rollback_failed_is_continued_with_its_blockers_skipped
     assert_eq!(w.cloud.continued(), vec![("lunora-player-local-api".to_string(), vec!["Api".to_string()])]);
 }
 
+/// Review S3-23: where data is retained, a rollback stuck on failed resources is continued past
+/// them only with --force; without it the deploy stops at that stack, naming them.
+#[test]
+fn where_data_is_retained_a_stuck_rollback_skips_resources_only_with_force() {
+    let w = world();
+    good(&w);
+    w.cloud.force_status("lunora-player-local-api", "UPDATE_ROLLBACK_FAILED", &[]);
+    let mut env = w.env.clone();
+    env.retain_data = true;
+    let next = v2(&w);
+    let progress = Progress::new(Mode::Plain);
+    let deploy_with = |force: bool| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let opts = DeployOptions { skip_checks: true, force, ..DeployOptions::default() };
+        rt().block_on(deploy(&w.cloud, &env, &next, &opts, &progress, &journal))
+    };
+    // the api stack's turn comes after data and web: they are restored, the api stack untouched
+    match deploy_with(false) {
+        Err(e @ DeployError::Restored { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("UPDATE_ROLLBACK_FAILED on Api") && m.contains("--force"), "{m}")
+        }
+        other => panic!("stopped at the api stack, not {:?}", other.map(|r| r.result)),
+    }
+    assert!(w.cloud.continued().is_empty(), "nothing skipped");
+    assert_eq!(deploy_with(true).expect("continued with --force").result, "succeeded");
+    assert_eq!(w.cloud.continued(), vec![("lunora-player-local-api".to_string(), vec!["Api".to_string()])]);
+}
+
 #[test]
 fn a_stack_in_progress_is_waited_for() {
     let w = world();

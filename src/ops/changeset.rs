@@ -418,6 +418,22 @@ async fn settle_stuck<C: Cloud>(
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            // skipped resources are left inconsistent with the template, and AWS warns that later
+            // updates may then fail for good ("Continue rolling back an update",
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-continueupdaterollback.html):
+            // where data is retained, only when asked (review S3-23)
+            if !skip.is_empty() && guard.retain_data && !guard.force {
+                return Err(failure(
+                    name,
+                    format!(
+                        "{} is UPDATE_ROLLBACK_FAILED on {}, and this environment retains data\nhelp: fix those resources and run `aws cloudformation continue-update-rollback --stack-name {}`, or pass --force to continue the rollback skipping them",
+                        desired.stack_name,
+                        skip.join(", "),
+                        desired.stack_name
+                    ),
+                    true,
+                ));
+            }
             progress.warn(&format!(
                 "{} is UPDATE_ROLLBACK_FAILED: continuing the rollback{}",
                 desired.stack_name,
