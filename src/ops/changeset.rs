@@ -378,6 +378,55 @@ fn reported_but_not_created(desired: &Desired, events: &[StackEvent]) -> Vec<Str
         .collect()
 }
 
+/// Continues the rollback of a stack left `UPDATE_ROLLBACK_FAILED`, skipping the resources whose
+/// update failed since its last completed operation.
+async fn continue_rollback<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    guard: Guard,
+    progress: &Progress,
+) -> Result<(), StackFailure> {
+    let name = &desired.name;
+    let skip: Vec<String> = cloud
+        .stack_events(&desired.stack_name)
+        .await
+        .map_err(|e| cloud_failure(name, e, true))?
+        .into_iter()
+        .take_while(|e| !(e.logical_id == desired.stack_name && e.status.ends_with("_COMPLETE")))
+        .filter(|e| e.status == "UPDATE_FAILED" && e.logical_id != desired.stack_name)
+        .map(|e| e.logical_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // skipped resources are left inconsistent with the template, and AWS warns that later
+    // updates may then fail for good ("Continue rolling back an update",
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-continueupdaterollback.html):
+    // where data is retained, only when asked (review S3-23)
+    if !skip.is_empty() && guard.retain_data && !guard.force {
+        return Err(failure(
+            name,
+            format!(
+                "{} is UPDATE_ROLLBACK_FAILED on {}, and this environment retains data\nhelp: fix those resources and run `aws cloudformation continue-update-rollback --stack-name {}`, or pass --force to continue the rollback skipping them",
+                desired.stack_name,
+                skip.join(", "),
+                desired.stack_name
+            ),
+            true,
+        ));
+    }
+    progress.warn(&format!(
+        "{} is UPDATE_ROLLBACK_FAILED: continuing the rollback{}",
+        desired.stack_name,
+        if skip.is_empty() {
+            String::new()
+        } else {
+            format!(", skipping {} (left as they are; check them)", skip.join(", "))
+        }
+    ));
+    cloud.continue_update_rollback(&desired.stack_name, &skip).await.map_err(|e| cloud_failure(name, e, true))?;
+    Ok(())
+}
+
 /// Waits for a running operation to end, and clears the states a stack cannot be updated from:
 /// `UPDATE_ROLLBACK_FAILED` (continue the rollback, skipping the resources that block it) and
 /// `ROLLBACK_COMPLETE` after a failed create (delete it, so it can be created again; refused where
@@ -407,46 +456,7 @@ async fn settle_stuck<C: Cloud>(
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         } else if info.status == "UPDATE_ROLLBACK_FAILED" && !continued {
-            let skip: Vec<String> = cloud
-                .stack_events(&desired.stack_name)
-                .await
-                .map_err(|e| cloud_failure(name, e, true))?
-                .into_iter()
-                .take_while(|e| !(e.logical_id == desired.stack_name && e.status.ends_with("_COMPLETE")))
-                .filter(|e| e.status == "UPDATE_FAILED" && e.logical_id != desired.stack_name)
-                .map(|e| e.logical_id)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            // skipped resources are left inconsistent with the template, and AWS warns that later
-            // updates may then fail for good ("Continue rolling back an update",
-            // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-continueupdaterollback.html):
-            // where data is retained, only when asked (review S3-23)
-            if !skip.is_empty() && guard.retain_data && !guard.force {
-                return Err(failure(
-                    name,
-                    format!(
-                        "{} is UPDATE_ROLLBACK_FAILED on {}, and this environment retains data\nhelp: fix those resources and run `aws cloudformation continue-update-rollback --stack-name {}`, or pass --force to continue the rollback skipping them",
-                        desired.stack_name,
-                        skip.join(", "),
-                        desired.stack_name
-                    ),
-                    true,
-                ));
-            }
-            progress.warn(&format!(
-                "{} is UPDATE_ROLLBACK_FAILED: continuing the rollback{}",
-                desired.stack_name,
-                if skip.is_empty() {
-                    String::new()
-                } else {
-                    format!(", skipping {} (left as they are; check them)", skip.join(", "))
-                }
-            ));
-            cloud
-                .continue_update_rollback(&desired.stack_name, &skip)
-                .await
-                .map_err(|e| cloud_failure(name, e, true))?;
+            continue_rollback(cloud, desired, guard, progress).await?;
             continued = true;
             tokio::time::sleep(Duration::from_millis(500)).await;
         } else if info.status == "UPDATE_ROLLBACK_FAILED" {
