@@ -484,6 +484,24 @@ fn where_data_is_retained_a_stuck_rollback_skips_resources_only_with_force() {
     assert_eq!(w.cloud.continued(), vec![("lunora-player-local-api".to_string(), vec!["Api".to_string()])]);
 }
 
+/// Review S3-44: a first create whose change set CloudFormation refuses leaves no
+/// REVIEW_IN_PROGRESS stack behind for later runs to take for a deployed one.
+#[test]
+fn a_refused_first_create_leaves_no_stack_behind() {
+    let w = world();
+    w.cloud.faults.lock().unwrap().validation.insert(
+        "lunora-player-local-data".into(),
+        vec![("Destinations".into(), "ResourceNameConflict".into(), "exists".into(), "/Properties/TableName".into())],
+    );
+    let err = run(&w.cloud, &w.env, &w.v1).unwrap_err();
+    assert!(err.to_string().contains("ResourceNameConflict"), "{err}");
+    for s in &w.v1.stacks {
+        assert!(w.cloud.stack_state(&s.stack_name).is_none(), "{} left behind", s.stack_name);
+    }
+    w.cloud.faults.lock().unwrap().validation.clear();
+    assert_eq!(run(&w.cloud, &w.env, &w.v1).expect("the next run creates it").result, "succeeded");
+}
+
 #[test]
 fn a_stack_in_progress_is_waited_for() {
     let w = world();

@@ -108,7 +108,13 @@ pub async fn apply<C: Cloud>(
     let create = existing.as_ref().is_none_or(|i| i.status == "REVIEW_IN_PROGRESS");
     let (id, cs) = create_change_set(cloud, desired, change_set_name, create, progress).await?;
     if cs.status == "FAILED" {
-        return failed_change_set(cloud, desired, &id, cs.reason.unwrap_or_default(), progress).await;
+        let failed = failed_change_set(cloud, desired, &id, cs.reason.unwrap_or_default(), progress).await;
+        if create && failed.is_err() {
+            // the stack CloudFormation made for the change set (REVIEW_IN_PROGRESS, no resources)
+            // goes with it, or later runs would take it for a deployed one (review S3-44)
+            let _ = delete(cloud, name, &desired.stack_name, &desired.region, progress).await;
+        }
+        return failed;
     }
     // read before executing (P07)
     refuse_data_loss(cloud, desired, &id, &cs.changes, guard).await?;
