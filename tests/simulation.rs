@@ -14,10 +14,10 @@
 //! - on air: a channel on air is on air after every command that did not ask to stop it, or
 //!   the command failed.
 //!
-//! CI runs `CASES` seeded cases (a fixed seed: the same sequences every run). A long run:
-//! `CASTFORM_SIM_CASES=2000 cargo test --test simulation simulation_long -- --ignored --nocapture
-//! > /tmp/sim.log`; it prints cases per second. A failing sequence is shrunk by proptest and kept
-//! below as a named regression test.
+//! CI runs `CASES` seeded cases (a fixed seed: the same sequences every run). The long run,
+//! `simulation_long`, takes `CASTFORM_SIM_CASES` and prints cases per second (CONTRIBUTING.md
+//! has the command). A failing sequence is shrunk by proptest and kept below as a named
+//! regression test.
 //!
 //! A violation that matches a review finding whose fix is not on this branch yet (`OPEN`) ends
 //! its case and is counted, instead of failing the suite; its regression test runs strictly and
@@ -53,7 +53,9 @@ const CASES: u32 = 24;
 const MAX_STEPS: usize = 10;
 /// Review findings whose fix is not on this branch yet: a violation that matches one ends its
 /// case and is counted, and its regression test below is ignored until the fix is merged.
-const OPEN: &[&str] = &["S3-01", "S3-03", "S3-05", "S3-06", "S3-32"];
+/// `SIM-01` is new: gc keeps a rollback record within the retention but deletes the snapshot of
+/// the deploy it went back to, so that state can no longer be rolled back to.
+const OPEN: &[&str] = &["S3-01", "S3-03", "S3-05", "S3-06", "S3-32", "SIM-01"];
 
 // ---------------------------------------------------------------------------------------------
 // The reference model: what commands make sense next. It cannot see outcomes (proptest generates
@@ -408,7 +410,7 @@ impl Sim {
     /// A violation: fails the case, unless it matches an open finding (then the case ends).
     fn violated(&mut self, finding: Option<&'static str>, what: String) {
         match finding {
-            Some(f) if OPEN.contains(&f) && !self.strict => {
+            Some(f) if OPEN.contains(&f) && !self.strict && !strict_about(f) => {
                 eprintln!("simulation: known open finding {f} at step {}: {what}", self.step);
                 *STATS.known.lock().unwrap().entry(f).or_default() += 1;
                 self.ended = Some(f);
@@ -419,10 +421,16 @@ impl Sim {
     }
 }
 
+/// `CASTFORM_SIM_STRICT=S3-01,S3-05` (or `all`): fail on these open findings too, so that
+/// proptest shrinks a sequence that shows them.
+fn strict_about(finding: &str) -> bool {
+    std::env::var("CASTFORM_SIM_STRICT").is_ok_and(|v| v == "all" || v.split(',').any(|x| x.trim() == finding))
+}
+
 /// How one command ended, in the terms the checks compare.
 #[derive(Debug)]
 enum Outcome {
-    Ok(Record),
+    Ok(Box<Record>),
     Err(DeployError),
     /// gc, media, unlock: anyhow errors (exit 1).
     Failed(String),
@@ -430,6 +438,22 @@ enum Outcome {
     Killed,
     /// Nothing to run (a `--to` with no deployment to name, the other deployer's steps).
     Skipped,
+}
+
+impl std::fmt::Display for Outcome {
+    /// Exit code and the first line of the message: what a user sees.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let first = |m: &str| m.lines().next().unwrap_or_default().chars().take(200).collect::<String>();
+        match self {
+            Outcome::Ok(r) => write!(f, "exit 0, {} {} {}", r.kind, r.id, r.result),
+            Outcome::Err(e @ DeployError::Refused(_)) => write!(f, "exit 2: {}", first(&e.to_string())),
+            Outcome::Err(e @ DeployError::Restored { .. }) => write!(f, "exit 3: {}", first(&e.to_string())),
+            Outcome::Err(e) => write!(f, "exit 1: {}", first(&e.to_string())),
+            Outcome::Failed(m) => write!(f, "exit 1: {}", first(m)),
+            Outcome::Killed => write!(f, "killed"),
+            Outcome::Skipped => write!(f, "done"),
+        }
+    }
 }
 
 impl Sim {
@@ -521,7 +545,7 @@ impl Sim {
             };
         };
         match result {
-            Ok(r) => Outcome::Ok(r),
+            Ok(r) => Outcome::Ok(Box::new(r)),
             Err(e) => Outcome::Err(e),
         }
     }
@@ -561,7 +585,7 @@ impl Sim {
                 let (env, app) = self.current_app();
                 let start = *cmd == Cmd::MediaStart;
                 match rt().block_on(castform::ops::media::operate(&self.cloud, &env, &app, start)) {
-                    Ok((r, _)) => Outcome::Ok(r),
+                    Ok((r, _)) => Outcome::Ok(Box::new(r)),
                     Err(e) => Outcome::Failed(format!("{e:#}")),
                 }
             }
@@ -572,7 +596,7 @@ impl Sim {
             Cmd::Destroy => {
                 let (env, app) = self.current_app();
                 match rt().block_on(castform::ops::destroy::destroy(&self.cloud, &env, &app, true, &progress())) {
-                    Ok(r) => Outcome::Ok(r),
+                    Ok(r) => Outcome::Ok(Box::new(r)),
                     Err(e) => Outcome::Err(e),
                 }
             }
@@ -649,12 +673,12 @@ impl Sim {
                 None
             };
             if self.lock_bytes().as_ref() != Some(bytes) {
-                return self.violated(finding, format!("{cmd:?} took the lock of a run that is alive: {outcome:?}"));
+                return self.violated(finding, format!("{cmd:?} took the lock of a run that is alive: {outcome}"));
             }
             if self.cloud.writes() != writes_before || after.stacks != before.stacks || after.config != before.config {
                 return self.violated(
                     finding,
-                    format!("{cmd:?} wrote the environment while another run held its lock: {outcome:?}"),
+                    format!("{cmd:?} wrote the environment while another run held its lock: {outcome}"),
                 );
             }
         }
@@ -670,7 +694,7 @@ impl Sim {
             if !said && !matches!(outcome, Outcome::Killed) {
                 return self.violated(
                     None,
-                    format!("{cmd:?} left the channel {:?} and did not say so: {outcome:?}", after.channel),
+                    format!("{cmd:?} left the channel {:?} and did not say so: {outcome}", after.channel),
                 );
             }
         }
@@ -778,17 +802,12 @@ impl Sim {
                         // refused after recovering the killed run: that is back at the last good
                         self.orphan = false;
                     }
+                    // a bare rollback refused as if there were nothing to go back to
                     if let Cmd::Rollback { to: None, .. } = cmd
                         && let Some(Some(want)) = &oracle
-                        && !m.contains("P08")
-                        && !m.contains("--restart-live")
-                        && !m.contains("gone")
-                        && !m.contains("lock")
-                        && !m.contains("being deployed")
-                        && !m.contains("no stored template")
                         && m.contains("no earlier successful deployment")
                     {
-                        return self.violated(None, format!("a bare rollback was refused ({m}); {want} was before"));
+                        self.violated(None, format!("a bare rollback was refused ({m}); {want} was before"));
                     }
                 }
                 DeployError::Restored { .. } => {
@@ -805,8 +824,7 @@ impl Sim {
                         );
                     }
                     if newest.map(|n| n.result.as_str()) != Some("rolled-back") {
-                        return self
-                            .violated(None, format!("{cmd:?} restored, the ledger's newest record is {newest:?}"));
+                        self.violated(None, format!("{cmd:?} restored, the ledger's newest record is {newest:?}"));
                     }
                 }
                 DeployError::Unrestored { .. } => {
@@ -841,7 +859,7 @@ impl Sim {
             (Cmd::Gc | Cmd::MediaStart | Cmd::MediaStop, Outcome::Failed(_) | Outcome::Skipped)
             | (Cmd::Unlock | Cmd::OtherHolds { .. } | Cmd::OtherFinishes, _) => {
                 if after.stacks != before.stacks || after.config != before.config {
-                    return self.violated(None, format!("{cmd:?} changed the environment: {outcome:?}"));
+                    return self.violated(None, format!("{cmd:?} changed the environment: {outcome}"));
                 }
                 if *cmd == Cmd::Unlock && self.orphan && self.expected.as_ref() != Some(after) {
                     // a killed run's lock broken by hand: what it half-applied stays (S3-21)
@@ -865,8 +883,20 @@ impl Sim {
         let keep = runs.len().saturating_sub(RETENTION as usize);
         for r in &runs[keep..] {
             let mut missing = vec![];
-            for (name, s) in &r.stacks {
-                let key = state.snapshot_key(&r.id, &format!("stacks/{name}.template.json"));
+            // a rollback puts back the deployment it went to: that one's snapshot is what
+            // `rollback --to` needs to put this state back again
+            let release = match &r.restored_to {
+                Some(to) if r.kind == "rollback" => match records.iter().find(|x| &x.id == to) {
+                    Some(t) => t,
+                    None => {
+                        missing.push(format!("the record of {to}"));
+                        r
+                    }
+                },
+                _ => r,
+            };
+            for (name, s) in &release.stacks {
+                let key = state.snapshot_key(&release.id, &format!("stacks/{name}.template.json"));
                 match self.cloud.object(BUCKET, &key) {
                     Some(b) if sha256_hex(&b) == s.template_sha256 => {}
                     Some(_) => missing.push(format!("{key} (altered)")),
@@ -887,13 +917,15 @@ impl Sim {
                     records.iter().filter(|x| x.result == "succeeded").rev().take(RETENTION as usize).collect();
                 let finding = (*cmd == Cmd::Gc
                     && newest.iter().any(|x| matches!(x.kind.as_str(), "media-start" | "media-stop" | "destroy")))
-                .then_some("S3-01");
+                .then_some("S3-01")
+                .or((*cmd == Cmd::Gc && release.id != r.id).then_some("SIM-01"));
                 return self.violated(
                     finding,
                     format!(
-                        "{} {} (within the retention of {RETENTION}) cannot be restored: {} gone",
+                        "{} {} (within the retention of {RETENTION}{}) cannot be restored: {} gone",
                         r.kind,
                         r.id,
+                        if release.id == r.id { String::new() } else { format!(", back to {}", release.id) },
                         missing.join(", ")
                     ),
                 );
@@ -960,40 +992,53 @@ fn config(cases: u32) -> Config {
     }
 }
 
-prop_state_machine! {
-    #![proptest_config(config(std::env::var("CASTFORM_SIM_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(CASES)))]
-    /// CI's run: `CASES` seeded sequences of 1 to `MAX_STEPS` commands.
-    #[test]
-    fn simulation(sequential 1..MAX_STEPS => Engine);
+fn cases(default: u32) -> u32 {
+    std::env::var("CASTFORM_SIM_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 prop_state_machine! {
-    #![proptest_config(config(std::env::var("CASTFORM_SIM_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(500)))]
-    #[test]
-    #[ignore = "the long run: CASTFORM_SIM_CASES=N cargo test --test simulation simulation_long -- --ignored --nocapture"]
+    #![proptest_config(config(cases(CASES)))]
+    fn simulation_cases(sequential 1..MAX_STEPS => Engine);
+}
+
+prop_state_machine! {
+    #![proptest_config(config(cases(500)))]
     fn simulation_long_cases(sequential 1..(2 * MAX_STEPS) => Engine);
 }
 
-/// The long run, timed: cases per second, steps, faults and the open findings it met.
-#[test]
-#[ignore = "the long run: CASTFORM_SIM_CASES=N cargo test --test simulation simulation_long -- --ignored --nocapture"]
-fn simulation_long() {
+/// Runs `cases` and says how many cases, steps and faults it ran, how fast, and which open
+/// findings it met.
+fn timed(cases: fn()) {
     let started = std::time::Instant::now();
-    let result = std::panic::catch_unwind(simulation_long_cases);
+    let result = std::panic::catch_unwind(cases);
     let secs = started.elapsed().as_secs_f64();
-    let cases = STATS.cases.load(Ordering::Relaxed);
+    let n = STATS.cases.load(Ordering::Relaxed);
+    let steps = STATS.steps.load(Ordering::Relaxed);
     eprintln!(
-        "simulation: {cases} cases (shrinking included), {} steps, {} faults injected ({} kills), {:.1} cases/s, {:.1} steps/s; open findings met: {:?}",
-        STATS.steps.load(Ordering::Relaxed),
+        "simulation: {n} cases (shrinking included), {steps} steps, {} faults injected ({} kills) in {secs:.1} s: {:.1} cases/s, {:.1} steps/s; open findings met: {:?}",
         STATS.faults.load(Ordering::Relaxed),
         STATS.kills.load(Ordering::Relaxed),
-        cases as f64 / secs,
-        STATS.steps.load(Ordering::Relaxed) as f64 / secs,
+        n as f64 / secs,
+        steps as f64 / secs,
         STATS.known.lock().unwrap()
     );
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
+}
+
+/// CI's run: `CASES` seeded sequences of 1 to `MAX_STEPS` commands (`CASTFORM_SIM_CASES` for more).
+#[test]
+fn simulation() {
+    timed(simulation_cases);
+}
+
+/// The long run: `CASTFORM_SIM_CASES=N cargo test --test simulation simulation_long -- --ignored
+/// --nocapture > /tmp/sim.log` (sequences of up to twice as many commands; 500 cases by default).
+#[test]
+#[ignore = "the long run, by hand: CASTFORM_SIM_CASES=N cargo test --test simulation simulation_long -- --ignored --nocapture"]
+fn simulation_long() {
+    timed(simulation_long_cases);
 }
 
 /// Runs a fixed sequence strictly (an open finding fails it too).
@@ -1002,4 +1047,67 @@ fn replay(cmds: &[Cmd]) {
     for c in cmds {
         sim.step(c);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: sequences the simulation found and shrank, replayed strictly. Each starts from
+// release 1 deployed with the pipeline idle (`Sim::new`).
+
+/// S3-01: gc counted a `media-start` record toward the retention of 3 and removed the snapshot
+/// and backup of the first deploy, still one of the last three deployments.
+#[test]
+#[ignore = "S3-01: fixed on main by a06f388 (gc chooses among releases, Record::is_release); un-ignore after merge"]
+fn gc_after_media_start_keeps_every_deployment_within_the_retention() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        MediaStart,
+        Gc,
+    ]);
+}
+
+/// S3-05: a bare rollback right after `media start`, with no earlier deployment to go back to,
+/// "rolled back" to the deployment that is live (exit 0) instead of being refused.
+#[test]
+#[ignore = "S3-05: fixed on main by a06f388 (rollback chooses among releases); un-ignore after merge"]
+fn a_bare_rollback_after_media_start_is_not_a_rollback_to_the_live_deployment() {
+    use Cmd::*;
+    replay(&[MediaStart, Rollback { to: None, restart_live: false, fault: Fault::None }]);
+}
+
+/// S3-32: `media start` takes no lock: it starts the channel while another run holds the
+/// environment's lock.
+#[test]
+#[ignore = "S3-32: open (media start|stop take no lock); un-ignore once fixed"]
+fn media_start_waits_for_the_lock_another_run_holds() {
+    use Cmd::*;
+    replay(&[OtherHolds { same_host: false }, MediaStart]);
+}
+
+/// SIM-01 (new; shrunk from `Rollback --to D1, Rollback --to D1 (InternalError at call 72),
+/// Unlock, Deploy 1 (InternalError at call 78), Gc` and simplified by hand): after D2, D3 and a
+/// rollback to D1, gc keeps the three newest releases (D2, D3, the rollback) but deletes D1's
+/// snapshot; the rollback's state, D1's templates, can no longer be rolled back to ("no stored
+/// template"), though D1's assets are kept.
+#[test]
+#[ignore = "SIM-01: open, not in review s3 (gc must keep the deploy a kept rollback went back to); un-ignore once fixed"]
+fn gc_keeps_the_deployment_a_kept_rollback_went_back_to() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        Deploy { release: 3, restart_live: false, fault: Fault::None },
+        Rollback { to: Some(0), restart_live: false, fault: Fault::None },
+        Gc,
+    ]);
+}
+
+/// S3-03: another deployer on the same host name (another container: its PID is not in this
+/// /proc) holds the lock; the next deploy takes it for a killed run, breaks its lock and deploys
+/// while it runs.
+#[test]
+#[ignore = "S3-03: fixed on main by 7ef57b0 (the lock names boot id, PID namespace and start time); un-ignore after merge"]
+fn a_deploy_never_breaks_the_lock_of_a_live_run_on_the_same_host_name() {
+    use Cmd::*;
+    replay(&[OtherHolds { same_host: true }, Deploy { release: 1, restart_live: false, fault: Fault::None }]);
 }
