@@ -1142,3 +1142,16 @@ fn a_failed_first_change_set_leaves_no_stack_behind() {
     use Cmd::*;
     replay(&[Destroy, Deploy { release: 1, restart_live: false, fault: Fault::Validation(0) }]);
 }
+
+/// S3-06: after D1, D2 and a bare rollback (back to D1), a second bare rollback goes forward
+/// again to D2, the release just rolled back, instead of being refused (nothing before D1).
+#[test]
+#[ignore = "S3-06: fixed on main by a06f388 (a second bare rollback goes further back); un-ignore after merge"]
+fn a_second_bare_rollback_never_goes_forward_to_the_release_it_rolled_back() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        Rollback { to: None, restart_live: false, fault: Fault::None },
+        Rollback { to: None, restart_live: false, fault: Fault::None },
+    ]);
+}
