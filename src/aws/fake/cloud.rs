@@ -19,42 +19,54 @@ impl Cloud for FakeCloud {
     }
 
     async fn caller_identity(&self) -> CloudResult<Identity> {
-        self.call().await;
+        self.read("STS GetCallerIdentity").await?;
         Ok(Identity { account: self.account.clone(), arn: format!("arn:aws:iam::{}:user/fake", self.account) })
     }
 
     async fn bucket_exists(&self, bucket: &str) -> CloudResult<bool> {
-        self.call().await;
+        self.read("S3 HeadBucket").await?;
         Ok(self.world().buckets.contains(bucket))
     }
 
     async fn create_state_bucket(&self, bucket: &str) -> CloudResult<()> {
-        self.call().await;
-        self.world().buckets.insert(bucket.to_string());
-        Ok(())
+        let lost = self.call("S3 CreateBucket").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            self.world().buckets.insert(bucket.to_string());
+            Ok(())
+        })();
+        self.answer("S3 CreateBucket", lost, out)
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
-        self.call().await;
-        if self.faults().deny_writes.contains(bucket) {
-            return Err(svc(&op, "AccessDenied", "Access Denied"));
-        }
-        let mut w = self.world();
-        w.buckets.insert(bucket.to_string());
-        let k = (bucket.to_string(), key.to_string());
-        if if_absent && w.objects.contains_key(&k) {
+        let lost = self.call("S3 PutObject").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            if self.faults().deny_writes.contains(bucket) {
+                return Err(svc(&op, "AccessDenied", "Access Denied"));
+            }
+            let mut w = self.world();
+            w.buckets.insert(bucket.to_string());
+            let k = (bucket.to_string(), key.to_string());
+            if if_absent && w.objects.contains_key(&k) {
+                return Err(CloudError::PreconditionFailed { operation: op.clone() });
+            }
+            w.objects.insert(k, body);
+            if !bucket.starts_with("castform-") {
+                w.file_puts += 1;
+            }
+            Ok(())
+        })();
+        if lost && if_absent && out.is_ok() {
+            // the SDK sends the conditional PUT again and finds the object it wrote itself
             return Err(CloudError::PreconditionFailed { operation: op });
         }
-        w.objects.insert(k, body);
-        if !bucket.starts_with("castform-") {
-            w.file_puts += 1;
-        }
-        Ok(())
+        self.answer(&op, lost, out)
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
-        self.call().await;
+        self.read("S3 GetObject").await?;
         let corrupt = self.faults().corrupt_reads;
         let got = self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned();
         Ok(got.map(|mut b| {
@@ -66,30 +78,38 @@ impl Cloud for FakeCloud {
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
-        self.call().await;
+        self.read("S3 HeadObject").await?;
         Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()> {
-        self.call().await;
-        let mut w = self.world();
-        let k = (bucket.to_string(), key.to_string());
-        if w.objects.remove(&k).is_some() {
-            *w.noncurrent.entry(k).or_default() += 1;
-        }
-        Ok(())
+        let lost = self.call("S3 DeleteObject").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let k = (bucket.to_string(), key.to_string());
+            if w.objects.remove(&k).is_some() {
+                *w.noncurrent.entry(k).or_default() += 1;
+            }
+            Ok(())
+        })();
+        self.answer("S3 DeleteObject", lost, out)
     }
 
     async fn delete_object_versions(&self, bucket: &str, key: &str) -> CloudResult<usize> {
-        self.call().await;
-        let mut w = self.world();
-        let k = (bucket.to_string(), key.to_string());
-        let current = usize::from(w.objects.remove(&k).is_some());
-        Ok(current + w.noncurrent.remove(&k).unwrap_or(0))
+        let lost = self.call("S3 DeleteObjects").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let k = (bucket.to_string(), key.to_string());
+            let current = usize::from(w.objects.remove(&k).is_some());
+            Ok(current + w.noncurrent.remove(&k).unwrap_or(0))
+        })();
+        self.answer("S3 DeleteObjects", lost, out)
     }
 
     async fn list_objects(&self, bucket: &str, prefix: &str) -> CloudResult<Vec<String>> {
-        self.call().await;
+        self.read("S3 ListObjectsV2").await?;
         let mut keys: Vec<String> = self
             .world()
             .objects
@@ -102,7 +122,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
-        self.call().await;
+        self.read("CloudFormation DescribeStacks").await?;
         let mut w = self.world();
         let region = self.region.clone();
         let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
@@ -142,14 +162,14 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_template(&self, stack: &str) -> CloudResult<String> {
-        self.call().await;
+        self.read("CloudFormation GetTemplate").await?;
         self.world().stacks.get(stack).filter(|s| s.region == self.region).map(|s| s.template.clone()).ok_or_else(
             || svc("CloudFormation GetTemplate", "ValidationError", format!("Stack with id {stack} does not exist")),
         )
     }
 
     async fn list_stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
-        self.call().await;
+        self.read("CloudFormation ListStackResources").await?;
         let w = self.world();
         let Some(s) = w.stacks.get(stack).filter(|s| s.region == self.region) else { return Ok(vec![]) };
         let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -166,73 +186,79 @@ impl Cloud for FakeCloud {
     }
 
     async fn create_change_set(&self, req: &ChangeSetRequest) -> CloudResult<String> {
-        self.call().await;
-        let mut w = self.world();
-        w.next += 1;
-        let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
-        let existing = w.stacks.get(&req.stack).cloned();
-        if let Some(other) = existing.as_ref().filter(|s| s.region != self.region) {
-            return Err(svc(
-                "CloudFormation CreateChangeSet",
-                "AlreadyExistsException",
-                format!(
-                    "Stack [{}] exists in {} (the fake keeps stack names unique across regions)",
-                    req.stack, other.region
-                ),
-            ));
-        }
-        if req.create && existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS") {
-            return Err(svc(
-                "CloudFormation CreateChangeSet",
-                "AlreadyExistsException",
-                format!("Stack [{}] already exists", req.stack),
-            ));
-        }
-        if existing.is_none() {
-            let sid = format!("arn:fake:stack/{}/{}", req.stack, w.next);
-            w.stacks.insert(
-                req.stack.clone(),
-                FakeStack {
-                    id: sid,
-                    region: self.region.clone(),
-                    status: "REVIEW_IN_PROGRESS".into(),
-                    template: String::new(),
-                    params: BTreeMap::new(),
-                    tags: BTreeMap::new(),
-                    outputs: BTreeMap::new(),
-                    events: vec![],
-                    pending: VecDeque::new(),
-                    apply_at_end: None,
-                    updated: 0,
-                },
+        let lost = self.call("CloudFormation CreateChangeSet").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            w.next += 1;
+            let id = format!("arn:fake:changeSet/{}/{}", req.name, w.next);
+            let existing = w.stacks.get(&req.stack).cloned();
+            if let Some(other) = existing.as_ref().filter(|s| s.region != self.region) {
+                return Err(svc(
+                    "CloudFormation CreateChangeSet",
+                    "AlreadyExistsException",
+                    format!(
+                        "Stack [{}] exists in {} (the fake keeps stack names unique across regions)",
+                        req.stack, other.region
+                    ),
+                ));
+            }
+            if req.create && existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS") {
+                return Err(svc(
+                    "CloudFormation CreateChangeSet",
+                    "AlreadyExistsException",
+                    format!("Stack [{}] already exists", req.stack),
+                ));
+            }
+            if existing.is_none() {
+                let sid = format!("arn:fake:stack/{}/{}", req.stack, w.next);
+                w.stacks.insert(
+                    req.stack.clone(),
+                    FakeStack {
+                        id: sid,
+                        region: self.region.clone(),
+                        status: "REVIEW_IN_PROGRESS".into(),
+                        template: String::new(),
+                        params: BTreeMap::new(),
+                        tags: BTreeMap::new(),
+                        outputs: BTreeMap::new(),
+                        events: vec![],
+                        pending: VecDeque::new(),
+                        apply_at_end: None,
+                        updated: 0,
+                    },
+                );
+            }
+            let (old, old_params) = existing
+                .filter(|s| s.status != "REVIEW_IN_PROGRESS")
+                .map(|s| (Some(s.template), s.params))
+                .unwrap_or((None, BTreeMap::new()));
+            let changes = diff(old.as_deref(), &req.template_body);
+            let invalid = self.faults().validation.get(&req.stack).cloned().unwrap_or_default();
+            let (status, reason) = if !invalid.is_empty() {
+                // early validation: the change set fails with a summary; the resources and reasons
+                // are events of its operation (DescribeEvents)
+                w.validation_events.insert(id.clone(), invalid);
+                (
+                    "FAILED",
+                    Some("The following hook(s)/validations failed: [AWS::EarlyValidation::PropertyValidation]".into()),
+                )
+            } else if changes.is_empty() && old_params == req.parameters && old.is_some() {
+                ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
+            } else {
+                ("CREATE_COMPLETE", None)
+            };
+            w.change_sets.insert(
+                id.clone(),
+                FakeChangeSet { req: req.clone(), status: status.into(), reason, changes, polls: 0 },
             );
-        }
-        let (old, old_params) = existing
-            .filter(|s| s.status != "REVIEW_IN_PROGRESS")
-            .map(|s| (Some(s.template), s.params))
-            .unwrap_or((None, BTreeMap::new()));
-        let changes = diff(old.as_deref(), &req.template_body);
-        let invalid = self.faults().validation.get(&req.stack).cloned().unwrap_or_default();
-        let (status, reason) = if !invalid.is_empty() {
-            // early validation: the change set fails with a summary; the resources and reasons
-            // are events of its operation (DescribeEvents)
-            w.validation_events.insert(id.clone(), invalid);
-            (
-                "FAILED",
-                Some("The following hook(s)/validations failed: [AWS::EarlyValidation::PropertyValidation]".into()),
-            )
-        } else if changes.is_empty() && old_params == req.parameters && old.is_some() {
-            ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
-        } else {
-            ("CREATE_COMPLETE", None)
-        };
-        w.change_sets
-            .insert(id.clone(), FakeChangeSet { req: req.clone(), status: status.into(), reason, changes, polls: 0 });
-        Ok(id)
+            Ok(id)
+        })();
+        self.answer("CloudFormation CreateChangeSet", lost, out)
     }
 
     async fn describe_change_set(&self, _stack: &str, id: &str) -> CloudResult<ChangeSetInfo> {
-        self.call().await;
+        self.read("CloudFormation DescribeChangeSet").await?;
         let mut w = self.world();
         let cs = w.change_sets.get_mut(id).ok_or_else(|| {
             svc("CloudFormation DescribeChangeSet", "ChangeSetNotFound", format!("ChangeSet [{id}] does not exist"))
@@ -250,62 +276,76 @@ impl Cloud for FakeCloud {
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> CloudResult<()> {
-        self.call().await;
-        let faults = self.faults();
-        let mut w = self.world();
-        w.executed += 1;
-        let cs = w
-            .change_sets
-            .remove(id)
-            .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ChangeSetNotFound", "no such change set"))?;
-        let s = w
-            .stacks
-            .get_mut(stack)
-            .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
-        let creating = s.status == "REVIEW_IN_PROGRESS";
-        let fails = faults.fail_stacks.contains(stack);
-        let failed_resource =
-            cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
-        let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
-            (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
-            (true, true, _) => vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"],
-            (false, false, _) => vec!["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"],
-            (false, true, false) => vec![
-                "UPDATE_IN_PROGRESS",
-                "UPDATE_ROLLBACK_IN_PROGRESS",
-                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-                "UPDATE_ROLLBACK_COMPLETE",
-            ],
-            (false, true, true) => vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED"],
-        };
-        s.pending = seq.iter().map(|x| x.to_string()).collect();
-        if fails {
-            let status = if creating { "CREATE_FAILED" } else { "UPDATE_FAILED" };
-            s.events.insert(
-                0,
-                event(
-                    stack,
-                    &failed_resource.0,
-                    &failed_resource.1,
-                    status,
-                    Some("Resource handler returned message: injected fault"),
-                    Some("fake"),
-                ),
-            );
-        } else {
-            s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));
-        }
-        Ok(())
+        let lost = self.call("CloudFormation ExecuteChangeSet").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let faults = self.faults();
+            let mut w = self.world();
+            w.executed += 1;
+            let cs = w
+                .change_sets
+                .remove(id)
+                .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ChangeSetNotFound", "no such change set"))?;
+            let s = w
+                .stacks
+                .get_mut(stack)
+                .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
+            let creating = s.status == "REVIEW_IN_PROGRESS";
+            let fails = faults.fail_stacks.contains(stack);
+            let failed_resource =
+                cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
+            let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
+                (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
+                (true, true, _) => {
+                    vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
+                }
+                (false, false, _) => {
+                    vec!["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"]
+                }
+                (false, true, false) => vec![
+                    "UPDATE_IN_PROGRESS",
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                    "UPDATE_ROLLBACK_COMPLETE",
+                ],
+                (false, true, true) => {
+                    vec!["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED"]
+                }
+            };
+            s.pending = seq.iter().map(|x| x.to_string()).collect();
+            if fails {
+                let status = if creating { "CREATE_FAILED" } else { "UPDATE_FAILED" };
+                s.events.insert(
+                    0,
+                    event(
+                        stack,
+                        &failed_resource.0,
+                        &failed_resource.1,
+                        status,
+                        Some("Resource handler returned message: injected fault"),
+                        Some("fake"),
+                    ),
+                );
+            } else {
+                s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));
+            }
+            Ok(())
+        })();
+        self.answer("CloudFormation ExecuteChangeSet", lost, out)
     }
 
     async fn delete_change_set(&self, _stack: &str, id: &str) -> CloudResult<()> {
-        self.call().await;
-        self.world().change_sets.remove(id);
-        Ok(())
+        let lost = self.call("CloudFormation DeleteChangeSet").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            self.world().change_sets.remove(id);
+            Ok(())
+        })();
+        self.answer("CloudFormation DeleteChangeSet", lost, out)
     }
 
     async fn stack_events(&self, stack: &str) -> CloudResult<Vec<StackEvent>> {
-        self.call().await;
+        self.read("CloudFormation DescribeStackEvents").await?;
         Ok(self
             .world()
             .stacks
@@ -316,55 +356,72 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
-        self.call().await;
-        if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
-            s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
-        }
-        Ok(())
+        let lost = self.call("CloudFormation DeleteStack").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
+                s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
+            }
+            Ok(())
+        })();
+        self.answer("CloudFormation DeleteStack", lost, out)
     }
 
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
-        self.call().await;
-        let mut w = self.world();
-        w.continued.push((stack.to_string(), skip.to_vec()));
-        let s = w
-            .stacks
-            .get_mut(stack)
-            .ok_or_else(|| svc("CloudFormation ContinueUpdateRollback", "ValidationError", "no such stack"))?;
-        if s.status != "UPDATE_ROLLBACK_FAILED" {
-            return Err(svc(
-                "CloudFormation ContinueUpdateRollback",
-                "ValidationError",
-                format!("Stack {stack} is in {} state and can not continue rollback", s.status),
-            ));
-        }
-        s.pending = ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"].iter().map(|x| x.to_string()).collect();
-        Ok(())
+        let lost = self.call("CloudFormation ContinueUpdateRollback").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            w.continued.push((stack.to_string(), skip.to_vec()));
+            let s = w
+                .stacks
+                .get_mut(stack)
+                .ok_or_else(|| svc("CloudFormation ContinueUpdateRollback", "ValidationError", "no such stack"))?;
+            if s.status != "UPDATE_ROLLBACK_FAILED" {
+                return Err(svc(
+                    "CloudFormation ContinueUpdateRollback",
+                    "ValidationError",
+                    format!("Stack {stack} is in {} state and can not continue rollback", s.status),
+                ));
+            }
+            s.pending =
+                ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"].iter().map(|x| x.to_string()).collect();
+            Ok(())
+        })();
+        self.answer("CloudFormation ContinueUpdateRollback", lost, out)
     }
 
     async fn detect_drift(&self, _stack: &str) -> CloudResult<String> {
-        self.call().await;
+        self.read("CloudFormation DetectStackDrift").await?;
         Ok("IN_SYNC".into())
     }
 
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize> {
-        self.call().await;
-        let mut w = self.world();
-        let before = w.objects.len();
-        w.objects.retain(|(b, _), _| b != bucket);
-        Ok(before - w.objects.len())
+        let lost = self.call("S3 DeleteObjects").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let before = w.objects.len();
+            w.objects.retain(|(b, _), _| b != bucket);
+            Ok(before - w.objects.len())
+        })();
+        self.answer("S3 DeleteObjects", lost, out)
     }
 
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
-        self.call().await;
-        let mut w = self.world();
-        let executed = w.executed;
-        w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
-        Ok(())
+        let lost = self.call("Lambda UpdateAlias").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let executed = w.executed;
+            w.aliases.push(format!("{function}:{alias} -> {version} after {executed} change sets"));
+            Ok(())
+        })();
+        self.answer("Lambda UpdateAlias", lost, out)
     }
 
     async fn change_set_failures(&self, _stack: &str, change_set: &str) -> CloudResult<Vec<ValidationFailure>> {
-        self.call().await;
+        self.read("CloudFormation DescribeEvents").await?;
         let w = self.world();
         let cs = w.change_sets.get(change_set);
         let type_of = |logical: &str| {
@@ -387,7 +444,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
-        self.call().await;
+        self.read("Lambda GetFunction").await?;
         let w = self.world();
         for (stack, s) in &w.stacks {
             let t: Value = serde_json::from_str(&s.template).unwrap_or(Value::Null);
@@ -409,13 +466,17 @@ impl Cloud for FakeCloud {
     }
 
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
-        self.call().await;
-        self.world().invalidations.push(format!("{distribution_id} {}", paths.join(" ")));
-        Ok(())
+        let lost = self.call("CloudFront CreateInvalidation").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            self.world().invalidations.push(format!("{distribution_id} {}", paths.join(" ")));
+            Ok(())
+        })();
+        self.answer("CloudFront CreateInvalidation", lost, out)
     }
 
     async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
-        self.call().await;
+        self.read("MediaLive DescribeChannel").await?;
         Ok(self.world().channels.get(id).map(|(state, class)| ChannelState {
             id: id.into(),
             name: format!("channel-{id}"),
@@ -425,57 +486,65 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_channel(&self, id: &str) -> CloudResult<()> {
-        self.call().await;
-        let mut w = self.world();
-        match w.channels.get_mut(id) {
-            Some((state, _)) if state == "IDLE" => {
-                *state = "RUNNING".into();
-                Ok(())
+        let lost = self.call("MediaLive StartChannel").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            match w.channels.get_mut(id) {
+                Some((state, _)) if state == "IDLE" => {
+                    *state = "RUNNING".into();
+                    Ok(())
+                }
+                Some((state, _)) => {
+                    Err(svc("MediaLive StartChannel", "ConflictException", format!("channel {id} is {state}")))
+                }
+                None => Err(svc("MediaLive StartChannel", "NotFoundException", format!("channel {id} not found"))),
             }
-            Some((state, _)) => {
-                Err(svc("MediaLive StartChannel", "ConflictException", format!("channel {id} is {state}")))
-            }
-            None => Err(svc("MediaLive StartChannel", "NotFoundException", format!("channel {id} not found"))),
-        }
+        })();
+        self.answer("MediaLive StartChannel", lost, out)
     }
 
     async fn stop_channel(&self, id: &str) -> CloudResult<()> {
-        self.call().await;
-        let mut w = self.world();
-        match w.channels.get_mut(id) {
-            Some((state, _)) if state == "RUNNING" => {
-                *state = "IDLE".into();
-                Ok(())
+        let lost = self.call("MediaLive StopChannel").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            match w.channels.get_mut(id) {
+                Some((state, _)) if state == "RUNNING" => {
+                    *state = "IDLE".into();
+                    Ok(())
+                }
+                Some((state, _)) => {
+                    Err(svc("MediaLive StopChannel", "ConflictException", format!("channel {id} is {state}")))
+                }
+                None => Err(svc("MediaLive StopChannel", "NotFoundException", format!("channel {id} not found"))),
             }
-            Some((state, _)) => {
-                Err(svc("MediaLive StopChannel", "ConflictException", format!("channel {id} is {state}")))
-            }
-            None => Err(svc("MediaLive StopChannel", "NotFoundException", format!("channel {id} not found"))),
-        }
+        })();
+        self.answer("MediaLive StopChannel", lost, out)
     }
 
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
-        self.call().await;
+        self.read("DynamoDB DescribeTable").await?;
         Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
     }
 
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
-        self.call().await;
+        self.read("DynamoDB ListTables").await?;
         Ok(self.world().tables.keys().cloned().collect())
     }
 
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
-        self.call().await;
+        self.read("CloudControl GetResource").await?;
         Ok(self.world().resources.get(&(type_name.to_string(), identifier.to_string())).cloned())
     }
 
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
-        self.call().await;
+        self.read("CloudControl ListResources").await?;
         Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
     }
 
     async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        self.call().await;
+        self.read("DynamoDB Scan").await?;
         self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
             svc(
                 "DynamoDB Scan",
@@ -486,7 +555,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
-        self.call().await;
+        self.read("MediaConnect DescribeFlow").await?;
         Ok(self.world().flows.get(arn).map(|status| FlowState {
             arn: arn.into(),
             name: arn.rsplit(':').next().unwrap_or_default().into(),
@@ -497,25 +566,29 @@ impl Cloud for FakeCloud {
     }
 
     async fn start_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call().await;
-        match self.world().flows.get_mut(arn) {
+        let lost = self.call("MediaConnect StartFlow").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "ACTIVE".into();
                 Ok(())
             }
             None => Err(svc("MediaConnect StartFlow", "NotFoundException", format!("flow {arn} not found"))),
-        }
+        })();
+        self.answer("MediaConnect StartFlow", lost, out)
     }
 
     async fn stop_flow(&self, arn: &str) -> CloudResult<()> {
-        self.call().await;
-        match self.world().flows.get_mut(arn) {
+        let lost = self.call("MediaConnect StopFlow").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| match self.world().flows.get_mut(arn) {
             Some(status) => {
                 *status = "STANDBY".into();
                 Ok(())
             }
             None => Err(svc("MediaConnect StopFlow", "NotFoundException", format!("flow {arn} not found"))),
-        }
+        })();
+        self.answer("MediaConnect StopFlow", lost, out)
     }
 
     async fn http_get_signed(&self, url: &str, _service: &str, _region: &str) -> CloudResult<(u16, Vec<u8>)> {
@@ -524,7 +597,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
-        self.call().await;
+        self.read("HTTPS GET").await?;
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {

@@ -33,6 +33,23 @@ pub struct Faults {
     /// Stacks whose next change set fails pre-deployment validation on these resources
     /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
     pub validation: HashMap<String, Vec<(String, String, String, String)>>,
+    /// One call, counted from the fake's creation ([`FakeCloud::calls`]), that fails: the
+    /// service's error after the SDK's retries gave up (an API error, throttling on every
+    /// attempt), or, with `lands`, a write that took effect and whose answer was lost.
+    pub fail_call: Option<CallFault>,
+}
+
+/// The n-th call of a [`FakeCloud`] fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallFault {
+    /// The call's number, from 1 (see [`FakeCloud::calls`]).
+    pub at: usize,
+    /// The error code AWS answers with (`InternalError`, `Throttling`, `AccessDenied` ...).
+    pub code: String,
+    /// The write lands before the error: the answer was lost (a timeout or a 500 after the
+    /// service committed). A conditional PUT that lands then finds its own object on the SDK's
+    /// retry and answers 412. A read with `lands` just fails.
+    pub lands: bool,
 }
 
 /// Template, parameters and tags a running operation applies when it completes.
@@ -94,6 +111,12 @@ struct World {
     /// Alias moves made outside CloudFormation, as "<function>:<alias> -> <version> after <n>
     /// change sets" (how many had been executed when it moved).
     aliases: Vec<String>,
+    /// Calls made so far (a frozen call is not counted: it never reaches the service).
+    calls: usize,
+    /// Writes that change what an environment runs, outside castform's state bucket: change
+    /// sets executed, stacks deleted, rollbacks continued, aliases moved, invalidations, media
+    /// started or stopped (site files are counted in `file_puts`).
+    env_writes: usize,
 }
 
 /// A condition under which every further call hangs, as in a process that was killed.
@@ -106,6 +129,15 @@ pub struct FakeCloud {
     world: Arc<Mutex<World>>,
     pub faults: Arc<Mutex<Faults>>,
     freeze: Arc<Mutex<Option<Freeze>>>,
+}
+
+/// AWS's words for an injected error.
+fn injected(code: &str) -> &'static str {
+    match code {
+        "Throttling" | "ThrottlingException" | "SlowDown" => "Rate exceeded",
+        "AccessDenied" | "AccessDeniedException" => "Access Denied",
+        _ => "We encountered an internal error. Please try again.",
+    }
 }
 
 fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {
@@ -157,14 +189,60 @@ impl FakeCloud {
     }
 
     /// Every call yields once, like a network round trip, so a test can stop the engine between
-    /// any two calls. (No throttling: the SDK client retries it, below the engine; tests/faults.rs
-    /// throttles that client itself.)
-    async fn call(&self) {
+    /// any two calls. Throttling that the SDK's retries absorb is invisible to the engine
+    /// (tests/faults.rs throttles that client itself); what reaches the engine is the error after
+    /// the retries gave up, [`Faults::fail_call`]. `Ok(true)`: the call is to land and then lose
+    /// its answer.
+    async fn call(&self, op: &str) -> CloudResult<bool> {
         tokio::task::yield_now().await;
         let frozen = self.freeze.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f());
         if frozen {
             std::future::pending::<()>().await;
         }
+        let n = {
+            let mut w = self.world();
+            w.calls += 1;
+            w.calls
+        };
+        match self.faults().fail_call {
+            Some(f) if f.at == n && f.lands => Ok(true),
+            Some(f) if f.at == n => Err(svc(op, &f.code, injected(&f.code))),
+            _ => Ok(false),
+        }
+    }
+
+    /// A call that only reads: a lost answer is an error like any other.
+    async fn read(&self, op: &str) -> CloudResult<()> {
+        if self.call(op).await? { Err(svc(op, "InternalError", injected("InternalError"))) } else { Ok(()) }
+    }
+
+    /// A write's answer: `out`, unless it landed and its answer was lost.
+    fn answer<T>(&self, op: &str, lost: bool, out: CloudResult<T>) -> CloudResult<T> {
+        let environment = !op.starts_with("S3 ")
+            && !["CloudFormation CreateChangeSet", "CloudFormation DeleteChangeSet"].contains(&op);
+        if out.is_ok() && environment {
+            self.world().env_writes += 1;
+        }
+        match out {
+            Ok(_) if lost => Err(svc(
+                op,
+                "InternalError",
+                "We encountered an internal error. Please try again. (the request landed; its answer was lost)",
+            )),
+            out => out,
+        }
+    }
+
+    /// How many calls have been made (a test can freeze the engine after the n-th, or fail it).
+    pub fn calls(&self) -> usize {
+        self.world().calls
+    }
+
+    /// How many writes have changed what an environment runs: change sets executed, stacks
+    /// deleted, aliases moved, media started or stopped, site files written.
+    pub fn writes(&self) -> usize {
+        let w = self.world();
+        w.env_writes + w.file_puts
     }
 
     /// `(stack, skipped resources)` of each ContinueUpdateRollback.
