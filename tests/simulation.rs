@@ -55,7 +55,7 @@ const MAX_STEPS: usize = 10;
 /// case and is counted, and its regression test below is ignored until the fix is merged.
 /// `SIM-01` is new: gc keeps a rollback record within the retention but deletes the snapshot of
 /// the deploy it went back to, so that state can no longer be rolled back to.
-const OPEN: &[&str] = &["S3-01", "S3-03", "S3-05", "S3-06", "S3-32", "S3-44", "SIM-01"];
+const OPEN: &[&str] = &[];
 
 // ---------------------------------------------------------------------------------------------
 // The reference model: what commands make sense next. It cannot see outcomes (proptest generates
@@ -622,13 +622,17 @@ impl Sim {
             Cmd::OtherHolds { same_host } => {
                 let host = if *same_host { castform::state::who().1 } else { "ci-runner-7".into() };
                 // a live process in another PID namespace: its PID is not in this /proc
+                // (another container shares this kernel's boot id, not its PID namespace)
                 let info = lock::LockInfo {
-                    deployment: format!("other-{}", new_id()),
-                    owner: "other".into(),
-                    host,
-                    started: castform::state::clock::now(),
-                    command: "deploy".into(),
                     pid: 999_999_998,
+                    pid_ns: "pid:[4026532999]".into(),
+                    ..lock::LockInfo::of_this_process(
+                        &format!("other-{}", new_id()),
+                        "other",
+                        &host,
+                        &castform::state::clock::now(),
+                        "deploy",
+                    )
                 };
                 rt().block_on(lock::acquire(&self.cloud, &self.state(), &self.env.name, &info))
                     .map(|_| ())
@@ -1077,7 +1081,6 @@ fn replay(cmds: &[Cmd]) {
 /// S3-01: gc counted a `media-start` record toward the retention of 3 and removed the snapshot
 /// and backup of the first deploy, still one of the last three deployments.
 #[test]
-#[ignore = "S3-01: fixed on main by a06f388 (gc chooses among releases, Record::is_release); un-ignore after merge"]
 fn gc_after_media_start_keeps_every_deployment_within_the_retention() {
     use Cmd::*;
     replay(&[
@@ -1091,7 +1094,6 @@ fn gc_after_media_start_keeps_every_deployment_within_the_retention() {
 /// S3-05: a bare rollback right after `media start`, with no earlier deployment to go back to,
 /// "rolled back" to the deployment that is live (exit 0) instead of being refused.
 #[test]
-#[ignore = "S3-05: fixed on main by a06f388 (rollback chooses among releases); un-ignore after merge"]
 fn a_bare_rollback_after_media_start_is_not_a_rollback_to_the_live_deployment() {
     use Cmd::*;
     replay(&[MediaStart, Rollback { to: None, restart_live: false, fault: Fault::None }]);
@@ -1100,7 +1102,6 @@ fn a_bare_rollback_after_media_start_is_not_a_rollback_to_the_live_deployment() 
 /// S3-32: `media start` takes no lock: it starts the channel while another run holds the
 /// environment's lock.
 #[test]
-#[ignore = "S3-32: open (media start|stop take no lock); un-ignore once fixed"]
 fn media_start_waits_for_the_lock_another_run_holds() {
     use Cmd::*;
     replay(&[OtherHolds { same_host: false }, MediaStart]);
@@ -1112,7 +1113,6 @@ fn media_start_waits_for_the_lock_another_run_holds() {
 /// snapshot; the rollback's state, D1's templates, can no longer be rolled back to ("no stored
 /// template"), though D1's assets are kept.
 #[test]
-#[ignore = "SIM-01: open, not in review s3 (gc must keep the deploy a kept rollback went back to); un-ignore once fixed"]
 fn gc_keeps_the_deployment_a_kept_rollback_went_back_to() {
     use Cmd::*;
     replay(&[
@@ -1127,7 +1127,6 @@ fn gc_keeps_the_deployment_a_kept_rollback_went_back_to() {
 /// /proc) holds the lock; the next deploy takes it for a killed run, breaks its lock and deploys
 /// while it runs.
 #[test]
-#[ignore = "S3-03: fixed on main by 7ef57b0 (the lock names boot id, PID namespace and start time); un-ignore after merge"]
 fn a_deploy_never_breaks_the_lock_of_a_live_run_on_the_same_host_name() {
     use Cmd::*;
     replay(&[OtherHolds { same_host: true }, Deploy { release: 1, restart_live: false, fault: Fault::None }]);
@@ -1137,7 +1136,6 @@ fn a_deploy_never_breaks_the_lock_of_a_live_run_on_the_same_host_name() {
 /// CloudFormation's early validation says it restored (exit 3), and deletes the stacks it
 /// created, but leaves the data stack in REVIEW_IN_PROGRESS, with no template, behind.
 #[test]
-#[ignore = "S3-44: open (delete a REVIEW_IN_PROGRESS stack whose first change set is dropped); un-ignore once fixed"]
 fn a_failed_first_change_set_leaves_no_stack_behind() {
     use Cmd::*;
     replay(&[Destroy, Deploy { release: 1, restart_live: false, fault: Fault::Validation(0) }]);
@@ -1146,7 +1144,6 @@ fn a_failed_first_change_set_leaves_no_stack_behind() {
 /// S3-06: after D1, D2 and a bare rollback (back to D1), a second bare rollback goes forward
 /// again to D2, the release just rolled back, instead of being refused (nothing before D1).
 #[test]
-#[ignore = "S3-06: fixed on main by a06f388 (a second bare rollback goes further back); un-ignore after merge"]
 fn a_second_bare_rollback_never_goes_forward_to_the_release_it_rolled_back() {
     use Cmd::*;
     replay(&[

@@ -88,6 +88,12 @@ fn s3_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry_run: bool) -> Result<GcReport> {
     let records = ledger::list(cloud, state).await?;
     let (old, kept) = records.split_at(keep_from(&records, env.retention as usize));
+    // a kept rollback's state is the deployment it went back to: that one is kept too (found by
+    // the simulation, SIM-01), so `rollback --to` it still works
+    let targets: BTreeSet<&str> = kept.iter().filter_map(|r| r.restored_to.as_deref()).collect();
+    let (kept_too, old): (Vec<&ledger::Record>, Vec<&ledger::Record>) =
+        old.iter().partition(|r| targets.contains(r.id.as_str()));
+    let kept: Vec<&ledger::Record> = kept_too.into_iter().chain(kept.iter()).collect();
     let mut report = GcReport { kept: kept.iter().map(|r| r.id.clone()).collect(), ..GcReport::default() };
     // assets still needed: those of kept deployments here, and of every deployment elsewhere
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
