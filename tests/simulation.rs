@@ -1152,3 +1152,18 @@ fn a_second_bare_rollback_never_goes_forward_to_the_release_it_rolled_back() {
         Rollback { to: None, restart_live: false, fault: Fault::None },
     ]);
 }
+
+/// Found by the long run: after D1 (release 1 again), a rollback to the first deployment and D2, a
+/// bare rollback went to D1, which had been rolled back, instead of what ran before D2.
+#[test]
+fn a_bare_rollback_goes_to_what_ran_before_not_to_a_deploy_rolled_back_earlier() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 1, restart_live: false, fault: Fault::None },
+        Rollback { to: Some(2), restart_live: false, fault: Fault::None },
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        OtherHolds { same_host: false },
+        Unlock,
+        Rollback { to: None, restart_live: false, fault: Fault::None },
+    ]);
+}

@@ -166,18 +166,22 @@ mod tests {
     use super::*;
     use crate::aws::fake::FakeCloud;
 
-    /// The SDK may send a conditional PUT again after losing its first answer: the lock it finds
-    /// is its own, so acquiring it succeeds; anyone else's is held.
-    #[tokio::test]
-    async fn acquiring_a_lock_twice_is_ours_and_another_run_finds_it_held() {
-        let cloud = FakeCloud::new("000000000000", "us-west-2");
-        let state = StateStore {
+    fn state() -> StateStore {
+        StateStore {
             bucket: "castform-000000000000-us-west-2".into(),
             account: "000000000000".into(),
             region: "us-west-2".into(),
             prefix: "orders/test".into(),
             local: std::env::temp_dir(),
-        };
+        }
+    }
+
+    /// The SDK may send a conditional PUT again after losing its first answer: the lock it finds
+    /// is its own, so acquiring it succeeds; anyone else's is held.
+    #[tokio::test]
+    async fn acquiring_a_lock_twice_is_ours_and_another_run_finds_it_held() {
+        let cloud = FakeCloud::new("000000000000", "us-west-2");
+        let state = state();
         cloud.create_state_bucket(&state.bucket).await.unwrap();
         let info = |deployment: &str| LockInfo {
             deployment: deployment.into(),
@@ -222,13 +226,7 @@ mod tests {
     #[tokio::test]
     async fn one_run_claims_a_killed_runs_lock_and_a_second_is_refused() {
         let cloud = FakeCloud::new("000000000000", "us-west-2");
-        let state = StateStore {
-            bucket: "castform-000000000000-us-west-2".into(),
-            account: "000000000000".into(),
-            region: "us-west-2".into(),
-            prefix: "orders/test".into(),
-            local: std::env::temp_dir(),
-        };
+        let state = state();
         cloud.create_state_bucket(&state.bucket).await.unwrap();
         let run = |id: &str| LockInfo::of_this_process(id, "ci", "runner", "2026-12-06T00:00:00Z", "deploy");
         let orphan = LockInfo { pid: 999_999_999, ..run("killed") };

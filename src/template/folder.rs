@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Every regular file under `dir`, as sorted relative paths with `/` separators.
-pub(super) fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
+pub fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -29,34 +29,9 @@ pub struct PropagateError(pub String);
 
 /// Files under `root/source`, as (key relative to the folder, path), sorted.
 pub fn upload_files(root: &Path, source: &str) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let base = root.join(source);
-    let mut out = vec![];
-    let mut stack = vec![base.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let e = e?;
-            let p = e.path();
-            let kind = e.file_type()?;
-            if kind.is_dir() {
-                stack.push(p);
-            } else if kind.is_symlink() {
-                // a link in the site folder (to ~/.aws/credentials, a .env) is never published, as
-                // the asset zipper never packs one (review S3-36)
-                continue;
-            } else {
-                let rel = p
-                    .strip_prefix(&base)
-                    .unwrap_or(&p)
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                out.push((rel, p));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    // regular files only, as the asset zipper reads a folder: a symbolic link in the site folder
+    // (to ~/.aws/credentials, a .env) is never published (review S3-36)
+    crate::template::folder_files(&root.join(source))
 }
 
 pub fn content_type(key: &str) -> &'static str {

@@ -37,20 +37,43 @@ pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record,
             Ok(r)
         }
         None => {
-            let current =
-                good.last().ok_or_else(|| DeployError::Refused("no successful deployment is recorded".into()))?;
-            // where to look back from: the current release, or what a rollback went back to
-            let from = match (current.kind.as_str(), current.restored_to.as_deref()) {
-                ("rollback", Some(to)) => good.iter().position(|r| r.id == to).unwrap_or(good.len() - 1),
-                _ => good.len() - 1,
+            if good.is_empty() {
+                return Err(DeployError::Refused("no successful deployment is recorded".into()));
+            }
+            // walk back along what actually ran: the release before a deploy is the one before it
+            // in time; a rollback stands for the deploy it went back to, and going back from it
+            // means going back from that deploy (never forward to what it rolled back)
+            let state_of = |i: usize| match (good[i].kind.as_str(), good[i].restored_to.as_deref()) {
+                ("rollback", Some(to)) => good[..i].iter().position(|r| r.id == to).unwrap_or(i),
+                _ => i,
             };
-            // the newest successful deploy before it whose templates differ from the current state
-            good[..from]
-                .iter()
-                .rev()
-                .find(|r| r.kind == "deploy" && r.stacks.iter().any(|(n, s)| current.stacks.get(n).is_none_or(|c| c.template_sha256 != s.template_sha256 || c.parameters != s.parameters)))
-                .copied()
-                .ok_or_else(|| DeployError::Refused("there is no earlier successful deployment that differs from the current one\nhelp: `castform history` lists them".into()))
+            let before = |mut i: usize| loop {
+                let s = state_of(i);
+                if s != i {
+                    i = s;
+                    continue;
+                }
+                break i.checked_sub(1).map(state_of);
+            };
+            let live = good[state_of(good.len() - 1)];
+            let same = |r: &Record| {
+                r.stacks.len() == live.stacks.len()
+                    && r.stacks.iter().all(|(n, s)| {
+                        live.stacks
+                            .get(n)
+                            .is_some_and(|c| c.template_sha256 == s.template_sha256 && c.parameters == s.parameters)
+                    })
+            };
+            let mut at = before(good.len() - 1);
+            while let Some(i) = at.filter(|i| same(good[*i]) || good[*i].kind != "deploy") {
+                at = before(i);
+            }
+            at.map(|i| good[i]).ok_or_else(|| {
+                DeployError::Refused(
+                    "there is no earlier successful deployment that differs from the current one\nhelp: `castform history` lists them"
+                        .into(),
+                )
+            })
         }
     }
 }
@@ -344,6 +367,19 @@ mod tests {
         ];
         let err = target(&records, None).unwrap_err().to_string();
         assert!(err.contains("no earlier successful deployment"), "{err}");
+    }
+
+    /// After d1, d2 (rolled back to d1) and d3, a bare rollback goes to what ran before d3: d1,
+    /// never d2, which had been rolled back (found by the simulation's long run).
+    #[test]
+    fn a_rollback_after_a_deploy_that_followed_a_rollback_goes_to_what_ran_before_it() {
+        let records = [
+            release("d1", "deploy", "a", None),
+            release("d2", "deploy", "c", None),
+            release("r1", "rollback", "a", Some("d1")),
+            release("d3", "deploy", "b", None),
+        ];
+        assert_eq!(target(&records, None).unwrap().id, "d1");
     }
 
     #[test]
