@@ -380,7 +380,12 @@ impl Sim {
             .iter()
             .filter_map(|s| {
                 let name = format!("lunora-player-local-{s}");
-                self.cloud.stack_state(&name).map(|(_, t, p)| (s.to_string(), (t, p)))
+                // a stack that never ran a change set (REVIEW_IN_PROGRESS, no resources) is not
+                // deployed: a restore may delete it, as it deletes any stack the run made
+                self.cloud
+                    .stack_state(&name)
+                    .filter(|(status, _, _)| status != "REVIEW_IN_PROGRESS")
+                    .map(|(_, t, p)| (s.to_string(), (t, p)))
             })
             .collect();
         let channel = rt().block_on(self.cloud.describe_channel(&self.channel)).unwrap().map(|c| c.state);
@@ -1165,5 +1170,21 @@ fn a_bare_rollback_goes_to_what_ran_before_not_to_a_deploy_rolled_back_earlier()
         OtherHolds { same_host: false },
         Unlock,
         Rollback { to: None, restart_live: false, fault: Fault::None },
+    ]);
+}
+
+/// Found by the long run (SIM-02, open): a rollback interrupted between creating the data stack's
+/// first change set and executing it leaves a REVIEW_IN_PROGRESS stack; a later deploy that fails
+/// (a stack's create rolled back) then ends with the data stack at an empty template instead of
+/// not deployed. Which side is wrong, the restore or FakeCloud's model of a REVIEW_IN_PROGRESS
+/// stack's first update, is not yet known.
+#[test]
+#[ignore = "SIM-02: open; found by the long run, not yet diagnosed"]
+fn a_review_in_progress_stack_left_by_an_interruption_is_not_a_deployed_one() {
+    use Cmd::*;
+    replay(&[
+        Destroy,
+        Rollback { to: Some(0), restart_live: false, fault: Fault::CtrlC { at: 43 } },
+        Deploy { release: 2, restart_live: false, fault: Fault::RollbackFails(1) },
     ]);
 }
