@@ -502,6 +502,20 @@ fn a_refused_first_create_leaves_no_stack_behind() {
     assert_eq!(run(&w.cloud, &w.env, &w.v1).expect("the next run creates it").result, "succeeded");
 }
 
+/// Review S3-28: a stack whose update is still cleaning up is deleted once it has settled, not
+/// refused by CloudFormation ("cannot be deleted while in status ...").
+#[test]
+fn a_stack_is_deleted_only_once_its_running_operation_ends() {
+    let w = world();
+    good(&w);
+    let cleanup = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS";
+    w.cloud.force_status("lunora-player-local-web", cleanup, &[cleanup, cleanup, "UPDATE_COMPLETE"]);
+    let progress = Progress::new(Mode::Plain);
+    rt().block_on(castform::ops::changeset::delete(&w.cloud, "web", "lunora-player-local-web", "us-west-2", &progress))
+        .expect("deleted after the cleanup ended");
+    assert!(w.cloud.stack_state("lunora-player-local-web").is_none());
+}
+
 #[test]
 fn a_stack_in_progress_is_waited_for() {
     let w = world();

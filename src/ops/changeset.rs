@@ -564,8 +564,19 @@ pub async fn delete<C: Cloud>(
 ) -> Result<(), StackFailure> {
     let regional = cloud.for_region(region);
     let cloud = &regional;
-    if cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))?.is_none() {
-        return Ok(());
+    // an operation still running (an update's cleanup, a rollback) is waited for first:
+    // CloudFormation refuses to delete the stack until it ends (review S3-28)
+    let started = Instant::now();
+    loop {
+        match cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))? {
+            None => return Ok(()),
+            Some(i) if settled(&i.status) || i.status == "REVIEW_IN_PROGRESS" => break,
+            Some(i) => progress.stack(name, &i.status, "waiting for the running operation to end before deleting"),
+        }
+        if started.elapsed() > STACK_TIMEOUT {
+            return Err(failure(name, "its operation did not end within an hour; not deleted", false));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
     cloud.delete_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
     let started = Instant::now();

@@ -360,6 +360,17 @@ impl Cloud for FakeCloud {
         #[allow(clippy::redundant_closure_call)]
         let out = (|| {
             if let Some(s) = self.world().stacks.get_mut(stack).filter(|s| s.region == self.region) {
+                // CloudFormation refuses to delete a stack while an update of it runs: "Stack [..]
+                // cannot be deleted while in status UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+                // (aws-amplify/amplify-backend#2366; UPDATE_IN_PROGRESS in
+                // aws-solutions-library-samples/guidance-for-clickstream-analytics-on-aws#573)
+                if s.status.starts_with("UPDATE_") && s.status.ends_with("_IN_PROGRESS") {
+                    return Err(svc(
+                        "CloudFormation DeleteStack",
+                        "ValidationError",
+                        format!("Stack [{stack}] cannot be deleted while in status {}", s.status),
+                    ));
+                }
                 s.pending = ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"].iter().map(|x| x.to_string()).collect();
             }
             Ok(())
