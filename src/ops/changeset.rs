@@ -110,7 +110,9 @@ pub async fn apply<C: Cloud>(
     if cs.status == "FAILED" {
         let failed = failed_change_set(cloud, desired, &id, cs.reason.unwrap_or_default(), progress).await;
         if create && failed.is_err() {
-            // the stack CloudFormation made for the change set (REVIEW_IN_PROGRESS, no resources)
+            // the stack CloudFormation made for the change set (REVIEW_IN_PROGRESS: "an expected
+            // StackId but without any templates or resources", "Stack status codes",
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
             // goes with it, or later runs would take it for a deployed one (review S3-44)
             let _ = delete(cloud, name, &desired.stack_name, &desired.region, progress).await;
         }
@@ -565,7 +567,10 @@ pub async fn delete<C: Cloud>(
     let regional = cloud.for_region(region);
     let cloud = &regional;
     // an operation still running (an update's cleanup, a rollback) is waited for first:
-    // CloudFormation refuses to delete the stack until it ends (review S3-28)
+    // CloudFormation refuses to delete the stack until it ends ("Stack [..] cannot be deleted
+    // while in status UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", aws-amplify/amplify-backend#2366;
+    // the in-progress statuses, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
+    // (review S3-28)
     let started = Instant::now();
     loop {
         match cloud.describe_stack(stack_name).await.map_err(|e| cloud_failure(name, e, false))? {

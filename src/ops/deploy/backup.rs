@@ -182,7 +182,9 @@ async fn stack<C: Cloud>(
     functions: &mut Vec<FunctionBackup>,
 ) -> Result<StackBackup, DeployError> {
     let rc = w.cloud.for_region(&s.region);
-    // a stack that never ran a change set (REVIEW_IN_PROGRESS) has nothing to back up or restore
+    // a stack that never ran a change set (REVIEW_IN_PROGRESS: no template, no resources,
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
+    // has nothing to back up or restore
     let deployed = rc.describe_stack(&s.stack_name).await.map_err(refuse)?.filter(|i| i.status != "REVIEW_IN_PROGRESS");
     let Some(info) = deployed else {
         return Ok(StackBackup {
