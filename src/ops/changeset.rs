@@ -395,17 +395,21 @@ async fn continue_rollback<C: Cloud>(
     progress: &Progress,
 ) -> Result<(), StackFailure> {
     let name = &desired.name;
-    let skip: Vec<String> = cloud
-        .stack_events(&desired.stack_name)
-        .await
-        .map_err(|e| cloud_failure(name, e, true))?
-        .into_iter()
-        .take_while(|e| !(e.logical_id == desired.stack_name && e.status.ends_with("_COMPLETE")))
-        .filter(|e| e.status == "UPDATE_FAILED" && e.logical_id != desired.stack_name)
-        .map(|e| e.logical_id)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    // only resources still UPDATE_FAILED in the rollback itself may be skipped ("ResourcesToSkip":
+    // "resources that are in the UPDATE_FAILED state because a rollback failed",
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html):
+    // each resource's newest event since the rollback began, not a forward failure rolled back since
+    let events = cloud.stack_events(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, true))?;
+    let mut newest: std::collections::BTreeMap<String, String> = Default::default();
+    for e in events.iter().take_while(|e| {
+        !(e.logical_id == desired.stack_name
+            && (e.status == "UPDATE_ROLLBACK_IN_PROGRESS" || e.status.ends_with("_COMPLETE")))
+    }) {
+        if e.logical_id != desired.stack_name {
+            newest.entry(e.logical_id.clone()).or_insert_with(|| e.status.clone());
+        }
+    }
+    let skip: Vec<String> = newest.into_iter().filter(|(_, s)| s == "UPDATE_FAILED").map(|(id, _)| id).collect();
     // skipped resources are left inconsistent with the template, and AWS warns that later
     // updates may then fail for good ("Continue rolling back an update",
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-continueupdaterollback.html):

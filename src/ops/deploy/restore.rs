@@ -68,6 +68,14 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
         restore_error: e,
         backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&holder.deployment)),
     };
+    // a run killed after it recorded its success, before it released the lock, is left as it is
+    if let Ok(Some(body)) = cloud.get_object(&state.bucket, &state.ledger_key(&holder.deployment)).await
+        && serde_json::from_slice::<Record>(&body).is_ok_and(|r| r.result == "succeeded")
+    {
+        progress.info("it had recorded its success: nothing to restore");
+        lock::force_release(cloud, state).await.map_err(|e| failed(e.to_string()))?;
+        return Ok(());
+    }
     match backup::of_killed_run(cloud, state, &holder.deployment).await.map_err(|e| {
         failed(format!("{e}; its lock is kept until its backup can be read (`castform unlock` breaks it)"))
     })? {
