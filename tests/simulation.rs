@@ -680,6 +680,8 @@ impl Sim {
             None
         };
         let outcome = self.exec(cmd);
+        // CloudFormation finishes what any run started, whatever became of the run
+        self.settle();
         self.media_created();
         let after = self.snap();
         let records = self.records();
@@ -1173,13 +1175,13 @@ fn a_bare_rollback_goes_to_what_ran_before_not_to_a_deploy_rolled_back_earlier()
     ]);
 }
 
-/// Found by the long run (SIM-02, open): a rollback interrupted between creating the data stack's
-/// first change set and executing it leaves a REVIEW_IN_PROGRESS stack; a later deploy that fails
-/// (a stack's create rolled back) then ends with the data stack at an empty template instead of
-/// not deployed. Which side is wrong, the restore or FakeCloud's model of a REVIEW_IN_PROGRESS
-/// stack's first update, is not yet known.
+/// Found by the long run (SIM-02): after a destroy, a rollback interrupted right after it
+/// executed the data stack's first change set ended "not restored" (exit 1): its restore tried to
+/// delete the api stack, which it had never made, and failed reading that stack's template. The
+/// next deploy then backed up the data stack while CloudFormation was still creating it (an empty
+/// template), and its restore put that empty template back. Fixed: the restore skips a stack
+/// that does not exist, and the backup reads a stack once its running operation has ended.
 #[test]
-#[ignore = "SIM-02: open; found by the long run, not yet diagnosed"]
 fn a_review_in_progress_stack_left_by_an_interruption_is_not_a_deployed_one() {
     use Cmd::*;
     replay(&[

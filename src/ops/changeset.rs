@@ -71,6 +71,29 @@ fn settled(status: &str) -> bool {
     !status.ends_with("_IN_PROGRESS")
 }
 
+/// A stack's description once no operation runs on it: one that an interrupted or killed run
+/// started, or another tool's, ends before castform reads the stack's template (during an
+/// operation the template and resources are neither the old nor the new ones). A stack in
+/// `REVIEW_IN_PROGRESS` (a change set never executed) is settled: nothing runs on it.
+pub async fn when_settled<C: Cloud>(cloud: &C, stack: &str) -> Result<Option<crate::aws::StackInfo>, String> {
+    let started = Instant::now();
+    loop {
+        let info = cloud.describe_stack(stack).await.map_err(|e| e.to_string())?;
+        match info {
+            Some(i) if !settled(&i.status) && i.status != "REVIEW_IN_PROGRESS" => {
+                if started.elapsed() > STACK_TIMEOUT {
+                    return Err(format!(
+                        "{stack} is still {} after an hour\nhelp: look at the stack's events in the console; deploy again once it has ended",
+                        i.status
+                    ));
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            other => return Ok(other),
+        }
+    }
+}
+
 fn event_line(e: &StackEvent) -> String {
     let mut s = format!("{} {}", e.logical_id, e.status);
     if let Some(r) = e.reason.as_deref().filter(|r| !r.is_empty()) {

@@ -123,7 +123,8 @@ impl Cloud for FakeCloud {
 
     async fn describe_stack(&self, stack: &str) -> CloudResult<Option<StackInfo>> {
         self.read("CloudFormation DescribeStacks").await?;
-        let mut w = self.world();
+        let mut guard = self.world();
+        let w = &mut *guard;
         let region = self.region.clone();
         let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
         // one state per poll
@@ -137,12 +138,15 @@ impl Cloud for FakeCloud {
                     && !next.contains("ROLLBACK")
                 {
                     s.outputs = outputs_of(stack, &t, &p);
+                    let before = (!s.template.is_empty()).then_some(s.template.as_str());
+                    super::tables::apply(&mut w.tables, stack, before, Some(&t), &region, &self.account);
                     s.template = t;
                     s.params = p;
                     s.tags = tags;
                     s.updated += 1;
                 }
                 if next == "DELETE_COMPLETE" {
+                    super::tables::apply(&mut w.tables, stack, Some(&s.template), None, &region, &self.account);
                     w.stacks.remove(stack);
                     return Ok(None);
                 }
@@ -291,9 +295,20 @@ impl Cloud for FakeCloud {
                 .get_mut(stack)
                 .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
             let creating = s.status == "REVIEW_IN_PROGRESS";
-            let fails = faults.fail_stacks.contains(stack);
-            let failed_resource =
-                cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
+            let old = (!creating).then(|| s.template.clone());
+            let taken = super::tables::taken(&w.tables, stack, old.as_deref(), &cs.req.template_body, &cs.req.imports);
+            let s = w.stacks.get_mut(stack).expect("looked up above");
+            let fails = faults.fail_stacks.contains(stack) || taken.is_some();
+            let (failed_resource, reason) = match &taken {
+                Some((id, name)) => (
+                    (id.clone(), "AWS::DynamoDB::Table".to_string()),
+                    format!("Resource of type 'AWS::DynamoDB::Table' with identifier '{name}' already exists."),
+                ),
+                None => (
+                    cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default(),
+                    "Resource handler returned message: injected fault".to_string(),
+                ),
+            };
             let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
                 (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
                 (true, true, _) => {
@@ -317,14 +332,7 @@ impl Cloud for FakeCloud {
                 let status = if creating { "CREATE_FAILED" } else { "UPDATE_FAILED" };
                 s.events.insert(
                     0,
-                    event(
-                        stack,
-                        &failed_resource.0,
-                        &failed_resource.1,
-                        status,
-                        Some("Resource handler returned message: injected fault"),
-                        Some("fake"),
-                    ),
+                    event(stack, &failed_resource.0, &failed_resource.1, status, Some(&reason), Some("fake")),
                 );
             } else {
                 s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));

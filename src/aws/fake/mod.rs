@@ -9,6 +9,7 @@
 //! feature), never into a `castform` binary.
 
 mod cloud;
+mod tables;
 mod template;
 
 use super::*;
@@ -93,8 +94,8 @@ struct World {
     /// test sets them; starts and stops move them at once.
     channels: BTreeMap<String, (String, String)>,
     flows: BTreeMap<String, String>,
-    /// DynamoDB tables that exist outside any stack (adoption tests): description and item count
-    tables: BTreeMap<String, (TableInfo, u64)>,
+    /// DynamoDB tables, in stacks or not: description and item count (see `tables.rs`)
+    tables: tables::Tables,
     /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
     resources: BTreeMap<(String, String), serde_json::Value>,
     /// Change sets executed so far (a test can stop the engine right after one).
@@ -311,6 +312,22 @@ impl FakeCloud {
     /// The invalidations made so far, as `<distribution> <paths>`.
     pub fn invalidations(&self) -> Vec<String> {
         self.world().invalidations.clone()
+    }
+
+    /// A table outside any stack, as its template `properties` describe it, holding `items`.
+    pub fn put_table(&self, name: &str, properties: &serde_json::Value, items: u64) {
+        let info = tables::info(name, properties, &self.region, &self.account);
+        self.world().tables.insert(name.into(), (info, items));
+    }
+
+    /// Writes `n` more items into a table, as the application does; false when it does not exist.
+    pub fn add_items(&self, table: &str, n: u64) -> bool {
+        self.world().tables.get_mut(table).map(|(_, items)| *items += n).is_some()
+    }
+
+    /// Every table and its item count.
+    pub fn tables(&self) -> BTreeMap<String, u64> {
+        self.world().tables.iter().map(|(k, (_, n))| (k.clone(), *n)).collect()
     }
 
     /// An object's bytes as stored (no fault applied).

@@ -184,8 +184,12 @@ async fn stack<C: Cloud>(
     let rc = w.cloud.for_region(&s.region);
     // a stack that never ran a change set (REVIEW_IN_PROGRESS: no template, no resources,
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
-    // has nothing to back up or restore
-    let deployed = rc.describe_stack(&s.stack_name).await.map_err(refuse)?.filter(|i| i.status != "REVIEW_IN_PROGRESS");
+    // has nothing to back up or restore; one that an operation still changes (an interrupted
+    // run's, which CloudFormation finishes) is read once that has ended (SIM-02)
+    let deployed = crate::ops::changeset::when_settled(&rc, &s.stack_name)
+        .await
+        .map_err(|e| DeployError::Refused(format!("backup: {e}")))?
+        .filter(|i| i.status != "REVIEW_IN_PROGRESS");
     let Some(info) = deployed else {
         return Ok(StackBackup {
             name: s.name.clone(),

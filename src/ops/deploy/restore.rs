@@ -176,6 +176,11 @@ pub async fn restore<C: Cloud>(
             // into one: S3 deletes only an empty bucket, so CloudFormation's delete would end
             // DELETE_FAILED (BucketNotEmpty) with the environment half there
             let regional = cloud.for_region(&s.region);
+            // a stack this run only meant to make (its change set never created, or already
+            // gone) has nothing to delete (SIM-02)
+            if regional.describe_stack(&s.stack_name).await.map_err(|e| e.to_string())?.is_none() {
+                continue;
+            }
             if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
                 stacks::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
             }
