@@ -12,7 +12,16 @@
 //! - one writer: while another run holds the lock, no command writes the environment or takes
 //!   the lock from it (only `unlock --force`, asked for, does);
 //! - on air: a channel on air is on air after every command that did not ask to stop it, or
-//!   the command failed.
+//!   the command failed;
+//! - nothing lost: FakeCloud keeps every table with its items (the platform writes to each
+//!   between commands) and applies CloudFormation's deletion and replacement policies; no table
+//!   castform did not create (the account's `lunora-destinations`, adopted or not) or that a
+//!   deployed template retains is ever deleted, and no table loses items, whatever the command
+//!   (a destroy, asked for, deletes the tables of an environment that does not retain data).
+//!
+//! Each case draws whether the environment retains data (prod's settings) and whether it adopts
+//! the existing table from its first deploy; `Adopt` adds the `adopt:` line mid-sequence.
+//! `CASTFORM_SIM_TRACE=1` prints every step's outcome.
 //!
 //! CI runs `CASES` seeded cases (a fixed seed: the same sequences every run). The long run,
 //! `simulation_long`, takes `CASTFORM_SIM_CASES` and prints cases per second (CONTRIBUTING.md
@@ -44,6 +53,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BUCKET: &str = "castform-000000000000-us-west-2";
+/// The table the account had before castform (seed 001's `lunora-destinations`).
+const LEGACY: &str = "lunora-destinations";
 /// Small, so that gc removes something within a short sequence.
 const RETENTION: u32 = 3;
 /// The app's stacks, in the order faults name them.
@@ -79,6 +90,11 @@ struct Model {
     deploys: u8,
     on_air: bool,
     holder: Holder,
+    /// The environment retains data (prod's `retain_data: true`): tables are `Retain`, destroy
+    /// is refused.
+    retain: bool,
+    /// The environment file adopts the account's existing `lunora-destinations` table.
+    adopted: bool,
 }
 
 /// A fault injected into one run (deploy or rollback).
@@ -126,6 +142,11 @@ enum Cmd {
         restart_live: bool,
         fault: Fault,
     },
+    /// The environment file gains `adopt: {data.Destinations: lunora-destinations}` and the
+    /// current release is deployed with it.
+    Adopt {
+        fault: Fault,
+    },
     MediaStart,
     MediaStop,
     Gc,
@@ -165,8 +186,18 @@ impl ReferenceStateMachine for Reference {
     type Transition = Cmd;
 
     fn init_state() -> BoxedStrategy<Model> {
-        // release 1 deployed, the pipeline idle (see `Sim::new`)
-        Just(Model { live: Some(1), deploys: 1, on_air: false, holder: Holder::Free }).boxed()
+        // release 1 deployed, the pipeline idle (see `Sim::new`); data retained or not, the
+        // existing table adopted from the start or not
+        (any::<bool>(), any::<bool>())
+            .prop_map(|(retain, adopted)| Model {
+                live: Some(1),
+                deploys: 1,
+                on_air: false,
+                holder: Holder::Free,
+                retain,
+                adopted,
+            })
+            .boxed()
     }
 
     fn transitions(state: &Model) -> BoxedStrategy<Cmd> {
@@ -181,9 +212,12 @@ impl ReferenceStateMachine for Reference {
             Holder::Other { .. } => Just(Cmd::OtherFinishes).boxed(),
             _ => any::<bool>().prop_map(|same_host| Cmd::OtherHolds { same_host }).boxed(),
         };
+        let adopt =
+            if state.adopted { Just(Cmd::Gc).boxed() } else { fault().prop_map(|fault| Cmd::Adopt { fault }).boxed() };
         prop_oneof![
             8 => deploy,
             4 => back,
+            1 => adopt,
             2 => Just(Cmd::MediaStart),
             2 => Just(Cmd::MediaStop),
             2 => Just(Cmd::Gc),
@@ -198,6 +232,7 @@ impl ReferenceStateMachine for Reference {
         match cmd {
             Cmd::OtherHolds { .. } => !matches!(state.holder, Holder::Other { .. }),
             Cmd::OtherFinishes => matches!(state.holder, Holder::Other { .. }),
+            Cmd::Adopt { .. } => !state.adopted,
             _ => true,
         }
     }
@@ -214,6 +249,7 @@ impl ReferenceStateMachine for Reference {
                 Fault::Kill { .. } => m.holder = Holder::Orphan,
                 _ => m.holder = Holder::Free,
             },
+            Cmd::Adopt { .. } => m.adopted = true,
             Cmd::Rollback { fault: Fault::Kill { .. }, .. } if free => m.holder = Holder::Orphan,
             Cmd::Rollback { .. } if free => m.holder = Holder::Free,
             Cmd::MediaStart if m.live.is_some() => m.on_air = true,
@@ -273,6 +309,8 @@ struct Sim {
     other: Option<(Vec<u8>, bool)>,
     /// A run of this process was killed holding the lock.
     orphan: bool,
+    /// The environment file has the `adopt:` line (from the start, or since an `Adopt`).
+    adopt: bool,
     /// Fail on every violation, even one of an `OPEN` finding (regression tests).
     strict: bool,
     /// Ended by a violation of an open finding: the remaining steps are skipped.
@@ -295,7 +333,7 @@ fn journal() -> Mutex<Journal> {
 impl Sim {
     /// `local` of Lunora with its media stack (no CDN: the fake has no CDN data plane), release 1
     /// deployed, the pipeline idle; retention `RETENTION`.
-    fn new(strict: bool) -> Self {
+    fn new(strict: bool, retain: bool, adopt: bool) -> Self {
         let dir = common::project_copy();
         let mut env = castform::config::load(dir.path(), castform::apps::seeds(), "lunora", "local").unwrap();
         {
@@ -308,9 +346,19 @@ impl Sim {
             web.cdn = false;
             web.rate_limit = None;
         }
+        if retain {
+            // where data is kept, the API allows no localhost origin (rule L21)
+            env.config_mut::<castform::apps::lunora::Config>().unwrap().api.cors_origins.clear();
+        }
         env.retention = RETENTION;
+        env.retain_data = retain;
         let cloud = FakeCloud::new("000000000000", "us-west-2");
         rt().block_on(cloud.create_state_bucket(BUCKET)).unwrap();
+        // the account's table from before castform, full of data (seed 001), shaped as the
+        // construct it may be adopted as
+        let data = env.define().unwrap();
+        let data = data.stacks.iter().find(|s| s.name == "data").unwrap().template.to_value();
+        cloud.put_table(LEGACY, &data["Resources"]["Destinations"]["Properties"], 500);
         let mut sim = Sim {
             _dir: dir,
             env,
@@ -325,6 +373,7 @@ impl Sim {
             destroyed: false,
             other: None,
             orphan: false,
+            adopt,
             strict,
             ended: None,
             step: 0,
@@ -354,7 +403,15 @@ impl Sim {
         std::fs::write(&index, format!("{}const VERSION = '{n}'{}", &code[..start], &code[end..])).unwrap();
         let mut env = self.env.clone();
         env.tags.insert("Release".into(), n.to_string());
-        let app = env.define().unwrap();
+        if self.adopt {
+            env.adopt = vec![castform::config::Adoption {
+                stack: "data".into(),
+                logical_id: "Destinations".into(),
+                identifier: LEGACY.into(),
+                at: "environments/lunora/local.yaml:20:3".into(),
+            }];
+        }
+        let app = castform::ops::adopt::define(&env).unwrap();
         (env, app)
     }
 
@@ -601,6 +658,7 @@ impl Sim {
                 let opts = DeployOptions { restart_live: *restart_live, yes: true, ..DeployOptions::default() };
                 self.run_engine(&env, &app, fault, &opts, Some(to.as_deref()))
             }
+            Cmd::Adopt { .. } => unreachable!("`step` runs an adoption as a deploy"),
             Cmd::MediaStart | Cmd::MediaStop => {
                 let (env, app) = self.current_app();
                 let start = *cmd == Cmd::MediaStart;
@@ -668,6 +726,19 @@ impl Sim {
     fn step(&mut self, cmd: &Cmd) {
         self.step += 1;
         STATS.steps.fetch_add(1, Ordering::Relaxed);
+        // adopting is deploying the current release with the `adopt:` line
+        let adopting;
+        let cmd = match cmd {
+            Cmd::Adopt { fault } => {
+                self.adopt = true;
+                let release = self.lineage.last().and_then(|id| self.releases.get(id)).copied().unwrap_or(1);
+                adopting = Cmd::Deploy { release, restart_live: false, fault: fault.clone() };
+                &adopting
+            }
+            other => other,
+        };
+        let tables_before = self.cloud.tables();
+        let protected = self.protected_tables();
         let before = self.snap();
         let records_before = self.records();
         let writes_before = self.cloud.writes();
@@ -680,6 +751,9 @@ impl Sim {
             None
         };
         let outcome = self.exec(cmd);
+        if std::env::var("CASTFORM_SIM_TRACE").is_ok() {
+            eprintln!("simulation: step {}: {cmd:?} -> {outcome:?}", self.step);
+        }
         // CloudFormation finishes what any run started, whatever became of the run
         self.settle();
         self.media_created();
@@ -725,10 +799,20 @@ impl Sim {
             }
         }
 
+        // nothing lost
+        self.nothing_lost(cmd, &outcome, &tables_before, &protected);
+        if self.ended.is_some() {
+            return;
+        }
+
         // truth
         self.truth(cmd, &outcome, &before, &after, &records_before, &records, orphan_before, oracle);
         if self.ended.is_some() {
             return;
+        }
+        // the platform writes to every table between commands
+        for t in self.cloud.tables().keys() {
+            self.cloud.add_items(t, 1);
         }
 
         // bookkeeping of the lock holders
@@ -903,6 +987,55 @@ impl Sim {
         }
     }
 
+    /// The tables nothing may ever delete: the account's own (`LEGACY`, adopted or not: castform
+    /// did not create it) and every table a deployed template retains.
+    fn protected_tables(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::from([LEGACY.to_string()]);
+        for s in STACKS {
+            let Some((_, t, _)) = self.cloud.stack_state(&format!("lunora-player-local-{s}")) else { continue };
+            let t: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
+            for r in t["Resources"].as_object().into_iter().flatten().map(|(_, r)| r) {
+                if r["Type"] == "AWS::DynamoDB::Table" && r["DeletionPolicy"] == "Retain" {
+                    out.extend(r["Properties"]["TableName"].as_str().map(str::to_string));
+                }
+            }
+        }
+        out
+    }
+
+    /// Nothing lost: no table castform did not create or that is retained is deleted, none that
+    /// holds items loses them, whatever the command (a destroy, asked for, deletes the tables an
+    /// environment that does not retain data made).
+    fn nothing_lost(
+        &mut self,
+        cmd: &Cmd,
+        outcome: &Outcome,
+        before: &BTreeMap<String, u64>,
+        protected: &std::collections::BTreeSet<String>,
+    ) {
+        let now = self.cloud.tables();
+        for (name, n) in before {
+            let asked = *cmd == Cmd::Destroy && !protected.contains(name);
+            match now.get(name) {
+                None if asked => {}
+                None if protected.contains(name) || *n > 0 => {
+                    return self.violated(
+                        None,
+                        format!(
+                            "{cmd:?} deleted the table {name} ({n} items{}): {outcome}",
+                            if protected.contains(name) { ", retained or not castform's" } else { "" }
+                        ),
+                    );
+                }
+                Some(m) if m < n => {
+                    return self
+                        .violated(None, format!("{cmd:?} emptied the table {name} ({n} -> {m} items): {outcome}"));
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Every successful deploy or rollback within the retention, and the live one, can be rolled
     /// back to: its snapshot's templates match their recorded sha256, its backup and its assets
     /// are in the state bucket.
@@ -1000,9 +1133,9 @@ impl StateMachineTest for Engine {
     type SystemUnderTest = Sim;
     type Reference = Reference;
 
-    fn init_test(_: &Model) -> Sim {
+    fn init_test(m: &Model) -> Sim {
         STATS.cases.fetch_add(1, Ordering::Relaxed);
-        Sim::new(false)
+        Sim::new(false, m.retain, m.adopted)
     }
 
     fn apply(mut sim: Sim, _: &Model, cmd: Cmd) -> Sim {
@@ -1075,7 +1208,12 @@ fn simulation_long() {
 
 /// Runs a fixed sequence strictly (an open finding fails it too).
 fn replay(cmds: &[Cmd]) {
-    let mut sim = Sim::new(true);
+    replay_in(false, false, cmds)
+}
+
+/// ... in an environment that retains data or not, and adopts `LEGACY` from the start or not.
+fn replay_in(retain: bool, adopt: bool, cmds: &[Cmd]) {
+    let mut sim = Sim::new(true, retain, adopt);
     for c in cmds {
         sim.step(c);
     }
@@ -1189,4 +1327,47 @@ fn a_review_in_progress_stack_left_by_an_interruption_is_not_a_deployed_one() {
         Rollback { to: Some(0), restart_live: false, fault: Fault::CtrlC { at: 43 } },
         Deploy { release: 2, restart_live: false, fault: Fault::RollbackFails(1) },
     ]);
+}
+
+/// Found by the long run (SIM-03): a `--restart-live` deploy killed after it took the channel
+/// off air; the next deploy recovered it, restoring its stacks, and left the channel stopped
+/// (the journal that knew it had stopped the pipeline died with the process). Fixed: the run
+/// records the pipeline in its backup folder before stopping it, and the recovery starts it
+/// again.
+#[test]
+fn the_recovery_of_a_killed_restart_live_run_puts_the_channel_back_on_air() {
+    use Cmd::*;
+    replay_in(
+        false,
+        true,
+        &[
+            MediaStart,
+            Deploy { release: 1, restart_live: false, fault: Fault::None },
+            Gc,
+            Deploy { release: 2, restart_live: true, fault: Fault::Kill { at: 72 } },
+            Deploy { release: 3, restart_live: false, fault: Fault::LostAnswer { at: 151 } },
+        ],
+    );
+}
+
+/// Nothing lost (a mutation of adoption that left the table's `DeletionPolicy` as the
+/// environment has it, `Delete` here, made the simulation find this at once): an adopted table
+/// outlives a destroy with its items, and the next deploy adopts it again.
+#[test]
+fn an_adopted_table_outlives_a_destroy_and_is_adopted_again() {
+    use Cmd::*;
+    replay_in(false, true, &[Destroy, Deploy { release: 2, restart_live: false, fault: Fault::None }]);
+}
+
+/// Adopting a table for a construct whose own table is already deployed (and holds items) is
+/// refused before anything is written ("an adopted resource cannot be swapped"), and neither table
+/// loses anything, then or on a rollback.
+#[test]
+fn adopting_a_table_over_a_deployed_one_loses_neither() {
+    use Cmd::*;
+    replay_in(
+        false,
+        false,
+        &[Adopt { fault: Fault::None }, Rollback { to: None, restart_live: false, fault: Fault::None }],
+    );
 }

@@ -16,12 +16,12 @@ use crate::state::StateStore;
 use crate::state::ledger::{self, Record};
 use crate::template::{App, OutputRef, OutputRole};
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Where the pipeline of a deployed environment is: its flow, channel and playback URLs.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Pipeline {
     pub flow_arn: Option<String>,
     pub channel_id: Option<String>,

@@ -67,6 +67,11 @@ impl StateStore {
     pub fn backup_prefix(&self, id: &str) -> String {
         format!("{}/backups/{id}/", self.prefix)
     }
+    /// The pipeline a run took off air (`--restart-live`), written before it stops it: whoever
+    /// restores that run, the run itself or the recovery of a killed one, starts it again.
+    pub fn off_air_key(&self, id: &str) -> String {
+        format!("{}off-air.json", self.backup_prefix(id))
+    }
     /// A deployment's templates and rendered files, for rollback.
     pub fn snapshot_key(&self, id: &str, rel: &str) -> String {
         format!("{}/deployments/{id}/{rel}", self.prefix)

@@ -309,7 +309,15 @@ impl Cloud for FakeCloud {
                     "Resource handler returned message: injected fault".to_string(),
                 ),
             };
+            // an IMPORT change set runs as an import, of a new stack or an existing one ("Stack
+            // status codes": IMPORT_IN_PROGRESS, IMPORT_COMPLETE, IMPORT_ROLLBACK_*,
+            // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
+            let importing = !cs.req.imports.is_empty();
             let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
+                (_, false, _) if importing => vec!["IMPORT_IN_PROGRESS", "IMPORT_COMPLETE"],
+                (_, true, _) if importing => {
+                    vec!["IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_COMPLETE"]
+                }
                 (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
                 (true, true, _) => {
                     vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]

@@ -6,12 +6,20 @@ use super::*;
 /// `--restart-live` (media review L1): the pipeline goes off air for a change MediaLive makes
 /// only while idle; the journal remembers it so a failure or an interruption starts it again.
 pub(crate) async fn off_air<C: Cloud>(run: &Run<'_, C>, live: &crate::ops::media::LivePlan) -> Result<(), String> {
-    let (cloud, _, _, _, journal, progress) = run.parts();
+    let (cloud, _, _, state, journal, progress) = run.parts();
     if !live.restart {
         return Ok(());
     }
     let _s = step(journal, "off air");
     progress.step("off air", "stopping the pipeline for a change MediaLive makes only while idle");
+    // written before the stop, so that the recovery of this run, if it is killed, starts the
+    // pipeline again (the journal dies with the process)
+    let id = lock_journal(journal).id.clone();
+    let body = serde_json::to_vec(&live.pipeline).map_err(|e| e.to_string())?;
+    cloud
+        .put_object(&state.bucket, &state.off_air_key(&id), body, "application/json", false)
+        .await
+        .map_err(|e| format!("recording that the pipeline goes off air: {e}"))?;
     lock_journal(journal).stopped_live = Some(live.pipeline.clone());
     for d in crate::ops::media::stop_pipeline(cloud, &live.pipeline, live.stop_flow)
         .await

@@ -81,7 +81,22 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
     })? {
         Some(b) => {
             let all: Vec<String> = app.stacks.iter().map(|s| s.name.clone()).collect();
-            let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await.map_err(failed)?;
+            // a `--restart-live` run took the pipeline off air: stopped for the restore (which may
+            // edit the channel), started again after it, as the run itself would have
+            let stopped: Option<crate::ops::media::Pipeline> =
+                match cloud.get_object(&state.bucket, &state.off_air_key(&holder.deployment)).await {
+                    Ok(Some(body)) => serde_json::from_slice(&body).ok(),
+                    Ok(None) => None,
+                    Err(e) => return Err(failed(format!("reading whether it took the pipeline off air: {e}"))),
+                };
+            if let Some(p) = &stopped {
+                let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(run, p).await, false).await;
+            }
+            let restored = restore(run, &b, &holder.deployment, &all, true, &[]).await;
+            if let Some(p) = &stopped {
+                back_on_air(run, p).await;
+            }
+            let restored = restored.map_err(failed)?;
             // the killed run's kind, as its lock names it (`deploy`, `rollback --to …`)
             let kind = holder.command.split_whitespace().next().unwrap_or("deploy");
             let mut record = Record::new(
