@@ -153,6 +153,12 @@ enum Cmd {
     Destroy,
     /// `castform unlock --force`.
     Unlock,
+    /// gc, destroy or media start/stop under a fault (an API error, a lost answer, a kill;
+    /// Ctrl-C kills them, as they install no handler).
+    Under {
+        fault: Fault,
+        cmd: Box<Cmd>,
+    },
     /// Another deployer takes the lock and keeps it while it runs.
     OtherHolds {
         same_host: bool,
@@ -214,10 +220,21 @@ impl ReferenceStateMachine for Reference {
         };
         let adopt =
             if state.adopted { Just(Cmd::Gc).boxed() } else { fault().prop_map(|fault| Cmd::Adopt { fault }).boxed() };
+        let under = (
+            prop_oneof![Just(Cmd::Gc), Just(Cmd::Destroy), Just(Cmd::MediaStart), Just(Cmd::MediaStop)],
+            prop_oneof![
+                (1u16..60, prop_oneof![Just("InternalError"), Just("Throttling"), Just("AccessDenied")])
+                    .prop_map(|(at, code)| Fault::Api { at, code }),
+                (1u16..60).prop_map(|at| Fault::LostAnswer { at }),
+                (1u16..60).prop_map(|at| Fault::Kill { at }),
+            ],
+        )
+            .prop_map(|(cmd, fault)| Cmd::Under { fault, cmd: Box::new(cmd) });
         prop_oneof![
             8 => deploy,
             4 => back,
             1 => adopt,
+            2 => under,
             2 => Just(Cmd::MediaStart),
             2 => Just(Cmd::MediaStop),
             2 => Just(Cmd::Gc),
@@ -238,6 +255,14 @@ impl ReferenceStateMachine for Reference {
     }
 
     fn apply(mut m: Model, cmd: &Cmd) -> Model {
+        if let Cmd::Under { fault, cmd } = cmd {
+            return match fault {
+                Fault::Kill { .. } if !matches!(m.holder, Holder::Other { .. }) => {
+                    Model { holder: Holder::Orphan, ..m }
+                }
+                _ => Self::apply(m, cmd),
+            };
+        }
         let free = !matches!(m.holder, Holder::Other { .. });
         match cmd {
             Cmd::Deploy { release, fault, .. } if free => match fault {
@@ -311,6 +336,8 @@ struct Sim {
     orphan: bool,
     /// The environment file has the `adopt:` line (from the start, or since an `Adopt`).
     adopt: bool,
+    /// The fault the next gc, destroy or media command runs under (`Cmd::Under`).
+    fault: Fault,
     /// Fail on every violation, even one of an `OPEN` finding (regression tests).
     strict: bool,
     /// Ended by a violation of an open finding: the remaining steps are skipped.
@@ -374,6 +401,7 @@ impl Sim {
             other: None,
             orphan: false,
             adopt,
+            fault: Fault::None,
             strict,
             ended: None,
             step: 0,
@@ -641,6 +669,34 @@ impl Sim {
             .unwrap();
     }
 
+    /// Runs a gc, destroy or media command under `self.fault`: to its end, or until it is killed
+    /// (its lock, if it took one, left as a killed process leaves it).
+    fn run_other<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let fault = self.fault.clone();
+        let lock_before = self.lock_bytes();
+        self.set_fault(&fault);
+        if let Fault::Kill { at } | Fault::CtrlC { at } = fault {
+            let n = self.cloud.calls() + at as usize;
+            let watcher = self.cloud.for_region("us-west-2");
+            self.cloud.freeze_when(Some(Box::new(move || watcher.calls() >= n)));
+        }
+        let finished = rt().block_on(async {
+            tokio::select! {
+                r = work => Some(r),
+                _ = tokio::time::sleep(Duration::from_secs(7 * 24 * 3600)) => None,
+            }
+        });
+        self.clear_faults();
+        if finished.is_none() {
+            STATS.kills.fetch_add(1, Ordering::Relaxed);
+            if let Some(bytes) = self.lock_bytes().filter(|b| Some(b) != lock_before.as_ref()) {
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                self.orphan_lock(v["deployment"].as_str().unwrap_or_default());
+            }
+        }
+        finished
+    }
+
     fn exec(&mut self, cmd: &Cmd) -> Outcome {
         match cmd {
             Cmd::Deploy { release, restart_live, fault } => {
@@ -662,22 +718,27 @@ impl Sim {
             Cmd::MediaStart | Cmd::MediaStop => {
                 let (env, app) = self.current_app();
                 let start = *cmd == Cmd::MediaStart;
-                match rt().block_on(castform::ops::media::operate(&self.cloud, &env, &app, start)) {
-                    Ok((r, _)) => Outcome::Ok(Box::new(r)),
-                    Err(e) => Outcome::Failed(format!("{e:#}")),
+                match self.run_other(castform::ops::media::operate(&self.cloud, &env, &app, start)) {
+                    None => Outcome::Killed,
+                    Some(Ok((r, _))) => Outcome::Ok(Box::new(r)),
+                    Some(Err(e)) => Outcome::Failed(format!("{e:#}")),
                 }
             }
-            Cmd::Gc => match rt().block_on(castform::ops::gc::run(&self.cloud, &self.env, false)) {
-                Ok(_) => Outcome::Skipped,
-                Err(e) => Outcome::Failed(format!("{e:#}")),
+            Cmd::Gc => match self.run_other(castform::ops::gc::run(&self.cloud, &self.env, false)) {
+                None => Outcome::Killed,
+                Some(Ok(_)) => Outcome::Skipped,
+                Some(Err(e)) => Outcome::Failed(format!("{e:#}")),
             },
             Cmd::Destroy => {
                 let (env, app) = self.current_app();
-                match rt().block_on(castform::ops::destroy::destroy(&self.cloud, &env, &app, true, &progress())) {
-                    Ok(r) => Outcome::Ok(Box::new(r)),
-                    Err(e) => Outcome::Err(e),
+                let progress = progress();
+                match self.run_other(castform::ops::destroy::destroy(&self.cloud, &env, &app, true, &progress)) {
+                    None => Outcome::Killed,
+                    Some(Ok(r)) => Outcome::Ok(Box::new(r)),
+                    Some(Err(e)) => Outcome::Err(e),
                 }
             }
+            Cmd::Under { .. } => unreachable!("`step` runs the command under its fault"),
             Cmd::Unlock => {
                 rt().block_on(lock::force_release(&self.cloud, &self.state())).unwrap();
                 Outcome::Skipped
@@ -726,9 +787,14 @@ impl Sim {
     fn step(&mut self, cmd: &Cmd) {
         self.step += 1;
         STATS.steps.fetch_add(1, Ordering::Relaxed);
-        // adopting is deploying the current release with the `adopt:` line
+        // adopting is deploying the current release with the `adopt:` line; a command under a
+        // fault is that command, run with it
         let adopting;
         let cmd = match cmd {
+            Cmd::Under { fault, cmd } => {
+                self.fault = fault.clone();
+                cmd
+            }
             Cmd::Adopt { fault } => {
                 self.adopt = true;
                 let release = self.lineage.last().and_then(|id| self.releases.get(id)).copied().unwrap_or(1);
@@ -751,6 +817,7 @@ impl Sim {
             None
         };
         let outcome = self.exec(cmd);
+        self.fault = Fault::None;
         if std::env::var("CASTFORM_SIM_TRACE").is_ok() {
             eprintln!("simulation: step {}: {cmd:?} -> {outcome:?}", self.step);
         }
@@ -980,6 +1047,14 @@ impl Sim {
                 if *cmd == Cmd::Unlock && self.orphan && self.expected.as_ref() != Some(after) {
                     // a killed run's lock broken by hand: what it half-applied stays (S3-21)
                     self.expected = None;
+                }
+            }
+            (Cmd::MediaStart | Cmd::MediaStop, Outcome::Killed) => {
+                // a media command killed half-way leaves the pipeline as far as it got (the flow
+                // started, the channel not yet): what it is now is what a restore must keep
+                if let Some(e) = &mut self.expected {
+                    e.channel = after.channel.clone();
+                    e.flow = after.flow.clone();
                 }
             }
             (_, Outcome::Killed | Outcome::Skipped) => {}
