@@ -511,8 +511,15 @@ fn a_stack_is_deleted_only_once_its_running_operation_ends() {
     let cleanup = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS";
     w.cloud.force_status("lunora-player-local-web", cleanup, &[cleanup, cleanup, "UPDATE_COMPLETE"]);
     let progress = Progress::new(Mode::Plain);
-    rt().block_on(castform::ops::changeset::delete(&w.cloud, "web", "lunora-player-local-web", "us-west-2", &progress))
-        .expect("deleted after the cleanup ended");
+    rt().block_on(castform::ops::changeset::delete(
+        &w.cloud,
+        "web",
+        "lunora-player-local-web",
+        "us-west-2",
+        w.env.stack_timeout,
+        &progress,
+    ))
+    .expect("deleted after the cleanup ended");
     assert!(w.cloud.stack_state("lunora-player-local-web").is_none());
 }
 
@@ -1291,4 +1298,101 @@ fn a_change_set_failing_early_validation_names_each_resource_and_its_reason() {
         "{text}"
     );
     assert_restored(&w, &good_record, &before, err);
+}
+
+// ---- bounded waits, evidence of execution, large templates (h-wait) ----
+
+/// The last record in the environment's ledger.
+fn last_record(w: &World) -> Record {
+    let records =
+        rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
+    records.last().cloned().expect("a record")
+}
+
+/// An update that never settles is cancelled at the environment's `stack_timeout` with
+/// CancelUpdateStack ("Cancels an update on the specified stack. If the call completes
+/// successfully, the stack rolls back the update",
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CancelUpdateStack.html),
+/// and the run restores, says so, exits 3 and records `rolled-back`. The runtime's clock is
+/// paused: the 45 minutes pass at once.
+#[test]
+fn an_update_that_never_settles_is_cancelled_at_the_stack_timeout_and_restored() {
+    let mut w = world();
+    w.env.stack_timeout = Duration::from_secs(45 * 60);
+    let (r, before) = good(&w);
+    w.cloud.faults.lock().unwrap().hang_stacks.insert("lunora-player-local-api".into());
+    let err = anyhow::Error::new(run(&w.cloud, &w.env, &v2(&w)).unwrap_err());
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "stack api: still UPDATE_IN_PROGRESS after 45m (`stack_timeout` in environments/lunora/local.yaml): cancelled (CancelUpdateStack)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("restored from the backup"), "{text}");
+    assert_eq!(castform::cli::exit_code(&err), 3);
+    assert_eq!(w.cloud.cancelled(), ["lunora-player-local-api"]);
+    assert_restored(&w, &r, &before, err.downcast::<DeployError>().unwrap());
+    let record = last_record(&w);
+    assert!(record.error.as_deref().unwrap_or_default().contains("cancelled (CancelUpdateStack)"), "{record:?}");
+}
+
+/// A create that never settles cannot be cancelled (CancelUpdateStack takes only
+/// UPDATE_IN_PROGRESS): it is deleted, and the first deploy is restored to nothing.
+#[test]
+fn a_create_that_never_settles_is_deleted_at_the_stack_timeout() {
+    let mut w = world();
+    w.env.stack_timeout = Duration::from_secs(10 * 60);
+    w.cloud.faults.lock().unwrap().hang_stacks.insert("lunora-player-local-data".into());
+    let err = anyhow::Error::new(run(&w.cloud, &w.env, &w.v1).unwrap_err());
+    let text = err.to_string();
+    assert!(text.contains("still CREATE_IN_PROGRESS after 10m"), "{text}");
+    assert!(text.contains("the stack being created is deleted (DeleteStack)"), "{text}");
+    assert_eq!(castform::cli::exit_code(&err), 3, "{text}");
+    assert!(w.cloud.cancelled().is_empty(), "no CancelUpdateStack on a create");
+    for s in &w.v1.stacks {
+        assert!(w.cloud.stack_state(&s.stack_name).is_none(), "{} is gone", s.stack_name);
+    }
+    assert_eq!(last_record(&w).result, "rolled-back");
+}
+
+/// Review S3-31: right after ExecuteChangeSet, DescribeStacks may still answer the status from
+/// before (FakeCloud's `stale_reads`). The deploy takes success only with evidence the operation
+/// ran, so when it says v2 succeeded, v2's templates are in place and the API runs v2's code.
+#[test]
+fn success_counts_only_once_the_executed_change_set_shows_it_ran() {
+    let w = world();
+    good(&w);
+    let next = v2(&w);
+    w.cloud.faults.lock().unwrap().stale_reads.extend(next.stacks.iter().map(|s| s.stack_name.clone()));
+    let r = run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    for s in &next.stacks {
+        let (status, template, _) = w.cloud.stack_state(&s.stack_name).unwrap();
+        assert_eq!(status, "UPDATE_COMPLETE", "{}", s.name);
+        assert_eq!(template, s.template.to_json(), "{}: v2's template in place when the run says so", s.name);
+    }
+    assert_eq!(snapshot(&w, &r).code, r.assets[0], "the API answers with v2's code");
+    assert_eq!(last_record(&w).result, "succeeded");
+}
+
+/// Review S3-41: a template over TemplateBody's 51,200 bytes (FakeCloud refuses it as
+/// CloudFormation does, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html)
+/// is uploaded to the state bucket and the change set reads it through TemplateURL.
+#[test]
+fn a_template_over_the_body_limit_goes_through_the_state_bucket() {
+    let w = world();
+    good(&w);
+    let mut next = v2(&w);
+    let api = next.stacks.iter_mut().find(|s| s.name == "api").unwrap();
+    let id = api.template.resources.keys().next().unwrap().clone();
+    api.template.resource_mut(id.as_str()).unwrap().attributes.metadata =
+        Some(serde_json::json!({"Padding": "x".repeat(60_000)}));
+    let body = api.template.to_json();
+    assert!(body.len() > castform::aws::fake::TEMPLATE_BODY_LIMIT);
+    run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    let key = format!("templates/{}.json", castform::template::sha256_hex(body.as_bytes()));
+    assert_eq!(w.cloud.object(BUCKET, &key).as_deref(), Some(body.as_bytes()), "the template in the state bucket");
+    assert_eq!(w.cloud.template_urls(), [format!("https://{BUCKET}.s3.us-west-2.amazonaws.com/{key}")]);
+    let (status, deployed, _) = w.cloud.stack_state("lunora-player-local-api").unwrap();
+    assert_eq!((status.as_str(), deployed), ("UPDATE_COMPLETE", body));
 }

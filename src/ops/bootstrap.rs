@@ -181,6 +181,7 @@ pub async fn deploy_role<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> R
         stack: name.clone(),
         name: format!("castform-bootstrap-{}", crate::state::clock::new_id()),
         template_body: body,
+        template_url: None,
         parameters: Default::default(),
         tags: [("castform:app".to_string(), app.app.clone()), ("castform:environment".to_string(), env.name.clone())]
             .into_iter()
