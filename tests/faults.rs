@@ -1396,3 +1396,65 @@ fn a_template_over_the_body_limit_goes_through_the_state_bucket() {
     let (status, deployed, _) = w.cloud.stack_state("lunora-player-local-api").unwrap();
     assert_eq!((status.as_str(), deployed), ("UPDATE_COMPLETE", body));
 }
+
+// ---- secrets kept out of errors and logs (h-wait) ----
+
+/// AWS's documented example secret key, as the caller's credential.
+const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// The binary, as a user runs it, against a loopback AWS endpoint with static credentials.
+fn castform_against(aws: &Endpoint, args: &[&str], root: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", &aws.url)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", EXAMPLE_SECRET)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("castform runs")
+}
+
+/// An AWS error that echoes a presigned URL (GetFunction's `Code.Location` form: a session token,
+/// a credential and a signature in its query) and the caller's secret key reaches the user with
+/// AWS's code and words, and without any of them: on stderr, with `--debug`'s whole chain, and in
+/// `--json`'s last document.
+#[test]
+fn an_aws_error_carrying_a_presigned_url_or_a_secret_is_printed_without_them() {
+    let presigned = "https://awslambda-us-west-2-tasks.s3.us-west-2.amazonaws.com/snapshots/000000000000/api-1?versionId=x&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLESESSIONTOKEN&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLEEXAMPLE12%2F20260101%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+    let message =
+        format!("User is not authorized to read {presigned} signed with {EXAMPLE_SECRET}").replace('&', "&amp;");
+    let aws = Endpoint::start(move |_, _| {
+        (
+            403,
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message></Error>\
+                 <RequestId>r</RequestId></ErrorResponse>"
+            ),
+        )
+    });
+    let dir = common::project_copy();
+    for args in [&["deploy", "local"][..], &["deploy", "local", "--debug"], &["deploy", "local", "--json"]] {
+        let out = castform_against(&aws, args, dir.path());
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let all = format!("{stdout}\n{stderr}");
+        assert!(all.contains("AccessDenied") && all.contains("User is not authorized to read"), "{args:?}: {all}");
+        assert!(all.contains("X-Amz-Signature=REDACTED"), "{args:?}: {all}");
+        for secret in [
+            EXAMPLE_SECRET,
+            "FwoGZXIvYXdzEXAMPLESESSIONTOKEN",
+            "ASIAEXAMPLEEXAMPLE12",
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+        ] {
+            assert!(!all.contains(secret), "{args:?} shows {secret}: {all}");
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}: refused before any write: {all}");
+    }
+    assert!(!aws.requests().is_empty(), "the calls reached the endpoint");
+}

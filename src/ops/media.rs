@@ -287,7 +287,7 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
                 .map(|d| crate::state::ledger::CheckResult { name: kind.into(), ok: true, detail: d.clone() })
                 .collect();
         }
-        Err(e) => record.error = Some(format!("{e:#}")),
+        Err(e) => record.error = Some(crate::ui::redact::redact(&format!("{e:#}"))),
     }
     let recorded = ledger::write(cloud, &state, &record).await;
     let _ = crate::state::lock::release(cloud, &state, &id).await;

@@ -28,7 +28,7 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
         (j.touched.clone(), j.files_written, j.written.clone())
     };
     let id = record.id.clone();
-    record.error = Some(failure.clone());
+    record.error = Some(crate::ui::redact::redact(&failure));
     record.finished = now();
     let outcome = restore(run, backup, &id, &touched, files_written && !written.is_empty(), &written).await;
     match outcome {
