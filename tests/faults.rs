@@ -1458,3 +1458,152 @@ fn an_aws_error_carrying_a_presigned_url_or_a_secret_is_printed_without_them() {
     }
     assert!(!aws.requests().is_empty(), "the calls reached the endpoint");
 }
+
+// ---- every refusal before a write: exit 2, help, nothing written (h-wait) ----
+
+/// A lock held by a deploy on another host.
+fn hold_lock(w: &World) {
+    let lock =
+        br#"{"deployment":"x","owner":"bo","host":"elsewhere","started":"t","command":"deploy","pid":1}"#.to_vec();
+    rt().block_on(w.cloud.put_object(BUCKET, "lunora/local/lock.json", lock, "application/json", true)).unwrap();
+}
+
+fn refused_by<T: std::fmt::Debug, E: Into<anyhow::Error>>(r: Result<T, E>) -> anyhow::Error {
+    r.map(|t| panic!("not refused: {t:?}")).unwrap_err().into()
+}
+
+/// Each command's refusals before a write, through the engine each command runs: exit 2, a
+/// message naming the cause with a `help:` line, no write to the environment (FakeCloud's count)
+/// and the state bucket exactly as it was.
+#[test]
+fn every_refusal_before_a_write_exits_2_with_help_and_writes_nothing() {
+    let progress = Progress::new(Mode::Plain);
+    let deploy_with = |w: &World, env: &Environment, opts: DeployOptions| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        refused_by(rt().block_on(deploy(&w.cloud, env, &w.v1, &opts, &progress, &journal)))
+    };
+    let rollback_to = |w: &World, to: Option<&str>| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        refused_by(rt().block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &w.v1,
+            to,
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        )))
+    };
+    let other_account = |w: &World| Environment { account: "111111111111".into(), ..w.env.clone() };
+    type Refuse<'a> = Box<dyn Fn(&World) -> anyhow::Error + 'a>;
+    let cases: Vec<(&str, &str, fn(&World), Refuse)> = vec![
+        (
+            "deploy: the lock is held",
+            "is being deployed by bo on elsewhere",
+            hold_lock,
+            Box::new(|w| deploy_with(w, &w.env, DeployOptions::default())),
+        ),
+        (
+            "deploy: credentials of another account",
+            "but environments/lunora/local.yaml is account 111111111111",
+            |_| {},
+            Box::new(|w| deploy_with(w, &other_account(w), DeployOptions::default())),
+        ),
+        (
+            "deploy: not bootstrapped (no state bucket)",
+            "castform-000000000000-eu-west-1 does not exist",
+            |_| {},
+            Box::new(|w| {
+                deploy_with(w, &Environment { region: "eu-west-1".into(), ..w.env.clone() }, DeployOptions::default())
+            }),
+        ),
+        (
+            "deploy: a confirm environment with uncommitted changes",
+            "uncommitted changes",
+            |_| {},
+            Box::new(|w| deploy_with(w, &Environment { confirm: true, ..w.env.clone() }, DeployOptions::default())),
+        ),
+        (
+            "deploy: confirmation asked of a run that is not interactive",
+            "asks for confirmation",
+            |_| {},
+            Box::new(|w| {
+                let opts = DeployOptions { allow_dirty: true, ..DeployOptions::default() };
+                deploy_with(w, &Environment { confirm: true, ..w.env.clone() }, opts)
+            }),
+        ),
+        (
+            "rollback: --to a deployment not recorded",
+            "no deployment 20200101-000000-nope",
+            |_| {},
+            Box::new(|w| rollback_to(w, Some("20200101-000000-nope"))),
+        ),
+        (
+            "rollback: nothing earlier to go back to",
+            "no earlier successful deployment",
+            |_| {},
+            Box::new(|w| rollback_to(w, None)),
+        ),
+        (
+            "rollback: the lock is held",
+            "is being deployed by bo on elsewhere",
+            |w| {
+                run(&w.cloud, &w.env, &v2(w)).expect("v2 deploys");
+                hold_lock(w);
+            },
+            Box::new(|w| rollback_to(w, None)),
+        ),
+        (
+            "destroy: an environment that retains data",
+            "castform does not destroy it",
+            |_| {},
+            Box::new(|w| {
+                let env = Environment { retain_data: true, ..w.env.clone() };
+                refused_by(rt().block_on(castform::ops::destroy::destroy(&w.cloud, &env, &w.v1, true, &progress)))
+            }),
+        ),
+        (
+            "destroy: confirmation asked of a run that is not interactive",
+            "needs its name typed",
+            |_| {},
+            Box::new(|w| {
+                refused_by(rt().block_on(castform::ops::destroy::destroy(&w.cloud, &w.env, &w.v1, false, &progress)))
+            }),
+        ),
+        (
+            "gc: the lock is held",
+            "nothing was removed",
+            hold_lock,
+            Box::new(|w| refused_by(rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)))),
+        ),
+        (
+            "media start: no pipeline deployed",
+            "has no deployed media pipeline",
+            |_| {},
+            Box::new(|w| refused_by(rt().block_on(castform::ops::media::operate(&w.cloud, &w.env, &w.v1, true)))),
+        ),
+        (
+            "bootstrap: credentials of another account",
+            "is account 111111111111",
+            |_| {},
+            Box::new(|w| refused_by(rt().block_on(castform::ops::bootstrap::run(&w.cloud, &other_account(w), &w.v1)))),
+        ),
+    ];
+    for (name, says, setup, refuse) in &cases {
+        let w = world();
+        good(&w);
+        setup(&w);
+        let (writes, keys) = (w.cloud.writes(), w.cloud.stored_keys(BUCKET, ""));
+        let bytes: Vec<_> = keys.iter().map(|k| w.cloud.object(BUCKET, k)).collect();
+        let err = refuse(&w);
+        let text = castform::cli::render_error(&err);
+        assert!(text.contains(says), "{name}: {text}");
+        assert!(!text.contains("caused by"), "{name}: one message, then its help: {text}");
+        assert_eq!(castform::cli::exit_code(&err), 2, "{name}: {text}");
+        assert!(text.lines().any(|l| l.starts_with("help: ")), "{name}: no help line: {text}");
+        assert_eq!(w.cloud.writes(), writes, "{name}: wrote to the environment: {text}");
+        assert_eq!(w.cloud.stored_keys(BUCKET, ""), keys, "{name}: the state bucket changed: {text}");
+        let after: Vec<_> = keys.iter().map(|k| w.cloud.object(BUCKET, k)).collect();
+        assert!(after == bytes, "{name}: an object of the state bucket changed");
+    }
+}

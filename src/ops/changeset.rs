@@ -46,7 +46,7 @@ impl Limits {
 /// `45m`, `2h`: a timeout as `stack_timeout` writes it.
 pub fn minutes(d: Duration) -> String {
     let m = d.as_secs().div_ceil(60);
-    if m % 60 == 0 { format!("{}h", m / 60) } else { format!("{m}m") }
+    if m.is_multiple_of(60) { format!("{}h", m / 60) } else { format!("{m}m") }
 }
 
 #[derive(Debug, Clone, PartialEq)]

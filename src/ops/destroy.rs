@@ -118,13 +118,16 @@ async fn refuse_unsafe<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Res
 async fn confirm(env: &Environment) -> Result<(), DeployError> {
     if !std::io::stdin().is_terminal() {
         return Err(DeployError::Refused(format!(
-            "destroying {} needs its name typed, or --yes in a non-interactive run",
+            "destroying {} needs its name typed, and this run is not interactive\nhelp: pass --yes to destroy it",
             env.name
         )));
     }
     let line = crate::ui::ask(&format!("type the environment's name ({}) to destroy it: ", env.name)).await;
     if line.trim() != env.name {
-        return Err(DeployError::Refused(format!("confirmation did not match `{}`; nothing was destroyed", env.name)));
+        return Err(DeployError::Refused(format!(
+            "confirmation did not match `{}`; nothing was destroyed\nhelp: type the environment's name exactly, or pass --yes",
+            env.name
+        )));
     }
     Ok(())
 }

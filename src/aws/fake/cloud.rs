@@ -236,36 +236,7 @@ impl Cloud for FakeCloud {
                 .filter(|s| s.status != "REVIEW_IN_PROGRESS")
                 .map(|s| (Some(s.template), s.params))
                 .unwrap_or((None, BTreeMap::new()));
-            // the template: the body sent, within its limit, or the object TemplateURL names
-            let mut req = req.clone();
-            match req.template_url.clone() {
-                Some(url) => {
-                    let object = url
-                        .strip_prefix("https://")
-                        .and_then(|u| u.split_once('/'))
-                        .and_then(|(host, key)| Some((host.split_once(".s3.")?.0.to_string(), key.to_string())));
-                    let body = object.and_then(|o| w.objects.get(&o).cloned()).ok_or_else(|| {
-                        svc(
-                            "CloudFormation CreateChangeSet",
-                            "ValidationError",
-                            format!("S3 error: Access Denied (TemplateURL {url})"),
-                        )
-                    })?;
-                    req.template_body = String::from_utf8_lossy(&body).into_owned();
-                    w.template_urls.push(url);
-                }
-                None if req.template_body.len() > TEMPLATE_BODY_LIMIT => {
-                    return Err(svc(
-                        "CloudFormation CreateChangeSet",
-                        "ValidationError",
-                        format!(
-                            "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"
-                        ),
-                    ));
-                }
-                None => {}
-            }
-            let req = &req;
+            let req = &with_template(&mut w, req)?;
             let changes = diff(old.as_deref(), &req.template_body);
             let invalid = self.faults().validation.get(&req.stack).cloned().unwrap_or_default();
             let (status, reason) = if !invalid.is_empty() {
@@ -723,4 +694,38 @@ impl Cloud for FakeCloud {
         }
         Ok((404, b"not found".to_vec()))
     }
+}
+
+/// The change set's request with the template CloudFormation reads: the body sent, within
+/// TemplateBody's limit, or the object its TemplateURL names in the fake's S3.
+fn with_template(w: &mut World, req: &ChangeSetRequest) -> CloudResult<ChangeSetRequest> {
+    let mut req = req.clone();
+    match req.template_url.clone() {
+        Some(url) => {
+            let object = url
+                .strip_prefix("https://")
+                .and_then(|u| u.split_once('/'))
+                .and_then(|(host, key)| Some((host.split_once(".s3.")?.0.to_string(), key.to_string())));
+            let body = object.and_then(|o| w.objects.get(&o).cloned()).ok_or_else(|| {
+                svc(
+                    "CloudFormation CreateChangeSet",
+                    "ValidationError",
+                    format!("S3 error: Access Denied (TemplateURL {url})"),
+                )
+            })?;
+            req.template_body = String::from_utf8_lossy(&body).into_owned();
+            w.template_urls.push(url);
+        }
+        None if req.template_body.len() > TEMPLATE_BODY_LIMIT => {
+            return Err(svc(
+                "CloudFormation CreateChangeSet",
+                "ValidationError",
+                format!(
+                    "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"
+                ),
+            ));
+        }
+        None => {}
+    }
+    Ok(req)
 }
