@@ -511,8 +511,15 @@ fn a_stack_is_deleted_only_once_its_running_operation_ends() {
     let cleanup = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS";
     w.cloud.force_status("lunora-player-local-web", cleanup, &[cleanup, cleanup, "UPDATE_COMPLETE"]);
     let progress = Progress::new(Mode::Plain);
-    rt().block_on(castform::ops::changeset::delete(&w.cloud, "web", "lunora-player-local-web", "us-west-2", &progress))
-        .expect("deleted after the cleanup ended");
+    rt().block_on(castform::ops::changeset::delete(
+        &w.cloud,
+        "web",
+        "lunora-player-local-web",
+        "us-west-2",
+        w.env.stack_timeout,
+        &progress,
+    ))
+    .expect("deleted after the cleanup ended");
     assert!(w.cloud.stack_state("lunora-player-local-web").is_none());
 }
 
@@ -1291,4 +1298,312 @@ fn a_change_set_failing_early_validation_names_each_resource_and_its_reason() {
         "{text}"
     );
     assert_restored(&w, &good_record, &before, err);
+}
+
+// ---- bounded waits, evidence of execution, large templates (h-wait) ----
+
+/// The last record in the environment's ledger.
+fn last_record(w: &World) -> Record {
+    let records =
+        rt().block_on(castform::state::ledger::list(&w.cloud, &castform::state::StateStore::new(&w.env))).unwrap();
+    records.last().cloned().expect("a record")
+}
+
+/// An update that never settles is cancelled at the environment's `stack_timeout` with
+/// CancelUpdateStack ("Cancels an update on the specified stack. If the call completes
+/// successfully, the stack rolls back the update",
+/// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CancelUpdateStack.html),
+/// and the run restores, says so, exits 3 and records `rolled-back`. The runtime's clock is
+/// paused: the 45 minutes pass at once.
+#[test]
+fn an_update_that_never_settles_is_cancelled_at_the_stack_timeout_and_restored() {
+    let mut w = world();
+    w.env.stack_timeout = Duration::from_secs(45 * 60);
+    let (r, before) = good(&w);
+    w.cloud.faults.lock().unwrap().hang_stacks.insert("lunora-player-local-api".into());
+    let err = anyhow::Error::new(run(&w.cloud, &w.env, &v2(&w)).unwrap_err());
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "stack api: still UPDATE_IN_PROGRESS after 45m (`stack_timeout` in environments/lunora/local.yaml): cancelled (CancelUpdateStack)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("restored from the backup"), "{text}");
+    assert_eq!(castform::cli::exit_code(&err), 3);
+    assert_eq!(w.cloud.cancelled(), ["lunora-player-local-api"]);
+    assert_restored(&w, &r, &before, err.downcast::<DeployError>().unwrap());
+    let record = last_record(&w);
+    assert!(record.error.as_deref().unwrap_or_default().contains("cancelled (CancelUpdateStack)"), "{record:?}");
+}
+
+/// A create that never settles cannot be cancelled (CancelUpdateStack takes only
+/// UPDATE_IN_PROGRESS): it is deleted, and the first deploy is restored to nothing.
+#[test]
+fn a_create_that_never_settles_is_deleted_at_the_stack_timeout() {
+    let mut w = world();
+    w.env.stack_timeout = Duration::from_secs(10 * 60);
+    w.cloud.faults.lock().unwrap().hang_stacks.insert("lunora-player-local-data".into());
+    let err = anyhow::Error::new(run(&w.cloud, &w.env, &w.v1).unwrap_err());
+    let text = err.to_string();
+    assert!(text.contains("still CREATE_IN_PROGRESS after 10m"), "{text}");
+    assert!(text.contains("the stack being created is deleted (DeleteStack)"), "{text}");
+    assert_eq!(castform::cli::exit_code(&err), 3, "{text}");
+    assert!(w.cloud.cancelled().is_empty(), "no CancelUpdateStack on a create");
+    for s in &w.v1.stacks {
+        assert!(w.cloud.stack_state(&s.stack_name).is_none(), "{} is gone", s.stack_name);
+    }
+    assert_eq!(last_record(&w).result, "rolled-back");
+}
+
+/// Review S3-31: right after ExecuteChangeSet, DescribeStacks may still answer the status from
+/// before (FakeCloud's `stale_reads`). The deploy takes success only with evidence the operation
+/// ran, so when it says v2 succeeded, v2's templates are in place and the API runs v2's code.
+#[test]
+fn success_counts_only_once_the_executed_change_set_shows_it_ran() {
+    let w = world();
+    good(&w);
+    let next = v2(&w);
+    w.cloud.faults.lock().unwrap().stale_reads.extend(next.stacks.iter().map(|s| s.stack_name.clone()));
+    let r = run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    for s in &next.stacks {
+        let (status, template, _) = w.cloud.stack_state(&s.stack_name).unwrap();
+        assert_eq!(status, "UPDATE_COMPLETE", "{}", s.name);
+        assert_eq!(template, s.template.to_json(), "{}: v2's template in place when the run says so", s.name);
+    }
+    assert_eq!(snapshot(&w, &r).code, r.assets[0], "the API answers with v2's code");
+    assert_eq!(last_record(&w).result, "succeeded");
+}
+
+/// Review S3-41: a template over TemplateBody's 51,200 bytes (FakeCloud refuses it as
+/// CloudFormation does, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html)
+/// is uploaded to the state bucket and the change set reads it through TemplateURL.
+#[test]
+fn a_template_over_the_body_limit_goes_through_the_state_bucket() {
+    let w = world();
+    good(&w);
+    let mut next = v2(&w);
+    let api = next.stacks.iter_mut().find(|s| s.name == "api").unwrap();
+    let id = api.template.resources.keys().next().unwrap().clone();
+    api.template.resource_mut(id.as_str()).unwrap().attributes.metadata =
+        Some(serde_json::json!({"Padding": "x".repeat(60_000)}));
+    let body = api.template.to_json();
+    assert!(body.len() > castform::aws::fake::TEMPLATE_BODY_LIMIT);
+    run(&w.cloud, &w.env, &next).expect("v2 deploys");
+    let key = format!("templates/{}.json", castform::template::sha256_hex(body.as_bytes()));
+    assert_eq!(w.cloud.object(BUCKET, &key).as_deref(), Some(body.as_bytes()), "the template in the state bucket");
+    assert_eq!(w.cloud.template_urls(), [format!("https://{BUCKET}.s3.us-west-2.amazonaws.com/{key}")]);
+    let (status, deployed, _) = w.cloud.stack_state("lunora-player-local-api").unwrap();
+    assert_eq!((status.as_str(), deployed), ("UPDATE_COMPLETE", body));
+}
+
+// ---- secrets kept out of errors and logs (h-wait) ----
+
+/// AWS's documented example secret key, as the caller's credential.
+const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// The binary, as a user runs it, against a loopback AWS endpoint with static credentials.
+fn castform_against(aws: &Endpoint, args: &[&str], root: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", &aws.url)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", EXAMPLE_SECRET)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("castform runs")
+}
+
+/// An AWS error that echoes a presigned URL (GetFunction's `Code.Location` form: a session token,
+/// a credential and a signature in its query) and the caller's secret key reaches the user with
+/// AWS's code and words, and without any of them: on stderr, with `--debug`'s whole chain, and in
+/// `--json`'s last document.
+#[test]
+fn an_aws_error_carrying_a_presigned_url_or_a_secret_is_printed_without_them() {
+    let presigned = "https://awslambda-us-west-2-tasks.s3.us-west-2.amazonaws.com/snapshots/000000000000/api-1?versionId=x&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLESESSIONTOKEN&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLEEXAMPLE12%2F20260101%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+    let message =
+        format!("User is not authorized to read {presigned} signed with {EXAMPLE_SECRET}").replace('&', "&amp;");
+    let aws = Endpoint::start(move |_, _| {
+        (
+            403,
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message></Error>\
+                 <RequestId>r</RequestId></ErrorResponse>"
+            ),
+        )
+    });
+    let dir = common::project_copy();
+    for args in [&["deploy", "local"][..], &["deploy", "local", "--debug"], &["deploy", "local", "--json"]] {
+        let out = castform_against(&aws, args, dir.path());
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let all = format!("{stdout}\n{stderr}");
+        assert!(all.contains("AccessDenied") && all.contains("User is not authorized to read"), "{args:?}: {all}");
+        assert!(all.contains("X-Amz-Signature=REDACTED"), "{args:?}: {all}");
+        for secret in [
+            EXAMPLE_SECRET,
+            "FwoGZXIvYXdzEXAMPLESESSIONTOKEN",
+            "ASIAEXAMPLEEXAMPLE12",
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+        ] {
+            assert!(!all.contains(secret), "{args:?} shows {secret}: {all}");
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}: refused before any write: {all}");
+    }
+    assert!(!aws.requests().is_empty(), "the calls reached the endpoint");
+}
+
+// ---- every refusal before a write: exit 2, help, nothing written (h-wait) ----
+
+/// A lock held by a deploy on another host.
+fn hold_lock(w: &World) {
+    let lock =
+        br#"{"deployment":"x","owner":"bo","host":"elsewhere","started":"t","command":"deploy","pid":1}"#.to_vec();
+    rt().block_on(w.cloud.put_object(BUCKET, "lunora/local/lock.json", lock, "application/json", true)).unwrap();
+}
+
+fn refused_by<T: std::fmt::Debug, E: Into<anyhow::Error>>(r: Result<T, E>) -> anyhow::Error {
+    r.map(|t| panic!("not refused: {t:?}")).unwrap_err().into()
+}
+
+/// Each command's refusals before a write, through the engine each command runs: exit 2, a
+/// message naming the cause with a `help:` line, no write to the environment (FakeCloud's count)
+/// and the state bucket exactly as it was.
+#[test]
+fn every_refusal_before_a_write_exits_2_with_help_and_writes_nothing() {
+    let progress = Progress::new(Mode::Plain);
+    let deploy_with = |w: &World, env: &Environment, opts: DeployOptions| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        refused_by(rt().block_on(deploy(&w.cloud, env, &w.v1, &opts, &progress, &journal)))
+    };
+    let rollback_to = |w: &World, to: Option<&str>| {
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        refused_by(rt().block_on(castform::ops::deploy::rollback::rollback(
+            &w.cloud,
+            &w.env,
+            &w.v1,
+            to,
+            &DeployOptions::default(),
+            &progress,
+            &journal,
+        )))
+    };
+    let other_account = |w: &World| Environment { account: "111111111111".into(), ..w.env.clone() };
+    type Refuse<'a> = Box<dyn Fn(&World) -> anyhow::Error + 'a>;
+    let cases: Vec<(&str, &str, fn(&World), Refuse)> = vec![
+        (
+            "deploy: the lock is held",
+            "is being deployed by bo on elsewhere",
+            hold_lock,
+            Box::new(|w| deploy_with(w, &w.env, DeployOptions::default())),
+        ),
+        (
+            "deploy: credentials of another account",
+            "but environments/lunora/local.yaml is account 111111111111",
+            |_| {},
+            Box::new(|w| deploy_with(w, &other_account(w), DeployOptions::default())),
+        ),
+        (
+            "deploy: not bootstrapped (no state bucket)",
+            "castform-000000000000-eu-west-1 does not exist",
+            |_| {},
+            Box::new(|w| {
+                deploy_with(w, &Environment { region: "eu-west-1".into(), ..w.env.clone() }, DeployOptions::default())
+            }),
+        ),
+        (
+            "deploy: a confirm environment with uncommitted changes",
+            "uncommitted changes",
+            |_| {},
+            Box::new(|w| deploy_with(w, &Environment { confirm: true, ..w.env.clone() }, DeployOptions::default())),
+        ),
+        (
+            "deploy: confirmation asked of a run that is not interactive",
+            "asks for confirmation",
+            |_| {},
+            Box::new(|w| {
+                let opts = DeployOptions { allow_dirty: true, ..DeployOptions::default() };
+                deploy_with(w, &Environment { confirm: true, ..w.env.clone() }, opts)
+            }),
+        ),
+        (
+            "rollback: --to a deployment not recorded",
+            "no deployment 20200101-000000-nope",
+            |_| {},
+            Box::new(|w| rollback_to(w, Some("20200101-000000-nope"))),
+        ),
+        (
+            "rollback: nothing earlier to go back to",
+            "no earlier successful deployment",
+            |_| {},
+            Box::new(|w| rollback_to(w, None)),
+        ),
+        (
+            "rollback: the lock is held",
+            "is being deployed by bo on elsewhere",
+            |w| {
+                run(&w.cloud, &w.env, &v2(w)).expect("v2 deploys");
+                hold_lock(w);
+            },
+            Box::new(|w| rollback_to(w, None)),
+        ),
+        (
+            "destroy: an environment that retains data",
+            "castform does not destroy it",
+            |_| {},
+            Box::new(|w| {
+                let env = Environment { retain_data: true, ..w.env.clone() };
+                refused_by(rt().block_on(castform::ops::destroy::destroy(&w.cloud, &env, &w.v1, true, &progress)))
+            }),
+        ),
+        (
+            "destroy: confirmation asked of a run that is not interactive",
+            "needs its name typed",
+            |_| {},
+            Box::new(|w| {
+                refused_by(rt().block_on(castform::ops::destroy::destroy(&w.cloud, &w.env, &w.v1, false, &progress)))
+            }),
+        ),
+        (
+            "gc: the lock is held",
+            "nothing was removed",
+            hold_lock,
+            Box::new(|w| refused_by(rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)))),
+        ),
+        (
+            "media start: no pipeline deployed",
+            "has no deployed media pipeline",
+            |_| {},
+            Box::new(|w| refused_by(rt().block_on(castform::ops::media::operate(&w.cloud, &w.env, &w.v1, true)))),
+        ),
+        (
+            "bootstrap: credentials of another account",
+            "is account 111111111111",
+            |_| {},
+            Box::new(|w| refused_by(rt().block_on(castform::ops::bootstrap::run(&w.cloud, &other_account(w), &w.v1)))),
+        ),
+    ];
+    for (name, says, setup, refuse) in &cases {
+        let w = world();
+        good(&w);
+        setup(&w);
+        let (writes, keys) = (w.cloud.writes(), w.cloud.stored_keys(BUCKET, ""));
+        let bytes: Vec<_> = keys.iter().map(|k| w.cloud.object(BUCKET, k)).collect();
+        let err = refuse(&w);
+        let text = castform::cli::render_error(&err);
+        assert!(text.contains(says), "{name}: {text}");
+        assert!(!text.contains("caused by"), "{name}: one message, then its help: {text}");
+        assert_eq!(castform::cli::exit_code(&err), 2, "{name}: {text}");
+        assert!(text.lines().any(|l| l.starts_with("help: ")), "{name}: no help line: {text}");
+        assert_eq!(w.cloud.writes(), writes, "{name}: wrote to the environment: {text}");
+        assert_eq!(w.cloud.stored_keys(BUCKET, ""), keys, "{name}: the state bucket changed: {text}");
+        let after: Vec<_> = keys.iter().map(|k| w.cloud.object(BUCKET, k)).collect();
+        assert!(after == bytes, "{name}: an object of the state bucket changed");
+    }
 }

@@ -64,6 +64,9 @@ pub struct ChangeSetRequest {
     pub stack: String,
     pub name: String,
     pub template_body: String,
+    /// Where the same template was uploaded, when it is too large to send as `TemplateBody`
+    /// (51,200 bytes): CloudFormation then reads it from there (`TemplateURL`) instead.
+    pub template_url: Option<String>,
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     /// `CREATE` for a new stack, `UPDATE` otherwise.
@@ -234,6 +237,9 @@ pub trait Cloud {
         Ok(self.stack_events(stack).await?.into_iter().next())
     }
     async fn delete_stack(&self, stack: &str) -> CloudResult<()>;
+    /// `CancelUpdateStack`: an update in `UPDATE_IN_PROGRESS` is stopped and rolled back
+    /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CancelUpdateStack.html>).
+    async fn cancel_update_stack(&self, stack: &str) -> CloudResult<()>;
     /// `ContinueUpdateRollback`, skipping the named resources.
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()>;
 

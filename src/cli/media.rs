@@ -66,7 +66,11 @@ async fn confirm_stop(env: &crate::config::Environment) -> anyhow::Result<()> {
     let line = ui::ask(&format!("type the environment's name ({}) to take it off air: ", env.name)).await;
     if line.trim() != env.name {
         return Err(
-            DeployError::Refused(format!("confirmation did not match `{}`; nothing was stopped", env.name)).into()
+            DeployError::Refused(format!(
+                "confirmation did not match `{}`; nothing was stopped\nhelp: type the environment's name exactly, or pass --yes",
+                env.name
+            ))
+            .into()
         );
     }
     Ok(())

@@ -89,6 +89,8 @@ pub struct CompletionsArgs {
 /// exit code; an error is printed the way castform prints errors (its whole chain with
 /// `--debug`, and a last JSON document with `--json`).
 pub fn run(root: &std::path::Path, apps: Registry) -> u8 {
+    // the credentials and secrets in this process's environment never reach a message
+    crate::ui::redact::register_environment();
     let mut output = Output::default();
     match parse_and_run(root, apps, &mut output) {
         Ok(code) => code,

@@ -60,8 +60,20 @@ pub trait Definition: Send + Sync + 'static {
 }
 
 /// The keys every environment file has, whatever its app; the rest of the file is the app's.
-pub const COMMON_KEYS: &[&str] =
-    &["app", "name", "account", "region", "profile", "prefix", "retain_data", "confirm", "tags", "retention", "adopt"];
+pub const COMMON_KEYS: &[&str] = &[
+    "app",
+    "name",
+    "account",
+    "region",
+    "profile",
+    "prefix",
+    "retain_data",
+    "confirm",
+    "tags",
+    "retention",
+    "adopt",
+    "stack_timeout",
+];
 
 /// A value of an app's configuration that cannot be used: the dotted key, what is wrong, and
 /// what to do. The loader adds the file, line and column.

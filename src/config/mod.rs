@@ -74,6 +74,8 @@ pub struct Environment {
     pub retention: u32,
     /// Existing resources this environment takes into its stacks instead of creating them.
     pub adopt: Vec<Adoption>,
+    /// How long one stack operation may run before castform cancels it (`stack_timeout`).
+    pub stack_timeout: std::time::Duration,
     /// The app's own keys, parsed into its configuration type.
     pub settings: Settings,
 }
@@ -110,6 +112,9 @@ pub struct Adoption {
     /// where the line is, for messages: `file:line:column`
     pub at: String,
 }
+
+/// `stack_timeout` when the file has none: the hour castform always waited.
+pub const DEFAULT_STACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// `environments/<app>/<env>.yaml` under `root`.
 pub fn env_path(root: &Path, app: &str, env: &str) -> PathBuf {
@@ -280,6 +285,7 @@ pub fn parse(
         tags: raw.tags,
         retention: raw.retention.map_or(10, |r| r.0),
         adopt: adoptions(text, file, &raw.adopt)?,
+        stack_timeout: raw.stack_timeout.map_or(DEFAULT_STACK_TIMEOUT, |t| t.0),
         settings: Settings::new(definition, config),
     };
     definition.validate_any(&environment).map_err(|e| at(&e.key, e.message, &e.help))?;

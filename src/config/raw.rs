@@ -39,6 +39,56 @@ pub struct RawEnvironment {
     /// Existing resources taken into the stacks: `<stack>.<LogicalId>: <identifier>`.
     #[serde(default)]
     pub adopt: IndexMap<String, String>,
+    /// How long a stack operation may run before castform cancels it: `45m`, `2h`.
+    #[serde(default)]
+    pub stack_timeout: Option<StackTimeout>,
+}
+
+/// How long a stack operation may run: whole minutes (`45m`) or hours (`2h`), from 5 minutes to
+/// 24 hours. Below that, CloudFront and MediaLive resources alone can outlast it; above, a stuck
+/// deploy holds the environment's lock for a day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StackTimeout(pub std::time::Duration);
+
+impl StackTimeout {
+    pub const MIN_MINUTES: u64 = 5;
+    pub const MAX_MINUTES: u64 = 24 * 60;
+}
+
+impl<'de> Deserialize<'de> for StackTimeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            S(String),
+            U(u64),
+        }
+        let text = match N::deserialize(d)? {
+            N::S(s) => s,
+            N::U(u) => u.to_string(),
+        };
+        let t = text.trim();
+        let minutes = if let Some(m) = t.strip_suffix('m') {
+            m.parse::<u64>().ok()
+        } else if let Some(h) = t.strip_suffix('h') {
+            h.parse::<u64>().ok().and_then(|h| h.checked_mul(60))
+        } else {
+            None
+        };
+        let Some(minutes) = minutes else {
+            return Err(fail(
+                format!("is {text:?}, expected a duration in minutes or hours such as 45m or 2h"),
+                "write whole minutes with `m` or hours with `h`, e.g. stack_timeout: 45m",
+            ));
+        };
+        if !(Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&minutes) {
+            return Err(fail(
+                format!("is {text}, expected 5m..=24h"),
+                "choose a value from 5m to 24h, or remove the key to use the default (60m)",
+            ));
+        }
+        Ok(Self(std::time::Duration::from_secs(minutes * 60)))
+    }
 }
 
 /// `rate(...)`, `cron(...)` or `at(...)`, as EventBridge Scheduler takes them.

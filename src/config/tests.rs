@@ -189,3 +189,26 @@ fn an_app_defined_under_another_name_is_an_error() {
     let e = parse_str(GOOD).unwrap();
     assert_eq!(e.define().unwrap().app, "shop");
 }
+
+#[test]
+fn stack_timeout_takes_minutes_or_hours_and_names_file_and_key_when_refused() {
+    assert_eq!(parse_str(GOOD).unwrap().stack_timeout, DEFAULT_STACK_TIMEOUT, "the hour castform always waited");
+    let with = |v: &str| parse_str(&format!("{GOOD}stack_timeout: {v}\n"));
+    assert_eq!(with("45m").unwrap().stack_timeout, std::time::Duration::from_secs(45 * 60));
+    assert_eq!(with("2h").unwrap().stack_timeout, std::time::Duration::from_secs(2 * 3600));
+    for (bad, says) in [
+        ("45", "expected a duration"),
+        ("soon", "expected a duration"),
+        ("2m", "expected 5m..=24h"),
+        ("25h", "expected 5m..=24h"),
+    ] {
+        let e = with(bad).unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.key.as_str(), e.line),
+            ("environments/shop/test.yaml", "stack_timeout", 12),
+            "{bad}: {e}"
+        );
+        assert!(e.message.contains(says), "{bad}: {e}");
+        assert!(!e.help.is_empty(), "{bad}: {e}");
+    }
+}

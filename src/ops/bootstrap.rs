@@ -19,15 +19,14 @@ use anyhow::{Result, bail};
 pub async fn run<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Result<Vec<(String, String)>> {
     let identity = cloud.caller_identity().await?;
     if identity.account != env.account {
-        bail!(
+        // refused before any write: exit 2
+        return crate::config::bad_input(format!(
             "the credentials are for account {} ({}), but {} is account {}\nhelp: switch to the profile for account {}",
-            identity.account,
-            identity.arn,
-            env.file,
-            env.account,
-            env.account
-        );
+            identity.account, identity.arn, env.file, env.account, env.account
+        ));
     }
+    // the deploy role is known (and within IAM's size) before anything is created
+    template(env, app)?;
     let state = StateStore::new(env);
     let buckets = state.buckets(app);
     for (region, bucket) in &buckets {
@@ -102,11 +101,10 @@ pub fn template(env: &Environment, app: &App) -> Result<String> {
     // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
     let size: usize = actions.iter().map(|a| a.len() + 3).sum();
     if size > 10_000 {
-        bail!(
-            "the deploy role of {}/{} would need {size} characters of actions, over IAM's 10,240 per role",
-            app.app,
-            env.name
-        );
+        return crate::config::bad_input(format!(
+            "the deploy role of {}/{} would need {size} characters of actions, over IAM's 10,240 per role\nhelp: split the app's stacks into two apps, or use fewer resource types",
+            app.app, env.name
+        ));
     }
     let t = serde_json::json!({
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -181,6 +179,7 @@ pub async fn deploy_role<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> R
         stack: name.clone(),
         name: format!("castform-bootstrap-{}", crate::state::clock::new_id()),
         template_body: body,
+        template_url: None,
         parameters: Default::default(),
         tags: [("castform:app".to_string(), app.app.clone()), ("castform:environment".to_string(), env.name.clone())]
             .into_iter()

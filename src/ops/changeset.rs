@@ -6,11 +6,48 @@ use crate::aws::{ChangeSetRequest, Cloud, CloudError, ResourceChange, StackEvent
 use crate::rules::STATEFUL_TYPES;
 use crate::ui::progress::Progress;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// the runtime's clock, not the wall's: tests run it paused and hours pass in an instant
+use tokio::time::Instant;
 
-/// How long a change set may take to compute, and a stack operation to finish.
+/// How long a change set may take to compute.
 pub const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long the bootstrap and import stacks' operations may take.
 pub const STACK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// "Template body size in a request: 51,200 bytes"; a larger template is uploaded to S3 and
+/// passed as `TemplateURL` (up to 1 MB)
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>).
+pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+
+/// What bounds a stack's operations and where its large template goes: the environment's
+/// `stack_timeout`, and the state bucket of the stack's region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// How long one stack operation may run before castform cancels it.
+    pub timeout: Duration,
+    /// The environment file that sets it, for messages.
+    pub file: String,
+    /// The state bucket of the stack's region (a template over [`TEMPLATE_BODY_LIMIT`] goes there;
+    /// every call on it names its owner, `ExpectedBucketOwner`).
+    pub bucket: String,
+}
+
+impl Limits {
+    pub fn of(env: &crate::config::Environment, region: &str) -> Self {
+        Self {
+            timeout: env.stack_timeout,
+            file: env.file.clone(),
+            bucket: crate::state::bucket_name(&env.account, region),
+        }
+    }
+}
+
+/// `45m`, `2h`: a timeout as `stack_timeout` writes it.
+pub fn minutes(d: Duration) -> String {
+    let m = d.as_secs().div_ceil(60);
+    if m.is_multiple_of(60) { format!("{}h", m / 60) } else { format!("{m}m") }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
@@ -24,6 +61,7 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     /// The environment's deploy role, when `castform bootstrap` made one.
     pub role_arn: Option<String>,
+    pub limits: Limits,
 }
 
 /// Refuse replacing or deleting stateful resources (P07).
@@ -137,7 +175,7 @@ pub async fn apply<C: Cloud>(
             // StackId but without any templates or resources", "Stack status codes",
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
             // goes with it, or later runs would take it for a deployed one (review S3-44)
-            let _ = delete(cloud, name, &desired.stack_name, &desired.region, progress).await;
+            let _ = delete(cloud, name, &desired.stack_name, &desired.region, desired.limits.timeout, progress).await;
         }
         return failed;
     }
@@ -152,15 +190,20 @@ pub async fn apply<C: Cloud>(
             c.replacement.as_deref().map(|r| format!(" replacement: {r}")).unwrap_or_default()
         ));
     }
-    let seen_before: Vec<String> = cloud
-        .stack_events(&desired.stack_name)
-        .await
-        .map(|ev| ev.into_iter().map(|e| e.id).collect())
-        .unwrap_or_default();
+    let before = Before {
+        events: cloud
+            .stack_events(&desired.stack_name)
+            .await
+            .map(|ev| ev.into_iter().map(|e| e.id).collect())
+            .unwrap_or_default(),
+        last_updated: existing.as_ref().and_then(|i| i.last_updated.clone()),
+        change_set: id.clone(),
+    };
+    let seen_before = &before.events;
     // from here the stack may change: an interruption must restore it, even mid-execution
     executing();
     cloud.execute_change_set(&desired.stack_name, &id).await.map_err(|e| cloud_failure(name, e, true))?;
-    let final_status = wait_for_operation(cloud, desired, &seen_before, progress).await?;
+    let final_status = wait_for_operation(cloud, desired, &before, progress).await?;
     let events: Vec<StackEvent> = cloud
         .stack_events(&desired.stack_name)
         .await
@@ -225,6 +268,7 @@ async fn create_change_set<C: Cloud>(
         stack: desired.stack_name.clone(),
         name: change_set_name.to_string(),
         template_body: desired.body.clone(),
+        template_url: stage_template(cloud, desired).await?,
         parameters: desired.parameters.clone(),
         tags: desired.tags.clone(),
         create,
@@ -246,6 +290,22 @@ async fn create_change_set<C: Cloud>(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
     }
+}
+
+/// A template too large for `TemplateBody` is uploaded to the state bucket of the stack's region,
+/// content-addressed, and its URL returned for `TemplateURL` (review S3-41); `None` for the rest.
+async fn stage_template<C: Cloud>(cloud: &C, desired: &Desired) -> Result<Option<String>, StackFailure> {
+    if desired.body.len() <= TEMPLATE_BODY_LIMIT {
+        return Ok(None);
+    }
+    let bucket = &desired.limits.bucket;
+    let key = format!("templates/{}.json", crate::template::sha256_hex(desired.body.as_bytes()));
+    cloud
+        .put_object(bucket, &key, desired.body.clone().into_bytes(), "application/json", false)
+        .await
+        .map_err(|e| cloud_failure(&desired.name, e, true))?;
+    // S3's virtual-hosted URL, the form CloudFormation reads a TemplateURL in
+    Ok(Some(format!("https://{bucket}.s3.{}.amazonaws.com/{key}", desired.region)))
 }
 
 /// A change set CloudFormation could not make: "no changes" leaves the stack as it is; anything
@@ -327,13 +387,23 @@ async fn refuse_data_loss<C: Cloud>(
     })
 }
 
+/// What was true before a change set was executed: the stack's events, its `LastUpdatedTime`,
+/// and the change set.
+struct Before {
+    events: Vec<String>,
+    last_updated: Option<String>,
+    change_set: String,
+}
+
 /// Waits for the executing operation to settle, showing the newest event as it goes; returns the
-/// stack's final status. A failed status is looked at again before it is believed: it can be a
-/// passing phase of the operation.
+/// stack's final status. A settled status counts only with evidence that this operation ran (a
+/// read just after ExecuteChangeSet may answer the status from before: review S3-31), and a
+/// failed one is looked at again before it is believed: it can be a passing phase. An operation
+/// still running at the environment's `stack_timeout` is cancelled.
 async fn wait_for_operation<C: Cloud>(
     cloud: &C,
     desired: &Desired,
-    seen_before: &[String],
+    before: &Before,
     progress: &Progress,
 ) -> Result<String, StackFailure> {
     let name = &desired.name;
@@ -344,18 +414,16 @@ async fn wait_for_operation<C: Cloud>(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(3));
         let info = cloud.describe_stack(&desired.stack_name).await.map_err(|e| cloud_failure(name, e, false))?;
-        let status = info.map(|i| i.status).unwrap_or_else(|| "DELETE_COMPLETE".into());
+        let status = info.as_ref().map(|i| i.status.clone()).unwrap_or_else(|| "DELETE_COMPLETE".into());
         // the newest event, where it is this operation's (events come newest first)
         let newest = cloud
             .newest_stack_event(&desired.stack_name)
             .await
             .ok()
             .flatten()
-            .filter(|e| !seen_before.contains(&e.id))
-            .map(|e| event_line(&e))
-            .unwrap_or_default();
-        progress.stack(name, &status, &newest);
-        if settled(&status) {
+            .filter(|e| !before.events.contains(&e.id));
+        progress.stack(name, &status, &newest.as_ref().map(event_line).unwrap_or_default());
+        if settled(&status) && ran(cloud, desired, before, info.as_ref(), newest.is_some()).await {
             if SUCCESS.contains(&status.as_str()) || settle >= 3 {
                 return Ok(status);
             }
@@ -364,10 +432,66 @@ async fn wait_for_operation<C: Cloud>(
             continue;
         }
         settle = 0;
-        if started.elapsed() > STACK_TIMEOUT {
-            return Err(failure(name, format!("still {status} after an hour"), false));
+        if started.elapsed() > desired.limits.timeout {
+            return Err(overdue(cloud, desired, &status, progress).await);
         }
     }
+}
+
+/// Whether the operation ExecuteChangeSet started shows in what CloudFormation answers: an event
+/// the stack did not have before, its `LastUpdatedTime` moved, or the change set's
+/// `ExecutionStatus` at an end (`EXECUTE_COMPLETE`, `EXECUTE_FAILED`). ExecuteChangeSet only
+/// starts the operation ("After the call successfully completes, CloudFormation starts updating
+/// the stack", <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ExecuteChangeSet.html>).
+async fn ran<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    before: &Before,
+    info: Option<&crate::aws::StackInfo>,
+    new_event: bool,
+) -> bool {
+    if new_event || info.is_none() {
+        return true;
+    }
+    if info.is_some_and(|i| i.last_updated.is_some() && i.last_updated != before.last_updated) {
+        return true;
+    }
+    cloud
+        .describe_change_set(&desired.stack_name, &before.change_set)
+        .await
+        .is_ok_and(|cs| matches!(cs.execution_status.as_deref(), Some("EXECUTE_COMPLETE" | "EXECUTE_FAILED")))
+}
+
+/// An operation past the environment's `stack_timeout`: an update is cancelled (CloudFormation
+/// rolls it back), a create is deleted (CloudFormation has no cancel for a create), anything else
+/// is left to end; the run then restores as after any failure.
+async fn overdue<C: Cloud>(cloud: &C, desired: &Desired, status: &str, progress: &Progress) -> StackFailure {
+    let limits = &desired.limits;
+    let after = format!("still {status} after {} (`stack_timeout` in {})", minutes(limits.timeout), limits.file);
+    let help = format!(
+        "help: look at the stack's events in the console; raise `stack_timeout` in {} if its resources need longer",
+        limits.file
+    );
+    let stack = &desired.stack_name;
+    let done = match status {
+        // "You can cancel only stacks that are in the UPDATE_IN_PROGRESS state"
+        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CancelUpdateStack.html)
+        "UPDATE_IN_PROGRESS" => match cloud.cancel_update_stack(stack).await {
+            Ok(()) => "cancelled (CancelUpdateStack): CloudFormation rolls the update back".to_string(),
+            Err(e) => format!("CancelUpdateStack failed: {e}"),
+        },
+        // a create cannot be cancelled, only deleted: the restore of a new stack deletes it anyway
+        // ("Once the call completes successfully, stack deletion starts",
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html)
+        "CREATE_IN_PROGRESS" => match cloud.delete_stack(stack).await {
+            Ok(()) => "cancelled: the stack being created is deleted (DeleteStack)".to_string(),
+            Err(e) => format!("DeleteStack failed: {e}"),
+        },
+        s if settled(s) => "no sign that the change set ran; nothing to cancel".to_string(),
+        s => format!("CloudFormation cannot cancel {s}; left to end"),
+    };
+    progress.warn(&format!("{}: {after}: {done}", desired.name));
+    failure(&desired.name, format!("{after}: {done}\n{help}"), false)
 }
 
 /// An operation that ended in failure: `LogicalId (PhysicalId): reason` of each failed resource.
@@ -479,12 +603,16 @@ async fn settle_stuck<C: Cloud>(
     loop {
         if !settled(&info.status) && info.status != "REVIEW_IN_PROGRESS" {
             progress.stack(name, &info.status, "waiting for the running operation to end");
-            if started.elapsed() > STACK_TIMEOUT {
+            if started.elapsed() > desired.limits.timeout {
+                // another run's operation, or CloudFormation's own rollback: not ours to cancel
                 return Err(failure(
                     name,
                     format!(
-                        "{} is still {} after an hour\nhelp: look at the stack's events in the console",
-                        desired.stack_name, info.status
+                        "{} is still {} after {} (`stack_timeout` in {})\nhelp: look at the stack's events in the console",
+                        desired.stack_name,
+                        info.status,
+                        minutes(desired.limits.timeout),
+                        desired.limits.file
                     ),
                     true,
                 ));
@@ -518,7 +646,7 @@ async fn settle_stuck<C: Cloud>(
                 "{} is {} after a failed create: deleting it to create it again",
                 desired.stack_name, info.status
             ));
-            delete(cloud, name, &desired.stack_name, &desired.region, progress).await?;
+            delete(cloud, name, &desired.stack_name, &desired.region, desired.limits.timeout, progress).await?;
             info.status = "DELETE_COMPLETE".into();
             return Ok(info);
         } else if info.status == "DELETE_FAILED" {
@@ -589,6 +717,7 @@ pub async fn delete<C: Cloud>(
     name: &str,
     stack_name: &str,
     region: &str,
+    timeout: Duration,
     progress: &Progress,
 ) -> Result<(), StackFailure> {
     let regional = cloud.for_region(region);
@@ -605,8 +734,12 @@ pub async fn delete<C: Cloud>(
             Some(i) if settled(&i.status) || i.status == "REVIEW_IN_PROGRESS" => break,
             Some(i) => progress.stack(name, &i.status, "waiting for the running operation to end before deleting"),
         }
-        if started.elapsed() > STACK_TIMEOUT {
-            return Err(failure(name, "its operation did not end within an hour; not deleted", false));
+        if started.elapsed() > timeout {
+            return Err(failure(
+                name,
+                format!("its operation did not end within {} (`stack_timeout`); not deleted", minutes(timeout)),
+                false,
+            ));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -624,8 +757,8 @@ pub async fn delete<C: Cloud>(
             }
             Some(i) => progress.stack(name, &i.status, ""),
         }
-        if started.elapsed() > STACK_TIMEOUT {
-            return Err(failure(name, "still deleting after an hour", false));
+        if started.elapsed() > timeout {
+            return Err(failure(name, format!("still deleting after {} (`stack_timeout`)", minutes(timeout)), false));
         }
     }
 }
@@ -646,7 +779,7 @@ pub async fn run_change_set<C: Cloud>(cloud: &C, req: &ChangeSetRequest) -> Resu
             let _ = cloud.delete_change_set(stack, &id).await;
             return Err(format!("{stack}: the change set failed: {}", cs.reason.unwrap_or_default()));
         }
-        if started.elapsed() > Duration::from_secs(600) {
+        if started.elapsed() > CHANGE_SET_TIMEOUT {
             return Err(format!("{stack}: the change set did not finish computing within 10 minutes"));
         }
         tokio::time::sleep(delay).await;
@@ -663,7 +796,7 @@ pub async fn run_change_set<C: Cloud>(cloud: &C, req: &ChangeSetRequest) -> Resu
                 return Err(format!("{stack}: ended {s}"));
             }
             s if s.ends_with("_COMPLETE") => return Ok(status),
-            _ if started.elapsed() > Duration::from_secs(3600) => {
+            _ if started.elapsed() > STACK_TIMEOUT => {
                 return Err(format!("{stack}: did not settle within an hour"));
             }
             _ => {}

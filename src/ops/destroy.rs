@@ -56,7 +56,7 @@ pub async fn destroy<C: Cloud>(
         lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| DeployError::Refused(e.to_string()))?;
     }
     let mut removed = vec![];
-    let result = delete_stacks(cloud, app, progress, &mut removed).await;
+    let result = delete_stacks(cloud, env, app, progress, &mut removed).await;
     let mut record =
         Record::new(&id, "destroy", &app.app, &env.name, &env.region, &started, (&who, &host), &env.account);
     record.finished = now();
@@ -118,13 +118,16 @@ async fn refuse_unsafe<C: Cloud>(cloud: &C, env: &Environment, app: &App) -> Res
 async fn confirm(env: &Environment) -> Result<(), DeployError> {
     if !std::io::stdin().is_terminal() {
         return Err(DeployError::Refused(format!(
-            "destroying {} needs its name typed, or --yes in a non-interactive run",
+            "destroying {} needs its name typed, and this run is not interactive\nhelp: pass --yes to destroy it",
             env.name
         )));
     }
     let line = crate::ui::ask(&format!("type the environment's name ({}) to destroy it: ", env.name)).await;
     if line.trim() != env.name {
-        return Err(DeployError::Refused(format!("confirmation did not match `{}`; nothing was destroyed", env.name)));
+        return Err(DeployError::Refused(format!(
+            "confirmation did not match `{}`; nothing was destroyed\nhelp: type the environment's name exactly, or pass --yes",
+            env.name
+        )));
     }
     Ok(())
 }
@@ -133,6 +136,7 @@ async fn confirm(env: &Environment) -> Result<(), DeployError> {
 /// leaves in place. `removed` gets the stacks deleted, whatever the outcome.
 async fn delete_stacks<C: Cloud>(
     cloud: &C,
+    env: &Environment,
     app: &App,
     progress: &Progress,
     removed: &mut Vec<String>,
@@ -156,7 +160,9 @@ async fn delete_stacks<C: Cloud>(
             .collect();
         // autoDeleteObjects, done by the tool: empty every bucket of the stack first
         changeset::empty_buckets(cloud, app, &s.stack_name, &resources, progress).await?;
-        changeset::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
+        changeset::delete(cloud, &s.name, &s.stack_name, &s.region, env.stack_timeout, progress)
+            .await
+            .map_err(|e| e.to_string())?;
         removed.push(s.stack_name.clone());
         for note in &retained {
             progress.info(note);

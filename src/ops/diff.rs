@@ -292,6 +292,7 @@ async fn replacements<C: Cloud>(
         stack: s.stack_name.clone(),
         name: format!("castform-diff-{}", crate::state::clock::new_id().replace(['.', 'Z'], "")),
         template_body: s.template.to_json(),
+        template_url: None,
         parameters: desired,
         tags: info.tags.clone(),
         create: false,

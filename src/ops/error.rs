@@ -4,8 +4,9 @@
 /// The outcome of a run that did not succeed, in the user's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    /// Refused before anything in the environment was written: exit 2.
-    #[error("{0}")]
+    /// Refused before anything in the environment was written: exit 2. Its message always ends
+    /// with a `help:` line ([`with_help`]).
+    #[error("{}", with_help(.0))]
     Refused(String),
     /// Failed and restored to the backup: exit 3.
     #[error("deployment {id} failed: {failure}\nrestored from the backup: {}\nhelp: fix the cause and deploy again; `castform history {env}` has the record", restored.join(", "))]
@@ -21,4 +22,34 @@ pub enum DeployError {
         "the {kind} {id} succeeded, but its record could not be written: {error}\nthe environment is at the new version; `castform history {env}` will not list this run\nhelp: check access to the state bucket, then `castform status {env}`"
     )]
     Unrecorded { id: String, kind: String, env: String, error: String },
+}
+
+/// A refusal's message with a `help:` line: its own, or, where it has none (an AWS error met in
+/// preflight, a backup that could not be stored), what is true of every refusal and what to do.
+pub fn with_help(message: &str) -> String {
+    if message.lines().any(|l| l.starts_with("help: ")) {
+        message.to_string()
+    } else {
+        format!(
+            "{message}\nhelp: nothing in the environment was changed; fix what this names and run the command again"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_says_what_to_do() {
+        let own = DeployError::Refused("locked\nhelp: wait".into()).to_string();
+        assert_eq!(own, "locked\nhelp: wait");
+        let bare = DeployError::Refused("S3 HeadBucket: AccessDenied: Access Denied".into()).to_string();
+        assert!(
+            bare.starts_with(
+                "S3 HeadBucket: AccessDenied: Access Denied\nhelp: nothing in the environment was changed"
+            ),
+            "{bare}"
+        );
+    }
 }

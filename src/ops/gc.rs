@@ -33,7 +33,10 @@ pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Resul
         let (owner, host) = crate::state::who();
         let info =
             crate::state::lock::LockInfo::of_this_process(&lock_id, &owner, &host, &crate::state::clock::now(), "gc");
-        crate::state::lock::acquire(cloud, &state, &env.name, &info).await?;
+        // a held lock is a refusal before any write, like a deploy's (exit 2)
+        crate::state::lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| {
+            crate::ops::error::DeployError::Refused(e.to_string().replacen('\n', "; nothing was removed\n", 1))
+        })?;
     }
     let result = collect(cloud, env, &state, dry_run).await;
     if !dry_run {

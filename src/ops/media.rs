@@ -268,9 +268,9 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
     );
     // one writer: a start or stop never runs beside a deploy or another start or stop (S3-32)
     let info = crate::state::lock::LockInfo::of_this_process(&id, &who, &host, &record.started, kind);
-    crate::state::lock::acquire(cloud, &state, &env.name, &info)
-        .await
-        .map_err(|e| crate::ops::error::DeployError::Refused(format!("{e}\nnothing was started or stopped")))?;
+    crate::state::lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| {
+        crate::ops::error::DeployError::Refused(e.to_string().replacen('\n', "; nothing was started or stopped\n", 1))
+    })?;
     let outcome: Result<Vec<String>> = async {
         let done =
             if start { start_pipeline(cloud, &pipeline).await? } else { stop_pipeline(cloud, &pipeline, true).await? };
@@ -287,7 +287,7 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
                 .map(|d| crate::state::ledger::CheckResult { name: kind.into(), ok: true, detail: d.clone() })
                 .collect();
         }
-        Err(e) => record.error = Some(format!("{e:#}")),
+        Err(e) => record.error = Some(crate::ui::redact::redact(&format!("{e:#}"))),
     }
     let recorded = ledger::write(cloud, &state, &record).await;
     let _ = crate::state::lock::release(cloud, &state, &id).await;

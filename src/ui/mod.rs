@@ -1,5 +1,6 @@
 //! The one place that prints: messages, errors with their `help:` lines, colour only on a
-//! terminal (and never with `NO_COLOR`).
+//! terminal (and never with `NO_COLOR`); every line through [`redact::redact`], so no secret
+//! reaches a terminal, a log or a pipeline.
 
 use std::io::IsTerminal;
 
@@ -37,7 +38,7 @@ pub fn dim(on: bool, t: &str) -> String {
 pub fn say(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}")
+    if let Err(e) = writeln!(out, "{}", redact::redact(text))
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);
@@ -48,14 +49,14 @@ pub fn say(text: &str) {
 /// pipe) must still restore what it changed, so a failed write is dropped, not fatal.
 pub fn err_line(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", redact::redact(text));
 }
 
 /// One line on stdout for a run in progress (JSON events): like [`err_line`], a closed reader
 /// does not stop the run half-way.
 pub fn out_line(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let _ = writeln!(std::io::stdout().lock(), "{}", redact::redact(text));
 }
 
 /// `error: ...` on stderr; `help:` lines of the message are set apart.
@@ -79,6 +80,7 @@ pub fn warn(message: &str) {
 }
 pub mod draw;
 pub mod progress;
+pub mod redact;
 
 /// Asks on stderr (`prompt`, where not empty) and returns the line typed, read off the async
 /// runtime so that Ctrl-C (or SIGTERM) at the prompt ends the run at once instead of waiting for

@@ -54,7 +54,7 @@ impl Progress {
     fn plain(&self, text: &str) {
         match self.mode {
             Mode::Terminal => {
-                let _ = self.multi.println(text);
+                let _ = self.multi.println(super::redact::redact(text));
             }
             Mode::Plain => super::err_line(text),
             Mode::Json => {}
@@ -109,7 +109,7 @@ impl Progress {
                     b.enable_steady_tick(Duration::from_millis(120));
                     b
                 });
-                bar.set_message(line);
+                bar.set_message(super::redact::redact(&line));
             }
             Mode::Plain => super::err_line(&format!("    {stack:<10} {line}")),
             Mode::Json => super::out_line(

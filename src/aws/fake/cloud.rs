@@ -127,8 +127,10 @@ impl Cloud for FakeCloud {
         let w = &mut *guard;
         let region = self.region.clone();
         let Some(s) = w.stacks.get_mut(stack).filter(|s| s.region == region) else { return Ok(None) };
-        // one state per poll
-        if let Some(next) = s.pending.pop_front() {
+        // one state per poll; an eventually consistent read answers as before the execution
+        if s.stale > 0 {
+            s.stale -= 1;
+        } else if let Some(next) = s.pending.pop_front() {
             s.status = next.clone();
             let id = s.id.clone();
             s.events.insert(0, event(stack, stack, "AWS::CloudFormation::Stack", &next, None, Some(&id)));
@@ -230,6 +232,7 @@ impl Cloud for FakeCloud {
                         pending: VecDeque::new(),
                         apply_at_end: None,
                         updated: 0,
+                        stale: 0,
                     },
                 );
             }
@@ -237,6 +240,7 @@ impl Cloud for FakeCloud {
                 .filter(|s| s.status != "REVIEW_IN_PROGRESS")
                 .map(|s| (Some(s.template), s.params))
                 .unwrap_or((None, BTreeMap::new()));
+            let req = &with_template(&mut w, req)?;
             let changes = diff(old.as_deref(), &req.template_body);
             let invalid = self.faults().validation.get(&req.stack).cloned().unwrap_or_default();
             let (status, reason) = if !invalid.is_empty() {
@@ -313,7 +317,12 @@ impl Cloud for FakeCloud {
             // status codes": IMPORT_IN_PROGRESS, IMPORT_COMPLETE, IMPORT_ROLLBACK_*,
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
             let importing = !cs.req.imports.is_empty();
+            if faults.stale_reads.contains(stack) {
+                s.stale = STALE_POLLS;
+            }
+            let hangs = faults.hang_stacks.contains(stack);
             let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
+                _ if hangs => vec![if creating { "CREATE_IN_PROGRESS" } else { "UPDATE_IN_PROGRESS" }],
                 (_, false, _) if importing => vec!["IMPORT_IN_PROGRESS", "IMPORT_COMPLETE"],
                 (_, true, _) if importing => {
                     vec!["IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_COMPLETE"]
@@ -342,7 +351,7 @@ impl Cloud for FakeCloud {
                     0,
                     event(stack, &failed_resource.0, &failed_resource.1, status, Some(&reason), Some("fake")),
                 );
-            } else {
+            } else if !hangs {
                 s.apply_at_end = Some((cs.req.template_body.clone(), cs.req.parameters.clone(), cs.req.tags.clone()));
             }
             Ok(())
@@ -392,6 +401,41 @@ impl Cloud for FakeCloud {
             Ok(())
         })();
         self.answer("CloudFormation DeleteStack", lost, out)
+    }
+
+    async fn cancel_update_stack(&self, stack: &str) -> CloudResult<()> {
+        let lost = self.call("CloudFormation CancelUpdateStack").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            w.cancelled.push(stack.to_string());
+            let s = w.stacks.get_mut(stack).filter(|s| s.region == self.region).ok_or_else(|| {
+                svc("CloudFormation CancelUpdateStack", "ValidationError", format!("Stack [{stack}] does not exist"))
+            })?;
+            // "You can cancel only stacks that are in the UPDATE_IN_PROGRESS state"
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CancelUpdateStack.html)
+            if s.status != "UPDATE_IN_PROGRESS" {
+                return Err(svc(
+                    "CloudFormation CancelUpdateStack",
+                    "ValidationError",
+                    format!("CancelUpdateStack cannot be called from current stack status {}", s.status),
+                ));
+            }
+            // "The stack proceeds to the UPDATE_ROLLBACK_IN_PROGRESS state. After the update
+            // cancellation is complete, the stack is set to UPDATE_ROLLBACK_COMPLETE"
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn--stack-update-cancel.html)
+            s.pending = [
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                "UPDATE_ROLLBACK_COMPLETE",
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+            s.apply_at_end = None;
+            Ok(())
+        })();
+        self.answer("CloudFormation CancelUpdateStack", lost, out)
     }
 
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
@@ -666,4 +710,38 @@ impl Cloud for FakeCloud {
         }
         Ok((404, b"not found".to_vec()))
     }
+}
+
+/// The change set's request with the template CloudFormation reads: the body sent, within
+/// TemplateBody's limit, or the object its TemplateURL names in the fake's S3.
+fn with_template(w: &mut World, req: &ChangeSetRequest) -> CloudResult<ChangeSetRequest> {
+    let mut req = req.clone();
+    match req.template_url.clone() {
+        Some(url) => {
+            let object = url
+                .strip_prefix("https://")
+                .and_then(|u| u.split_once('/'))
+                .and_then(|(host, key)| Some((host.split_once(".s3.")?.0.to_string(), key.to_string())));
+            let body = object.and_then(|o| w.objects.get(&o).cloned()).ok_or_else(|| {
+                svc(
+                    "CloudFormation CreateChangeSet",
+                    "ValidationError",
+                    format!("S3 error: Access Denied (TemplateURL {url})"),
+                )
+            })?;
+            req.template_body = String::from_utf8_lossy(&body).into_owned();
+            w.template_urls.push(url);
+        }
+        None if req.template_body.len() > TEMPLATE_BODY_LIMIT => {
+            return Err(svc(
+                "CloudFormation CreateChangeSet",
+                "ValidationError",
+                format!(
+                    "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"
+                ),
+            ));
+        }
+        None => {}
+    }
+    Ok(req)
 }

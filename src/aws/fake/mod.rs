@@ -34,6 +34,15 @@ pub struct Faults {
     /// Stacks whose next change set fails pre-deployment validation on these resources
     /// (logical id, validation, reason, path), as CloudFormation's early validation reports it.
     pub validation: HashMap<String, Vec<(String, String, String, String)>>,
+    /// Stacks whose next executed change set never settles: the operation stays in its first
+    /// `*_IN_PROGRESS` status until CancelUpdateStack (an update) or DeleteStack (a create).
+    pub hang_stacks: HashSet<String>,
+    /// Stacks whose DescribeStacks answers, for [`STALE_POLLS`] polls after ExecuteChangeSet, what
+    /// it answered before (status, outputs, LastUpdatedTime), with no new event: CloudFormation
+    /// only "starts updating the stack" once ExecuteChangeSet returns
+    /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ExecuteChangeSet.html>),
+    /// and its reads are eventually consistent.
+    pub stale_reads: HashSet<String>,
     /// One call, counted from the fake's creation ([`FakeCloud::calls`]), that fails: the
     /// service's error after the SDK's retries gave up (an API error, throttling on every
     /// attempt), or, with `lands`, a write that took effect and whose answer was lost.
@@ -53,6 +62,14 @@ pub struct CallFault {
     pub lands: bool,
 }
 
+/// How many DescribeStacks polls a [`Faults::stale_reads`] stack answers as before its execution.
+pub const STALE_POLLS: u32 = 3;
+
+/// TemplateBody's largest size: "Template body size in a request: 51,200 bytes"; larger ones are
+/// read from S3 through TemplateURL, up to 1 MB
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>).
+pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+
 /// Template, parameters and tags a running operation applies when it completes.
 type Target = (String, BTreeMap<String, String>, BTreeMap<String, String>);
 
@@ -71,6 +88,8 @@ struct FakeStack {
     pending: VecDeque<String>,
     apply_at_end: Option<Target>,
     updated: u32,
+    /// Polls still to answer as before the latest execution ([`Faults::stale_reads`]).
+    stale: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +133,10 @@ struct World {
     aliases: Vec<String>,
     /// Calls made so far (a frozen call is not counted: it never reaches the service).
     calls: usize,
+    /// Stacks CancelUpdateStack was called on, in order.
+    cancelled: Vec<String>,
+    /// The TemplateURL of each change set created from S3.
+    template_urls: Vec<String>,
     /// Writes that change what an environment runs, outside castform's state bucket: change
     /// sets executed, stacks deleted, rollbacks continued, aliases moved, invalidations, media
     /// started or stopped (site files are counted in `file_puts`).
@@ -244,6 +267,16 @@ impl FakeCloud {
     pub fn writes(&self) -> usize {
         let w = self.world();
         w.env_writes + w.file_puts
+    }
+
+    /// The stacks CancelUpdateStack was called on.
+    pub fn cancelled(&self) -> Vec<String> {
+        self.world().cancelled.clone()
+    }
+
+    /// The TemplateURL of each change set made from a template in S3.
+    pub fn template_urls(&self) -> Vec<String> {
+        self.world().template_urls.clone()
     }
 
     /// `(stack, skipped resources)` of each ContinueUpdateRollback.

@@ -99,7 +99,10 @@ pub(super) async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> C
         .create_change_set()
         .stack_name(&req.stack)
         .change_set_name(&req.name)
-        .template_body(&req.template_body)
+        // one or the other: a template over TemplateBody's 51,200 bytes is read from S3
+        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html)
+        .set_template_body(req.template_url.is_none().then(|| req.template_body.clone()))
+        .set_template_url(req.template_url.clone())
         .set_parameters(Some(params))
         .set_tags(Some(tags))
         .capabilities(types::Capability::CapabilityIam)
@@ -254,6 +257,11 @@ impl LatestOperation {
 
 pub(super) async fn delete_stack(cfn: &Client, stack: &str) -> CloudResult<()> {
     cfn.delete_stack().stack_name(stack).send().await.map_err(|e| err("CloudFormation DeleteStack", e))?;
+    Ok(())
+}
+
+pub(super) async fn cancel_update_stack(cfn: &Client, stack: &str) -> CloudResult<()> {
+    cfn.cancel_update_stack().stack_name(stack).send().await.map_err(|e| err("CloudFormation CancelUpdateStack", e))?;
     Ok(())
 }
 

@@ -256,6 +256,9 @@ impl Cloud for AwsCloud {
     async fn delete_stack(&self, stack: &str) -> CloudResult<()> {
         cloudformation::delete_stack(&self.cfn, stack).await
     }
+    async fn cancel_update_stack(&self, stack: &str) -> CloudResult<()> {
+        cloudformation::cancel_update_stack(&self.cfn, stack).await
+    }
     async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> CloudResult<()> {
         cloudformation::continue_update_rollback(&self.cfn, stack, skip).await
     }

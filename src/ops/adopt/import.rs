@@ -378,6 +378,7 @@ pub fn import_request(
         stack: stack_name.to_string(),
         name: format!("castform-import-{}", crate::state::clock::new_id()),
         template_body: body,
+        template_url: None,
         parameters,
         tags,
         create,

@@ -231,6 +231,12 @@ async fn function<C: Cloud, R: Cloud>(
     r: &crate::aws::StackResource,
 ) -> Result<FunctionBackup, DeployError> {
     let f = rc.get_function(&r.physical_id).await.map_err(refuse)?;
+    // GetFunction returns variables resolved (a secret among them): none reaches a message or log
+    for (name, value) in f.configuration["Environment"].as_object().into_iter().flatten() {
+        if crate::ui::redact::secret_name(name) {
+            crate::ui::redact::register(value.as_str().unwrap_or_default());
+        }
+    }
     let (status, code) = rc.http_get(&f.code_location).await.map_err(refuse)?;
     if status != 200 {
         return Err(DeployError::Refused(format!(

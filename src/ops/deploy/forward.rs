@@ -180,6 +180,7 @@ async fn apply_all<C: Cloud>(
             parameters: parameters(s, upstream, state)?,
             tags: tags.clone(),
             role_arn: role.clone(),
+            limits: crate::ops::changeset::Limits::of(env, &s.region),
         }))
     })
     .await?;

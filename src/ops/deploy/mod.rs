@@ -315,7 +315,7 @@ async fn record_failure<C: Cloud>(
     };
     if untouched {
         record.result = "refused".into();
-        record.error = Some(failure.clone());
+        record.error = Some(crate::ui::redact::redact(&failure));
         let _ = ledger::write(run.cloud, &run.state, &record).await;
         return DeployError::Refused(format!("{failure}\nnothing in the environment was changed"));
     }

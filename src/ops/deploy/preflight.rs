@@ -236,7 +236,10 @@ async fn confirm(env: &Environment) -> Result<(), DeployError> {
         crate::ui::ask(&format!("type the environment's name ({}) to deploy to account {}: ", env.name, env.account))
             .await;
     if line.trim() != env.name {
-        return Err(DeployError::Refused(format!("confirmation did not match `{}`; nothing was deployed", env.name)));
+        return Err(DeployError::Refused(format!(
+            "confirmation did not match `{}`; nothing was deployed\nhelp: type the environment's name exactly, or pass --yes",
+            env.name
+        )));
     }
     Ok(())
 }

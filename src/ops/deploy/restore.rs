@@ -28,7 +28,7 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
         (j.touched.clone(), j.files_written, j.written.clone())
     };
     let id = record.id.clone();
-    record.error = Some(failure.clone());
+    record.error = Some(crate::ui::redact::redact(&failure));
     record.finished = now();
     let outcome = restore(run, backup, &id, &touched, files_written && !written.is_empty(), &written).await;
     match outcome {
@@ -173,6 +173,7 @@ pub async fn restore<C: Cloud>(
                 parameters: sb.parameters.clone(),
                 tags: sb.tags.clone(),
                 role_arn: run.execution_role.get().cloned(),
+                limits: stacks::Limits::of(env, &s.region),
             };
             stacks::apply(
                 cloud,
@@ -199,7 +200,9 @@ pub async fn restore<C: Cloud>(
             if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
                 stacks::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
             }
-            stacks::delete(cloud, &s.name, &s.stack_name, &s.region, progress).await.map_err(|e| e.to_string())?;
+            stacks::delete(cloud, &s.name, &s.stack_name, &s.region, env.stack_timeout, progress)
+                .await
+                .map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
         }
     }

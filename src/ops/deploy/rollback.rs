@@ -207,6 +207,7 @@ impl Steps for Back {
                 parameters: rec.parameters.clone(),
                 tags: tags.clone(),
                 role_arn: role.clone(),
+                limits: crate::ops::changeset::Limits::of(env, &s.region),
             }))
         })
         .await?;
