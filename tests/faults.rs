@@ -1607,3 +1607,108 @@ fn every_refusal_before_a_write_exits_2_with_help_and_writes_nothing() {
         assert!(after == bytes, "{name}: an object of the state bucket changed");
     }
 }
+
+/// Three deploys of different code.
+fn three_releases(w: &World) -> Vec<Record> {
+    let index = w.env.root.join("assets/lunora-api/index.mjs");
+    (1..=3)
+        .map(|v| {
+            let code = std::fs::read_to_string(&index).unwrap();
+            let start = code.find("const VERSION = '").unwrap();
+            let end = start + code[start..].find(';').unwrap();
+            std::fs::write(&index, format!("{}const VERSION = '{v}'{}", &code[..start], &code[end..])).unwrap();
+            run(&w.cloud, &w.env, &w.env.define().unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// Review S3-27 (the in-flight half): another environment's deploy holds its lock and may be about
+/// to use an asset it found already uploaded, which no record of it names yet: gc removes old
+/// deployments but no asset, and says why; once that run is done, the next gc removes them.
+#[test]
+fn gc_removes_no_asset_while_another_environments_run_holds_its_lock() {
+    let mut w = world();
+    let runs = three_releases(&w);
+    w.env.retention = 1;
+    // the first is old; the second is kept with the live one: a bare rollback goes to it
+    let old: Vec<String> = runs[0].assets.clone();
+    let other = castform::state::lock::LockInfo {
+        deployment: "staging-run".into(),
+        command: "deploy".into(),
+        ..Default::default()
+    };
+    let mut staging = w.env.clone();
+    staging.name = "staging".into();
+    let staging_state = castform::state::StateStore::new(&staging);
+    rt().block_on(castform::state::lock::acquire(&w.cloud, &staging_state, "staging", &other)).unwrap();
+    let report = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap();
+    assert_eq!(report.removed_deployments, [runs[0].id.clone()]);
+    assert!(report.removed_assets.is_empty(), "{report:?}");
+    assert!(report.assets_kept_because.as_deref().is_some_and(|w| w.contains("lunora/staging/lock.json")));
+    // and the deployment a bare rollback goes to stays, though retention 1 keeps one release
+    assert!(report.kept.contains(&runs[1].id), "{report:?}");
+    for a in &old {
+        assert!(w.cloud.object(BUCKET, a).is_some(), "{a} kept while staging deploys");
+    }
+    rt().block_on(castform::state::lock::release(&w.cloud, &staging_state, "staging-run")).unwrap();
+    let report = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap();
+    assert_eq!(report.removed_assets.len(), old.len(), "{report:?}");
+    for a in &old {
+        assert!(w.cloud.stored_keys(BUCKET, a).is_empty(), "{a} removed once staging is done");
+    }
+}
+
+/// Second review: a deployed template gc cannot parse may name an asset still in use: gc stops
+/// and removes nothing (it used to read it as naming none).
+#[test]
+fn gc_removes_nothing_when_a_deployed_template_cannot_be_read() {
+    let mut w = world();
+    three_releases(&w);
+    w.env.retention = 1;
+    w.cloud.set_template("lunora-player-local-api", "{ not json");
+    let before = w.cloud.stored_keys(BUCKET, "");
+    let err = rt().block_on(castform::ops::gc::run(&w.cloud, &w.env, false)).unwrap_err();
+    assert!(format!("{err:#}").contains("lunora-player-local-api"), "{err:#}");
+    assert!(format!("{err:#}").contains("nothing was removed"), "{err:#}");
+    assert_eq!(w.cloud.stored_keys(BUCKET, ""), before, "nothing removed");
+}
+
+/// Review S3-34: an asset of a removed deployment is removed from every region's assets bucket
+/// (the podcast's edge function's code sits in us-east-1), not only the environment's.
+#[test]
+fn gc_removes_old_assets_from_every_regions_bucket() {
+    let dir = common::project_copy();
+    let mut env = castform::config::load(dir.path(), castform::apps::seeds(), "podcast", "local").unwrap();
+    env.retention = 1;
+    let app = env.define().unwrap();
+    let state = castform::state::StateStore::new(&env);
+    let buckets = state.buckets(&app);
+    assert!(buckets.iter().any(|(r, _)| r == "us-east-1"), "the podcast has code in us-east-1: {buckets:?}");
+    let cloud = FakeCloud::new(&env.account, &env.region);
+    for (region, bucket) in &buckets {
+        rt().block_on(cloud.for_region(region).create_state_bucket(bucket)).unwrap();
+    }
+    let who = ("ci", "ci");
+    for (id, asset) in [("d1", "assets/old.zip"), ("d2", "assets/new.zip")] {
+        let mut r = Record::new(id, "deploy", &app.app, &env.name, &env.region, "now", who, &env.account);
+        r.result = "succeeded".into();
+        r.assets = vec![asset.into()];
+        rt().block_on(castform::state::ledger::write(&cloud, &state, &r)).unwrap();
+        for (region, bucket) in &buckets {
+            rt().block_on(cloud.for_region(region).put_object(
+                bucket,
+                asset,
+                b"zip".to_vec(),
+                "application/zip",
+                false,
+            ))
+            .unwrap();
+        }
+    }
+    let report = rt().block_on(castform::ops::gc::run(&cloud, &env, false)).unwrap();
+    assert_eq!(report.removed_assets, ["assets/old.zip"]);
+    for (_, bucket) in &buckets {
+        assert!(cloud.object(bucket, "assets/old.zip").is_none(), "removed from {bucket}");
+        assert!(cloud.object(bucket, "assets/new.zip").is_some(), "kept in {bucket}");
+    }
+}

@@ -34,6 +34,9 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
         for a in &r.removed_assets {
             ui::say(&format!("  {verb} {a}"));
         }
+        if let Some(why) = &r.assets_kept_because {
+            ui::say(&format!("  kept every asset: {why}; run gc again once it has finished"));
+        }
         Ok(0)
     })
 }

@@ -2,15 +2,18 @@
 //! deployments (`retention` in the environment file, default 10; deploys and rollbacks, so the
 //! live one is always kept) and of every run after the oldest of them, and remove older ones,
 //! every version of them (the state bucket is versioned); never an asset that a kept deployment,
-//! or any deployment of another environment in the same state bucket, uses. It holds the
-//! environment's lock, so it never races a deploy.
+//! or any deployment of another environment in the same state bucket, uses, or that a template
+//! deployed now names (in any region), and none at all while another environment's run holds its
+//! lock. The deployment a bare rollback goes to is kept, however old. A record or a deployed
+//! template it cannot read stops it before it removes anything. It holds the environment's lock,
+//! so it never races a deploy of it.
 
 use crate::aws::Cloud;
 use crate::config::Environment;
 use crate::state::StateStore;
 use crate::state::ledger;
 use anyhow::Result;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, PartialEq)]
 pub struct GcReport {
@@ -18,6 +21,8 @@ pub struct GcReport {
     pub removed_deployments: Vec<String>,
     pub removed_objects: usize,
     pub removed_assets: Vec<String>,
+    /// Why no asset was removed this time, when another environment's run holds its lock.
+    pub assets_kept_because: Option<String>,
 }
 
 pub async fn run<C: Cloud>(cloud: &C, env: &Environment, dry_run: bool) -> Result<GcReport> {
@@ -56,16 +61,29 @@ fn keep_from(records: &[ledger::Record], retention: usize) -> usize {
     }
 }
 
-/// The assets (`S3Key`s of the state bucket's `assets/`) the templates deployed now name, for
-/// every stack any record of this environment names that exists in the state bucket's region.
-async fn deployed_assets<C: Cloud>(cloud: &C, records: &[ledger::Record]) -> Result<BTreeSet<String>> {
-    let stacks: BTreeSet<&String> = records.iter().flat_map(|r| r.stacks.values().map(|s| &s.stack_name)).collect();
+/// The assets (`S3Key`s of an assets bucket's `assets/`) the templates deployed now name, for
+/// every stack any record of this environment names or the app has, each in its own region (an
+/// edge function's stack lives in us-east-1). A template gc cannot read stops it: it may name an
+/// asset still in use (fail closed).
+async fn deployed_assets<C: Cloud>(
+    cloud: &C,
+    regions: &BTreeMap<String, String>,
+    records: &[ledger::Record],
+) -> Result<BTreeSet<String>> {
+    let mut stacks: BTreeMap<String, String> =
+        records.iter().flat_map(|r| r.stacks.values().map(|s| (s.stack_name.clone(), r.region.clone()))).collect();
+    stacks.extend(regions.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut out = BTreeSet::new();
-    for stack in stacks {
-        if cloud.describe_stack(stack).await?.is_none() {
+    for (stack, region) in stacks {
+        let rc = cloud.for_region(&region);
+        if rc.describe_stack(&stack).await?.is_none() {
             continue;
         }
-        let template: serde_json::Value = serde_json::from_str(&cloud.get_template(stack).await?).unwrap_or_default();
+        let template: serde_json::Value = serde_json::from_str(&rc.get_template(&stack).await?).map_err(|e| {
+            anyhow::anyhow!(
+                "the deployed template of {stack} ({region}) cannot be read ({e}); nothing was removed\nhelp: look at the stack in the console; gc keeps everything until it can tell what that stack uses"
+            )
+        })?;
         s3_keys(&template, &mut out);
     }
     Ok(out)
@@ -90,10 +108,20 @@ fn s3_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 
 async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry_run: bool) -> Result<GcReport> {
     let records = ledger::list(cloud, state).await?;
+    // the app's stacks and the assets buckets of its regions (review S3-34: an edge function's
+    // code sits in us-east-1's bucket)
+    let app = env.define()?;
+    let regions: BTreeMap<String, String> =
+        app.stacks.iter().map(|s| (s.stack_name.clone(), s.region.clone())).collect();
+    let buckets = state.buckets(&app);
     let (old, kept) = records.split_at(keep_from(&records, env.retention as usize));
     // a kept rollback's state is the deployment it went back to: that one is kept too (found by
-    // the simulation, SIM-01), so `rollback --to` it still works
-    let targets: BTreeSet<&str> = kept.iter().filter_map(|r| r.restored_to.as_deref()).collect();
+    // the simulation, SIM-01), so `rollback --to` it still works; and so is the one a bare
+    // rollback goes to, however old (redeploys of one release do not push it out)
+    let mut targets: BTreeSet<&str> = kept.iter().filter_map(|r| r.restored_to.as_deref()).collect();
+    if let Ok(t) = crate::state::lineage::bare_target(&records) {
+        targets.insert(t.id.as_str());
+    }
     let (kept_too, old): (Vec<&ledger::Record>, Vec<&ledger::Record>) =
         old.iter().partition(|r| targets.contains(r.id.as_str()));
     let kept: Vec<&ledger::Record> = kept_too.into_iter().chain(kept.iter()).collect();
@@ -101,7 +129,7 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
     // assets still needed: those of kept deployments here, and of every deployment elsewhere
     let mut needed: BTreeSet<String> = kept.iter().flat_map(|r| r.assets.clone()).collect();
     // and every asset a stack deployed now runs, whatever the ledger says (its template's S3Key)
-    needed.extend(deployed_assets(cloud, &records).await?);
+    needed.extend(deployed_assets(cloud, &regions, &records).await?);
     // every other environment's records, read strictly: one this castform cannot read may name
     // assets it still needs, so gc stops rather than guess (review S3-27)
     for key in cloud.list_objects(&state.bucket, "").await? {
@@ -138,9 +166,27 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
             }
         }
     }
+    // another environment's run in flight may be about to use an asset it found already uploaded
+    // and has not recorded yet (review S3-27): no asset is removed while one holds its lock
+    let own_lock = state.lock_key();
+    let running: Vec<String> = cloud
+        .list_objects(&state.bucket, "")
+        .await?
+        .into_iter()
+        .filter(|k| k.ends_with("/lock.json") && *k != own_lock)
+        .collect();
+    if !running.is_empty() && !report.removed_assets.is_empty() {
+        report.assets_kept_because = Some(format!(
+            "another environment's run holds its lock ({}); its deployment may use them",
+            running.join(", ")
+        ));
+        report.removed_assets.clear();
+    }
     if !dry_run {
         for a in &report.removed_assets {
-            cloud.delete_object_versions(&state.bucket, a).await?;
+            for (region, bucket) in &buckets {
+                cloud.for_region(region).delete_object_versions(bucket, a).await?;
+            }
         }
     }
     Ok(report)

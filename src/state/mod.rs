@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod ledger;
+pub mod lineage;
 pub mod lock;
 mod store;
 mod who;

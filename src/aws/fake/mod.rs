@@ -363,6 +363,13 @@ impl FakeCloud {
         self.world().tables.iter().map(|(k, (_, n))| (k.clone(), *n)).collect()
     }
 
+    /// Replaces a stack's deployed template text (a template this castform cannot read).
+    pub fn set_template(&self, stack: &str, body: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.template = body.into();
+        }
+    }
+
     /// An object's bytes as stored (no fault applied).
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()

@@ -16,13 +16,9 @@ use crate::ui::progress::Progress;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// The deployment a rollback goes back to: `to` if given, else the newest successful deploy
-/// before the current release (the newest successful deploy or rollback; media operations and
-/// destroys are not releases, review S3-05) whose templates or parameters differ from it. After a
-/// rollback, "before" means before the deployment it went back to: rolling back twice goes further
-/// back, never forward again to the release just rolled back (review S3-06).
+/// The deployment a rollback goes back to: `to` if given (a successful deploy), else the one a
+/// bare rollback goes back to ([`crate::state::lineage::bare_target`]).
 pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record, DeployError> {
-    let good: Vec<&Record> = records.iter().filter(|r| r.is_release()).collect();
     match to {
         Some(id) => {
             let r = records.iter().find(|r| r.id == id).ok_or_else(|| {
@@ -36,45 +32,7 @@ pub fn target<'a>(records: &'a [Record], to: Option<&str>) -> Result<&'a Record,
             }
             Ok(r)
         }
-        None => {
-            if good.is_empty() {
-                return Err(DeployError::Refused("no successful deployment is recorded".into()));
-            }
-            // walk back along what actually ran: the release before a deploy is the one before it
-            // in time; a rollback stands for the deploy it went back to, and going back from it
-            // means going back from that deploy (never forward to what it rolled back)
-            let state_of = |i: usize| match (good[i].kind.as_str(), good[i].restored_to.as_deref()) {
-                ("rollback", Some(to)) => good[..i].iter().position(|r| r.id == to).unwrap_or(i),
-                _ => i,
-            };
-            let before = |mut i: usize| loop {
-                let s = state_of(i);
-                if s != i {
-                    i = s;
-                    continue;
-                }
-                break i.checked_sub(1).map(state_of);
-            };
-            let live = good[state_of(good.len() - 1)];
-            let same = |r: &Record| {
-                r.stacks.len() == live.stacks.len()
-                    && r.stacks.iter().all(|(n, s)| {
-                        live.stacks
-                            .get(n)
-                            .is_some_and(|c| c.template_sha256 == s.template_sha256 && c.parameters == s.parameters)
-                    })
-            };
-            let mut at = before(good.len() - 1);
-            while let Some(i) = at.filter(|i| same(good[*i]) || good[*i].kind != "deploy") {
-                at = before(i);
-            }
-            at.map(|i| good[i]).ok_or_else(|| {
-                DeployError::Refused(
-                    "there is no earlier successful deployment that differs from the current one\nhelp: `castform history` lists them"
-                        .into(),
-                )
-            })
-        }
+        None => crate::state::lineage::bare_target(records).map_err(DeployError::Refused),
     }
 }
 
@@ -339,6 +297,22 @@ mod tests {
 
     fn media(id: &str) -> Record {
         Record { id: id.into(), kind: "media-start".into(), result: "succeeded".into(), ..Default::default() }
+    }
+
+    /// A bare rollback after a destroy would rebuild the environment from an older release
+    /// (second review): refused, naming the destroy and `--to`; a named deployment still works.
+    #[test]
+    fn a_bare_rollback_after_a_destroy_is_refused_but_rollback_to_is_not() {
+        let destroy =
+            Record { id: "x1".into(), kind: "destroy".into(), result: "succeeded".into(), ..Default::default() };
+        let records = [release("d1", "deploy", "a", None), release("d2", "deploy", "b", None), destroy];
+        let err = target(&records, None).unwrap_err().to_string();
+        assert!(err.contains("destroyed (x1)") && err.contains("--to"), "{err}");
+        assert_eq!(target(&records, Some("d1")).unwrap().id, "d1");
+        // a deploy after the destroy is the current release again
+        let mut records = records.to_vec();
+        records.push(release("d3", "deploy", "c", None));
+        assert_eq!(target(&records, None).unwrap().id, "d2");
     }
 
     /// Review S3-05: a media start after the live deploy is not the current release; a bare
