@@ -136,14 +136,18 @@ impl Cloud for FakeCloud {
                     && next.ends_with("_COMPLETE")
                     && !next.contains("ROLLBACK")
                 {
+                    let (old, old_params) = (std::mem::take(&mut s.template), s.params.clone());
                     s.outputs = outputs_of(stack, &t, &p);
-                    s.template = t;
+                    s.template = t.clone();
                     s.params = p;
                     s.tags = tags;
                     s.updated += 1;
+                    w.retain(stack, &old, Some(&t), &old_params);
                 }
                 if next == "DELETE_COMPLETE" {
-                    w.stacks.remove(stack);
+                    if let Some(gone) = w.stacks.remove(stack) {
+                        w.retain(stack, &gone.template, None, &gone.params);
+                    }
                     return Ok(None);
                 }
             }
@@ -243,7 +247,10 @@ impl Cloud for FakeCloud {
                     "FAILED",
                     Some("The following hook(s)/validations failed: [AWS::EarlyValidation::PropertyValidation]".into()),
                 )
-            } else if changes.is_empty() && old_params == req.parameters && old.is_some() {
+            } else if changes.is_empty()
+                && old_params == req.parameters
+                && same_outputs(old.as_deref(), &req.template_body)
+            {
                 ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
             } else {
                 ("CREATE_COMPLETE", None)
@@ -291,10 +298,15 @@ impl Cloud for FakeCloud {
                 .get_mut(stack)
                 .ok_or_else(|| svc("CloudFormation ExecuteChangeSet", "ValidationError", "no such stack"))?;
             let creating = s.status == "REVIEW_IN_PROGRESS";
-            let fails = faults.fail_stacks.contains(stack);
+            // an IMPORT change set: "IMPORT_IN_PROGRESS", then "IMPORT_COMPLETE" (stack status
+            // codes, <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes>);
+            // it changes nothing, so the fake's injected failures are for the change sets after it
+            let importing = !cs.req.imports.is_empty();
+            let fails = faults.fail_stacks.contains(stack) && !importing;
             let failed_resource =
                 cs.changes.first().map(|c| (c.logical_id.clone(), c.resource_type.clone())).unwrap_or_default();
             let seq: Vec<&str> = match (creating, fails, faults.rollback_fails.contains(stack)) {
+                _ if importing => vec!["IMPORT_IN_PROGRESS", "IMPORT_COMPLETE"],
                 (true, false, _) => vec!["CREATE_IN_PROGRESS", "CREATE_COMPLETE"],
                 (true, true, _) => {
                     vec!["CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
@@ -473,7 +485,62 @@ impl Cloud for FakeCloud {
                 }
             }
         }
-        Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}")))
+        match w.functions.get(name) {
+            Some((code, conf)) => Ok(FunctionInfo {
+                name: name.into(),
+                code_location: format!("fake-lambda://{name}"),
+                code_sha256: crate::template::sha256_hex(code),
+                configuration: conf.clone(),
+            }),
+            None => Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}"))),
+        }
+    }
+
+    async fn update_function_code(&self, name: &str, bucket: &str, key: &str, _arch: &[String]) -> CloudResult<()> {
+        let lost = self.call("Lambda UpdateFunctionCode").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let code = w.objects.get(&(bucket.to_string(), key.to_string())).cloned().ok_or_else(|| {
+                svc("Lambda UpdateFunctionCode", "InvalidParameterValueException", format!("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist. ({bucket}/{key})"))
+            })?;
+            match w.functions.get_mut(name) {
+                Some(f) => {
+                    f.0 = code;
+                    Ok(())
+                }
+                None => Err(svc(
+                    "Lambda UpdateFunctionCode",
+                    "ResourceNotFoundException",
+                    format!("Function not found: {name}"),
+                )),
+            }
+        })();
+        self.answer("Lambda UpdateFunctionCode", lost, out)
+    }
+
+    async fn update_function_configuration(&self, name: &str, configuration: &Value) -> CloudResult<()> {
+        let lost = self.call("Lambda UpdateFunctionConfiguration").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let Some((_, conf)) = w.functions.get_mut(name) else {
+                return Err(svc(
+                    "Lambda UpdateFunctionConfiguration",
+                    "ResourceNotFoundException",
+                    format!("Function not found: {name}"),
+                ));
+            };
+            for k in
+                ["Role", "Handler", "Runtime", "Description", "MemorySize", "Timeout", "Environment", "LoggingConfig"]
+            {
+                if let Some(v) = configuration.get(k).filter(|v| !v.is_null()) {
+                    conf[k] = v.clone();
+                }
+            }
+            Ok(())
+        })();
+        self.answer("Lambda UpdateFunctionConfiguration", lost, out)
     }
 
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
@@ -536,7 +603,7 @@ impl Cloud for FakeCloud {
 
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
         self.read("DynamoDB DescribeTable").await?;
-        Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
+        Ok(self.world().tables.get(name).cloned())
     }
 
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
@@ -552,17 +619,6 @@ impl Cloud for FakeCloud {
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
         self.read("CloudControl ListResources").await?;
         Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
-    }
-
-    async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        self.read("DynamoDB Scan").await?;
-        self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
-            svc(
-                "DynamoDB Scan",
-                "ResourceNotFoundException",
-                format!("Requested resource not found: Table: {table} not found"),
-            )
-        })
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
@@ -609,6 +665,12 @@ impl Cloud for FakeCloud {
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
         self.read("HTTPS GET").await?;
+        if let Some(name) = url.strip_prefix("fake-lambda://") {
+            return Ok(match self.world().functions.get(name) {
+                Some((code, _)) => (200, code.clone()),
+                None => (404, vec![]),
+            });
+        }
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {
@@ -650,4 +712,12 @@ impl Cloud for FakeCloud {
         }
         Ok((404, b"not found".to_vec()))
     }
+}
+
+/// Whether two templates declare the same outputs. A change of outputs alone is a change: "If only
+/// stack Outputs are changed, CloudFormation generates a ChangeSet that is executable but has 0
+/// changes" (aws/aws-cdk#2029); only none at all fails with "didn't contain changes".
+fn same_outputs(old: Option<&str>, new: &str) -> bool {
+    let outputs = |t: &str| serde_json::from_str::<Value>(t).map(|v| v["Outputs"].clone()).unwrap_or(Value::Null);
+    old.is_some_and(|o| outputs(o) == outputs(new))
 }
