@@ -385,7 +385,7 @@ impl Sim {
         // construct it may be adopted as
         let data = env.define().unwrap();
         let data = data.stacks.iter().find(|s| s.name == "data").unwrap().template.to_value();
-        cloud.put_table(LEGACY, &data["Resources"]["Destinations"]["Properties"], 500);
+        cloud.put_table_like(LEGACY, &data["Resources"]["Destinations"]["Properties"], 500);
         let mut sim = Sim {
             _dir: dir,
             env,

@@ -99,6 +99,12 @@ pub struct TableInfo {
     /// the stream's view type, when a stream is on
     pub stream: Option<String>,
     pub status: String,
+    /// DescribeTable's `ItemCount`: "DynamoDB updates this value approximately every six hours.
+    /// Recent changes might not be reflected in this value" (DynamoDB API Reference,
+    /// TableDescription, <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html>).
+    /// An approximation that costs no read capacity, never a Scan of the table (review S3-15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_count: Option<u64>,
 }
 
 /// A MediaLive channel as MediaLive describes it.
@@ -249,6 +255,23 @@ pub trait Cloud {
     async fn empty_bucket(&self, bucket: &str) -> CloudResult<usize>;
 
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo>;
+    /// Puts a function's code back from `bucket`/`key` (Lambda UpdateFunctionCode, with the
+    /// architectures it ran on), then waits until Lambda reports `LastUpdateStatus: Successful`:
+    /// until then another update of it fails with ResourceConflictException ("Lambda function
+    /// states", <https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html>).
+    async fn update_function_code(
+        &self,
+        name: &str,
+        bucket: &str,
+        key: &str,
+        architectures: &[String],
+    ) -> CloudResult<()>;
+    /// Puts a function's configuration back (Lambda UpdateFunctionConfiguration): the keys of
+    /// `configuration` that [`FunctionInfo::configuration`] names (`Role`, `Handler`, `Runtime`,
+    /// `MemorySize`, `Timeout`, `Description`, `Environment` as a map of names to values, and
+    /// `LoggingConfig.LogGroup`); a key left out is left as it is. Waits as
+    /// [`Cloud::update_function_code`] does.
+    async fn update_function_configuration(&self, name: &str, configuration: &serde_json::Value) -> CloudResult<()>;
     /// The resources a failed change set's pre-deployment validation named, with AWS's reasons
     /// (DescribeEvents, failed events of the change set's operation):
     /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/validate-stack-deployments.html>
@@ -278,8 +301,6 @@ pub trait Cloud {
     /// The identifiers of every resource of a type in this region (Cloud Control ListResources,
     /// <https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-list.html>).
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>>;
-    /// How many items a table holds (a COUNT scan: exact, read-only).
-    async fn count_items(&self, table: &str) -> CloudResult<u64>;
     async fn start_flow(&self, arn: &str) -> CloudResult<()>;
     async fn stop_flow(&self, arn: &str) -> CloudResult<()>;
 

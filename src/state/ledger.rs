@@ -76,6 +76,20 @@ pub struct Record {
     /// The adopted resources: imported by this run or before, and their item counts around it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<AdoptedRecord>,
+    /// What this run created that its restore left in place, kept by its `DeletionPolicy`
+    /// (review S3-20): the next deploy offers to adopt it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leftovers: Vec<Leftover>,
+}
+
+/// A resource a restore left in place: created by the run, kept by its `DeletionPolicy` when the
+/// restore removed it from its stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leftover {
+    /// `<stack>.<LogicalId>`
+    pub resource: String,
+    pub resource_type: String,
+    pub name: String,
 }
 
 /// One adopted table around a run: its items before and after (castform never deletes them).
@@ -137,6 +151,7 @@ impl Record {
             service_restored_ms: None,
             total_ms: None,
             adopted: vec![],
+            leftovers: vec![],
         }
     }
 }

@@ -139,17 +139,21 @@ impl Cloud for FakeCloud {
                     && next.ends_with("_COMPLETE")
                     && !next.contains("ROLLBACK")
                 {
+                    let (old, old_params) = (std::mem::take(&mut s.template), s.params.clone());
                     s.outputs = outputs_of(stack, &t, &p);
-                    let before = (!s.template.is_empty()).then_some(s.template.as_str());
+                    let before = (!old.is_empty()).then_some(old.as_str());
                     super::tables::apply(&mut w.tables, stack, before, Some(&t), &region, &self.account);
-                    s.template = t;
+                    s.template = t.clone();
                     s.params = p;
                     s.tags = tags;
                     s.updated += 1;
+                    w.retain(stack, &old, Some(&t), &old_params);
                 }
                 if next == "DELETE_COMPLETE" {
-                    super::tables::apply(&mut w.tables, stack, Some(&s.template), None, &region, &self.account);
-                    w.stacks.remove(stack);
+                    if let Some(gone) = w.stacks.remove(stack) {
+                        super::tables::apply(&mut w.tables, stack, Some(&gone.template), None, &region, &self.account);
+                        w.retain(stack, &gone.template, None, &gone.params);
+                    }
                     return Ok(None);
                 }
             }
@@ -251,7 +255,10 @@ impl Cloud for FakeCloud {
                     "FAILED",
                     Some("The following hook(s)/validations failed: [AWS::EarlyValidation::PropertyValidation]".into()),
                 )
-            } else if changes.is_empty() && old_params == req.parameters && old.is_some() {
+            } else if changes.is_empty()
+                && old_params == req.parameters
+                && same_outputs(old.as_deref(), &req.template_body)
+            {
                 ("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set.".to_string()))
             } else {
                 ("CREATE_COMPLETE", None)
@@ -302,7 +309,10 @@ impl Cloud for FakeCloud {
             let old = (!creating).then(|| s.template.clone());
             let taken = super::tables::taken(&w.tables, stack, old.as_deref(), &cs.req.template_body, &cs.req.imports);
             let s = w.stacks.get_mut(stack).expect("looked up above");
-            let fails = faults.fail_stacks.contains(stack) || taken.is_some();
+            // an import changes nothing, so the fake's injected failures are for the change sets
+            // after it; a table name already taken fails any operation that would create it
+            let importing = !cs.req.imports.is_empty();
+            let fails = (faults.fail_stacks.contains(stack) && !importing) || taken.is_some();
             let (failed_resource, reason) = match &taken {
                 Some((id, name)) => (
                     (id.clone(), "AWS::DynamoDB::Table".to_string()),
@@ -316,7 +326,6 @@ impl Cloud for FakeCloud {
             // an IMPORT change set runs as an import, of a new stack or an existing one ("Stack
             // status codes": IMPORT_IN_PROGRESS, IMPORT_COMPLETE, IMPORT_ROLLBACK_*,
             // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html)
-            let importing = !cs.req.imports.is_empty();
             if faults.stale_reads.contains(stack) {
                 s.stale = STALE_POLLS;
             }
@@ -533,7 +542,62 @@ impl Cloud for FakeCloud {
                 }
             }
         }
-        Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}")))
+        match w.functions.get(name) {
+            Some((code, conf)) => Ok(FunctionInfo {
+                name: name.into(),
+                code_location: format!("fake-lambda://{name}"),
+                code_sha256: crate::template::sha256_hex(code),
+                configuration: conf.clone(),
+            }),
+            None => Err(svc("Lambda GetFunction", "ResourceNotFoundException", format!("Function not found: {name}"))),
+        }
+    }
+
+    async fn update_function_code(&self, name: &str, bucket: &str, key: &str, _arch: &[String]) -> CloudResult<()> {
+        let lost = self.call("Lambda UpdateFunctionCode").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let code = w.objects.get(&(bucket.to_string(), key.to_string())).cloned().ok_or_else(|| {
+                svc("Lambda UpdateFunctionCode", "InvalidParameterValueException", format!("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist. ({bucket}/{key})"))
+            })?;
+            match w.functions.get_mut(name) {
+                Some(f) => {
+                    f.0 = code;
+                    Ok(())
+                }
+                None => Err(svc(
+                    "Lambda UpdateFunctionCode",
+                    "ResourceNotFoundException",
+                    format!("Function not found: {name}"),
+                )),
+            }
+        })();
+        self.answer("Lambda UpdateFunctionCode", lost, out)
+    }
+
+    async fn update_function_configuration(&self, name: &str, configuration: &Value) -> CloudResult<()> {
+        let lost = self.call("Lambda UpdateFunctionConfiguration").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let Some((_, conf)) = w.functions.get_mut(name) else {
+                return Err(svc(
+                    "Lambda UpdateFunctionConfiguration",
+                    "ResourceNotFoundException",
+                    format!("Function not found: {name}"),
+                ));
+            };
+            for k in
+                ["Role", "Handler", "Runtime", "Description", "MemorySize", "Timeout", "Environment", "LoggingConfig"]
+            {
+                if let Some(v) = configuration.get(k).filter(|v| !v.is_null()) {
+                    conf[k] = v.clone();
+                }
+            }
+            Ok(())
+        })();
+        self.answer("Lambda UpdateFunctionConfiguration", lost, out)
     }
 
     async fn invalidate(&self, distribution_id: &str, paths: &[&str]) -> CloudResult<()> {
@@ -596,7 +660,7 @@ impl Cloud for FakeCloud {
 
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>> {
         self.read("DynamoDB DescribeTable").await?;
-        Ok(self.world().tables.get(name).map(|(t, _)| t.clone()))
+        Ok(self.world().tables.get(name).cloned())
     }
 
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
@@ -612,17 +676,6 @@ impl Cloud for FakeCloud {
     async fn list_resources(&self, type_name: &str) -> CloudResult<Vec<String>> {
         self.read("CloudControl ListResources").await?;
         Ok(self.world().resources.keys().filter(|(t, _)| t == type_name).map(|(_, id)| id.clone()).collect())
-    }
-
-    async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        self.read("DynamoDB Scan").await?;
-        self.world().tables.get(table).map(|(_, n)| *n).ok_or_else(|| {
-            svc(
-                "DynamoDB Scan",
-                "ResourceNotFoundException",
-                format!("Requested resource not found: Table: {table} not found"),
-            )
-        })
     }
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
@@ -669,6 +722,12 @@ impl Cloud for FakeCloud {
 
     async fn http_get(&self, url: &str) -> CloudResult<(u16, Vec<u8>)> {
         self.read("HTTPS GET").await?;
+        if let Some(name) = url.strip_prefix("fake-lambda://") {
+            return Ok(match self.world().functions.get(name) {
+                Some((code, _)) => (200, code.clone()),
+                None => (404, vec![]),
+            });
+        }
         if let Some(rest) = url.strip_prefix("fake-code://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
             return Ok(match self.world().objects.get(&(bucket.to_string(), key.to_string())) {
@@ -744,4 +803,12 @@ fn with_template(w: &mut World, req: &ChangeSetRequest) -> CloudResult<ChangeSet
         None => {}
     }
     Ok(req)
+}
+
+/// Whether two templates declare the same outputs. A change of outputs alone is a change: "If only
+/// stack Outputs are changed, CloudFormation generates a ChangeSet that is executable but has 0
+/// changes" (aws/aws-cdk#2029); only none at all fails with "didn't contain changes".
+fn same_outputs(old: Option<&str>, new: &str) -> bool {
+    let outputs = |t: &str| serde_json::from_str::<Value>(t).map(|v| v["Outputs"].clone()).unwrap_or(Value::Null);
+    old.is_some_and(|o| outputs(o) == outputs(new))
 }

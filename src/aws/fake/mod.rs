@@ -113,8 +113,13 @@ struct World {
     /// test sets them; starts and stops move them at once.
     channels: BTreeMap<String, (String, String)>,
     flows: BTreeMap<String, String>,
-    /// DynamoDB tables, in stacks or not: description and item count (see `tables.rs`)
+    /// DynamoDB tables, in stacks or not (see `tables.rs`), with their items (`item_count`)
     tables: tables::Tables,
+    /// Lambda functions outside any stack (adoption tests, and what a stack retained): code and
+    /// configuration (GetFunction's shape, variables' values included)
+    functions: BTreeMap<String, (Vec<u8>, Value)>,
+    /// Each call's operation, in order (`DynamoDB Scan`, `Lambda UpdateFunctionCode` ...).
+    ops: Vec<String>,
     /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
     resources: BTreeMap<(String, String), serde_json::Value>,
     /// Change sets executed so far (a test can stop the engine right after one).
@@ -199,6 +204,22 @@ impl FakeCloud {
         self.world().resources.insert((type_name.into(), identifier.into()), properties);
     }
 
+    /// A DynamoDB table outside any stack (its `item_count` is what DescribeTable answers).
+    pub fn put_table(&self, table: TableInfo) {
+        self.world().tables.insert(table.name.clone(), table);
+    }
+
+    /// A Lambda function outside any stack: its code (a zip) and configuration in GetFunction's
+    /// shape (`Runtime`, `Role`, `Environment` as a map of names to values ...).
+    pub fn put_function(&self, name: &str, code: Vec<u8>, configuration: Value) {
+        self.world().functions.insert(name.into(), (code, configuration));
+    }
+
+    /// How many calls of an operation (`DynamoDB Scan`) have been made.
+    pub fn calls_of(&self, op: &str) -> usize {
+        self.world().ops.iter().filter(|o| *o == op).count()
+    }
+
     /// From the moment `when` holds, every call hangs (a killed process makes no more calls).
     pub fn freeze_when(&self, when: Option<Freeze>) {
         *self.freeze.lock().unwrap_or_else(|p| p.into_inner()) = when;
@@ -226,6 +247,7 @@ impl FakeCloud {
         let n = {
             let mut w = self.world();
             w.calls += 1;
+            w.ops.push(op.to_string());
             w.calls
         };
         match self.faults().fail_call {
@@ -348,19 +370,19 @@ impl FakeCloud {
     }
 
     /// A table outside any stack, as its template `properties` describe it, holding `items`.
-    pub fn put_table(&self, name: &str, properties: &serde_json::Value, items: u64) {
-        let info = tables::info(name, properties, &self.region, &self.account);
-        self.world().tables.insert(name.into(), (info, items));
+    pub fn put_table_like(&self, name: &str, properties: &serde_json::Value, items: u64) {
+        let info = TableInfo { item_count: Some(items), ..tables::info(name, properties, &self.region, &self.account) };
+        self.world().tables.insert(name.into(), info);
     }
 
     /// Writes `n` more items into a table, as the application does; false when it does not exist.
     pub fn add_items(&self, table: &str, n: u64) -> bool {
-        self.world().tables.get_mut(table).map(|(_, items)| *items += n).is_some()
+        self.world().tables.get_mut(table).map(|t| t.item_count = Some(t.item_count.unwrap_or(0) + n)).is_some()
     }
 
     /// Every table and its item count.
     pub fn tables(&self) -> BTreeMap<String, u64> {
-        self.world().tables.iter().map(|(k, (_, n))| (k.clone(), *n)).collect()
+        self.world().tables.iter().map(|(k, t)| (k.clone(), t.item_count.unwrap_or(0))).collect()
     }
 
     /// Replaces a stack's deployed template text (a template this castform cannot read).
@@ -373,5 +395,19 @@ impl FakeCloud {
     /// An object's bytes as stored (no fault applied).
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()
+    }
+}
+
+impl World {
+    /// Keeps what a stack's template no longer holds but its DeletionPolicy retains.
+    fn retain(&mut self, stack: &str, old: &str, new: Option<&str>, params: &BTreeMap<String, String>) {
+        let left = template::retained(stack, old, new, params);
+        for (name, (bucket, key), conf) in left.functions {
+            let code = self.objects.get(&(bucket, key)).cloned().unwrap_or_default();
+            self.functions.insert(name, (code, conf));
+        }
+        for t in left.tables {
+            self.tables.entry(t.name.clone()).or_insert(t);
+        }
     }
 }

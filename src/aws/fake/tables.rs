@@ -18,7 +18,8 @@ use crate::aws::{ResourceToImport, TableInfo};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub(super) type Tables = BTreeMap<String, (TableInfo, u64)>;
+/// Every table by name; `item_count` is its items (DescribeTable's `ItemCount`).
+pub(super) type Tables = BTreeMap<String, TableInfo>;
 
 /// The tables a template declares: logical id -> (table name, resource).
 fn declared(stack: &str, template: Option<&str>) -> BTreeMap<String, (String, Value)> {
@@ -71,6 +72,7 @@ pub(super) fn info(name: &str, props: &Value, region: &str, account: &str) -> Ta
             .collect(),
         stream: props["StreamSpecification"]["StreamViewType"].as_str().map(str::to_string),
         status: "ACTIVE".into(),
+        item_count: Some(0),
     }
 }
 
@@ -113,6 +115,6 @@ pub(super) fn apply(
         }
     }
     for (name, r) in after.values() {
-        tables.entry(name.clone()).or_insert_with(|| (info(name, &r["Properties"], region, account), 0));
+        tables.entry(name.clone()).or_insert_with(|| info(name, &r["Properties"], region, account));
     }
 }

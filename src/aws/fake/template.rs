@@ -117,3 +117,94 @@ pub(super) fn diff(old: Option<&str>, new: &str) -> Vec<ResourceChange> {
     }
     out
 }
+
+/// What a stack leaves behind when its template stops holding a resource whose `DeletionPolicy`
+/// keeps it ("DeletionPolicy attribute": `Retain` keeps the resource, as it is, when it is removed
+/// from the template or its stack is deleted,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html>):
+/// the functions (name, the S3 object its code came from, its configuration) and the tables it
+/// leaves, for the fake to keep outside any stack.
+pub(super) struct Left {
+    pub functions: Vec<(String, (String, String), Value)>,
+    pub tables: Vec<crate::aws::TableInfo>,
+}
+
+pub(super) fn retained(stack: &str, old: &str, new: Option<&str>, params: &BTreeMap<String, String>) -> Left {
+    let t: Value = serde_json::from_str(old).unwrap_or(Value::Null);
+    let kept: Value = new.and_then(|n| serde_json::from_str(n).ok()).unwrap_or(Value::Null);
+    let mut left = Left { functions: vec![], tables: vec![] };
+    for (id, r) in t["Resources"].as_object().into_iter().flatten() {
+        let policy = r["DeletionPolicy"].as_str().unwrap_or_default();
+        if !policy.starts_with("Retain") || kept["Resources"].get(id).is_some() {
+            continue;
+        }
+        let p = &r["Properties"];
+        let name = physical(stack, id, r);
+        match r["Type"].as_str().unwrap_or_default() {
+            "AWS::Lambda::Function" => {
+                let code = (
+                    resolve(&p["Code"]["S3Bucket"], stack, &t, params),
+                    resolve(&p["Code"]["S3Key"], stack, &t, params),
+                );
+                let vars: serde_json::Map<String, Value> = p["Environment"]["Variables"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), Value::String(resolve(v, stack, &t, params))))
+                    .collect();
+                let mut conf = serde_json::json!({"FunctionName": name, "Environment": vars});
+                for k in ["Runtime", "Handler", "MemorySize", "Timeout", "Description"] {
+                    if !p[k].is_null() {
+                        conf[k] = p[k].clone();
+                    }
+                }
+                if !p["Role"].is_null() {
+                    conf["Role"] = Value::String(resolve(&p["Role"], stack, &t, params));
+                }
+                left.functions.push((name, code, conf));
+            }
+            "AWS::DynamoDB::Table" => {
+                let types: BTreeMap<&str, &str> = p["AttributeDefinitions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| {
+                        (
+                            a["AttributeName"].as_str().unwrap_or_default(),
+                            a["AttributeType"].as_str().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                left.tables.push(crate::aws::TableInfo {
+                    arn: format!("arn:fake:dynamodb:table/{name}"),
+                    keys: p["KeySchema"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|k| {
+                            let a = k["AttributeName"].as_str().unwrap_or_default();
+                            (
+                                a.to_string(),
+                                k["KeyType"].as_str().unwrap_or_default().to_string(),
+                                types.get(a).copied().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                    billing_mode: p["BillingMode"].as_str().unwrap_or("PROVISIONED").to_string(),
+                    indexes: p["GlobalSecondaryIndexes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|g| g["IndexName"].as_str().map(str::to_string))
+                        .collect(),
+                    stream: p["StreamSpecification"]["StreamViewType"].as_str().map(str::to_string),
+                    status: "ACTIVE".into(),
+                    item_count: Some(0),
+                    name,
+                });
+            }
+            _ => {}
+        }
+    }
+    left
+}

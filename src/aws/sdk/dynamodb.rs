@@ -1,4 +1,5 @@
-//! DynamoDB: tables as DescribeTable answers them, the account's tables, and their item counts.
+//! DynamoDB: tables as DescribeTable answers them (their approximate item counts included) and the
+//! account's tables. No call here scans a table (review S3-15).
 
 use super::err;
 use crate::aws::*;
@@ -43,6 +44,7 @@ pub(super) async fn describe_table(dynamodb: &Client, name: &str) -> CloudResult
             .and_then(|s| s.stream_view_type())
             .map(|v| v.as_str().to_string()),
         status: t.table_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        item_count: t.item_count().and_then(|n| u64::try_from(n).ok()),
     }))
 }
 
@@ -55,15 +57,4 @@ pub(super) async fn list_tables(dynamodb: &Client) -> CloudResult<Vec<String>> {
         .try_collect()
         .await
         .map_err(|e| err("DynamoDB ListTables", e))
-}
-
-/// A COUNT scan, page after page (each page counts up to 1 MB of the table).
-pub(super) async fn count_items(dynamodb: &Client, table: &str) -> CloudResult<u64> {
-    let mut pages =
-        dynamodb.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).into_paginator().send();
-    let mut total = 0u64;
-    while let Some(page) = pages.try_next().await.map_err(|e| err("DynamoDB Scan", e))? {
-        total += u64::try_from(page.count()).unwrap_or(0);
-    }
-    Ok(total)
 }

@@ -272,6 +272,18 @@ impl Cloud for AwsCloud {
     async fn get_function(&self, name: &str) -> CloudResult<FunctionInfo> {
         lambda::get_function(&self.lambda, name).await
     }
+    async fn update_function_code(
+        &self,
+        name: &str,
+        bucket: &str,
+        key: &str,
+        architectures: &[String],
+    ) -> CloudResult<()> {
+        lambda::update_function_code(&self.lambda, name, bucket, key, architectures).await
+    }
+    async fn update_function_configuration(&self, name: &str, configuration: &serde_json::Value) -> CloudResult<()> {
+        lambda::update_function_configuration(&self.lambda, name, configuration).await
+    }
     async fn update_alias(&self, function: &str, alias: &str, version: &str) -> CloudResult<()> {
         lambda::update_alias(&self.lambda, function, alias, version).await
     }
@@ -303,9 +315,6 @@ impl Cloud for AwsCloud {
     }
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
         dynamodb::list_tables(&self.dynamodb).await
-    }
-    async fn count_items(&self, table: &str) -> CloudResult<u64> {
-        dynamodb::count_items(&self.dynamodb, table).await
     }
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
         cloudcontrol::get_resource(&self.cloudcontrol, type_name, identifier).await

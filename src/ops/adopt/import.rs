@@ -190,8 +190,10 @@ fn pointers<'a>(schema: Option<&'a Value>, key: &str) -> Vec<&'a str> {
 /// The live properties an import template can hold: read-only ones removed (an import template,
 /// like any, writes only what can be set), required write-only ones that a read never answers
 /// filled in. A function's `Code` is the one among the adopted types ("Resource type schema",
-/// writeOnlyProperties): a placeholder that says so, which also makes the change set after the
-/// import send the construct's code.
+/// writeOnlyProperties): a placeholder that says so, which a deploy replaces with the function's
+/// own code before it imports ([`name_code`]: a CloudFormation rollback to the import's template
+/// must never put the placeholder into the function, review S3-02); what `adopt --discover` and
+/// `diff` show keeps it. Either way the change set after the import sends the construct's code.
 ///
 /// A create-only property the construct leaves out is left out too (a `PackageType` the
 /// construct does not write): the change set after the import compares template with template,
@@ -221,6 +223,13 @@ pub fn importable_properties(type_name: &str, schema: Option<&Value>, live: &Val
     props
 }
 
+/// Names the zip an adopted function runs (stored by the deploy's backup in the assets bucket) as
+/// its `Code` in the import: the import changes nothing, and a CloudFormation rollback of the
+/// update after it puts that code back, not the placeholder (review S3-02).
+pub fn name_code(p: &mut Pending, bucket: &str, key: &str) {
+    p.resource["Properties"]["Code"] = serde_json::json!({"S3Bucket": bucket, "S3Key": key});
+}
+
 fn remove_pointer(value: &mut Value, pointer: &str) {
     let Some((parent, last)) = pointer.rsplit_once('/') else { return };
     if let Some(Value::Object(m)) = if parent.is_empty() { Some(value) } else { value.pointer_mut(parent) } {
@@ -240,7 +249,7 @@ fn unset(v: Option<&Value>) -> bool {
 }
 
 /// Numbers and their strings, and unordered tags, compare equal.
-fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+pub fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     if unset(a) && unset(b) {
         return true;
     }

@@ -27,8 +27,8 @@ mod template;
 
 pub use discover::{Candidate, discover};
 pub use import::{
-    Pending, differences, import_request, import_stack, import_template, importable_properties, table_differences,
-    verify,
+    Pending, differences, import_request, import_stack, import_template, importable_properties, name_code, same,
+    table_differences, verify,
 };
 #[cfg(test)]
 use template::rename;
@@ -166,6 +166,7 @@ mod tests {
             indexes: vec![],
             stream: None,
             status: "ACTIVE".into(),
+            item_count: None,
         }
     }
 

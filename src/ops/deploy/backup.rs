@@ -1,7 +1,8 @@
 //! The backup (P05), taken before the first write and read back by sha256: each existing
 //! stack's template as deployed, parameters, outputs and tags; each function's code and
-//! configuration; each file castform writes into a bucket. Stored in the state bucket and
-//! mirrored under `.castform/backups/`.
+//! configuration; each file castform writes into a bucket; each adopted resource as it is, an
+//! adopted function's code and configuration included. Stored in the state bucket and mirrored
+//! under `.castform/backups/`.
 
 use super::DeployError;
 use crate::aws::Cloud;
@@ -62,19 +63,49 @@ pub struct Backup {
     /// Each adopted resource as it was before the run: its live description and item count.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<AdoptedBackup>,
+    /// The key of this backup's digests of environment variable values (HMAC-SHA256, random per
+    /// backup): held only by the process that took it, never written, so a digest cannot be
+    /// matched by hashing guesses, and the same value has another digest in every backup (review
+    /// S3-35). The run's own restore compares the live values with it; a backup read back has none.
+    #[serde(skip)]
+    pub digest_key: Vec<u8>,
 }
 
-/// An adopted table as DescribeTable and a COUNT scan answered before the run.
+/// An adopted resource as it was before the run: a table as DescribeTable answered (its
+/// approximate `ItemCount` included: never a Scan, review S3-15); any other type as Cloud Control
+/// read it; a function not yet in its stack also its code and configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdoptedBackup {
     /// `<stack>.<LogicalId>`
     pub resource: String,
     pub identifier: String,
+    /// `AWS::Lambda::Function` ...
+    #[serde(default)]
+    pub resource_type: String,
     pub table: Option<crate::aws::TableInfo>,
+    /// DescribeTable's `ItemCount`, which DynamoDB refreshes about every six hours
     pub items: Option<u64>,
     /// any other type as Cloud Control read it, environment variables' values left out
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<serde_json::Value>,
+    /// Not yet in its stack when the backup was taken: this run imports it, and a restore of the
+    /// run puts it back from this backup (review S3-02).
+    #[serde(default)]
+    pub outside: bool,
+    /// The item holding `description`, a file to put the resource back from by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_item: Option<String>,
+    /// A function outside its stack: its running code and configuration, and the asset (the same
+    /// zip, content-addressed in the assets bucket) its import names as its `Code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<AdoptedFunction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdoptedFunction {
+    pub backup: FunctionBackup,
+    pub bucket: String,
+    pub key: String,
 }
 
 impl Backup {
@@ -106,6 +137,8 @@ struct Writer<'a, C: Cloud> {
     id: &'a str,
     items: Vec<Item>,
     local: std::path::PathBuf,
+    /// the key of the backup's digests
+    key: Vec<u8>,
 }
 
 impl<C: Cloud> Writer<'_, C> {
@@ -131,7 +164,7 @@ pub async fn take<C: Cloud>(
     id: &str,
     root: &std::path::Path,
 ) -> Result<Backup, DeployError> {
-    let mut w = Writer { cloud, state, id, items: vec![], local: state.local_backup(id) };
+    let mut w = Writer { cloud, state, id, items: vec![], local: state.local_backup(id), key: digest_key()? };
     let mut stacks = vec![];
     let mut functions = vec![];
     for s in &app.stacks {
@@ -142,7 +175,7 @@ pub async fn take<C: Cloud>(
     let files = files(&mut w, app, root, &outputs).await?;
     let mut adopted = vec![];
     for a in &app.adopted {
-        adopted.push(adopted_resource(cloud, app, a).await?);
+        adopted.push(adopted_resource(&mut w, app, a).await?);
     }
     let backup = Backup {
         deployment: id.to_string(),
@@ -152,6 +185,7 @@ pub async fn take<C: Cloud>(
         files,
         items: w.items.clone(),
         adopted,
+        digest_key: w.key.clone(),
     };
     let manifest = serde_json::to_vec_pretty(&backup).unwrap_or_default();
     crate::state::write_private(&state.local_backup(id).join("backup.json"), &manifest)
@@ -230,6 +264,16 @@ async fn function<C: Cloud, R: Cloud>(
     stack: &str,
     r: &crate::aws::StackResource,
 ) -> Result<FunctionBackup, DeployError> {
+    Ok(function_with_code(w, rc, stack, r).await?.0)
+}
+
+/// [`function`], and the code's bytes.
+async fn function_with_code<C: Cloud, R: Cloud>(
+    w: &mut Writer<'_, C>,
+    rc: &R,
+    stack: &str,
+    r: &crate::aws::StackResource,
+) -> Result<(FunctionBackup, Vec<u8>), DeployError> {
     let f = rc.get_function(&r.physical_id).await.map_err(refuse)?;
     // GetFunction returns variables resolved (a secret among them): none reaches a message or log
     for (name, value) in f.configuration["Environment"].as_object().into_iter().flatten() {
@@ -244,17 +288,18 @@ async fn function<C: Cloud, R: Cloud>(
             r.physical_id
         )));
     }
-    let code_item = w.put(&format!("functions/{stack}/{}/code.zip", r.logical_id), code).await?;
-    let conf = serde_json::to_vec_pretty(&without_values(&f.configuration)).unwrap_or_default();
+    let code_item = w.put(&format!("functions/{stack}/{}/code.zip", r.logical_id), code.clone()).await?;
+    let conf = serde_json::to_vec_pretty(&without_values(&f.configuration, &w.key)).unwrap_or_default();
     let conf_item = w.put(&format!("functions/{stack}/{}/configuration.json", r.logical_id), conf).await?;
-    Ok(FunctionBackup {
+    let backup = FunctionBackup {
         stack: stack.to_string(),
         logical_id: r.logical_id.clone(),
         physical_id: r.physical_id.clone(),
         code_sha256: f.code_sha256.clone(),
         code: code_item,
         configuration: conf_item,
-    })
+    };
+    Ok((backup, code))
 }
 
 /// Every file a run may write, as it is now (or that it is absent), in the buckets the deployed
@@ -279,30 +324,77 @@ async fn files<C: Cloud>(
     Ok(files)
 }
 
-/// An adopted resource as it is: a table's description and item count, any other type's
-/// description through Cloud Control (a function's variables' values never written).
+/// An adopted resource as it is: a table's description and approximate item count (DescribeTable's
+/// `ItemCount`, no Scan: review S3-15); any other type's description through Cloud Control (a
+/// function's variables' values never written). A function this run is to import (not yet in its
+/// stack) is backed up whole, and its code stored as an asset its import names (review S3-02).
 async fn adopted_resource<C: Cloud>(
-    cloud: &C,
+    w: &mut Writer<'_, C>,
     app: &App,
     a: &crate::template::Adopted,
 ) -> Result<AdoptedBackup, DeployError> {
-    let region = app.stacks.iter().find(|s| s.name == a.stack).map_or(cloud.region().to_string(), |s| s.region.clone());
-    let rc = cloud.for_region(&region);
+    let stack = app.stacks.iter().find(|s| s.name == a.stack);
+    let region = stack.map_or(w.cloud.region().to_string(), |s| s.region.clone());
+    let rc = w.cloud.for_region(&region);
     let resource = format!("{}.{}", a.stack, a.logical_id);
-    if a.resource_type != "AWS::DynamoDB::Table" {
-        let mut description = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(refuse)?;
-        if let Some(Value::Object(vars)) = description.as_mut().and_then(|d| d.pointer_mut("/Environment/Variables")) {
-            // a function's variables may hold secrets: names kept, values never written
-            vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
-        }
-        return Ok(AdoptedBackup { resource, identifier: a.identifier.clone(), table: None, items: None, description });
-    }
-    let table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
-    let items = match &table {
-        Some(_) => Some(rc.count_items(&a.identifier).await.map_err(refuse)?),
-        None => None,
+    let outside = match stack {
+        Some(s) => !in_stack(&rc, &s.stack_name, &a.logical_id).await?,
+        None => true,
     };
-    Ok(AdoptedBackup { resource, identifier: a.identifier.clone(), table, items, description: None })
+    let mut b = AdoptedBackup {
+        resource,
+        identifier: a.identifier.clone(),
+        resource_type: a.resource_type.clone(),
+        table: None,
+        items: None,
+        description: None,
+        outside,
+        description_item: None,
+        function: None,
+    };
+    if a.resource_type == "AWS::DynamoDB::Table" {
+        b.table = rc.describe_table(&a.identifier).await.map_err(refuse)?;
+        b.items = b.table.as_ref().and_then(|t| t.item_count);
+        return Ok(b);
+    }
+    let mut description = rc.get_resource(&a.resource_type, &a.identifier).await.map_err(refuse)?;
+    if let Some(Value::Object(vars)) = description.as_mut().and_then(|d| d.pointer_mut("/Environment/Variables")) {
+        // a function's variables may hold secrets: names kept, values never written
+        vars.values_mut().for_each(|v| *v = Value::String("(not recorded)".into()));
+    }
+    if let Some(d) = &description {
+        let body = serde_json::to_vec_pretty(d).unwrap_or_default();
+        b.description_item =
+            Some(w.put(&format!("adopted/{}/{}/description.json", a.stack, a.logical_id), body).await?);
+    }
+    b.description = description;
+    if a.resource_type == "AWS::Lambda::Function" && outside {
+        let r = crate::aws::StackResource {
+            logical_id: a.logical_id.clone(),
+            physical_id: a.identifier.clone(),
+            resource_type: a.resource_type.clone(),
+        };
+        let (backup, code) = function_with_code(w, &rc, &a.stack, &r).await?;
+        // the import names this zip as the function's Code, so a CloudFormation rollback to the
+        // import's template puts back the code that ran, never a placeholder (review S3-02);
+        // Lambda takes code only from a bucket in the function's region
+        let (bucket, key) = (w.state.assets_bucket(&region), format!("assets/{}.zip", sha256_hex(&code)));
+        if !rc.object_exists(&bucket, &key).await.map_err(refuse)? {
+            rc.put_object(&bucket, &key, code, "application/zip", false).await.map_err(refuse)?;
+        }
+        b.function = Some(AdoptedFunction { backup, bucket, key });
+    }
+    Ok(b)
+}
+
+/// Whether the stack holds the logical id now.
+async fn in_stack<R: Cloud>(rc: &R, stack_name: &str, logical_id: &str) -> Result<bool, DeployError> {
+    let deployed =
+        rc.describe_stack(stack_name).await.map_err(refuse)?.is_some_and(|i| i.status != "REVIEW_IN_PROGRESS");
+    if !deployed {
+        return Ok(false);
+    }
+    Ok(rc.list_stack_resources(stack_name).await.map_err(refuse)?.iter().any(|r| r.logical_id == logical_id))
 }
 
 /// Reads a stored backup back and checks every item's sha256.
@@ -378,18 +470,41 @@ pub async fn read_item<C: Cloud>(cloud: &C, state: &StateStore, backup: &Backup,
 }
 
 /// A function's configuration as a backup keeps it: environment variable values replaced by
-/// their sha256, as GetFunction returns values resolved (a `{{resolve:secretsmanager:...}}`
-/// included) and the backup is also written to disk (code review). The templates and parameters
-/// a restore uses hold the values' sources; the digests say whether a value changed.
-pub fn without_values(configuration: &serde_json::Value) -> serde_json::Value {
+/// their keyed digest ([`digest`]), as GetFunction returns values resolved (a
+/// `{{resolve:secretsmanager:...}}` included) and the backup is also written to disk (code
+/// review). The templates and parameters a restore uses hold the values' sources; the digests
+/// say, to the run that holds the key, whether a value changed.
+pub fn without_values(configuration: &serde_json::Value, key: &[u8]) -> serde_json::Value {
     let mut c = configuration.clone();
     if let Some(vars) = c.get_mut("Environment").and_then(|e| e.as_object_mut()) {
         for v in vars.values_mut() {
-            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            *v = serde_json::Value::String(format!("sha256:{}", sha256_hex(text.as_bytes())));
+            *v = serde_json::Value::String(digest(key, &value_text(v)));
         }
     }
     c
+}
+
+/// A variable's value as text (Lambda's values are strings).
+pub fn value_text(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+/// `hmac-sha256:<hex>` of a value under a backup's key: without the key, which is never written,
+/// a digest of a short value cannot be found by hashing candidates (review S3-35).
+pub fn digest(key: &[u8], value: &str) -> String {
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), value.as_bytes());
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("hmac-sha256:{hex}")
+}
+
+/// A fresh random key for one backup's digests, from the operating system's generator.
+fn digest_key() -> Result<Vec<u8>, DeployError> {
+    use ring::rand::SecureRandom;
+    let mut key = vec![0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut key)
+        .map_err(|_| DeployError::Refused("backup: the system's random generator failed".into()))?;
+    Ok(key)
 }
 
 /// Stores a deployment's templates and rendered files under `<app>/<env>/deployments/<id>/`.
@@ -427,13 +542,49 @@ pub async fn snapshot<C: Cloud>(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn a_backed_up_configuration_keeps_variable_names_and_digests_not_values() {
+    fn a_backed_up_configuration_keeps_variable_names_and_keyed_digests_not_values() {
         let conf = serde_json::json!({"MemorySize": 256, "Environment": {"DB_PASSWORD": "hunter2", "TABLE": "t"}});
-        let kept = super::without_values(&conf);
+        let key = digest_key().unwrap();
+        let kept = without_values(&conf, &key);
         let text = kept.to_string();
         assert!(!text.contains("hunter2"), "{text}");
         assert_eq!(kept["MemorySize"], 256);
-        assert_eq!(kept["Environment"]["TABLE"], format!("sha256:{}", crate::template::sha256_hex(b"t")));
+        assert_eq!(kept["Environment"]["TABLE"], digest(&key, "t"), "the run holding the key can compare");
+    }
+
+    /// review S3-35: an unsalted sha256 of a PIN is found by hashing the 10,000 candidates; a
+    /// digest under a per-backup key that is never written is not, and two backups of the same
+    /// value differ.
+    #[test]
+    fn a_short_value_cannot_be_found_from_its_digest_and_two_backups_digest_it_differently() {
+        let conf = serde_json::json!({"Environment": {"PIN": "4821"}});
+        let (k1, k2) = (digest_key().unwrap(), digest_key().unwrap());
+        let (d1, d2) = (without_values(&conf, &k1), without_values(&conf, &k2));
+        let written = d1["Environment"]["PIN"].as_str().unwrap().to_string();
+        assert_ne!(written, d2["Environment"]["PIN"].as_str().unwrap(), "the same value, two backups");
+        let found = (0..10_000).map(|n| format!("{n:04}")).find(|pin| {
+            written == format!("sha256:{}", sha256_hex(pin.as_bytes()))
+                || written == sha256_hex(pin.as_bytes())
+                || written == digest(&[], pin)
+        });
+        assert_eq!(found, None, "{written}");
+        assert!(
+            !serde_json::to_string(&Backup {
+                deployment: "d".into(),
+                created: "c".into(),
+                stacks: vec![],
+                functions: vec![],
+                files: vec![],
+                items: vec![],
+                adopted: vec![],
+                digest_key: k1.clone(),
+            })
+            .unwrap()
+            .contains("digest_key"),
+            "the key is never written"
+        );
     }
 }

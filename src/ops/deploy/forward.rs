@@ -59,6 +59,8 @@ impl Steps for Forward {
     /// The adopted resources, read and compared before anything is written.
     async fn read<C: Cloud>(&mut self, run: &Run<'_, C>) -> Result<(), DeployError> {
         let (cloud, _, app, _, journal, progress) = run.parts();
+        // a name an earlier restore's leftover holds: refused here, not AlreadyExists mid-deploy
+        super::adopted::in_the_way(run).await?;
         if app.adopted.is_empty() {
             return Ok(());
         }
@@ -77,21 +79,55 @@ impl Steps for Forward {
 
     async fn prepare<C: Cloud>(&self, run: &Run<'_, C>, record: &mut Record) -> Result<(), DeployError> {
         record.assets = super::assets::upload(run).await?;
+        // an adopted function's own code, which its import names: kept as long as this record is
+        let adopted = lock_journal(run.journal).backup.iter().flat_map(|b| b.adopted.clone()).collect::<Vec<_>>();
+        for key in adopted.into_iter().filter_map(|a| a.function.map(|f| f.key)) {
+            if !record.assets.contains(&key) {
+                record.assets.push(key);
+            }
+        }
         Ok(())
     }
 
     async fn change<C: Cloud>(&self, run: &Run<'_, C>, backup: &Backup, record: &mut Record) -> Result<(), String> {
         let live = &self.live;
         let previous: Outputs = backup.stacks.iter().map(|s| (s.name.clone(), s.outputs.clone())).collect();
-        import_adopted(run, &self.pending).await?;
+        let pending = with_backed_up_code(&self.pending, backup)?;
+        import_adopted(run, &pending).await?;
         off_air(run, live).await?;
         apply_all(run, &self.opts, &previous, record).await?;
         on_air(run, live, record).await
     }
 
-    async fn finish<C: Cloud>(&self, run: &Run<'_, C>, backup: &Backup, record: &mut Record, _ok: bool) {
-        record.adopted = adopted_counts(run, backup, &self.pending).await;
+    async fn finish<C: Cloud>(&self, run: &Run<'_, C>, backup: &Backup, record: &mut Record, ok: bool) {
+        // a failed run's restore waits for nothing: the counts after it are read only on success
+        // (review S3-15)
+        record.adopted = adopted_counts(run, backup, &self.pending, ok).await;
     }
+}
+
+/// The pending imports with each function's `Code` naming the zip it runs, as the backup stored
+/// it in the assets bucket: a CloudFormation rollback of the update after the import puts that
+/// back, never a placeholder (review S3-02). A function the backup has no code of is refused
+/// before the import.
+fn with_backed_up_code(
+    pending: &[crate::ops::adopt::Pending],
+    backup: &Backup,
+) -> Result<Vec<crate::ops::adopt::Pending>, String> {
+    let mut out = pending.to_vec();
+    for p in out.iter_mut().filter(|p| p.adopted.resource_type == "AWS::Lambda::Function") {
+        let resource = format!("{}.{}", p.adopted.stack, p.adopted.logical_id);
+        let f = backup.adopted.iter().find(|b| b.resource == resource).and_then(|b| b.function.as_ref()).ok_or_else(
+            || {
+                format!(
+                    "{}: the backup holds no code of function {}, so it is not imported",
+                    p.adopted.at, p.adopted.identifier
+                )
+            },
+        )?;
+        crate::ops::adopt::name_code(p, &f.bucket, &f.key);
+    }
+    Ok(out)
 }
 
 /// Imports the adopted resources not yet in their stacks, stack by stack in the app's order,
@@ -116,11 +152,16 @@ async fn import_adopted<C: Cloud>(run: &Run<'_, C>, pending: &[crate::ops::adopt
     Ok(())
 }
 
-/// Each adopted table's items before the run (from the backup) and after it.
+/// Each adopted table's approximate items before the run (from the backup) and, after a run that
+/// succeeded, after it: DescribeTable's `ItemCount`, which DynamoDB refreshes about every six
+/// hours (DynamoDB API Reference, TableDescription,
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html>), so
+/// a figure, never a Scan of a table that may hold 100 GB (review S3-15).
 async fn adopted_counts<C: Cloud>(
     run: &Run<'_, C>,
     backup: &Backup,
     pending: &[crate::ops::adopt::Pending],
+    ok: bool,
 ) -> Vec<ledger::AdoptedRecord> {
     let (cloud, _env, app, _state, _journal, progress) = run.parts();
     let mut out = vec![];
@@ -130,20 +171,16 @@ async fn adopted_counts<C: Cloud>(
             .and_then(|a| app.stacks.iter().find(|s| s.name == a.stack))
             .map_or(cloud.region().to_string(), |s| s.region.clone());
         let after = match b.table {
-            Some(_) => cloud.for_region(&region).count_items(&b.identifier).await.ok(),
-            None => None,
+            Some(_) if ok => {
+                cloud.for_region(&region).describe_table(&b.identifier).await.ok().flatten().and_then(|t| t.item_count)
+            }
+            _ => None,
         };
         if let (Some(before), Some(after)) = (b.items, after) {
-            progress.info(&format!("{} ({}): {before} items before, {after} after", b.resource, b.identifier));
-            if after < before {
-                // castform deletes no item; fewer means writers outside this run (the apps' own
-                // code, a TTL) removed some while it ran: said, not judged
-                progress.info(&format!(
-                    "note: {} has {} fewer items than before the run; castform wrote none of its items",
-                    b.identifier,
-                    before - after
-                ));
-            }
+            progress.info(&format!(
+                "{} ({}): about {before} items before, about {after} after (DynamoDB's ItemCount, refreshed about every six hours; castform writes none of its items)",
+                b.resource, b.identifier
+            ));
         }
         out.push(ledger::AdoptedRecord {
             resource: b.resource.clone(),

@@ -104,6 +104,7 @@ pub async fn interrupted<C: Cloud>(
             record.result = "rolled-back".into();
             record.restored = restored.clone();
         }
+        record.leftovers = lock_journal(journal).leftovers.clone();
         let _ = ledger::write(cloud, state, &record).await;
     }
     if locked {

@@ -4,6 +4,7 @@
 //! the first write restores every stack this deployment touched and every file it wrote from the
 //! verified backup, in reverse order (D03), then records and unlocks.
 
+mod adopted;
 mod apply;
 mod assets;
 pub mod backup;
@@ -72,6 +73,8 @@ pub struct Journal {
     pub step_times: Vec<StepTime>,
     /// The live pipeline this run took off air (`--restart-live`): a failure starts it again.
     pub stopped_live: Option<crate::ops::media::Pipeline>,
+    /// What a restore of this run left in place (retained by its `DeletionPolicy`), for the record.
+    pub leftovers: Vec<ledger::Leftover>,
 }
 
 pub(crate) struct Step<'a> {

@@ -31,6 +31,7 @@ pub(crate) async fn fail_and_restore<C: Cloud>(
     record.error = Some(crate::ui::redact::redact(&failure));
     record.finished = now();
     let outcome = restore(run, backup, &id, &touched, files_written && !written.is_empty(), &written).await;
+    record.leftovers = lock_journal(journal).leftovers.clone();
     match outcome {
         Ok(restored) => {
             record.result = "rolled-back".into();
@@ -119,6 +120,7 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, holder: &lock::LockInfo)
                 verified: true,
             });
             record.restored = restored.clone();
+            record.leftovers = lock_journal(run.journal).leftovers.clone();
             if let Ok(Some(body)) = cloud.get_object(&state.bucket, &state.ledger_key(&holder.deployment)).await
                 && let Ok(existing) = serde_json::from_slice::<Record>(&body)
             {
@@ -187,6 +189,7 @@ pub async fn restore<C: Cloud>(
             .await
             .map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (template and parameters of the backup)", s.stack_name));
+            left_in_place(run, s, Some(&desired.body), &mut restored).await;
         } else {
             // this run made the stack and every bucket in it, and may have written the site
             // into one: S3 deletes only an empty bucket, so CloudFormation's delete would end
@@ -204,8 +207,12 @@ pub async fn restore<C: Cloud>(
                 .await
                 .map_err(|e| e.to_string())?;
             restored.push(format!("stack {} (deleted: it did not exist before)", s.stack_name));
+            left_in_place(run, s, None, &mut restored).await;
         }
     }
+    // the adopted resources this run imported, which the restored stacks no longer hold: put back
+    // from the backup, or said not to be (review S3-02)
+    adopted::put_back(run, backup, touched, &mut restored, &mut errors).await;
     if !errors.is_empty() {
         return Err(format!(
             "{}; the stacks were restored: {}",
@@ -214,6 +221,26 @@ pub async fn restore<C: Cloud>(
         ));
     }
     Ok(restored)
+}
+
+/// What this run created in a stack that stays although the restore took it out (its
+/// `DeletionPolicy` keeps it): said, and kept for the record (review S3-20).
+async fn left_in_place<C: Cloud>(
+    run: &Run<'_, C>,
+    s: &crate::template::Stack,
+    before: Option<&str>,
+    restored: &mut Vec<String>,
+) {
+    for l in adopted::left_behind(run, s, before).await {
+        restored.push(format!(
+            "left in place (its DeletionPolicy keeps it): {} {} ({}); the next deploy offers to adopt it",
+            l.resource_type, l.name, l.resource
+        ));
+        let mut j = lock_journal(run.journal);
+        if !j.leftovers.contains(&l) {
+            j.leftovers.push(l);
+        }
+    }
 }
 
 /// The files a run wrote, put back from the backup (or deleted, where they did not exist before),
