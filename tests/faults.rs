@@ -1712,3 +1712,47 @@ fn gc_removes_old_assets_from_every_regions_bucket() {
         assert!(cloud.object(bucket, "assets/new.zip").is_some(), "kept in {bucket}");
     }
 }
+
+/// Second review: the restore passed `--force` to itself, so where data is retained a failed
+/// deploy's restore skipped the resources of a stuck rollback (S3-23's guard) though nobody asked.
+/// Without --force it stops at that stack and says what to do; with it, it skips them.
+#[test]
+fn a_restore_skips_a_stuck_rollbacks_resources_only_when_the_run_was_given_force() {
+    for force in [false, true] {
+        let w = world();
+        good(&w);
+        let mut env = w.env.clone();
+        env.retain_data = true;
+        let next = v2(&w);
+        // the web stack's update fails after data's succeeded; then data's restore finds data
+        // stuck, as if its own rollback had failed
+        fail_stack(&w, "web");
+        let progress = Progress::new(Mode::Plain);
+        let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+        let opts = DeployOptions { skip_checks: true, force, ..DeployOptions::default() };
+        let watcher = w.cloud.for_region("us-west-2");
+        w.cloud.freeze_when(None);
+        let out = rt().block_on(async {
+            let stuck = async {
+                // once the web stack has failed, data is found UPDATE_ROLLBACK_FAILED
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if watcher.stack_state("lunora-player-local-web").is_some_and(|(s, _, _)| s.contains("ROLLBACK_COMPLETE")) {
+                        watcher.force_status("lunora-player-local-data", "UPDATE_ROLLBACK_FAILED", &[]);
+                        break;
+                    }
+                }
+                std::future::pending::<()>().await;
+            };
+            tokio::select! { r = deploy(&w.cloud, &env, &next, &opts, &progress, &journal) => r, _ = stuck => unreachable!() }
+        });
+        if force {
+            assert!(matches!(out, Err(DeployError::Restored { .. })), "{out:?}");
+            assert_eq!(w.cloud.continued(), vec![("lunora-player-local-data".to_string(), vec!["Api".to_string()])]);
+        } else {
+            let m = format!("{}", out.unwrap_err());
+            assert!(m.contains("UPDATE_ROLLBACK_FAILED") && m.contains("--force"), "{m}");
+            assert!(w.cloud.continued().is_empty(), "nothing skipped without --force");
+        }
+    }
+}

@@ -75,6 +75,9 @@ pub struct Journal {
     pub stopped_live: Option<crate::ops::media::Pipeline>,
     /// What a restore of this run left in place (retained by its `DeletionPolicy`), for the record.
     pub leftovers: Vec<ledger::Leftover>,
+    /// `--force`: a restore too may skip resources of a stuck rollback where data is retained
+    /// (review S3-23); without it, it stops there and says so.
+    pub force: bool,
 }
 
 pub(crate) struct Step<'a> {
@@ -185,7 +188,11 @@ pub(crate) trait Steps {
 /// refused); after the change began, everything the run touched is restored from the verified
 /// backup, and a pipeline it took off air is put back on air.
 pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S) -> Result<Record, DeployError> {
-    lock_journal(run.journal).kind = S::KIND;
+    {
+        let mut j = lock_journal(run.journal);
+        j.kind = S::KIND;
+        j.force = steps.options().force;
+    }
     let started = now();
     let pre = {
         let _s = step(run.journal, "preflight");

@@ -180,7 +180,9 @@ pub async fn restore<C: Cloud>(
             stacks::apply(
                 cloud,
                 &desired,
-                Guard { retain_data: env.retain_data, allow_replace: true, force: true },
+                // a stuck rollback's resources are skipped where data is retained only if the
+                // run was given --force (second review: the restore bypassed S3-23's guard)
+                Guard { retain_data: env.retain_data, allow_replace: true, force: lock_journal(run.journal).force },
                 // a name of this attempt's own: an earlier attempt's leftover change set never blocks it
                 &format!("castform-restore-{id}-{}", crate::state::clock::new_id()),
                 progress,
