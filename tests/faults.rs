@@ -1756,3 +1756,30 @@ fn a_restore_skips_a_stuck_rollbacks_resources_only_when_the_run_was_given_force
         }
     }
 }
+
+/// Review S3-39 (and the simulation's lost-answer fault): a snapshot PUT that landed and lost its
+/// answer no longer rolls a good deployment back; a snapshot that truly cannot be stored still
+/// does, as a deployment without one could not be rolled back to.
+#[test]
+fn a_snapshot_write_whose_answer_was_lost_is_confirmed_by_reading_it_back() {
+    let w = world();
+    good(&w);
+    w.cloud.faults.lock().unwrap().lost_puts = Some("/deployments/".into());
+    let r = run(&w.cloud, &w.env, &v2(&w)).expect("the snapshot landed: the deploy stands");
+    let key = format!("lunora/local/deployments/{}/stacks/api.template.json", r.id);
+    assert!(w.cloud.object(BUCKET, &key).is_some(), "{key} stored");
+    // read back altered: not confirmed, so the deployment is restored
+    {
+        let mut f = w.cloud.faults.lock().unwrap();
+        f.lost_puts = None;
+        f.corrupt_reads = Some("/deployments/".into());
+        f.fail_call = None;
+    }
+    let index = w.env.root.join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '", "const VERSION = '3")).unwrap();
+    w.cloud.faults.lock().unwrap().lost_puts = Some("/deployments/".into());
+    let err = run(&w.cloud, &w.env, &w.env.define().unwrap()).unwrap_err();
+    assert!(matches!(err, DeployError::Restored { .. }), "{err}");
+    assert!(err.to_string().contains("snapshot"), "{err}");
+}

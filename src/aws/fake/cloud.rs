@@ -40,7 +40,8 @@ impl Cloud for FakeCloud {
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
-        let lost = self.call("S3 PutObject").await?;
+        let lost = self.call("S3 PutObject").await?
+            || self.faults().lost_puts.as_deref().is_some_and(|part| key.contains(part));
         #[allow(clippy::redundant_closure_call)]
         let out = (|| {
             if self.faults().deny_writes.contains(bucket) {

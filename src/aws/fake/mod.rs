@@ -29,6 +29,8 @@ pub struct Faults {
     pub health_status: Option<u16>,
     /// Writes into these buckets are refused (AccessDenied).
     pub deny_writes: HashSet<String>,
+    /// PUTs of objects whose key contains this text land and lose their answer.
+    pub lost_puts: Option<String>,
     /// Reads of objects whose key contains this text return altered bytes.
     pub corrupt_reads: Option<String>,
     /// Stacks whose next change set fails pre-deployment validation on these resources

@@ -516,28 +516,34 @@ pub async fn snapshot<C: Cloud>(
     files: &[super::propagate::Rendered],
 ) -> Result<(), crate::aws::CloudError> {
     for (name, body) in bodies {
-        cloud
-            .put_object(
-                &state.bucket,
-                &state.snapshot_key(id, &format!("stacks/{name}.template.json")),
-                body.clone().into_bytes(),
-                "application/json",
-                false,
-            )
-            .await?;
+        let key = state.snapshot_key(id, &format!("stacks/{name}.template.json"));
+        put_confirmed(cloud, &state.bucket, &key, body.clone().into_bytes(), "application/json").await?;
     }
     for f in files {
-        cloud
-            .put_object(
-                &state.bucket,
-                &state.snapshot_key(id, &format!("files/{}/{}", f.bucket, f.key)),
-                f.body.clone(),
-                &f.content_type,
-                false,
-            )
-            .await?;
+        let key = state.snapshot_key(id, &format!("files/{}/{}", f.bucket, f.key));
+        put_confirmed(cloud, &state.bucket, &key, f.body.clone(), &f.content_type).await?;
     }
     Ok(())
+}
+
+/// A PUT whose error may hide a write that landed (a timeout or a 500 after S3 committed, once the
+/// SDK's retries are spent): the object is read back, and the same bytes there are success. A good
+/// deployment is then not rolled back for an answer lost on the way (review S3-39, found again by
+/// the simulation's lost-answer fault).
+async fn put_confirmed<C: Cloud>(
+    cloud: &C,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<(), crate::aws::CloudError> {
+    match cloud.put_object(bucket, key, body.clone(), content_type, false).await {
+        Ok(()) => Ok(()),
+        Err(e) => match cloud.get_object(bucket, key).await {
+            Ok(Some(stored)) if stored == body => Ok(()),
+            _ => Err(e),
+        },
+    }
 }
 
 #[cfg(test)]
