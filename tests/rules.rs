@@ -446,3 +446,29 @@ fn the_apps_function_code_is_read_from_their_asset_folders() {
         assert!(fired.iter().any(|(r, m)| r == rule && m.contains(words)), "{rule}: {fired:?}");
     }
 }
+
+/// Review S3-40: a reader that goes away (`castform check ... | head -0`) no longer turns the
+/// command's exit code into 0: check errors still exit 2.
+#[test]
+fn a_closed_pipe_keeps_the_commands_exit_code() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_castform"))
+        .args(["check", "--template"])
+        .arg(fixture("L01-fail.yaml"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+/// Review S3-43: a KeyValueStore is stateful: one that states no `DeletionPolicy` is named by
+/// L05, as a table is (castform's construct retains it where the environment keeps data, and
+/// `diff` marks its replacement DATA LOSS).
+#[test]
+fn a_key_value_store_is_stateful() {
+    let (_, out) = check_template("L05-kvs-fail.yaml");
+    assert!(out.lines().any(|l| l.contains("warning L05 Access (AWS::CloudFront::KeyValueStore)")), "{out}");
+    assert!(castform::rules::STATEFUL_TYPES.contains(&"AWS::CloudFront::KeyValueStore"));
+}

@@ -6,7 +6,7 @@
 use super::ConstructError;
 use crate::cfn::cloudfront;
 use crate::cfn::cloudfront::function as f;
-use crate::template::{Expr, Handle, Stack};
+use crate::template::{Attributes, DeletionPolicy, Expr, Handle, Stack, UpdateReplacePolicy};
 
 /// A CloudFront KeyValueStore.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,13 +16,24 @@ pub struct KeyValueStore {
 }
 
 impl KeyValueStore {
-    /// A store named `<prefix>-<name>`, with outputs `<id>Arn` and `<id>Id`.
+    /// A store named `<prefix>-<name>`, with outputs `<id>Arn` and `<id>Id`. Its key-value pairs
+    /// are data (rule L05): retained with the stack where the environment keeps data.
     pub fn new(stack: &mut Stack, id: &str, name: &str, comment: &str) -> Result<Self, ConstructError> {
-        let handle = stack.template.add(
+        let (deletion, replace) = if stack.retain_data {
+            (DeletionPolicy::Retain, UpdateReplacePolicy::Retain)
+        } else {
+            (DeletionPolicy::Delete, UpdateReplacePolicy::Delete)
+        };
+        let handle = stack.template.add_with(
             id,
             &cloudfront::KeyValueStore {
                 comment: Some(comment.into()),
                 ..cloudfront::KeyValueStore::new(stack.physical_name(name))
+            },
+            Attributes {
+                deletion_policy: Some(deletion),
+                update_replace_policy: Some(replace),
+                ..Attributes::default()
             },
         )?;
         let store = Self { id: id.to_string(), handle };

@@ -672,45 +672,6 @@ async fn settle_stuck<C: Cloud>(
     }
 }
 
-/// Empties the buckets of a stack about to be deleted (S3 deletes only an empty bucket), every
-/// version of every object: only those the *deployed* template lets CloudFormation delete. A bucket
-/// the deployed template retains (`DeletionPolicy: Retain`, an adopted one among them) or that
-/// today's `adopt:` names outlives the stack with its data, whatever the environment file says now
-/// (review S3-42).
-pub async fn empty_buckets<C: Cloud>(
-    cloud: &C,
-    app: &crate::template::App,
-    stack_name: &str,
-    resources: &[crate::aws::StackResource],
-    progress: &Progress,
-) -> Result<(), String> {
-    // a stack whose create failed may have no template to read: then the app's own says
-    let deployed: serde_json::Value = match cloud.get_template(stack_name).await {
-        Ok(body) if !body.trim().is_empty() => {
-            serde_json::from_str(&body).map_err(|e| format!("the deployed template of {stack_name}: {e}"))?
-        }
-        Ok(_) => {
-            app.stacks.iter().find(|s| s.stack_name == stack_name).map(|s| s.template.to_value()).unwrap_or_default()
-        }
-        Err(e) => return Err(format!("reading the deployed template of {stack_name}: {e}")),
-    };
-    for r in resources {
-        let declared = &deployed["Resources"][r.logical_id.as_str()];
-        let retained =
-            declared["DeletionPolicy"] == "Retain" || declared["Metadata"]["castform"]["adopted"].is_string();
-        if r.resource_type == "AWS::S3::Bucket"
-            && !r.physical_id.is_empty()
-            && !retained
-            && !app.adopted.iter().any(|a| a.identifier == r.physical_id)
-            && cloud.bucket_exists(&r.physical_id).await.unwrap_or(false)
-        {
-            let n = cloud.empty_bucket(&r.physical_id).await.map_err(|e| e.to_string())?;
-            progress.info(&format!("emptied s3://{} ({n} objects and versions)", r.physical_id));
-        }
-    }
-    Ok(())
-}
-
 /// Deletes a stack and waits until it is gone.
 pub async fn delete<C: Cloud>(
     cloud: &C,

@@ -4,9 +4,13 @@ use super::util::referenced_ids;
 use super::{Hit, Severity, Target};
 
 /// Types that hold data, or keys without which data cannot be read: deleting one loses it. The
-/// list of cfn-lint 1.58.0 (`cfnlint/data/AdditionalSpecs/StatefulResources.json`, MIT-0).
+/// list of cfn-lint 1.58.0 (`cfnlint/data/AdditionalSpecs/StatefulResources.json`, MIT-0), plus
+/// CloudFront's KeyValueStore (review S3-43): its key-value pairs are data (the podcast's
+/// subscriber access), and a replaced store starts empty
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions.html>).
 pub const STATEFUL: &[&str] = &[
     "AWS::Backup::BackupVault",
+    "AWS::CloudFront::KeyValueStore",
     "AWS::CloudFormation::Stack",
     "AWS::Cognito::UserPool",
     "AWS::DocDB::DBCluster",

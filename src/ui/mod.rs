@@ -33,15 +33,24 @@ pub fn dim(on: bool, t: &str) -> String {
     paint(on, "2", t)
 }
 
-/// A line of normal output. A reader that went away (`castform history prod | head`) ends the
-/// output quietly: exit at once, as a pipeline expects, never a panic.
+/// Set once stdout's reader has gone away: later output is dropped.
+static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A line of normal output. A reader that went away (`castform diff prod | head`) ends the output
+/// quietly, never a panic; the command still ends with its own exit code (review S3-40: `diff`
+/// exited 0 through `| head` though the stacks differed, and a command cut short there never
+/// finished what it was doing).
 pub fn say(text: &str) {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if READER_GONE.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{}", redact::redact(text))
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
-        std::process::exit(0);
+        READER_GONE.store(true, Ordering::Relaxed);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The fake's answers to every [`Cloud`] call.
 
-use super::template::{diff, event, outputs_of, physical, resolve};
+use super::template::{diff, event, outputs_of, physical, resolve, same_outputs, with_template};
 use super::*;
 
 impl Cloud for FakeCloud {
@@ -770,46 +770,4 @@ impl Cloud for FakeCloud {
         }
         Ok((404, b"not found".to_vec()))
     }
-}
-
-/// The change set's request with the template CloudFormation reads: the body sent, within
-/// TemplateBody's limit, or the object its TemplateURL names in the fake's S3.
-fn with_template(w: &mut World, req: &ChangeSetRequest) -> CloudResult<ChangeSetRequest> {
-    let mut req = req.clone();
-    match req.template_url.clone() {
-        Some(url) => {
-            let object = url
-                .strip_prefix("https://")
-                .and_then(|u| u.split_once('/'))
-                .and_then(|(host, key)| Some((host.split_once(".s3.")?.0.to_string(), key.to_string())));
-            let body = object.and_then(|o| w.objects.get(&o).cloned()).ok_or_else(|| {
-                svc(
-                    "CloudFormation CreateChangeSet",
-                    "ValidationError",
-                    format!("S3 error: Access Denied (TemplateURL {url})"),
-                )
-            })?;
-            req.template_body = String::from_utf8_lossy(&body).into_owned();
-            w.template_urls.push(url);
-        }
-        None if req.template_body.len() > TEMPLATE_BODY_LIMIT => {
-            return Err(svc(
-                "CloudFormation CreateChangeSet",
-                "ValidationError",
-                format!(
-                    "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"
-                ),
-            ));
-        }
-        None => {}
-    }
-    Ok(req)
-}
-
-/// Whether two templates declare the same outputs. A change of outputs alone is a change: "If only
-/// stack Outputs are changed, CloudFormation generates a ChangeSet that is executable but has 0
-/// changes" (aws/aws-cdk#2029); only none at all fails with "didn't contain changes".
-fn same_outputs(old: Option<&str>, new: &str) -> bool {
-    let outputs = |t: &str| serde_json::from_str::<Value>(t).map(|v| v["Outputs"].clone()).unwrap_or(Value::Null);
-    old.is_some_and(|o| outputs(o) == outputs(new))
 }

@@ -203,7 +203,7 @@ pub async fn restore<C: Cloud>(
                 continue;
             }
             if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
-                stacks::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
+                crate::ops::destroy::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
             }
             stacks::delete(cloud, &s.name, &s.stack_name, &s.region, env.stack_timeout, progress)
                 .await
