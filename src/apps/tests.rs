@@ -57,7 +57,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(s.media.srt_port, 9998);
     assert_eq!(s.media.ladder, default_ladder());
     assert_eq!(e.retention, 10);
-    assert!(!e.retain_data && !e.confirm);
+    assert!(e.retain_data && !e.confirm, "data is kept unless the file says otherwise (S3-37)");
 }
 
 #[test]

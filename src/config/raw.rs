@@ -28,7 +28,9 @@ pub struct RawEnvironment {
     #[serde(default)]
     pub profile: Option<String>,
     pub prefix: Prefix,
-    #[serde(default)]
+    /// Absent: `true`, the safe choice (review S3-37): a new production file that forgets the key
+    /// keeps its data; a disposable environment says `retain_data: false`.
+    #[serde(default = "yes")]
     pub retain_data: bool,
     #[serde(default)]
     pub confirm: bool,
@@ -278,4 +280,9 @@ mod tests {
         assert!(parse_cidr("10.0.0.0/33").is_none());
         assert!(parse_cidr("010.0.0.0/8").is_none());
     }
+}
+
+/// serde's default for keys whose safe value is `true`.
+fn yes() -> bool {
+    true
 }

@@ -212,3 +212,13 @@ fn stack_timeout_takes_minutes_or_hours_and_names_file_and_key_when_refused() {
         assert!(!e.help.is_empty(), "{bad}: {e}");
     }
 }
+
+/// Review S3-37: a file that forgets `retain_data` keeps its data (Retain, no replacement, no
+/// destroy); a disposable environment says `retain_data: false`.
+#[test]
+fn retain_data_defaults_to_keeping_data() {
+    assert!(!GOOD.contains("retain_data"));
+    assert!(parse_str(GOOD).unwrap().retain_data);
+    let off = GOOD.replace("prefix: shop-test\n", "prefix: shop-test\nretain_data: false\n");
+    assert!(!parse_str(&off).unwrap().retain_data);
+}
