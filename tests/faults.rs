@@ -1783,3 +1783,22 @@ fn a_snapshot_write_whose_answer_was_lost_is_confirmed_by_reading_it_back() {
     assert!(matches!(err, DeployError::Restored { .. }), "{err}");
     assert!(err.to_string().contains("snapshot"), "{err}");
 }
+
+/// Second review: a part still moving (a flow STOPPING, a channel STARTING, left by an earlier
+/// start or stop) is waited for, then started or stopped from where it settles: `media start`
+/// and `media stop` succeed instead of failing on the moment.
+#[test]
+fn media_start_and_stop_wait_for_a_part_still_moving() {
+    let MediaWorld { _dir: _keep, env, v1, cloud, channel, flow } = media_world();
+    cloud.set_flow(&flow, "STOPPING");
+    cloud.set_channel(&channel, "STARTING");
+    let (record, _) = rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, true)).expect("starts");
+    assert_eq!(record.result, "succeeded");
+    assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "ACTIVE");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "RUNNING");
+    cloud.set_channel(&channel, "STARTING");
+    let (record, _) = rt().block_on(castform::ops::media::operate(&cloud, &env, &v1, false)).expect("stops");
+    assert_eq!(record.result, "succeeded");
+    assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "IDLE");
+    assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "STANDBY");
+}

@@ -172,19 +172,43 @@ pub async fn wait_flow<C: Cloud>(cloud: &C, arn: &str, want: &str) -> Result<()>
     }
 }
 
+/// A part still moving (a flow STARTING or STOPPING, a channel STARTING or STOPPING: states a
+/// start or stop passes through, MediaConnect's StartFlow statuses
+/// <https://docs.aws.amazon.com/mediaconnect/latest/api/API_StartFlow.html> and MediaLive's
+/// channel states <https://docs.aws.amazon.com/medialive/latest/ug/monitor-activity-types-channel.html>) is
+/// waited for until it settles, so that a start or stop acts on where it ends, not on the moment
+/// (second review: `media start` failed on a part another start had left STARTING).
+async fn settled_flow<C: Cloud>(cloud: &C, arn: &str) -> Result<Option<String>> {
+    let status = cloud.describe_flow(arn).await?.map(|f| f.status);
+    match status.as_deref() {
+        Some("STARTING") => wait_flow(cloud, arn, "ACTIVE").await.map(|_| Some("ACTIVE".into())),
+        Some("STOPPING") => wait_flow(cloud, arn, "STANDBY").await.map(|_| Some("STANDBY".into())),
+        _ => Ok(status),
+    }
+}
+
+async fn settled_channel<C: Cloud>(cloud: &C, id: &str) -> Result<Option<String>> {
+    let state = cloud.describe_channel(id).await?.map(|c| c.state);
+    match state.as_deref() {
+        Some("STARTING") => wait_channel(cloud, id, "RUNNING").await.map(|_| Some("RUNNING".into())),
+        Some("STOPPING") => wait_channel(cloud, id, "IDLE").await.map(|_| Some("IDLE".into())),
+        _ => Ok(state),
+    }
+}
+
 /// Starts the flow, then the channel (the channel reads from the flow), and waits until both run.
-/// What already runs is left as it is.
+/// What already runs is left as it is; a part starting or stopping is waited for first.
 pub async fn start_pipeline<C: Cloud>(cloud: &C, p: &Pipeline) -> Result<Vec<String>> {
     let mut done = vec![];
     if let Some(arn) = &p.flow_arn
-        && cloud.describe_flow(arn).await?.is_some_and(|f| f.status == "STANDBY")
+        && settled_flow(cloud, arn).await?.as_deref() == Some("STANDBY")
     {
         cloud.start_flow(arn).await.with_context(|| format!("starting flow {arn}"))?;
         wait_flow(cloud, arn, "ACTIVE").await?;
         done.push(format!("flow {arn} ACTIVE"));
     }
     if let Some(id) = &p.channel_id
-        && cloud.describe_channel(id).await?.is_some_and(|c| c.state == "IDLE")
+        && settled_channel(cloud, id).await?.as_deref() == Some("IDLE")
     {
         cloud.start_channel(id).await.with_context(|| format!("starting channel {id}"))?;
         wait_channel(cloud, id, "RUNNING").await?;
@@ -197,7 +221,7 @@ pub async fn start_pipeline<C: Cloud>(cloud: &C, p: &Pipeline) -> Result<Vec<Str
 pub async fn stop_pipeline<C: Cloud>(cloud: &C, p: &Pipeline, flow_too: bool) -> Result<Vec<String>> {
     let mut done = vec![];
     if let Some(id) = &p.channel_id
-        && cloud.describe_channel(id).await?.is_some_and(|c| c.state == "RUNNING" || c.state == "STARTING")
+        && settled_channel(cloud, id).await?.as_deref() == Some("RUNNING")
     {
         cloud.stop_channel(id).await.with_context(|| format!("stopping channel {id}"))?;
         wait_channel(cloud, id, "IDLE").await?;
@@ -205,7 +229,7 @@ pub async fn stop_pipeline<C: Cloud>(cloud: &C, p: &Pipeline, flow_too: bool) ->
     }
     if flow_too
         && let Some(arn) = &p.flow_arn
-        && cloud.describe_flow(arn).await?.is_some_and(|f| f.status == "ACTIVE" || f.status == "STARTING")
+        && settled_flow(cloud, arn).await?.as_deref() == Some("ACTIVE")
     {
         cloud.stop_flow(arn).await.with_context(|| format!("stopping flow {arn}"))?;
         wait_flow(cloud, arn, "STANDBY").await?;
@@ -245,13 +269,6 @@ pub(crate) async fn ended_as_asked<C: Cloud>(cloud: &C, p: &Pipeline, start: boo
 /// `castform media start|stop`: the operation, recorded in the deployment ledger.
 pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: bool) -> Result<(Record, MediaStatus)> {
     let state = StateStore::new(env);
-    let pipeline = locate(cloud, app).await?;
-    if pipeline.flow_arn.is_none() && pipeline.channel_id.is_none() {
-        return crate::config::bad_input(format!(
-            "{}/{} has no deployed media pipeline\nhelp: deploy an environment with `media.enabled: true` first",
-            app.app, env.name
-        ));
-    }
     let identity = cloud.caller_identity().await?;
     let (who, host) = crate::state::who();
     let id = crate::state::clock::new_id();
@@ -271,6 +288,19 @@ pub async fn operate<C: Cloud>(cloud: &C, env: &Environment, app: &App, start: b
     crate::state::lock::acquire(cloud, &state, &env.name, &info).await.map_err(|e| {
         crate::ops::error::DeployError::Refused(e.to_string().replacen('\n', "; nothing was started or stopped\n", 1))
     })?;
+    // located under the lock: a deploy that ran before it may have replaced the flow or the
+    // channel (second review)
+    let pipeline = match locate(cloud, app).await {
+        Ok(p) if p.flow_arn.is_some() || p.channel_id.is_some() => p,
+        found => {
+            let _ = crate::state::lock::release(cloud, &state, &id).await;
+            found?;
+            return crate::config::bad_input(format!(
+                "{}/{} has no deployed media pipeline\nhelp: deploy an environment with `media.enabled: true` first",
+                app.app, env.name
+            ));
+        }
+    };
     let outcome: Result<Vec<String>> = async {
         let done =
             if start { start_pipeline(cloud, &pipeline).await? } else { stop_pipeline(cloud, &pipeline, true).await? };

@@ -613,7 +613,10 @@ impl Cloud for FakeCloud {
 
     async fn describe_channel(&self, id: &str) -> CloudResult<Option<ChannelState>> {
         self.read("MediaLive DescribeChannel").await?;
-        Ok(self.world().channels.get(id).map(|(state, class)| ChannelState {
+        let mut guard = self.world();
+        let w = &mut *guard;
+        super::moving(&mut w.moving, id, w.channels.get_mut(id).map(|(s, _)| s), ("RUNNING", "IDLE"));
+        Ok(w.channels.get(id).map(|(state, class)| ChannelState {
             id: id.into(),
             name: format!("channel-{id}"),
             state: state.clone(),
@@ -681,7 +684,10 @@ impl Cloud for FakeCloud {
 
     async fn describe_flow(&self, arn: &str) -> CloudResult<Option<FlowState>> {
         self.read("MediaConnect DescribeFlow").await?;
-        Ok(self.world().flows.get(arn).map(|status| FlowState {
+        let mut guard = self.world();
+        let w = &mut *guard;
+        super::moving(&mut w.moving, arn, w.flows.get_mut(arn), ("ACTIVE", "STANDBY"));
+        Ok(w.flows.get(arn).map(|status| FlowState {
             arn: arn.into(),
             name: arn.rsplit(':').next().unwrap_or_default().into(),
             status: status.clone(),

@@ -122,6 +122,8 @@ struct World {
     functions: BTreeMap<String, (Vec<u8>, Value)>,
     /// Each call's operation, in order (`DynamoDB Scan`, `Lambda UpdateFunctionCode` ...).
     ops: Vec<String>,
+    /// Media parts a test left STARTING or STOPPING: reads left before they settle.
+    moving: HashMap<String, u32>,
     /// Resources outside any stack as Cloud Control reads them: (type, identifier) -> properties
     resources: BTreeMap<(String, String), serde_json::Value>,
     /// Change sets executed so far (a test can stop the engine right after one).
@@ -168,6 +170,23 @@ fn injected(code: &str) -> &'static str {
         "Throttling" | "ThrottlingException" | "SlowDown" => "Rate exceeded",
         "AccessDenied" | "AccessDeniedException" => "Access Denied",
         _ => "We encountered an internal error. Please try again.",
+    }
+}
+
+/// A channel or flow a test set STARTING or STOPPING settles after three reads, into `to.0`
+/// (started) or `to.1` (stopped), as MediaLive and MediaConnect move through those states.
+fn moving(left: &mut HashMap<String, u32>, id: &str, state: Option<&mut String>, to: (&str, &str)) {
+    let Some(state) = state else { return };
+    let settled = match state.as_str() {
+        "STARTING" => to.0,
+        "STOPPING" => to.1,
+        _ => return,
+    };
+    let n = left.entry(id.to_string()).or_insert(3);
+    *n -= 1;
+    if *n == 0 {
+        left.remove(id);
+        *state = settled.to_string();
     }
 }
 
