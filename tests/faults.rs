@@ -1802,3 +1802,15 @@ fn media_start_and_stop_wait_for_a_part_still_moving() {
     assert_eq!(rt().block_on(cloud.describe_channel(&channel)).unwrap().unwrap().state, "IDLE");
     assert_eq!(rt().block_on(cloud.describe_flow(&flow)).unwrap().unwrap().status, "STANDBY");
 }
+
+/// Second review: a site file whose first PUT landed and whose retry was refused (AccessDenied)
+/// was dropped from the journal as "never written", so the restore left the new file in place.
+/// Now the bucket is read: our bytes there mean it landed, and the restore puts the old one back.
+#[test]
+fn a_file_that_landed_before_its_retry_was_refused_is_put_back() {
+    let w = world();
+    let (good, before) = good(&w);
+    w.cloud.faults.lock().unwrap().landed_then_refused = Some("lunora-player-local-web-sitebucket/config.js".into());
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert_restored(&w, &good, &before, err);
+}

@@ -59,6 +59,13 @@ impl Cloud for FakeCloud {
             }
             Ok(())
         })();
+        if out.is_ok()
+            && self.faults().landed_then_refused.as_deref().is_some_and(|p| format!("{bucket}/{key}").starts_with(p))
+        {
+            // once: the next PUT (a restore's) goes through
+            self.faults.lock().unwrap_or_else(|p| p.into_inner()).landed_then_refused = None;
+            return Err(svc(&op, "AccessDenied", "Access Denied"));
+        }
         if lost && if_absent && out.is_ok() {
             // the SDK sends the conditional PUT again and finds the object it wrote itself
             return Err(CloudError::PreconditionFailed { operation: op });

@@ -31,6 +31,9 @@ pub struct Faults {
     pub deny_writes: HashSet<String>,
     /// PUTs of objects whose key contains this text land and lose their answer.
     pub lost_puts: Option<String>,
+    /// PUTs of objects whose `bucket/key` starts with this text land, and the SDK's retry of them is refused
+    /// (AccessDenied): the error says nothing landed, though the first attempt did. Once.
+    pub landed_then_refused: Option<String>,
     /// Reads of objects whose key contains this text return altered bytes.
     pub corrupt_reads: Option<String>,
     /// Stacks whose next change set fails pre-deployment validation on these resources

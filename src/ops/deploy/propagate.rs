@@ -174,8 +174,13 @@ pub async fn write<C: Cloud>(
         // landed all the same, and putting back an unchanged file is harmless (review S3-09)
         super::lock_journal(journal).written.push((f.bucket.clone(), f.key.clone()));
         if let Err(e) = cloud.put_object(&f.bucket, &f.key, f.body.clone(), &f.content_type, false).await {
-            // S3 refused it outright: it did not land, so there is nothing of it to put back
-            if e.code().is_some_and(|c| REFUSED.contains(&c)) {
+            // S3 refused it: this attempt did not land, but an earlier attempt of the SDK's retries
+            // may have (a 500 after S3 committed, then AccessDenied as credentials expired): only
+            // if the bucket does not hold our bytes is there nothing of it to put back (second
+            // review)
+            if e.code().is_some_and(|c| REFUSED.contains(&c))
+                && !matches!(cloud.get_object(&f.bucket, &f.key).await, Ok(Some(b)) if b == f.body)
+            {
                 super::lock_journal(journal).written.pop();
             }
             return Err(PropagateError(format!("writing {}: {e}", f.key)));
