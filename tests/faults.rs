@@ -1814,3 +1814,32 @@ fn a_file_that_landed_before_its_retry_was_refused_is_put_back() {
     let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
     assert_restored(&w, &good, &before, err);
 }
+
+/// Second review: a file a failed run added is deleted by the restore, and a delete that fails is
+/// said (the run ends "not restored", naming the file), not dropped in silence.
+#[test]
+fn a_new_file_the_restore_cannot_delete_is_named() {
+    for deny in [true, false] {
+        let w = world();
+        let (good, _) = good(&w);
+        let site = good.stacks["web"].outputs["SiteBucketName"].clone();
+        std::fs::write(w.env.root.join("assets/lunora-site/new.html"), "<p>new</p>").unwrap();
+        {
+            let mut f = w.cloud.faults.lock().unwrap();
+            f.health_status = Some(403);
+            if deny {
+                f.deny_deletes.insert(site.clone());
+            }
+        }
+        let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+        let m = err.to_string();
+        if deny {
+            assert!(matches!(err, DeployError::Unrestored { .. }), "{m}");
+            assert!(m.contains(&format!("s3://{site}/new.html (new in this run) not deleted")), "{m}");
+        } else {
+            assert!(matches!(err, DeployError::Restored { .. }), "{m}");
+            assert!(m.contains(&format!("s3://{site}/new.html (deleted: it did not exist before)")), "{m}");
+            assert!(w.cloud.object(&site, "new.html").is_none(), "the new file is gone");
+        }
+    }
+}

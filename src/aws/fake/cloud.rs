@@ -94,6 +94,9 @@ impl Cloud for FakeCloud {
         let lost = self.call("S3 DeleteObject").await?;
         #[allow(clippy::redundant_closure_call)]
         let out = (|| {
+            if self.faults().deny_deletes.contains(bucket) {
+                return Err(svc(&format!("S3 DeleteObject s3://{bucket}/{key}"), "AccessDenied", "Access Denied"));
+            }
             let mut w = self.world();
             let k = (bucket.to_string(), key.to_string());
             if w.objects.remove(&k).is_some() {

@@ -27,6 +27,8 @@ pub struct Faults {
     pub rollback_fails: HashSet<String>,
     /// Function URLs answer with this status instead of 200.
     pub health_status: Option<u16>,
+    /// Deletes from these buckets are refused (AccessDenied).
+    pub deny_deletes: HashSet<String>,
     /// Writes into these buckets are refused (AccessDenied).
     pub deny_writes: HashSet<String>,
     /// PUTs of objects whose key contains this text land and lose their answer.

@@ -272,9 +272,11 @@ async fn restore_files<C: Cloud>(
                     Err(e) => errors.push(format!("s3://{}/{} not restored: {e}", f.bucket, f.key)),
                 }
             }
-            None => {
-                let _ = cloud.delete_object(&f.bucket, &f.key).await;
-            }
+            // a file this run added goes, and a delete that fails is said (second review)
+            None => match cloud.delete_object(&f.bucket, &f.key).await {
+                Ok(()) => restored.push(format!("s3://{}/{} (deleted: it did not exist before)", f.bucket, f.key)),
+                Err(e) => errors.push(format!("s3://{}/{} (new in this run) not deleted: {e}", f.bucket, f.key)),
+            },
         }
     }
     // viewers get the restored files, not the failed run's from the cache
