@@ -1764,7 +1764,7 @@ fn a_restore_skips_a_stuck_rollbacks_resources_only_when_the_run_was_given_force
 fn a_snapshot_write_whose_answer_was_lost_is_confirmed_by_reading_it_back() {
     let w = world();
     good(&w);
-    w.cloud.faults.lock().unwrap().lost_puts = Some("/deployments/".into());
+    w.cloud.faults.lock().unwrap().lost_puts = Some(format!("{BUCKET}/lunora/local/deployments/"));
     let r = run(&w.cloud, &w.env, &v2(&w)).expect("the snapshot landed: the deploy stands");
     let key = format!("lunora/local/deployments/{}/stacks/api.template.json", r.id);
     assert!(w.cloud.object(BUCKET, &key).is_some(), "{key} stored");
@@ -1778,7 +1778,7 @@ fn a_snapshot_write_whose_answer_was_lost_is_confirmed_by_reading_it_back() {
     let index = w.env.root.join("assets/lunora-api/index.mjs");
     let code = std::fs::read_to_string(&index).unwrap();
     std::fs::write(&index, code.replace("const VERSION = '", "const VERSION = '3")).unwrap();
-    w.cloud.faults.lock().unwrap().lost_puts = Some("/deployments/".into());
+    w.cloud.faults.lock().unwrap().lost_puts = Some(format!("{BUCKET}/lunora/local/deployments/"));
     let err = run(&w.cloud, &w.env, &w.env.define().unwrap()).unwrap_err();
     assert!(matches!(err, DeployError::Restored { .. }), "{err}");
     assert!(err.to_string().contains("snapshot"), "{err}");
@@ -1842,4 +1842,15 @@ fn a_new_file_the_restore_cannot_delete_is_named() {
             assert!(w.cloud.object(&site, "new.html").is_none(), "the new file is gone");
         }
     }
+}
+
+/// Review S3-09: a site file whose PUT landed and whose answer was lost is put back by the restore
+/// (it is journaled before the PUT, not after an answer that never came).
+#[test]
+fn a_file_whose_answer_was_lost_is_put_back() {
+    let w = world();
+    let (good, before) = good(&w);
+    w.cloud.faults.lock().unwrap().lost_puts = Some("lunora-player-local-web-sitebucket/config.js".into());
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert_restored(&w, &good, &before, err);
 }

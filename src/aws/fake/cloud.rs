@@ -41,7 +41,7 @@ impl Cloud for FakeCloud {
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, _ct: &str, if_absent: bool) -> CloudResult<()> {
         let op = format!("S3 PutObject s3://{bucket}/{key}");
         let lost = self.call("S3 PutObject").await?
-            || self.faults().lost_puts.as_deref().is_some_and(|part| key.contains(part));
+            || self.faults().lost_puts.as_deref().is_some_and(|p| format!("{bucket}/{key}").starts_with(p));
         #[allow(clippy::redundant_closure_call)]
         let out = (|| {
             if self.faults().deny_writes.contains(bucket) {

@@ -31,7 +31,7 @@ pub struct Faults {
     pub deny_deletes: HashSet<String>,
     /// Writes into these buckets are refused (AccessDenied).
     pub deny_writes: HashSet<String>,
-    /// PUTs of objects whose key contains this text land and lose their answer.
+    /// PUTs of objects whose `bucket/key` starts with this text land and lose their answer.
     pub lost_puts: Option<String>,
     /// PUTs of objects whose `bucket/key` starts with this text land, and the SDK's retry of them is refused
     /// (AccessDenied): the error says nothing landed, though the first attempt did. Once.

@@ -530,7 +530,7 @@ pub async fn snapshot<C: Cloud>(
 /// SDK's retries are spent): the object is read back, and the same bytes there are success. A good
 /// deployment is then not rolled back for an answer lost on the way (review S3-39, found again by
 /// the simulation's lost-answer fault).
-async fn put_confirmed<C: Cloud>(
+pub(crate) async fn put_confirmed<C: Cloud>(
     cloud: &C,
     bucket: &str,
     key: &str,

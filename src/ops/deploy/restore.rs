@@ -261,8 +261,8 @@ async fn restore_files<C: Cloud>(
         match &f.item {
             Some(item) => {
                 let put = match backup::read_item(cloud, state, backup, item).await {
-                    Ok(body) => cloud
-                        .put_object(&f.bucket, &f.key, body, &f.content_type, false)
+                    // a PUT whose answer is lost is read back: our bytes there are restored
+                    Ok(body) => backup::put_confirmed(cloud, &f.bucket, &f.key, body, &f.content_type)
                         .await
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
