@@ -86,7 +86,15 @@ fn s3_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 }
 
 async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry_run: bool) -> Result<GcReport> {
-    let records = ledger::list(cloud, state).await?;
+    // every record of this environment, read strictly: deciding on a partial list could delete
+    // what a record it cannot read still needs (second code review)
+    let records = match ledger::list_strict(cloud, state).await {
+        Ok(records) => records,
+        Err(e @ ledger::LedgerError::Unreadable { .. }) => {
+            return crate::config::bad_input(format!("gc of {} removed nothing: {e}", env.name));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let (old, kept) = records.split_at(keep_from(&records, env.retention as usize));
     // a kept rollback's state is the deployment it went back to: that one is kept too (found by
     // the simulation, SIM-01), so `rollback --to` it still works

@@ -42,9 +42,41 @@ pub async fn until_interrupted<C: Cloud>(
     }
 }
 
+/// Runs `work`, a restore, to its end whatever signals come: stopped half-way it would leave the
+/// environment half-restored. Each further Ctrl-C or SIGTERM is answered with what happens and
+/// how the restore is resumed if the process is killed all the same (review S3-22).
+pub(crate) async fn keep_on<T>(progress: &Progress, env: &str, work: impl std::future::Future<Output = T>) -> T {
+    keep_on_with(work, interruption, || progress.warn(&still_restoring(env))).await
+}
+
+/// What a signal during a restore is answered with.
+pub(crate) fn still_restoring(env: &str) -> String {
+    format!(
+        "the restore goes on: stopped half-way it would leave {env} half-restored; if this process is killed all the same, `castform unlock {env} --restore` resumes it from any host"
+    )
+}
+
+async fn keep_on_with<T, S: std::future::Future<Output = ()>>(
+    work: impl std::future::Future<Output = T>,
+    mut signal: impl FnMut() -> S,
+    mut answer: impl FnMut(),
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut work => return out,
+            _ = signal() => answer(),
+        }
+    }
+}
+
 /// After an interruption (Ctrl-C, SIGTERM): restore what the journal says this run may have
 /// changed, a stack whose change set was executing included (the restore waits for its operation
-/// to settle first), put a pipeline this run took off air back on air, and release the lock.
+/// to settle first), put a pipeline this run took off air back on air, and release the lock. The
+/// lock says which restore is under way first, so that if the process is killed all the same
+/// (a CI runner's grace period ends), `castform unlock ENV --restore` resumes it from any host.
+/// A run interrupted while it restored a killed run's environment finishes that restore.
 pub async fn interrupted<C: Cloud>(
     cloud: &C,
     env: &Environment,
@@ -52,8 +84,31 @@ pub async fn interrupted<C: Cloud>(
     progress: &Progress,
     journal: &Mutex<Journal>,
 ) -> DeployError {
+    let run = Run::new(cloud, env, app, progress, journal);
+    let recovering = lock_journal(journal).recovering.clone();
+    if let Some(target) = recovering {
+        progress.warn(&format!(
+            "interrupted while restoring {} to the backup of {}: {}",
+            env.name,
+            target.run.deployment,
+            still_restoring(&env.name)
+        ));
+        return match keep_on(progress, &env.name, recover(&run, &target)).await {
+            Ok(_) => {
+                unlock(&run).await;
+                DeployError::Refused(format!(
+                    "interrupted (Ctrl-C, SIGTERM or SIGHUP) after {} was put back to the backup of {}; this run changed nothing else",
+                    env.name, target.run.deployment
+                ))
+            }
+            Err(e) => {
+                lock_journal(journal).locked = false;
+                e
+            }
+        };
+    }
     progress.warn("interrupted: restoring what this run changed");
-    let (kind, id, backup, touched, files, written, locked, stopped) = {
+    let (kind, id, backup, touched, files, written, stopped) = {
         let j = lock_journal(journal);
         (
             if j.kind.is_empty() { "deploy" } else { j.kind },
@@ -62,31 +117,32 @@ pub async fn interrupted<C: Cloud>(
             j.touched.clone(),
             j.files_written,
             j.written.clone(),
-            j.locked,
             j.stopped_live.clone(),
         )
     };
-    let run = Run::new(cloud, env, app, progress, journal);
     let state = &run.state;
     if let Some(p) = &stopped {
         let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(&run, p).await, false).await;
     }
     let outcome = match backup {
-        Some(b) if !touched.is_empty() || files => match restore(&run, &b, &id, &touched, files, &written).await {
-            Ok(restored) => DeployError::Restored {
-                id: id.clone(),
-                env: env.name.clone(),
-                failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
-                restored,
-            },
-            Err(e) => DeployError::Unrestored {
-                id: id.clone(),
-                env: env.name.clone(),
-                failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
-                restore_error: e,
-                backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
-            },
-        },
+        Some(b) if !touched.is_empty() || files => {
+            say_restoring(&run, &touched, files, &written).await;
+            match keep_on(progress, &env.name, restore(&run, &b, &id, &touched, files, &written)).await {
+                Ok(restored) => DeployError::Restored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
+                    restored,
+                },
+                Err(e) => DeployError::Unrestored {
+                    id: id.clone(),
+                    env: env.name.clone(),
+                    failure: "interrupted (Ctrl-C, SIGTERM or SIGHUP)".into(),
+                    restore_error: e,
+                    backup: format!("s3://{}/{}", state.bucket, state.backup_prefix(&id)),
+                },
+            }
+        }
         _ => DeployError::Refused(
             "interrupted (Ctrl-C, SIGTERM or SIGHUP) before anything in the environment was changed".into(),
         ),
@@ -94,7 +150,9 @@ pub async fn interrupted<C: Cloud>(
     if let Some(p) = &stopped {
         back_on_air(&run, p).await;
     }
-    if !matches!(outcome, DeployError::Refused(_)) {
+    if let DeployError::Refused(m) = &outcome {
+        settle_record(&run, "interrupted", m).await;
+    } else {
         // the ledger says what happened to this run
         let (who, host) = crate::state::who();
         let mut record = Record::new(&id, kind, &app.app, &env.name, &env.region, &now(), (&who, &host), &env.account);
@@ -106,8 +164,67 @@ pub async fn interrupted<C: Cloud>(
         }
         let _ = ledger::write(cloud, state, &record).await;
     }
-    if locked {
-        let _ = lock::release(cloud, state, &id).await;
-    }
+    unlock(&run).await;
     outcome
+}
+
+/// The lock this run holds, rewritten (`If-Match`) to say the restore it is making: what a
+/// resume from another host needs if this process is killed mid-way.
+async fn say_restoring<C: Cloud>(run: &Run<'_, C>, touched: &[String], files: bool, written: &[(String, String)]) {
+    let (me, etag) = {
+        let j = lock_journal(run.journal);
+        (j.lock.clone(), j.lock_etag.clone())
+    };
+    let (Some(me), Some(etag)) = (me, etag) else { return };
+    let restoring = lock::Restoring {
+        run: lock::LockInfo { restoring: None, ..me.clone() },
+        stacks: touched.to_vec(),
+        files,
+        written: written.to_vec(),
+    };
+    let intent = lock::LockInfo { restoring: Some(Box::new(restoring)), ..me };
+    match lock::replace(run.cloud, &run.state, &run.env.name, &etag, &intent).await {
+        Ok(etag) => {
+            let mut j = lock_journal(run.journal);
+            j.lock = Some(intent);
+            j.lock_etag = Some(etag);
+        }
+        Err(e) => run.progress.warn(&format!("the lock could not say which restore is under way: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Review S3-22: Ctrl-C or SIGTERM during a restore neither stops it nor goes unanswered:
+    /// the restore runs to its end and each signal is answered.
+    #[tokio::test(start_paused = true)]
+    async fn signals_during_a_restore_are_answered_and_the_restore_goes_on() {
+        let signals = AtomicUsize::new(0);
+        let answered = AtomicUsize::new(0);
+        let restore = async {
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            "restored"
+        };
+        // a CI runner's cancellation: SIGINT, then SIGTERM, then nothing more (SIGKILL is not caught)
+        let signal = || {
+            let n = signals.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        let out = keep_on_with(restore, signal, || {
+            answered.fetch_add(1, Ordering::SeqCst);
+        })
+        .await;
+        assert_eq!(out, "restored");
+        assert_eq!(answered.load(Ordering::SeqCst), 2, "each signal answered");
+        assert!(still_restoring("prod").contains("`castform unlock prod --restore` resumes it"));
+    }
 }

@@ -12,6 +12,7 @@ mod interrupt;
 mod live;
 pub mod preflight;
 pub mod propagate;
+mod recover;
 mod restore;
 pub mod rollback;
 pub mod verify;
@@ -23,6 +24,8 @@ pub use forward::deploy;
 pub use interrupt::{interrupted, interruption, until_interrupted};
 use live::*;
 use propagate::write_files;
+use recover::*;
+pub use recover::{break_lock, resume};
 pub use restore::restore;
 use restore::*;
 use verify::verify_all;
@@ -60,7 +63,17 @@ pub struct DeployOptions {
 #[derive(Debug, Default)]
 pub struct Journal {
     pub id: String,
+    /// The lock may be this run's: set before its PUT is awaited, so a run stopped while the PUT
+    /// is in flight still releases a lock that landed (release is idempotent; review S3-21).
     pub locked: bool,
+    /// The lock this run holds as written, and its ETag: it is rewritten and released only as
+    /// that version (`If-Match`; review S3-26).
+    pub lock: Option<lock::LockInfo>,
+    pub lock_etag: Option<String>,
+    /// The restore of a killed run this run is making, under its lock: an interruption finishes it.
+    pub recovering: Option<lock::Restoring>,
+    /// The run's `in-progress` record is in the ledger.
+    pub recorded: bool,
     pub backup: Option<Backup>,
     /// Stacks this deployment executed a change set on, in order.
     pub touched: Vec<String>,
@@ -193,15 +206,20 @@ pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S)
         steps.plan(run, &pre).await?;
         pre
     };
-    take_lock(run, &pre, &started, steps.command()).await?;
-    let result = locked(run, steps, &pre, &started).await;
-    let _ = lock::release(run.cloud, &run.state, &run.id()).await;
-    lock_journal(run.journal).locked = false;
+    let result = match take_lock(run, &pre, &started, steps.command()).await {
+        Ok(()) => locked(run, steps, &pre, &started).await,
+        Err(e) => Err(e),
+    };
+    if let Err(DeployError::Refused(message)) = &result {
+        settle_record(run, "refused", message).await;
+    }
+    unlock(run).await;
     result
 }
 
 /// The lock step: one writer per environment. A lock left by a run of this host that was killed
-/// is recovered (its environment restored from its backup) first.
+/// is taken over (one recoverer wins) and its environment restored from its backup first. Then
+/// the run's `in-progress` record is written, so a run killed from here leaves a trace.
 async fn take_lock<C: Cloud>(
     run: &Run<'_, C>,
     pre: &Preflight,
@@ -213,19 +231,76 @@ async fn take_lock<C: Cloud>(
     progress.step("lock", &format!("s3://{}/{}", state.bucket, state.lock_key()));
     let info = lock::LockInfo::of_this_process(&run.id(), &pre.who, &pre.host, started, &command);
     let refused = |e: lock::LockError| DeployError::Refused(e.to_string());
-    match lock::acquire(cloud, state, &env.name, &info).await {
-        Ok(()) => {}
-        Err(lock::LockError::Held { holder, .. }) if holder.is_orphaned(&pre.host) => {
-            // one recoverer: the run that claims the orphan's lock
-            lock::claim(cloud, state, &env.name, &holder, &info).await.map_err(refused)?;
-            recover(run, &holder).await?;
-            lock::acquire(cloud, state, &env.name, &info).await.map_err(refused)?;
-            let _ = lock::unclaim(cloud, state, &holder).await;
-        }
-        Err(e) => return Err(DeployError::Refused(e.to_string())),
-    }
+    // before the PUT is awaited: a lock that lands while the run is stopped is still released
     lock_journal(journal).locked = true;
+    let etag = match lock::acquire(cloud, state, &env.name, &info).await {
+        Ok(etag) => etag,
+        Err(lock::LockError::Held { holder, etag, .. }) if holder.is_orphaned(&pre.host) => {
+            let claim = take_over(run, &info, &holder, &etag).await?;
+            if let Err(e) = recover(run, &lock::Restoring::of_holder(&holder)).await {
+                // the lock stays, with the restore to make, for `castform unlock ENV --restore`
+                lock_journal(journal).locked = false;
+                return Err(e);
+            }
+            lock_journal(journal).recovering = None;
+            // this run's own lock again, in place of the claim
+            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(refused)?
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    let kind = {
+        let mut j = lock_journal(journal);
+        j.lock = Some(info);
+        j.lock_etag = Some(etag);
+        j.kind
+    };
+    let mut record = new_record(run, kind, started, pre);
+    record.commit = pre.commit.clone();
+    record.dirty = pre.dirty;
+    record.result = ledger::IN_PROGRESS.into();
+    ledger::write(cloud, state, &record).await.map_err(|e| {
+        DeployError::Refused(format!(
+            "the deployment ledger cannot be written: {e}\nnothing in the environment was changed"
+        ))
+    })?;
+    lock_journal(journal).recorded = true;
     Ok(())
+}
+
+/// Releases the lock this run holds: the version it wrote (`If-Match`), or, where the answer to
+/// its PUT never came, the lock read if it names this run.
+pub(super) async fn unlock<C: Cloud>(run: &Run<'_, C>) {
+    let (locked, etag, id) = {
+        let mut j = lock_journal(run.journal);
+        let out = (j.locked, j.lock_etag.take(), j.id.clone());
+        j.locked = false;
+        j.lock = None;
+        out
+    };
+    if locked {
+        let _ = match etag {
+            Some(etag) => lock::release_held(run.cloud, &run.state, &etag).await,
+            None => lock::release(run.cloud, &run.state, &id).await,
+        };
+    }
+}
+
+/// A run that ends without its own record (refused after it took the lock, interrupted before
+/// it changed anything): its `in-progress` record says how it ended.
+pub(super) async fn settle_record<C: Cloud>(run: &Run<'_, C>, result: &str, error: &str) {
+    if !lock_journal(run.journal).recorded {
+        return;
+    }
+    let key = run.state.ledger_key(&run.id());
+    if let Ok(Some(body)) = run.cloud.get_object(&run.state.bucket, &key).await
+        && let Ok(mut record) = serde_json::from_slice::<Record>(&body)
+        && record.in_progress()
+    {
+        record.result = result.into();
+        record.error = Some(error.into());
+        record.finished = now();
+        let _ = ledger::write(run.cloud, &run.state, &record).await;
+    }
 }
 
 async fn locked<C: Cloud, S: Steps>(
