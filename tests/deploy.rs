@@ -389,15 +389,30 @@ fn a_second_deploy_while_the_lock_is_held_is_refused() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("castform unlock local --force"), "{stderr}");
+    assert!(stderr.contains("castform unlock local --restore"), "{stderr}");
     assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none(), "nothing deployed");
     // the lock is still the other deploy's
     let held = rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().unwrap();
     assert_eq!(held, lock.as_bytes());
     let out = emu.castform(&["unlock", "local"], dir.path());
-    assert_eq!(out.status.code(), Some(2), "unlock needs --force");
+    assert_eq!(out.status.code(), Some(2), "unlock needs --restore or --force");
     let stdout = ok(&emu.castform(&["unlock", "local", "--force"], dir.path()));
     assert!(stdout.contains("broke the lock of deployment 20261122T000000Z-beef (ana on build-7"), "{stdout}");
+    // the same lock, left by a run on a runner that is gone: recovered from this host (review
+    // S3-21), taking the lock over and releasing it with S3's conditional requests
+    rt.block_on(c.put_object(
+        "castform-000000000000-us-west-2",
+        "lunora/local/lock.json",
+        lock.as_bytes().to_vec(),
+        "application/json",
+        true,
+    ))
+    .unwrap();
+    let stdout = ok(&emu.castform(&["unlock", "local", "--restore"], dir.path()));
+    assert!(stdout.contains("deploy 20261122T000000Z-beef (interrupted)"), "{stdout}");
+    assert!(stdout.contains("the lock of local is released"), "{stdout}");
+    let history = ok(&emu.castform(&["history", "local", "--json"], dir.path()));
+    assert!(history.contains("killed before its backup was complete"), "{history}");
     ok(&emu.castform(&["deploy", "local"], dir.path()));
 }
 

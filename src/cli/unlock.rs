@@ -61,12 +61,12 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
         }
         match break_lock(&cloud, &env).await.map_err(|e| anyhow::Error::new(DeployError::Refused(e.to_string())))? {
             Some(h) => ui::say(&format!(
-                "broke the lock of {} {} ({} on {}, since {}); its environment was not restored",
-                h.kind(),
+                "broke the lock of deployment {} ({} on {}, since {}; a {}); its environment was not restored",
                 h.deployment,
                 h.owner,
                 h.host,
-                h.started
+                h.started,
+                h.kind()
             )),
             None => ui::say(&format!("{} was not locked", env.name)),
         }

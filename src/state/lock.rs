@@ -138,6 +138,7 @@ fn doing(holder: &LockInfo) -> String {
         "deploy" => "deployed".into(),
         "rollback" => "rolled back".into(),
         "destroy" => "destroyed".into(),
+        "unlock" => "restored (`castform unlock --restore`)".into(),
         other => format!("changed (`{other}`)"),
     }
 }
@@ -200,7 +201,11 @@ async fn refused_or_ours<C: Cloud>(
             started: "unknown".into(),
             ..Default::default()
         };
-        return Err(held(state, env_name, unknown, String::new(), info));
+        let mut refused = held(state, env_name, unknown, String::new(), info);
+        if let LockError::Held { note, .. } = &mut refused {
+            note.push_str("\nthe lock was released meanwhile: run the command again");
+        }
+        return Err(refused);
     };
     if holder == *info {
         return Ok(etag);

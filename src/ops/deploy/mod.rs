@@ -210,8 +210,11 @@ pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S)
         Ok(()) => locked(run, steps, &pre, &started).await,
         Err(e) => Err(e),
     };
-    if let Err(DeployError::Refused(message)) = &result {
-        settle_record(run, "refused", message).await;
+    // a run that ended without its own record (refused or failed before the change) says so
+    match &result {
+        Err(DeployError::Refused(message)) => settle_record(run, "refused", message).await,
+        Err(e @ DeployError::Unrestored { .. }) => settle_record(run, "failed", &e.to_string()).await,
+        _ => {}
     }
     unlock(run).await;
     result
