@@ -1522,3 +1522,19 @@ fn ctrl_c_during_the_recovery_of_a_killed_run_finishes_it() {
     assert_back_at(&w, &good_record, &before);
     assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "released");
 }
+
+/// `unlock --restore` never takes over the lock of a run whose process runs on this very host.
+#[test]
+fn unlock_restore_refuses_a_lock_whose_process_runs_here() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let (who, host) = castform::state::who();
+    let running = castform::state::lock::LockInfo::of_this_process("20261206T020000Z-live", &who, &host, "t", "deploy");
+    let body = serde_json::to_vec(&running).unwrap();
+    rt().block_on(w.cloud.put_object(BUCKET, "lunora/local/lock.json", body.clone(), "application/json", true))
+        .unwrap();
+    let err = resume(&w, &w.v1).unwrap_err();
+    assert!(matches!(&err, DeployError::Refused(m) if m.contains("runs on this host")), "{err}");
+    assert_eq!(w.cloud.object(BUCKET, "lunora/local/lock.json").unwrap(), body, "its lock is left as it is");
+    assert!(snapshot(&w, &good_record) == before);
+}

@@ -102,7 +102,7 @@ pub async fn interrupted<C: Cloud>(
                 ))
             }
             Err(e) => {
-                lock_journal(journal).locked = false;
+                hand_back(&run).await;
                 e
             }
         };

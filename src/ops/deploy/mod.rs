@@ -239,13 +239,19 @@ async fn take_lock<C: Cloud>(
     let etag = match lock::acquire(cloud, state, &env.name, &info).await {
         Ok(etag) => etag,
         Err(lock::LockError::Held { holder, etag, .. }) if holder.is_orphaned(&pre.host) => {
+            // the killed run's lock until it is taken over: never released by this run
+            lock_journal(journal).locked = false;
             let claim = take_over(run, &info, &holder, &etag).await?;
             if let Err(e) = recover(run, &lock::Restoring::of_holder(&holder)).await {
-                // the lock stays, with the restore to make, for `castform unlock ENV --restore`
-                lock_journal(journal).locked = false;
+                hand_back(run).await;
                 return Err(e);
             }
-            lock_journal(journal).recovering = None;
+            {
+                // the claim is rewritten from here: a run stopped meanwhile releases by its id
+                let mut j = lock_journal(journal);
+                j.recovering = None;
+                j.lock_etag = None;
+            }
             // this run's own lock again, in place of the claim
             lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(refused)?
         }
@@ -274,11 +280,8 @@ async fn take_lock<C: Cloud>(
 /// its PUT never came, the lock read if it names this run.
 pub(super) async fn unlock<C: Cloud>(run: &Run<'_, C>) {
     let (locked, etag, id) = {
-        let mut j = lock_journal(run.journal);
-        let out = (j.locked, j.lock_etag.take(), j.id.clone());
-        j.locked = false;
-        j.lock = None;
-        out
+        let j = lock_journal(run.journal);
+        (j.locked, j.lock_etag.clone(), j.id.clone())
     };
     if locked {
         let _ = match etag {
@@ -286,6 +289,11 @@ pub(super) async fn unlock<C: Cloud>(run: &Run<'_, C>) {
             None => lock::release(run.cloud, &run.state, &id).await,
         };
     }
+    // only once released: a run stopped during the release releases again
+    let mut j = lock_journal(run.journal);
+    j.locked = false;
+    j.lock = None;
+    j.lock_etag = None;
 }
 
 /// A run that ends without its own record (refused after it took the lock, interrupted before

@@ -29,6 +29,22 @@ pub(super) async fn take_over<C: Cloud>(
     Ok(etag)
 }
 
+/// A restore of a stopped run that failed: its lock goes back to that run (`If-Match` on the
+/// claim), with the restore still to make, so the next run of its host resumes it as it would
+/// have, and `castform unlock ENV --restore` from anywhere; this run no longer holds it.
+pub(super) async fn hand_back<C: Cloud>(run: &Run<'_, C>) {
+    let (target, etag) = {
+        let mut j = lock_journal(run.journal);
+        j.locked = false;
+        (j.recovering.take(), j.lock_etag.take())
+    };
+    let (Some(target), Some(etag)) = (target, etag) else { return };
+    let back = LockInfo { restoring: Some(Box::new(target.clone())), ..target.run };
+    if let Err(e) = lock::replace(run.cloud, &run.state, &run.env.name, &etag, &back).await {
+        run.progress.warn(&format!("the lock could not be handed back to {}: {e}", back.deployment));
+    }
+}
+
 /// Puts the environment of a run that was stopped while it held the lock back to the backup it
 /// took (what `target` says it may have changed; the restore is idempotent, so what the run never
 /// reached is left as it is), and records it as the kind of run it was. A run that recorded its
@@ -51,7 +67,7 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, target: &Restoring) -> R
         env: env.name.clone(),
         failure: "stopped while it held the lock".into(),
         restore_error: format!(
-            "{e}\nthe lock is kept, with the restore to make: `castform unlock {} --restore` resumes it from any host",
+            "{e}\nthe lock goes back to it, with the restore to make: `castform unlock {} --restore` resumes it from any host",
             env.name
         ),
         backup: backup_at.clone(),
@@ -153,11 +169,18 @@ pub async fn resume<C: Cloud>(
             env.name, env.name, env.name
         )));
     };
-    if holder.liveness_here(&pre.host) == Some(Liveness::Running) {
-        return Err(DeployError::Refused(format!(
-            "deployment {} holds the lock of {} and its process (pid {}) runs on this host; nothing was restored\nhelp: wait for it to finish, or stop it: Ctrl-C restores what it changed",
-            holder.deployment, env.name, holder.pid
-        )));
+    match holder.liveness_here(&pre.host) {
+        Some(Liveness::Running) => {
+            return Err(DeployError::Refused(format!(
+                "deployment {} holds the lock of {} and its process (pid {}) runs on this host; nothing was restored\nhelp: wait for it to finish, or stop it: Ctrl-C restores what it changed",
+                holder.deployment, env.name, holder.pid
+            )));
+        }
+        Some(Liveness::Unknown(why)) => progress.warn(&format!(
+            "whether its process (pid {}) still runs cannot be told ({why}); going on, as asked",
+            holder.pid
+        )),
+        _ => {}
     }
     let target = Restoring::of_holder(&holder);
     progress.warn(&format!(
@@ -183,8 +206,7 @@ pub async fn resume<C: Cloud>(
             Ok(record)
         }
         Err(e) => {
-            // the lock stays, naming the restore to make
-            lock_journal(journal).locked = false;
+            hand_back(&run).await;
             Err(e)
         }
     }
