@@ -1205,3 +1205,16 @@ fn a_failed_recovery_hands_the_lock_back_to_the_killed_run() {
         Deploy { release: 2, restart_live: false, fault: Fault::None },
     ]);
 }
+
+/// Found by the long run (seed 7) on the lock-takeover fix: a run that restored a killed run's
+/// environment and then could not write its own lock said "refused" (exit 2, nothing changed)
+/// although the restore had changed the environment; it now says what it restored (exit 3).
+#[test]
+fn a_run_that_restored_a_killed_one_and_then_stops_says_what_it_restored() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::Kill { at: 117 } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 61, code: "InternalError" } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 98, code: "InternalError" } },
+    ]);
+}

@@ -148,7 +148,7 @@ fn held(state: &StateStore, env_name: &str, holder: LockInfo, etag: String, me: 
     let mut note = String::new();
     if let Some(r) = &holder.restoring {
         note.push_str(&format!(
-            "\nit is restoring the environment to the backup of deployment {} (a {} by {} on {}); if it was killed, `castform unlock {env_name} --restore` resumes that restore",
+            "\na restore to the backup of deployment {} (a {} by {} on {}) was begun under this lock; if the run making it was stopped, `castform unlock {env_name} --restore` resumes it",
             r.run.deployment,
             r.run.kind(),
             r.run.owner,

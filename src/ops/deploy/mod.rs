@@ -242,18 +242,30 @@ async fn take_lock<C: Cloud>(
             // the killed run's lock until it is taken over: never released by this run
             lock_journal(journal).locked = false;
             let claim = take_over(run, &info, &holder, &etag).await?;
-            if let Err(e) = recover(run, &lock::Restoring::of_holder(&holder)).await {
-                hand_back(run).await;
-                return Err(e);
-            }
+            let recovered = match recover(run, &lock::Restoring::of_holder(&holder)).await {
+                Ok(recovered) => recovered,
+                Err(e) => {
+                    hand_back(run).await;
+                    return Err(e);
+                }
+            };
             {
                 // the claim is rewritten from here: a run stopped meanwhile releases by its id
                 let mut j = lock_journal(journal);
                 j.recovering = None;
                 j.lock_etag = None;
             }
-            // this run's own lock again, in place of the claim
-            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(refused)?
+            // this run's own lock again, in place of the claim; where that fails, the environment
+            // was still changed: put back to the killed run's backup
+            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(|e| match recovered.result.as_str() {
+                "rolled-back" => DeployError::Restored {
+                    id: recovered.id.clone(),
+                    env: env.name.clone(),
+                    failure: format!("it was stopped while it held the lock, and this run could not take the lock after restoring it: {e}"),
+                    restored: recovered.restored.clone(),
+                },
+                _ => refused(e),
+            })?
         }
         Err(e) => return Err(refused(e)),
     };
