@@ -774,6 +774,55 @@ fn sigterm_during_the_stacks_restores_and_releases_the_lock() {
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "2");
 }
 
+/// Review S3-22: a second SIGTERM (a CI runner's cancellation sends SIGINT, then SIGTERM) while
+/// the interrupted run restores is answered, and the restore goes on: exit 3, the old code
+/// answers, the lock released.
+#[test]
+fn a_second_sigterm_during_the_restore_is_answered_and_the_restore_goes_on() {
+    use std::io::{BufRead, BufReader};
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let index = dir.path().join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
+    let mut child = emu
+        .castform_command(&["deploy", "local"], dir.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let term = |pid: u32| {
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    };
+    let mut seen = String::new();
+    let (mut first, mut second) = (false, false);
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if !first && line.contains("UPDATE_IN_PROGRESS") {
+            first = true;
+            term(child.id());
+        } else if first && !second && line.contains("interrupted: restoring") {
+            second = true;
+            term(child.id());
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(second, "the run restored after the first SIGTERM:\n{seen}");
+    assert_eq!(status.code(), Some(3), "{seen}");
+    assert!(
+        seen.contains("the restore goes on") && seen.contains("`castform unlock local --restore` resumes it"),
+        "{seen}"
+    );
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "1", "the old code answers");
+    ok(&emu.castform(&["deploy", "local"], dir.path())); // the lock was released
+}
+
 /// Issue 14: a function with an npm dependency is installed, bundled, deployed and runs on the
 /// emulator. Our API gains the fixture's package.json, lock file and (tarball) dependency, and
 /// its health answer says what the dependency returns.

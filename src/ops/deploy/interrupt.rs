@@ -42,11 +42,65 @@ pub async fn until_interrupted<C: Cloud>(
     }
 }
 
+/// Where the signals that stop a run come from, one at a time.
+pub(crate) trait Stops {
+    fn next(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>;
+}
+
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, listened to from the moment this is made: a signal that
+/// comes while a restore is being prepared is not missed.
+pub(crate) struct Signals {
+    #[cfg(unix)]
+    streams: Option<[tokio::signal::unix::Signal; 3]>,
+}
+
+impl Signals {
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(i), Ok(t), Ok(h)) => Some([i, t, h]),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+}
+
+impl Stops for Signals {
+    fn next(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+        Box::pin(async move {
+            #[cfg(unix)]
+            if let Some([i, t, h]) = &mut self.streams {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                    _ = h.recv() => {}
+                }
+                return;
+            }
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 /// Runs `work`, a restore, to its end whatever signals come: stopped half-way it would leave the
 /// environment half-restored. Each further Ctrl-C or SIGTERM is answered with what happens and
 /// how the restore is resumed if the process is killed all the same (review S3-22).
-pub(crate) async fn keep_on<T>(progress: &Progress, env: &str, work: impl std::future::Future<Output = T>) -> T {
-    keep_on_with(work, interruption, || progress.warn(&still_restoring(env))).await
+pub(crate) async fn keep_on<T>(
+    progress: &Progress,
+    env: &str,
+    stops: &mut dyn Stops,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    keep_on_with(work, stops, || progress.warn(&still_restoring(env))).await
 }
 
 /// What a signal during a restore is answered with.
@@ -56,9 +110,9 @@ pub(crate) fn still_restoring(env: &str) -> String {
     )
 }
 
-async fn keep_on_with<T, S: std::future::Future<Output = ()>>(
+async fn keep_on_with<T>(
     work: impl std::future::Future<Output = T>,
-    mut signal: impl FnMut() -> S,
+    stops: &mut dyn Stops,
     mut answer: impl FnMut(),
 ) -> T {
     tokio::pin!(work);
@@ -66,7 +120,7 @@ async fn keep_on_with<T, S: std::future::Future<Output = ()>>(
         tokio::select! {
             biased;
             out = &mut work => return out,
-            _ = signal() => answer(),
+            _ = stops.next() => answer(),
         }
     }
 }
@@ -84,6 +138,8 @@ pub async fn interrupted<C: Cloud>(
     progress: &Progress,
     journal: &Mutex<Journal>,
 ) -> DeployError {
+    // from now on, a further signal is answered rather than lost
+    let mut stops = Signals::listen();
     let run = Run::new(cloud, env, app, progress, journal);
     let recovering = lock_journal(journal).recovering.clone();
     if let Some(target) = recovering {
@@ -93,7 +149,7 @@ pub async fn interrupted<C: Cloud>(
             target.run.deployment,
             still_restoring(&env.name)
         ));
-        return match keep_on(progress, &env.name, recover(&run, &target)).await {
+        return match keep_on(progress, &env.name, &mut stops, recover(&run, &target)).await {
             Ok(_) => {
                 unlock(&run).await;
                 DeployError::Refused(format!(
@@ -127,7 +183,7 @@ pub async fn interrupted<C: Cloud>(
     let outcome = match backup {
         Some(b) if !touched.is_empty() || files => {
             say_restoring(&run, &touched, files, &written).await;
-            match keep_on(progress, &env.name, restore(&run, &b, &id, &touched, files, &written)).await {
+            match keep_on(progress, &env.name, &mut stops, restore(&run, &b, &id, &touched, files, &written)).await {
                 Ok(restored) => DeployError::Restored {
                     id: id.clone(),
                     env: env.name.clone(),
@@ -209,17 +265,20 @@ mod tests {
             "restored"
         };
         // a CI runner's cancellation: SIGINT, then SIGTERM, then nothing more (SIGKILL is not caught)
-        let signal = || {
-            let n = signals.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if n < 2 {
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                } else {
-                    std::future::pending::<()>().await;
-                }
+        struct Runner<'a>(&'a AtomicUsize);
+        impl Stops for Runner<'_> {
+            fn next(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+                let n = self.0.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async move {
+                    if n < 2 {
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    } else {
+                        std::future::pending::<()>().await;
+                    }
+                })
             }
-        };
-        let out = keep_on_with(restore, signal, || {
+        }
+        let out = keep_on_with(restore, &mut Runner(&signals), || {
             answered.fetch_add(1, Ordering::SeqCst);
         })
         .await;
