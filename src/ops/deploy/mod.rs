@@ -74,6 +74,8 @@ pub struct Journal {
     pub recovering: Option<lock::Restoring>,
     /// The run's `in-progress` record is in the ledger.
     pub recorded: bool,
+    /// The killed run whose environment this run restored before its own work.
+    pub recovered: Option<String>,
     pub backup: Option<Backup>,
     /// Stacks this deployment executed a change set on, in order.
     pub touched: Vec<String>,
@@ -210,6 +212,15 @@ pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S)
         Ok(()) => locked(run, steps, &pre, &started).await,
         Err(e) => Err(e),
     };
+    // a run refused after it restored a killed run's environment says so: the environment changed
+    let recovered = lock_journal(run.journal).recovered.clone();
+    let result = match (result, recovered) {
+        (Err(DeployError::Refused(m)), Some(killed)) => Err(DeployError::Refused(format!(
+            "{m}\nbefore that, this run put the environment back to the backup of deployment {killed}, which was stopped while it held the lock (`castform history {}` has its record)",
+            run.env.name
+        ))),
+        (result, _) => result,
+    };
     // a run that ended without its own record (refused or failed before the change) says so
     match &result {
         Err(DeployError::Refused(message)) => settle_record(run, "refused", message).await,
@@ -255,17 +266,11 @@ async fn take_lock<C: Cloud>(
                 j.recovering = None;
                 j.lock_etag = None;
             }
-            // this run's own lock again, in place of the claim; where that fails, the environment
-            // was still changed: put back to the killed run's backup
-            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(|e| match recovered.result.as_str() {
-                "rolled-back" => DeployError::Restored {
-                    id: recovered.id.clone(),
-                    env: env.name.clone(),
-                    failure: format!("it was stopped while it held the lock, and this run could not take the lock after restoring it: {e}"),
-                    restored: recovered.restored.clone(),
-                },
-                _ => refused(e),
-            })?
+            if recovered.result == "rolled-back" {
+                lock_journal(journal).recovered = Some(recovered.id.clone());
+            }
+            // this run's own lock again, in place of the claim
+            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(refused)?
         }
         Err(e) => return Err(refused(e)),
     };
