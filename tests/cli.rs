@@ -218,6 +218,19 @@ fn a_missing_environment_or_app_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("name an environment"));
 }
 
+/// `unlock` says which of its two ways to take (restore the stopped run's environment, or only
+/// break the lock) before it calls AWS; the two are not taken together.
+#[test]
+fn unlock_asks_for_restore_or_force() {
+    let dir = project_copy();
+    let out = castform(&["unlock", "local"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`castform unlock local --restore`") && stderr.contains("help:"), "{stderr}");
+    let out = castform(&["unlock", "local", "--restore", "--force"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn a_missing_asset_folder_is_refused_before_writing() {
     let dir = project_copy();

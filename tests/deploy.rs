@@ -389,15 +389,30 @@ fn a_second_deploy_while_the_lock_is_held_is_refused() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("castform unlock local --force"), "{stderr}");
+    assert!(stderr.contains("castform unlock local --restore"), "{stderr}");
     assert!(rt.block_on(c.describe_stack("lunora-player-local-data")).unwrap().is_none(), "nothing deployed");
     // the lock is still the other deploy's
     let held = rt.block_on(c.get_object("castform-000000000000-us-west-2", "lunora/local/lock.json")).unwrap().unwrap();
     assert_eq!(held, lock.as_bytes());
     let out = emu.castform(&["unlock", "local"], dir.path());
-    assert_eq!(out.status.code(), Some(2), "unlock needs --force");
+    assert_eq!(out.status.code(), Some(2), "unlock needs --restore or --force");
     let stdout = ok(&emu.castform(&["unlock", "local", "--force"], dir.path()));
     assert!(stdout.contains("broke the lock of deployment 20261122T000000Z-beef (ana on build-7"), "{stdout}");
+    // the same lock, left by a run on a runner that is gone: recovered from this host (review
+    // S3-21), taking the lock over and releasing it with S3's conditional requests
+    rt.block_on(c.put_object(
+        "castform-000000000000-us-west-2",
+        "lunora/local/lock.json",
+        lock.as_bytes().to_vec(),
+        "application/json",
+        true,
+    ))
+    .unwrap();
+    let stdout = ok(&emu.castform(&["unlock", "local", "--restore"], dir.path()));
+    assert!(stdout.contains("deploy 20261122T000000Z-beef (interrupted)"), "{stdout}");
+    assert!(stdout.contains("the lock of local is released"), "{stdout}");
+    let history = ok(&emu.castform(&["history", "local", "--json"], dir.path()));
+    assert!(history.contains("killed before its backup was complete"), "{history}");
     ok(&emu.castform(&["deploy", "local"], dir.path()));
 }
 
@@ -757,6 +772,55 @@ fn sigterm_during_the_stacks_restores_and_releases_the_lock() {
     ok(&out); // the lock was released
     let (_, body) = emu.get_url(&url, "/health");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "2");
+}
+
+/// Review S3-22: a second SIGTERM (a CI runner's cancellation sends SIGINT, then SIGTERM) while
+/// the interrupted run restores is answered, and the restore goes on: exit 3, the old code
+/// answers, the lock released.
+#[test]
+fn a_second_sigterm_during_the_restore_is_answered_and_the_restore_goes_on() {
+    use std::io::{BufRead, BufReader};
+    let emu = Emulator::start();
+    let dir = project_copy();
+    let (outputs, _) = deployed(&emu, dir.path());
+    let url = outputs["api"]["ApiUrl"].as_str().unwrap().to_string();
+    let index = dir.path().join("assets/lunora-api/index.mjs");
+    let code = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, code.replace("const VERSION = '1';", "const VERSION = '2';")).unwrap();
+    let mut child = emu
+        .castform_command(&["deploy", "local"], dir.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let term = |pid: u32| {
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    };
+    let mut seen = String::new();
+    let (mut first, mut second) = (false, false);
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if !first && line.contains("UPDATE_IN_PROGRESS") {
+            first = true;
+            term(child.id());
+        } else if first && !second && line.contains("interrupted: restoring") {
+            second = true;
+            term(child.id());
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(second, "the run restored after the first SIGTERM:\n{seen}");
+    assert_eq!(status.code(), Some(3), "{seen}");
+    assert!(
+        seen.contains("the restore goes on") && seen.contains("`castform unlock local --restore` resumes it"),
+        "{seen}"
+    );
+    let (status, body) = emu.get_url(&url, "/health");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["version"], "1", "the old code answers");
+    ok(&emu.castform(&["deploy", "local"], dir.path())); // the lock was released
 }
 
 /// Issue 14: a function with an npm dependency is installed, bundled, deployed and runs on the

@@ -1854,3 +1854,249 @@ fn a_file_whose_answer_was_lost_is_put_back() {
     let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
     assert_restored(&w, &good, &before, err);
 }
+
+/// The lock as a run on a CI runner that is gone left it: another machine's host name and boot
+/// id, so this host cannot tell whether it runs (a restore that was under way is kept).
+fn from_a_runner_that_is_gone(w: &World) -> castform::state::lock::LockInfo {
+    let key = "lunora/local/lock.json";
+    let mut v: serde_json::Value = serde_json::from_slice(&w.cloud.object(BUCKET, key).expect("locked")).unwrap();
+    v["host"] = serde_json::json!("ci-runner-9");
+    v["boot_id"] = serde_json::json!("another-machine");
+    let body = serde_json::to_vec(&v).unwrap();
+    rt().block_on(w.cloud.put_object(BUCKET, key, body, "application/json", false)).unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// Runs `work` until the first change set it executes has executed, then kills it there.
+fn killed_once_a_stack_is_restored<T>(w: &World, work: impl std::future::Future<Output = T>) {
+    let watcher = w.cloud.for_region("us-west-2");
+    let at = w.cloud.executed();
+    w.cloud.freeze_when(Some(Box::new(move || watcher.executed() > at)));
+    rt().block_on(async {
+        tokio::select! {
+            _ = work => panic!("finished before it was killed"),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.freeze_when(None);
+}
+
+/// `castform unlock local --restore`, on this host.
+fn resume(w: &World, app: &App) -> Result<Record, DeployError> {
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    rt().block_on(castform::ops::deploy::resume(&w.cloud, &w.env, app, false, &progress, &journal))
+}
+
+/// The stacks, config.js and code are the last good deployment's again.
+fn assert_back_at(w: &World, good: &Record, before: &Snapshot) {
+    let after = snapshot(w, good);
+    for (name, (_, template, params)) in &before.stacks {
+        assert_eq!(&after.stacks[name].1, template, "{name}: template back byte for byte");
+        assert_eq!(&after.stacks[name].2, params, "{name}: parameters back");
+    }
+    assert_eq!(after.config, before.config, "config.js back");
+    assert_eq!(after.code, before.code, "the API answers with the last good code");
+}
+
+/// Review S3-21: a deploy killed on a CI runner that is gone leaves a trace (an `in-progress`
+/// record that `castform history` lists and that is no release), the next deploy is refused
+/// and names the way out, and `castform unlock local --restore` from another host puts the
+/// environment back to the killed run's backup, records it as the deploy it was, and releases
+/// the lock. (Before, the lock could only be broken, which forgot the killed run's backup.)
+#[test]
+fn a_deploy_killed_on_a_runner_that_is_gone_is_restored_from_another_host() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    killed_after(&w, 5); // stacks done, propagation under way
+    let killed = from_a_runner_that_is_gone(&w);
+    let records = rt().block_on(castform::ops::history::history(&w.cloud, &w.env)).unwrap();
+    let trace = records.iter().find(|r| r.id == killed.deployment).expect("the killed run is in the history");
+    assert!(trace.in_progress() && !trace.is_release(), "{trace:?}");
+    assert_eq!(trace.kind, "deploy");
+    let err = run(&w.cloud, &w.env, &v2(&w)).unwrap_err();
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("`castform unlock local --restore`"), "{err}");
+    let r = resume(&w, &w.v1).expect("restored from this host");
+    assert_eq!(
+        (r.id.as_str(), r.kind.as_str(), r.result.as_str()),
+        (killed.deployment.as_str(), "deploy", "rolled-back")
+    );
+    assert!(r.restored.iter().any(|x| x.starts_with("stack ")), "{:?}", r.restored);
+    assert_back_at(&w, &good_record, &before);
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "released");
+    let state = castform::state::StateStore::new(&w.env);
+    let records = rt().block_on(castform::state::ledger::list(&w.cloud, &state)).unwrap();
+    assert!(!records.iter().any(|r| r.in_progress()), "{records:?}");
+    let again = resume(&w, &w.v1).unwrap_err();
+    assert!(again.to_string().contains("local is not locked"), "{again}");
+    run(&w.cloud, &w.env, &v2(&w)).expect("the next deploy goes ahead");
+}
+
+/// Review S3-22: the restore after Ctrl-C says in the lock what it restores before it starts,
+/// so when CI kills the process after its grace period, the restore is resumed from any host;
+/// a recoverer killed in turn leaves the same restore in the lock it took over, and the third
+/// run finishes it.
+#[test]
+fn a_restore_cut_off_twice_is_finished_from_another_host() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let next = v2(&w);
+    let progress = Progress::new(Mode::Plain);
+    let watcher = w.cloud.for_region("us-west-2");
+    let at = w.cloud.executed();
+    let journal = deploy_until(&w, &next, &progress, Box::new(move || watcher.executed() >= at + 2));
+    let (id, touched) = {
+        let j = journal.lock().unwrap();
+        (j.id.clone(), j.touched.clone())
+    };
+    // Ctrl-C: the restore starts, and the runner kills the process once a stack is restored
+    killed_once_a_stack_is_restored(
+        &w,
+        castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal),
+    );
+    let lock = from_a_runner_that_is_gone(&w);
+    let restoring = lock.restoring.as_deref().expect("the lock says which restore is under way");
+    assert_eq!((restoring.run.deployment.as_str(), &restoring.stacks), (id.as_str(), &touched));
+    // a first recoverer, on another runner, killed too
+    let second = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    killed_once_a_stack_is_restored(
+        &w,
+        castform::ops::deploy::resume(&w.cloud, &w.env, &w.v1, false, &progress, &second),
+    );
+    let lock = from_a_runner_that_is_gone(&w);
+    assert_eq!(lock.command, "unlock --restore");
+    assert_eq!(lock.restoring.as_deref().map(|r| r.run.deployment.as_str()), Some(id.as_str()));
+    let r = resume(&w, &w.v1).expect("the third run finishes the restore");
+    assert_eq!((r.id.as_str(), r.result.as_str()), (id.as_str(), "rolled-back"));
+    assert_back_at(&w, &good_record, &before);
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "released");
+}
+
+/// Review S3-21: Ctrl-C while the lock's PUT is in flight (it landed, its answer had not come):
+/// the interruption releases the lock that landed, and the next deploy goes ahead.
+#[test]
+fn ctrl_c_while_the_lock_is_written_releases_the_lock_that_landed() {
+    let w = world();
+    good(&w);
+    w.cloud.faults.lock().unwrap().hang_after_landing = Some("lock.json".into());
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let next = v2(&w);
+    let opts = DeployOptions::default();
+    rt().block_on(async {
+        tokio::select! {
+            r = deploy(&w.cloud, &w.env, &next, &opts, &progress, &journal) => panic!("finished: {:?}", r.map(|r| r.result)),
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    });
+    w.cloud.faults.lock().unwrap().hang_after_landing = None;
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_some(), "the PUT landed");
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &next, &progress, &journal));
+    assert!(matches!(err, DeployError::Refused(_)), "{err}");
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "released");
+    run(&w.cloud, &w.env, &next).expect("the next deploy goes ahead");
+}
+
+/// Second code review: a record of this environment that this castform cannot read may be the
+/// deployment gc would keep or rollback would go back to: both refuse, naming its key, and
+/// change nothing.
+#[test]
+fn gc_and_rollback_refuse_a_history_with_a_record_they_cannot_read() {
+    let w = world();
+    let (first, _) = good(&w);
+    run(&w.cloud, &w.env, &w.v1).expect("deploys");
+    run(&w.cloud, &w.env, &w.v1).expect("deploys");
+    let before = snapshot(&w, &first);
+    let key = "lunora/local/ledger/20261206T000000Z-zzzz.json";
+    rt().block_on(w.cloud.put_object(BUCKET, key, b"{\"a newer format\": 1}".to_vec(), "application/json", false))
+        .unwrap();
+    let stored = w.cloud.stored_keys(BUCKET, "");
+    let mut env = w.env.clone();
+    env.retention = 1;
+    let err = rt().block_on(castform::ops::gc::run(&w.cloud, &env, false)).unwrap_err();
+    assert!(
+        format!("{err:#}").contains(&format!("gc of local removed nothing: s3://{BUCKET}/{key} is not")),
+        "{err:#}"
+    );
+    assert!(err.downcast_ref::<castform::config::BadInput>().is_some(), "exit 2: {err:#}");
+    let progress = Progress::new(Mode::Plain);
+    let journal = Mutex::new(Journal { id: new_id(), ..Journal::default() });
+    let opts = DeployOptions::default();
+    let back = rt().block_on(castform::ops::deploy::rollback::rollback(
+        &w.cloud,
+        &w.env,
+        &w.v1,
+        Some(&first.id),
+        &opts,
+        &progress,
+        &journal,
+    ));
+    match back {
+        Err(DeployError::Refused(m)) => assert!(m.contains(key), "{m}"),
+        other => panic!("refused, not {:?}", other.map(|r| r.result)),
+    }
+    assert_eq!(w.cloud.stored_keys(BUCKET, ""), stored, "nothing removed or written");
+    assert!(snapshot(&w, &first) == before, "the environment is as it was");
+}
+
+/// Review S3-38: a killed destroy is recovered as the destroy it was: recorded as one, and not
+/// taken for a deploy that "had written nothing".
+#[test]
+fn a_killed_destroy_is_recorded_as_a_destroy() {
+    let w = world();
+    good(&w);
+    let (who, host) = castform::state::who();
+    let destroy = castform::state::lock::LockInfo {
+        pid: 999_999_999,
+        ..castform::state::lock::LockInfo::of_this_process("20261206T010000Z-dead", &who, &host, "t", "destroy")
+    };
+    rt().block_on(w.cloud.put_object(
+        BUCKET,
+        "lunora/local/lock.json",
+        serde_json::to_vec(&destroy).unwrap(),
+        "application/json",
+        true,
+    ))
+    .unwrap();
+    run(&w.cloud, &w.env, &w.v1).expect("recovered, then deployed");
+    let state = castform::state::StateStore::new(&w.env);
+    let records = rt().block_on(castform::state::ledger::list(&w.cloud, &state)).unwrap();
+    let r = records.iter().find(|r| r.id == destroy.deployment).expect("the killed destroy is recorded");
+    assert_eq!((r.kind.as_str(), r.result.as_str()), ("destroy", "interrupted"));
+    assert!(r.error.as_deref().unwrap_or_default().contains("a destroy is not undone"), "{r:?}");
+}
+
+/// Review S3-38: Ctrl-C while a run restores the environment of a killed one: the restore is
+/// finished, not reported as "before anything was changed" with the environment half-restored.
+#[test]
+fn ctrl_c_during_the_recovery_of_a_killed_run_finishes_it() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    killed_after(&w, 5);
+    let watcher = w.cloud.for_region("us-west-2");
+    let at = w.cloud.executed();
+    let progress = Progress::new(Mode::Plain);
+    let journal = deploy_until(&w, &w.v1, &progress, Box::new(move || watcher.executed() > at));
+    assert!(journal.lock().unwrap().recovering.is_some(), "stopped in the recovery");
+    let err = rt().block_on(castform::ops::deploy::interrupted(&w.cloud, &w.env, &w.v1, &progress, &journal));
+    assert!(matches!(&err, DeployError::Refused(m) if m.contains("was put back to the backup of")), "{err}");
+    assert_back_at(&w, &good_record, &before);
+    assert!(w.cloud.object(BUCKET, "lunora/local/lock.json").is_none(), "released");
+}
+
+/// `unlock --restore` never takes over the lock of a run whose process runs on this very host.
+#[test]
+fn unlock_restore_refuses_a_lock_whose_process_runs_here() {
+    let w = world();
+    let (good_record, before) = good(&w);
+    let (who, host) = castform::state::who();
+    let running = castform::state::lock::LockInfo::of_this_process("20261206T020000Z-live", &who, &host, "t", "deploy");
+    let body = serde_json::to_vec(&running).unwrap();
+    rt().block_on(w.cloud.put_object(BUCKET, "lunora/local/lock.json", body.clone(), "application/json", true))
+        .unwrap();
+    let err = resume(&w, &w.v1).unwrap_err();
+    assert!(matches!(&err, DeployError::Refused(m) if m.contains("runs on this host")), "{err}");
+    assert_eq!(w.cloud.object(BUCKET, "lunora/local/lock.json").unwrap(), body, "its lock is left as it is");
+    assert!(snapshot(&w, &good_record) == before);
+}

@@ -971,6 +971,16 @@ impl Sim {
             }
             (Cmd::Deploy { .. } | Cmd::Rollback { .. } | Cmd::Destroy, Outcome::Err(e)) => match e {
                 DeployError::Refused(m) => {
+                    // a killed run's environment restored by this command before it was refused,
+                    // where the model no longer knows the last good state (an earlier restore
+                    // failed): its record says it was restored, and that state is the reference
+                    let recovered_now = records.iter().any(|r| {
+                        r.result == "rolled-back"
+                            && records_before.iter().any(|b| b.id == r.id && b.result != "rolled-back")
+                    });
+                    if orphan_before && self.expected.is_none() && recovered_now {
+                        self.expected = Some(after.clone());
+                    }
                     let unchanged = after == before || (orphan_before && Some(after) == self.expected.as_ref());
                     if !unchanged {
                         return self.violated(None, format!("{cmd:?} was refused ({m}) but the environment changed"));
@@ -1399,7 +1409,7 @@ fn a_review_in_progress_stack_left_by_an_interruption_is_not_a_deployed_one() {
     use Cmd::*;
     replay(&[
         Destroy,
-        Rollback { to: Some(0), restart_live: false, fault: Fault::CtrlC { at: 43 } },
+        Rollback { to: Some(0), restart_live: false, fault: Fault::CtrlC { at: 44 } },
         Deploy { release: 2, restart_live: false, fault: Fault::RollbackFails(1) },
     ]);
 }
@@ -1445,4 +1455,39 @@ fn adopting_a_table_over_a_deployed_one_loses_neither() {
         false,
         &[Adopt { fault: Fault::None }, Rollback { to: None, restart_live: false, fault: Fault::None }],
     );
+}
+
+/// Found by the long run (seed 7) on the lock-takeover fix: a run that took a killed run's lock
+/// over and then failed to restore it (an API error) kept the lock in its own name, so, its
+/// process alive, every later run was refused. The lock now goes back to the killed run, with the
+/// restore to make, and the next run resumes it.
+#[test]
+fn a_failed_recovery_hands_the_lock_back_to_the_killed_run() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 3, restart_live: false, fault: Fault::Kill { at: 86 } },
+        Deploy { release: 3, restart_live: false, fault: Fault::Api { at: 79, code: "InternalError" } },
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+        MediaStart,
+        Deploy { release: 2, restart_live: false, fault: Fault::None },
+    ]);
+}
+
+/// Found by the long run (seed 7) on the lock-takeover fix: a run that restored a killed run's
+/// environment (after an earlier restore of it failed, so the model does not know the last good
+/// state) and then could not write its own lock or record is refused, and says it restored the
+/// killed run first; the killed run's record says what was restored.
+#[test]
+fn a_run_that_restored_a_killed_one_and_then_stops_says_what_it_restored() {
+    use Cmd::*;
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::Kill { at: 117 } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 61, code: "InternalError" } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 98, code: "InternalError" } },
+    ]);
+    replay(&[
+        Deploy { release: 2, restart_live: false, fault: Fault::Kill { at: 117 } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 61, code: "InternalError" } },
+        Deploy { release: 1, restart_live: false, fault: Fault::Api { at: 99, code: "InternalError" } },
+    ]);
 }

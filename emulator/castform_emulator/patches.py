@@ -40,6 +40,12 @@ emulator starts.
    a divergence). S3 deletes only an empty bucket, so on AWS the resource's delete fails with
    BucketNotEmpty and the stack ends DELETE_FAILED; whoever deletes the stack empties it first
    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-bucket.html).
+10. S3 DeleteObject with If-Match: localstack-core answers NotImplemented ("only supported for
+   Directory Buckets"), but S3 supports conditional deletes on general purpose buckets: the
+   current version is deleted only if its ETag matches (`*`: if there is one), else 412
+   PreconditionFailed; 404 NoSuchKey where there is no current version
+   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html). castform
+   releases its lock this way, so a lock broken and taken by another run is never deleted.
 """
 import os
 
@@ -336,6 +342,33 @@ def _service_roles():
     CloudformationProviderV2._describe_stack = _describe_stack
 
 
+def _conditional_deletes():
+    import functools
+
+    from localstack.services.s3 import provider as s3
+
+    delete = s3.S3Provider.delete_object
+
+    @functools.wraps(delete)
+    def delete_object(self, context, bucket, key, *args, if_match=None, **kwargs):
+        if not if_match or kwargs.get("if_match_size") or kwargs.get("if_match_last_modified_time"):
+            return delete(self, context, bucket, key, *args, if_match=if_match, **kwargs)
+        _, s3_bucket = self._get_cross_account_bucket(context, bucket)
+        # the same lock localstack's conditional writes take: a write and a delete of one key
+        # are decided one after the other
+        with self._preconditions_locks[bucket][key]:
+            existing = s3_bucket.objects.get(key)
+            if not existing or isinstance(existing, s3.S3DeleteMarker):
+                raise s3.NoSuchKey("The specified key does not exist.", Key=key)
+            if if_match != "*" and existing.etag != if_match.strip('"'):
+                raise s3.PreconditionFailed(
+                    "At least one of the pre-conditions you specified did not hold", Condition="If-Match"
+                )
+            return delete(self, context, bucket, key, *args, **kwargs)
+
+    s3.S3Provider.delete_object = delete_object
+
+
 def apply():
     from localstack.services.lambda_.resource_providers.lambda_alias import LambdaAliasProvider
 
@@ -355,3 +388,4 @@ def apply():
     _log_groups()
     _delete_failures_stay_failed()
     _buckets_must_be_empty()
+    _conditional_deletes()

@@ -22,8 +22,10 @@ pub enum CloudError {
     /// AWS could not be reached or no credentials were found.
     #[error("{operation}: {message}")]
     Transport { operation: String, message: String },
-    /// A conditional write lost: the object exists (S3 `If-None-Match: *`).
-    #[error("{operation}: the object already exists")]
+    /// A conditional request lost (S3 answers 412 Precondition Failed, or 409
+    /// ConditionalRequestConflict to a concurrent one): the object exists (`If-None-Match: *`),
+    /// or it is not the version named (`If-Match: <ETag>`).
+    #[error("{operation}: the object is not as the request's condition expects (another writer changed it)")]
     PreconditionFailed { operation: String },
 }
 
@@ -37,6 +39,18 @@ impl CloudError {
 }
 
 pub type CloudResult<T> = Result<T, CloudError>;
+
+/// The condition of a conditional write of an S3 object: S3 applies it atomically, so of two
+/// writers only one wins
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfObject<'a> {
+    /// `If-None-Match: *`: only where no object has the key (else 412).
+    Absent,
+    /// `If-Match: <ETag>`: only over exactly this version (412 where another one is current,
+    /// 404 NoSuchKey where none is).
+    Matches(&'a str),
+}
 
 /// The credentials in use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +232,21 @@ pub trait Cloud {
         if_absent: bool,
     ) -> CloudResult<()>;
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>>;
+    /// A conditional PutObject; returns the new object's ETag.
+    async fn put_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        condition: IfObject<'_>,
+    ) -> CloudResult<String>;
+    /// The object and its ETag, for a conditional write or delete of exactly what was read.
+    async fn get_object_tagged(&self, bucket: &str, key: &str) -> CloudResult<Option<(Vec<u8>, String)>>;
+    /// DeleteObject with `If-Match: <ETag>`: deletes only that version (412 where another one
+    /// is current, 404 NoSuchKey where none is); S3 supports it on general purpose buckets
+    /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html>).
+    async fn delete_object_if(&self, bucket: &str, key: &str, etag: &str) -> CloudResult<()>;
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool>;
     async fn delete_object(&self, bucket: &str, key: &str) -> CloudResult<()>;
     /// Deletes every version and delete marker of exactly `key`: in a versioned bucket a plain

@@ -49,10 +49,22 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
             .collect();
         ui::draw::table(&columns, &rows);
         match &s.lock {
-            Some(l) => ui::say(&format!(
-                "  lock     held by {} on {} since {} (deployment {})",
-                l.owner, l.host, l.started, l.deployment
-            )),
+            Some(l) => {
+                ui::say(&format!(
+                    "  lock     held by {} on {} since {} ({} {})",
+                    l.owner,
+                    l.host,
+                    l.started,
+                    l.kind(),
+                    l.deployment
+                ));
+                if let Some(r) = &l.restoring {
+                    ui::say(&format!(
+                        "           restoring {} to the backup of {}; if that run was stopped, `castform unlock {} --restore` resumes it",
+                        env.name, r.run.deployment, env.name
+                    ));
+                }
+            }
             None => ui::say("  lock     free"),
         }
         match &s.last_deployment {

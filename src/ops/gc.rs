@@ -107,7 +107,15 @@ fn s3_keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 }
 
 async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry_run: bool) -> Result<GcReport> {
-    let records = ledger::list(cloud, state).await?;
+    // every record of this environment, read strictly: deciding on a partial list could delete
+    // what a record it cannot read still needs (second code review)
+    let records = match ledger::list_strict(cloud, state).await {
+        Ok(records) => records,
+        Err(e @ ledger::LedgerError::Unreadable { .. }) => {
+            return crate::config::bad_input(format!("gc of {} removed nothing: {e}", env.name));
+        }
+        Err(e) => return Err(e.into()),
+    };
     // the app's stacks and the assets buckets of its regions (review S3-34: an edge function's
     // code sits in us-east-1's bucket)
     let app = env.define()?;

@@ -47,7 +47,9 @@ pub struct Record {
     pub host: String,
     pub account: String,
     pub region: String,
-    /// `succeeded`, `failed`, `rolled-back`, `refused`, `interrupted`.
+    /// `succeeded`, `failed`, `rolled-back`, `refused`, `interrupted`, or `in-progress` (written
+    /// when the run takes the lock, replaced when it ends: one left behind is a run that was
+    /// killed, and `castform unlock ENV --restore` puts its environment back).
     pub result: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -112,6 +114,12 @@ impl Record {
         self.result == "succeeded" && (self.kind == "deploy" || self.kind == "rollback")
     }
 
+    /// A run still under way (or killed): never a release, never rolled back to, listed by
+    /// `castform history` (review S3-21).
+    pub fn in_progress(&self) -> bool {
+        self.result == IN_PROGRESS
+    }
+
     /// A record in progress: `result` stays `failed` until the run says otherwise.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -156,6 +164,9 @@ impl Record {
     }
 }
 
+/// The result of a run's record from the moment it takes the lock until it ends.
+pub const IN_PROGRESS: &str = "in-progress";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupRef {
     pub location: String,
@@ -171,16 +182,45 @@ pub async fn write<C: Cloud>(cloud: &C, state: &StateStore, record: &Record) -> 
     cloud.put_object(&state.bucket, &state.ledger_key(&record.id), body, "application/json", false).await
 }
 
-/// Every record, oldest first (ids sort by time).
+/// One record this castform cannot read, by its key.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(
+        "s3://{bucket}/{key} is not a deployment record this castform can read ({error}), so the history it is part of is incomplete\nhelp: read it with `aws s3 cp s3://{bucket}/{key} -`; run this with the castform that wrote it, or move the object out of the ledger"
+    )]
+    Unreadable { bucket: String, key: String, error: String },
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+}
+
+/// Every record this castform can read, oldest first (ids sort by time); for listings, where a
+/// record it cannot read is left out.
 pub async fn list<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Vec<Record>, CloudError> {
+    Ok(read_all(cloud, state).await?.into_iter().filter_map(Result::ok).collect())
+}
+
+/// Every record, oldest first, or the first one this castform cannot read: for deciding what to
+/// delete or what to go back to, never on a partial list (second code review).
+pub async fn list_strict<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Vec<Record>, LedgerError> {
+    read_all(cloud, state).await?.into_iter().collect()
+}
+
+async fn read_all<C: Cloud>(cloud: &C, state: &StateStore) -> Result<Vec<Result<Record, LedgerError>>, CloudError> {
     let mut out = vec![];
     for key in cloud.list_objects(&state.bucket, &state.ledger_prefix()).await? {
-        if let Some(body) = cloud.get_object(&state.bucket, &key).await?
-            && let Ok(r) = serde_json::from_slice::<Record>(&body)
-        {
-            out.push(r);
-        }
+        // a key listed and gone since (deleted by gc) is no record
+        let Some(body) = cloud.get_object(&state.bucket, &key).await? else { continue };
+        out.push(serde_json::from_slice::<Record>(&body).map_err(|e| LedgerError::Unreadable {
+            bucket: state.bucket.clone(),
+            key: key.clone(),
+            error: e.to_string(),
+        }));
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort_by(|a, b| match (a, b) {
+        (Ok(a), Ok(b)) => a.id.cmp(&b.id),
+        (Err(_), Ok(_)) => std::cmp::Ordering::Less,
+        (Ok(_), Err(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => std::cmp::Ordering::Equal,
+    });
     Ok(out)
 }

@@ -10,4 +10,4 @@ mod store;
 mod who;
 
 pub use store::{StateStore, bucket_name, write_private};
-pub use who::{git_state, who};
+pub use who::{Liveness, git_state, who};

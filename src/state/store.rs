@@ -54,10 +54,6 @@ impl StateStore {
     pub fn lock_key(&self) -> String {
         format!("{}/lock.json", self.prefix)
     }
-    /// Where a run claims the recovery of a killed run's lock.
-    pub fn claim_key(&self, orphan: &str) -> String {
-        format!("{}/lock-claims/{orphan}.json", self.prefix)
-    }
     pub fn ledger_prefix(&self) -> String {
         format!("{}/ledger/", self.prefix)
     }

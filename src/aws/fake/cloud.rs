@@ -85,6 +85,83 @@ impl Cloud for FakeCloud {
         }))
     }
 
+    async fn put_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        _ct: &str,
+        condition: IfObject<'_>,
+    ) -> CloudResult<String> {
+        let op = format!("S3 PutObject s3://{bucket}/{key}");
+        let lost = self.call("S3 PutObject").await?;
+        let etag = etag_of(&body);
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            if self.faults().deny_writes.contains(bucket) {
+                return Err(svc(&op, "AccessDenied", "Access Denied"));
+            }
+            let mut w = self.world();
+            let k = (bucket.to_string(), key.to_string());
+            // as S3 answers: 412 where the condition does not hold, 404 for If-Match on no object
+            // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
+            match (condition, w.objects.get(&k)) {
+                (IfObject::Absent, Some(_)) => return Err(CloudError::PreconditionFailed { operation: op.clone() }),
+                (IfObject::Matches(_), None) => {
+                    return Err(svc(&op, "NoSuchKey", "The specified key does not exist."));
+                }
+                (IfObject::Matches(want), Some(now)) if etag_of(now) != want => {
+                    return Err(CloudError::PreconditionFailed { operation: op.clone() });
+                }
+                _ => {}
+            }
+            if w.objects.insert(k.clone(), body).is_some() {
+                *w.noncurrent.entry(k).or_default() += 1;
+            }
+            Ok(etag)
+        })();
+        if out.is_ok() && self.faults().hang_after_landing.is_some_and(|h| key.contains(&h)) {
+            std::future::pending::<()>().await;
+        }
+        if lost && out.is_ok() {
+            // the SDK sends the conditional PUT again, and the object is now its own: 412
+            return Err(CloudError::PreconditionFailed { operation: op });
+        }
+        self.answer(&op, lost, out)
+    }
+
+    async fn get_object_tagged(&self, bucket: &str, key: &str) -> CloudResult<Option<(Vec<u8>, String)>> {
+        self.read("S3 GetObject").await?;
+        Ok(self.world().objects.get(&(bucket.to_string(), key.to_string())).map(|b| (b.clone(), etag_of(b))))
+    }
+
+    async fn delete_object_if(&self, bucket: &str, key: &str, etag: &str) -> CloudResult<()> {
+        let op = format!("S3 DeleteObject s3://{bucket}/{key}");
+        let lost = self.call("S3 DeleteObject").await?;
+        #[allow(clippy::redundant_closure_call)]
+        let out = (|| {
+            let mut w = self.world();
+            let k = (bucket.to_string(), key.to_string());
+            // 412 where another version is current, 404 where none is
+            // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html)
+            match w.objects.get(&k) {
+                None => return Err(svc(&op, "NoSuchKey", "The specified key does not exist.")),
+                Some(now) if etag_of(now) != etag => {
+                    return Err(CloudError::PreconditionFailed { operation: op.clone() });
+                }
+                Some(_) => {}
+            }
+            w.objects.remove(&k);
+            *w.noncurrent.entry(k).or_default() += 1;
+            Ok(())
+        })();
+        if lost && out.is_ok() {
+            // the SDK's retry finds no object: 404
+            return Err(svc(&op, "NoSuchKey", "The specified key does not exist."));
+        }
+        self.answer(&op, lost, out)
+    }
+
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
         self.read("S3 HeadObject").await?;
         Ok(self.world().objects.contains_key(&(bucket.to_string(), key.to_string())))

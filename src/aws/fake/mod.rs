@@ -54,6 +54,9 @@ pub struct Faults {
     /// service's error after the SDK's retries gave up (an API error, throttling on every
     /// attempt), or, with `lands`, a write that took effect and whose answer was lost.
     pub fail_call: Option<CallFault>,
+    /// A conditional write to a key containing this text lands, and then its answer never
+    /// comes (the connection hangs until the process is stopped).
+    pub hang_after_landing: Option<String>,
 }
 
 /// The n-th call of a [`FakeCloud`] fails.
@@ -193,6 +196,15 @@ fn moving(left: &mut HashMap<String, u32>, id: &str, state: Option<&mut String>,
         left.remove(id);
         *state = settled.to_string();
     }
+}
+
+/// An object's ETag, from its bytes as S3's is for a single-part upload (the fake's digest is not
+/// MD5: only equality matters).
+fn etag_of(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:016x}{:016x}\"", h.finish(), body.len())
 }
 
 fn svc(op: &str, code: &str, message: impl Into<String>) -> CloudError {

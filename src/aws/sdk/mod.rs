@@ -46,7 +46,9 @@ where
         SdkError::ServiceError(se) => {
             let inner = se.err();
             let code = inner.code().unwrap_or("Unknown").to_string();
-            if code == "PreconditionFailed" {
+            // 412, or 409 to the loser of two concurrent conditional requests on one S3 key
+            // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
+            if code == "PreconditionFailed" || code == "ConditionalRequestConflict" {
                 return CloudError::PreconditionFailed { operation: operation.into() };
             }
             let message = inner.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(inner).to_string());
@@ -209,6 +211,22 @@ impl Cloud for AwsCloud {
     }
     async fn get_object(&self, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
         s3::get_object(&self.s3, bucket, key).await
+    }
+    async fn put_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        condition: IfObject<'_>,
+    ) -> CloudResult<String> {
+        s3::put_object_if(&self.s3, bucket, key, body, content_type, condition).await
+    }
+    async fn get_object_tagged(&self, bucket: &str, key: &str) -> CloudResult<Option<(Vec<u8>, String)>> {
+        s3::get_object_tagged(&self.s3, bucket, key).await
+    }
+    async fn delete_object_if(&self, bucket: &str, key: &str, etag: &str) -> CloudResult<()> {
+        s3::delete_object_if(&self.s3, bucket, key, etag).await
     }
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
         s3::object_exists(&self.s3, bucket, key).await

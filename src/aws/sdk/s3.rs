@@ -119,6 +119,63 @@ pub(super) async fn get_object(s3: &Client, bucket: &str, key: &str) -> CloudRes
     }
 }
 
+/// A conditional PutObject (`If-None-Match: *` or `If-Match: <ETag>`); returns the new ETag. S3
+/// answers 412 when the condition does not hold and 409 ConditionalRequestConflict to the loser of
+/// two concurrent ones, both `PreconditionFailed` here
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
+pub(super) async fn put_object_if(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    condition: IfObject<'_>,
+) -> CloudResult<String> {
+    let req = s3
+        .put_object()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner_of(bucket))
+        .key(key)
+        .body(ByteStream::from(body))
+        .content_type(content_type);
+    let req = match condition {
+        IfObject::Absent => req.if_none_match("*"),
+        IfObject::Matches(etag) => req.if_match(etag),
+    };
+    let out = req.send().await.map_err(|e| err(&format!("S3 PutObject s3://{bucket}/{key}"), e))?;
+    Ok(out.e_tag().unwrap_or_default().to_string())
+}
+
+/// GetObject with the object's ETag.
+pub(super) async fn get_object_tagged(s3: &Client, bucket: &str, key: &str) -> CloudResult<Option<(Vec<u8>, String)>> {
+    match s3.get_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
+        Ok(out) => {
+            let etag = out.e_tag().unwrap_or_default().to_string();
+            let bytes = out.body.collect().await.map_err(|e| CloudError::Transport {
+                operation: format!("S3 GetObject s3://{bucket}/{key}"),
+                message: e.to_string(),
+            })?;
+            Ok(Some((bytes.into_bytes().to_vec(), etag)))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(err(&format!("S3 GetObject s3://{bucket}/{key}"), e)),
+    }
+}
+
+/// DeleteObject with `If-Match: <ETag>`
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html>).
+pub(super) async fn delete_object_if(s3: &Client, bucket: &str, key: &str, etag: &str) -> CloudResult<()> {
+    s3.delete_object()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner_of(bucket))
+        .key(key)
+        .if_match(etag)
+        .send()
+        .await
+        .map_err(|e| err(&format!("S3 DeleteObject s3://{bucket}/{key}"), e))?;
+    Ok(())
+}
+
 pub(super) async fn object_exists(s3: &Client, bucket: &str, key: &str) -> CloudResult<bool> {
     match s3.head_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
         Ok(_) => Ok(true),

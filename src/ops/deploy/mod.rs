@@ -13,6 +13,7 @@ mod interrupt;
 mod live;
 pub mod preflight;
 pub mod propagate;
+mod recover;
 mod restore;
 pub mod rollback;
 pub mod verify;
@@ -24,6 +25,8 @@ pub use forward::deploy;
 pub use interrupt::{interrupted, interruption, until_interrupted};
 use live::*;
 use propagate::write_files;
+use recover::*;
+pub use recover::{break_lock, resume};
 pub use restore::restore;
 use restore::*;
 use verify::verify_all;
@@ -61,7 +64,19 @@ pub struct DeployOptions {
 #[derive(Debug, Default)]
 pub struct Journal {
     pub id: String,
+    /// The lock may be this run's: set before its PUT is awaited, so a run stopped while the PUT
+    /// is in flight still releases a lock that landed (release is idempotent; review S3-21).
     pub locked: bool,
+    /// The lock this run holds as written, and its ETag: it is rewritten and released only as
+    /// that version (`If-Match`; review S3-26).
+    pub lock: Option<lock::LockInfo>,
+    pub lock_etag: Option<String>,
+    /// The restore of a killed run this run is making, under its lock: an interruption finishes it.
+    pub recovering: Option<lock::Restoring>,
+    /// The run's `in-progress` record is in the ledger.
+    pub recorded: bool,
+    /// The killed run whose environment this run restored before its own work.
+    pub recovered: Option<String>,
     pub backup: Option<Backup>,
     /// Stacks this deployment executed a change set on, in order.
     pub touched: Vec<String>,
@@ -203,15 +218,32 @@ pub(crate) async fn execute<C: Cloud, S: Steps>(run: &Run<'_, C>, steps: &mut S)
         steps.plan(run, &pre).await?;
         pre
     };
-    take_lock(run, &pre, &started, steps.command()).await?;
-    let result = locked(run, steps, &pre, &started).await;
-    let _ = lock::release(run.cloud, &run.state, &run.id()).await;
-    lock_journal(run.journal).locked = false;
+    let result = match take_lock(run, &pre, &started, steps.command()).await {
+        Ok(()) => locked(run, steps, &pre, &started).await,
+        Err(e) => Err(e),
+    };
+    // a run refused after it restored a killed run's environment says so: the environment changed
+    let recovered = lock_journal(run.journal).recovered.clone();
+    let result = match (result, recovered) {
+        (Err(DeployError::Refused(m)), Some(killed)) => Err(DeployError::Refused(format!(
+            "{m}\nbefore that, this run put the environment back to the backup of deployment {killed}, which was stopped while it held the lock (`castform history {}` has its record)",
+            run.env.name
+        ))),
+        (result, _) => result,
+    };
+    // a run that ended without its own record (refused or failed before the change) says so
+    match &result {
+        Err(DeployError::Refused(message)) => settle_record(run, "refused", message).await,
+        Err(e @ DeployError::Unrestored { .. }) => settle_record(run, "failed", &e.to_string()).await,
+        _ => {}
+    }
+    unlock(run).await;
     result
 }
 
 /// The lock step: one writer per environment. A lock left by a run of this host that was killed
-/// is recovered (its environment restored from its backup) first.
+/// is taken over (one recoverer wins) and its environment restored from its backup first. Then
+/// the run's `in-progress` record is written, so a run killed from here leaves a trace.
 async fn take_lock<C: Cloud>(
     run: &Run<'_, C>,
     pre: &Preflight,
@@ -223,19 +255,90 @@ async fn take_lock<C: Cloud>(
     progress.step("lock", &format!("s3://{}/{}", state.bucket, state.lock_key()));
     let info = lock::LockInfo::of_this_process(&run.id(), &pre.who, &pre.host, started, &command);
     let refused = |e: lock::LockError| DeployError::Refused(e.to_string());
-    match lock::acquire(cloud, state, &env.name, &info).await {
-        Ok(()) => {}
-        Err(lock::LockError::Held { holder, .. }) if holder.is_orphaned(&pre.host) => {
-            // one recoverer: the run that claims the orphan's lock
-            lock::claim(cloud, state, &env.name, &holder, &info).await.map_err(refused)?;
-            recover(run, &holder).await?;
-            lock::acquire(cloud, state, &env.name, &info).await.map_err(refused)?;
-            let _ = lock::unclaim(cloud, state, &holder).await;
-        }
-        Err(e) => return Err(DeployError::Refused(e.to_string())),
-    }
+    // before the PUT is awaited: a lock that lands while the run is stopped is still released
     lock_journal(journal).locked = true;
+    let etag = match lock::acquire(cloud, state, &env.name, &info).await {
+        Ok(etag) => etag,
+        Err(lock::LockError::Held { holder, etag, .. }) if holder.is_orphaned(&pre.host) => {
+            // the killed run's lock until it is taken over: never released by this run
+            lock_journal(journal).locked = false;
+            let claim = take_over(run, &info, &holder, &etag).await?;
+            let recovered = match recover(run, &lock::Restoring::of_holder(&holder)).await {
+                Ok(recovered) => recovered,
+                Err(e) => {
+                    hand_back(run).await;
+                    return Err(e);
+                }
+            };
+            {
+                // the claim is rewritten from here: a run stopped meanwhile releases by its id
+                let mut j = lock_journal(journal);
+                j.recovering = None;
+                j.lock_etag = None;
+            }
+            if recovered.result == "rolled-back" {
+                lock_journal(journal).recovered = Some(recovered.id.clone());
+            }
+            // this run's own lock again, in place of the claim
+            lock::replace(cloud, state, &env.name, &claim, &info).await.map_err(refused)?
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    let kind = {
+        let mut j = lock_journal(journal);
+        j.lock = Some(info);
+        j.lock_etag = Some(etag);
+        j.kind
+    };
+    let mut record = new_record(run, kind, started, pre);
+    record.commit = pre.commit.clone();
+    record.dirty = pre.dirty;
+    record.result = ledger::IN_PROGRESS.into();
+    ledger::write(cloud, state, &record).await.map_err(|e| {
+        DeployError::Refused(format!(
+            "the deployment ledger cannot be written: {e}\nnothing in the environment was changed"
+        ))
+    })?;
+    lock_journal(journal).recorded = true;
     Ok(())
+}
+
+/// Releases the lock this run holds: the version it wrote (`If-Match`), or, where the answer to
+/// its PUT never came, the lock read if it names this run.
+pub(super) async fn unlock<C: Cloud>(run: &Run<'_, C>) {
+    let (locked, etag, id) = {
+        let j = lock_journal(run.journal);
+        (j.locked, j.lock_etag.clone(), j.id.clone())
+    };
+    if locked {
+        let _ = match etag {
+            Some(etag) => lock::release_held(run.cloud, &run.state, &etag).await,
+            None => lock::release(run.cloud, &run.state, &id).await,
+        };
+    }
+    // only once released: a run stopped during the release releases again
+    let mut j = lock_journal(run.journal);
+    j.locked = false;
+    j.lock = None;
+    j.lock_etag = None;
+}
+
+/// A run that ends without its own record (refused after it took the lock, interrupted before
+/// it changed anything): its `in-progress` record says how it ended.
+pub(super) async fn settle_record<C: Cloud>(run: &Run<'_, C>, result: &str, error: &str) {
+    if !lock_journal(run.journal).recorded {
+        return;
+    }
+    let key = run.state.ledger_key(&run.id());
+    if let Ok(Some(body)) = run.cloud.get_object(&run.state.bucket, &key).await
+        && let Ok(mut record) = serde_json::from_slice::<Record>(&body)
+        && record.in_progress()
+    {
+        record.result = result.into();
+        record.error = Some(error.into());
+        record.finished = now();
+        let _ = ledger::write(run.cloud, &run.state, &record).await;
+    }
 }
 
 async fn locked<C: Cloud, S: Steps>(

@@ -82,7 +82,10 @@ impl Steps for Back {
 
     /// The deployment to go back to, from the ledger.
     async fn plan<C: Cloud>(&mut self, run: &Run<'_, C>, _pre: &Preflight) -> Result<(), DeployError> {
-        let records = ledger::list(run.cloud, &run.state).await.map_err(|e| DeployError::Refused(e.to_string()))?;
+        // read strictly: the deployment to go back to is never chosen from a partial history
+        let records = ledger::list_strict(run.cloud, &run.state)
+            .await
+            .map_err(|e| DeployError::Refused(format!("nothing was rolled back: {e}")))?;
         self.target = target(&records, self.to.as_deref())?.clone();
         run.progress.info(&format!(
             "rolling back to {} (commit {}, {})",
