@@ -1496,7 +1496,8 @@ fn every_refusal_before_a_write_exits_2_with_help_and_writes_nothing() {
     };
     let other_account = |w: &World| Environment { account: "111111111111".into(), ..w.env.clone() };
     type Refuse<'a> = Box<dyn Fn(&World) -> anyhow::Error + 'a>;
-    let cases: Vec<(&str, &str, fn(&World), Refuse)> = vec![
+    type Case<'a> = (&'a str, &'a str, fn(&World), Refuse<'a>);
+    let cases: Vec<Case> = vec![
         (
             "deploy: the lock is held",
             "is being deployed by bo on elsewhere",

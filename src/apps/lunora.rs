@@ -426,11 +426,7 @@ fn api(env: &Environment, settings: &ApiSettings, media: bool) -> Result<Stack, 
 
 /// The API's environment and permissions: every table, and with media the flow, the channel and
 /// input it was deployed with, MediaLive's role to pass, and the stream keys.
-fn api_access(
-    api: &mut Stack,
-    env: &Environment,
-    media: bool,
-) -> Result<(IndexMap<String, Expr<String>>, Vec<Statement>), AppError> {
+fn api_access(api: &mut Stack, env: &Environment, media: bool) -> Result<super::Access, AppError> {
     let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
     let mut statements = vec![];
     for (id, _, _, var) in TABLES {

@@ -15,6 +15,10 @@ use crate::template::{StackError, TemplateError};
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// A function's environment variables and the statements of its role's policy, as an app grants
+/// them.
+pub(crate) type Access = (indexmap::IndexMap<String, crate::template::Expr<String>>, Vec<crate::constructs::Statement>);
+
 /// The seed apps, Lunora first (the default of `--app`), as `main.rs` registers them.
 pub const SEEDS: &[&dyn AnyApp] = &[&Lunora, &StreamCanvas, &Podcast];
 

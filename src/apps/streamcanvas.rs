@@ -224,7 +224,7 @@ fn functions(
 }
 
 /// The handler's environment and permissions: the three tables, and the API's connections.
-fn handler_access(functions: &mut Stack) -> Result<(IndexMap<String, Expr<String>>, Vec<Statement>), AppError> {
+fn handler_access(functions: &mut Stack) -> Result<super::Access, AppError> {
     let mut environment: IndexMap<String, Expr<String>> = IndexMap::new();
     let mut statements = vec![];
     for (id, var) in [

@@ -265,6 +265,11 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Bounded<MIN, MAX>
     }
 }
 
+/// serde's default for keys whose safe value is `true`.
+fn yes() -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,9 +285,4 @@ mod tests {
         assert!(parse_cidr("10.0.0.0/33").is_none());
         assert!(parse_cidr("010.0.0.0/8").is_none());
     }
-}
-
-/// serde's default for keys whose safe value is `true`.
-fn yes() -> bool {
-    true
 }

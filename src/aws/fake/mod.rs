@@ -8,6 +8,7 @@
 //! as one: compiled only for tests and for a team's own tests that ask for it (the `fake-cloud`
 //! feature), never into a `castform` binary.
 
+mod changesets;
 mod cloud;
 mod tables;
 mod template;

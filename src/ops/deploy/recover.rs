@@ -103,23 +103,8 @@ pub(super) async fn recover<C: Cloud>(run: &Run<'_, C>, target: &Restoring) -> R
                 } else {
                     target.stacks.clone()
                 };
-                // a `--restart-live` run took the pipeline off air: stopped for the restore (which
-                // may edit the channel), started again after it, as the run itself would have
-                // (SIM-03: the recovery left the channel off)
-                let stopped: Option<crate::ops::media::Pipeline> =
-                    match cloud.get_object(&state.bucket, &state.off_air_key(id)).await {
-                        Ok(Some(body)) => serde_json::from_slice(&body).ok(),
-                        Ok(None) => None,
-                        Err(e) => return Err(failed(format!("reading whether it took the pipeline off air: {e}"))),
-                    };
-                if let Some(p) = &stopped {
-                    let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(run, p).await, false).await;
-                }
-                let restored = restore(run, &b, id, &stacks, target.files, &target.written).await;
-                if let Some(p) = &stopped {
-                    back_on_air(run, p).await;
-                }
-                let restored = restored.map_err(failed)?;
+                let restored =
+                    restore_on_air(run, &b, id, &stacks, target.files, &target.written).await.map_err(failed)?;
                 progress.info(&format!(
                     "restored from its backup: {}",
                     if restored.is_empty() { "nothing had changed".to_string() } else { restored.join(", ") }
@@ -267,4 +252,33 @@ pub async fn break_lock<C: Cloud>(cloud: &C, env: &Environment) -> Result<Option
         ledger::write(cloud, &state, &record).await?;
     }
     Ok(Some(holder))
+}
+
+/// The restore of a killed run, around its pipeline: a `--restart-live` run took the pipeline off
+/// air (it says so in its backup folder before stopping it); stopped for the restore (which may
+/// edit the channel) and started again after it, as the run itself would have (SIM-03: the
+/// recovery left the channel off).
+async fn restore_on_air<C: Cloud>(
+    run: &Run<'_, C>,
+    backup: &Backup,
+    id: &str,
+    stacks: &[String],
+    files: bool,
+    written: &[(String, String)],
+) -> Result<Vec<String>, String> {
+    let (cloud, _, _, state, _, _) = run.parts();
+    let stopped: Option<crate::ops::media::Pipeline> =
+        match cloud.get_object(&state.bucket, &state.off_air_key(id)).await {
+            Ok(Some(body)) => serde_json::from_slice(&body).ok(),
+            Ok(None) => None,
+            Err(e) => return Err(format!("reading whether it took the pipeline off air: {e}")),
+        };
+    if let Some(p) = &stopped {
+        let _ = crate::ops::media::stop_pipeline(cloud, &pipeline_now(run, p).await, false).await;
+    }
+    let restored = restore(run, backup, id, stacks, files, written).await;
+    if let Some(p) = &stopped {
+        back_on_air(run, p).await;
+    }
+    restored
 }

@@ -73,6 +73,7 @@ pub async fn restore<C: Cloud>(
     if files_written {
         restore_files(run, backup, journal_written, &mut restored, &mut errors).await;
     }
+    let force = lock_journal(run.journal).force;
     for s in app.stacks.iter().rev() {
         if !touched.contains(&s.name) {
             continue;
@@ -96,7 +97,7 @@ pub async fn restore<C: Cloud>(
                 &desired,
                 // a stuck rollback's resources are skipped where data is retained only if the
                 // run was given --force (second review: the restore bypassed S3-23's guard)
-                Guard { retain_data: env.retain_data, allow_replace: true, force: lock_journal(run.journal).force },
+                Guard { retain_data: env.retain_data, allow_replace: true, force },
                 // a name of this attempt's own: an earlier attempt's leftover change set never blocks it
                 &format!("castform-restore-{id}-{}", crate::state::clock::new_id()),
                 progress,
