@@ -1528,3 +1528,17 @@ fn a_deploy_killed_after_recording_its_success_is_the_one_a_bare_rollback_goes_b
         ],
     );
 }
+
+/// Found by the long run with the nothing-lost property (SIM-04, seed 11): after a destroy, a
+/// deploy killed once CloudFormation had created the data stack; the platform wrote to its tables;
+/// the next deploy's recovery deleted that stack, "it did not exist before", and the items with
+/// it. Fixed: a stack a run made whose tables hold items is kept, and said (not restored).
+#[test]
+fn the_recovery_never_deletes_a_table_written_since_the_killed_run_made_it() {
+    use Cmd::*;
+    replay(&[
+        Destroy,
+        Deploy { release: 1, restart_live: false, fault: Fault::Kill { at: 29 } },
+        Deploy { release: 1, restart_live: false, fault: Fault::None },
+    ]);
+}

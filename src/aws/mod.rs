@@ -322,6 +322,11 @@ pub trait Cloud {
     async fn describe_table(&self, name: &str) -> CloudResult<Option<TableInfo>>;
     /// The table names of the account in this region.
     async fn list_tables(&self) -> CloudResult<Vec<String>>;
+    /// Whether a table holds at least one item, exactly: one Scan of at most one item (`Limit: 1`,
+    /// `Select: COUNT`), not DescribeTable's ItemCount, which AWS updates about every six hours
+    /// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html>). A table
+    /// that does not exist holds none.
+    async fn holds_items(&self, table: &str) -> CloudResult<bool>;
     /// Any resource's current properties in CloudFormation's shape, as its type's read handler
     /// answers (Cloud Control GetResource: the same handler an IMPORT reads with,
     /// <https://docs.aws.amazon.com/cloudcontrolapi/latest/userguide/resource-operations-read.html>),

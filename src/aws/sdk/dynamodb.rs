@@ -58,3 +58,15 @@ pub(super) async fn list_tables(dynamodb: &Client) -> CloudResult<Vec<String>> {
         .await
         .map_err(|e| err("DynamoDB ListTables", e))
 }
+
+/// One Scan of at most one item, counted: whether the table holds any (see [`crate::aws::Cloud::holds_items`]).
+pub(super) async fn holds_items(dynamodb: &Client, table: &str) -> CloudResult<bool> {
+    let scan = dynamodb.scan().table_name(table).limit(1).select(aws_sdk_dynamodb::types::Select::Count).send().await;
+    match scan {
+        Ok(out) => Ok(out.count() > 0),
+        Err(e) => match err("DynamoDB Scan", e) {
+            CloudError::Service { code, .. } if code == "ResourceNotFoundException" => Ok(false),
+            other => Err(other),
+        },
+    }
+}

@@ -334,6 +334,9 @@ impl Cloud for AwsCloud {
     async fn list_tables(&self) -> CloudResult<Vec<String>> {
         dynamodb::list_tables(&self.dynamodb).await
     }
+    async fn holds_items(&self, table: &str) -> CloudResult<bool> {
+        dynamodb::holds_items(&self.dynamodb, table).await
+    }
     async fn get_resource(&self, type_name: &str, identifier: &str) -> CloudResult<Option<serde_json::Value>> {
         cloudcontrol::get_resource(&self.cloudcontrol, type_name, identifier).await
     }

@@ -117,6 +117,19 @@ pub async fn restore<C: Cloud>(
             if regional.describe_stack(&s.stack_name).await.map_err(|e| e.to_string())?.is_none() {
                 continue;
             }
+            // a table this run made that holds items by now (written while a killed run's stack
+            // stood) is data: its stack is kept, and said, rather than deleted with it (found by
+            // the simulation's nothing-lost property)
+            let holding = tables_with_data(&regional, &s.stack_name).await?;
+            if !holding.is_empty() {
+                errors.push(format!(
+                    "stack {} kept, though it did not exist before: its {} {} items written since (delete the stack by hand once they are not needed, or deploy again)",
+                    s.stack_name,
+                    if holding.len() == 1 { "table holds" } else { "tables hold" },
+                    holding.join(", ")
+                ));
+                continue;
+            }
             if let Ok(resources) = regional.list_stack_resources(&s.stack_name).await {
                 crate::ops::destroy::empty_buckets(&regional, app, &s.stack_name, &resources, progress).await?;
             }
@@ -256,4 +269,20 @@ pub(crate) async fn fail_and_restore_on_air<C: Cloud>(
         back_on_air(run, p).await;
     }
     err
+}
+
+/// The tables of a stack that its deletion would delete (not `Retain` in its deployed template)
+/// and that hold at least one item.
+async fn tables_with_data<C: Cloud>(cloud: &C, stack_name: &str) -> Result<Vec<String>, String> {
+    let resources = cloud.list_stack_resources(stack_name).await.map_err(|e| e.to_string())?;
+    let deployed: serde_json::Value =
+        cloud.get_template(stack_name).await.ok().and_then(|body| serde_json::from_str(&body).ok()).unwrap_or_default();
+    let mut out = vec![];
+    for r in resources.iter().filter(|r| r.resource_type == "AWS::DynamoDB::Table" && !r.physical_id.is_empty()) {
+        let retained = deployed["Resources"][r.logical_id.as_str()]["DeletionPolicy"] == "Retain";
+        if !retained && cloud.holds_items(&r.physical_id).await.map_err(|e| e.to_string())? {
+            out.push(r.physical_id.clone());
+        }
+    }
+    Ok(out)
 }
