@@ -431,6 +431,11 @@ impl FakeCloud {
         }
     }
 
+    /// A channel's state as the fake holds it, without a call (a test's freeze condition).
+    pub fn channel_state(&self, id: &str) -> Option<String> {
+        self.world().channels.get(id).map(|(s, _)| s.clone())
+    }
+
     /// An object's bytes as stored (no fault applied).
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         self.world().objects.get(&(bucket.to_string(), key.to_string())).cloned()
