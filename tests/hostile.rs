@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -58,6 +58,14 @@ fn files_outside_castform(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
+}
+
+/// Nothing outside castform's folders changed under `dir` since `before`; the paths that did.
+fn assert_untouched(dir: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
+    let after = files_outside_castform(dir);
+    let changed: Vec<&PathBuf> =
+        before.keys().chain(after.keys()).filter(|k| before.get(*k) != after.get(*k)).collect();
+    assert!(changed.is_empty(), "files outside out/ and .castform/ changed: {changed:?}");
 }
 
 /// The binary with `args`, its environment cleared of AWS settings but for `envs`, killed after
@@ -137,7 +145,7 @@ fn an_environment_name_that_is_a_path_is_refused_before_anything_is_read_or_writ
         let out = run(&["synth", bad], &proj);
         assert_eq!(code(&out), 2, "{bad:?}: {}", stderr(&out));
     }
-    assert_eq!(files_outside_castform(dir.path()), before, "files outside out/ and .castform/ changed");
+    assert_untouched(dir.path(), &before);
     assert!(!proj.join("out").exists(), "nothing was written");
 }
 
@@ -158,7 +166,7 @@ fn synth_never_replaces_a_folder_it_did_not_write() {
         "{err}"
     );
     assert!(err.contains("help: choose another --out"), "{err}");
-    assert_eq!(files_outside_castform(dir.path()), before);
+    assert_untouched(dir.path(), &before);
     // a folder synth wrote is replaced as before
     let ok = run(&["synth", "dev"], &proj);
     assert_eq!(code(&ok), 0, "{}", stderr(&ok));
@@ -184,7 +192,7 @@ fn an_asset_folder_outside_the_project_is_refused() {
         assert!(err.contains("environments/lunora/dev.yaml:") && err.contains("`api.code` is"), "{code_dir}: {err}");
         assert!(err.contains("keep its folder under the project root"), "{code_dir}: {err}");
     }
-    assert_eq!(files_outside_castform(dir.path()), before);
+    assert_untouched(dir.path(), &before);
     assert!(!proj.join("out/lunora/dev").exists());
 }
 
@@ -260,5 +268,222 @@ fn files_that_never_end_are_refused_not_read() {
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
         assert!(all.contains("it is not a regular file"), "{t}: {all}");
     }
-    assert_eq!(files_outside_castform(dir.path()), before);
+    assert_untouched(dir.path(), &before);
+}
+
+/// How a local server on 127.0.0.1 answers every request.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// `403` with no body, as S3 answers a HEAD request it refuses.
+    Deny,
+    /// `200` with an HTML page: a captive portal or a proxy's login.
+    Html,
+    /// `307` to itself, for ever.
+    Redirect,
+    /// Accepts and reads the request, never answers.
+    Stall,
+    /// Sends a status line and headers, then one byte a second.
+    Drip,
+}
+
+/// A server on a free port of 127.0.0.1; it lives as long as the test process.
+fn serve(answer: Answer) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut req = vec![];
+                let mut buf = [0u8; 8192];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply = match answer {
+                    Answer::Deny => "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    Answer::Html => {
+                        let body = "<html><head><title>Hotel Wi-Fi</title></head><body>Please log in</body></html>";
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    }
+                    Answer::Redirect => format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{port}/\r\nContent-Length: 0\r\n\r\n"
+                    ),
+                    Answer::Stall => {
+                        std::thread::sleep(Duration::from_secs(3600));
+                        return;
+                    }
+                    Answer::Drip => {
+                        let _ = c
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<");
+                        for _ in 0..3600 {
+                            std::thread::sleep(Duration::from_secs(1));
+                            if c.write_all(b" ").is_err() {
+                                return;
+                            }
+                        }
+                        return;
+                    }
+                };
+                let _ = c.write_all(reply.as_bytes());
+                std::thread::sleep(Duration::from_millis(100));
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Static credentials and an endpoint: the AWS settings of a case.
+fn aws_env(endpoint: &str) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "AKIAHOSTILETEST00000".into()),
+        ("AWS_SECRET_ACCESS_KEY", "hostile-test-secret-key-not-real".into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+    ]
+}
+
+fn run_aws(args: &[&str], root: &Path, env: &[(&'static str, std::ffi::OsString)]) -> Output {
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    run_with(args, root, &env, Duration::from_secs(120))
+}
+
+/// The lines of an error that an SDK Debug dump would leave.
+fn assert_no_dump(err: &str) {
+    for dump in ["Unhandled", "ErrorMetadata", "StartEl", "Request {", "SdkBody", "unhandled error", "Some("] {
+        assert!(!err.contains(dump), "a Debug dump ({dump}) reached the user:\n{err}");
+    }
+}
+
+/// Issue 36: a bare 403 on HeadBucket, an HTML page, a redirect loop and a malformed
+/// `AWS_ENDPOINT_URL` printed the SDK's Debug text with no status, bucket or fix.
+#[test]
+fn answers_that_are_not_aws_errors_are_said_in_words() {
+    let (dir, proj) = sandbox();
+    let before = files_outside_castform(dir.path());
+    let deny = serve(Answer::Deny);
+    let out = run_aws(&["history", "local"], &proj, &aws_env(&deny));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_no_dump(&err);
+    assert!(
+        err.contains("S3 HeadBucket s3://castform-000000000000-us-west-2: AccessDenied: access denied (HTTP 403, no AWS error code; no body)"),
+        "{err}"
+    );
+    assert!(err.contains("help: the credentials may lack the permission"), "{err}");
+
+    let out = run_aws(&["status", "local"], &proj, &aws_env(&serve(Answer::Html)));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_no_dump(&err);
+    assert!(err.contains("CloudFormation DescribeStacks: the answer is not AWS's: HTTP 200, an HTML page (\"Hotel Wi-Fi Please log in\")"), "{err}");
+    assert!(err.contains("help: something between castform and AWS answered"), "{err}");
+
+    let redirect = serve(Answer::Redirect);
+    let out = run_aws(&["status", "local"], &proj, &aws_env(&redirect));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert_no_dump(&err);
+    assert!(err.contains(&format!("AWS redirected the call (HTTP 307 to {redirect}/)")), "{err}");
+    assert!(err.contains("help: castform does not follow redirects"), "{err}");
+
+    for bad in ["ht!tp://[::1", "http://", "not a url at all"] {
+        let out = run_aws(&["status", "local"], &proj, &aws_env(bad));
+        let err = stderr(&out);
+        assert_eq!(code(&out), 1, "{bad}: {err}");
+        assert_no_dump(&err);
+        assert!(err.contains("AWS_ENDPOINT_URL is not a valid URL"), "{bad}: {err}");
+        assert!(err.contains("help: set it to a URL such as http://127.0.0.1:4566"), "{bad}: {err}");
+    }
+    assert_untouched(dir.path(), &before);
+}
+
+/// Issue 36: `retry_mode = legacy` in `~/.aws/config` (boto3's default), `AWS_RETRY_MODE` and
+/// `AWS_MAX_ATTEMPTS=0` panicked every AWS command inside aws-config.
+#[test]
+fn the_users_retry_settings_are_no_panic() {
+    let (_dir, proj) = sandbox();
+    let deny = serve(Answer::Deny);
+    std::fs::create_dir_all(proj.join(".aws")).unwrap();
+    std::fs::write(
+        proj.join(".aws/config"),
+        "[default]\nretry_mode = legacy\nmax_attempts = 0\n[profile lunora-media]\nretry_mode = legacy\n",
+    )
+    .unwrap();
+    let cases: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("AWS_RETRY_MODE", "legacy")],
+        &[("AWS_RETRY_MODE", "nonsense")],
+        &[("AWS_MAX_ATTEMPTS", "0")],
+        &[("AWS_MAX_ATTEMPTS", "-3"), ("AWS_RETRY_MODE", "adaptive")],
+    ];
+    for extra in cases {
+        let mut env = aws_env(&deny);
+        env.extend(extra.iter().map(|(k, v)| (*k, std::ffi::OsString::from(v))));
+        let out = run_aws(&["history", "local"], &proj, &env);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 1, "{extra:?}: {err}");
+        assert!(err.contains("AccessDenied: access denied (HTTP 403"), "{extra:?}: {err}");
+    }
+}
+
+/// Issue 36: an endpoint that accepts and never answers, one that drips its answer a byte a
+/// second, and a credential helper that never returns kept `status` and `deploy` waiting for
+/// ever. `CASTFORM_AWS_TIMEOUT` caps every bound (the defaults are minutes, as AWS calls need);
+/// the run must end on its own, near the cap, naming the operation.
+#[test]
+fn a_server_or_credential_helper_that_stalls_is_given_up() {
+    let (dir, proj) = sandbox();
+    let before = files_outside_castform(dir.path());
+    for (answer, name) in [(Answer::Stall, "stall"), (Answer::Drip, "drip")] {
+        let mut env = aws_env(&serve(answer));
+        env.push(("CASTFORM_AWS_TIMEOUT", "3".into()));
+        // deploy's preflight refuses (exit 2: nothing was touched); status fails (exit 1)
+        for (args, exit) in [(&["status", "local"][..], 1), (&["deploy", "local", "--yes"][..], 2)] {
+            let started = Instant::now();
+            let out = run_aws(args, &proj, &env);
+            let err = stderr(&out);
+            assert_eq!(code(&out), exit, "{name} {args:?}: {err}");
+            assert!(started.elapsed() < Duration::from_secs(30), "{name} {args:?}: {:?}", started.elapsed());
+            assert!(err.contains("no answer in time (connecting is given 3 s"), "{name} {args:?}: {err}");
+            assert!(err.contains("the call with its retries 3 s); the call was given up"), "{name} {args:?}: {err}");
+            assert!(err.contains("help: check the network and AWS_ENDPOINT_URL"), "{name} {args:?}: {err}");
+            assert_no_dump(&err);
+        }
+    }
+    // a credential helper that never returns: it writes its pid, so the test ends it
+    let pid_file = dir.path().join("helper.pid");
+    std::fs::create_dir_all(proj.join(".aws")).unwrap();
+    std::fs::write(
+        proj.join(".aws/config"),
+        format!("[profile stuck]\ncredential_process = sh -c 'echo $$ > {}; exec sleep 3600'\n", pid_file.display()),
+    )
+    .unwrap();
+    let mut env = aws_env(&serve(Answer::Deny));
+    env.retain(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"));
+    env.push(("AWS_PROFILE", "stuck".into()));
+    env.push(("CASTFORM_AWS_TIMEOUT", "4".into()));
+    let started = Instant::now();
+    let out = run_aws(&["history", "local"], &proj, &env);
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+        std::fs::remove_file(&pid_file).unwrap();
+    }
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        err.contains(
+            "S3 HeadBucket s3://castform-000000000000-us-west-2: the AWS credentials were not ready within 3 s"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("help: run the profile's credential helper by hand"), "{err}");
+    std::fs::remove_dir_all(proj.join(".aws")).unwrap();
+    assert_untouched(dir.path(), &before);
 }
