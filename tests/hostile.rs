@@ -487,3 +487,48 @@ fn a_server_or_credential_helper_that_stalls_is_given_up() {
     std::fs::remove_dir_all(proj.join(".aws")).unwrap();
     assert_untouched(dir.path(), &before);
 }
+
+/// `sh -c` over a pipeline, returning castform's own exit status (`PIPESTATUS[0]`).
+fn pipeline(castform_args: &str, tail: &str, root: &Path) -> (i32, String) {
+    let script = format!(
+        "NO_COLOR=1 '{}' {castform_args} --root '{}' {tail}; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_castform"),
+        root.display()
+    );
+    let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
+    (code(&out), stderr(&out))
+}
+
+/// Issue 36: `diff` exited 1 (its "they differ") when AWS could not be read; output lost to a
+/// full disk exited 0; a failed check read through `| head -1` exited 0.
+#[test]
+fn exit_codes_never_lie() {
+    let (dir, proj) = sandbox();
+    let before = files_outside_castform(dir.path());
+    // diff: 2, "could not tell", with the reason and in --json too
+    let env = aws_env(&serve(Answer::Deny));
+    let out = run_aws(&["diff", "local"], &proj, &env);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(err.contains("cannot tell whether lunora/local differs from what is deployed"), "{err}");
+    assert!(err.contains("access denied (HTTP 403"), "{err}");
+    let out = run_aws(&["diff", "local", "--json"], &proj, &env);
+    assert_eq!(code(&out), 2);
+    let last = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string();
+    let doc: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(doc["exit_code"], 2, "{last}");
+    // a full disk: stdout to /dev/full
+    for args in ["synth dev", "check dev", "graph dev", "completions bash"] {
+        let (exit, err) = pipeline(args, "> /dev/full", &proj);
+        assert_eq!(exit, 1, "{args}: {err}");
+        assert!(err.contains("error: the output could not be written: No space left on device"), "{args}: {err}");
+        assert!(err.contains("help: free space where the output goes"), "{args}: {err}");
+    }
+    // a reader that goes away ends the output, not the exit code
+    let failing = repo().join("tests/fixtures/rules/L01-fail.yaml");
+    let (exit, err) = pipeline(&format!("check --template '{}'", failing.display()), "| head -1 > /dev/null", &proj);
+    assert_eq!(exit, 2, "{err}");
+    let (exit, err) = pipeline("synth --all", "| head -c 1 > /dev/null", &proj);
+    assert_eq!(exit, 0, "{err}");
+    assert_untouched(dir.path(), &before);
+}
