@@ -532,3 +532,82 @@ fn exit_codes_never_lie() {
     assert_eq!(exit, 0, "{err}");
     assert_untouched(dir.path(), &before);
 }
+
+/// `tags:` of `n` entries in place of the file's own.
+fn with_tags(file: &Path, n: usize) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut out = String::new();
+    let mut in_tags = false;
+    for line in text.lines() {
+        if in_tags && line.starts_with("  ") {
+            continue;
+        }
+        in_tags = line == "tags:";
+        out.push_str(line);
+        out.push('\n');
+        if in_tags {
+            (0..n).for_each(|i| out.push_str(&format!("  Tag{i}: value-{i}\n")));
+        }
+    }
+    std::fs::write(file, out).unwrap();
+}
+
+/// Issue 36: 10,000 tags took 40 s (quadratic) and more than AWS's 50 were accepted.
+#[test]
+fn tags_beyond_awss_limit_are_refused_at_once() {
+    let (dir, proj) = sandbox();
+    let file = proj.join("environments/lunora/dev.yaml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    for (n, expected) in [(48, 0), (49, 2), (10_000, 2)] {
+        std::fs::write(&file, &original).unwrap();
+        with_tags(&file, n);
+        let started = Instant::now();
+        let out = run(&["synth", "dev"], &proj);
+        let err = stderr(&out);
+        assert_eq!(code(&out), expected, "{n} tags: {err}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{n} tags: {:?}", started.elapsed());
+        if expected == 2 {
+            assert!(
+                err.contains(&format!("environments/lunora/dev.yaml:11:1: `tags` has {n} tags; AWS takes at most 50")),
+                "{err}"
+            );
+            assert!(err.contains("help: keep at most 48 tags"), "{err}");
+        } else {
+            let data = std::fs::read_to_string(proj.join("out/lunora/dev/data.template.json")).unwrap();
+            assert!(data.contains("\"Tag47\""), "every tag is on the resources");
+        }
+    }
+    std::fs::write(&file, &original).unwrap();
+    drop(dir);
+}
+
+/// Issue 36: `check` accepted a duplicate logical id in JSON (the first resource vanished) and a
+/// `DependsOn` cycle CloudFormation refuses.
+#[test]
+fn check_refuses_a_duplicate_logical_id_and_a_circle() {
+    let (dir, proj) = sandbox();
+    let dup = dir.path().join("dup.json");
+    std::fs::write(
+        &dup,
+        "{\n  \"Resources\": {\n    \"Queue\": {\"Type\": \"AWS::SQS::Queue\"},\n    \"Queue\": {\"Type\": \"AWS::SNS::Topic\"}\n  }\n}\n",
+    )
+    .unwrap();
+    let circle = dir.path().join("circle.json");
+    std::fs::write(
+        &circle,
+        r#"{"Resources": {"A": {"Type": "AWS::SQS::Queue", "DependsOn": "B"}, "B": {"Type": "AWS::SQS::Queue", "DependsOn": ["A"]}}}"#,
+    )
+    .unwrap();
+    let before = files_outside_castform(dir.path());
+    let out = run(&["check", "--template", dup.to_str().unwrap()], &proj);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(all.contains("T06") && all.contains("dup.json:4:"), "{all}");
+    assert!(all.contains("the key `Queue` is given twice in one object"), "{all}");
+    let out = run(&["check", "--template", circle.to_str().unwrap()], &proj);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(code(&out), 2, "{all}");
+    assert!(all.contains("error T07 A (AWS::SQS::Queue)") && all.contains("circular dependency: A -> B -> A"), "{all}");
+    assert!(all.contains("fix: break the circle"), "{all}");
+    assert_untouched(dir.path(), &before);
+}

@@ -182,6 +182,13 @@ pub fn check_name(app: &str, env: &str) -> Result<(), ConfigError> {
     })
 }
 
+/// The most `tags:` an environment may have: CloudFormation takes at most 50 tags on a stack
+/// ("CreateStack", Tags: "Maximum number of 50 items",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html>) and
+/// propagates them to its resources, and castform adds two of its own (`castform:app`,
+/// `castform:environment`).
+pub const MAX_TAGS: usize = 48;
+
 /// The largest environment file castform reads: the shipped ones are under 4 KiB.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -308,15 +315,7 @@ pub fn parse(
             "the name must match the file name",
         ));
     }
-    for (k, v) in &raw.tags {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-            return Err(at(
-                &format!("tags.{k}"),
-                "is not a valid tag (key 1 to 128 characters, not starting with aws:, value up to 256)".into(),
-                "shorten or rename the tag",
-            ));
-        }
-    }
+    check_tags(&raw.tags, &at)?;
     let (config, ignored) = own_config?;
     // a key the app's type would skip (it does not deny unknown fields) is refused all the same
     if let Some(key) = ignored.first() {
@@ -345,6 +344,34 @@ pub fn parse(
     };
     definition.validate_any(&environment).map_err(|e| at(&e.key, e.message, &e.help))?;
     Ok(environment)
+}
+
+/// `tags:` as AWS takes them: at most [`MAX_TAGS`], each key 1 to 128 characters not starting
+/// with `aws:`, each value up to 256.
+fn check_tags(
+    tags: &IndexMap<String, String>,
+    at: &dyn Fn(&str, String, &str) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if tags.len() > MAX_TAGS {
+        return Err(at(
+            "tags",
+            format!(
+                "has {} tags; AWS takes at most 50 on a stack and on a resource, and castform adds 2 (castform:app, castform:environment)",
+                tags.len()
+            ),
+            &format!("keep at most {MAX_TAGS} tags"),
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
+            return Err(at(
+                &format!("tags.{k}"),
+                "is not a valid tag (key 1 to 128 characters, not starting with aws:, value up to 256)".into(),
+                "shorten or rename the tag",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `adopt:` section: each key `<stack>.<LogicalId>`, each identifier non-empty. Whether the
