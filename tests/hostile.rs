@@ -611,3 +611,82 @@ fn check_refuses_a_duplicate_logical_id_and_a_circle() {
     assert!(all.contains("fix: break the circle"), "{all}");
     assert_untouched(dir.path(), &before);
 }
+
+/// A TLS server on 127.0.0.1 whose certificate is signed by `tests/fixtures/tls/ca.pem` (a test
+/// authority made for these tests, valid until 2126); it answers every request with a bare 403.
+fn serve_tls_deny() -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{Read, Write};
+    let dir = repo().join("tests/fixtures/tls");
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(dir.join("server.pem")).unwrap().map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(tcp) = conn else { continue };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let Ok(session) = rustls::ServerConnection::new(config) else { return };
+                let mut tls = rustls::StreamOwned::new(session, tcp);
+                let mut req = vec![];
+                let mut buf = [0u8; 8192];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tls.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+                let _ = tls.flush();
+                std::thread::sleep(Duration::from_millis(100));
+            });
+        }
+    });
+    format!("https://127.0.0.1:{port}")
+}
+
+/// Issue 36: `AWS_CA_BUNDLE` was ignored by the SDK's clients, so an endpoint behind a private
+/// authority (a proxy, the emulator) could not be reached; a bundle that is no PEM, or whose
+/// certificate does not parse, must not panic the SDK's HTTP client either.
+#[test]
+fn aws_ca_bundle_is_trusted_by_the_sdk_clients() {
+    let (dir, proj) = sandbox();
+    let mut env = aws_env(&serve_tls_deny());
+    env.push(("AWS_CA_BUNDLE", repo().join("tests/fixtures/tls/ca.pem").into()));
+    let out = run_aws(&["history", "local"], &proj, &env);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    // the TLS handshake went through: the server's own answer is what is reported
+    assert!(
+        err.contains("S3 HeadBucket s3://castform-000000000000-us-west-2: AccessDenied: access denied (HTTP 403"),
+        "{err}"
+    );
+    // bundles that cannot be used, over plain HTTP: the run goes on without them, no panic
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n").unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\n!!!!\n").unwrap();
+    let before = files_outside_castform(dir.path());
+    let deny = serve(Answer::Deny);
+    for bundle in [garbage.as_os_str(), broken.as_os_str(), OsStr::new("/dev/zero"), OsStr::new("/nonexistent")] {
+        let mut env = aws_env(&deny);
+        env.push(("AWS_CA_BUNDLE", bundle.into()));
+        let out = run_aws(&["history", "local"], &proj, &env);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 1, "{bundle:?}: {err}");
+        assert!(err.contains("AccessDenied: access denied (HTTP 403"), "{bundle:?}: {err}");
+    }
+    assert_untouched(dir.path(), &before);
+}

@@ -55,6 +55,13 @@ fn transport(operation: &str, text: &str) -> CloudError {
             "the AWS credentials were not ready within {} s: a credential_process helper, an SSO login or the instance metadata service did not answer\nhelp: run the profile's credential helper by hand (or `aws sso login`), then run the command again",
             crate::aws::limits::credentials().as_secs_f32()
         )
+    } else if text.contains("certificate") {
+        let bundle = match crate::aws::http::ca_bundle() {
+            Err(why) => format!("{why}, so it was not used"),
+            Ok(Some(_)) => "AWS_CA_BUNDLE's authorities were trusted too".into(),
+            Ok(None) => "set AWS_CA_BUNDLE to the PEM file of the authority a proxy or private endpoint uses".into(),
+        };
+        format!("the endpoint's TLS certificate is not trusted ({text})\nhelp: {bundle}")
     } else if text.contains("no credentials") || text.contains("credentials provider") {
         format!("no usable AWS credentials ({text}); set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID")
     } else if text.contains("Connection refused") || text.contains("dns error") {
@@ -146,4 +153,30 @@ pub(super) fn chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 36: what the SDK says of a failure before any answer, in words with a fix.
+    #[test]
+    fn failures_before_an_answer_say_what_to_do() {
+        let tls = transport(
+            "S3 HeadBucket",
+            "dispatch failure: TLS handshake failed: invalid peer certificate: UnknownIssuer",
+        );
+        let text = tls.to_string();
+        assert!(text.starts_with("S3 HeadBucket: the endpoint's TLS certificate is not trusted"), "{text}");
+        assert!(text.contains("\nhelp: "), "{text}");
+        let url = transport(
+            "STS GetCallerIdentity",
+            "failed to apply endpoint `ht!tp://x` to request `Request { body: SdkBody {..} }`",
+        );
+        let text = url.to_string();
+        assert!(text.contains("is not a valid URL\nhelp: set it to a URL"), "{text}");
+        assert!(!text.contains("SdkBody"), "{text}");
+        let creds = transport("S3 HeadBucket", "identity resolver timed out after 90s");
+        assert!(creds.to_string().contains("the AWS credentials were not ready within"), "{creds}");
+    }
 }

@@ -53,11 +53,20 @@ impl AwsCloud {
     }
 
     async fn build(region: &str, profile: Option<&str>, endpoint: Option<&str>, keys: Option<(&str, &str)>) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+        use aws_smithy_http_client::tls;
+        // AWS_CA_BUNDLE, which the AWS CLI and the other SDKs read and the Rust SDK does not
+        // (issue 36): its authorities are trusted besides the system's. A bundle that cannot be
+        // used is left out, and a certificate error then says why (errors::transport).
+        let mut trust = tls::TrustStore::default();
+        if let Ok(Some(pem)) = super::http::ca_bundle() {
+            trust = trust.with_pem_certificate(pem);
+        }
+        let mut builder = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+        if let Ok(context) = tls::TlsContext::builder().with_trust_store(trust).build() {
+            builder = builder.tls_context(context);
+        }
+        let http = builder.build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .retry_config(limits::retries())
