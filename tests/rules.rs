@@ -61,7 +61,7 @@ fn every_rule_has_a_failing_and_a_passing_fixture() {
 fn rule_ids_are_unique_and_complete() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
     let expected: Vec<String> =
-        (1..=27).map(|n| format!("L{n:02}")).chain((1..=6).map(|n| format!("T{n:02}"))).collect();
+        (1..=27).map(|n| format!("L{n:02}")).chain((1..=8).map(|n| format!("T{n:02}"))).collect();
     assert_eq!(ids, expected.iter().map(String::as_str).collect::<Vec<_>>());
 }
 

@@ -1062,6 +1062,15 @@ impl Sim {
                 if after.stacks != before.stacks || after.config != before.config {
                     return self.violated(None, format!("{cmd:?} changed the environment: {outcome}"));
                 }
+                // a media command that failed may have started or stopped part of the pipeline (a stop
+                // whose answer was lost landed): what it is now is what a restore must keep (the
+                // long run, seed 11)
+                if matches!(cmd, Cmd::MediaStart | Cmd::MediaStop)
+                    && let Some(e) = &mut self.expected
+                {
+                    e.channel = after.channel.clone();
+                    e.flow = after.flow.clone();
+                }
                 if *cmd == Cmd::Unlock && self.orphan && self.expected.as_ref() != Some(after) {
                     // a killed run's lock broken by hand: what it half-applied stays (S3-21)
                     self.expected = None;
@@ -1550,5 +1559,19 @@ fn the_recovery_never_deletes_a_table_written_since_the_killed_run_made_it() {
         Destroy,
         Deploy { release: 1, restart_live: false, fault: Fault::Kill { at: 29 } },
         Deploy { release: 1, restart_live: false, fault: Fault::None },
+    ]);
+}
+
+/// Found by the long run (seed 11): a `media stop` whose answer was lost (exit 1) had stopped the
+/// channel all the same; a later failed deploy restored the stacks and left the pipeline as the
+/// stop had, which is right. The model had kept the channel "on air".
+#[test]
+fn a_failed_media_stop_that_landed_is_what_a_later_restore_keeps() {
+    use Cmd::*;
+    replay(&[
+        MediaStart,
+        Under { fault: Fault::LostAnswer { at: 12 }, cmd: Box::new(MediaStop) },
+        Deploy { release: 2, restart_live: false, fault: Fault::Kill { at: 18 } },
+        Deploy { release: 2, restart_live: false, fault: Fault::LostAnswer { at: 81 } },
     ]);
 }

@@ -83,6 +83,13 @@ impl ApiSection {
             ));
         }
         let code = PathBuf::from(self.code.clone().unwrap_or_else(|| default_code.to_string()));
+        if let Err(why) = crate::template::folder_inside(&env.root, &code) {
+            return Err(Invalid::new(
+                "api.code",
+                format!("is {:?}: {why}", code.display().to_string()),
+                "the function's code is packaged from the project: keep its folder under the project root",
+            ));
+        }
         if !env.root.join(&code).is_dir() {
             return Err(Invalid::new(
                 "api.code",

@@ -22,15 +22,48 @@ pub fn resolve_overrides() -> Vec<(String, IpAddr)> {
         .collect()
 }
 
+/// The largest `AWS_CA_BUNDLE` read: a system's whole bundle is about 200 KiB.
+const MAX_CA_BUNDLE: u64 = 4 << 20;
+
+/// `AWS_CA_BUNDLE`'s PEM text, if set: a regular file of at most 4 MiB whose every certificate
+/// parses as a trust anchor (the SDK's HTTP client panics on one that does not), at least one.
+/// The error names the variable and what is wrong with the file.
+pub fn ca_bundle() -> Result<Option<Vec<u8>>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use std::io::Read;
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else { return Ok(None) };
+    let shown = std::path::Path::new(&path).display().to_string();
+    let fail = |why: String| format!("AWS_CA_BUNDLE={shown}: {why}");
+    let meta = std::fs::metadata(&path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail("is not a regular file".into()));
+    }
+    let mut pem = vec![];
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_CA_BUNDLE + 1).read_to_end(&mut pem))
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    if pem.len() as u64 > MAX_CA_BUNDLE {
+        return Err(fail(format!("is larger than {MAX_CA_BUNDLE} bytes")));
+    }
+    let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| fail(format!("not a PEM certificate bundle: {e:?}")))?;
+    if certs.is_empty() {
+        return Err(fail("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+    }
+    for (i, c) in certs.iter().enumerate() {
+        webpki::anchor_from_trusted_cert(c)
+            .map_err(|e| fail(format!("certificate {} of {} cannot be trusted: {e}", i + 1, certs.len())))?;
+    }
+    Ok(Some(pem))
+}
+
 /// `AWS_CA_BUNDLE`: a PEM file of certificate authorities trusted besides the system's. An
 /// unreadable or malformed file is an error on the first request, naming the variable.
 pub fn extra_roots() -> Result<Vec<reqwest::Certificate>, String> {
-    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else { return Ok(vec![]) };
-    let pem = std::fs::read(&path)
-        .map_err(|e| format!("AWS_CA_BUNDLE={}: cannot read it: {e}", std::path::Path::new(&path).display()))?;
-    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        format!("AWS_CA_BUNDLE={}: not a PEM certificate bundle: {e}", std::path::Path::new(&path).display())
-    })
+    let Some(pem) = ca_bundle()? else { return Ok(vec![]) };
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("AWS_CA_BUNDLE: not a PEM certificate bundle: {e}"))
 }
 
 #[derive(Debug, Clone)]

@@ -51,12 +51,50 @@ const FIRST_BYTE: Duration = Duration::from_secs(60);
 const ATTEMPT: Duration = Duration::from_secs(120);
 const OPERATION: Duration = Duration::from_secs(600);
 
+/// How long the credentials may take to be ready: a `credential_process` helper, an SSO token
+/// refresh, the instance metadata service. The SDK's own bound for it is derived from the retries
+/// and comes to about 17 minutes with castform's (aws-smithy-runtime 1.16's
+/// `pessimistic_load_timeout`), so a helper that never returns held a command that long.
+const CREDENTIALS: Duration = Duration::from_secs(120);
+
+/// `CASTFORM_AWS_TIMEOUT`: at most this many seconds (1 to 3600) for any one AWS call, its
+/// retries included, and for the credentials, where a pipeline prefers to fail fast; every other
+/// bound is shortened to fit it. Unset, or not such a number: the bounds above.
+pub const TIMEOUT_VARIABLE: &str = "CASTFORM_AWS_TIMEOUT";
+
+fn cap() -> Option<Duration> {
+    let secs: u64 = std::env::var(TIMEOUT_VARIABLE).ok()?.trim().parse().ok()?;
+    (1..=3600).contains(&secs).then(|| Duration::from_secs(secs))
+}
+
+/// `d`, shortened to [`TIMEOUT_VARIABLE`]'s cap.
+fn bound(d: Duration) -> Duration {
+    cap().map_or(d, |c| d.min(c))
+}
+
+/// How long the credentials may take to be ready (see [`CREDENTIALS`]). Under a cap they get
+/// three quarters of it, so a helper that hangs is named as such rather than as a call that did
+/// not answer.
+pub fn credentials() -> Duration {
+    cap().map_or(CREDENTIALS, |c| CREDENTIALS.min((c * 3 / 4).max(Duration::from_millis(500))))
+}
+
+/// The bounds of an API call, for a message that says one was given up.
+pub fn described() -> String {
+    format!(
+        "connecting is given {} s, the first byte of an answer {} s, the call with its retries {} s",
+        bound(CONNECT).as_secs(),
+        bound(FIRST_BYTE).as_secs(),
+        bound(OPERATION).as_secs()
+    )
+}
+
 pub fn api_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(CONNECT)
-        .read_timeout(FIRST_BYTE)
-        .operation_attempt_timeout(ATTEMPT)
-        .operation_timeout(OPERATION)
+        .connect_timeout(bound(CONNECT))
+        .read_timeout(bound(FIRST_BYTE))
+        .operation_attempt_timeout(bound(ATTEMPT))
+        .operation_timeout(bound(OPERATION))
         .build()
 }
 
@@ -70,11 +108,18 @@ const OBJECT_OPERATION: Duration = Duration::from_secs(1800);
 
 pub fn object_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(CONNECT)
-        .read_timeout(OBJECT_ATTEMPT)
-        .operation_attempt_timeout(OBJECT_ATTEMPT)
-        .operation_timeout(OBJECT_OPERATION)
+        .connect_timeout(bound(CONNECT))
+        .read_timeout(bound(OBJECT_ATTEMPT))
+        .operation_attempt_timeout(bound(OBJECT_ATTEMPT))
+        .operation_timeout(bound(OBJECT_OPERATION))
         .build()
+}
+
+/// A whole object read, its body included: the SDK's timeouts end when the answer's headers
+/// arrive, and its stalled-stream protection lets through a body dripped a byte a second (issue
+/// 36), so the read is bounded as a whole.
+pub fn object_read() -> Duration {
+    bound(OBJECT_OPERATION)
 }
 
 /// Bounds of one plain HTTPS GET.

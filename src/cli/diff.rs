@@ -7,7 +7,7 @@ use std::path::Path;
 #[derive(clap::Args)]
 #[command(
     about = "Compare the synthesized templates with the deployed ones (exit 1 when they differ)",
-    after_help = "Examples:\n  castform diff local\n  castform diff prod --json\n\nExit codes: 0 no difference, 1 a difference (or an error)."
+    after_help = "Examples:\n  castform diff local\n  castform diff prod --json\n\nExit codes, as diff(1)'s: 0 no difference, 1 a difference, 2 could not tell (AWS could not be read, or bad input)."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -29,7 +29,14 @@ pub fn run(root: &Path, apps: Registry, args: Args) -> anyhow::Result<u8> {
     super::block_on(async {
         let cloud = crate::aws::AwsCloud::new(&env.region, env.profile.as_deref()).await;
         let state = crate::state::StateStore::new(&env);
-        let diffs = crate::ops::diff::diff(&cloud, &app, &state).await?;
+        // an error is "could not tell" (2), never "they differ" (1): a pipeline gating on 1
+        // must not read an unreachable AWS as a change (issue 36)
+        let diffs = crate::ops::diff::diff(&cloud, &app, &state).await.map_err(|e| {
+            e.context(super::Undecided(format!(
+                "cannot tell whether {}/{} differs from what is deployed",
+                env.app, env.name
+            )))
+        })?;
         let differs = diffs.iter().any(|d| !d.is_empty());
         if args.json {
             ui::say(&serde_json::to_string_pretty(&serde_json::json!({"differs": differs, "stacks": diffs}))?);

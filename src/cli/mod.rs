@@ -92,9 +92,19 @@ pub fn run(root: &std::path::Path, apps: Registry) -> u8 {
     // the credentials and secrets in this process's environment never reach a message
     crate::ui::redact::register_environment();
     let mut output = Output::default();
-    match parse_and_run(root, apps, &mut output) {
+    let code = match parse_and_run(root, apps, &mut output) {
         Ok(code) => code,
         Err(e) => report(&e, output),
+    };
+    // output that could not be written (a full disk) is a failure, never a success
+    match crate::ui::output_failed() {
+        Some(why) if code == 0 => {
+            crate::ui::error(&format!(
+                "the output could not be written: {why}\nhelp: free space where the output goes, or send it elsewhere"
+            ));
+            1
+        }
+        _ => code,
     }
 }
 
@@ -198,10 +208,24 @@ fn parse_and_run(root: &std::path::Path, apps: Registry, output: &mut Output) ->
     }
 }
 
-/// The exit code for an error: 2 for bad input or a refused deploy (nothing touched), 3 for a
-/// deploy that failed and was restored, 1 otherwise.
+/// A command that answers a question by its exit code (`diff`: 0 the same, 1 different) could
+/// not answer it: exit 2, as diff(1) does, so the error is never read as an answer.
+#[derive(Debug)]
+pub(crate) struct Undecided(pub String);
+
+impl std::fmt::Display for Undecided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The exit code for an error: 2 for bad input or a refused deploy (nothing touched) or a
+/// question left undecided, 3 for a deploy that failed and was restored, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     use crate::ops::deploy::DeployError;
+    if e.downcast_ref::<Undecided>().is_some() {
+        return 2;
+    }
     for c in e.chain() {
         if c.downcast_ref::<crate::config::ConfigError>().is_some()
             || c.downcast_ref::<crate::config::BadInput>().is_some()

@@ -135,6 +135,7 @@ pub fn list_environments(root: &Path, app: &str) -> Vec<String> {
 
 /// Reads and validates `environments/<app>/<env>.yaml` of an app the registry knows.
 pub fn load(root: &Path, apps: Registry, app: &str, env: &str) -> Result<Environment, ConfigError> {
+    check_name(app, env)?;
     match apps.get(app) {
         Some(definition) => load_with(root, definition, env),
         None => Err(ConfigError {
@@ -148,12 +149,73 @@ pub fn load(root: &Path, apps: Registry, app: &str, env: &str) -> Result<Environ
     }
 }
 
+/// The longest environment name: it is a file name, a folder under `out/` and `.castform/`, and
+/// part of the state bucket's keys.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `name` can name an environment: 1 to [`MAX_NAME_LEN`] ASCII letters, digits, `-` and
+/// `_`, starting with a letter or digit. An environment's name becomes a path
+/// (`environments/<app>/<env>.yaml`, `out/<app>/<env>/`, `.castform/backups/<app>/<env>/`), so
+/// `..`, `/` and the like would reach folders castform does not own (issue 36).
+pub fn is_name(name: &str) -> bool {
+    name.len() <= MAX_NAME_LEN
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The environment name a command was given, refused unless [`is_name`] holds: before any file
+/// is read or written.
+pub fn check_name(app: &str, env: &str) -> Result<(), ConfigError> {
+    if is_name(env) {
+        return Ok(());
+    }
+    Err(ConfigError {
+        file: format!("environments/{app}/"),
+        line: 0,
+        column: 0,
+        key: String::new(),
+        message: format!(
+            "{:?} is not an environment name: expected 1 to {MAX_NAME_LEN} letters, digits, `-` and `_`, starting with a letter or digit",
+            env
+        ),
+        help: format!("name an environment by its file under environments/{app}/, e.g. `prod` for prod.yaml"),
+    })
+}
+
+/// The most `tags:` an environment may have: CloudFormation takes at most 50 tags on a stack
+/// ("CreateStack", Tags: "Maximum number of 50 items",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html>) and
+/// propagates them to its resources, and castform adds two of its own (`castform:app`,
+/// `castform:environment`).
+pub const MAX_TAGS: usize = 48;
+
+/// The largest environment file castform reads: the shipped ones are under 4 KiB.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// A file castform reads as input, refused unless it is a regular file (not a FIFO, a device
+/// such as `/dev/zero`, or a folder) of at most `limit` bytes: a read never blocks or grows
+/// without end (issue 36).
+pub fn read_input(path: &Path, limit: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "it is not a regular file (a folder, a FIFO or a device)"));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("it is larger than {limit} bytes")));
+    }
+    Ok(text)
+}
+
 /// Reads and validates `environments/<app>/<env>.yaml` of one app.
 pub fn load_with(root: &Path, definition: &'static dyn AnyApp, env: &str) -> Result<Environment, ConfigError> {
     let app = definition.app_name();
+    check_name(app, env)?;
     let rel = format!("environments/{app}/{env}.yaml");
     let path = env_path(root, app, env);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = read_input(&path, MAX_FILE_BYTES).map_err(|e| {
         let known = list_environments(root, app);
         ConfigError {
             file: rel.clone(),
@@ -253,15 +315,7 @@ pub fn parse(
             "the name must match the file name",
         ));
     }
-    for (k, v) in &raw.tags {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
-            return Err(at(
-                &format!("tags.{k}"),
-                "is not a valid tag (key 1 to 128 characters, not starting with aws:, value up to 256)".into(),
-                "shorten or rename the tag",
-            ));
-        }
-    }
+    check_tags(&raw.tags, &at)?;
     let (config, ignored) = own_config?;
     // a key the app's type would skip (it does not deny unknown fields) is refused all the same
     if let Some(key) = ignored.first() {
@@ -290,6 +344,34 @@ pub fn parse(
     };
     definition.validate_any(&environment).map_err(|e| at(&e.key, e.message, &e.help))?;
     Ok(environment)
+}
+
+/// `tags:` as AWS takes them: at most [`MAX_TAGS`], each key 1 to 128 characters not starting
+/// with `aws:`, each value up to 256.
+fn check_tags(
+    tags: &IndexMap<String, String>,
+    at: &dyn Fn(&str, String, &str) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if tags.len() > MAX_TAGS {
+        return Err(at(
+            "tags",
+            format!(
+                "has {} tags; AWS takes at most 50 on a stack and on a resource, and castform adds 2 (castform:app, castform:environment)",
+                tags.len()
+            ),
+            &format!("keep at most {MAX_TAGS} tags"),
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:") {
+            return Err(at(
+                &format!("tags.{k}"),
+                "is not a valid tag (key 1 to 128 characters, not starting with aws:, value up to 256)".into(),
+                "shorten or rename the tag",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `adopt:` section: each key `<stack>.<LogicalId>`, each identifier non-empty. Whether the

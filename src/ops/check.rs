@@ -121,8 +121,15 @@ fn code_of(root: &Path, stack: &crate::template::Stack, template: &serde_json::V
     out
 }
 
+/// The largest template CloudFormation takes (1 MB, from an S3 object: "CloudFormation quotas",
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html>).
+pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+
 /// Template files, JSON or YAML. A file that cannot be read is kept with its reason, so the
 /// others are still checked and the report still comes (T06).
+///
+/// A file is read only if it is a regular file of at most [`MAX_TEMPLATE_BYTES`]: a FIFO or
+/// `/dev/zero` named as a template is reported unreadable rather than read without end.
 pub fn files(paths: &[PathBuf], region: Option<&str>, tags: &[String]) -> Vec<Checked> {
     let mut out = vec![];
     for p in paths {
@@ -137,23 +144,21 @@ pub fn files(paths: &[PathBuf], region: Option<&str>, tags: &[String]) -> Vec<Ch
             required_tags: tags.to_vec(),
             code: CodeMap::new(),
         };
-        match std::fs::read(p) {
+        match crate::config::read_input(p, MAX_TEMPLATE_BYTES) {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                c.unreadable = Some(format!("{shown}: is not UTF-8 text"))
+            }
             Err(e) => c.unreadable = Some(format!("{shown}: cannot be read: {e}")),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(e) => {
-                    c.unreadable = Some(format!("{shown}: is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
-                }
-                Ok(text) => {
-                    match template_file::parse(&text, &shown) {
-                        Ok(t) => {
-                            c.code = crate::rules::code::inline_code(&t);
-                            c.template = t;
-                        }
-                        Err(e) => c.unreadable = Some(e.to_string()),
+            Ok(text) => {
+                match template_file::parse(&text, &shown) {
+                    Ok(t) => {
+                        c.code = crate::rules::code::inline_code(&t);
+                        c.template = t;
                     }
-                    c.text = Some(text);
+                    Err(e) => c.unreadable = Some(e.to_string()),
                 }
-            },
+                c.text = Some(text);
+            }
         }
         out.push(c);
     }

@@ -1,7 +1,7 @@
 //! The catalog: every rule with its stable id, title, severity, seed and advice.
 
 use super::Severity::{Error, Warning};
-use super::{Rule, Sees, cdn, code, hygiene, iam, lambda, media, schema, stateful, structure};
+use super::{Rule, Sees, cdn, code, graph, hygiene, iam, lambda, media, schema, stateful, structure};
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -300,6 +300,24 @@ pub static RULES: &[Rule] = &[
         advice: "valid JSON or YAML whose top level is a mapping of sections",
         check: structure::t06,
         sees: Sees::Written,
+    },
+    Rule {
+        id: "T07",
+        title: "no resource depends on itself, directly or through others",
+        severity: Error,
+        seed: "resource dependencies",
+        advice: "break the circle: drop a DependsOn, or pass the value another way",
+        check: graph::t07,
+        sees: Sees::Expanded,
+    },
+    Rule {
+        id: "T08",
+        title: "the template fits CloudFormation's quotas (resources, parameters, outputs, mappings, size)",
+        severity: Error,
+        seed: "CloudFormation quotas",
+        advice: "split the template into stacks",
+        check: graph::t08,
+        sees: Sees::Expanded,
     },
 ];
 

@@ -4,6 +4,7 @@
 mod catalog;
 mod cdn;
 pub mod code;
+mod graph;
 mod hygiene;
 mod iam;
 mod intrinsics;

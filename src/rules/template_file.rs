@@ -19,7 +19,7 @@ pub enum TemplateFileError {
 /// naming the file, line and column.
 pub fn parse(text: &str, file: &str) -> Result<Value, TemplateFileError> {
     let v = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| TemplateFileError::Json {
+        serde_json::from_str::<Strict>(text).map(|s| s.0).map_err(|e| TemplateFileError::Json {
             file: file.into(),
             line: e.line(),
             column: e.column(),
@@ -40,6 +40,68 @@ pub fn parse(text: &str, file: &str) -> Result<Value, TemplateFileError> {
         });
     }
     Ok(v)
+}
+
+/// A JSON value read refusing a key given twice in one object: serde_json keeps the last, so a
+/// duplicated logical id hid the first resource from every rule (issue 36). CloudFormation
+/// refuses such a template, as YAML parsers do (serde_yaml: "duplicate entry").
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+        Ok(Strict(json!(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+        Ok(Strict(json!(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+        Ok(Strict(json!(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+        Ok(Strict(json!(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+        Ok(Strict(json!(v)))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        let mut out = vec![];
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Strict(Value::Array(out)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{k}` is given twice in one object (a duplicated logical id hides the first)"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(k, v);
+        }
+        Ok(Strict(Value::Object(out)))
+    }
 }
 
 fn key(v: &serde_yaml::Value) -> Result<String, String> {

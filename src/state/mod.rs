@@ -9,5 +9,5 @@ pub mod lock;
 mod store;
 mod who;
 
-pub use store::{StateStore, bucket_name, write_private};
+pub use store::{StateStore, bucket_name, local_path, write_private};
 pub use who::{Liveness, git_state, who};

@@ -72,12 +72,26 @@ impl StateStore {
     pub fn snapshot_key(&self, id: &str, rel: &str) -> String {
         format!("{}/deployments/{id}/{rel}", self.prefix)
     }
+    /// A deployment's local backup folder. The id is read back from the bucket (the ledger, a
+    /// lock, `--to`), so it is used as one plain folder name whatever it holds: `../..` cannot
+    /// lead a restore's read or gc's delete outside `.castform/` (issue 36).
     pub fn local_backup(&self, id: &str) -> PathBuf {
-        self.local.join("backups").join(&self.prefix).join(id)
+        let plain: String =
+            id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        self.local.join("backups").join(&self.prefix).join(if plain.is_empty() { "_" } else { &plain })
     }
     pub fn local_ledger(&self) -> PathBuf {
         self.local.join("ledger").join(&self.prefix)
     }
+}
+
+/// `base/rel` for a relative path of plain names (no `..`, no root, no prefix): `None` for one
+/// that would lead out of `base`, such as a backup item key read from the bucket.
+pub fn local_path(base: &std::path::Path, rel: &str) -> Option<PathBuf> {
+    use std::path::Component;
+    let rel = std::path::Path::new(rel);
+    let plain = rel.components().all(|c| matches!(c, Component::Normal(_)));
+    (plain && !rel.as_os_str().is_empty()).then(|| base.join(rel))
 }
 
 /// Writes a file of castform's local state (`.castform/`: backups, the ledger's mirror) readable
@@ -110,5 +124,30 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
         assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+    }
+
+    /// Issue 36: ids and item keys read from the bucket never lead a local path out of
+    /// `.castform/` (gc deletes `local_backup(id)` of every old record).
+    #[test]
+    fn ids_and_keys_from_the_bucket_stay_under_castform() {
+        use std::path::Path;
+        let state = super::StateStore {
+            bucket: "b".into(),
+            account: "1".into(),
+            region: "r".into(),
+            prefix: "lunora/prod".into(),
+            local: "/p/.castform".into(),
+        };
+        let base = Path::new("/p/.castform/backups/lunora/prod");
+        assert_eq!(state.local_backup("20261122T061530123Z-3f2a"), base.join("20261122T061530123Z-3f2a"));
+        for id in ["../../../../home", "/etc", "..", "", "a/b"] {
+            let p = state.local_backup(id);
+            assert_eq!(p.parent(), Some(base), "{id:?} -> {}", p.display());
+            assert!(!p.ends_with(".."), "{id:?}");
+        }
+        assert_eq!(super::local_path(base, "stacks/data/template.json"), Some(base.join("stacks/data/template.json")));
+        for key in ["../x", "/etc/passwd", "a/../../b", "./a", ""] {
+            assert_eq!(super::local_path(base, key), None, "{key:?}");
+        }
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub enum AssetError {
     #[error("asset folder {path} cannot be read: {source}")]
     Read { path: String, source: std::io::Error },
+    #[error("asset folder {path} is not the project's: {why}")]
+    Outside { path: String, why: String },
     #[error("asset folder {path} holds no files")]
     Empty { path: String },
     #[error("asset {path} could not be zipped: {message}")]
@@ -61,9 +63,10 @@ pub fn zip_asset(root: &Path, asset: &Asset) -> Result<(Vec<u8>, Asset), AssetEr
 
 /// Zips `root/source` plus `generated` files (name, bytes), deterministically.
 pub fn zip_with(root: &Path, source: &Path, generated: &[(String, Vec<u8>)]) -> Result<(Vec<u8>, Asset), AssetError> {
+    let shown = source.display().to_string();
+    super::folder::inside(root, source).map_err(|why| AssetError::Outside { path: shown.clone(), why })?;
     // a folder with a package.json is zipped as its bundle (dependencies installed, esbuild)
     let dir = super::bundle::package_dir(root, source)?;
-    let shown = source.display().to_string();
     let read = |e| AssetError::Read { path: shown.clone(), source: e };
     let mut entries: Vec<(String, Option<PathBuf>)> =
         files(&dir).map_err(read)?.into_iter().map(|(n, p)| (n, Some(p))).collect();

@@ -27,6 +27,27 @@ pub fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, std::io::Error> {
     Ok(out)
 }
 
+/// `root/rel`, if it stays inside the project `root` once `..` and links are resolved: an asset
+/// folder is the project's own code, never `/etc` or a home folder zipped into a package and
+/// uploaded (issue 36). A folder that does not exist yet is left to the caller to report.
+pub fn inside(root: &Path, rel: &Path) -> Result<PathBuf, String> {
+    if rel.is_absolute() {
+        return Err(format!("{} is an absolute path", rel.display()));
+    }
+    let path = root.join(rel);
+    let (Ok(real_root), Ok(real)) = (root.canonicalize(), path.canonicalize()) else {
+        if rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(format!("{} leaves the project folder", rel.display()));
+        }
+        return Ok(path);
+    };
+    if real.starts_with(&real_root) {
+        Ok(path)
+    } else {
+        Err(format!("{} leads to {}, outside the project folder", rel.display(), real.display()))
+    }
+}
+
 /// Lowercase hex of bytes.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

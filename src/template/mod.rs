@@ -10,7 +10,7 @@ mod yaml;
 
 pub use asset::{Asset, AssetError, texts as asset_texts, zip_asset, zip_folder, zip_with};
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
-pub use folder::{files as folder_files, sha256_hex};
+pub use folder::{files as folder_files, inside as folder_inside, sha256_hex};
 pub use stack::{
     ASSETS_BUCKET_PARAMETER, Adopted, App, FileValue, Import, OutputRef, OutputRole, RenderedFile, Stack, StackError,
     Upload,

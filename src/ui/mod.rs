@@ -41,17 +41,37 @@ static READER_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// exited 0 through `| head` though the stacks differed, and a command cut short there never
 /// finished what it was doing).
 pub fn say(text: &str) {
+    write_stdout(text);
+}
+
+/// The first failure to write stdout other than a reader that went away: a full disk, a
+/// quota, an I/O error. The run then cannot end 0, as its output is incomplete (issue 36:
+/// `castform synth --all > /dev/full` exited 0).
+static OUTPUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// One line on stdout; a reader that went away ends the output quietly, any other failure is
+/// kept for [`output_failed`].
+fn write_stdout(text: &str) {
     use std::io::Write;
     use std::sync::atomic::Ordering;
     if READER_GONE.load(Ordering::Relaxed) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{}", redact::redact(text))
-        && e.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        READER_GONE.store(true, Ordering::Relaxed);
+    let written = writeln!(out, "{}", redact::redact(text)).and_then(|_| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => READER_GONE.store(true, Ordering::Relaxed),
+        Err(e) => {
+            let mut failed = OUTPUT_FAILED.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get_or_insert_with(|| e.to_string());
+        }
+        Ok(()) => {}
     }
+}
+
+/// Why stdout could not be written, if it could not (a full disk; not a reader gone away).
+pub fn output_failed() -> Option<String> {
+    OUTPUT_FAILED.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// One line on stderr that never panics: a run whose terminal went away (SIGHUP, a closed
@@ -64,8 +84,7 @@ pub fn err_line(text: &str) {
 /// One line on stdout for a run in progress (JSON events): like [`err_line`], a closed reader
 /// does not stop the run half-way.
 pub fn out_line(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{}", redact::redact(text));
+    write_stdout(text);
 }
 
 /// `error: ...` on stderr; `help:` lines of the message are set apart.

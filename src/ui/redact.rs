@@ -84,9 +84,12 @@ pub fn secret_name(name: &str) -> bool {
 /// Registers the secret values of this process's environment: the AWS SDK's credentials and any
 /// variable whose name says it is secret.
 pub fn register_environment() {
-    for (name, value) in std::env::vars() {
-        if secret_name(&name) || name == "AWS_SECRET_ACCESS_KEY" || name == "AWS_SESSION_TOKEN" {
-            register(&value);
+    // `vars_os`: `vars` panics on a variable that is not UTF-8 (issue 36); such a value cannot
+    // appear in a message castform prints, which are UTF-8, so it needs no redacting
+    for (name, value) in std::env::vars_os() {
+        let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else { continue };
+        if secret_name(name) || name == "AWS_SECRET_ACCESS_KEY" || name == "AWS_SESSION_TOKEN" {
+            register(value);
         }
     }
 }

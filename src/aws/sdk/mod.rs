@@ -6,6 +6,7 @@ mod cloudcontrol;
 mod cloudformation;
 mod cloudfront;
 mod dynamodb;
+mod errors;
 mod identity;
 mod lambda;
 mod media;
@@ -14,8 +15,7 @@ mod s3;
 use super::http::HttpClient;
 use super::*;
 use aws_config::{BehaviorVersion, Region};
-use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use errors::{chain, err};
 
 /// Clients for one region, retrying and timing out as [`limits`] says.
 #[derive(Clone)]
@@ -33,55 +33,6 @@ pub struct AwsCloud {
     dynamodb: aws_sdk_dynamodb::Client,
     cloudcontrol: aws_sdk_cloudcontrol::Client,
     http: HttpClient,
-}
-
-/// Turns an SDK error into ours, keeping AWS's code and message.
-fn err<E, R>(operation: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> CloudError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_s3::error::SdkError;
-    match &e {
-        SdkError::ServiceError(se) => {
-            let inner = se.err();
-            let code = inner.code().unwrap_or("Unknown").to_string();
-            // 412, or 409 to the loser of two concurrent conditional requests on one S3 key
-            // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
-            if code == "PreconditionFailed" || code == "ConditionalRequestConflict" {
-                return CloudError::PreconditionFailed { operation: operation.into() };
-            }
-            let message = inner.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(inner).to_string());
-            CloudError::Service { operation: operation.into(), code, message }
-        }
-        _ => {
-            let text = chain(&e);
-            let message = if text.contains("no credentials") || text.contains("credentials provider") {
-                format!(
-                    "no usable AWS credentials ({text}); set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID"
-                )
-            } else if text.contains("Connection refused") || text.contains("dns error") {
-                format!("cannot reach AWS ({text}); check the network, or AWS_ENDPOINT_URL if you set one")
-            } else {
-                text
-            };
-            CloudError::Transport { operation: operation.into(), message }
-        }
-    }
-}
-
-/// An error and its sources, by their Display only (no debug dumps).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = c.source();
-    }
-    parts.join(": ")
 }
 
 impl AwsCloud {
@@ -102,15 +53,26 @@ impl AwsCloud {
     }
 
     async fn build(region: &str, profile: Option<&str>, endpoint: Option<&str>, keys: Option<(&str, &str)>) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+        use aws_smithy_http_client::tls;
+        // AWS_CA_BUNDLE, which the AWS CLI and the other SDKs read and the Rust SDK does not
+        // (issue 36): its authorities are trusted besides the system's. A bundle that cannot be
+        // used is left out, and a certificate error then says why (errors::transport).
+        let mut trust = tls::TrustStore::default();
+        if let Ok(Some(pem)) = super::http::ca_bundle() {
+            trust = trust.with_pem_certificate(pem);
+        }
+        let mut builder = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+        if let Ok(context) = tls::TlsContext::builder().with_trust_store(trust).build() {
+            builder = builder.tls_context(context);
+        }
+        let http = builder.build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .retry_config(limits::retries())
             .timeout_config(limits::api_timeouts())
+            // the credentials bounded too: a credential_process that never returns (issue 36)
+            .identity_cache(aws_config::identity::IdentityCache::lazy().load_timeout(limits::credentials()).build())
             .region(Region::new(region.to_string()));
         // a profile from the environment file, unless the user chose one for this shell
         if let Some(p) = profile.filter(|_| std::env::var_os("AWS_PROFILE").is_none()) {
@@ -350,5 +312,40 @@ impl Cloud for AwsCloud {
     async fn http_get_signed(&self, url: &str, service: &str, region: &str) -> CloudResult<(u16, Vec<u8>)> {
         let headers = identity::signed_get(&self.conf, url, service, region).await?;
         self.http.get_with(url, &headers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 36: every client, each service's, is bounded: connect, first byte, attempt and the
+    /// whole call (S3's longer, for its uploads), and the credentials through the identity cache.
+    #[tokio::test]
+    async fn every_client_is_bounded() {
+        let cloud = AwsCloud::with_static_credentials("eu-west-1", "http://127.0.0.1:9", "AKIAEXAMPLE", "x").await;
+        let api = limits::api_timeouts();
+        let configs = [
+            ("cloudformation", cloud.cfn.config().timeout_config().cloned()),
+            ("lambda", cloud.lambda.config().timeout_config().cloned()),
+            ("sts", cloud.sts.config().timeout_config().cloned()),
+            ("cloudfront", cloud.cloudfront.config().timeout_config().cloned()),
+            ("medialive", cloud.medialive.config().timeout_config().cloned()),
+            ("mediaconnect", cloud.mediaconnect.config().timeout_config().cloned()),
+            ("dynamodb", cloud.dynamodb.config().timeout_config().cloned()),
+            ("cloudcontrol", cloud.cloudcontrol.config().timeout_config().cloned()),
+        ];
+        for (name, t) in configs {
+            assert_eq!(t.as_ref(), Some(&api), "{name}");
+        }
+        let s3 = cloud.s3.config().timeout_config().cloned().unwrap();
+        assert_eq!(s3, limits::object_timeouts());
+        for t in [api.clone(), s3] {
+            assert!(t.connect_timeout().is_some() && t.read_timeout().is_some());
+            assert!(t.operation_attempt_timeout().is_some() && t.operation_timeout().is_some());
+        }
+        assert!(cloud.conf.identity_cache().is_some());
+        let other = cloud.for_region("us-east-1");
+        assert_eq!(other.cfn.config().timeout_config(), Some(&api));
     }
 }

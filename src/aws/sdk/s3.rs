@@ -25,7 +25,7 @@ pub(super) async fn bucket_exists(s3: &Client, bucket: &str) -> CloudResult<bool
         Ok(_) => Ok(true),
         Err(e) => {
             let status = e.raw_response().map(|r| r.status().as_u16());
-            if status == Some(404) { Ok(false) } else { Err(err("S3 HeadBucket", e)) }
+            if status == Some(404) { Ok(false) } else { Err(err(&format!("S3 HeadBucket s3://{bucket}"), e)) }
         }
     }
 }
@@ -106,6 +106,19 @@ pub(super) async fn put_object(
 }
 
 pub(super) async fn get_object(s3: &Client, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
+    let limit = crate::aws::limits::object_read();
+    tokio::time::timeout(limit, read_object(s3, bucket, key)).await.unwrap_or_else(|_| {
+        Err(CloudError::Transport {
+            operation: format!("S3 GetObject s3://{bucket}/{key}"),
+            message: format!(
+                "the object was not read within {} s; the read was given up\nhelp: check the network and AWS_ENDPOINT_URL, then run the command again",
+                limit.as_secs()
+            ),
+        })
+    })
+}
+
+async fn read_object(s3: &Client, bucket: &str, key: &str) -> CloudResult<Option<Vec<u8>>> {
     match s3.get_object().bucket(bucket).set_expected_bucket_owner(owner_of(bucket)).key(key).send().await {
         Ok(out) => {
             let bytes = out.body.collect().await.map_err(|e| CloudError::Transport {

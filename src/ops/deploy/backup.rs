@@ -144,7 +144,11 @@ struct Writer<'a, C: Cloud> {
 impl<C: Cloud> Writer<'_, C> {
     async fn put(&mut self, key: &str, body: Vec<u8>) -> Result<String, DeployError> {
         let full = format!("{}{key}", self.state.backup_prefix(self.id));
-        let path = self.local.join(key);
+        let path = crate::state::local_path(&self.local, key).ok_or_else(|| {
+            DeployError::Refused(format!(
+                "backup item {key:?} is not a path under the backup folder; nothing was written"
+            ))
+        })?;
         crate::state::write_private(&path, &body)
             .map_err(|e| DeployError::Refused(format!("cannot write the local backup {}: {e}", path.display())))?;
         self.items.push(Item { key: key.to_string(), sha256: sha256_hex(&body), size: body.len() });
@@ -458,7 +462,8 @@ pub async fn read_item<C: Cloud>(cloud: &C, state: &StateStore, backup: &Backup,
     if let Some(body) = remote.filter(|b| sha256_hex(b) == expected.sha256) {
         return Ok(body);
     }
-    let local = state.local_backup(id).join(key);
+    let base = state.local_backup(id);
+    let local = crate::state::local_path(&base, key).unwrap_or_else(|| base.join("_"));
     match std::fs::read(&local) {
         Ok(body) if sha256_hex(&body) == expected.sha256 => Ok(body),
         _ => Err(format!(
