@@ -1629,9 +1629,11 @@ fn three_releases(w: &World) -> Vec<Record> {
 #[test]
 fn gc_removes_no_asset_while_another_environments_run_holds_its_lock() {
     let mut w = world();
-    let runs = three_releases(&w);
-    w.env.retention = 1;
-    // the first is old; the second is kept with the live one: a bare rollback goes to it
+    let mut runs = three_releases(&w);
+    // the third release deployed again: retention 2 keeps the last two runs, both of it; the
+    // second, which a bare rollback goes to, is kept too; the first is old
+    runs.push(run(&w.cloud, &w.env, &w.env.define().unwrap()).unwrap());
+    w.env.retention = 2;
     let old: Vec<String> = runs[0].assets.clone();
     let other = castform::state::lock::LockInfo {
         deployment: "staging-run".into(),
@@ -1646,7 +1648,7 @@ fn gc_removes_no_asset_while_another_environments_run_holds_its_lock() {
     assert_eq!(report.removed_deployments, [runs[0].id.clone()]);
     assert!(report.removed_assets.is_empty(), "{report:?}");
     assert!(report.assets_kept_because.as_deref().is_some_and(|w| w.contains("lunora/staging/lock.json")));
-    // and the deployment a bare rollback goes to stays, though retention 1 keeps one release
+    // and the deployment a bare rollback goes to stays, though retention 2 keeps the last two
     assert!(report.kept.contains(&runs[1].id), "{report:?}");
     for a in &old {
         assert!(w.cloud.object(BUCKET, a).is_some(), "{a} kept while staging deploys");

@@ -4,7 +4,7 @@
 //! every version of them (the state bucket is versioned); never an asset that a kept deployment,
 //! or any deployment of another environment in the same state bucket, uses, or that a template
 //! deployed now names (in any region), and none at all while another environment's run holds its
-//! lock. The deployment a bare rollback goes to is kept, however old. A record or a deployed
+//! lock. The deployment a bare rollback goes to is kept, however old (unless the retention is 1). A record or a deployed
 //! template it cannot read stops it before it removes anything. It holds the environment's lock,
 //! so it never races a deploy of it.
 
@@ -127,7 +127,10 @@ async fn collect<C: Cloud>(cloud: &C, env: &Environment, state: &StateStore, dry
     // the simulation, SIM-01), so `rollback --to` it still works; and so is the one a bare
     // rollback goes to, however old (redeploys of one release do not push it out)
     let mut targets: BTreeSet<&str> = kept.iter().filter_map(|r| r.restored_to.as_deref()).collect();
-    if let Ok(t) = crate::state::lineage::bare_target(&records) {
+    // (a retention of 1 asks for the live release alone, and gets it)
+    if env.retention > 1
+        && let Ok(t) = crate::state::lineage::bare_target(&records)
+    {
         targets.insert(t.id.as_str());
     }
     let (kept_too, old): (Vec<&ledger::Record>, Vec<&ledger::Record>) =
