@@ -2,28 +2,14 @@
 //! 127.0.0.1 answers. Each case asserts the exit code, the message, that nothing panicked or hung,
 //! and that nothing outside castform's own folders (`out/`, `.castform/`) changed.
 
+mod common;
+
+use common::{copy_dir, repo};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 /// A temp dir holding a copy of the project's inputs under `proj/`, so a case can put the user's
 /// own files beside it and prove they were left alone.
